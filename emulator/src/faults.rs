@@ -1,0 +1,289 @@
+//! Injected faults (`POST /_emulator/faults`): errors, throttling, latency and dropped connections
+//! by cloud and action, so tests can exercise a provider's retry and ambiguity handling.
+//!
+//! Faults are checked in creation order after authentication and rate limiting, just before the
+//! action would run. Latency from every matching fault adds up; the first matching fault of any
+//! other kind decides the outcome and stops the search.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Clouds a fault may name ("*" = any).
+pub const CLOUDS: [&str; 3] = ["tencent", "huawei", "zstack"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Answer with `code`/`message` in the cloud's error envelope; nothing is applied.
+    Error,
+    /// Answer with the cloud's throttling error; nothing is applied.
+    Throttle,
+    /// Sleep `latency_ms`, then proceed normally.
+    Latency,
+    /// Close the connection without answering; nothing is applied.
+    DropBefore,
+    /// Apply the action, then close the connection without answering.
+    DropAfter,
+}
+
+impl FaultKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultKind::Error => "error",
+            FaultKind::Throttle => "throttle",
+            FaultKind::Latency => "latency",
+            FaultKind::DropBefore => "drop_before",
+            FaultKind::DropAfter => "drop_after",
+        }
+    }
+}
+
+/// Body of `POST /_emulator/faults`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    pub cloud: String,
+    #[serde(default = "any_action")]
+    pub action: String,
+    pub kind: FaultKind,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+    /// How many times the fault fires; default 1, 0 = until deleted.
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// Chance (0..=1) that a matching call triggers it; default 1.
+    #[serde(default)]
+    pub probability: Option<f64>,
+    /// Delay before the fault's effect; required for `latency`, optional for the others.
+    #[serde(default)]
+    pub latency_ms: Option<u64>,
+}
+
+fn any_action() -> String {
+    "*".to_owned()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fault {
+    pub id: String,
+    pub cloud: String,
+    pub action: String,
+    pub kind: FaultKind,
+    pub code: Option<String>,
+    pub message: Option<String>,
+    /// As requested (0 = unlimited).
+    pub count: u32,
+    /// Firings left; null when unlimited. A spent fault stays listed with 0.
+    pub remaining: Option<u32>,
+    pub fired: u32,
+    pub probability: Option<f64>,
+    pub latency_ms: Option<u64>,
+}
+
+/// What the matching faults want done with one call.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FaultPlan {
+    pub delay: Duration,
+    pub outcome: Option<FaultOutcome>,
+    /// The kind to record in the audit log (the deciding fault, else `latency` if one fired).
+    pub fired: Option<FaultKind>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FaultOutcome {
+    Error {
+        code: Option<String>,
+        message: Option<String>,
+    },
+    Throttle {
+        code: Option<String>,
+        message: Option<String>,
+    },
+    DropBefore,
+    DropAfter,
+}
+
+#[derive(Debug, Default)]
+pub struct FaultSet {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    next_id: u64,
+    faults: Vec<Fault>,
+}
+
+impl FaultSpec {
+    fn validate(&self) -> Result<(), String> {
+        if self.cloud != "*" && !CLOUDS.contains(&self.cloud.as_str()) {
+            return Err(format!(
+                "cloud must be one of {CLOUDS:?} or \"*\", got {:?}",
+                self.cloud
+            ));
+        }
+        if self.action.is_empty() {
+            return Err("action must be an API action name or \"*\"".into());
+        }
+        if let Some(p) = self.probability {
+            if !(0.0..=1.0).contains(&p) {
+                return Err(format!("probability must be within 0..=1, got {p}"));
+            }
+        }
+        if self.kind == FaultKind::Latency && self.latency_ms.is_none() {
+            return Err("a latency fault needs latency_ms".into());
+        }
+        Ok(())
+    }
+}
+
+impl FaultSet {
+    pub fn add(&self, spec: FaultSpec) -> Result<Fault, String> {
+        spec.validate()?;
+        let mut inner = self.lock();
+        inner.next_id += 1;
+        let count = spec.count.unwrap_or(1);
+        let fault = Fault {
+            id: format!("fault-{}", inner.next_id),
+            cloud: spec.cloud,
+            action: spec.action,
+            kind: spec.kind,
+            code: spec.code,
+            message: spec.message,
+            count,
+            remaining: (count > 0).then_some(count),
+            fired: 0,
+            probability: spec.probability,
+            latency_ms: spec.latency_ms,
+        };
+        inner.faults.push(fault.clone());
+        Ok(fault)
+    }
+
+    pub fn list(&self) -> Vec<Fault> {
+        self.lock().faults.clone()
+    }
+
+    pub fn remove(&self, id: &str) -> bool {
+        let mut inner = self.lock();
+        let before = inner.faults.len();
+        inner.faults.retain(|f| f.id != id);
+        inner.faults.len() != before
+    }
+
+    pub fn clear(&self) -> usize {
+        let mut inner = self.lock();
+        let count = inner.faults.len();
+        inner.faults.clear();
+        count
+    }
+
+    /// Decides, and consumes, the faults for one call of `cloud`/`action`.
+    pub fn plan(&self, cloud: &str, action: &str) -> FaultPlan {
+        let mut inner = self.lock();
+        let mut plan = FaultPlan::default();
+        for fault in inner.faults.iter_mut() {
+            let matches = (fault.cloud == "*" || fault.cloud == cloud)
+                && (fault.action == "*" || fault.action == action)
+                && fault.remaining != Some(0);
+            if !matches || !fault.probability.is_none_or(|p| rand::random::<f64>() < p) {
+                continue;
+            }
+            if let Some(remaining) = fault.remaining.as_mut() {
+                *remaining -= 1;
+            }
+            fault.fired += 1;
+            plan.delay += Duration::from_millis(fault.latency_ms.unwrap_or(0));
+            plan.fired = Some(fault.kind);
+            let outcome = match fault.kind {
+                FaultKind::Latency => continue,
+                FaultKind::Error => FaultOutcome::Error {
+                    code: fault.code.clone(),
+                    message: fault.message.clone(),
+                },
+                FaultKind::Throttle => FaultOutcome::Throttle {
+                    code: fault.code.clone(),
+                    message: fault.message.clone(),
+                },
+                FaultKind::DropBefore => FaultOutcome::DropBefore,
+                FaultKind::DropAfter => FaultOutcome::DropAfter,
+            };
+            plan.outcome = Some(outcome);
+            break;
+        }
+        plan
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(kind: FaultKind, action: &str, count: Option<u32>) -> FaultSpec {
+        FaultSpec {
+            cloud: "tencent".into(),
+            action: action.into(),
+            kind,
+            code: None,
+            message: None,
+            count,
+            probability: None,
+            latency_ms: (kind == FaultKind::Latency).then_some(5),
+        }
+    }
+
+    #[test]
+    fn count_limits_firings_and_actions_must_match() {
+        let set = FaultSet::default();
+        set.add(spec(FaultKind::Error, "Bind", Some(2))).unwrap();
+        assert_eq!(set.plan("tencent", "Cancel"), FaultPlan::default());
+        assert_eq!(set.plan("huawei", "Bind"), FaultPlan::default());
+        assert!(set.plan("tencent", "Bind").outcome.is_some());
+        assert_eq!(set.list()[0].remaining, Some(1));
+        assert!(set.plan("tencent", "Bind").outcome.is_some());
+        assert_eq!(set.plan("tencent", "Bind").outcome, None);
+        assert_eq!(set.list()[0].fired, 2);
+    }
+
+    #[test]
+    fn latency_adds_up_until_a_deciding_fault() {
+        let set = FaultSet::default();
+        set.add(spec(FaultKind::Latency, "*", Some(0))).unwrap();
+        set.add(spec(FaultKind::DropAfter, "*", None)).unwrap();
+        let plan = set.plan("tencent", "X");
+        assert_eq!(plan.delay, Duration::from_millis(5));
+        assert_eq!(plan.outcome, Some(FaultOutcome::DropAfter));
+        assert_eq!(plan.fired, Some(FaultKind::DropAfter));
+        let plan = set.plan("tencent", "X");
+        assert_eq!((plan.outcome, plan.fired), (None, Some(FaultKind::Latency)));
+        assert_eq!(set.list()[0].remaining, None, "count 0 never runs out");
+    }
+
+    #[test]
+    fn validation() {
+        let set = FaultSet::default();
+        let mut bad = spec(FaultKind::Error, "*", None);
+        bad.cloud = "aws".into();
+        assert!(set.add(bad).is_err());
+        let mut bad = spec(FaultKind::Latency, "*", None);
+        bad.latency_ms = None;
+        assert!(set.add(bad).is_err());
+        let mut bad = spec(FaultKind::Error, "*", None);
+        bad.probability = Some(1.5);
+        assert!(set.add(bad).is_err());
+        let mut never = spec(FaultKind::Error, "*", None);
+        never.probability = Some(0.0);
+        set.add(never).unwrap();
+        assert_eq!(set.plan("tencent", "X").outcome, None);
+    }
+}

@@ -1,0 +1,92 @@
+//! `tether-emulator --listen 127.0.0.1:0 [--state FILE] [--tencent-rate-limit N]`
+//!
+//! Prints the bound address as the first stdout line (callers read it to find the port), then
+//! serves until interrupted. Logs go to stderr, filtered by `TETHER_EMULATOR_LOG`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use tether_emulator::{Config, DEFAULT_TENCENT_RATE_LIMIT, Emulator};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+/// Local emulator of the Tencent Cloud, Huawei Cloud and ZStack APIs used by terraform-provider-tether.
+#[derive(Debug, Parser)]
+#[command(name = "tether-emulator", version)]
+struct Args {
+    /// Address to listen on; port 0 picks a free port (the bound address is printed first).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: String,
+    /// Persist the emulated world in FILE (loaded on start when present, saved after every change).
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// Tencent requests per second per action before RequestLimitExceeded (0 = unlimited).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_TENCENT_RATE_LIMIT)]
+    tencent_rate_limit: u32,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("TETHER_EMULATOR_LOG")
+                .unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("tether-emulator: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> std::io::Result<()> {
+    let emulator = Emulator::new(Config {
+        state_file: args.state,
+        tencent_rate_limit: args.tencent_rate_limit,
+    })?;
+    let listener = TcpListener::bind(&args.listen).await?;
+    let address = listener.local_addr()?;
+    {
+        // The first stdout line is the contract with whoever started us: exactly the address.
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{address}")?;
+        stdout.flush()?;
+    }
+    tracing::info!(%address, "tether-emulator listening");
+
+    tokio::select! {
+        served = tether_emulator::serve(listener, emulator) => served,
+        // State is saved after every mutation, so stopping needs no final flush.
+        () = shutdown_signal() => Ok(()),
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,242 @@
+//! Request parameters: extraction (JSON body or GET query) and typed access with Tencent's
+//! parameter errors (`MissingParameter`, `InvalidParameter`, `UnknownParameter`).
+//!
+//! Integers are accepted as JSON numbers or as numeric strings: Tencent's own documentation sends
+//! `"MemberUin":"100000546922"`, and GET requests can only carry strings.
+
+use serde_json::{Map, Value};
+
+use super::error::TcError;
+
+/// The API parameters of a request as a JSON object: the body of a POST, or for GET the query
+/// string decoded and un-flattened the way the SDKs flatten it (`Ids.0=1&Ids.1=2` becomes
+/// `{"Ids":["1","2"]}`).
+pub fn from_request(method: &str, query: &str, body: &[u8]) -> Result<Value, TcError> {
+    if method == "GET" {
+        return from_query(query);
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Map::new()));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(value @ Value::Object(_)) => Ok(value),
+        Ok(_) => Err(TcError::invalid(
+            "body",
+            "the request body must be a JSON object",
+        )),
+        Err(err) => Err(TcError::invalid(
+            "body",
+            format_args!("the request body is not valid JSON ({err})"),
+        )),
+    }
+}
+
+fn from_query(query: &str) -> Result<Value, TcError> {
+    let mut root = Map::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let (key, value) = (percent_decode(key), percent_decode(value));
+        let mut path = key.split('.');
+        let head = path.next().unwrap_or_default();
+        let slot = root.entry(head.to_owned()).or_insert(Value::Null);
+        insert(slot, &path.collect::<Vec<_>>(), Value::String(value)).map_err(|()| {
+            TcError::invalid(&key, "conflicting or out-of-range flattened parameter")
+        })?;
+    }
+    Ok(Value::Object(root))
+}
+
+/// Largest list index accepted from a flattened GET parameter (guards against `A.99999999=x`).
+const MAX_FLAT_INDEX: usize = 1000;
+
+fn insert(slot: &mut Value, path: &[&str], value: Value) -> Result<(), ()> {
+    let Some((segment, rest)) = path.split_first() else {
+        if !slot.is_null() {
+            return Err(()); // the same key twice
+        }
+        *slot = value;
+        return Ok(());
+    };
+    if let Ok(index) = segment.parse::<usize>() {
+        if slot.is_null() {
+            *slot = Value::Array(Vec::new());
+        }
+        let Value::Array(items) = slot else {
+            return Err(());
+        };
+        if index > MAX_FLAT_INDEX {
+            return Err(());
+        }
+        if items.len() <= index {
+            items.resize(index + 1, Value::Null);
+        }
+        insert(&mut items[index], rest, value)
+    } else {
+        if slot.is_null() {
+            *slot = Value::Object(Map::new());
+        }
+        let Value::Object(map) = slot else {
+            return Err(());
+        };
+        insert(
+            map.entry((*segment).to_owned()).or_insert(Value::Null),
+            rest,
+            value,
+        )
+    }
+}
+
+/// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len()
+                && hex_value(bytes[i + 1]).is_some()
+                && hex_value(bytes[i + 2]).is_some() =>
+            {
+                out.push(
+                    hex_value(bytes[i + 1]).unwrap_or(0) << 4
+                        | hex_value(bytes[i + 2]).unwrap_or(0),
+                );
+                i += 2;
+            }
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_value(digit: u8) -> Option<u8> {
+    (digit as char).to_digit(16).map(|d| d as u8)
+}
+
+/// The parameters of one call, with typed accessors.
+#[derive(Debug, Clone)]
+pub struct Params(Map<String, Value>);
+
+impl Params {
+    pub fn new(value: Value) -> Result<Self, TcError> {
+        match value {
+            Value::Object(map) => Ok(Params(map)),
+            _ => Err(TcError::invalid(
+                "body",
+                "the request body must be a JSON object",
+            )),
+        }
+    }
+
+    /// `UnknownParameter` for the first name not in `allowed`.
+    pub fn allow_only(&self, allowed: &[&str]) -> Result<(), TcError> {
+        match self.0.keys().find(|k| !allowed.contains(&k.as_str())) {
+            Some(unknown) => Err(TcError::unknown(unknown)),
+            None => Ok(()),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name).filter(|v| !v.is_null())
+    }
+
+    pub fn int(&self, name: &str) -> Result<Option<i64>, TcError> {
+        self.get(name)
+            .map(|v| as_int(v).ok_or_else(|| TcError::invalid(name, "expected an integer")))
+            .transpose()
+    }
+
+    pub fn required_int(&self, name: &str) -> Result<i64, TcError> {
+        self.int(name)?.ok_or_else(|| TcError::missing(name))
+    }
+
+    pub fn required_int_list(&self, name: &str) -> Result<Vec<i64>, TcError> {
+        let value = self.get(name).ok_or_else(|| TcError::missing(name))?;
+        let Value::Array(items) = value else {
+            return Err(TcError::invalid(name, "expected an array of integers"));
+        };
+        items
+            .iter()
+            .map(|item| {
+                as_int(item).ok_or_else(|| TcError::invalid(name, "expected an array of integers"))
+            })
+            .collect()
+    }
+
+    pub fn string(&self, name: &str) -> Result<Option<String>, TcError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(TcError::invalid(name, "expected a string")),
+        }
+    }
+}
+
+fn as_int(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn get_queries_are_unflattened() {
+        let value = from_request(
+            "GET",
+            "MemberUin=1&OrgSubAccountUins.0=7&OrgSubAccountUins.1=8&SearchKey=a%20b+c",
+            b"",
+        )
+        .unwrap();
+        assert_eq!(
+            value,
+            json!({"MemberUin": "1", "OrgSubAccountUins": ["7", "8"], "SearchKey": "a b c"})
+        );
+        assert!(from_request("GET", "A.0=1&A.x=2", b"").is_err());
+        assert!(from_request("GET", "A=1&A=2", b"").is_err());
+        assert!(from_request("GET", "A.5000=1", b"").is_err());
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+    }
+
+    #[test]
+    fn post_bodies_must_be_objects() {
+        assert_eq!(from_request("POST", "", b"").unwrap(), json!({}));
+        assert!(from_request("POST", "", b"[1]").is_err());
+        assert!(from_request("POST", "", b"{").is_err());
+    }
+
+    #[test]
+    fn integers_from_numbers_or_strings() {
+        let params = Params::new(
+            json!({"A": 5, "B": "6", "C": "x", "D": 1.5, "E": [1, "2"], "F": [true], "G": null}),
+        )
+        .unwrap();
+        assert_eq!(params.int("A").unwrap(), Some(5));
+        assert_eq!(params.int("B").unwrap(), Some(6));
+        assert_eq!(params.int("C").unwrap_err().code, "InvalidParameter");
+        assert_eq!(params.int("D").unwrap_err().code, "InvalidParameter");
+        assert_eq!(params.required_int_list("E").unwrap(), [1, 2]);
+        assert_eq!(
+            params.required_int_list("F").unwrap_err().code,
+            "InvalidParameter"
+        );
+        assert_eq!(
+            params.required_int("G").unwrap_err().code,
+            "MissingParameter"
+        );
+        assert!(
+            params
+                .allow_only(&["A", "B", "C", "D", "E", "F"])
+                .unwrap_err()
+                .message
+                .contains("`G`")
+        );
+    }
+}

@@ -1,0 +1,36 @@
+//! Time formats used in answers and logs.
+
+use time::format_description::well_known::Rfc3339;
+use time::macros::{format_description, offset};
+use time::{OffsetDateTime, UtcOffset};
+
+/// Tencent Cloud answers times as `YYYY-MM-DD HH:MM:SS` in Beijing time (UTC+8).
+pub const TENCENT_OFFSET: UtcOffset = offset!(+8);
+
+/// `2021-07-14 21:00:59`, in UTC+8 like the Tencent Cloud console and API.
+pub fn tencent_datetime(at: OffsetDateTime) -> String {
+    at.to_offset(TENCENT_OFFSET)
+        .format(format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second]"
+        ))
+        .expect("a fixed format always formats")
+}
+
+/// RFC 3339 in UTC, for the audit log.
+pub fn rfc3339(at: OffsetDateTime) -> String {
+    at.to_offset(UtcOffset::UTC)
+        .format(&Rfc3339)
+        .expect("RFC 3339 always formats")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tencent_time_is_beijing_time() {
+        let at = OffsetDateTime::from_unix_timestamp(1_626_267_659).unwrap(); // 2021-07-14 13:00:59 UTC
+        assert_eq!(tencent_datetime(at), "2021-07-14 21:00:59");
+        assert_eq!(rfc3339(at), "2021-07-14T13:00:59Z");
+    }
+}

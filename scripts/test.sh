@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what it needs (the pinned Terraform, the
+# official cloud SDKs for the emulator cross-checks), builds the workspace, then runs the Rust
+# tests (unit, protocol and end-to-end with the real Terraform CLI) and the SDK cross-checks.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+
+echo "==> Terraform"
+TETHER_TERRAFORM=$(scripts/install-terraform.sh)
+export TETHER_TERRAFORM
+"$TETHER_TERRAFORM" version 2>/dev/null | head -1
+
+echo "==> Python packages for the SDK cross-checks"
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+.venv/bin/pip install --quiet --disable-pip-version-check -r tests/sdk/requirements.txt
+
+echo "==> Build"
+cargo build --locked --workspace --all-targets
+
+echo "==> Rust tests"
+cargo test --locked --workspace --no-fail-fast
+
+echo "==> Official SDK cross-checks against the emulator"
+TETHER_EMULATOR_BIN="$repo/target/debug/tether-emulator" .venv/bin/python -m pytest tests/sdk -q

@@ -1,0 +1,191 @@
+//! The error type shared by all cloud clients.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cloud {
+    Tencent,
+    Huawei,
+    ZStack,
+}
+
+impl fmt::Display for Cloud {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Cloud::Tencent => "Tencent Cloud",
+            Cloud::Huawei => "Huawei Cloud",
+            Cloud::ZStack => "ZStack",
+        })
+    }
+}
+
+/// What a caller can do about an error; each cloud maps its own codes onto these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The addressed object does not exist (a read treats the binding as gone).
+    NotFound,
+    /// Rejected by rate limiting before processing; always safe to retry.
+    Throttled,
+    /// Network failure, non-2xx gateway answer or a server-side internal error.
+    Transient,
+    /// Bad, expired or insufficient credentials.
+    Auth,
+    /// The request itself is wrong; retrying cannot help.
+    Invalid,
+    /// The object already exists / the state conflicts.
+    Conflict,
+    Other,
+}
+
+impl ErrorKind {
+    pub fn is_retryable(self) -> bool {
+        matches!(self, ErrorKind::Throttled | ErrorKind::Transient)
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ErrorKind::NotFound => "not found",
+            ErrorKind::Throttled => "throttled",
+            ErrorKind::Transient => "transient",
+            ErrorKind::Auth => "auth",
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Other => "other",
+        })
+    }
+}
+
+/// A failed cloud call. Renders as one line, e.g.
+/// `Tencent Cloud CancelOrganizationMemberAuthAccount failed: ResourceNotFound.MemberNotExist: member not found (RequestId: 6f0...)`.
+///
+/// Never put credentials into any field: the whole value ends up in diagnostics and logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloudError {
+    pub kind: ErrorKind,
+    pub cloud: Cloud,
+    /// The API action as documented by the vendor, e.g. `BindOrganizationMemberAuthAccount`.
+    pub action: String,
+    /// The vendor's error code; `None` for transport failures.
+    pub code: Option<String>,
+    pub message: String,
+    pub request_id: Option<String>,
+    pub http_status: Option<u16>,
+}
+
+impl fmt::Display for CloudError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} failed: ", self.cloud, self.action)?;
+        match &self.code {
+            Some(code) if self.message.is_empty() => f.write_str(code)?,
+            Some(code) => write!(f, "{code}: {}", self.message)?,
+            None => f.write_str(&self.message)?,
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (RequestId: {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CloudError {}
+
+impl CloudError {
+    pub fn new(
+        kind: ErrorKind,
+        cloud: Cloud,
+        action: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind,
+            cloud,
+            action: action.into(),
+            code: None,
+            message: message.into(),
+            request_id: None,
+            http_status: None,
+        }
+    }
+
+    /// The error every client returns when its cancellation token fires.
+    pub fn cancelled(cloud: Cloud, action: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Other, cloud, action, "cancelled")
+    }
+
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
+        self.request_id = Some(request_id.into());
+        self
+    }
+
+    pub fn with_http_status(mut self, status: u16) -> Self {
+        self.http_status = Some(status);
+        self
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        self.kind.is_retryable()
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.kind == ErrorKind::NotFound
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_with_code_and_request_id() {
+        let e = CloudError::new(
+            ErrorKind::NotFound,
+            Cloud::Tencent,
+            "CancelOrganizationMemberAuthAccount",
+            "member not found",
+        )
+        .with_code("ResourceNotFound.MemberNotExist")
+        .with_request_id("6f0e");
+        assert_eq!(
+            e.to_string(),
+            "Tencent Cloud CancelOrganizationMemberAuthAccount failed: \
+             ResourceNotFound.MemberNotExist: member not found (RequestId: 6f0e)"
+        );
+    }
+
+    #[test]
+    fn display_transport_error() {
+        let e = CloudError::new(
+            ErrorKind::Transient,
+            Cloud::Huawei,
+            "UnEnrollAccount",
+            "connection refused (rgc.example.com)",
+        );
+        assert_eq!(
+            e.to_string(),
+            "Huawei Cloud UnEnrollAccount failed: connection refused (rgc.example.com)"
+        );
+        assert_eq!(Cloud::ZStack.to_string(), "ZStack");
+    }
+
+    #[test]
+    fn retryable_kinds() {
+        assert!(ErrorKind::Throttled.is_retryable());
+        assert!(ErrorKind::Transient.is_retryable());
+        for k in [
+            ErrorKind::NotFound,
+            ErrorKind::Auth,
+            ErrorKind::Invalid,
+            ErrorKind::Conflict,
+            ErrorKind::Other,
+        ] {
+            assert!(!k.is_retryable(), "{k:?}");
+        }
+    }
+}

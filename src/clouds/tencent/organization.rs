@@ -1,0 +1,1094 @@
+//! Tencent Cloud Organization (2021-03-31): binding organization sub-accounts to a member's
+//! access policy, and reading those bindings back.
+//!
+//! Cancellation: a client may carry a [`CancellationToken`] ([`OrganizationClient::with_cancellation`]);
+//! when it fires, every call in flight on that client (or its clones) returns a "cancelled"
+//! error of kind `Other` at once. Dropping a call's future is equally safe.
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use super::sign::{SignedHeaders, Tc3Signer, X_TC_ACTION};
+use super::{ORGANIZATION_SERVICE, ORGANIZATION_VERSION, TencentConfig, decode_response, lenient};
+use crate::clouds::error::{Cloud, CloudError, ErrorKind};
+use crate::clouds::http::{Call, HttpClient, RetryPolicy, SignableRequest};
+
+pub const BIND_ACTION: &str = "BindOrganizationMemberAuthAccount";
+pub const CANCEL_ACTION: &str = "CancelOrganizationMemberAuthAccount";
+pub const DESCRIBE_AUTH_ACCOUNTS_ACTION: &str = "DescribeOrganizationMemberAuthAccounts";
+pub const DESCRIBE_POLICIES_ACTION: &str = "DescribeOrganizationMemberPolicies";
+
+/// The API's limit on `OrgSubAccountUins` per bind.
+pub const MAX_BIND_UINS: usize = 5;
+/// The largest page Describe accepts; offsets must be multiples of it.
+pub const PAGE_LIMIT: u64 = 50;
+/// Page budget when the API reports no usable `Total`.
+const MAX_PAGES_UNKNOWN_TOTAL: u64 = 200;
+
+const X_TC_VERSION: HeaderName = HeaderName::from_static("x-tc-version");
+const X_TC_REGION: HeaderName = HeaderName::from_static("x-tc-region");
+const X_TC_LANGUAGE: HeaderName = HeaderName::from_static("x-tc-language");
+
+/// One sub-account bound to a member's policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct OrgMemberAuthAccount {
+    #[serde(deserialize_with = "lenient::u64")]
+    pub org_sub_account_uin: u64,
+    #[serde(deserialize_with = "lenient::u64")]
+    pub policy_id: u64,
+    #[serde(deserialize_with = "lenient::string")]
+    pub policy_name: String,
+    #[serde(deserialize_with = "lenient::u64")]
+    pub identity_id: u64,
+    #[serde(deserialize_with = "lenient::string")]
+    pub identity_role_name: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub identity_role_alias_name: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub create_time: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub update_time: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub org_sub_account_name: String,
+}
+
+/// One page of `DescribeOrganizationMemberAuthAccounts`; `Items`/`Total` of `null` become empty/0.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuthAccountPage {
+    pub items: Vec<OrgMemberAuthAccount>,
+    pub total: u64,
+    pub request_id: String,
+}
+
+/// A member's access policy (an identity the management account can assume in the member).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct MemberPolicy {
+    #[serde(deserialize_with = "lenient::u64")]
+    pub policy_id: u64,
+    #[serde(deserialize_with = "lenient::string")]
+    pub policy_name: String,
+    #[serde(deserialize_with = "lenient::u64")]
+    pub identity_id: u64,
+    #[serde(deserialize_with = "lenient::string")]
+    pub identity_role_name: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub identity_role_alias_name: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub description: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub create_time: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub update_time: String,
+}
+
+/// One page of `DescribeOrganizationMemberPolicies`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberPolicyPage {
+    pub items: Vec<MemberPolicy>,
+    pub total: u64,
+    pub request_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", bound(deserialize = "T: Deserialize<'de>"))]
+struct Paged<T> {
+    #[serde(default, deserialize_with = "lenient::vec")]
+    items: Vec<T>,
+    #[serde(default, deserialize_with = "lenient::u64")]
+    total: u64,
+}
+
+#[derive(Deserialize)]
+struct NoData {}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct BindParams<'a> {
+    member_uin: u64,
+    policy_id: u64,
+    org_sub_account_uins: &'a [u64],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CancelParams {
+    member_uin: u64,
+    policy_id: u64,
+    org_sub_account_uin: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeAuthAccountsParams {
+    member_uin: u64,
+    policy_id: u64,
+    offset: u64,
+    limit: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribePoliciesParams {
+    member_uin: u64,
+    offset: u64,
+    limit: u64,
+}
+
+/// Client for the Organization API. Cloning is cheap and shares the connection pool.
+#[derive(Debug, Clone)]
+pub struct OrganizationClient {
+    inner: Arc<Inner>,
+    cancel: Option<CancellationToken>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    http: HttpClient,
+    signer: Tc3Signer,
+    /// Every header but the per-attempt ones the signer adds.
+    base_request: SignableRequest,
+    host: String,
+    retry: RetryPolicy,
+}
+
+impl OrganizationClient {
+    pub fn new(cfg: TencentConfig) -> Result<Self, CloudError> {
+        let http = HttpClient::new(Cloud::Tencent)?;
+        Self::with_http_client(cfg, http)
+    }
+
+    /// Like [`new`](Self::new), reusing an existing HTTP client (and its pool).
+    pub fn with_http_client(cfg: TencentConfig, http: HttpClient) -> Result<Self, CloudError> {
+        let setup_error =
+            |msg: String| CloudError::new(ErrorKind::Invalid, Cloud::Tencent, "client setup", msg);
+        let creds = cfg.credentials;
+        if creds.secret_id.trim().is_empty() {
+            return Err(setup_error("the secret id is empty".into()));
+        }
+        if creds.secret_key.is_empty() {
+            return Err(setup_error("the secret key is empty".into()));
+        }
+        let endpoint = cfg.endpoint;
+        if !matches!(endpoint.scheme(), "http" | "https") || endpoint.host_str().is_none() {
+            return Err(setup_error(format!(
+                "endpoint {endpoint} must be an http:// or https:// URL with a host"
+            )));
+        }
+
+        let mut base_request = SignableRequest::new(Method::POST, endpoint);
+        let headers = &mut base_request.headers;
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(X_TC_VERSION, HeaderValue::from_static(ORGANIZATION_VERSION));
+        headers.insert(X_TC_LANGUAGE, HeaderValue::from_static("en-US"));
+        if let Some(region) = cfg
+            .region
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+        {
+            let value = HeaderValue::from_str(region)
+                .map_err(|_| setup_error(format!("invalid region {region:?}")))?;
+            headers.insert(X_TC_REGION, value);
+        }
+        let host = base_request.host();
+
+        let signer = Tc3Signer {
+            secret_id: creds.secret_id.trim().to_owned(),
+            secret_key: creds.secret_key,
+            security_token: creds.security_token.filter(|t| !t.is_empty()),
+            service: ORGANIZATION_SERVICE.to_owned(),
+            signed_headers: SignedHeaders::ContentTypeHostAction,
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                signer,
+                base_request,
+                host,
+                retry: cfg.retry,
+            }),
+            cancel: None,
+        })
+    }
+
+    /// A handle whose calls all stop (with a "cancelled" error) once `token` is cancelled.
+    pub fn with_cancellation(&self, token: CancellationToken) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            cancel: Some(token),
+        }
+    }
+
+    /// Binds up to five organization sub-accounts to the member's policy. Returns the RequestId.
+    ///
+    /// Not idempotent: only throttling and failed connects are retried. Any other transient
+    /// failure is returned as is — the bind may have happened, so reconcile with
+    /// [`find_member_auth_account`](Self::find_member_auth_account). A bind of an existing
+    /// binding fails with kind `Conflict` (`FailedOperation.SubAccountIdentityExist`).
+    pub async fn bind_member_auth_accounts(
+        &self,
+        member_uin: u64,
+        policy_id: u64,
+        org_sub_account_uins: &[u64],
+    ) -> Result<String, CloudError> {
+        if org_sub_account_uins.is_empty() || org_sub_account_uins.len() > MAX_BIND_UINS {
+            return Err(CloudError::new(
+                ErrorKind::Invalid,
+                Cloud::Tencent,
+                BIND_ACTION,
+                format!(
+                    "OrgSubAccountUins must hold 1 to {MAX_BIND_UINS} UINs, got {}",
+                    org_sub_account_uins.len()
+                ),
+            ));
+        }
+        let params = BindParams {
+            member_uin,
+            policy_id,
+            org_sub_account_uins,
+        };
+        let (NoData {}, request_id) = self.call(BIND_ACTION, &params, false).await?;
+        Ok(request_id)
+    }
+
+    /// Removes one sub-account's binding. Returns the RequestId.
+    pub async fn cancel_member_auth_account(
+        &self,
+        member_uin: u64,
+        policy_id: u64,
+        org_sub_account_uin: u64,
+    ) -> Result<String, CloudError> {
+        let params = CancelParams {
+            member_uin,
+            policy_id,
+            org_sub_account_uin,
+        };
+        let (NoData {}, request_id) = self.call(CANCEL_ACTION, &params, true).await?;
+        Ok(request_id)
+    }
+
+    /// One page of the sub-accounts bound to the member's policy. `offset` must be a multiple of
+    /// `limit` (1–50).
+    pub async fn describe_member_auth_accounts(
+        &self,
+        member_uin: u64,
+        policy_id: u64,
+        offset: u64,
+        limit: u64,
+    ) -> Result<AuthAccountPage, CloudError> {
+        let params = DescribeAuthAccountsParams {
+            member_uin,
+            policy_id,
+            offset,
+            limit,
+        };
+        let (page, request_id): (Paged<OrgMemberAuthAccount>, _) = self
+            .call(DESCRIBE_AUTH_ACCOUNTS_ACTION, &params, true)
+            .await?;
+        Ok(AuthAccountPage {
+            items: page.items,
+            total: page.total,
+            request_id,
+        })
+    }
+
+    /// All sub-accounts bound to the member's policy, read in pages of 50.
+    pub async fn list_member_auth_accounts(
+        &self,
+        member_uin: u64,
+        policy_id: u64,
+    ) -> Result<Vec<OrgMemberAuthAccount>, CloudError> {
+        let mut all = Vec::new();
+        self.scan_member_auth_accounts(member_uin, policy_id, |item| {
+            all.push(item);
+            ControlFlow::Continue(())
+        })
+        .await?;
+        Ok(all)
+    }
+
+    /// The binding of `org_sub_account_uin` to the member's policy, if it exists. Items must
+    /// match both the policy id and the sub-account UIN (the member is fixed by the query).
+    /// A `NotFound` error for the member or policy also means "no binding": `Ok(None)`.
+    pub async fn find_member_auth_account(
+        &self,
+        member_uin: u64,
+        policy_id: u64,
+        org_sub_account_uin: u64,
+    ) -> Result<Option<OrgMemberAuthAccount>, CloudError> {
+        let mut found = None;
+        let scan = self.scan_member_auth_accounts(member_uin, policy_id, |item| {
+            if item.policy_id == policy_id && item.org_sub_account_uin == org_sub_account_uin {
+                found = Some(item);
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        match scan.await {
+            Ok(()) => Ok(found),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One page of the member's access policies.
+    pub async fn describe_member_policies(
+        &self,
+        member_uin: u64,
+        offset: u64,
+        limit: u64,
+    ) -> Result<MemberPolicyPage, CloudError> {
+        let params = DescribePoliciesParams {
+            member_uin,
+            offset,
+            limit,
+        };
+        let (page, request_id): (Paged<MemberPolicy>, _) =
+            self.call(DESCRIBE_POLICIES_ACTION, &params, true).await?;
+        Ok(MemberPolicyPage {
+            items: page.items,
+            total: page.total,
+            request_id,
+        })
+    }
+
+    /// Visits bound sub-accounts page by page until `visit` breaks, a page comes back short,
+    /// `Total` is reached, or the page budget (`Total/50 + 2`) runs out — the budget guards
+    /// against a server that never stops returning full pages.
+    async fn scan_member_auth_accounts(
+        &self,
+        member_uin: u64,
+        policy_id: u64,
+        mut visit: impl FnMut(OrgMemberAuthAccount) -> ControlFlow<()>,
+    ) -> Result<(), CloudError> {
+        let mut offset = 0;
+        let mut seen = 0u64;
+        let mut max_pages = None;
+        let mut page_no = 0u64;
+        loop {
+            let page = self
+                .describe_member_auth_accounts(member_uin, policy_id, offset, PAGE_LIMIT)
+                .await?;
+            let max_pages = *max_pages.get_or_insert(if page.total > 0 {
+                page.total / PAGE_LIMIT + 2
+            } else {
+                MAX_PAGES_UNKNOWN_TOTAL
+            });
+            let count = page.items.len() as u64;
+            seen += count;
+            for item in page.items {
+                if visit(item).is_break() {
+                    return Ok(());
+                }
+            }
+            let total_reached = page.total > 0 && seen >= page.total;
+            if count < PAGE_LIMIT || total_reached {
+                return Ok(());
+            }
+            if page_no + 1 >= max_pages {
+                tracing::warn!(
+                    cloud = %Cloud::Tencent,
+                    action = DESCRIBE_AUTH_ACCOUNTS_ACTION,
+                    member_uin,
+                    policy_id,
+                    pages = page_no + 1,
+                    total = page.total,
+                    "stopped paging: the API kept returning full pages beyond Total"
+                );
+                return Ok(());
+            }
+            offset += PAGE_LIMIT;
+            page_no += 1;
+        }
+    }
+
+    async fn call<P: Serialize, T: DeserializeOwned>(
+        &self,
+        action: &'static str,
+        params: &P,
+        idempotent: bool,
+    ) -> Result<(T, String), CloudError> {
+        let inner = &*self.inner;
+        let mut request = inner.base_request.clone();
+        request.body = serde_json::to_vec(params).map_err(|e| {
+            CloudError::new(
+                ErrorKind::Other,
+                Cloud::Tencent,
+                action,
+                format!("cannot encode parameters: {e}"),
+            )
+        })?;
+        request
+            .headers
+            .insert(X_TC_ACTION, HeaderValue::from_static(action));
+        let call = Call {
+            action,
+            idempotent,
+            retry: &inner.retry,
+            cancel: self.cancel.as_ref(),
+        };
+        let host = inner.host.as_str();
+        let (data, request_id) = inner
+            .http
+            .execute(call, &inner.signer, &request, |resp| {
+                decode_response::<T>(action, host, resp.status, &resp.body)
+            })
+            .await?;
+        tracing::debug!(cloud = %Cloud::Tencent, action, request_id, "cloud API call succeeded");
+        Ok((data, request_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+    use url::Url;
+
+    use super::*;
+    use crate::clouds::Secret;
+    use crate::clouds::tencent::TencentCredentials;
+    use crate::clouds::tencent::sign::{Tc3Input, tc3_signature, utc_date};
+
+    const SECRET_KEY: &str = "s3cr3t-key-do-not-log";
+    const TOKEN: &str = "t0ken-do-not-log";
+
+    /// What the test server saw; header names lowercased.
+    #[derive(Debug, Clone)]
+    struct Seen {
+        headers: HashMap<String, String>,
+        raw_body: Vec<u8>,
+        body: Value,
+    }
+
+    impl Seen {
+        fn header(&self, name: &str) -> Option<&str> {
+            self.headers.get(name).map(String::as_str)
+        }
+        fn action(&self) -> &str {
+            self.header("x-tc-action").unwrap_or_default()
+        }
+    }
+
+    enum Reply {
+        Ok(Value),
+        ApiError(&'static str, &'static str),
+        Status(u16),
+        /// Close the connection after reading the request, without answering.
+        HangUp,
+        /// Keep the connection open and never answer.
+        Stall,
+    }
+
+    type Handler = dyn Fn(&Seen, usize) -> Reply + Send + Sync;
+
+    struct Server {
+        url: Url,
+        seen: Arc<Mutex<Vec<Seen>>>,
+    }
+
+    impl Server {
+        /// A one-request-per-connection HTTP/1.1 server; `handler` gets the request and its
+        /// 0-based index among all requests.
+        async fn start(handler: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) -> Self {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+            let seen = Arc::new(Mutex::new(Vec::new()));
+            let handler: Arc<Handler> = Arc::new(handler);
+            let log = Arc::clone(&seen);
+            tokio::spawn(async move {
+                while let Ok((sock, _)) = listener.accept().await {
+                    tokio::spawn(handle(sock, Arc::clone(&handler), Arc::clone(&log)));
+                }
+            });
+            Self { url, seen }
+        }
+
+        fn seen(&self) -> Vec<Seen> {
+            self.seen.lock().unwrap().clone()
+        }
+    }
+
+    async fn handle(mut sock: TcpStream, handler: Arc<Handler>, log: Arc<Mutex<Vec<Seen>>>) {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let header_end = loop {
+            if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break pos + 4;
+            }
+            match sock.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..header_end]).into_owned();
+        let headers: HashMap<String, String> = head
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        let len: usize = headers
+            .get("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        while buf.len() < header_end + len {
+            match sock.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let raw_body = buf[header_end..header_end + len].to_vec();
+        let body = serde_json::from_slice(&raw_body).unwrap_or(Value::Null);
+        let req = Seen {
+            headers,
+            raw_body,
+            body,
+        };
+        let index = {
+            let mut log = log.lock().unwrap();
+            log.push(req.clone());
+            log.len() - 1
+        };
+        let (status, body) = match handler(&req, index) {
+            Reply::Ok(mut response) => {
+                response["RequestId"] = json!(format!("req-{index}"));
+                (200, json!({ "Response": response }).to_string())
+            }
+            Reply::ApiError(code, message) => (
+                200,
+                json!({"Response": {"Error": {"Code": code, "Message": message}, "RequestId": format!("req-{index}")}})
+                    .to_string(),
+            ),
+            Reply::Status(status) => (status, "<html>gateway trouble</html>".to_owned()),
+            Reply::HangUp => return,
+            Reply::Stall => {
+                std::future::pending::<()>().await;
+                return;
+            }
+        };
+        let response = format!(
+            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = sock.write_all(response.as_bytes()).await;
+        let _ = sock.shutdown().await;
+    }
+
+    fn fast_retry() -> RetryPolicy {
+        RetryPolicy {
+            max_retries: 2,
+            max_wait: Duration::from_millis(5),
+            base: Duration::from_millis(1),
+        }
+    }
+
+    fn config(endpoint: &Url) -> TencentConfig {
+        TencentConfig {
+            credentials: TencentCredentials {
+                secret_id: "AKIDtest".into(),
+                secret_key: Secret::new(SECRET_KEY),
+                security_token: Some(Secret::new(TOKEN)),
+            },
+            region: None,
+            endpoint: endpoint.clone(),
+            retry: fast_retry(),
+        }
+    }
+
+    fn client(server: &Server) -> OrganizationClient {
+        OrganizationClient::new(config(&server.url)).unwrap()
+    }
+
+    fn item(uin: u64, policy: u64) -> Value {
+        json!({"OrgSubAccountUin": uin, "PolicyId": policy, "PolicyName": "p", "IdentityId": 1,
+               "IdentityRoleName": "OrganizationAccessControlRole", "IdentityRoleAliasName": "admin",
+               "CreateTime": "2021-07-14 21:00:59", "UpdateTime": "2021-07-14 21:00:59",
+               "OrgSubAccountName": format!("sub-{uin}")})
+    }
+
+    /// Checks the TC3 headers by recomputing the signature from what arrived.
+    fn assert_signed(req: &Seen, host: &str) {
+        let ts: i64 = req.header("x-tc-timestamp").unwrap().parse().unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert!((now as i64 - ts).abs() < 60);
+        assert_eq!(req.header("host"), Some(host));
+        let expected = tc3_signature(
+            SECRET_KEY,
+            &Tc3Input {
+                service: "organization",
+                host,
+                action: req.action(),
+                content_type: req.header("content-type").unwrap(),
+                payload: &req.raw_body,
+                timestamp: ts,
+                signed_headers: SignedHeaders::ContentTypeHostAction,
+            },
+        );
+        let scope = format!("{}/organization/tc3_request", utc_date(ts));
+        assert_eq!(expected.credential_scope, scope);
+        assert_eq!(
+            req.header("authorization").unwrap(),
+            format!(
+                "TC3-HMAC-SHA256 Credential=AKIDtest/{scope}, SignedHeaders=content-type;host;x-tc-action, Signature={}",
+                expected.signature
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn bind_sends_a_signed_json_request() {
+        let server = Server::start(|_, _| Reply::Ok(json!({}))).await;
+        let request_id = client(&server)
+            .bind_member_auth_accounts(100000546922, 1001, &[222222222222, 3])
+            .await
+            .unwrap();
+        assert_eq!(request_id, "req-0");
+
+        let seen = server.seen();
+        assert_eq!(seen.len(), 1);
+        let req = &seen[0];
+        assert_eq!(req.action(), "BindOrganizationMemberAuthAccount");
+        assert_eq!(req.header("x-tc-version"), Some("2021-03-31"));
+        assert_eq!(req.header("content-type"), Some("application/json"));
+        assert_eq!(req.header("x-tc-language"), Some("en-US"));
+        assert_eq!(req.header("x-tc-token"), Some(TOKEN));
+        assert_eq!(req.header("x-tc-region"), None);
+        assert!(
+            req.header("user-agent")
+                .unwrap()
+                .starts_with("terraform-provider-tether/")
+        );
+        assert_signed(req, &format!("127.0.0.1:{}", server.url.port().unwrap()));
+        assert_eq!(
+            req.body,
+            json!({"MemberUin": 100000546922u64, "PolicyId": 1001, "OrgSubAccountUins": [222222222222u64, 3]})
+        );
+        // Integers go out as JSON numbers, not strings.
+        let raw = String::from_utf8(req.raw_body.clone()).unwrap();
+        assert!(raw.contains(r#""MemberUin":100000546922"#), "{raw}");
+    }
+
+    #[tokio::test]
+    async fn cancel_sends_region_and_no_token_when_unset() {
+        let server = Server::start(|_, _| Reply::Ok(json!({}))).await;
+        let mut cfg = config(&server.url);
+        cfg.region = Some("ap-guangzhou".into());
+        cfg.credentials.security_token = None;
+        let client = OrganizationClient::new(cfg).unwrap();
+        let id = client.cancel_member_auth_account(1, 2, 3).await.unwrap();
+        assert_eq!(id, "req-0");
+        let req = &server.seen()[0];
+        assert_eq!(req.action(), "CancelOrganizationMemberAuthAccount");
+        assert_eq!(req.header("x-tc-region"), Some("ap-guangzhou"));
+        assert_eq!(req.header("x-tc-token"), None);
+        assert_eq!(
+            req.body,
+            json!({"MemberUin": 1, "PolicyId": 2, "OrgSubAccountUin": 3})
+        );
+    }
+
+    #[tokio::test]
+    async fn bind_checks_uin_count_before_sending() {
+        let server = Server::start(|_, _| Reply::Ok(json!({}))).await;
+        let client = client(&server);
+        for uins in [&[][..], &[1, 2, 3, 4, 5, 6][..]] {
+            let e = client
+                .bind_member_auth_accounts(1, 2, uins)
+                .await
+                .unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Invalid);
+            assert_eq!(e.action, BIND_ACTION);
+        }
+        client
+            .bind_member_auth_accounts(1, 2, &[1, 2, 3, 4, 5])
+            .await
+            .unwrap();
+        assert_eq!(server.seen().len(), 1);
+    }
+
+    /// Two pages (50 + 7). Page one holds the wanted UIN under another policy, which must not
+    /// match; page two holds the real binding, with numbers sent as strings.
+    fn paged_handler(req: &Seen, _: usize) -> Reply {
+        assert_eq!(req.action(), DESCRIBE_AUTH_ACCOUNTS_ACTION);
+        assert_eq!(req.body["Limit"], json!(50));
+        let mut items: Vec<Value> = match req.body["Offset"].as_u64().unwrap() {
+            0 => (0..50).map(|i| item(5000 + i, 1001)).collect(),
+            50 => (0..6).map(|i| item(6000 + i, 1001)).collect(),
+            other => panic!("unexpected offset {other}"),
+        };
+        if req.body["Offset"] == json!(0) {
+            items[7] = item(777, 9999);
+        } else {
+            let mut wanted = item(777, 1001);
+            wanted["OrgSubAccountUin"] = json!("777");
+            wanted["PolicyId"] = json!("1001");
+            wanted["PolicyName"] = json!("the-policy");
+            items.push(wanted);
+        }
+        Reply::Ok(json!({"Items": items, "Total": 57}))
+    }
+
+    #[tokio::test]
+    async fn find_pages_and_matches_all_keys() {
+        let server = Server::start(paged_handler).await;
+        let client = client(&server);
+
+        let found = client
+            .find_member_auth_account(111, 1001, 777)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.org_sub_account_uin, 777);
+        assert_eq!(found.policy_id, 1001);
+        assert_eq!(found.policy_name, "the-policy");
+        assert_eq!(found.org_sub_account_name, "sub-777");
+        let seen = server.seen();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(
+            seen[0].body,
+            json!({"MemberUin": 111, "PolicyId": 1001, "Offset": 0, "Limit": 50})
+        );
+        assert_eq!(seen[1].body["Offset"], json!(50));
+        assert_signed(
+            &seen[1],
+            &format!("127.0.0.1:{}", server.url.port().unwrap()),
+        );
+
+        assert_eq!(
+            client
+                .find_member_auth_account(111, 1001, 4242)
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            client
+                .list_member_auth_accounts(111, 1001)
+                .await
+                .unwrap()
+                .len(),
+            57
+        );
+        assert_eq!(server.seen().len(), 6);
+    }
+
+    #[tokio::test]
+    async fn paging_stops_on_full_pages_beyond_total() {
+        // A broken server that always returns full pages: paging ends once Total is reached,
+        // or, with no Total, when the page budget runs out.
+        let server = Server::start(|_, _| {
+            Reply::Ok(
+                json!({"Items": (0..50).map(|i| item(i, 1)).collect::<Vec<_>>(), "Total": 60}),
+            )
+        })
+        .await;
+        let all = client(&server)
+            .list_member_auth_accounts(1, 1)
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 100);
+        assert_eq!(server.seen().len(), 2);
+
+        let server = Server::start(|_, _| {
+            Reply::Ok(
+                json!({"Items": (0..50).map(|i| item(i, 1)).collect::<Vec<_>>(), "Total": null}),
+            )
+        })
+        .await;
+        let all = client(&server)
+            .list_member_auth_accounts(1, 1)
+            .await
+            .unwrap();
+        assert_eq!(all.len() as u64, 50 * MAX_PAGES_UNKNOWN_TOTAL);
+    }
+
+    #[tokio::test]
+    async fn null_items_and_total_are_empty() {
+        let server = Server::start(|_, _| Reply::Ok(json!({"Items": null, "Total": null}))).await;
+        let client = client(&server);
+        let page = client
+            .describe_member_auth_accounts(1, 2, 0, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            page,
+            AuthAccountPage {
+                items: vec![],
+                total: 0,
+                request_id: "req-0".into()
+            }
+        );
+        assert!(
+            client
+                .list_member_auth_accounts(1, 2)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            client.find_member_auth_account(1, 2, 3).await.unwrap(),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn find_treats_missing_member_or_policy_as_absent() {
+        let server = Server::start(|_, _| {
+            Reply::ApiError("ResourceNotFound.MemberPolicyNotExist", "no policy")
+        })
+        .await;
+        assert_eq!(
+            client(&server)
+                .find_member_auth_account(1, 2, 3)
+                .await
+                .unwrap(),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn throttling_is_retried_even_for_bind() {
+        let server = Server::start(|_, i| {
+            if i == 0 {
+                Reply::ApiError("RequestLimitExceeded", "too many requests")
+            } else {
+                Reply::Ok(json!({}))
+            }
+        })
+        .await;
+        let id = client(&server)
+            .bind_member_auth_accounts(1, 2, &[3])
+            .await
+            .unwrap();
+        assert_eq!(id, "req-1");
+        let seen = server.seen();
+        assert_eq!(seen.len(), 2);
+        assert!(seen.iter().all(|r| r.action() == BIND_ACTION));
+    }
+
+    #[tokio::test]
+    async fn bind_is_not_retried_when_it_may_have_been_processed() {
+        for reply in [
+            || Reply::HangUp,
+            || Reply::Status(502),
+            || Reply::ApiError("InternalError", "oops"),
+        ] {
+            let server = Server::start(move |_, _| reply()).await;
+            let e = client(&server)
+                .bind_member_auth_accounts(1, 2, &[3])
+                .await
+                .unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Transient, "{e}");
+            assert_eq!(server.seen().len(), 1, "{e}");
+        }
+    }
+
+    #[tokio::test]
+    async fn idempotent_calls_retry_transient_failures() {
+        let server = Server::start(|_, _| Reply::HangUp).await;
+        let e = client(&server)
+            .cancel_member_auth_account(1, 2, 3)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Transient);
+        assert_eq!(e.code, None);
+        assert!(
+            e.message
+                .contains(&format!("127.0.0.1:{}", server.url.port().unwrap())),
+            "{}",
+            e.message
+        );
+        assert_eq!(server.seen().len(), 3);
+
+        let server = Server::start(|_, i| {
+            if i < 2 {
+                Reply::Status(503)
+            } else {
+                Reply::Ok(json!({"Items": [], "Total": 0}))
+            }
+        })
+        .await;
+        client(&server)
+            .describe_member_auth_accounts(1, 2, 0, 50)
+            .await
+            .unwrap();
+        assert_eq!(server.seen().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn connection_refused_is_transient() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let url = Url::parse(&format!("http://{addr}")).unwrap();
+        let client = OrganizationClient::new(config(&url)).unwrap();
+        let e = client
+            .bind_member_auth_accounts(1, 2, &[3])
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Transient);
+        assert!(e.message.contains(&addr.to_string()), "{}", e.message);
+    }
+
+    #[tokio::test]
+    async fn cancellation_aborts_a_call_in_flight() {
+        let server = Server::start(|_, _| Reply::Stall).await;
+        let token = CancellationToken::new();
+        let client = client(&server).with_cancellation(token.clone());
+        let cancel = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            token.cancel();
+        });
+        let e = tokio::time::timeout(
+            Duration::from_secs(10),
+            client.describe_member_auth_accounts(1, 2, 0, 50),
+        )
+        .await
+        .expect("cancellation should end the call")
+        .unwrap_err();
+        cancel.await.unwrap();
+        assert_eq!(e.kind, ErrorKind::Other);
+        assert_eq!(e.message, "cancelled");
+        assert_eq!(e.action, DESCRIBE_AUTH_ACCOUNTS_ACTION);
+    }
+
+    #[tokio::test]
+    async fn api_errors_carry_code_and_request_id_but_no_secrets() {
+        let server = Server::start(|_, _| {
+            Reply::ApiError("AuthFailure.SignatureFailure", "signature mismatch")
+        })
+        .await;
+        let client = client(&server);
+        let e = client
+            .cancel_member_auth_account(1, 2, 3)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Auth);
+        assert_eq!(e.code.as_deref(), Some("AuthFailure.SignatureFailure"));
+        assert_eq!(e.request_id.as_deref(), Some("req-0"));
+        assert_eq!(server.seen().len(), 1);
+        assert_eq!(
+            e.to_string(),
+            "Tencent Cloud CancelOrganizationMemberAuthAccount failed: \
+             AuthFailure.SignatureFailure: signature mismatch (RequestId: req-0)"
+        );
+        let shown = format!("{e} {e:?} {client:?} {:?}", config(&server.url));
+        assert!(
+            !shown.contains(SECRET_KEY) && !shown.contains(TOKEN),
+            "{shown}"
+        );
+    }
+
+    #[tokio::test]
+    async fn describe_member_policies_parses_items() {
+        let server = Server::start(|req, _| {
+            assert_eq!(req.action(), DESCRIBE_POLICIES_ACTION);
+            assert_eq!(req.body, json!({"MemberUin": 9, "Offset": 0, "Limit": 10}));
+            Reply::Ok(json!({"Items": [{"PolicyId": "1001", "PolicyName": "admin", "IdentityId": 1,
+                "IdentityRoleName": "OrganizationAccessControlRole", "IdentityRoleAliasName": "admin",
+                "Description": null, "CreateTime": "2021-07-14 21:00:59", "UpdateTime": "2021-07-14 21:00:59"}],
+                "Total": 1}))
+        })
+        .await;
+        let page = client(&server)
+            .describe_member_policies(9, 0, 10)
+            .await
+            .unwrap();
+        assert_eq!(page.total, 1);
+        assert_eq!(page.request_id, "req-0");
+        assert_eq!(
+            page.items,
+            vec![MemberPolicy {
+                policy_id: 1001,
+                policy_name: "admin".into(),
+                identity_id: 1,
+                identity_role_name: "OrganizationAccessControlRole".into(),
+                identity_role_alias_name: "admin".into(),
+                description: String::new(),
+                create_time: "2021-07-14 21:00:59".into(),
+                update_time: "2021-07-14 21:00:59".into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn auth_account_decodes_doc_example_and_lenient_forms() {
+        let doc: OrgMemberAuthAccount = serde_json::from_str(
+            r#"{"CreateTime":"2021-07-14 21:00:59","IdentityId":1,"IdentityRoleAliasName":"admin",
+                "IdentityRoleName":"OrganizationAccessControlRole","OrgSubAccountUin":222222222222,"PolicyId":1001,
+                "PolicyName":"policy_name","UpdateTime":"2021-07-14 21:00:59","OrgSubAccountName":"sub_name"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            doc,
+            OrgMemberAuthAccount {
+                org_sub_account_uin: 222222222222,
+                policy_id: 1001,
+                policy_name: "policy_name".into(),
+                identity_id: 1,
+                identity_role_name: "OrganizationAccessControlRole".into(),
+                identity_role_alias_name: "admin".into(),
+                create_time: "2021-07-14 21:00:59".into(),
+                update_time: "2021-07-14 21:00:59".into(),
+                org_sub_account_name: "sub_name".into(),
+            }
+        );
+        let sparse: OrgMemberAuthAccount = serde_json::from_str(
+            r#"{"OrgSubAccountUin":"222222222222","PolicyId":null,"PolicyName":null}"#,
+        )
+        .unwrap();
+        assert_eq!(sparse.org_sub_account_uin, 222222222222);
+        assert_eq!(sparse.policy_id, 0);
+        assert_eq!(sparse.policy_name, "");
+        assert_eq!(sparse.org_sub_account_name, "");
+        assert!(serde_json::from_str::<OrgMemberAuthAccount>(r#"{"PolicyId":"abc"}"#).is_err());
+        assert!(serde_json::from_str::<OrgMemberAuthAccount>(r#"{"PolicyId":-1}"#).is_err());
+    }
+
+    #[test]
+    fn config_is_validated() {
+        let url = Url::parse("https://organization.tencentcloudapi.com").unwrap();
+        let mut cfg = config(&url);
+        cfg.credentials.secret_id = " ".into();
+        assert_eq!(
+            OrganizationClient::new(cfg).unwrap_err().kind,
+            ErrorKind::Invalid
+        );
+        let mut cfg = config(&url);
+        cfg.credentials.secret_key = Secret::new("");
+        assert_eq!(
+            OrganizationClient::new(cfg).unwrap_err().kind,
+            ErrorKind::Invalid
+        );
+        let mut cfg = config(&url);
+        cfg.endpoint = Url::parse("ftp://example.com").unwrap();
+        assert_eq!(
+            OrganizationClient::new(cfg).unwrap_err().kind,
+            ErrorKind::Invalid
+        );
+        let cfg = TencentConfig::new(config(&url).credentials);
+        assert_eq!(
+            cfg.endpoint.as_str(),
+            "https://organization.tencentcloudapi.com/"
+        );
+        assert!(OrganizationClient::new(cfg).is_ok());
+    }
+}

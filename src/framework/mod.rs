@@ -1,0 +1,13 @@
+//! The provider framework: cty values, schemas, diagnostics and the `Resource` trait.
+//! Resource code sees only these types, never msgpack or gRPC.
+
+pub mod diag;
+pub mod plan;
+pub mod resource;
+pub mod schema;
+pub mod value;
+
+pub use diag::{AttributePath, Diagnostic, Diagnostics};
+pub use resource::{Ctx, DataSource, Plan, Provider, Resource};
+pub use schema::{Attribute, Block, NestedBlock, Schema};
+pub use value::{Type, Value};

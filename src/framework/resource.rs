@@ -1,0 +1,112 @@
+//! The traits a provider, its resources and its data sources implement. They see cty values and
+//! diagnostics only; the protocol layer does all wire translation.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use super::diag::{AttributePath, Diagnostics};
+use super::schema::Schema;
+use super::value::Value;
+
+/// What every resource operation gets: the configured provider data, and a token that is
+/// cancelled when Terraform calls StopProvider (Ctrl-C), for long waits to notice.
+pub struct Ctx<'a, D> {
+    pub data: &'a D,
+    pub stop: CancellationToken,
+}
+
+/// A planned change under construction. The framework has already applied the schema's rules
+/// (defaults, unknown computed values on create, force-new replacement); a resource may refine it.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Null when the object is being created.
+    pub prior: Value,
+    pub config: Value,
+    pub planned: Value,
+    pub requires_replace: Vec<AttributePath>,
+}
+
+impl Plan {
+    pub fn is_create(&self) -> bool {
+        self.prior.is_null()
+    }
+    pub fn is_replace(&self) -> bool {
+        !self.requires_replace.is_empty()
+    }
+    /// Marks a top-level attribute "known after apply".
+    pub fn set_unknown(&mut self, attribute: &str) {
+        if let Some(slot) = self.planned.attr_mut(attribute) {
+            *slot = Value::unknown();
+        }
+    }
+}
+
+#[async_trait]
+pub trait Resource<D>: Send + Sync {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+
+    /// Static checks of a configuration, which may hold unknown values. Report problems with the
+    /// attribute path and the expected form.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Refines a create/update plan after the framework's generic rules.
+    async fn modify_plan(&self, _ctx: &Ctx<'_, D>, _plan: &mut Plan, _diags: &mut Diagnostics) {}
+
+    /// Creates the object. Returns the new state, or `None` if nothing was created. Returning a
+    /// state together with errors records the object (Terraform marks it tainted), which is what
+    /// must happen when the cloud did create it.
+    async fn create(&self, ctx: &Ctx<'_, D>, planned: &Value, diags: &mut Diagnostics) -> Option<Value>;
+
+    /// Refreshes the object. `None` means it is gone, and Terraform drops it from state.
+    async fn read(&self, ctx: &Ctx<'_, D>, current: &Value, diags: &mut Diagnostics) -> Option<Value>;
+
+    /// Updates in place. Resources whose every argument forces replacement never get here.
+    async fn update(
+        &self,
+        _ctx: &Ctx<'_, D>,
+        prior: &Value,
+        _planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Value {
+        diags.error(
+            "Update not supported",
+            format!("{} cannot be updated in place; this is a provider bug.", self.type_name()),
+        );
+        prior.clone()
+    }
+
+    /// Destroys the object. An object that is already gone counts as destroyed.
+    async fn delete(&self, ctx: &Ctx<'_, D>, prior: &Value, diags: &mut Diagnostics);
+
+    /// Turns an import ID into a state holding at least the identifying attributes; Terraform
+    /// then refreshes it with `read`.
+    async fn import(&self, ctx: &Ctx<'_, D>, id: &str, diags: &mut Diagnostics) -> Option<Value>;
+}
+
+#[async_trait]
+pub trait DataSource<D>: Send + Sync {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+    async fn read(&self, ctx: &Ctx<'_, D>, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
+}
+
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// What `configure` produces and every resource operation receives (the cloud clients).
+    type Data: Send + Sync + 'static;
+
+    fn schema(&self) -> Schema;
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+    async fn configure(
+        &self,
+        config: &Value,
+        terraform_version: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Self::Data>;
+    fn resources(&self) -> Vec<Arc<dyn Resource<Self::Data>>>;
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource<Self::Data>>>;
+}

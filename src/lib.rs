@@ -1,0 +1,10 @@
+//! terraform-provider-tether: a Terraform/OpenTofu provider (plugin protocol 6) for organization
+//! and identity bindings on Tencent Cloud, Huawei Cloud and ZStack.
+
+pub mod clouds;
+pub mod framework;
+pub mod transport;
+pub mod protocol;
+pub mod logging;
+pub mod provider;
+pub mod resources;

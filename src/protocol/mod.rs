@@ -1,0 +1,446 @@
+//! The tfplugin6 `Provider` gRPC service. It decodes each request with the schema of the
+//! resource it names, calls the framework, and encodes the answer; Terraform-visible failures
+//! are always diagnostics, never gRPC errors or panics.
+
+mod convert;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+
+use crate::framework::diag::Diagnostics;
+use crate::framework::plan::plan_change;
+use crate::framework::resource::{Ctx, DataSource, Provider, Resource};
+use crate::framework::schema::Schema;
+use crate::framework::value::{self, Type, Value};
+
+pub mod tfplugin6 {
+    tonic::include_proto!("tfplugin6");
+}
+
+use tfplugin6 as pb;
+pub use tfplugin6::provider_server::ProviderServer as ProviderGrpcServer;
+
+/// A registered resource or data source with its schema and implied type, computed once.
+struct Entry<T: ?Sized> {
+    handler: Arc<T>,
+    schema: Schema,
+    ty: Type,
+}
+
+impl<T: ?Sized> Entry<T> {
+    fn new(handler: Arc<T>, schema: Schema) -> Self {
+        let ty = schema.implied_type();
+        Entry { handler, schema, ty }
+    }
+}
+
+pub struct ProviderService<P: Provider> {
+    provider: P,
+    provider_schema: Schema,
+    provider_type: Type,
+    resources: HashMap<&'static str, Entry<dyn Resource<P::Data>>>,
+    data_sources: HashMap<&'static str, Entry<dyn DataSource<P::Data>>>,
+    configured: RwLock<Option<Arc<P::Data>>>,
+    /// Replaced after each StopProvider so the process stays usable.
+    stop: Mutex<CancellationToken>,
+}
+
+impl<P: Provider> ProviderService<P> {
+    pub fn new(provider: P) -> Self {
+        let provider_schema = provider.schema();
+        let provider_type = provider_schema.implied_type();
+        let resources = provider
+            .resources()
+            .into_iter()
+            .map(|r| (r.type_name(), Entry::new(r.clone(), r.schema())))
+            .collect();
+        let data_sources = provider
+            .data_sources()
+            .into_iter()
+            .map(|d| (d.type_name(), Entry::new(d.clone(), d.schema())))
+            .collect();
+        ProviderService {
+            provider,
+            provider_schema,
+            provider_type,
+            resources,
+            data_sources,
+            configured: RwLock::new(None),
+            stop: Mutex::new(CancellationToken::new()),
+        }
+    }
+
+    pub fn into_grpc(self) -> ProviderGrpcServer<Self> {
+        ProviderGrpcServer::new(self)
+            .max_decoding_message_size(crate::transport::MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(crate::transport::MAX_MESSAGE_BYTES)
+    }
+
+    fn stop_token(&self) -> CancellationToken {
+        self.stop.lock().map(|t| t.clone()).unwrap_or_default()
+    }
+
+    fn resource(&self, type_name: &str, diags: &mut Diagnostics) -> Option<&Entry<dyn Resource<P::Data>>> {
+        let entry = self.resources.get(type_name);
+        if entry.is_none() {
+            diags.error(
+                "Unknown resource type",
+                format!("This provider has no resource type {type_name:?}."),
+            );
+        }
+        entry
+    }
+
+    fn data(&self, diags: &mut Diagnostics) -> Option<Arc<P::Data>> {
+        let data = self.configured.read().ok().and_then(|d| d.clone());
+        if data.is_none() {
+            diags.error(
+                "Provider not configured",
+                "Terraform called the provider before configuring it. This is a bug in Terraform or the provider.",
+            );
+        }
+        data
+    }
+
+    /// Runs read-only work so that StopProvider abandons it at once.
+    async fn cancellable<T>(&self, work: impl Future<Output = T>, diags: &mut Diagnostics) -> Option<T> {
+        let stop = self.stop_token();
+        tokio::select! {
+            result = work => Some(result),
+            _ = stop.cancelled() => {
+                diags.error("Operation cancelled", "Terraform asked the provider to stop (StopProvider), so the operation was abandoned.");
+                None
+            }
+        }
+    }
+}
+
+fn reply<T>(message: T) -> Result<Response<T>, Status> {
+    Ok(Response::new(message))
+}
+
+#[tonic::async_trait]
+impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
+    async fn get_provider_schema(
+        &self,
+        _: Request<pb::get_provider_schema::Request>,
+    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        reply(pb::get_provider_schema::Response {
+            provider: Some(convert::schema(&self.provider_schema)),
+            resource_schemas: self
+                .resources
+                .iter()
+                .map(|(name, e)| (name.to_string(), convert::schema(&e.schema)))
+                .collect(),
+            data_source_schemas: self
+                .data_sources
+                .iter()
+                .map(|(name, e)| (name.to_string(), convert::schema(&e.schema)))
+                .collect(),
+            server_capabilities: Some(pb::ServerCapabilities {
+                plan_destroy: true,
+                get_provider_schema_optional: false,
+                move_resource_state: false,
+                generate_resource_config: false,
+            }),
+            ..Default::default()
+        })
+    }
+
+    async fn validate_provider_config(
+        &self,
+        request: Request<pb::validate_provider_config::Request>,
+    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        if let Some(config) = convert::decode(request.config.as_ref(), &self.provider_type, "provider configuration", &mut diags) {
+            self.provider.validate(&config, &mut diags);
+        }
+        reply(pb::validate_provider_config::Response { diagnostics: convert::diagnostics(&diags) })
+    }
+
+    async fn validate_resource_config(
+        &self,
+        request: Request<pb::validate_resource_config::Request>,
+    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        if let Some(entry) = self.resource(&request.type_name, &mut diags) {
+            if let Some(config) = convert::decode(request.config.as_ref(), &entry.ty, "configuration", &mut diags) {
+                entry.handler.validate(&config, &mut diags);
+            }
+        }
+        reply(pb::validate_resource_config::Response { diagnostics: convert::diagnostics(&diags) })
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        match self.data_sources.get(request.type_name.as_str()) {
+            Some(entry) => {
+                if let Some(config) = convert::decode(request.config.as_ref(), &entry.ty, "configuration", &mut diags) {
+                    entry.handler.validate(&config, &mut diags);
+                }
+            }
+            None => diags.error(
+                "Unknown data source",
+                format!("This provider has no data source {:?}.", request.type_name),
+            ),
+        }
+        reply(pb::validate_data_resource_config::Response { diagnostics: convert::diagnostics(&diags) })
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<pb::upgrade_resource_state::Request>,
+    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut upgraded_state = None;
+        if let Some(entry) = self.resource(&request.type_name, &mut diags) {
+            let raw = request.raw_state.unwrap_or_default();
+            if request.version > entry.schema.version {
+                diags.error(
+                    "State written by a newer provider",
+                    format!(
+                        "This {} was saved by a provider with schema version {}, newer than this provider's {}. Upgrade terraform-provider-tether.",
+                        request.type_name, request.version, entry.schema.version
+                    ),
+                );
+            } else if raw.json.is_empty() && !raw.flatmap.is_empty() {
+                diags.error(
+                    "Unsupported state format",
+                    "This state is in the pre-0.12 flatmap format, which this provider never wrote.",
+                );
+            } else {
+                match value::decode_json(&raw.json, &entry.ty) {
+                    Ok(state) => upgraded_state = convert::encode(&state, &entry.ty, "upgraded state", &mut diags),
+                    Err(error) => diags.error(
+                        "Unreadable resource state",
+                        format!("The stored state of this {} does not match its schema: {error}.", request.type_name),
+                    ),
+                }
+            }
+        }
+        reply(pb::upgrade_resource_state::Response { upgraded_state, diagnostics: convert::diagnostics(&diags) })
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        // Terraform treats Unimplemented here as "no identities"; identities arrive with import
+        // by identity.
+        Err(Status::unimplemented("resource identity is not supported yet"))
+    }
+
+    async fn configure_provider(
+        &self,
+        request: Request<pb::configure_provider::Request>,
+    ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        if let Some(config) = convert::decode(request.config.as_ref(), &self.provider_type, "provider configuration", &mut diags) {
+            if let Some(data) = self.provider.configure(&config, &request.terraform_version, &mut diags).await {
+                if let Ok(mut slot) = self.configured.write() {
+                    *slot = Some(Arc::new(data));
+                }
+            }
+        }
+        reply(pb::configure_provider::Response { diagnostics: convert::diagnostics(&diags) })
+    }
+
+    async fn read_resource(
+        &self,
+        request: Request<pb::read_resource::Request>,
+    ) -> Result<Response<pb::read_resource::Response>, Status> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut new_state = request.current_state.clone();
+        if let Some(entry) = self.resource(&request.type_name, &mut diags) {
+            if let (Some(current), Some(data)) = (
+                convert::decode(request.current_state.as_ref(), &entry.ty, "current state", &mut diags),
+                self.data(&mut diags),
+            ) {
+                if !current.is_null() {
+                    let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
+                    let mut read_diags = Diagnostics::new();
+                    let read = self.cancellable(entry.handler.read(&ctx, &current, &mut read_diags), &mut diags).await;
+                    diags.extend(read_diags);
+                    // On failure keep the current state: an error must never drop an object.
+                    if let Some(read) = read.filter(|_| !diags.has_errors()) {
+                        new_state = convert::encode(&read.unwrap_or(Value::Null), &entry.ty, "state", &mut diags);
+                    }
+                }
+            }
+        }
+        reply(pb::read_resource::Response {
+            new_state,
+            diagnostics: convert::diagnostics(&diags),
+            private: request.private,
+            ..Default::default()
+        })
+    }
+
+    async fn plan_resource_change(
+        &self,
+        request: Request<pb::plan_resource_change::Request>,
+    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut response = pb::plan_resource_change::Response {
+            planned_private: request.prior_private.clone(),
+            ..Default::default()
+        };
+        let Some(entry) = self.resource(&request.type_name, &mut diags) else {
+            response.diagnostics = convert::diagnostics(&diags);
+            return reply(response);
+        };
+        let ty = &entry.ty;
+        let decoded = (
+            convert::decode(request.prior_state.as_ref(), ty, "prior state", &mut diags),
+            convert::decode(request.proposed_new_state.as_ref(), ty, "proposed new state", &mut diags),
+            convert::decode(request.config.as_ref(), ty, "configuration", &mut diags),
+        );
+        if let (Some(prior), Some(proposed), Some(config)) = decoded {
+            if proposed.is_null() {
+                // A destroy: the planned state must be null.
+                response.planned_state = convert::encode(&Value::Null, ty, "planned state", &mut diags);
+            } else if let Some(data) = self.data(&mut diags) {
+                let mut plan = plan_change(&entry.schema, &prior, &proposed, &config);
+                let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
+                let mut plan_diags = Diagnostics::new();
+                self.cancellable(entry.handler.modify_plan(&ctx, &mut plan, &mut plan_diags), &mut diags).await;
+                diags.extend(plan_diags);
+                response.planned_state = convert::encode(&plan.planned, ty, "planned state", &mut diags);
+                response.requires_replace = plan.requires_replace.iter().map(convert::path).collect();
+            }
+        }
+        response.diagnostics = convert::diagnostics(&diags);
+        reply(response)
+    }
+
+    async fn apply_resource_change(
+        &self,
+        request: Request<pb::apply_resource_change::Request>,
+    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut response = pb::apply_resource_change::Response {
+            // Until something succeeds, the object stays as it was.
+            new_state: request.prior_state.clone(),
+            private: request.planned_private.clone(),
+            ..Default::default()
+        };
+        let Some(entry) = self.resource(&request.type_name, &mut diags) else {
+            response.diagnostics = convert::diagnostics(&diags);
+            return reply(response);
+        };
+        let ty = &entry.ty;
+        let decoded = (
+            convert::decode(request.prior_state.as_ref(), ty, "prior state", &mut diags),
+            convert::decode(request.planned_state.as_ref(), ty, "planned state", &mut diags),
+            self.data(&mut diags),
+        );
+        if let (Some(prior), Some(planned), Some(data)) = decoded {
+            // Writes are not abandoned on StopProvider: what the cloud did must reach the state.
+            // Long waits inside the resource watch `ctx.stop` instead.
+            let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
+            let new_state = if planned.is_null() {
+                entry.handler.delete(&ctx, &prior, &mut diags).await;
+                if diags.has_errors() { prior } else { Value::Null }
+            } else if prior.is_null() {
+                entry.handler.create(&ctx, &planned, &mut diags).await.unwrap_or(Value::Null)
+            } else {
+                entry.handler.update(&ctx, &prior, &planned, &mut diags).await
+            };
+            if !new_state.is_wholly_known() {
+                diags.error(
+                    "Provider produced an incomplete state",
+                    format!("The new state of this {} still has unknown values. This is a bug in the provider.", request.type_name),
+                );
+            }
+            if let Some(encoded) = convert::encode(&new_state, ty, "new state", &mut diags) {
+                response.new_state = Some(encoded);
+            }
+        }
+        response.diagnostics = convert::diagnostics(&diags);
+        reply(response)
+    }
+
+    async fn import_resource_state(
+        &self,
+        request: Request<pb::import_resource_state::Request>,
+    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut imported_resources = Vec::new();
+        if let (Some(entry), Some(data)) = (self.resource(&request.type_name, &mut diags), self.data(&mut diags)) {
+            let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
+            let mut import_diags = Diagnostics::new();
+            let state = self.cancellable(entry.handler.import(&ctx, &request.id, &mut import_diags), &mut diags).await.flatten();
+            diags.extend(import_diags);
+            if let Some(state) = state.filter(|_| !diags.has_errors()) {
+                if let Some(encoded) = convert::encode(&state, &entry.ty, "imported state", &mut diags) {
+                    imported_resources.push(pb::import_resource_state::ImportedResource {
+                        type_name: request.type_name.clone(),
+                        state: Some(encoded),
+                        ..Default::default()
+                    });
+                }
+            }
+        }
+        reply(pb::import_resource_state::Response {
+            imported_resources,
+            diagnostics: convert::diagnostics(&diags),
+            deferred: None,
+        })
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut state = None;
+        match self.data_sources.get(request.type_name.as_str()) {
+            None => diags.error(
+                "Unknown data source",
+                format!("This provider has no data source {:?}.", request.type_name),
+            ),
+            Some(entry) => {
+                if let (Some(config), Some(data)) = (
+                    convert::decode(request.config.as_ref(), &entry.ty, "configuration", &mut diags),
+                    self.data(&mut diags),
+                ) {
+                    let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
+                    let mut read_diags = Diagnostics::new();
+                    let read = self.cancellable(entry.handler.read(&ctx, &config, &mut read_diags), &mut diags).await.flatten();
+                    diags.extend(read_diags);
+                    if let Some(read) = read.filter(|_| !diags.has_errors()) {
+                        state = convert::encode(&read, &entry.ty, "data source state", &mut diags);
+                    }
+                }
+            }
+        }
+        reply(pb::read_data_source::Response { state, diagnostics: convert::diagnostics(&diags), deferred: None })
+    }
+
+    async fn stop_provider(
+        &self,
+        _: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
+        if let Ok(mut token) = self.stop.lock() {
+            token.cancel();
+            *token = CancellationToken::new();
+        }
+        reply(pb::stop_provider::Response { error: String::new() })
+    }
+}

@@ -1,0 +1,333 @@
+//! `tether_member_auth_binding`: binds one sub-account of the Tencent Cloud organization's
+//! management account to a member account's access policy, so that sub-user can log in to the
+//! member with that identity.
+//!
+//! create = BindOrganizationMemberAuthAccount (one sub-account)
+//! read   = DescribeOrganizationMemberAuthAccounts, paged, matched on all three keys
+//! delete = CancelOrganizationMemberAuthAccount (the detach API)
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::clouds::tencent::{OrganizationClient, OrgMemberAuthAccount};
+use crate::clouds::{CloudError, ErrorKind};
+use crate::framework::{
+    Attribute, Block, Ctx, Diagnostic, Diagnostics, Plan, Resource, Schema, Type, Value,
+};
+use crate::provider::Clients;
+
+use super::support::{cloud_error, object, positive_integer, require_positive_integer};
+
+pub const TYPE_NAME: &str = "tether_member_auth_binding";
+
+const MEMBER_UIN: &str = "member_uin";
+const POLICY_ID: &str = "policy_id";
+const SUB_ACCOUNT_UIN: &str = "org_sub_account_uin";
+const IMPORT_FORMS: &str = "`<member_uin>/<policy_id>/<org_sub_account_uin>` (for example `100000000101/1001/200000000001`), or Tencent's own `<policy_id>#<member_uin>#<org_sub_account_uin>`";
+
+/// Right after a Bind, Describe may not list the binding yet; re-read briefly before giving up.
+const READ_AFTER_WRITE_ATTEMPTS: u32 = 5;
+const READ_AFTER_WRITE_DELAY: Duration = Duration::from_millis(200);
+
+pub struct MemberAuthBinding;
+
+/// The three keys that identify a binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key {
+    member_uin: u64,
+    policy_id: u64,
+    sub_account_uin: u64,
+}
+
+impl Key {
+    fn from_state(state: &Value) -> Result<Key, Diagnostic> {
+        Ok(Key {
+            member_uin: require_positive_integer(state, MEMBER_UIN, "100000000101")?,
+            policy_id: require_positive_integer(state, POLICY_ID, "1001")?,
+            sub_account_uin: require_positive_integer(state, SUB_ACCOUNT_UIN, "200000000001")?,
+        })
+    }
+
+    fn id(&self) -> String {
+        format!("{}/{}/{}", self.member_uin, self.policy_id, self.sub_account_uin)
+    }
+
+    /// Parses either import form; every part must be a positive integer.
+    fn parse_import_id(id: &str) -> Result<Key, Diagnostic> {
+        let invalid = |why: &str| {
+            Diagnostic::error(
+                "Invalid import ID",
+                format!("{id:?} is not a member auth binding ID: {why}. Expected {IMPORT_FORMS}."),
+            )
+        };
+        let (parts, tencent_order): (Vec<&str>, bool) = if id.contains('#') {
+            (id.split('#').collect(), true)
+        } else {
+            (id.split('/').collect(), false)
+        };
+        if parts.len() != 3 {
+            return Err(invalid("it must have exactly three parts"));
+        }
+        let mut numbers = [0u64; 3];
+        for (slot, part) in numbers.iter_mut().zip(&parts) {
+            *slot = match part.trim().parse::<u64>() {
+                Ok(n) if n > 0 => n,
+                _ => return Err(invalid(&format!("{part:?} is not a positive whole number"))),
+            };
+        }
+        let [a, b, c] = numbers;
+        Ok(if tencent_order {
+            Key { policy_id: a, member_uin: b, sub_account_uin: c }
+        } else {
+            Key { member_uin: a, policy_id: b, sub_account_uin: c }
+        })
+    }
+}
+
+fn state(key: Key, found: Option<&OrgMemberAuthAccount>) -> Value {
+    let text = |f: fn(&OrgMemberAuthAccount) -> &String| {
+        found.map(|a| Value::from(f(a).as_str())).unwrap_or(Value::from(""))
+    };
+    object([
+        ("id", Value::from(key.id())),
+        (MEMBER_UIN, Value::from(key.member_uin)),
+        (POLICY_ID, Value::from(key.policy_id)),
+        (SUB_ACCOUNT_UIN, Value::from(key.sub_account_uin)),
+        ("policy_name", text(|a| &a.policy_name)),
+        ("identity_id", found.map(|a| Value::from(a.identity_id)).unwrap_or(Value::Null)),
+        ("identity_role_name", text(|a| &a.identity_role_name)),
+        ("identity_role_alias_name", text(|a| &a.identity_role_alias_name)),
+        ("org_sub_account_name", text(|a| &a.org_sub_account_name)),
+        ("create_time", text(|a| &a.create_time)),
+        ("update_time", text(|a| &a.update_time)),
+    ])
+}
+
+/// The Tencent client (its calls abandoned on StopProvider) and the binding's keys.
+fn client_and_key(ctx: &Ctx<'_, Clients>, state: &Value) -> Result<(OrganizationClient, Key), Diagnostic> {
+    let client = ctx.data.tencent()?.with_cancellation(ctx.stop.clone());
+    Ok((client, Key::from_state(state)?))
+}
+
+/// Reads the binding, or `None` when the member, the policy or the binding itself is gone.
+async fn find(client: &OrganizationClient, key: Key) -> Result<Option<OrgMemberAuthAccount>, CloudError> {
+    match client.find_member_auth_account(key.member_uin, key.policy_id, key.sub_account_uin).await {
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+        other => other,
+    }
+}
+
+/// Re-reads after a write until the binding shows up (or the attempts run out).
+async fn find_after_write(client: &OrganizationClient, key: Key) -> Result<Option<OrgMemberAuthAccount>, CloudError> {
+    for attempt in 1..=READ_AFTER_WRITE_ATTEMPTS {
+        if let Some(found) = find(&client, key).await? {
+            return Ok(Some(found));
+        }
+        if attempt < READ_AFTER_WRITE_ATTEMPTS {
+            tokio::time::sleep(READ_AFTER_WRITE_DELAY).await;
+        }
+    }
+    Ok(None)
+}
+
+#[async_trait]
+impl Resource<Clients> for MemberAuthBinding {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        let key = |name: &str, what: &str| Attribute::required(name, Type::Number).force_new().description(what);
+        let computed = |name: &str, ty: Type, what: &str| Attribute::computed(name, ty).description(what);
+        Schema::new(
+            0,
+            Block::new("Binds a sub-account (CAM sub-user) of the Tencent Cloud organization's management account to an access policy (identity) of a member account, so that sub-user can log in to the member with that identity. Destroying it calls **CancelOrganizationMemberAuthAccount**, which removes that sub-account's access to the member under this policy. Every argument forces replacement.")
+                .attribute(computed("id", Type::String, "`<member_uin>/<policy_id>/<org_sub_account_uin>`, also the import ID."))
+                .attribute(key(MEMBER_UIN, "UIN of the member account."))
+                .attribute(key(POLICY_ID, "ID of the member's access policy (see DescribeOrganizationMemberPolicies)."))
+                .attribute(key(SUB_ACCOUNT_UIN, "UIN of the management account's sub-account to bind."))
+                .attribute(computed("policy_name", Type::String, "Name of the policy."))
+                .attribute(computed("identity_id", Type::Number, "ID of the identity the policy grants."))
+                .attribute(computed("identity_role_name", Type::String, "Role name of the identity."))
+                .attribute(computed("identity_role_alias_name", Type::String, "Role alias of the identity."))
+                .attribute(computed("org_sub_account_name", Type::String, "Name of the sub-account."))
+                .attribute(computed("create_time", Type::String, "When the binding was created, as Tencent Cloud reports it."))
+                .attribute(computed("update_time", Type::String, "When the binding was last updated, as Tencent Cloud reports it.")),
+        )
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        for (name, example) in [(MEMBER_UIN, "100000000101"), (POLICY_ID, "1001"), (SUB_ACCOUNT_UIN, "200000000001")] {
+            if let Err(d) = positive_integer(config, name, example) {
+                diags.push(d);
+            }
+        }
+    }
+
+    /// The ID follows from the keys, so the plan can show it instead of "known after apply".
+    async fn modify_plan(&self, _ctx: &Ctx<'_, Clients>, plan: &mut Plan, _diags: &mut Diagnostics) {
+        if let Ok(key) = Key::from_state(&plan.planned) {
+            if let Some(id) = plan.planned.attr_mut("id") {
+                *id = Value::from(key.id());
+            }
+        }
+    }
+
+    async fn create(&self, ctx: &Ctx<'_, Clients>, planned: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let (client, key) = match client_and_key(ctx, planned) {
+            Ok(found) => found,
+            Err(d) => {
+                diags.push(d);
+                return None;
+            }
+        };
+        let bound = client.bind_member_auth_accounts(key.member_uin, key.policy_id, &[key.sub_account_uin]).await;
+        match bound {
+            Ok(_) => {}
+            Err(e) if e.kind == ErrorKind::Conflict => {
+                diags.push(cloud_error("Binding already exists", &e));
+                diags.push(Diagnostic::warning(
+                    "Import the existing binding",
+                    format!("This sub-account is already bound to the member under this policy. To manage it with Terraform, import it: terraform import <address> {}", key.id()),
+                ));
+                return None;
+            }
+            // A transport failure may have happened after Tencent applied the Bind. Bind is not
+            // idempotent, so instead of retrying, look: if the binding exists, it is ours.
+            Err(e) if e.kind == ErrorKind::Transient => match find(&client, key).await {
+                Ok(Some(found)) => return Some(state(key, Some(&found))),
+                _ => {
+                    diags.push(cloud_error("Could not bind the sub-account", &e));
+                    return None;
+                }
+            },
+            Err(e) => {
+                diags.push(cloud_error("Could not bind the sub-account", &e));
+                return None;
+            }
+        }
+        match find_after_write(&client, key).await {
+            Ok(Some(found)) => Some(state(key, Some(&found))),
+            outcome => {
+                let why = match outcome {
+                    Err(e) => e.to_string(),
+                    _ => "DescribeOrganizationMemberAuthAccounts does not list it yet".to_string(),
+                };
+                // The Bind succeeded, so the binding is recorded (Terraform taints it) rather
+                // than lost from state.
+                diags.error(
+                    "Bound, but could not read the binding back",
+                    format!("BindOrganizationMemberAuthAccount succeeded for {}, but reading it back failed: {why}. It is recorded in state; run terraform apply again to refresh it.", key.id()),
+                );
+                Some(state(key, None))
+            }
+        }
+    }
+
+    async fn read(&self, ctx: &Ctx<'_, Clients>, current: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let (client, key) = match client_and_key(ctx, current) {
+            Ok(found) => found,
+            Err(d) => {
+                diags.push(d);
+                return Some(current.clone());
+            }
+        };
+        match find(&client, key).await {
+            Ok(found) => found.map(|found| state(key, Some(&found))),
+            Err(e) => {
+                diags.push(cloud_error("Could not read the member auth binding", &e));
+                Some(current.clone())
+            }
+        }
+    }
+
+    async fn delete(&self, ctx: &Ctx<'_, Clients>, prior: &Value, diags: &mut Diagnostics) {
+        let (client, key) = match client_and_key(ctx, prior) {
+            Ok(found) => found,
+            Err(d) => {
+                diags.push(d);
+                return;
+            }
+        };
+        match client.cancel_member_auth_account(key.member_uin, key.policy_id, key.sub_account_uin).await {
+            Ok(_) => {}
+            // Already detached (or its member or policy is gone): the goal of destroy holds.
+            Err(e) if e.kind == ErrorKind::NotFound => {
+                tracing::debug!(binding = %key.id(), error = %e, "binding already cancelled");
+            }
+            Err(e) => diags.push(cloud_error("Could not cancel the member auth binding", &e)),
+        }
+    }
+
+    async fn import(&self, _ctx: &Ctx<'_, Clients>, id: &str, diags: &mut Diagnostics) -> Option<Value> {
+        match Key::parse_import_id(id) {
+            Ok(key) => Some(object([
+                ("id", Value::from(key.id())),
+                (MEMBER_UIN, Value::from(key.member_uin)),
+                (POLICY_ID, Value::from(key.policy_id)),
+                (SUB_ACCOUNT_UIN, Value::from(key.sub_account_uin)),
+                ("policy_name", Value::Null),
+                ("identity_id", Value::Null),
+                ("identity_role_name", Value::Null),
+                ("identity_role_alias_name", Value::Null),
+                ("org_sub_account_name", Value::Null),
+                ("create_time", Value::Null),
+                ("update_time", Value::Null),
+            ])),
+            Err(d) => {
+                diags.push(d);
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::AttributePath;
+
+    #[test]
+    fn import_ids_in_both_forms() {
+        let key = Key { member_uin: 100000000101, policy_id: 1001, sub_account_uin: 200000000001 };
+        assert_eq!(Key::parse_import_id("100000000101/1001/200000000001"), Ok(key));
+        assert_eq!(Key::parse_import_id("1001#100000000101#200000000001"), Ok(key));
+        assert_eq!(key.id(), "100000000101/1001/200000000001");
+    }
+
+    #[test]
+    fn bad_import_ids_show_the_expected_form() {
+        for bad in ["", "1/2", "1/2/3/4", "a/2/3", "0/2/3", "1#2", "-1/2/3", "1/2/ "] {
+            let error = Key::parse_import_id(bad).unwrap_err();
+            assert_eq!(error.summary, "Invalid import ID");
+            assert!(error.detail.contains("<member_uin>/<policy_id>/<org_sub_account_uin>"), "{bad}: {}", error.detail);
+        }
+    }
+
+    #[test]
+    fn schema_keys_force_replacement_and_state_is_complete() {
+        let schema = MemberAuthBinding.schema();
+        for name in [MEMBER_UIN, POLICY_ID, SUB_ACCOUNT_UIN] {
+            let attribute = schema.block.find_attribute(name).unwrap();
+            assert!(attribute.required && attribute.force_new, "{name}");
+        }
+        let ty = schema.implied_type();
+        let key = Key { member_uin: 1, policy_id: 2, sub_account_uin: 3 };
+        state(key, None).conforms_to(&ty).unwrap();
+    }
+
+    #[test]
+    fn validation_names_the_attribute() {
+        let config = object([
+            (MEMBER_UIN, Value::from(-5i64)),
+            (POLICY_ID, Value::unknown()),
+            (SUB_ACCOUNT_UIN, Value::from(3u64)),
+        ]);
+        let mut diags = Diagnostics::new();
+        MemberAuthBinding.validate(&config, &mut diags);
+        assert_eq!(diags.0.len(), 1);
+        assert_eq!(diags.0[0].path, Some(AttributePath::root(MEMBER_UIN)));
+        assert!(diags.0[0].detail.contains("positive whole number"));
+    }
+}

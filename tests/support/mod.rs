@@ -1,0 +1,283 @@
+//! Shared harness for the end-to-end tests: the real Terraform CLI (installed by
+//! `scripts/install-terraform.sh`), the provider installed through a filesystem mirror exactly as
+//! users install it, and a fresh `tether-emulator` per test.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+pub const PROVIDER_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const TENCENT_SECRET_ID: &str = "AKIDtetheremulator00000000000000000";
+pub const TENCENT_SECRET_KEY: &str = "tether-emulator-tencent-secret-key";
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn target_dir() -> PathBuf {
+    // The provider binary lives in <target>/<profile>/; the emulator is built beside it.
+    Path::new(env!("CARGO_BIN_EXE_terraform-provider-tether"))
+        .parent()
+        .expect("binary has a directory")
+        .to_path_buf()
+}
+
+/// The pinned Terraform. A missing Terraform is a failure, never a skip: run
+/// `scripts/install-terraform.sh` (the README's test command does).
+pub fn terraform_path() -> PathBuf {
+    let path = std::env::var_os("TETHER_TERRAFORM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".tools/bin/terraform"));
+    assert!(
+        path.is_file(),
+        "Terraform not found at {}; run scripts/install-terraform.sh (or set TETHER_TERRAFORM)",
+        path.display()
+    );
+    path
+}
+
+/// A filesystem mirror holding this build of the provider, laid out as
+/// `<mirror>/registry.terraform.io/tether/tether/<version>/<os>_<arch>/`.
+fn provider_mirror() -> &'static Path {
+    static MIRROR: OnceLock<PathBuf> = OnceLock::new();
+    MIRROR.get_or_init(|| {
+        let mirror = target_dir().join(format!("e2e-mirror-{}", std::process::id()));
+        let platform = mirror.join(format!(
+            "registry.terraform.io/tether/tether/{PROVIDER_VERSION}/linux_amd64"
+        ));
+        std::fs::create_dir_all(&platform).expect("create mirror");
+        let binary = platform.join(format!("terraform-provider-tether_v{PROVIDER_VERSION}"));
+        std::fs::copy(env!("CARGO_BIN_EXE_terraform-provider-tether"), &binary)
+            .expect("copy provider into mirror");
+        mirror
+    })
+}
+
+/// A running emulator on a loopback port, killed when dropped.
+pub struct Emulator {
+    child: Child,
+    pub address: String,
+}
+
+impl Emulator {
+    pub fn start() -> Emulator {
+        Self::start_with(&[])
+    }
+
+    pub fn start_with(extra_args: &[&str]) -> Emulator {
+        let binary = target_dir().join("tether-emulator");
+        assert!(
+            binary.is_file(),
+            "{} is missing; build the workspace first (cargo build --workspace)",
+            binary.display()
+        );
+        let mut child = Command::new(&binary)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(extra_args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start emulator");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read emulator address");
+        let address = line.trim().to_string();
+        assert!(!address.is_empty(), "emulator printed no address");
+        Emulator { child, address }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Calls the unsigned admin API and parses the JSON answer.
+    pub fn admin(&self, method: &str, path: &str, body: Option<&serde_json::Value>) -> serde_json::Value {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let mut stream = TcpStream::connect(&self.address).expect("connect to emulator");
+        stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        write!(
+            stream,
+            "{method} /_emulator/{path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.address,
+            body.len()
+        )
+        .expect("send admin request");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read admin response");
+        let (head, payload) = response.split_once("\r\n\r\n").expect("HTTP response");
+        assert!(head.starts_with("HTTP/1.1 2"), "admin {method} {path} failed: {head}\n{payload}");
+        let payload = dechunk(head, payload);
+        if payload.trim().is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&payload).unwrap_or_else(|e| panic!("admin {path}: {e}: {payload}"))
+        }
+    }
+
+    /// The audit log entries of one action.
+    pub fn calls(&self, action: &str) -> Vec<serde_json::Value> {
+        let all = self.admin("GET", "calls", None);
+        all.as_array()
+            .expect("calls is an array")
+            .iter()
+            .filter(|c| c["action"] == action)
+            .cloned()
+            .collect()
+    }
+
+    pub fn state(&self) -> serde_json::Value {
+        self.admin("GET", "state", None)
+    }
+}
+
+fn dechunk(head: &str, payload: &str) -> String {
+    if !head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        return payload.to_string();
+    }
+    let mut out = String::new();
+    let mut rest = payload;
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 || after.len() < size {
+            break;
+        }
+        out.push_str(&after[..size]);
+        rest = after[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The result of one Terraform command.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn combined(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    #[track_caller]
+    pub fn success(&self) -> &Self {
+        assert_eq!(self.code, 0, "terraform failed:\n{}", self.combined());
+        self
+    }
+
+    #[track_caller]
+    pub fn failure(&self) -> &Self {
+        assert_ne!(self.code, 0, "terraform unexpectedly succeeded:\n{}", self.combined());
+        self
+    }
+}
+
+/// A Terraform working directory with the provider installed from the mirror.
+pub struct Workspace {
+    dir: tempfile::TempDir,
+    cli_config: PathBuf,
+}
+
+impl Workspace {
+    pub fn new(main_tf: &str) -> Workspace {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cli_config = dir.path().join("terraform.rc");
+        std::fs::write(
+            &cli_config,
+            format!(
+                r#"provider_installation {{
+  filesystem_mirror {{
+    path    = "{}"
+    include = ["registry.terraform.io/tether/tether"]
+  }}
+  direct {{
+    exclude = ["registry.terraform.io/tether/tether"]
+  }}
+}}
+"#,
+                provider_mirror().display()
+            ),
+        )
+        .expect("write CLI config");
+        let workspace = Workspace { dir, cli_config };
+        workspace.write_config(main_tf);
+        workspace
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write_config(&self, main_tf: &str) {
+        std::fs::write(self.dir.path().join("main.tf"), main_tf).expect("write main.tf");
+    }
+
+    pub fn terraform(&self, args: &[&str]) -> Run {
+        let output: Output = Command::new(terraform_path())
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env_remove("TF_LOG")
+            // The host's own cloud credentials must never leak into a test.
+            .env_remove("TENCENTCLOUD_SECRET_ID")
+            .env_remove("TENCENTCLOUD_SECRET_KEY")
+            .env_remove("TENCENTCLOUD_SECURITY_TOKEN")
+            .env_remove("TENCENTCLOUD_REGION")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run terraform");
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    pub fn init(&self) {
+        self.terraform(&["init", "-no-color", "-input=false"]).success();
+    }
+
+    /// `terraform show -json`: the resources in state, by address.
+    pub fn state_resources(&self) -> Vec<serde_json::Value> {
+        let run = self.terraform(&["show", "-json", "-no-color"]);
+        run.success();
+        let state: serde_json::Value = serde_json::from_str(&run.stdout).expect("show -json");
+        state["values"]["root_module"]["resources"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// The provider block for the emulator's Tencent Cloud.
+pub fn tencent_provider(emulator: &Emulator) -> String {
+    format!(
+        r#"terraform {{
+  required_providers {{
+    tether = {{ source = "tether/tether" }}
+  }}
+}}
+
+provider "tether" {{
+  tencentcloud {{
+    secret_id  = "{TENCENT_SECRET_ID}"
+    secret_key = "{TENCENT_SECRET_KEY}"
+    endpoint   = "{}"
+  }}
+}}
+"#,
+        emulator.endpoint()
+    )
+}
