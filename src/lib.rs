@@ -2,6 +2,7 @@
 //! and identity bindings on Tencent Cloud, Huawei Cloud and ZStack.
 
 pub mod clouds;
+pub mod data_sources;
 pub mod framework;
 pub mod transport;
 pub mod protocol;

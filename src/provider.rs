@@ -5,23 +5,55 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::clouds::huawei::{
+    HuaweiClients, HuaweiConfig, HuaweiCredentials, HuaweiEndpoints, IdentityCenterClient,
+    OrganizationsClient, RgcClient, DEFAULT_REGION,
+};
 use crate::clouds::tencent::{OrganizationClient, TencentConfig, TencentCredentials, ORGANIZATION_ENDPOINT};
 use crate::clouds::{RetryPolicy, Secret};
 use crate::framework::{
     Attribute, AttributePath, Block, DataSource, Diagnostic, Diagnostics, NestedBlock, Provider,
     Resource, Schema, Type, Value,
 };
-use crate::resources;
+use crate::{data_sources, resources};
 
-/// The configured provider: one client per cloud whose credentials were given. A cloud that
+/// The configured provider: clients for each cloud whose credentials were given. A cloud that
 /// was not configured keeps the diagnostic to show when one of its resources is used.
 pub struct Clients {
     tencent: Result<OrganizationClient, Diagnostic>,
+    huawei: Result<HuaweiAccess, Diagnostic>,
+}
+
+struct HuaweiAccess {
+    clients: HuaweiClients,
+    domain_id: Option<String>,
+    project_id: Option<String>,
 }
 
 impl Clients {
     pub fn tencent(&self) -> Result<&OrganizationClient, Diagnostic> {
         self.tencent.as_ref().map_err(Clone::clone)
+    }
+
+    /// Organizations is a global service: calls carry the account's domain id.
+    pub fn huawei_organizations(&self) -> Result<&OrganizationsClient, Diagnostic> {
+        let access = self.huawei.as_ref().map_err(Clone::clone)?;
+        access.domain_id.as_ref().ok_or_else(|| missing(&HUAWEI, "domain_id"))?;
+        Ok(&access.clients.organizations)
+    }
+
+    /// Identity Center is a global service: calls carry the account's domain id.
+    pub fn huawei_identitycenter(&self) -> Result<&IdentityCenterClient, Diagnostic> {
+        let access = self.huawei.as_ref().map_err(Clone::clone)?;
+        access.domain_id.as_ref().ok_or_else(|| missing(&HUAWEI, "domain_id"))?;
+        Ok(&access.clients.identitycenter)
+    }
+
+    /// RGC is regional: calls carry the project id of the region.
+    pub fn huawei_rgc(&self) -> Result<&RgcClient, Diagnostic> {
+        let access = self.huawei.as_ref().map_err(Clone::clone)?;
+        access.project_id.as_ref().ok_or_else(|| missing(&HUAWEI, "project_id"))?;
+        Ok(&access.clients.rgc)
     }
 }
 
@@ -34,6 +66,15 @@ impl TetherProvider {
     }
 }
 
+/// One cloud's configuration block.
+struct CloudBlock {
+    name: &'static str,
+    /// Who needs it, for messages: "Tencent Cloud resources".
+    users: &'static str,
+    description: &'static str,
+    settings: &'static [Setting],
+}
+
 /// One setting of a cloud block: its attribute, environment fallback and description.
 struct Setting {
     name: &'static str,
@@ -42,43 +83,71 @@ struct Setting {
     description: &'static str,
 }
 
-const TENCENT_BLOCK: &str = "tencentcloud";
-const TENCENT_SETTINGS: &[Setting] = &[
-    Setting { name: "secret_id", env: Some("TENCENTCLOUD_SECRET_ID"), sensitive: true, description: "Tencent Cloud API SecretId. Falls back to `TENCENTCLOUD_SECRET_ID`." },
-    Setting { name: "secret_key", env: Some("TENCENTCLOUD_SECRET_KEY"), sensitive: true, description: "Tencent Cloud API SecretKey. Falls back to `TENCENTCLOUD_SECRET_KEY`." },
-    Setting { name: "security_token", env: Some("TENCENTCLOUD_SECURITY_TOKEN"), sensitive: true, description: "Token of temporary credentials (STS), sent as `X-TC-Token`. Falls back to `TENCENTCLOUD_SECURITY_TOKEN`." },
-    Setting { name: "region", env: Some("TENCENTCLOUD_REGION"), sensitive: false, description: "Region sent as `X-TC-Region`. The Organization API is global and does not need one. Falls back to `TENCENTCLOUD_REGION`." },
-    Setting { name: "endpoint", env: None, sensitive: false, description: "Full URL of the Organization API, scheme included. Defaults to `https://organization.tencentcloudapi.com`; use `https://organization.intl.tencentcloudapi.com` for the international site, or `http://127.0.0.1:PORT` for the tether emulator." },
+const TENCENT: CloudBlock = CloudBlock {
+    name: "tencentcloud",
+    users: "Tencent Cloud resources",
+    description: "Tencent Cloud credentials and endpoint, for `tether_member_auth_binding` and `tether_member_policies`.",
+    settings: &[
+        Setting { name: "secret_id", env: Some("TENCENTCLOUD_SECRET_ID"), sensitive: true, description: "Tencent Cloud API SecretId. Falls back to `TENCENTCLOUD_SECRET_ID`." },
+        Setting { name: "secret_key", env: Some("TENCENTCLOUD_SECRET_KEY"), sensitive: true, description: "Tencent Cloud API SecretKey. Falls back to `TENCENTCLOUD_SECRET_KEY`." },
+        Setting { name: "security_token", env: Some("TENCENTCLOUD_SECURITY_TOKEN"), sensitive: true, description: "Token of temporary credentials (STS), sent as `X-TC-Token`. Falls back to `TENCENTCLOUD_SECURITY_TOKEN`." },
+        Setting { name: "region", env: Some("TENCENTCLOUD_REGION"), sensitive: false, description: "Region sent as `X-TC-Region`. The Organization API is global and does not need one. Falls back to `TENCENTCLOUD_REGION`." },
+        Setting { name: "endpoint", env: None, sensitive: false, description: "Full URL of the Organization API, scheme included. Defaults to `https://organization.tencentcloudapi.com`; use `https://organization.intl.tencentcloudapi.com` for the international site, or `http://127.0.0.1:PORT` for the tether emulator." },
+    ],
+};
+
+const HUAWEI: CloudBlock = CloudBlock {
+    name: "huaweicloud",
+    users: "Huawei Cloud resources",
+    description: "Huawei Cloud credentials (AK/SK) and endpoints, for `tether_organization_membership`, `tether_rgc_managed_account` and `tether_identity_center_profile_association`. For `tether_organization_membership`, these are the *member* account's credentials: configure it through a provider alias.",
+    settings: &[
+        Setting { name: "access_key", env: Some("HW_ACCESS_KEY"), sensitive: true, description: "Access key (AK). Falls back to `HW_ACCESS_KEY`." },
+        Setting { name: "secret_key", env: Some("HW_SECRET_KEY"), sensitive: true, description: "Secret key (SK). Falls back to `HW_SECRET_KEY`." },
+        Setting { name: "security_token", env: Some("HW_SECURITY_TOKEN"), sensitive: true, description: "Security token of temporary credentials, sent as `X-Security-Token`. Falls back to `HW_SECURITY_TOKEN`." },
+        Setting { name: "region", env: Some("HW_REGION_NAME"), sensitive: false, description: "Region of the RGC endpoint, such as `cn-north-4` (the default). Falls back to `HW_REGION_NAME`." },
+        Setting { name: "domain_id", env: Some("HW_DOMAIN_ID"), sensitive: false, description: "Account (domain) ID, sent as `X-Domain-Id` to the global services (Organizations, Identity Center); required for their resources. Falls back to `HW_DOMAIN_ID`." },
+        Setting { name: "project_id", env: Some("HW_PROJECT_ID"), sensitive: false, description: "Project ID of the region, sent as `X-Project-Id` to RGC; required for `tether_rgc_managed_account`. Falls back to `HW_PROJECT_ID`." },
+    ],
+};
+
+const HUAWEI_ENDPOINTS: &[(&str, &str)] = &[
+    ("organizations", "Organizations endpoint. Default `https://organizations.myhuaweicloud.com`."),
+    ("rgc", "RGC endpoint. Default `https://rgc.<region>.myhuaweicloud.com`."),
+    ("identitycenter", "IAM Identity Center endpoint. Default `https://identitycenter.myhuaweicloud.com`."),
 ];
 
-fn cloud_block(settings: &[Setting], description: &str) -> Block {
-    settings.iter().fold(Block::new(description), |block, s| {
+fn cloud_block(cloud: &CloudBlock) -> Block {
+    cloud.settings.iter().fold(Block::new(cloud.description), |block, s| {
         let attribute = Attribute::optional(s.name, Type::String).description(s.description);
         block.attribute(if s.sensitive { attribute.sensitive() } else { attribute })
     })
 }
 
+fn find_setting(cloud: &CloudBlock, name: &str) -> &'static Setting {
+    cloud.settings.iter().find(|s| s.name == name).expect("setting is declared")
+}
+
 /// Reads a string setting from the block, then its environment variable. Unknown values (not
 /// yet known at plan time) count as absent here and are reported where they are needed.
-fn setting(block: &Value, setting: &Setting) -> Option<String> {
+fn setting(block: &Value, cloud: &CloudBlock, name: &str) -> Option<String> {
+    let setting = find_setting(cloud, name);
     block
-        .attr(setting.name)
+        .attr(name)
         .and_then(Value::as_str)
         .map(str::to_string)
         .or_else(|| setting.env.and_then(|env| std::env::var(env).ok()))
+        .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
 }
 
-fn missing(block: &str, setting: &Setting) -> Diagnostic {
+fn missing(cloud: &CloudBlock, name: &str) -> Diagnostic {
+    let setting = find_setting(cloud, name);
     let from_env = setting.env.map(|env| format!(" or the {env} environment variable")).unwrap_or_default();
     Diagnostic::error(
-        format!("Missing {block}.{}", setting.name),
-        format!(
-            "Set `{}` in the provider's `{block}` block{from_env}. Tencent Cloud resources need it.",
-            setting.name
-        ),
+        format!("Missing {}.{name}", cloud.name),
+        format!("Set `{name}` in the provider's `{}` block{from_env}. {} need it.", cloud.name, cloud.users),
     )
-    .at(AttributePath::root(block).attribute(setting.name))
+    .at(AttributePath::root(cloud.name).attribute(name))
 }
 
 /// Validates an endpoint URL: absolute, http or https, with a host.
@@ -100,27 +169,100 @@ pub fn check_endpoint(raw: &str, path: AttributePath) -> Result<url::Url, Diagno
     Ok(url)
 }
 
+fn block_of<'a>(config: &'a Value, cloud: &CloudBlock) -> &'a Value {
+    static NULL: Value = Value::Null;
+    config.attr(cloud.name).unwrap_or(&NULL)
+}
+
 fn configure_tencent(config: &Value) -> Result<OrganizationClient, Diagnostic> {
-    let block = config.attr(TENCENT_BLOCK).cloned().unwrap_or(Value::Null);
-    let [secret_id, secret_key, security_token, region, endpoint] =
-        std::array::from_fn(|i| setting(&block, &TENCENT_SETTINGS[i]));
-    let secret_id = secret_id.ok_or_else(|| missing(TENCENT_BLOCK, &TENCENT_SETTINGS[0]))?;
-    let secret_key = secret_key.ok_or_else(|| missing(TENCENT_BLOCK, &TENCENT_SETTINGS[1]))?;
+    let block = block_of(config, &TENCENT);
+    let get = |name| setting(block, &TENCENT, name);
+    let secret_id = get("secret_id").ok_or_else(|| missing(&TENCENT, "secret_id"))?;
+    let secret_key = get("secret_key").ok_or_else(|| missing(&TENCENT, "secret_key"))?;
     let endpoint = check_endpoint(
-        endpoint.as_deref().unwrap_or(ORGANIZATION_ENDPOINT),
-        AttributePath::root(TENCENT_BLOCK).attribute("endpoint"),
+        get("endpoint").as_deref().unwrap_or(ORGANIZATION_ENDPOINT),
+        AttributePath::root(TENCENT.name).attribute("endpoint"),
     )?;
     OrganizationClient::new(TencentConfig {
         credentials: TencentCredentials {
             secret_id,
             secret_key: Secret::new(secret_key),
-            security_token: security_token.map(Secret::new),
+            security_token: get("security_token").map(Secret::new),
         },
-        region,
+        region: get("region"),
         endpoint,
         retry: RetryPolicy::default(),
     })
     .map_err(|e| Diagnostic::error("Could not set up the Tencent Cloud client", e.to_string()))
+}
+
+fn configure_huawei(config: &Value) -> Result<HuaweiAccess, Diagnostic> {
+    let block = block_of(config, &HUAWEI);
+    let get = |name| setting(block, &HUAWEI, name);
+    let access_key = get("access_key").ok_or_else(|| missing(&HUAWEI, "access_key"))?;
+    let secret_key = get("secret_key").ok_or_else(|| missing(&HUAWEI, "secret_key"))?;
+    let region = get("region").unwrap_or_else(|| DEFAULT_REGION.to_string());
+    if !crate::clouds::huawei::is_valid_region(&region) {
+        return Err(Diagnostic::error(
+            "Invalid huaweicloud.region",
+            format!("{region:?} is not a Huawei Cloud region ID; expected one such as \"cn-north-4\" or \"ap-southeast-1\"."),
+        )
+        .at(AttributePath::root(HUAWEI.name).attribute("region")));
+    }
+    let mut endpoints = HuaweiEndpoints::for_region(&region);
+    let overrides = block.attr("endpoints").cloned().unwrap_or(Value::Null);
+    for (name, _) in HUAWEI_ENDPOINTS {
+        if let Some(raw) = overrides.attr(name).and_then(Value::as_str) {
+            let url = check_endpoint(raw, AttributePath::root(HUAWEI.name).attribute("endpoints").attribute(name))?;
+            match *name {
+                "organizations" => endpoints.organizations = url,
+                "rgc" => endpoints.rgc = url,
+                _ => endpoints.identitycenter = url,
+            }
+        }
+    }
+    let domain_id = get("domain_id");
+    let project_id = get("project_id");
+    let config = HuaweiConfig {
+        credentials: HuaweiCredentials {
+            access_key,
+            secret_key: Secret::new(secret_key),
+            security_token: get("security_token").map(Secret::new),
+        },
+        region,
+        domain_id: domain_id.clone(),
+        project_id: project_id.clone(),
+        endpoints,
+        retry: RetryPolicy::default(),
+    };
+    let clients = HuaweiClients::new(&config)
+        .map_err(|e| Diagnostic::error("Could not set up the Huawei Cloud clients", e.to_string()))?;
+    Ok(HuaweiAccess { clients, domain_id, project_id })
+}
+
+/// A block the user wrote (with every value known) but left incomplete is an error at
+/// configure time; a cloud left out entirely only matters when one of its resources is used.
+fn report_if_written<T>(config: &Value, cloud: &CloudBlock, result: &Result<T, Diagnostic>, diags: &mut Diagnostics) {
+    let written = config.attr(cloud.name).is_some_and(|b| !b.is_null() && b.is_wholly_known());
+    if let (true, Err(d)) = (written, result) {
+        diags.push(d.clone());
+    }
+}
+
+fn validate_endpoint_at(config: &Value, path: &[&str], diags: &mut Diagnostics) {
+    let mut value = config;
+    for step in path {
+        match value.attr(step) {
+            Some(next) => value = next,
+            None => return,
+        }
+    }
+    if let Some(raw) = value.as_str() {
+        let attribute_path = path[1..].iter().fold(AttributePath::root(path[0]), |p, s| p.attribute(s));
+        if let Err(d) = check_endpoint(raw, attribute_path) {
+            diags.push(d);
+        }
+    }
 }
 
 #[async_trait]
@@ -128,44 +270,61 @@ impl Provider for TetherProvider {
     type Data = Clients;
 
     fn schema(&self) -> Schema {
+        let endpoints = HUAWEI_ENDPOINTS.iter().fold(
+            Block::new("Endpoint overrides, full URLs with scheme (`http://127.0.0.1:PORT` for the tether emulator, which serves all three)."),
+            |block, (name, description)| block.attribute(Attribute::optional(name, Type::String).description(description)),
+        );
         Schema::new(
             0,
-            Block::new("The tether provider manages organization and identity bindings on Tencent Cloud, Huawei Cloud and ZStack. Each cloud is configured in its own block, needed only when a resource of that cloud is used; every setting falls back to the official provider's environment variable.")
-                .block(NestedBlock::single(
-                    TENCENT_BLOCK,
-                    cloud_block(TENCENT_SETTINGS, "Tencent Cloud credentials and endpoint, for `tether_member_auth_binding`."),
-                )),
+            Block::new("The tether provider manages organization and identity bindings on Tencent Cloud, Huawei Cloud and ZStack. Each cloud is configured in its own block, needed only when a resource of that cloud is used; every credential falls back to the official provider's environment variable.")
+                .block(NestedBlock::single(TENCENT.name, cloud_block(&TENCENT)))
+                .block(NestedBlock::single(HUAWEI.name, cloud_block(&HUAWEI).block(NestedBlock::single("endpoints", endpoints)))),
         )
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        let endpoint = config.attr(TENCENT_BLOCK).and_then(|b| b.attr("endpoint")).and_then(Value::as_str);
-        if let Some(endpoint) = endpoint {
-            if let Err(d) = check_endpoint(endpoint, AttributePath::root(TENCENT_BLOCK).attribute("endpoint")) {
-                diags.push(d);
-            }
+        validate_endpoint_at(config, &[TENCENT.name, "endpoint"], diags);
+        for (name, _) in HUAWEI_ENDPOINTS {
+            validate_endpoint_at(config, &[HUAWEI.name, "endpoints", name], diags);
         }
     }
 
     async fn configure(&self, config: &Value, _terraform_version: &str, diags: &mut Diagnostics) -> Option<Clients> {
         let tencent = configure_tencent(config);
-        // A block the user wrote but left incomplete is an error now; a cloud left out entirely
-        // only matters when one of its resources is used.
-        // Values still unknown at this point (from other resources) are checked when used.
-        let tencent_block_given = config
-            .attr(TENCENT_BLOCK)
-            .is_some_and(|b| !b.is_null() && b.is_wholly_known());
-        if let (true, Err(d)) = (tencent_block_given, &tencent) {
-            diags.push(d.clone());
-        }
-        Some(Clients { tencent })
+        report_if_written(config, &TENCENT, &tencent, diags);
+        let huawei = configure_huawei(config);
+        report_if_written(config, &HUAWEI, &huawei, diags);
+        Some(Clients { tencent, huawei })
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<Clients>>> {
-        vec![Arc::new(resources::member_auth_binding::MemberAuthBinding)]
+        vec![
+            Arc::new(resources::member_auth_binding::MemberAuthBinding),
+            Arc::new(resources::organization_membership::OrganizationMembership),
+            Arc::new(resources::rgc_managed_account::RgcManagedAccount),
+            Arc::new(resources::identity_center_profile_association::ProfileAssociation),
+        ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Clients>>> {
-        Vec::new()
+        vec![Arc::new(data_sources::member_policies::MemberPolicies)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_schema_passes_terraforms_rules() {
+        let provider = TetherProvider::new();
+        let mut problems = provider.schema().block.check("provider.");
+        for resource in provider.resources() {
+            problems.extend(resource.schema().block.check(&format!("{}.", resource.type_name())));
+        }
+        for data_source in provider.data_sources() {
+            problems.extend(data_source.schema().block.check(&format!("data.{}.", data_source.type_name())));
+        }
+        assert!(problems.is_empty(), "{problems:#?}");
     }
 }

@@ -59,6 +59,7 @@ async fn clear_calls(State(emu): State<Arc<Emulator>>) -> Response {
 }
 
 async fn show_state(State(emu): State<Arc<Emulator>>) -> Response {
+    emu.settle_jobs();
     let world = emu.world().clone();
     Json(world).into_response()
 }

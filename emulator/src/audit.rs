@@ -26,6 +26,10 @@ pub struct CallRecord {
     /// When the answer was produced (RFC 3339, UTC).
     pub time: String,
     pub cloud: String,
+    /// The cloud's service, where one cloud has several (Huawei: `organizations`, `rgc`,
+    /// `identitycenter`, `iam`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
     /// The documented API name, or null when the request named none.
     pub action: Option<String>,
     /// The request's API parameters as JSON (body for POST, decoded query for GET).
@@ -34,7 +38,7 @@ pub struct CallRecord {
     pub error_code: Option<String>,
     pub request_id: String,
     /// The injected fault that fired for this call, if any (`error`, `throttle`, `latency`,
-    /// `drop_before`, `drop_after`).
+    /// `drop_before`, `drop_after`, `async_fail`, `async_hang`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<String>,
 }
@@ -43,6 +47,7 @@ pub struct CallRecord {
 #[derive(Debug, Clone)]
 pub struct Call {
     pub cloud: &'static str,
+    pub service: Option<&'static str>,
     pub action: Option<String>,
     pub params: Value,
     pub error_code: Option<String>,
@@ -69,6 +74,7 @@ impl AuditLog {
             seq: inner.next_seq,
             time: timefmt::rfc3339(OffsetDateTime::now_utc()),
             cloud: call.cloud.to_owned(),
+            service: call.service.map(str::to_owned),
             action: call.action,
             params: call.params,
             status: if call.error_code.is_some() {

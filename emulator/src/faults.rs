@@ -1,9 +1,12 @@
-//! Injected faults (`POST /_emulator/faults`): errors, throttling, latency and dropped connections
-//! by cloud and action, so tests can exercise a provider's retry and ambiguity handling.
+//! Injected faults (`POST /_emulator/faults`): errors, throttling, latency, dropped connections and
+//! failing or hanging asynchronous jobs, by cloud and action, so tests can exercise a provider's
+//! retry, polling and ambiguity handling.
 //!
 //! Faults are checked in creation order after authentication and rate limiting, just before the
 //! action would run. Latency from every matching fault adds up; the first matching fault of any
-//! other kind decides the outcome and stops the search.
+//! other kind decides the outcome and stops the search. The two asynchronous kinds (`async_fail`,
+//! `async_hang`) only match actions that start an asynchronous job; for any other action they are
+//! skipped without being consumed.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -26,6 +29,11 @@ pub enum FaultKind {
     DropBefore,
     /// Apply the action, then close the connection without answering.
     DropAfter,
+    /// Accept the call and start its asynchronous job, which then ends `FAILED` with `message`
+    /// after its usual duration, leaving the resource as it was.
+    AsyncFail,
+    /// Accept the call and start its asynchronous job, which then stays in progress forever.
+    AsyncHang,
 }
 
 impl FaultKind {
@@ -36,7 +44,13 @@ impl FaultKind {
             FaultKind::Latency => "latency",
             FaultKind::DropBefore => "drop_before",
             FaultKind::DropAfter => "drop_after",
+            FaultKind::AsyncFail => "async_fail",
+            FaultKind::AsyncHang => "async_hang",
         }
+    }
+
+    fn is_async(self) -> bool {
+        matches!(self, FaultKind::AsyncFail | FaultKind::AsyncHang)
     }
 }
 
@@ -52,6 +66,10 @@ pub struct FaultSpec {
     pub code: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
+    /// HTTP status of an `error` fault, for clouds that answer errors with a status (Huawei,
+    /// ZStack); default 500. Tencent answers every error with HTTP 200, so it is refused there.
+    #[serde(default)]
+    pub status: Option<u16>,
     /// How many times the fault fires; default 1, 0 = until deleted.
     #[serde(default)]
     pub count: Option<u32>,
@@ -75,6 +93,8 @@ pub struct Fault {
     pub kind: FaultKind,
     pub code: Option<String>,
     pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
     /// As requested (0 = unlimited).
     pub count: u32,
     /// Firings left; null when unlimited. A spent fault stays listed with 0.
@@ -96,6 +116,7 @@ pub struct FaultPlan {
 #[derive(Debug, Clone, PartialEq)]
 pub enum FaultOutcome {
     Error {
+        status: Option<u16>,
         code: Option<String>,
         message: Option<String>,
     },
@@ -105,6 +126,11 @@ pub enum FaultOutcome {
     },
     DropBefore,
     DropAfter,
+    /// The job ends `FAILED` with this message (None: the cloud's default text).
+    AsyncFail {
+        message: Option<String>,
+    },
+    AsyncHang,
 }
 
 #[derive(Debug, Default)]
@@ -137,6 +163,21 @@ impl FaultSpec {
         if self.kind == FaultKind::Latency && self.latency_ms.is_none() {
             return Err("a latency fault needs latency_ms".into());
         }
+        if let Some(status) = self.status {
+            if self.kind != FaultKind::Error {
+                return Err("status applies only to faults of kind error".into());
+            }
+            if !(400..=599).contains(&status) {
+                return Err(format!(
+                    "status must be an HTTP error status (400..=599), got {status}"
+                ));
+            }
+            if self.cloud == "tencent" {
+                return Err(
+                    "tencent answers every error with HTTP 200: status is not allowed".into(),
+                );
+            }
+        }
         Ok(())
     }
 }
@@ -154,6 +195,7 @@ impl FaultSet {
             kind: spec.kind,
             code: spec.code,
             message: spec.message,
+            status: spec.status,
             count,
             remaining: (count > 0).then_some(count),
             fired: 0,
@@ -182,14 +224,16 @@ impl FaultSet {
         count
     }
 
-    /// Decides, and consumes, the faults for one call of `cloud`/`action`.
-    pub fn plan(&self, cloud: &str, action: &str) -> FaultPlan {
+    /// Decides, and consumes, the faults for one call of `cloud`/`action`. `starts_job` says whether
+    /// the action starts an asynchronous job (only then can `async_fail`/`async_hang` match).
+    pub fn plan(&self, cloud: &str, action: &str, starts_job: bool) -> FaultPlan {
         let mut inner = self.lock();
         let mut plan = FaultPlan::default();
         for fault in inner.faults.iter_mut() {
             let matches = (fault.cloud == "*" || fault.cloud == cloud)
                 && (fault.action == "*" || fault.action == action)
-                && fault.remaining != Some(0);
+                && fault.remaining != Some(0)
+                && (starts_job || !fault.kind.is_async());
             if !matches || !fault.probability.is_none_or(|p| rand::random::<f64>() < p) {
                 continue;
             }
@@ -202,6 +246,7 @@ impl FaultSet {
             let outcome = match fault.kind {
                 FaultKind::Latency => continue,
                 FaultKind::Error => FaultOutcome::Error {
+                    status: fault.status,
                     code: fault.code.clone(),
                     message: fault.message.clone(),
                 },
@@ -211,6 +256,10 @@ impl FaultSet {
                 },
                 FaultKind::DropBefore => FaultOutcome::DropBefore,
                 FaultKind::DropAfter => FaultOutcome::DropAfter,
+                FaultKind::AsyncFail => FaultOutcome::AsyncFail {
+                    message: fault.message.clone(),
+                },
+                FaultKind::AsyncHang => FaultOutcome::AsyncHang,
             };
             plan.outcome = Some(outcome);
             break;
@@ -236,6 +285,7 @@ mod tests {
             kind,
             code: None,
             message: None,
+            status: None,
             count,
             probability: None,
             latency_ms: (kind == FaultKind::Latency).then_some(5),
@@ -246,12 +296,12 @@ mod tests {
     fn count_limits_firings_and_actions_must_match() {
         let set = FaultSet::default();
         set.add(spec(FaultKind::Error, "Bind", Some(2))).unwrap();
-        assert_eq!(set.plan("tencent", "Cancel"), FaultPlan::default());
-        assert_eq!(set.plan("huawei", "Bind"), FaultPlan::default());
-        assert!(set.plan("tencent", "Bind").outcome.is_some());
+        assert_eq!(set.plan("tencent", "Cancel", false), FaultPlan::default());
+        assert_eq!(set.plan("huawei", "Bind", false), FaultPlan::default());
+        assert!(set.plan("tencent", "Bind", false).outcome.is_some());
         assert_eq!(set.list()[0].remaining, Some(1));
-        assert!(set.plan("tencent", "Bind").outcome.is_some());
-        assert_eq!(set.plan("tencent", "Bind").outcome, None);
+        assert!(set.plan("tencent", "Bind", false).outcome.is_some());
+        assert_eq!(set.plan("tencent", "Bind", false).outcome, None);
         assert_eq!(set.list()[0].fired, 2);
     }
 
@@ -260,11 +310,11 @@ mod tests {
         let set = FaultSet::default();
         set.add(spec(FaultKind::Latency, "*", Some(0))).unwrap();
         set.add(spec(FaultKind::DropAfter, "*", None)).unwrap();
-        let plan = set.plan("tencent", "X");
+        let plan = set.plan("tencent", "X", false);
         assert_eq!(plan.delay, Duration::from_millis(5));
         assert_eq!(plan.outcome, Some(FaultOutcome::DropAfter));
         assert_eq!(plan.fired, Some(FaultKind::DropAfter));
-        let plan = set.plan("tencent", "X");
+        let plan = set.plan("tencent", "X", false);
         assert_eq!((plan.outcome, plan.fired), (None, Some(FaultKind::Latency)));
         assert_eq!(set.list()[0].remaining, None, "count 0 never runs out");
     }
@@ -284,6 +334,43 @@ mod tests {
         let mut never = spec(FaultKind::Error, "*", None);
         never.probability = Some(0.0);
         set.add(never).unwrap();
-        assert_eq!(set.plan("tencent", "X").outcome, None);
+        assert_eq!(set.plan("tencent", "X", false).outcome, None);
+
+        let mut status = spec(FaultKind::Error, "*", None);
+        status.status = Some(503);
+        assert!(
+            set.add(status.clone()).is_err(),
+            "tencent has no error statuses"
+        );
+        status.cloud = "huawei".into();
+        set.add(status.clone()).unwrap();
+        status.status = Some(200);
+        assert!(set.add(status.clone()).is_err());
+        status.status = Some(429);
+        status.kind = FaultKind::Throttle;
+        assert!(set.add(status).is_err(), "status is for error faults");
+    }
+
+    #[test]
+    fn async_faults_only_match_actions_that_start_jobs() {
+        let set = FaultSet::default();
+        let mut fail = spec(FaultKind::AsyncFail, "*", Some(1));
+        fail.cloud = "huawei".into();
+        fail.message = Some("quota exceeded".into());
+        set.add(fail).unwrap();
+        assert_eq!(
+            set.plan("huawei", "ShowOperation", false),
+            FaultPlan::default()
+        );
+        assert_eq!(set.list()[0].remaining, Some(1), "skipped, not consumed");
+        let plan = set.plan("huawei", "EnrollAccount", true);
+        assert_eq!(
+            plan.outcome,
+            Some(FaultOutcome::AsyncFail {
+                message: Some("quota exceeded".into())
+            })
+        );
+        assert_eq!(plan.fired, Some(FaultKind::AsyncFail));
+        assert_eq!(set.plan("huawei", "EnrollAccount", true).outcome, None);
     }
 }

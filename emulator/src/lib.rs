@@ -1,6 +1,6 @@
 //! `tether-emulator`: a local stand-in for the cloud APIs that terraform-provider-tether manages.
 //!
-//! One HTTP listener serves every cloud. Each cloud has a router module (today: [`tencent`]) that
+//! One HTTP listener serves every cloud. Each cloud has a router module ([`tencent`], [`huawei`]) that
 //! authenticates requests exactly like the real service, answers in that service's envelope, and
 //! records every call in the [`audit`] log. Everything that survives a restart lives in
 //! [`state::World`]; the audit log, injected faults and rate-limit windows are runtime-only.
@@ -10,6 +10,7 @@ pub mod audit;
 pub mod conn;
 pub mod faults;
 pub mod fixtures;
+pub mod huawei;
 pub mod ratelimit;
 pub mod state;
 pub mod tencent;
@@ -20,7 +21,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{any, get};
 use tokio::net::TcpListener;
 
 use crate::audit::AuditLog;
@@ -30,6 +31,10 @@ use crate::state::World;
 
 /// Tencent's published limit for the Organization auth-account actions: 20 requests/s per action.
 pub const DEFAULT_TENCENT_RATE_LIMIT: u32 = 20;
+/// How long an RGC operation (enroll, update, un-enroll) stays IN_PROGRESS by default.
+pub const DEFAULT_HUAWEI_OPERATION_MS: u64 = 3000;
+/// How long an Identity Center assignment creation or deletion stays IN_PROGRESS by default.
+pub const DEFAULT_HUAWEI_ASSIGNMENT_MS: u64 = 1000;
 
 /// Start-up options (the CLI flags of `tether-emulator`).
 #[derive(Debug, Clone)]
@@ -38,6 +43,12 @@ pub struct Config {
     pub state_file: Option<PathBuf>,
     /// Requests per rolling second per Tencent action; 0 disables the limit.
     pub tencent_rate_limit: u32,
+    /// Huawei requests per rolling second per AK (the API gateway's user limit); 0 = unlimited.
+    pub huawei_rate_limit: u32,
+    /// Duration of an RGC operation started by this emulator, in milliseconds.
+    pub huawei_operation_ms: u64,
+    /// Duration of an Identity Center assignment request started by this emulator, in milliseconds.
+    pub huawei_assignment_ms: u64,
 }
 
 impl Default for Config {
@@ -45,6 +56,9 @@ impl Default for Config {
         Config {
             state_file: None,
             tencent_rate_limit: DEFAULT_TENCENT_RATE_LIMIT,
+            huawei_rate_limit: 0,
+            huawei_operation_ms: DEFAULT_HUAWEI_OPERATION_MS,
+            huawei_assignment_ms: DEFAULT_HUAWEI_ASSIGNMENT_MS,
         }
     }
 }
@@ -59,6 +73,7 @@ pub struct Emulator {
     pub audit: AuditLog,
     pub faults: FaultSet,
     pub tencent_limiter: RateLimiter,
+    pub huawei_limiter: RateLimiter,
 }
 
 impl Emulator {
@@ -71,6 +86,7 @@ impl Emulator {
         };
         let emulator = Emulator {
             tencent_limiter: RateLimiter::new(config.tencent_rate_limit),
+            huawei_limiter: RateLimiter::new(config.huawei_rate_limit),
             config,
             world: Mutex::new(world),
             audit: AuditLog::default(),
@@ -78,6 +94,20 @@ impl Emulator {
         };
         emulator.persist(&emulator.world())?;
         Ok(Arc::new(emulator))
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Applies the end of every asynchronous job that is due (see [`huawei::jobs`]), so a read of
+    /// the raw world (`GET /_emulator/state`) sees what the APIs would report.
+    pub fn settle_jobs(&self) {
+        let now = timefmt::now_ms();
+        let Ok(()) = self.mutate(|world| {
+            let changed = huawei::jobs::settle(&mut world.huawei, now);
+            Ok::<_, std::convert::Infallible>(((), changed))
+        });
     }
 
     /// Read access to the world. Keep the guard short-lived.
@@ -111,6 +141,7 @@ impl Emulator {
         self.audit.clear();
         self.faults.clear();
         self.tencent_limiter.clear();
+        self.huawei_limiter.clear();
         self.persist(&world)
     }
 
@@ -127,6 +158,17 @@ pub fn app(emulator: Arc<Emulator>) -> Router {
     Router::new()
         // Tencent Cloud API 3.0 is always `/` on the service host; the action travels in headers.
         .route("/", get(tencent::handle).post(tencent::handle))
+        // Huawei Cloud: one path space per service; the router matches the exact API itself.
+        .route("/v1/organizations", any(huawei::handle))
+        .route("/v1/organizations/{*rest}", any(huawei::handle))
+        .route("/v1/received-handshakes", any(huawei::handle))
+        .route("/v1/received-handshakes/{*rest}", any(huawei::handle))
+        .route("/v1/managed-organization", any(huawei::handle))
+        .route("/v1/managed-organization/{*rest}", any(huawei::handle))
+        .route("/v1/instances", any(huawei::handle))
+        .route("/v1/instances/{*rest}", any(huawei::handle))
+        .route("/v3/auth/domains", any(huawei::handle))
+        .route("/v3/projects", any(huawei::handle))
         .nest("/_emulator", admin::router())
         .fallback(admin::not_emulated)
         .with_state(emulator)

@@ -1,4 +1,5 @@
-//! `tether-emulator --listen 127.0.0.1:0 [--state FILE] [--tencent-rate-limit N]`
+//! `tether-emulator --listen 127.0.0.1:0 [--state FILE] [--tencent-rate-limit N]
+//! [--huawei-rate-limit N] [--huawei-operation-ms MS] [--huawei-assignment-ms MS]`
 //!
 //! Prints the bound address as the first stdout line (callers read it to find the port), then
 //! serves until interrupted. Logs go to stderr, filtered by `TETHER_EMULATOR_LOG`.
@@ -8,7 +9,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use tether_emulator::{Config, DEFAULT_TENCENT_RATE_LIMIT, Emulator};
+use tether_emulator::{
+    Config, DEFAULT_HUAWEI_ASSIGNMENT_MS, DEFAULT_HUAWEI_OPERATION_MS, DEFAULT_TENCENT_RATE_LIMIT,
+    Emulator,
+};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -25,6 +29,15 @@ struct Args {
     /// Tencent requests per second per action before RequestLimitExceeded (0 = unlimited).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_TENCENT_RATE_LIMIT)]
     tencent_rate_limit: u32,
+    /// Huawei requests per second per AK before APIG.0308 (0 = unlimited).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    huawei_rate_limit: u32,
+    /// How long an RGC operation (enroll, update, un-enroll) stays IN_PROGRESS.
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_HUAWEI_OPERATION_MS)]
+    huawei_operation_ms: u64,
+    /// How long an Identity Center account-assignment request stays IN_PROGRESS.
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_HUAWEI_ASSIGNMENT_MS)]
+    huawei_assignment_ms: u64,
 }
 
 #[tokio::main]
@@ -51,6 +64,9 @@ async fn run(args: Args) -> std::io::Result<()> {
     let emulator = Emulator::new(Config {
         state_file: args.state,
         tencent_rate_limit: args.tencent_rate_limit,
+        huawei_rate_limit: args.huawei_rate_limit,
+        huawei_operation_ms: args.huawei_operation_ms,
+        huawei_assignment_ms: args.huawei_assignment_ms,
     })?;
     let listener = TcpListener::bind(&args.listen).await?;
     let address = listener.local_addr()?;

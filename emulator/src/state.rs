@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::huawei::model::{HuaweiCredential, HuaweiWorld};
 use crate::tencent::model::{TencentCredential, TencentWorld};
 
-/// Bumped when the file layout changes incompatibly.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped when the file layout changes incompatibly (2: the Huawei world).
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct World {
@@ -22,11 +23,13 @@ pub struct World {
     /// fixtures), so tools can discover them from `GET /_emulator/state`.
     pub credentials: Credentials,
     pub tencent: TencentWorld,
+    pub huawei: HuaweiWorld,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Credentials {
     pub tencent: Vec<TencentCredential>,
+    pub huawei: Vec<HuaweiCredential>,
 }
 
 /// Reads a state file written by [`save`].

@@ -16,6 +16,25 @@ pub fn tencent_datetime(at: OffsetDateTime) -> String {
         .expect("a fixed format always formats")
 }
 
+/// Huawei Cloud's `2024-01-15T02:00:00.000Z` (UTC, milliseconds) for a Unix time in milliseconds.
+pub fn huawei_datetime(unix_ms: i64) -> String {
+    let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    at.format(format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    ))
+    .expect("a fixed format always formats")
+}
+
+/// The current time as Unix milliseconds.
+pub fn now_ms() -> i64 {
+    unix_ms(OffsetDateTime::now_utc())
+}
+
+pub fn unix_ms(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
 /// RFC 3339 in UTC, for the audit log.
 pub fn rfc3339(at: OffsetDateTime) -> String {
     at.to_offset(UtcOffset::UTC)
@@ -32,5 +51,10 @@ mod tests {
         let at = OffsetDateTime::from_unix_timestamp(1_626_267_659).unwrap(); // 2021-07-14 13:00:59 UTC
         assert_eq!(tencent_datetime(at), "2021-07-14 21:00:59");
         assert_eq!(rfc3339(at), "2021-07-14T13:00:59Z");
+        assert_eq!(
+            huawei_datetime(1_626_267_659_042),
+            "2021-07-14T13:00:59.042Z"
+        );
+        assert_eq!(unix_ms(at), 1_626_267_659_000);
     }
 }

@@ -6,12 +6,15 @@
 
 pub mod error;
 pub mod http;
+pub mod huawei;
 pub mod tencent;
+pub mod waiter;
 
 use std::fmt;
 
 pub use error::{Cloud, CloudError, ErrorKind};
 pub use http::{Call, HttpClient, HttpResponse, RequestSigner, RetryPolicy, SignableRequest};
+pub use waiter::{PollPolicy, PollState, WaitError, wait_for};
 
 /// A credential that must never reach logs, error messages or `Debug` output.
 ///

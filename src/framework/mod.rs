@@ -5,6 +5,7 @@ pub mod diag;
 pub mod plan;
 pub mod resource;
 pub mod schema;
+pub mod timeouts;
 pub mod value;
 
 pub use diag::{AttributePath, Diagnostic, Diagnostics};

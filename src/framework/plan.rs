@@ -51,3 +51,60 @@ pub fn plan_change(schema: &Schema, prior: &Value, proposed: &Value, config: &Va
 
     Plan { prior: prior.clone(), config: config.clone(), planned, requires_replace }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::schema::{Attribute, Block};
+    use crate::framework::value::Type;
+    use std::collections::BTreeMap;
+
+    fn schema() -> Schema {
+        Schema::new(
+            0,
+            Block::new("test")
+                .attribute(Attribute::required("key", Type::String).force_new())
+                .attribute(Attribute::optional("label", Type::String))
+                .attribute(Attribute::computed("created", Type::String))
+                .attribute(Attribute::optional("flag", Type::Bool).default(Value::from(true))),
+        )
+    }
+
+    fn obj(key: Value, label: Value, created: Value, flag: Value) -> Value {
+        Value::Object(BTreeMap::from([
+            ("key".to_string(), key),
+            ("label".to_string(), label),
+            ("created".to_string(), created),
+            ("flag".to_string(), flag),
+        ]))
+    }
+
+    #[test]
+    fn create_marks_computed_unknown_and_applies_defaults() {
+        let config = obj("a".into(), Value::Null, Value::Null, Value::Null);
+        let plan = plan_change(&schema(), &Value::Null, &config, &config);
+        assert_eq!(plan.planned, obj("a".into(), Value::Null, Value::unknown(), true.into()));
+        assert!(plan.requires_replace.is_empty());
+        assert!(plan.is_create());
+    }
+
+    #[test]
+    fn update_keeps_prior_computed_values() {
+        let prior = obj("a".into(), Value::Null, "yesterday".into(), true.into());
+        let config = obj("a".into(), "new".into(), Value::Null, Value::Null);
+        let proposed = obj("a".into(), "new".into(), "yesterday".into(), true.into());
+        let plan = plan_change(&schema(), &prior, &proposed, &config);
+        assert_eq!(plan.planned, proposed);
+        assert!(plan.requires_replace.is_empty());
+    }
+
+    #[test]
+    fn force_new_change_requires_replace_and_recomputes() {
+        let prior = obj("a".into(), Value::Null, "yesterday".into(), false.into());
+        let config = obj("b".into(), Value::Null, Value::Null, false.into());
+        let proposed = obj("b".into(), Value::Null, "yesterday".into(), false.into());
+        let plan = plan_change(&schema(), &prior, &proposed, &config);
+        assert_eq!(plan.requires_replace, vec![AttributePath::root("key")]);
+        assert_eq!(plan.planned, obj("b".into(), Value::Null, Value::unknown(), false.into()));
+    }
+}

@@ -161,3 +161,50 @@ impl Schema {
         self.block.implied_type()
     }
 }
+
+impl Block {
+    /// The rules Terraform enforces when it loads a provider's schemas (configschema's
+    /// InternalValidate), so a mistake fails a unit test instead of every Terraform command.
+    pub fn check(&self, path: &str) -> Vec<String> {
+        let mut problems = Vec::new();
+        let valid_name = |name: &str| {
+            !name.is_empty()
+                && name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for a in &self.attributes {
+            let at = format!("{path}{}", a.name);
+            if !valid_name(&a.name) {
+                problems.push(format!("{at}: invalid name"));
+            }
+            if !seen.insert(a.name.clone()) {
+                problems.push(format!("{at}: declared twice"));
+            }
+            match (a.required, a.optional, a.computed) {
+                (true, false, false) | (false, true, _) | (false, false, true) => {}
+                _ => problems.push(format!("{at}: must be exactly one of required, optional or computed (optional may be computed)")),
+            }
+            if a.force_new && a.computed && !a.optional {
+                problems.push(format!("{at}: a computed-only attribute cannot force replacement"));
+            }
+            if a.default.is_some() && !(a.optional && a.computed) {
+                problems.push(format!("{at}: a default needs an optional and computed attribute"));
+            }
+        }
+        for b in &self.blocks {
+            let at = format!("{path}{}", b.type_name);
+            if !valid_name(&b.type_name) || !seen.insert(b.type_name.clone()) {
+                problems.push(format!("{at}: invalid or duplicate block name"));
+            }
+            if matches!(b.nesting, Nesting::Single | Nesting::Group) && (b.min_items != 0 || b.max_items != 0) {
+                problems.push(format!("{at}: single and group blocks take no min_items/max_items"));
+            }
+            if b.max_items != 0 && b.min_items > b.max_items {
+                problems.push(format!("{at}: min_items exceeds max_items"));
+            }
+            problems.extend(b.block.check(&format!("{at}.")));
+        }
+        problems
+    }
+}

@@ -1,4 +1,7 @@
 //! The provider's resources, one file each.
 
+pub mod identity_center_profile_association;
 pub mod member_auth_binding;
-mod support;
+pub mod organization_membership;
+pub mod rgc_managed_account;
+pub(crate) mod support;

@@ -226,7 +226,32 @@ impl Workspace {
     }
 
     pub fn terraform(&self, args: &[&str]) -> Run {
-        let output: Output = Command::new(terraform_path())
+        self.terraform_with_env(args, &[])
+    }
+
+    /// A Terraform command as a child process, for tests that signal it.
+    pub fn spawn_terraform(&self, args: &[&str], env: &[(&str, &str)]) -> Child {
+        let mut command = self.command(args);
+        command.envs(env.iter().copied()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        command.spawn().expect("spawn terraform")
+    }
+
+    pub fn terraform_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let output: Output = self
+            .command(args)
+            .envs(env.iter().copied())
+            .output()
+            .expect("run terraform");
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(terraform_path());
+        command
             .args(args)
             .current_dir(self.dir.path())
             .env("TF_CLI_CONFIG_FILE", &self.cli_config)
@@ -238,14 +263,8 @@ impl Workspace {
             .env_remove("TENCENTCLOUD_SECRET_KEY")
             .env_remove("TENCENTCLOUD_SECURITY_TOKEN")
             .env_remove("TENCENTCLOUD_REGION")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run terraform");
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+            .stdin(Stdio::null());
+        command
     }
 
     pub fn init(&self) {

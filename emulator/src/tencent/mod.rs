@@ -120,6 +120,7 @@ async fn serve_call(
     );
     emu.audit.record(Call {
         cloud: CLOUD,
+        service: None,
         action,
         // The API parameters only (never headers); an unparsable body is logged as its text.
         params: params
@@ -200,7 +201,7 @@ async fn process(
         return Outcome::error(TcError::rate_limited(exceeded.attempted, exceeded.limit));
     }
 
-    let plan = emu.faults.plan(CLOUD, action.name());
+    let plan = emu.faults.plan(CLOUD, action.name(), false);
     if !plan.delay.is_zero() {
         tokio::time::sleep(plan.delay).await;
     }
@@ -210,7 +211,7 @@ async fn process(
         fault: plan.fired,
     };
     match plan.outcome {
-        Some(FaultOutcome::Error { code, message }) => {
+        Some(FaultOutcome::Error { code, message, .. }) => {
             outcome.result = Err(TcError::new(
                 code.unwrap_or_else(|| codes::INTERNAL_ERROR.to_owned()),
                 message.unwrap_or_else(|| {
@@ -240,7 +241,8 @@ async fn process(
             return outcome;
         }
         Some(FaultOutcome::DropAfter) => outcome.drop_connection = true,
-        None => {}
+        // No Tencent action starts a job, so the asynchronous kinds never match here.
+        Some(FaultOutcome::AsyncFail { .. } | FaultOutcome::AsyncHang) | None => {}
     }
 
     let time = timefmt::tencent_datetime(now);

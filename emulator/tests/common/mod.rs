@@ -331,3 +331,324 @@ pub fn item_uins(response: &Value) -> Vec<i64> {
         .map(|i| i["OrgSubAccountUin"].as_i64().unwrap())
         .collect()
 }
+
+// ---------------------------------------------------------------------------------------------
+// Huawei Cloud: fixture values and a small independent SDK-HMAC-SHA256 signer.
+
+pub const HW_MGMT: &str = "0a5f1c2e9b7d4e3f8a6c1b2d3e4f5a60";
+pub const HW_FINANCE: &str = "1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71";
+pub const HW_DATA: &str = "2c7f3e4a1d9f4a6b8c8e3d4f5a6b7c82";
+pub const HW_NEWACQ: &str = "3d8a4f5b2e0a4b7c9d9f4e5a6b7c8d93";
+pub const HW_LONE: &str = "4e9b5a6c3f1b4c8d8e0a5f6b7c8d9ea4";
+pub const HW_MGMT_PROJECT: &str = "5f0c6b7d4a2c4d9e8f1b6a7c8d9e0fb5";
+pub const HW_ORG: &str = "o-tether0001";
+pub const HW_HANDSHAKE: &str = "h-7c1e0a9b2d4f4e6a";
+pub const HW_INSTANCE: &str = "ins-tether00000001";
+pub const HW_STORE: &str = "d-tether00001";
+pub const HW_TEMP_AK: &str = "HWTETHERTEMPMGMT0001";
+pub const HW_TEMP_SK: &str = "tether-emulator-huawei-temp-sk";
+pub const HW_TEMP_TOKEN: &str = "tether-emulator-huawei-security-token";
+
+/// (account id, AK, SK) of each fixture account.
+pub const HW_KEYS: [(&str, &str, &str); 5] = [
+    (
+        HW_MGMT,
+        "HWTETHERMANAGEMENT01",
+        "tether-emulator-huawei-management-sk",
+    ),
+    (
+        HW_FINANCE,
+        "HWTETHERFINANCEPROD1",
+        "tether-emulator-huawei-finance-prod-sk",
+    ),
+    (
+        HW_DATA,
+        "HWTETHERDATAPLATFRM1",
+        "tether-emulator-huawei-data-platform-sk",
+    ),
+    (
+        HW_NEWACQ,
+        "HWTETHERNEWACQUISIT1",
+        "tether-emulator-huawei-new-acquisition-sk",
+    ),
+    (
+        HW_LONE,
+        "HWTETHERLONEWOLF0001",
+        "tether-emulator-huawei-lone-wolf-sk",
+    ),
+];
+
+/// Short job durations so async tests stay fast.
+pub fn hw_config() -> Config {
+    Config {
+        huawei_operation_ms: 400,
+        huawei_assignment_ms: 200,
+        ..Config::default()
+    }
+}
+
+/// A Huawei answer: status, JSON body (Null when empty) and the X-Request-Id header.
+#[derive(Debug, Clone)]
+pub struct HwAnswer {
+    pub status: u16,
+    pub body: Value,
+    pub request_id: String,
+}
+
+impl HwAnswer {
+    #[track_caller]
+    pub fn ok(&self) -> &Value {
+        assert_eq!(self.status, 200, "unexpected answer: {self:?}");
+        &self.body
+    }
+
+    /// Asserts an error answer with `status` and `code`, and the envelope's invariants.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(
+            (self.status, self.body["error_code"].as_str()),
+            (status, Some(code)),
+            "unexpected answer: {self:?}"
+        );
+        assert_eq!(self.body["request_id"], self.request_id.as_str());
+        assert!(!self.body["error_msg"].as_str().unwrap().is_empty());
+    }
+
+    pub fn message(&self) -> &str {
+        self.body["error_msg"].as_str().unwrap_or_default()
+    }
+}
+
+/// Signs like the official SDKs: canonical request over the path (with the trailing slash), the
+/// sorted query, every header it sends, and the body hash.
+#[derive(Clone)]
+pub struct HwClient {
+    pub http: reqwest::Client,
+    pub addr: SocketAddr,
+    pub ak: String,
+    pub sk: String,
+    pub token: Option<String>,
+    /// Sent as X-Domain-Id (GlobalCredentials).
+    pub domain_id: Option<String>,
+    /// Sent as X-Project-Id (BasicCredentials).
+    pub project_id: Option<String>,
+    /// Added to the current time for X-Sdk-Date.
+    pub skew_secs: i64,
+}
+
+impl HwClient {
+    pub fn new(addr: SocketAddr, ak: &str, sk: &str) -> Self {
+        HwClient {
+            http: http(),
+            addr,
+            ak: ak.into(),
+            sk: sk.into(),
+            token: None,
+            domain_id: None,
+            project_id: None,
+            skew_secs: 0,
+        }
+    }
+
+    /// The permanent credential of fixture account `account_id`.
+    pub fn of(addr: SocketAddr, account_id: &str) -> Self {
+        let (_, ak, sk) = HW_KEYS
+            .iter()
+            .find(|(id, _, _)| *id == account_id)
+            .expect("a fixture account");
+        HwClient::new(addr, ak, sk)
+    }
+
+    fn encode(text: &str) -> String {
+        let mut out = String::new();
+        for byte in text.bytes() {
+            if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+                out.push(byte as char);
+            } else {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        }
+        out
+    }
+
+    /// The signed headers for `method path?query` with `body`.
+    pub fn headers(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+        body: &[u8],
+    ) -> Vec<(String, String)> {
+        let date = time::OffsetDateTime::now_utc() + time::Duration::seconds(self.skew_secs);
+        let sdk_date = format!(
+            "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+            date.year(),
+            u8::from(date.month()),
+            date.day(),
+            date.hour(),
+            date.minute(),
+            date.second()
+        );
+        let mut headers: Vec<(String, String)> = vec![
+            ("content-type".into(), "application/json".into()),
+            ("host".into(), self.addr.to_string()),
+            ("x-sdk-date".into(), sdk_date.clone()),
+        ];
+        if let Some(token) = &self.token {
+            headers.push(("x-security-token".into(), token.clone()));
+        }
+        if let Some(domain) = &self.domain_id {
+            headers.push(("x-domain-id".into(), domain.clone()));
+        }
+        if let Some(project) = &self.project_id {
+            headers.push(("x-project-id".into(), project.clone()));
+        }
+        headers.sort();
+        let mut uri: String = path
+            .split('/')
+            .map(Self::encode)
+            .collect::<Vec<_>>()
+            .join("/");
+        if !uri.ends_with('/') {
+            uri.push('/');
+        }
+        let mut pairs: Vec<(&str, &str)> = query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| p.split_once('=').unwrap_or((p, "")))
+            .collect();
+        pairs.sort();
+        let canonical_query = pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", Self::encode(k), Self::encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let canonical_headers: String = headers.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
+        let signed: Vec<&str> = headers.iter().map(|(k, _)| k.as_str()).collect();
+        let signed = signed.join(";");
+        let canonical = format!(
+            "{method}\n{uri}\n{canonical_query}\n{canonical_headers}\n{signed}\n{}",
+            hex_sha256(body)
+        );
+        let to_sign = format!(
+            "SDK-HMAC-SHA256\n{sdk_date}\n{}",
+            hex_sha256(canonical.as_bytes())
+        );
+        let signature = hex::encode(hmac(self.sk.as_bytes(), &to_sign));
+        headers.retain(|(k, _)| k != "host");
+        headers.push((
+            "authorization".into(),
+            format!(
+                "SDK-HMAC-SHA256 Access={}, SignedHeaders={signed}, Signature={signature}",
+                self.ak
+            ),
+        ));
+        headers
+    }
+
+    /// Sends a signed request; `path_and_query` is e.g. `/v1/instances?limit=1` (query values are
+    /// sent as written, so keep them URL-safe).
+    pub async fn send_raw(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        body: Vec<u8>,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        let url = format!("http://{}{path_and_query}", self.addr);
+        let mut request = self
+            .http
+            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url);
+        for (name, value) in self.headers(method, path, query, &body) {
+            request = request.header(name, value);
+        }
+        request.body(body).send().await
+    }
+
+    pub async fn call(&self, method: &str, path_and_query: &str, body: Option<Value>) -> HwAnswer {
+        let body = body
+            .map(|b| serde_json::to_vec(&b).unwrap())
+            .unwrap_or_default();
+        let resp = self
+            .send_raw(method, path_and_query, body)
+            .await
+            .expect("transport ok");
+        hw_answer(resp).await
+    }
+
+    pub async fn get(&self, path_and_query: &str) -> HwAnswer {
+        self.call("GET", path_and_query, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> HwAnswer {
+        self.call("POST", path, Some(body)).await
+    }
+
+    /// POST without a body (leave, accept, un-enroll…).
+    pub async fn post_empty(&self, path: &str) -> HwAnswer {
+        self.call("POST", path, None).await
+    }
+}
+
+pub async fn hw_answer(resp: reqwest::Response) -> HwAnswer {
+    let status = resp.status().as_u16();
+    let request_id = resp
+        .headers()
+        .get("x-request-id")
+        .expect("every Huawei answer has X-Request-Id")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(request_id.len(), 32, "{request_id}");
+    let text = resp.text().await.unwrap();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap()
+    };
+    HwAnswer {
+        status,
+        body,
+        request_id,
+    }
+}
+
+impl TestEmulator {
+    pub fn hw(&self, account_id: &str) -> HwClient {
+        HwClient::of(self.addr, account_id)
+    }
+
+    pub async fn hw_calls(&self, action: &str) -> Vec<Value> {
+        let calls = self
+            .admin_get(&format!("calls?cloud=huawei&action={action}"))
+            .await;
+        calls.as_array().unwrap().clone()
+    }
+}
+
+/// Polls `GET path` every 50 ms until `field` of the answer is no longer IN_PROGRESS; returns
+/// every answer seen (the last one final). Gives up after 10 s.
+pub async fn hw_poll(client: &HwClient, path: &str, pointer: &str) -> Vec<Value> {
+    let mut seen = Vec::new();
+    let started = std::time::Instant::now();
+    loop {
+        let answer = client.get(path).await;
+        let body = answer.ok().clone();
+        let status = body
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        seen.push(body);
+        if status != "IN_PROGRESS" {
+            return seen;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{path} never finished"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -361,6 +361,22 @@ impl OrganizationClient {
         })
     }
 
+    /// All of the member's access policies, read in pages of 50.
+    pub async fn list_member_policies(&self, member_uin: u64) -> Result<Vec<MemberPolicy>, CloudError> {
+        let mut all = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = self.describe_member_policies(member_uin, offset, PAGE_LIMIT).await?;
+            let count = page.items.len() as u64;
+            all.extend(page.items);
+            offset += PAGE_LIMIT;
+            // A short page, the reported total, or a server that ignores Offset ends the scan.
+            if count < PAGE_LIMIT || all.len() as u64 >= page.total || offset > page.total + PAGE_LIMIT {
+                return Ok(all);
+            }
+        }
+    }
+
     /// Visits bound sub-accounts page by page until `visit` breaks, a page comes back short,
     /// `Total` is reached, or the page budget (`Total/50 + 2`) runs out — the budget guards
     /// against a server that never stops returning full pages.

@@ -1,0 +1,428 @@
+//! `tether_identity_center_profile_association`: every account assignment of one Huawei Cloud
+//! IAM Identity Center principal (user or group), managed authoritatively as one resource.
+//!
+//! create = CreateAccountAssignment per assignment, each waited on
+//! update = create the added assignments, delete the removed ones, each waited on
+//! read   = ListAccountAssignmentsForPrincipal, paged: assignments made outside Terraform show
+//!          up as drift and are removed on the next apply
+//! delete = DisassociateProfile (`POST /v1/instances/{id}/disassociate-profile`, the detach API),
+//!          which removes *all* of the principal's assignments at once
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+
+use crate::clouds::huawei::{AssignmentTarget, IdentityCenterClient};
+use crate::clouds::waiter::{PollPolicy, WaitError};
+use crate::clouds::ErrorKind;
+use crate::framework::timeouts::{self, Defaults};
+use crate::framework::{
+    Attribute, AttributePath, Block, Ctx, Diagnostic, Diagnostics, NestedBlock, Plan, Resource, Schema, Type, Value,
+};
+use crate::provider::Clients;
+
+use super::support::{cloud_error, object};
+
+pub const TYPE_NAME: &str = "tether_identity_center_profile_association";
+
+const TIMEOUTS: Defaults = Defaults {
+    create: Duration::from_secs(10 * 60),
+    update: Some(Duration::from_secs(10 * 60)),
+    delete: Duration::from_secs(10 * 60),
+};
+
+/// Assignment requests finish in seconds.
+const POLL: PollPolicy = PollPolicy {
+    initial_delay: Duration::from_millis(500),
+    interval: Duration::from_secs(1),
+    max_interval: Duration::from_secs(5),
+    multiplier: 1.5,
+};
+
+/// Assignment requests in flight at once for one principal.
+const PARALLEL_REQUESTS: usize = 4;
+
+const IMPORT_FORM: &str = "`<instance_id>/<USER|GROUP>/<principal_id>` (for example `ins-tether00000001/USER/u-alice`)";
+
+pub struct ProfileAssociation;
+
+/// One assignment: a permission set on an account.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Assignment {
+    permission_set_id: String,
+    account_id: String,
+}
+
+/// Who the association is for.
+struct Principal {
+    instance_id: String,
+    principal_type: String,
+    principal_id: String,
+}
+
+impl Principal {
+    fn from_state(value: &Value) -> Principal {
+        let text = |name: &str| value.attr(name).and_then(Value::as_str).unwrap_or_default().to_string();
+        Principal { instance_id: text("instance_id"), principal_type: text("principal_type"), principal_id: text("principal_id") }
+    }
+
+    fn id(&self) -> String {
+        format!("{}/{}/{}", self.instance_id, self.principal_type, self.principal_id)
+    }
+
+    fn target(&self, assignment: &Assignment) -> AssignmentTarget {
+        AssignmentTarget {
+            permission_set_id: assignment.permission_set_id.clone(),
+            principal_id: self.principal_id.clone(),
+            principal_type: self.principal_type.clone(),
+            target_id: assignment.account_id.clone(),
+        }
+    }
+
+    fn parse_import_id(id: &str) -> Result<Principal, Diagnostic> {
+        let invalid = |why: &str| Diagnostic::error("Invalid import ID", format!("{id:?} is not a profile association ID: {why}. Expected {IMPORT_FORM}."));
+        let parts: Vec<&str> = id.split('/').collect();
+        let [instance_id, principal_type, principal_id] = parts[..] else {
+            return Err(invalid("it must have exactly three parts"));
+        };
+        if !matches!(principal_type, "USER" | "GROUP") {
+            return Err(invalid(&format!("the principal type {principal_type:?} must be USER or GROUP")));
+        }
+        for (part, name) in [(instance_id, "instance ID"), (principal_id, "principal ID")] {
+            if !is_id(part) {
+                return Err(invalid(&format!("the {name} {part:?} is empty or has characters other than letters, digits, '-' and '_'")));
+            }
+        }
+        Ok(Principal { instance_id: instance_id.into(), principal_type: principal_type.into(), principal_id: principal_id.into() })
+    }
+}
+
+fn is_id(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 128 && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn assignments_of(value: &Value) -> BTreeSet<Assignment> {
+    value
+        .attr("assignment")
+        .and_then(Value::elements)
+        .unwrap_or_default()
+        .iter()
+        .map(|a| Assignment {
+            permission_set_id: a.attr("permission_set_id").and_then(Value::as_str).unwrap_or_default().to_string(),
+            account_id: a.attr("account_id").and_then(Value::as_str).unwrap_or_default().to_string(),
+        })
+        .collect()
+}
+
+fn with_assignments(base: &Value, identity_store_id: &str, assignments: &BTreeSet<Assignment>) -> Value {
+    let mut fields: BTreeMap<String, Value> = match base {
+        Value::Object(fields) => fields.clone(),
+        _ => BTreeMap::new(),
+    };
+    let principal = Principal::from_state(base);
+    fields.insert("id".into(), Value::from(principal.id()));
+    fields.insert("identity_store_id".into(), Value::from(identity_store_id));
+    fields.insert(
+        "assignment".into(),
+        Value::Set(
+            assignments
+                .iter()
+                .map(|a| object([("permission_set_id", Value::from(a.permission_set_id.as_str())), ("account_id", Value::from(a.account_id.as_str()))]))
+                .collect(),
+        ),
+    );
+    fields.entry(timeouts::BLOCK.into()).or_insert(Value::Null);
+    Value::Object(fields)
+}
+
+fn client(ctx: &Ctx<'_, Clients>) -> Result<IdentityCenterClient, Diagnostic> {
+    Ok(ctx.data.huawei_identitycenter()?.with_cancellation(ctx.stop.clone()))
+}
+
+/// The configured identity store, or the instance's own (ListInstances).
+async fn identity_store_id(client: &IdentityCenterClient, value: &Value, instance_id: &str) -> Result<String, Diagnostic> {
+    if let Some(id) = value.attr("identity_store_id").and_then(Value::as_str).filter(|id| !id.is_empty()) {
+        return Ok(id.to_string());
+    }
+    let instances = client.list_instances().await.map_err(|e| cloud_error("Could not list Identity Center instances", &e))?;
+    instances
+        .into_iter()
+        .find(|i| i.instance_id == instance_id)
+        .map(|i| i.identity_store_id)
+        .ok_or_else(|| {
+            Diagnostic::error("Identity Center instance not found", format!("ListInstances does not list instance {instance_id:?}."))
+                .at(AttributePath::root("instance_id"))
+        })
+}
+
+/// The principal's assignments as the cloud has them, or `None` if the principal is unknown.
+async fn current_assignments(client: &IdentityCenterClient, principal: &Principal) -> Result<Option<BTreeSet<Assignment>>, Diagnostic> {
+    match client.list_account_assignments_for_principal(&principal.instance_id, &principal.principal_id, &principal.principal_type).await {
+        Ok(list) => Ok(Some(
+            list.into_iter()
+                .map(|a| Assignment { permission_set_id: a.permission_set_id, account_id: a.account_id })
+                .collect(),
+        )),
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(cloud_error("Could not list the principal's account assignments", &e)),
+    }
+}
+
+/// Creates (or deletes) each assignment and waits for it, a few at a time. Returns the ones that
+/// did not end in place, with why.
+async fn apply_each(
+    client: &IdentityCenterClient,
+    principal: &Principal,
+    assignments: &BTreeSet<Assignment>,
+    create: bool,
+    timeout: Duration,
+    ctx: &Ctx<'_, Clients>,
+) -> Vec<(Assignment, String)> {
+    let results = futures_util::stream::iter(assignments.iter().cloned())
+        .map(|assignment| async move {
+            let target = principal.target(&assignment);
+            let outcome: Result<(), String> = if create {
+                match client.create_account_assignment(&principal.instance_id, &target).await {
+                    Ok(status) => client
+                        .wait_creation(&principal.instance_id, &status.request_id, timeout, &POLL, Some(&ctx.stop))
+                        .await
+                        .map(drop)
+                        .map_err(|e: WaitError| e.to_string()),
+                    // Already assigned: the goal holds.
+                    Err(e) if e.kind == ErrorKind::Conflict => Ok(()),
+                    Err(e) => Err(e.to_string()),
+                }
+            } else {
+                match client.delete_account_assignment(&principal.instance_id, &target).await {
+                    Ok(status) => client
+                        .wait_deletion(&principal.instance_id, &status.request_id, timeout, &POLL, Some(&ctx.stop))
+                        .await
+                        .map(drop)
+                        .map_err(|e: WaitError| e.to_string()),
+                    Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
+                    Err(e) => Err(e.to_string()),
+                }
+            };
+            outcome.err().map(|why| (assignment, why))
+        })
+        .buffer_unordered(PARALLEL_REQUESTS)
+        .collect::<Vec<_>>()
+        .await;
+    results.into_iter().flatten().collect()
+}
+
+fn report_failures(diags: &mut Diagnostics, verb: &str, failures: &[(Assignment, String)]) {
+    for (assignment, why) in failures {
+        diags.error(
+            format!("Could not {verb} an account assignment"),
+            format!("Permission set {} on account {}: {why}", assignment.permission_set_id, assignment.account_id),
+        );
+    }
+}
+
+/// After a partial failure, the state must show what the cloud really has.
+async fn truthful_state(ctx: &Ctx<'_, Clients>, base: &Value, principal: &Principal, store: &str, fallback: &BTreeSet<Assignment>, diags: &mut Diagnostics) -> Value {
+    let reader = match ctx.data.huawei_identitycenter() {
+        Ok(client) => client.clone(),
+        Err(_) => return with_assignments(base, store, fallback),
+    };
+    match current_assignments(&reader, principal).await {
+        Ok(Some(actual)) => with_assignments(base, store, &actual),
+        Ok(None) => with_assignments(base, store, &BTreeSet::new()),
+        Err(d) => {
+            diags.warning("Could not re-read the assignments after the failure", d.detail);
+            with_assignments(base, store, fallback)
+        }
+    }
+}
+
+#[async_trait]
+impl Resource<Clients> for ProfileAssociation {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        let assignment = Block::new("One account assignment: a permission set granted to the principal on an account.")
+            .attribute(Attribute::required("permission_set_id", Type::String).description("ID of the permission set."))
+            .attribute(Attribute::required("account_id", Type::String).description("ID of the account (the assignment's target)."));
+        Schema::new(
+            0,
+            Block::new("All account assignments of one IAM Identity Center principal (a user or a group), managed **authoritatively**: assignments of this principal made outside Terraform show up as drift and are removed on the next apply. Adding or removing an `assignment` block creates or deletes that one assignment and waits for it. Destroying the resource calls **DisassociateProfile** (`POST /v1/instances/{instance_id}/disassociate-profile`), which removes **every** account assignment of the principal, across all accounts and permission sets — including ones Terraform did not create.")
+                .attribute(Attribute::computed("id", Type::String).description(&format!("{IMPORT_FORM}, also the import ID.")))
+                .attribute(Attribute::required("instance_id", Type::String).force_new().description("ID of the Identity Center instance."))
+                .attribute(Attribute::optional_computed("identity_store_id", Type::String).force_new().description("ID of the instance's identity store. Looked up from the instance (ListInstances) when omitted."))
+                .attribute(Attribute::required("principal_type", Type::String).force_new().description("`USER` or `GROUP`."))
+                .attribute(Attribute::required("principal_id", Type::String).force_new().description("ID of the user or group."))
+                .block(NestedBlock::set("assignment", assignment))
+                .block(timeouts::block(TIMEOUTS)),
+        )
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(kind) = config.attr("principal_type").and_then(Value::as_str) {
+            if !matches!(kind, "USER" | "GROUP") {
+                diags.push(Diagnostic::error("Invalid principal_type", format!("principal_type must be \"USER\" or \"GROUP\"; got {kind:?}.")).at(AttributePath::root("principal_type")));
+            }
+        }
+        for name in ["instance_id", "principal_id", "identity_store_id"] {
+            if let Some(id) = config.attr(name).and_then(Value::as_str) {
+                if !is_id(id) {
+                    diags.push(Diagnostic::error(format!("Invalid {name}"), format!("{id:?} is not a valid ID: expected letters, digits, '-' and '_'.")).at(AttributePath::root(name)));
+                }
+            }
+        }
+        for d in timeouts::validate(config) {
+            diags.push(d);
+        }
+    }
+
+    async fn modify_plan(&self, _ctx: &Ctx<'_, Clients>, plan: &mut Plan, _diags: &mut Diagnostics) {
+        let keys_known = ["instance_id", "principal_type", "principal_id"]
+            .iter()
+            .all(|name| plan.planned.attr(name).is_some_and(Value::is_known));
+        if keys_known {
+            let id = Principal::from_state(&plan.planned).id();
+            if let Some(slot) = plan.planned.attr_mut("id") {
+                *slot = Value::from(id);
+            }
+        }
+    }
+
+    async fn create(&self, ctx: &Ctx<'_, Clients>, planned: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let client = match client(ctx) {
+            Ok(client) => client,
+            Err(d) => {
+                diags.push(d);
+                return None;
+            }
+        };
+        let principal = Principal::from_state(planned);
+        let store = match identity_store_id(&client, planned, &principal.instance_id).await {
+            Ok(store) => store,
+            Err(d) => {
+                diags.push(d);
+                return None;
+            }
+        };
+        let wanted = assignments_of(planned);
+        let timeout = timeouts::get(planned, "create", TIMEOUTS.create);
+        let failures = apply_each(&client, &principal, &wanted, true, timeout, ctx).await;
+        if failures.is_empty() {
+            return Some(with_assignments(planned, &store, &wanted));
+        }
+        report_failures(diags, "create", &failures);
+        Some(truthful_state(ctx, planned, &principal, &store, &wanted, diags).await)
+    }
+
+    async fn read(&self, ctx: &Ctx<'_, Clients>, current: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let client = match client(ctx) {
+            Ok(client) => client,
+            Err(d) => {
+                diags.push(d);
+                return Some(current.clone());
+            }
+        };
+        let principal = Principal::from_state(current);
+        let store = match identity_store_id(&client, current, &principal.instance_id).await {
+            Ok(store) => store,
+            Err(d) => {
+                diags.push(d);
+                return Some(current.clone());
+            }
+        };
+        match current_assignments(&client, &principal).await {
+            Ok(Some(actual)) => Some(with_assignments(current, &store, &actual)),
+            Ok(None) => None,
+            Err(d) => {
+                diags.push(d);
+                Some(current.clone())
+            }
+        }
+    }
+
+    async fn update(&self, ctx: &Ctx<'_, Clients>, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Value {
+        let client = match client(ctx) {
+            Ok(client) => client,
+            Err(d) => {
+                diags.push(d);
+                return prior.clone();
+            }
+        };
+        let principal = Principal::from_state(planned);
+        let store = planned.attr("identity_store_id").and_then(Value::as_str).unwrap_or_default().to_string();
+        let before = assignments_of(prior);
+        let after = assignments_of(planned);
+        let timeout = timeouts::get(planned, "update", TIMEOUTS.update.unwrap_or(TIMEOUTS.create));
+        let removed: BTreeSet<Assignment> = before.difference(&after).cloned().collect();
+        let added: BTreeSet<Assignment> = after.difference(&before).cloned().collect();
+        let mut failures = apply_each(&client, &principal, &removed, false, timeout, ctx).await;
+        report_failures(diags, "delete", &failures);
+        let create_failures = apply_each(&client, &principal, &added, true, timeout, ctx).await;
+        report_failures(diags, "create", &create_failures);
+        failures.extend(create_failures);
+        if failures.is_empty() {
+            with_assignments(planned, &store, &after)
+        } else {
+            truthful_state(ctx, planned, &principal, &store, &before, diags).await
+        }
+    }
+
+    async fn delete(&self, ctx: &Ctx<'_, Clients>, prior: &Value, diags: &mut Diagnostics) {
+        let client = match client(ctx) {
+            Ok(client) => client,
+            Err(d) => {
+                diags.push(d);
+                return;
+            }
+        };
+        let principal = Principal::from_state(prior);
+        let store = match identity_store_id(&client, prior, &principal.instance_id).await {
+            Ok(store) => store,
+            Err(d) => {
+                diags.push(d);
+                return;
+            }
+        };
+        match client.disassociate_profile(&principal.instance_id, &principal.principal_id, &principal.principal_type, &store).await {
+            Ok(()) => {}
+            Err(e) if e.kind == ErrorKind::NotFound => {}
+            Err(e) => diags.push(cloud_error("Could not disassociate the principal's profile", &e)),
+        }
+    }
+
+    async fn import(&self, _ctx: &Ctx<'_, Clients>, id: &str, diags: &mut Diagnostics) -> Option<Value> {
+        match Principal::parse_import_id(id) {
+            Ok(principal) => Some(object([
+                ("id", Value::from(principal.id())),
+                ("instance_id", Value::from(principal.instance_id.as_str())),
+                ("identity_store_id", Value::Null),
+                ("principal_type", Value::from(principal.principal_type.as_str())),
+                ("principal_id", Value::from(principal.principal_id.as_str())),
+                ("assignment", Value::Set(Vec::new())),
+                ("timeouts", Value::Null),
+            ])),
+            Err(d) => {
+                diags.push(d);
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_ids() {
+        let p = Principal::parse_import_id("ins-1/GROUP/g-admins").unwrap();
+        assert_eq!((p.instance_id.as_str(), p.principal_type.as_str(), p.principal_id.as_str()), ("ins-1", "GROUP", "g-admins"));
+        for bad in ["ins-1/USER", "ins-1/ROLE/x", "/USER/x", "ins-1/USER/a b", "a/USER/b/c"] {
+            let error = Principal::parse_import_id(bad).err().unwrap();
+            assert!(error.detail.contains("<instance_id>/<USER|GROUP>/<principal_id>"), "{bad}");
+        }
+    }
+}

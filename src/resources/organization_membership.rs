@@ -1,0 +1,216 @@
+//! `tether_organization_membership`: a Huawei Cloud account's membership in an organization,
+//! managed from the member's side with the member account's own credentials.
+//!
+//! create = accept the invitation (`POST /v1/received-handshakes/{id}/accept`), or adopt the
+//!          account's current membership when no invitation is given
+//! read   = ShowOrganization (`GET /v1/organizations`)
+//! delete = LeaveOrganization (`POST /v1/organizations/leave`, the detach API)
+
+use async_trait::async_trait;
+
+use crate::clouds::huawei::{Organization, OrganizationsClient};
+use crate::clouds::ErrorKind;
+use crate::framework::{
+    Attribute, AttributePath, Block, Ctx, Diagnostic, Diagnostics, Resource, Schema, Type, Value,
+};
+use crate::provider::Clients;
+
+use super::support::{cloud_error, object};
+
+pub const TYPE_NAME: &str = "tether_organization_membership";
+
+pub struct OrganizationMembership;
+
+fn state(handshake_id: &Value, organization: &Organization) -> Value {
+    object([
+        ("id", Value::from(organization.id.as_str())),
+        ("handshake_id", handshake_id.clone()),
+        ("organization_id", Value::from(organization.id.as_str())),
+        ("urn", Value::from(organization.urn.as_str())),
+        ("management_account_id", Value::from(organization.management_account_id.as_str())),
+        ("management_account_name", Value::from(organization.management_account_name.as_str())),
+    ])
+}
+
+fn client(ctx: &Ctx<'_, Clients>) -> Result<OrganizationsClient, Diagnostic> {
+    Ok(ctx.data.huawei_organizations()?.with_cancellation(ctx.stop.clone()))
+}
+
+/// A handshake ID is an opaque token of letters, digits, `-` and `_`.
+fn check_handshake_id(id: &str) -> Result<(), Diagnostic> {
+    let valid = !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(Diagnostic::error(
+            "Invalid handshake_id",
+            format!("{id:?} is not an invitation (handshake) ID; expected the ID from the invitation, such as \"h-7c1e0a9b2d4f4e6a\" (letters, digits, '-' and '_')."),
+        )
+        .at(AttributePath::root("handshake_id")))
+    }
+}
+
+#[async_trait]
+impl Resource<Clients> for OrganizationMembership {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        let computed = |name: &str, what: &str| Attribute::computed(name, Type::String).description(what);
+        Schema::new(
+            0,
+            Block::new("The membership of a Huawei Cloud account in an organization, managed from the **member** side: configure the provider's `huaweicloud` block with the member account's credentials (usually through a provider alias). Creating it accepts the invitation `handshake_id`, or adopts the account's current membership when no invitation is given. Destroying it calls **LeaveOrganization** (`POST /v1/organizations/leave`): the account leaves the organization, which Terraform cannot undo — rejoining needs a new invitation from the management account.")
+                .attribute(computed("id", "The organization ID."))
+                .attribute(
+                    Attribute::optional("handshake_id", Type::String)
+                        .force_new()
+                        .description("ID of the invitation (handshake) to accept. Leave it out to adopt the account's current membership."),
+                )
+                .attribute(computed("organization_id", "ID of the organization the account belongs to."))
+                .attribute(computed("urn", "URN of the organization."))
+                .attribute(computed("management_account_id", "ID of the organization's management account."))
+                .attribute(computed("management_account_name", "Name of the organization's management account.")),
+        )
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(id) = config.attr("handshake_id").and_then(Value::as_str) {
+            if let Err(d) = check_handshake_id(id) {
+                diags.push(d);
+            }
+        }
+    }
+
+    async fn create(&self, ctx: &Ctx<'_, Clients>, planned: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let client = match client(ctx) {
+            Ok(client) => client,
+            Err(d) => {
+                diags.push(d);
+                return None;
+            }
+        };
+        let handshake_id = planned.attr("handshake_id").cloned().unwrap_or(Value::Null);
+        if let Some(id) = handshake_id.as_str() {
+            if let Err(e) = client.accept_handshake(id).await {
+                // The accept may have gone through before the connection broke; the
+                // membership read below tells.
+                if e.kind != ErrorKind::Transient {
+                    diags.push(cloud_error("Could not accept the invitation", &e));
+                    return None;
+                }
+                tracing::debug!(error = %e, "accept failed ambiguously; reading the membership");
+            }
+        }
+        match client.show_organization().await {
+            Ok(Some(organization)) => Some(state(&handshake_id, &organization)),
+            Ok(None) => {
+                diags.push(match handshake_id.as_str() {
+                    Some(id) => Diagnostic::error(
+                        "Not in an organization after accepting",
+                        format!("The invitation {id} was accepted, but ShowOrganization says the account belongs to no organization."),
+                    ),
+                    None => Diagnostic::error(
+                        "The account is in no organization",
+                        "No handshake_id was given, so this resource adopts the account's current membership, but the account belongs to no organization. Set handshake_id to the ID of a pending invitation to join one.",
+                    ),
+                });
+                None
+            }
+            Err(e) => {
+                diags.push(cloud_error("Could not read the account's organization", &e));
+                None
+            }
+        }
+    }
+
+    async fn read(&self, ctx: &Ctx<'_, Clients>, current: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let client = match client(ctx) {
+            Ok(client) => client,
+            Err(d) => {
+                diags.push(d);
+                return Some(current.clone());
+            }
+        };
+        let expected = current.attr("organization_id").and_then(Value::as_str).unwrap_or_default().to_string();
+        let handshake_id = current.attr("handshake_id").cloned().unwrap_or(Value::Null);
+        match client.show_organization().await {
+            // Membership of *this* organization is what the resource is; a different one is not it.
+            Ok(Some(organization)) if expected.is_empty() || organization.id == expected => {
+                Some(state(&handshake_id, &organization))
+            }
+            Ok(_) => None,
+            Err(e) => {
+                diags.push(cloud_error("Could not read the account's organization", &e));
+                Some(current.clone())
+            }
+        }
+    }
+
+    async fn delete(&self, ctx: &Ctx<'_, Clients>, prior: &Value, diags: &mut Diagnostics) {
+        let client = match client(ctx) {
+            Ok(client) => client,
+            Err(d) => {
+                diags.push(d);
+                return;
+            }
+        };
+        let expected = prior.attr("organization_id").and_then(Value::as_str).unwrap_or_default();
+        // Leave only the organization this resource stands for: if the account has since moved
+        // to another one, leaving would detach it from an organization Terraform never managed.
+        match client.show_organization().await {
+            Ok(None) => return,
+            Ok(Some(current)) if !expected.is_empty() && current.id != expected => {
+                tracing::debug!(expected, current = %current.id, "account already left; it is now in another organization");
+                return;
+            }
+            Ok(Some(_)) => {}
+            Err(e) => {
+                diags.push(cloud_error("Could not read the account's organization before leaving", &e));
+                return;
+            }
+        }
+        match client.leave_organization().await {
+            Ok(()) => {}
+            Err(e) if e.kind == ErrorKind::NotFound => {}
+            Err(e) => diags.push(cloud_error("Could not leave the organization", &e)),
+        }
+    }
+
+    async fn import(&self, ctx: &Ctx<'_, Clients>, id: &str, diags: &mut Diagnostics) -> Option<Value> {
+        let id = id.trim();
+        let valid = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid {
+            diags.error(
+                "Invalid import ID",
+                format!("{id:?} is not an organization ID. Expected `<organization_id>`, the ID of the organization this account belongs to (for example `o-tether0001`)."),
+            );
+            return None;
+        }
+        let client = match client(ctx) {
+            Ok(client) => client,
+            Err(d) => {
+                diags.push(d);
+                return None;
+            }
+        };
+        match client.show_organization().await {
+            Ok(Some(organization)) if organization.id == id => Some(state(&Value::Null, &organization)),
+            Ok(Some(organization)) => {
+                diags.error(
+                    "Not a member of that organization",
+                    format!("The account configured for this provider belongs to organization {}, not {id}.", organization.id),
+                );
+                None
+            }
+            Ok(None) => {
+                diags.error("Not a member of that organization", format!("The account configured for this provider belongs to no organization, so it cannot import membership of {id}."));
+                None
+            }
+            Err(e) => {
+                diags.push(cloud_error("Could not read the account's organization", &e));
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! `tether_rgc_managed_account`: an account enrolled in Huawei Cloud RGC (Resource Governance
+//! Center) under an organizational unit of the landing zone.
+//!
+//! create = EnrollAccount (`POST /v1/managed-organization/accounts/{id}/enroll`), then wait
+//! update = UpdateManagedAccount (`…/managed-accounts/{id}/update`), then wait
+//! read   = ShowManagedAccount
+//! delete = UnEnrollAccount (`…/managed-accounts/{id}/un-enroll`, the detach API), then wait
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::clouds::huawei::{Blueprint, ManagedAccount, RgcClient};
+use crate::clouds::waiter::{PollPolicy, WaitError};
+use crate::clouds::ErrorKind;
+use crate::framework::timeouts::{self, Defaults};
+use crate::framework::{
+    Attribute, AttributePath, Block, Ctx, Diagnostic, Diagnostics, NestedBlock, Plan, Resource, Schema, Type, Value,
+};
+use crate::provider::Clients;
+
+use super::support::{cloud_error, object};
+
+pub const TYPE_NAME: &str = "tether_rgc_managed_account";
+
+const TIMEOUTS: Defaults = Defaults {
+    create: Duration::from_secs(6 * 3600),
+    update: Some(Duration::from_secs(6 * 3600)),
+    delete: Duration::from_secs(6 * 3600),
+};
+
+/// RGC operations take minutes: poll after a second, then back off to every 30 s.
+const POLL: PollPolicy = PollPolicy {
+    initial_delay: Duration::from_secs(1),
+    interval: Duration::from_millis(1500),
+    max_interval: Duration::from_secs(30),
+    multiplier: 1.5,
+};
+
+/// How long the final read after a failed, timed-out or interrupted operation may take.
+const RECONCILE_READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+const COMPUTED: &[(&str, &str)] = &[
+    ("account_name", "Name of the account."),
+    ("account_type", "Type of the account, as RGC reports it."),
+    ("owner", "Who created the account: `CUSTOM` (enrolled) or `RGC` (created by RGC)."),
+    ("state", "Enrollment state, as RGC reports it."),
+    ("message", "RGC's message about the account's last operation, if any."),
+    ("landing_zone_version", "Version of the landing zone that governs the account."),
+    ("manage_account_id", "ID of the RGC management account."),
+    ("identity_store_user_name", "Identity Center user created for the account, if any."),
+    ("blueprint_status", "Status of the blueprint deployment, as RGC reports it."),
+    ("created_at", "When the account was enrolled."),
+    ("updated_at", "When the account was last updated."),
+];
+
+pub struct RgcManagedAccount;
+
+fn blueprint_from(value: &Value) -> Option<Blueprint> {
+    let block = value.attr("blueprint").filter(|b| !b.is_null())?;
+    let text = |name: &str| block.attr(name).and_then(Value::as_str).map(str::to_string);
+    Some(Blueprint {
+        blueprint_product_id: text("blueprint_product_id").unwrap_or_default(),
+        blueprint_product_version: text("blueprint_product_version").unwrap_or_default(),
+        variables: text("variables"),
+        is_blueprint_has_multi_account_resource: block
+            .attr("is_blueprint_has_multi_account_resource")
+            .and_then(Value::as_bool),
+    })
+}
+
+/// The new state: what RGC reports, plus what only the configuration knows (timeouts, blueprint
+/// variables). The blueprint block follows the cloud where it reports one.
+fn state(account: &ManagedAccount, known: &Value) -> Value {
+    let mut fields = BTreeMap::new();
+    fields.insert("id".to_string(), Value::from(account.account_id.as_str()));
+    fields.insert("managed_account_id".to_string(), Value::from(account.account_id.as_str()));
+    fields.insert("parent_organizational_unit_id".to_string(), Value::from(account.parent_organizational_unit_id.as_str()));
+    fields.insert("parent_organizational_unit_name".to_string(), Value::from(account.parent_organizational_unit_name.as_str()));
+    let text = |s: &str| Value::from(s);
+    for (name, value) in [
+        ("account_name", text(&account.account_name)),
+        ("account_type", text(&account.account_type)),
+        ("owner", text(&account.owner)),
+        ("state", text(&account.state)),
+        ("message", text(&account.message)),
+        ("landing_zone_version", text(&account.landing_zone_version)),
+        ("manage_account_id", text(&account.manage_account_id)),
+        ("identity_store_user_name", text(&account.identity_store_user_name)),
+        ("blueprint_status", text(&account.blueprint_status)),
+        ("created_at", text(&account.created_at)),
+        ("updated_at", text(&account.updated_at)),
+    ] {
+        fields.insert(name.to_string(), value);
+    }
+    let known_blueprint = known.attr("blueprint").cloned().unwrap_or(Value::Null);
+    let blueprint = if account.blueprint_product_id.is_empty() {
+        Value::Null
+    } else {
+        object([
+            ("blueprint_product_id", Value::from(account.blueprint_product_id.as_str())),
+            ("blueprint_product_version", Value::from(account.blueprint_product_version.as_str())),
+            ("variables", known_blueprint.attr("variables").cloned().unwrap_or(Value::Null)),
+            (
+                "is_blueprint_has_multi_account_resource",
+                account
+                    .is_blueprint_has_multi_account_resource
+                    .map(Value::from)
+                    .or_else(|| known_blueprint.attr("is_blueprint_has_multi_account_resource").cloned())
+                    .unwrap_or(Value::Null),
+            ),
+        ])
+    };
+    fields.insert("blueprint".to_string(), blueprint);
+    fields.insert("timeouts".to_string(), known.attr(timeouts::BLOCK).cloned().unwrap_or(Value::Null));
+    Value::Object(fields)
+}
+
+fn text_attr<'a>(value: &'a Value, name: &str) -> &'a str {
+    value.attr(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn client(ctx: &Ctx<'_, Clients>) -> Result<RgcClient, Diagnostic> {
+    Ok(ctx.data.huawei_rgc()?.with_cancellation(ctx.stop.clone()))
+}
+
+/// After an operation did not succeed: what does the cloud have now? Read without the
+/// StopProvider token, so an interrupted apply still records the truth.
+async fn reconcile(ctx: &Ctx<'_, Clients>, id: &str) -> Result<Option<ManagedAccount>, String> {
+    let client = ctx.data.huawei_rgc().map_err(|d| d.detail)?;
+    match tokio::time::timeout(RECONCILE_READ_TIMEOUT, client.show_managed_account(id)).await {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(_) => Err("ShowManagedAccount did not answer".to_string()),
+    }
+}
+
+fn wait_failed(summary: &str, error: &WaitError) -> Diagnostic {
+    let hint = if error.is_timeout() {
+        " The operation may still finish in RGC; run terraform apply again to pick up its outcome, or raise the timeout in the `timeouts` block."
+    } else {
+        ""
+    };
+    Diagnostic::error(summary, format!("{error}.{hint}"))
+}
+
+fn check_id(value: &str, name: &str, example: &str) -> Result<(), Diagnostic> {
+    let valid = !value.is_empty() && value.len() <= 64 && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(Diagnostic::error(
+            format!("Invalid {name}"),
+            format!("{value:?} is not a valid {name}; expected an ID such as {example:?} (letters, digits, '-' and '_')."),
+        )
+        .at(AttributePath::root(name)))
+    }
+}
+
+#[async_trait]
+impl Resource<Clients> for RgcManagedAccount {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        let blueprint = Block::new("A blueprint (landing-zone template product) to deploy to the account.")
+            .attribute(Attribute::required("blueprint_product_id", Type::String).description("ID of the blueprint product."))
+            .attribute(Attribute::required("blueprint_product_version", Type::String).description("Version of the blueprint product."))
+            .attribute(Attribute::optional("variables", Type::String).description("Blueprint variables, as the JSON string RGC expects."))
+            .attribute(Attribute::optional("is_blueprint_has_multi_account_resource", Type::Bool).description("Whether the blueprint deploys resources across accounts."));
+        let block = COMPUTED.iter().fold(
+            Block::new("An existing organization account enrolled in Huawei Cloud RGC (Resource Governance Center), governed by the landing zone under an organizational unit. Creating it calls **EnrollAccount** and waits for the operation; changing the OU or blueprint calls **UpdateManagedAccount** and waits. Destroying it calls **UnEnrollAccount** (`POST /v1/managed-organization/managed-accounts/{id}/un-enroll`) and waits: RGC stops governing the account (its landing-zone controls and baseline no longer apply), while the account itself stays in the organization — it is never closed.")
+                .attribute(Attribute::computed("id", Type::String).description("The managed account ID."))
+                .attribute(Attribute::required("managed_account_id", Type::String).force_new().description("ID of the organization account to enroll."))
+                .attribute(Attribute::required("parent_organizational_unit_id", Type::String).description("ID of the registered organizational unit to place the account under. Changing it moves the account (UpdateManagedAccount)."))
+                .attribute(Attribute::optional_computed("parent_organizational_unit_name", Type::String).description("Name of that organizational unit. RGC's UpdateManagedAccount requires it, so set it when moving the account to another OU.")),
+            |block, (name, description)| block.attribute(Attribute::computed(name, Type::String).description(description)),
+        );
+        Schema::new(
+            0,
+            block
+                .block(NestedBlock::single("blueprint", blueprint))
+                .block(timeouts::block(TIMEOUTS)),
+        )
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        for (name, example) in [("managed_account_id", "1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71"), ("parent_organizational_unit_id", "ou-tether-workloads")] {
+            if let Some(value) = config.attr(name).and_then(Value::as_str) {
+                if let Err(d) = check_id(value, name, example) {
+                    diags.push(d);
+                }
+            }
+        }
+        for d in timeouts::validate(config) {
+            diags.push(d);
+        }
+    }
+
+    async fn modify_plan(&self, _ctx: &Ctx<'_, Clients>, plan: &mut Plan, diags: &mut Diagnostics) {
+        if plan.is_create() || plan.is_replace() {
+            if let Some(id) = plan.planned.attr("managed_account_id").filter(|v| v.is_known()).cloned() {
+                if let Some(slot) = plan.planned.attr_mut("id") {
+                    *slot = id;
+                }
+            }
+            return;
+        }
+        let moved = plan.prior.attr("parent_organizational_unit_id") != plan.planned.attr("parent_organizational_unit_id");
+        let blueprint_changed = plan.prior.attr("blueprint") != plan.planned.attr("blueprint");
+        if !(moved || blueprint_changed) {
+            return;
+        }
+        let name_configured = plan.config.attr("parent_organizational_unit_name").is_some_and(|v| !v.is_null());
+        if moved && !name_configured {
+            diags.push(
+                Diagnostic::error(
+                    "parent_organizational_unit_name is needed to move the account",
+                    "RGC's UpdateManagedAccount requires the name of the new organizational unit. Set parent_organizational_unit_name to it.",
+                )
+                .at(AttributePath::root("parent_organizational_unit_name")),
+            );
+        }
+        // What an update changes on the cloud side.
+        for name in ["state", "message", "updated_at", "blueprint_status"] {
+            plan.set_unknown(name);
+        }
+    }
+
+    async fn create(&self, ctx: &Ctx<'_, Clients>, planned: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let client = match client(ctx) {
+            Ok(client) => client,
+            Err(d) => {
+                diags.push(d);
+                return None;
+            }
+        };
+        let id = text_attr(planned, "managed_account_id");
+        let ou = text_attr(planned, "parent_organizational_unit_id");
+        let blueprint = blueprint_from(planned);
+        let operation = match client.enroll_account(id, ou, blueprint.as_ref()).await {
+            Ok(operation) => operation,
+            Err(e) if e.kind == ErrorKind::Conflict || e.code.as_deref() == Some("RGC.1202") => {
+                diags.push(cloud_error("The account is already enrolled", &e));
+                diags.warning(
+                    "Import the enrolled account",
+                    format!("To manage this enrollment with Terraform, import it: terraform import <address> {id}"),
+                );
+                return None;
+            }
+            Err(e) => {
+                diags.push(cloud_error("Could not enroll the account", &e));
+                // A transport failure may hide an enroll that happened; record it if so.
+                return match (e.kind, reconcile(ctx, id).await) {
+                    (ErrorKind::Transient, Ok(Some(account))) => Some(state(&account, planned)),
+                    _ => None,
+                };
+            }
+        };
+        let timeout = timeouts::get(planned, "create", TIMEOUTS.create);
+        match client.wait_operation(&operation, timeout, &POLL, Some(&ctx.stop)).await {
+            Ok(_) => match client.show_managed_account(id).await {
+                Ok(Some(account)) => Some(state(&account, planned)),
+                Ok(None) => {
+                    diags.error("Enrolled account not found", format!("RGC operation {operation} succeeded, but ShowManagedAccount does not know account {id}."));
+                    None
+                }
+                Err(e) => {
+                    diags.error("Enrolled, but could not read the account", format!("RGC operation {operation} succeeded, but reading the account failed: {e}. Run terraform apply again to record it."));
+                    None
+                }
+            },
+            Err(error) => {
+                diags.push(wait_failed("Enrolling the account did not succeed", &error));
+                // The state must say what the cloud has: a half-enrolled account is recorded
+                // (and tainted, so the next apply replaces it); one RGC dropped is not.
+                match reconcile(ctx, id).await {
+                    Ok(Some(account)) => Some(state(&account, planned)),
+                    Ok(None) => None,
+                    Err(why) => {
+                        diags.warning("Could not check the account after the failed enroll", why);
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    async fn read(&self, ctx: &Ctx<'_, Clients>, current: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let client = match client(ctx) {
+            Ok(client) => client,
+            Err(d) => {
+                diags.push(d);
+                return Some(current.clone());
+            }
+        };
+        match client.show_managed_account(text_attr(current, "managed_account_id")).await {
+            Ok(Some(account)) => Some(state(&account, current)),
+            Ok(None) => None,
+            Err(e) => {
+                diags.push(cloud_error("Could not read the managed account", &e));
+                Some(current.clone())
+            }
+        }
+    }
+
+    async fn update(&self, ctx: &Ctx<'_, Clients>, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Value {
+        let client = match client(ctx) {
+            Ok(client) => client,
+            Err(d) => {
+                diags.push(d);
+                return prior.clone();
+            }
+        };
+        let id = text_attr(planned, "managed_account_id");
+        let changed = prior.attr("parent_organizational_unit_id") != planned.attr("parent_organizational_unit_id")
+            || prior.attr("parent_organizational_unit_name") != planned.attr("parent_organizational_unit_name")
+            || prior.attr("blueprint") != planned.attr("blueprint");
+        if changed {
+            let started = client
+                .update_managed_account(
+                    id,
+                    text_attr(planned, "parent_organizational_unit_id"),
+                    text_attr(planned, "parent_organizational_unit_name"),
+                    blueprint_from(planned).as_ref(),
+                )
+                .await;
+            let outcome = match started {
+                Ok(operation) => {
+                    let timeout = timeouts::get(planned, "update", TIMEOUTS.update.unwrap_or(TIMEOUTS.create));
+                    client.wait_operation(&operation, timeout, &POLL, Some(&ctx.stop)).await.map(drop)
+                }
+                Err(e) => Err(WaitError::Cloud(e)),
+            };
+            if let Err(error) = outcome {
+                diags.push(wait_failed("Updating the managed account did not succeed", &error));
+                return match reconcile(ctx, id).await {
+                    Ok(Some(account)) => state(&account, prior),
+                    _ => prior.clone(),
+                };
+            }
+        }
+        match reconcile(ctx, id).await {
+            Ok(Some(account)) => state(&account, planned),
+            Ok(None) => {
+                diags.error("Managed account disappeared", format!("After the update, RGC no longer lists account {id} as managed."));
+                prior.clone()
+            }
+            Err(why) => {
+                diags.error("Could not read the managed account after the update", why);
+                prior.clone()
+            }
+        }
+    }
+
+    async fn delete(&self, ctx: &Ctx<'_, Clients>, prior: &Value, diags: &mut Diagnostics) {
+        let client = match client(ctx) {
+            Ok(client) => client,
+            Err(d) => {
+                diags.push(d);
+                return;
+            }
+        };
+        let id = text_attr(prior, "managed_account_id");
+        let operation = match client.un_enroll_account(id).await {
+            Ok(operation) => operation,
+            // Not managed any more: the goal of destroy holds.
+            Err(e) if e.kind == ErrorKind::NotFound => return,
+            Err(e) => {
+                diags.push(cloud_error("Could not un-enroll the account", &e));
+                return;
+            }
+        };
+        let timeout = timeouts::get(prior, "delete", TIMEOUTS.delete);
+        if let Err(error) = client.wait_operation(&operation, timeout, &POLL, Some(&ctx.stop)).await {
+            // If RGC let go of the account anyway, destroy succeeded.
+            if let Ok(None) = reconcile(ctx, id).await {
+                return;
+            }
+            diags.push(wait_failed("Un-enrolling the account did not succeed", &error));
+        }
+    }
+
+    async fn import(&self, _ctx: &Ctx<'_, Clients>, id: &str, diags: &mut Diagnostics) -> Option<Value> {
+        if check_id(id, "managed_account_id", "1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71").is_err() {
+            diags.error(
+                "Invalid import ID",
+                format!("{id:?} is not a managed account ID. Expected `<managed_account_id>`, the ID of the enrolled account (for example `1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71`)."),
+            );
+            return None;
+        }
+        let mut fields: BTreeMap<String, Value> = COMPUTED.iter().map(|(name, _)| (name.to_string(), Value::Null)).collect();
+        fields.insert("id".into(), Value::from(id));
+        fields.insert("managed_account_id".into(), Value::from(id));
+        for name in ["parent_organizational_unit_id", "parent_organizational_unit_name", "blueprint", "timeouts"] {
+            fields.insert(name.into(), Value::Null);
+        }
+        Some(Value::Object(fields))
+    }
+}
