@@ -25,7 +25,7 @@ cleanup() {
 trap cleanup EXIT
 
 step "Starting tether-emulator"
-target/debug/tether-emulator --listen 127.0.0.1:0 > "$work/emulator.out" 2> "$work/emulator.log" &
+target/debug/tether-emulator --listen 127.0.0.1:0 --huawei-operation-ms 2000 > "$work/emulator.out" 2> "$work/emulator.log" &
 emulator_pid=$!
 for _ in $(seq 1 100); do
   [ -s "$work/emulator.out" ] && break
@@ -46,7 +46,7 @@ provider_installation {
 }
 RC
 export TF_CLI_CONFIG_FILE="$work/terraform.rc" TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
-export TF_VAR_tencent_endpoint="http://$address"
+export TF_VAR_emulator_endpoint="http://$address"
 cp -r examples/quickstart "$work/quickstart"
 cd "$work/quickstart"
 

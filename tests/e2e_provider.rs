@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::{tencent_provider, Emulator, Workspace, TENCENT_SECRET_ID, TENCENT_SECRET_KEY};
+use support::{tencent_provider, Emulator, Workspace, REQUIRED_PROVIDERS, TENCENT_SECRET_ID, TENCENT_SECRET_KEY};
 
 fn binding(name: &str, member: u64, policy: u64, sub: u64) -> String {
     format!(
@@ -16,8 +16,6 @@ fn binding(name: &str, member: u64, policy: u64, sub: u64) -> String {
     )
 }
 
-const REQUIRED_PROVIDERS: &str =
-    "terraform {\n  required_providers {\n    tether = { source = \"tether/tether\" }\n  }\n}\n";
 
 #[test]
 fn changing_a_key_plans_a_replacement_that_cancels_then_binds() {

@@ -1,6 +1,11 @@
-# Quickstart: bind two sub-accounts of the management account to a member's admin policy, and one
-# to another member's billing policy, on the tether emulator (scripts/quickstart.sh starts it and
-# sets TF_VAR_tencent_endpoint). Destroying them calls CancelOrganizationMemberAuthAccount.
+# Quickstart: organization and identity bindings on the tether emulator, which
+# scripts/quickstart.sh starts (it sets TF_VAR_emulator_endpoint). Every destroy calls the cloud's
+# detach API: CancelOrganizationMemberAuthAccount, LeaveOrganization, UnEnrollAccount and
+# DisassociateProfile.
+#
+# The credentials below are the emulator's fixed, documented ones (emulator/README.md). For a real
+# cloud, leave them out and set TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY and
+# HW_ACCESS_KEY / HW_SECRET_KEY / HW_DOMAIN_ID / HW_PROJECT_ID instead.
 
 terraform {
   required_providers {
@@ -10,20 +15,48 @@ terraform {
   }
 }
 
-variable "tencent_endpoint" {
-  description = "Organization API endpoint: the emulator's address, e.g. http://127.0.0.1:8080."
+variable "emulator_endpoint" {
+  description = "The emulator's address, e.g. http://127.0.0.1:8080."
   type        = string
 }
 
+# The organization's management account: Tencent Cloud, and Huawei Cloud RGC / Identity Center.
 provider "tether" {
-  # The emulator's fixed, documented credentials (see emulator/README.md); for the real cloud,
-  # leave these out and set TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY instead.
   tencentcloud {
     secret_id  = "AKIDtetheremulator00000000000000000"
     secret_key = "tether-emulator-tencent-secret-key"
-    endpoint   = var.tencent_endpoint
+    endpoint   = var.emulator_endpoint
+  }
+
+  huaweicloud {
+    access_key = "HWTETHERMANAGEMENT01"
+    secret_key = "tether-emulator-huawei-management-sk"
+    region     = "cn-north-4"
+    domain_id  = "0a5f1c2e9b7d4e3f8a6c1b2d3e4f5a60"
+    project_id = "5f0c6b7d4a2c4d9e8f1b6a7c8d9e0fb5"
+    endpoints {
+      organizations  = var.emulator_endpoint
+      rgc            = var.emulator_endpoint
+      identitycenter = var.emulator_endpoint
+    }
   }
 }
+
+# A member account joining the organization acts with its own credentials.
+provider "tether" {
+  alias = "new_acquisition"
+
+  huaweicloud {
+    access_key = "HWTETHERNEWACQUISIT1"
+    secret_key = "tether-emulator-huawei-new-acquisition-sk"
+    domain_id  = "3d8a4f5b2e0a4b7c9d9f4e5a6b7c8d93"
+    endpoints {
+      organizations = var.emulator_endpoint
+    }
+  }
+}
+
+# --- Tencent Cloud: sub-accounts that may log in to member accounts -------------------------
 
 locals {
   finance_prod_admins = {
@@ -46,9 +79,47 @@ resource "tether_member_auth_binding" "data_platform_billing" {
   org_sub_account_uin = 200000000003 # ops-carol
 }
 
-output "bindings" {
+# --- Huawei Cloud ------------------------------------------------------------------------------
+
+# new-acquisition accepts its pending invitation; destroy leaves the organization.
+resource "tether_organization_membership" "new_acquisition" {
+  provider     = tether.new_acquisition
+  handshake_id = "h-7c1e0a9b2d4f4e6a"
+}
+
+# data-platform comes under RGC governance in the Sandbox OU; destroy un-enrolls it.
+resource "tether_rgc_managed_account" "data_platform" {
+  managed_account_id            = "2c7f3e4a1d9f4a6b8c8e3d4f5a6b7c82"
+  parent_organizational_unit_id = "ou-tether-sandbox"
+}
+
+# Everything the "admins" group may do; destroy removes ALL of the group's assignments.
+resource "tether_identity_center_profile_association" "admins" {
+  instance_id    = "ins-tether00000001"
+  principal_type = "GROUP"
+  principal_id   = "g-admins"
+
+  assignment {
+    permission_set_id = "ps-admin"
+    account_id        = "1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71" # finance-prod
+  }
+  assignment {
+    permission_set_id = "ps-readonly"
+    account_id        = "2c7f3e4a1d9f4a6b8c8e3d4f5a6b7c82" # data-platform
+  }
+}
+
+output "tencent_bindings" {
   value = concat(
     [for b in tether_member_auth_binding.finance_prod_admin : b.id],
     [tether_member_auth_binding.data_platform_billing.id],
   )
+}
+
+output "new_acquisition_organization" {
+  value = tether_organization_membership.new_acquisition.organization_id
+}
+
+output "data_platform_rgc_state" {
+  value = tether_rgc_managed_account.data_platform.state
 }

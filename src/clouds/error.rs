@@ -34,6 +34,8 @@ pub enum ErrorKind {
     Invalid,
     /// The object already exists / the state conflicts.
     Conflict,
+    /// Abandoned because the provider was asked to stop (Terraform's StopProvider, Ctrl-C).
+    Cancelled,
     Other,
 }
 
@@ -52,6 +54,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Auth => "auth",
             ErrorKind::Invalid => "invalid",
             ErrorKind::Conflict => "conflict",
+            ErrorKind::Cancelled => "cancelled",
             ErrorKind::Other => "other",
         })
     }
@@ -111,7 +114,7 @@ impl CloudError {
 
     /// The error every client returns when its cancellation token fires.
     pub fn cancelled(cloud: Cloud, action: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Other, cloud, action, "cancelled")
+        Self::new(ErrorKind::Cancelled, cloud, action, "cancelled")
     }
 
     pub fn with_code(mut self, code: impl Into<String>) -> Self {

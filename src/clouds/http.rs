@@ -491,7 +491,7 @@ mod tests {
             })
             .await;
         let e = out.unwrap_err();
-        assert_eq!(e.kind, ErrorKind::Other);
+        assert_eq!(e.kind, ErrorKind::Cancelled);
         assert_eq!(e.message, "cancelled");
         assert_eq!(e.cloud, Cloud::ZStack);
         assert!(started.elapsed() < Duration::from_secs(5));

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::clouds::CloudError;
+use crate::clouds::{CloudError, ErrorKind};
 use crate::framework::{AttributePath, Diagnostic, Value};
 
 /// Reads a required positive integer argument (a UIN or an ID). `None` while it is unknown.
@@ -40,5 +40,11 @@ pub fn object<I: IntoIterator<Item = (&'static str, Value)>>(fields: I) -> Value
 /// A cloud failure as a diagnostic: a plain summary, and the cloud's own words with the
 /// RequestId in the detail so the user can follow up with the vendor.
 pub fn cloud_error(summary: impl Into<String>, error: &CloudError) -> Diagnostic {
+    if error.kind == ErrorKind::Cancelled {
+        return Diagnostic::error(
+            "Operation cancelled",
+            format!("Terraform asked the provider to stop (StopProvider), so {} {} was abandoned.", error.cloud, error.action),
+        );
+    }
     Diagnostic::error(summary, error.to_string())
 }

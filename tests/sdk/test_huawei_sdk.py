@@ -73,8 +73,8 @@ INSTANCE = "ins-tether00000001"
 IDENTITY_STORE = "d-tether00001"
 
 # Short asynchronous jobs keep the test fast while still being observed in progress.
-OPERATION_MS = 400
-ASSIGNMENT_MS = 200
+OPERATION_MS = 800
+ASSIGNMENT_MS = 400
 
 for _var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
     os.environ.pop(_var, None)

@@ -172,6 +172,12 @@ impl Run {
         format!("{}\n{}", self.stdout, self.stderr)
     }
 
+    /// Both streams with Terraform's line wrapping undone (runs of white space become one
+    /// space), for matching whole sentences of a diagnostic.
+    pub fn text(&self) -> String {
+        self.combined().split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
     #[track_caller]
     pub fn success(&self) -> &Self {
         assert_eq!(self.code, 0, "terraform failed:\n{}", self.combined());
@@ -263,6 +269,12 @@ impl Workspace {
             .env_remove("TENCENTCLOUD_SECRET_KEY")
             .env_remove("TENCENTCLOUD_SECURITY_TOKEN")
             .env_remove("TENCENTCLOUD_REGION")
+            .env_remove("HW_ACCESS_KEY")
+            .env_remove("HW_SECRET_KEY")
+            .env_remove("HW_SECURITY_TOKEN")
+            .env_remove("HW_REGION_NAME")
+            .env_remove("HW_DOMAIN_ID")
+            .env_remove("HW_PROJECT_ID")
             .stdin(Stdio::null());
         command
     }
@@ -299,4 +311,93 @@ provider "tether" {{
 "#,
         emulator.endpoint()
     )
+}
+
+/// A Huawei Cloud account of the emulator's fixture, with its own credentials.
+#[derive(Clone, Copy)]
+pub struct HuaweiAccount {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub project_id: &'static str,
+    pub access_key: &'static str,
+    pub secret_key: &'static str,
+}
+
+pub const HW_MANAGEMENT: HuaweiAccount = HuaweiAccount {
+    id: "0a5f1c2e9b7d4e3f8a6c1b2d3e4f5a60",
+    name: "tether-management",
+    project_id: "5f0c6b7d4a2c4d9e8f1b6a7c8d9e0fb5",
+    access_key: "HWTETHERMANAGEMENT01",
+    secret_key: "tether-emulator-huawei-management-sk",
+};
+pub const HW_FINANCE_PROD: HuaweiAccount = HuaweiAccount {
+    id: "1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71",
+    name: "finance-prod",
+    project_id: "6a1d7c8e5b3d4eaf9a2c7b8d9e0f1ac6",
+    access_key: "HWTETHERFINANCEPROD1",
+    secret_key: "tether-emulator-huawei-finance-prod-sk",
+};
+pub const HW_DATA_PLATFORM: HuaweiAccount = HuaweiAccount {
+    id: "2c7f3e4a1d9f4a6b8c8e3d4f5a6b7c82",
+    name: "data-platform",
+    project_id: "7b2e8d9f6c4e4fb08b3d8c9e0f1a2bd7",
+    access_key: "HWTETHERDATAPLATFRM1",
+    secret_key: "tether-emulator-huawei-data-platform-sk",
+};
+pub const HW_NEW_ACQUISITION: HuaweiAccount = HuaweiAccount {
+    id: "3d8a4f5b2e0a4b7c9d9f4e5a6b7c8d93",
+    name: "new-acquisition",
+    project_id: "8c3f9e0a7d5f4ac19c4e9d0f1a2b3ce8",
+    access_key: "HWTETHERNEWACQUISIT1",
+    secret_key: "tether-emulator-huawei-new-acquisition-sk",
+};
+
+/// A `provider "tether"` block (optionally an alias) with one Huawei account's credentials,
+/// every endpoint pointing at the emulator.
+pub fn huawei_provider_block(emulator: &Emulator, account: HuaweiAccount, alias: Option<&str>) -> String {
+    let alias = alias.map(|a| format!("  alias = \"{a}\"\n")).unwrap_or_default();
+    let endpoint = emulator.endpoint();
+    format!(
+        r#"provider "tether" {{
+{alias}  huaweicloud {{
+    access_key = "{}"
+    secret_key = "{}"
+    region     = "cn-north-4"
+    domain_id  = "{}"
+    project_id = "{}"
+    endpoints {{
+      organizations  = "{endpoint}"
+      rgc            = "{endpoint}"
+      identitycenter = "{endpoint}"
+    }}
+  }}
+}}
+"#,
+        account.access_key, account.secret_key, account.id, account.project_id
+    )
+}
+
+pub const REQUIRED_PROVIDERS: &str =
+    "terraform {\n  required_providers {\n    tether = { source = \"tether/tether\" }\n  }\n}\n";
+
+/// Huawei clients of our own, acting as `account`, to change the cloud behind Terraform's back.
+pub fn huawei_clients(emulator: &Emulator, account: HuaweiAccount) -> tether::clouds::huawei::HuaweiClients {
+    use tether::clouds::huawei::{HuaweiClients, HuaweiConfig, HuaweiCredentials, HuaweiEndpoints};
+    let mut config = HuaweiConfig::new(
+        HuaweiCredentials {
+            access_key: account.access_key.into(),
+            secret_key: tether::clouds::Secret::new(account.secret_key),
+            security_token: None,
+        },
+        "cn-north-4",
+    );
+    config.endpoints = HuaweiEndpoints::single(emulator.endpoint().parse().unwrap());
+    config.domain_id = Some(account.id.into());
+    config.project_id = Some(account.project_id.into());
+    HuaweiClients::new(&config).unwrap()
+}
+
+/// Runs one future to completion, for out-of-band calls from synchronous tests.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future)
 }

@@ -38,8 +38,6 @@ pub mod codes {
     pub const IC_ALREADY_EXISTS: &str = "IdentityCenter.1007";
     /// 404: the permission set does not exist.
     pub const IC_PERMISSION_SET_NOT_FOUND: &str = "IdentityCenter.1205";
-
-    pub const IAM_BAD_REQUEST: &str = "IAM.0001";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

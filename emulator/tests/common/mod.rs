@@ -381,8 +381,8 @@ pub const HW_KEYS: [(&str, &str, &str); 5] = [
 /// Short job durations so async tests stay fast.
 pub fn hw_config() -> Config {
     Config {
-        huawei_operation_ms: 400,
-        huawei_assignment_ms: 200,
+        huawei_operation_ms: 700,
+        huawei_assignment_ms: 500,
         ..Config::default()
     }
 }

@@ -981,7 +981,7 @@ mod tests {
         .expect("cancellation should end the call")
         .unwrap_err();
         cancel.await.unwrap();
-        assert_eq!(e.kind, ErrorKind::Other);
+        assert_eq!(e.kind, ErrorKind::Cancelled);
         assert_eq!(e.message, "cancelled");
         assert_eq!(e.action, DESCRIBE_AUTH_ACCOUNTS_ACTION);
     }

@@ -1,0 +1,137 @@
+//! `tether_organization_membership` end to end: the member account joins by accepting an
+//! invitation, and destroy calls LeaveOrganization with the member's own credentials.
+
+mod support;
+
+use support::{
+    block_on, huawei_clients, huawei_provider_block, Emulator, Workspace, HW_FINANCE_PROD, HW_MANAGEMENT,
+    HW_NEW_ACQUISITION, REQUIRED_PROVIDERS,
+};
+
+const ORG: &str = "o-tether0001";
+const HANDSHAKE: &str = "h-7c1e0a9b2d4f4e6a";
+
+fn membership(provider_alias: &str, handshake: Option<&str>) -> String {
+    let handshake = handshake.map(|h| format!("  handshake_id = \"{h}\"\n")).unwrap_or_default();
+    format!("resource \"tether_organization_membership\" \"this\" {{\n  provider = tether.{provider_alias}\n{handshake}}}\n")
+}
+
+fn org_of(emulator: &Emulator, account: support::HuaweiAccount) -> Option<String> {
+    block_on(huawei_clients(emulator, account).organizations.show_organization()).unwrap().map(|o| o.id)
+}
+
+#[test]
+fn accepting_an_invitation_then_leaving_on_destroy() {
+    let emulator = Emulator::start();
+    let config = [REQUIRED_PROVIDERS.to_string(), huawei_provider_block(&emulator, HW_NEW_ACQUISITION, Some("member")), membership("member", Some(HANDSHAKE))].concat();
+    let workspace = Workspace::new(&config);
+    workspace.init();
+    assert_eq!(org_of(&emulator, HW_NEW_ACQUISITION), None);
+
+    let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    apply.success();
+    let accepts = emulator.calls("AcceptHandshake");
+    assert_eq!(accepts.len(), 1);
+    assert_eq!(accepts[0]["status"], "ok");
+    assert!(accepts[0]["params"].to_string().contains(HANDSHAKE), "{}", accepts[0]);
+    assert_eq!(org_of(&emulator, HW_NEW_ACQUISITION).as_deref(), Some(ORG));
+    let values = &workspace.state_resources()[0]["values"];
+    assert_eq!(values["id"], ORG);
+    assert_eq!(values["organization_id"], ORG);
+    assert_eq!(values["handshake_id"], HANDSHAKE);
+    assert_eq!(values["management_account_id"], HW_MANAGEMENT.id);
+    assert_eq!(values["management_account_name"], "tether-management");
+    assert!(values["urn"].as_str().unwrap().contains(ORG));
+
+    let plan = workspace.terraform(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+
+    let destroy = workspace.terraform(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    destroy.success();
+    let leaves = emulator.calls("LeaveOrganization");
+    assert_eq!(leaves.len(), 1, "{leaves:?}");
+    assert_eq!(leaves[0]["status"], "ok");
+    assert_eq!(org_of(&emulator, HW_NEW_ACQUISITION), None);
+    assert!(workspace.state_resources().is_empty());
+}
+
+#[test]
+fn adopting_importing_drift_and_already_left() {
+    let emulator = Emulator::start();
+    let config = [REQUIRED_PROVIDERS.to_string(), huawei_provider_block(&emulator, HW_FINANCE_PROD, Some("finance")), membership("finance", None)].concat();
+    let workspace = Workspace::new(&config);
+    workspace.init();
+
+    // No invitation: the resource adopts the account's current membership, calling nothing.
+    workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
+    assert!(emulator.calls("AcceptHandshake").is_empty());
+    assert_eq!(workspace.state_resources()[0]["values"]["organization_id"], ORG);
+
+    // Import by organization ID.
+    workspace.terraform(&["state", "rm", "-no-color", "tether_organization_membership.this"]).success();
+    let import = workspace.terraform(&["import", "-no-color", "-input=false", "tether_organization_membership.this", ORG]);
+    import.success();
+    let plan = workspace.terraform(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+    let bad = workspace.terraform(&["import", "-no-color", "-input=false", "tether_organization_membership.other", "o-elsewhere"]);
+    bad.failure();
+
+    // Leaving behind Terraform's back is drift: the membership is gone and would be re-created.
+    block_on(huawei_clients(&emulator, HW_FINANCE_PROD).organizations.leave_organization()).unwrap();
+    let plan = workspace.terraform(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
+    assert_eq!(plan.code, 2, "{}", plan.combined());
+    assert!(plan.stdout.contains("Plan: 1 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
+    // Re-creating it without an invitation says why it cannot.
+    let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    apply.failure();
+    assert!(apply.combined().contains("The account is in no organization"), "{}", apply.combined());
+    assert!(apply.combined().contains("handshake_id"), "{}", apply.combined());
+    assert!(workspace.state_resources().is_empty());
+}
+
+#[test]
+fn destroy_after_leaving_out_of_band_succeeds_without_calling_leave() {
+    let emulator = Emulator::start();
+    let config = [REQUIRED_PROVIDERS.to_string(), huawei_provider_block(&emulator, HW_NEW_ACQUISITION, Some("member")), membership("member", Some(HANDSHAKE))].concat();
+    let workspace = Workspace::new(&config);
+    workspace.init();
+    workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
+    block_on(huawei_clients(&emulator, HW_NEW_ACQUISITION).organizations.leave_organization()).unwrap();
+    let destroy = workspace.terraform(&["destroy", "-auto-approve", "-refresh=false", "-no-color", "-input=false"]);
+    destroy.success();
+    // Only our out-of-band leave: destroy saw the account outside the organization.
+    assert_eq!(emulator.calls("LeaveOrganization").len(), 1);
+}
+
+#[test]
+fn the_management_account_cannot_leave_and_keeps_its_state() {
+    let emulator = Emulator::start();
+    let config = [REQUIRED_PROVIDERS.to_string(), huawei_provider_block(&emulator, HW_MANAGEMENT, Some("mgmt")), membership("mgmt", None)].concat();
+    let workspace = Workspace::new(&config);
+    workspace.init();
+    workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
+    let destroy = workspace.terraform(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    destroy.failure();
+    let output = destroy.combined();
+    assert!(output.contains("Could not leave the organization"), "{output}");
+    assert!(output.contains("Organizations."), "the cloud's error code: {output}");
+    assert!(output.contains("RequestId"), "{output}");
+    // The cloud did not change, so neither did the state.
+    assert_eq!(workspace.state_resources().len(), 1);
+    assert_eq!(org_of(&emulator, HW_MANAGEMENT).as_deref(), Some(ORG));
+}
+
+#[test]
+fn missing_domain_id_names_the_attribute_and_variable() {
+    let emulator = Emulator::start();
+    let provider = huawei_provider_block(&emulator, HW_FINANCE_PROD, None).replace(&format!("    domain_id  = \"{}\"\n", HW_FINANCE_PROD.id), "");
+    let config = [REQUIRED_PROVIDERS.to_string(), provider, "resource \"tether_organization_membership\" \"this\" {}\n".to_string()].concat();
+    let workspace = Workspace::new(&config);
+    workspace.init();
+    let plan = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    plan.failure();
+    let output = plan.combined();
+    assert!(output.contains("Missing huaweicloud.domain_id"), "{output}");
+    assert!(output.contains("HW_DOMAIN_ID"), "{output}");
+    assert!(!output.contains(HW_FINANCE_PROD.secret_key), "secret leaked: {output}");
+}
