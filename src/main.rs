@@ -6,6 +6,7 @@ use tether::transport::{self, Mode, PluginEnv, ServeConfig};
 
 const PROTOCOL_VERSION: u32 = 6;
 const PROVIDER_ADDRESS: &str = "registry.terraform.io/tether/tether";
+const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(800);
 
 const USAGE: &str = "\
 terraform-provider-tether is a Terraform plugin: Terraform or OpenTofu starts it, it is not run by hand.
@@ -67,16 +68,21 @@ fn run(args: &[String]) -> Result<ExitCode, Box<dyn std::error::Error>> {
     runtime.block_on(async move {
         let shutdown = tokio_util::sync::CancellationToken::new();
         watch_interrupts(debug, shutdown.clone());
-        let service = tether::protocol::ProviderService::new(tether::provider::TetherProvider::new());
-        let routes = tonic::service::Routes::new(service.into_grpc());
+        let service = std::sync::Arc::new(tether::protocol::ProviderService::new(
+            tether::provider::TetherProvider::new(),
+        ));
+        let routes = tonic::service::Routes::new(service.grpc());
         let config = ServeConfig { env, mode, app_protocol_version };
-        transport::serve(config, routes, shutdown, |address| {
+        let served = transport::serve(config, routes, shutdown, |address| {
             if debug {
                 print_reattach(address);
             }
             Ok(())
         })
-        .await
+        .await;
+        // Terraform kills a provider 2 s after Shutdown; releasing sessions must not take longer.
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, service.close()).await;
+        served
     })?;
     Ok(ExitCode::SUCCESS)
 }

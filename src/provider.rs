@@ -10,6 +10,7 @@ use crate::clouds::huawei::{
     OrganizationsClient, RgcClient, DEFAULT_REGION,
 };
 use crate::clouds::tencent::{OrganizationClient, TencentConfig, TencentCredentials, ORGANIZATION_ENDPOINT};
+use crate::clouds::zstack::{ZStackAuth, ZStackClient, ZStackConfig};
 use crate::clouds::{RetryPolicy, Secret};
 use crate::framework::{
     Attribute, AttributePath, Block, DataSource, Diagnostic, Diagnostics, NestedBlock, Provider,
@@ -22,6 +23,7 @@ use crate::{data_sources, resources};
 pub struct Clients {
     tencent: Result<OrganizationClient, Diagnostic>,
     huawei: Result<HuaweiAccess, Diagnostic>,
+    zstack: Result<ZStackClient, Diagnostic>,
 }
 
 struct HuaweiAccess {
@@ -47,6 +49,10 @@ impl Clients {
         let access = self.huawei.as_ref().map_err(Clone::clone)?;
         access.domain_id.as_ref().ok_or_else(|| missing(&HUAWEI, "domain_id"))?;
         Ok(&access.clients.identitycenter)
+    }
+
+    pub fn zstack(&self) -> Result<&ZStackClient, Diagnostic> {
+        self.zstack.as_ref().map_err(Clone::clone)
     }
 
     /// RGC is regional: calls carry the project id of the region.
@@ -107,6 +113,19 @@ const HUAWEI: CloudBlock = CloudBlock {
         Setting { name: "region", env: Some("HW_REGION_NAME"), sensitive: false, description: "Region of the RGC endpoint, such as `cn-north-4` (the default). Falls back to `HW_REGION_NAME`." },
         Setting { name: "domain_id", env: Some("HW_DOMAIN_ID"), sensitive: false, description: "Account (domain) ID, sent as `X-Domain-Id` to the global services (Organizations, Identity Center); required for their resources. Falls back to `HW_DOMAIN_ID`." },
         Setting { name: "project_id", env: Some("HW_PROJECT_ID"), sensitive: false, description: "Project ID of the region, sent as `X-Project-Id` to RGC; required for `tether_rgc_managed_account`. Falls back to `HW_PROJECT_ID`." },
+    ],
+};
+
+const ZSTACK: CloudBlock = CloudBlock {
+    name: "zstack",
+    users: "ZStack resources",
+    description: "ZStack management node and credentials, for `tether_iam2_project_organization`. Authenticate either with an account (`account_name` and `account_password`; the provider logs in once per run, shares the session, logs in again once if it expires, and logs out when Terraform is done) or with an AccessKey (`access_key_id` and `access_key_secret`).",
+    settings: &[
+        Setting { name: "endpoint", env: Some("ZSTACK_ENDPOINT"), sensitive: false, description: "Base URL of the management node's API, scheme included, such as `http://zstack.example.com:8080` (the `/zstack/v1/...` paths are appended). Falls back to `ZSTACK_ENDPOINT`." },
+        Setting { name: "account_name", env: Some("ZSTACK_ACCOUNT_NAME"), sensitive: false, description: "Account to log in as. Falls back to `ZSTACK_ACCOUNT_NAME`." },
+        Setting { name: "account_password", env: Some("ZSTACK_ACCOUNT_PASSWORD"), sensitive: true, description: "The account's password (sent only as its SHA-512 digest, as ZStack's login expects). Falls back to `ZSTACK_ACCOUNT_PASSWORD`." },
+        Setting { name: "access_key_id", env: Some("ZSTACK_ACCESS_KEY_ID"), sensitive: true, description: "AccessKey ID, instead of an account login. Falls back to `ZSTACK_ACCESS_KEY_ID`." },
+        Setting { name: "access_key_secret", env: Some("ZSTACK_ACCESS_KEY_SECRET"), sensitive: true, description: "AccessKey secret. Falls back to `ZSTACK_ACCESS_KEY_SECRET`." },
     ],
 };
 
@@ -240,6 +259,39 @@ fn configure_huawei(config: &Value) -> Result<HuaweiAccess, Diagnostic> {
     Ok(HuaweiAccess { clients, domain_id, project_id })
 }
 
+fn configure_zstack(config: &Value) -> Result<ZStackClient, Diagnostic> {
+    let block = block_of(config, &ZSTACK);
+    let get = |name| setting(block, &ZSTACK, name);
+    let endpoint = get("endpoint").ok_or_else(|| missing(&ZSTACK, "endpoint"))?;
+    let endpoint = check_endpoint(&endpoint, AttributePath::root(ZSTACK.name).attribute("endpoint"))?;
+    let account = (get("account_name"), get("account_password"));
+    let access_key = (get("access_key_id"), get("access_key_secret"));
+    let auth = match (account, access_key) {
+        ((Some(_), Some(_)), (Some(_), Some(_))) => {
+            return Err(Diagnostic::error(
+                "Two ways to authenticate to ZStack",
+                "Both an account (account_name, account_password) and an AccessKey (access_key_id, access_key_secret) are set, in the zstack block or the ZSTACK_* environment variables. Set only one of them.",
+            )
+            .at(AttributePath::root(ZSTACK.name)));
+        }
+        ((Some(account_name), Some(password)), _) => ZStackAuth::Account { account_name, password: Secret::new(password) },
+        (_, (Some(access_key_id), Some(secret))) => ZStackAuth::AccessKey { access_key_id, access_key_secret: Secret::new(secret) },
+        ((Some(_), None), _) => return Err(missing(&ZSTACK, "account_password")),
+        ((None, Some(_)), _) => return Err(missing(&ZSTACK, "account_name")),
+        (_, (Some(_), None)) => return Err(missing(&ZSTACK, "access_key_secret")),
+        (_, (None, Some(_))) => return Err(missing(&ZSTACK, "access_key_id")),
+        _ => {
+            return Err(Diagnostic::error(
+                "Missing ZStack credentials",
+                "Set account_name and account_password (or ZSTACK_ACCOUNT_NAME and ZSTACK_ACCOUNT_PASSWORD), or access_key_id and access_key_secret (or ZSTACK_ACCESS_KEY_ID and ZSTACK_ACCESS_KEY_SECRET), in the provider's zstack block. ZStack resources need them.",
+            )
+            .at(AttributePath::root(ZSTACK.name)));
+        }
+    };
+    ZStackClient::new(ZStackConfig { endpoint, auth, retry: RetryPolicy::default() })
+        .map_err(|e| Diagnostic::error("Could not set up the ZStack client", e.to_string()))
+}
+
 /// A block the user wrote (with every value known) but left incomplete is an error at
 /// configure time; a cloud left out entirely only matters when one of its resources is used.
 fn report_if_written<T>(config: &Value, cloud: &CloudBlock, result: &Result<T, Diagnostic>, diags: &mut Diagnostics) {
@@ -278,12 +330,14 @@ impl Provider for TetherProvider {
             0,
             Block::new("The tether provider manages organization and identity bindings on Tencent Cloud, Huawei Cloud and ZStack. Each cloud is configured in its own block, needed only when a resource of that cloud is used; every credential falls back to the official provider's environment variable.")
                 .block(NestedBlock::single(TENCENT.name, cloud_block(&TENCENT)))
-                .block(NestedBlock::single(HUAWEI.name, cloud_block(&HUAWEI).block(NestedBlock::single("endpoints", endpoints)))),
+                .block(NestedBlock::single(HUAWEI.name, cloud_block(&HUAWEI).block(NestedBlock::single("endpoints", endpoints))))
+                .block(NestedBlock::single(ZSTACK.name, cloud_block(&ZSTACK))),
         )
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         validate_endpoint_at(config, &[TENCENT.name, "endpoint"], diags);
+        validate_endpoint_at(config, &[ZSTACK.name, "endpoint"], diags);
         for (name, _) in HUAWEI_ENDPOINTS {
             validate_endpoint_at(config, &[HUAWEI.name, "endpoints", name], diags);
         }
@@ -294,7 +348,9 @@ impl Provider for TetherProvider {
         report_if_written(config, &TENCENT, &tencent, diags);
         let huawei = configure_huawei(config);
         report_if_written(config, &HUAWEI, &huawei, diags);
-        Some(Clients { tencent, huawei })
+        let zstack = configure_zstack(config);
+        report_if_written(config, &ZSTACK, &zstack, diags);
+        Some(Clients { tencent, huawei, zstack })
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<Clients>>> {
@@ -303,7 +359,17 @@ impl Provider for TetherProvider {
             Arc::new(resources::organization_membership::OrganizationMembership),
             Arc::new(resources::rgc_managed_account::RgcManagedAccount),
             Arc::new(resources::identity_center_profile_association::ProfileAssociation),
+            Arc::new(resources::iam2_project_organization::ProjectOrganization),
         ]
+    }
+
+    /// Ends the ZStack login session, if the run opened one.
+    async fn close(&self, data: &Clients) {
+        if let Ok(zstack) = &data.zstack {
+            if let Err(error) = zstack.logout().await {
+                tracing::debug!(%error, "ZStack logout failed");
+            }
+        }
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Clients>>> {

@@ -5,8 +5,9 @@
 //! Faults are checked in creation order after authentication and rate limiting, just before the
 //! action would run. Latency from every matching fault adds up; the first matching fault of any
 //! other kind decides the outcome and stops the search. The two asynchronous kinds (`async_fail`,
-//! `async_hang`) only match actions that start an asynchronous job; for any other action they are
-//! skipped without being consumed.
+//! `async_hang`) only match actions that start an asynchronous job, and `session_expire` only
+//! matches calls authenticated with a session (ZStack's `OAuth <session uuid>`); for any other call
+//! they are skipped without being consumed.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -34,6 +35,9 @@ pub enum FaultKind {
     AsyncFail,
     /// Accept the call and start its asynchronous job, which then stays in progress forever.
     AsyncHang,
+    /// Invalidate the caller's session right before the call, so the call meets the cloud's
+    /// invalid-session error (ZStack only: the only cloud with sessions).
+    SessionExpire,
 }
 
 impl FaultKind {
@@ -46,13 +50,31 @@ impl FaultKind {
             FaultKind::DropAfter => "drop_after",
             FaultKind::AsyncFail => "async_fail",
             FaultKind::AsyncHang => "async_hang",
+            FaultKind::SessionExpire => "session_expire",
         }
     }
 
-    fn is_async(self) -> bool {
-        matches!(self, FaultKind::AsyncFail | FaultKind::AsyncHang)
+    /// Whether a call of this shape can trigger the kind (otherwise it is skipped, not consumed).
+    fn applies_to(self, call: CallShape) -> bool {
+        match self {
+            FaultKind::AsyncFail | FaultKind::AsyncHang => call.starts_job,
+            FaultKind::SessionExpire => call.has_session,
+            _ => true,
+        }
     }
 }
+
+/// What kind of call is asking for its faults: decides which fault kinds can apply to it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallShape {
+    /// The action starts an asynchronous job (`async_fail` / `async_hang` can apply).
+    pub starts_job: bool,
+    /// The caller authenticated with a live session (`session_expire` can apply).
+    pub has_session: bool,
+}
+
+/// Clouds whose callers have sessions that a `session_expire` fault can end.
+const SESSION_CLOUDS: [&str; 1] = ["zstack"];
 
 /// Body of `POST /_emulator/faults`.
 #[derive(Debug, Clone, Deserialize)]
@@ -126,11 +148,15 @@ pub enum FaultOutcome {
     },
     DropBefore,
     DropAfter,
-    /// The job ends `FAILED` with this message (None: the cloud's default text).
+    /// The job ends `FAILED` with this message (None: the cloud's default text) and, for clouds
+    /// whose job errors carry one, this code (None: the cloud's default code).
     AsyncFail {
+        code: Option<String>,
         message: Option<String>,
     },
     AsyncHang,
+    /// End the caller's session now; the call then fails as with any invalid session.
+    SessionExpire,
 }
 
 #[derive(Debug, Default)]
@@ -159,6 +185,15 @@ impl FaultSpec {
             if !(0.0..=1.0).contains(&p) {
                 return Err(format!("probability must be within 0..=1, got {p}"));
             }
+        }
+        if self.kind == FaultKind::SessionExpire
+            && self.cloud != "*"
+            && !SESSION_CLOUDS.contains(&self.cloud.as_str())
+        {
+            return Err(format!(
+                "session_expire applies only to clouds with sessions ({SESSION_CLOUDS:?}), not {:?}",
+                self.cloud
+            ));
         }
         if self.kind == FaultKind::Latency && self.latency_ms.is_none() {
             return Err("a latency fault needs latency_ms".into());
@@ -227,13 +262,25 @@ impl FaultSet {
     /// Decides, and consumes, the faults for one call of `cloud`/`action`. `starts_job` says whether
     /// the action starts an asynchronous job (only then can `async_fail`/`async_hang` match).
     pub fn plan(&self, cloud: &str, action: &str, starts_job: bool) -> FaultPlan {
+        self.plan_call(
+            cloud,
+            action,
+            CallShape {
+                starts_job,
+                has_session: false,
+            },
+        )
+    }
+
+    /// [`FaultSet::plan`] for a call of the given shape (see [`CallShape`]).
+    pub fn plan_call(&self, cloud: &str, action: &str, call: CallShape) -> FaultPlan {
         let mut inner = self.lock();
         let mut plan = FaultPlan::default();
         for fault in inner.faults.iter_mut() {
             let matches = (fault.cloud == "*" || fault.cloud == cloud)
                 && (fault.action == "*" || fault.action == action)
                 && fault.remaining != Some(0)
-                && (starts_job || !fault.kind.is_async());
+                && fault.kind.applies_to(call);
             if !matches || !fault.probability.is_none_or(|p| rand::random::<f64>() < p) {
                 continue;
             }
@@ -257,9 +304,11 @@ impl FaultSet {
                 FaultKind::DropBefore => FaultOutcome::DropBefore,
                 FaultKind::DropAfter => FaultOutcome::DropAfter,
                 FaultKind::AsyncFail => FaultOutcome::AsyncFail {
+                    code: fault.code.clone(),
                     message: fault.message.clone(),
                 },
                 FaultKind::AsyncHang => FaultOutcome::AsyncHang,
+                FaultKind::SessionExpire => FaultOutcome::SessionExpire,
             };
             plan.outcome = Some(outcome);
             break;
@@ -367,10 +416,45 @@ mod tests {
         assert_eq!(
             plan.outcome,
             Some(FaultOutcome::AsyncFail {
+                code: None,
                 message: Some("quota exceeded".into())
             })
         );
         assert_eq!(plan.fired, Some(FaultKind::AsyncFail));
         assert_eq!(set.plan("huawei", "EnrollAccount", true).outcome, None);
+    }
+
+    #[test]
+    fn session_expire_only_matches_session_calls_of_session_clouds() {
+        let set = FaultSet::default();
+        let mut tencent = spec(FaultKind::SessionExpire, "*", None);
+        assert!(set.add(tencent.clone()).is_err(), "tencent has no sessions");
+        tencent.cloud = "huawei".into();
+        assert!(set.add(tencent.clone()).is_err(), "huawei has no sessions");
+        tencent.cloud = "zstack".into();
+        set.add(tencent).unwrap();
+        let keyed = CallShape {
+            starts_job: true,
+            has_session: false,
+        };
+        assert_eq!(
+            set.plan_call("zstack", "X", keyed),
+            FaultPlan::default(),
+            "an AccessKey call has no session to end"
+        );
+        assert_eq!(set.list()[0].remaining, Some(1), "skipped, not consumed");
+        let session = CallShape {
+            starts_job: false,
+            has_session: true,
+        };
+        let plan = set.plan_call("zstack", "X", session);
+        assert_eq!(
+            (plan.outcome, plan.fired),
+            (
+                Some(FaultOutcome::SessionExpire),
+                Some(FaultKind::SessionExpire)
+            )
+        );
+        assert_eq!(set.list()[0].remaining, Some(0));
     }
 }

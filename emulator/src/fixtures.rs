@@ -14,6 +14,10 @@ use crate::tencent::model::{
     Member, MemberPolicy, Organization, SubAccount, TencentCredential, TencentWorld,
 };
 use crate::timefmt;
+use crate::zstack::model::{
+    ACCESS_KEY_DISABLED, ACCESS_KEY_ENABLED, Organization as ZsOrganization, Project,
+    ProjectOrganizationRef, ZStackAccessKey, ZStackAccount, ZStackCredentials, ZStackWorld,
+};
 
 pub const TENCENT_SECRET_ID: &str = "AKIDtetheremulator00000000000000000";
 pub const TENCENT_SECRET_KEY: &str = "tether-emulator-tencent-secret-key";
@@ -128,6 +132,65 @@ pub const HUAWEI_IC_PERMISSION_SETS: [(&str, &str); 3] = [
     ("ps-billing", "BillingAccess"),
 ];
 
+/// ZStack's built-in administrator (`AccountConstant.INITIAL_SYSTEM_ADMIN_UUID`).
+pub const ZSTACK_ADMIN_UUID: &str = "36c27e8ff05c4780bf6d2fa65700f22e";
+pub const ZSTACK_ADMIN_NAME: &str = "admin";
+pub const ZSTACK_ADMIN_PASSWORD: &str = "password";
+/// Lower-case hex SHA-512 of [`ZSTACK_ADMIN_PASSWORD`]: what `LogInByAccount` must send.
+pub const ZSTACK_ADMIN_PASSWORD_SHA512: &str = "b109f3bbbc244eb82441917ed06d618b9008dd09b3befd1b5e07394c706a8bb980b1d7785e5976ec049b46df5f1326af5a2ea6d103fd07c95385ffab0cacbc86";
+pub const ZSTACK_ACCESS_KEY_ID: &str = "TETHERZSTACKACCESSKEY1";
+pub const ZSTACK_ACCESS_KEY_SECRET: &str = "tether-emulator-zstack-access-key-secret";
+pub const ZSTACK_DISABLED_ACCESS_KEY_ID: &str = "TETHERZSTACKDISABLED01";
+pub const ZSTACK_DISABLED_ACCESS_KEY_SECRET: &str = "tether-emulator-zstack-disabled-secret";
+/// IAM2 projects: uuid, name, linked account uuid, description (all `Enabled`).
+pub const ZSTACK_PROJECTS: [(&str, &str, &str, &str); 4] = [
+    (
+        "6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01",
+        "payments",
+        "8d3e2f1a0b9c4d8e9f0a1b2c3d4e5f01",
+        "Payment processing workloads",
+    ),
+    (
+        "6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b02",
+        "analytics",
+        "8d3e2f1a0b9c4d8e9f0a1b2c3d4e5f02",
+        "Data analytics and reporting",
+    ),
+    (
+        "6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b03",
+        "sandbox",
+        "8d3e2f1a0b9c4d8e9f0a1b2c3d4e5f03",
+        "Experiments; anything goes",
+    ),
+    (
+        "6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b04",
+        "legacy-erp",
+        "8d3e2f1a0b9c4d8e9f0a1b2c3d4e5f04",
+        "The old ERP system",
+    ),
+];
+/// IAM2 organizations: uuid, name, type, parent uuid (all `Enabled`).
+pub const ZSTACK_ORGANIZATIONS: [(&str, &str, &str, Option<&str>); 3] = [
+    (
+        "7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d01",
+        "Tether Corp",
+        "Company",
+        None,
+    ),
+    (
+        "7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02",
+        "Finance Dept",
+        "Department",
+        Some("7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d01"),
+    ),
+    (
+        "7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d03",
+        "Engineering Dept",
+        "Department",
+        Some("7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d01"),
+    ),
+];
+
 /// Fixed so that a freshly seeded world is byte-for-byte reproducible.
 const SEED_TIME: &str = "2024-01-15 10:00:00";
 /// The same instant for Huawei (UTC, Unix milliseconds): 2024-01-15T02:00:00Z.
@@ -146,11 +209,89 @@ pub fn seed_at(now: i64) -> World {
         credentials: Credentials {
             tencent: tencent_credentials(),
             huawei: huawei_credentials(),
+            zstack: zstack_credentials(),
         },
         tencent: TencentWorld {
             organization: tencent_organization(),
         },
         huawei: huawei_world(now),
+        zstack: zstack_world(),
+    }
+}
+
+fn zstack_credentials() -> ZStackCredentials {
+    let key = |id: &str, secret: &str, state: &str, description: &str| ZStackAccessKey {
+        access_key_id: id.into(),
+        access_key_secret: secret.into(),
+        account_uuid: ZSTACK_ADMIN_UUID.into(),
+        state: state.into(),
+        description: description.into(),
+    };
+    ZStackCredentials {
+        accounts: vec![ZStackAccount {
+            account_name: ZSTACK_ADMIN_NAME.into(),
+            password: ZSTACK_ADMIN_PASSWORD.into(),
+            password_sha512: ZSTACK_ADMIN_PASSWORD_SHA512.into(),
+            account_uuid: ZSTACK_ADMIN_UUID.into(),
+            description: "the built-in administrator; LogInByAccount sends password_sha512".into(),
+        }],
+        access_keys: vec![
+            key(
+                ZSTACK_ACCESS_KEY_ID,
+                ZSTACK_ACCESS_KEY_SECRET,
+                ACCESS_KEY_ENABLED,
+                "AccessKey of admin",
+            ),
+            key(
+                ZSTACK_DISABLED_ACCESS_KEY_ID,
+                ZSTACK_DISABLED_ACCESS_KEY_SECRET,
+                ACCESS_KEY_DISABLED,
+                "disabled AccessKey of admin (refused with 403)",
+            ),
+        ],
+    }
+}
+
+fn zstack_world() -> ZStackWorld {
+    let projects = ZSTACK_PROJECTS
+        .iter()
+        .map(|(uuid, name, linked_account, description)| Project {
+            uuid: (*uuid).into(),
+            name: (*name).into(),
+            description: (*description).into(),
+            linked_account_uuid: (*linked_account).into(),
+            state: "Enabled".into(),
+            created_at: HUAWEI_SEED_MS,
+            last_op_at: HUAWEI_SEED_MS,
+        })
+        .collect();
+    let organizations = ZSTACK_ORGANIZATIONS
+        .iter()
+        .map(|(uuid, name, kind, parent)| ZsOrganization {
+            uuid: (*uuid).into(),
+            name: (*name).into(),
+            description: format!("{name} of the tether fixture"),
+            parent_uuid: parent.map(str::to_owned),
+            state: "Enabled".into(),
+            kind: (*kind).into(),
+            created_at: HUAWEI_SEED_MS,
+            last_op_at: HUAWEI_SEED_MS,
+        })
+        .collect();
+    ZStackWorld {
+        sessions: Vec::new(),
+        projects,
+        organizations,
+        // legacy-erp belongs to Finance Dept.
+        project_organization_refs: vec![ProjectOrganizationRef {
+            id: 1,
+            project_uuid: ZSTACK_PROJECTS[3].0.into(),
+            organization_uuid: ZSTACK_ORGANIZATIONS[1].0.into(),
+            created_at: HUAWEI_SEED_MS,
+            last_op_at: HUAWEI_SEED_MS,
+        }],
+        next_ref_id: 2,
+        jobs: Vec::new(),
     }
 }
 
@@ -456,5 +597,39 @@ mod tests {
         assert_eq!(world.huawei.rgc.managed_accounts.len(), 2);
         assert!(world.huawei.rgc.managed(HUAWEI_DATA_PLATFORM.id).is_none());
         assert_eq!(world.huawei.identity_center.permission_sets.len(), 3);
+    }
+
+    #[test]
+    fn zstack_seed_matches_the_documented_fixture() {
+        use sha2::{Digest, Sha512};
+        assert_eq!(
+            hex::encode(Sha512::digest(ZSTACK_ADMIN_PASSWORD)),
+            ZSTACK_ADMIN_PASSWORD_SHA512
+        );
+        let world = seed();
+        let zstack = &world.zstack;
+        let is_uuid = |id: &str| {
+            id.len() == 32
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        };
+        for project in &zstack.projects {
+            assert!(is_uuid(&project.uuid) && is_uuid(&project.linked_account_uuid));
+        }
+        assert!(zstack.organizations.iter().all(|o| is_uuid(&o.uuid)));
+        assert!(is_uuid(ZSTACK_ADMIN_UUID));
+        assert_eq!(zstack.project_organization_refs.len(), 1);
+        let erp = zstack.project_ref(ZSTACK_PROJECTS[3].0).unwrap();
+        assert_eq!(
+            zstack.organization(&erp.organization_uuid).unwrap().name,
+            "Finance Dept"
+        );
+        let keys = &world.credentials.zstack.access_keys;
+        assert_eq!(
+            keys.iter().filter(|k| k.is_enabled()).count(),
+            1,
+            "one enabled, one disabled key"
+        );
     }
 }

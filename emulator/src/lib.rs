@@ -1,6 +1,7 @@
 //! `tether-emulator`: a local stand-in for the cloud APIs that terraform-provider-tether manages.
 //!
-//! One HTTP listener serves every cloud. Each cloud has a router module ([`tencent`], [`huawei`]) that
+//! One HTTP listener serves every cloud. Each cloud has a router module ([`tencent`], [`huawei`],
+//! [`zstack`]) that
 //! authenticates requests exactly like the real service, answers in that service's envelope, and
 //! records every call in the [`audit`] log. Everything that survives a restart lives in
 //! [`state::World`]; the audit log, injected faults and rate-limit windows are runtime-only.
@@ -15,6 +16,7 @@ pub mod ratelimit;
 pub mod state;
 pub mod tencent;
 pub mod timefmt;
+pub mod zstack;
 
 use std::io;
 use std::path::PathBuf;
@@ -35,6 +37,10 @@ pub const DEFAULT_TENCENT_RATE_LIMIT: u32 = 20;
 pub const DEFAULT_HUAWEI_OPERATION_MS: u64 = 3000;
 /// How long an Identity Center assignment creation or deletion stays IN_PROGRESS by default.
 pub const DEFAULT_HUAWEI_ASSIGNMENT_MS: u64 = 1000;
+/// How long a ZStack asynchronous API job (attach / detach) runs by default.
+pub const DEFAULT_ZSTACK_JOB_MS: u64 = 1500;
+/// How long a ZStack session lives by default (ZStack's `session.timeout`, 2 hours).
+pub const DEFAULT_ZSTACK_SESSION_TTL_SECS: u64 = 7200;
 
 /// Start-up options (the CLI flags of `tether-emulator`).
 #[derive(Debug, Clone)]
@@ -49,6 +55,10 @@ pub struct Config {
     pub huawei_operation_ms: u64,
     /// Duration of an Identity Center assignment request started by this emulator, in milliseconds.
     pub huawei_assignment_ms: u64,
+    /// Duration of a ZStack asynchronous API job, in milliseconds.
+    pub zstack_job_ms: u64,
+    /// Lifetime of a ZStack session from its login, in seconds.
+    pub zstack_session_ttl_secs: u64,
 }
 
 impl Default for Config {
@@ -59,6 +69,8 @@ impl Default for Config {
             huawei_rate_limit: 0,
             huawei_operation_ms: DEFAULT_HUAWEI_OPERATION_MS,
             huawei_assignment_ms: DEFAULT_HUAWEI_ASSIGNMENT_MS,
+            zstack_job_ms: DEFAULT_ZSTACK_JOB_MS,
+            zstack_session_ttl_secs: DEFAULT_ZSTACK_SESSION_TTL_SECS,
         }
     }
 }
@@ -100,13 +112,15 @@ impl Emulator {
         &self.config
     }
 
-    /// Applies the end of every asynchronous job that is due (see [`huawei::jobs`]), so a read of
-    /// the raw world (`GET /_emulator/state`) sees what the APIs would report.
+    /// Applies the end of every asynchronous job that is due (see [`huawei::jobs`] and
+    /// [`zstack::jobs`]), so a read of the raw world (`GET /_emulator/state`) sees what the APIs
+    /// would report.
     pub fn settle_jobs(&self) {
         let now = timefmt::now_ms();
         let Ok(()) = self.mutate(|world| {
-            let changed = huawei::jobs::settle(&mut world.huawei, now);
-            Ok::<_, std::convert::Infallible>(((), changed))
+            let huawei = huawei::jobs::settle(&mut world.huawei, now);
+            let zstack = zstack::jobs::settle(&mut world.zstack, now);
+            Ok::<_, std::convert::Infallible>(((), huawei || zstack))
         });
     }
 
@@ -169,6 +183,10 @@ pub fn app(emulator: Arc<Emulator>) -> Router {
         .route("/v1/instances/{*rest}", any(huawei::handle))
         .route("/v3/auth/domains", any(huawei::handle))
         .route("/v3/projects", any(huawei::handle))
+        // ZStack: the management node's REST API under its `/zstack` context path.
+        .route("/zstack", any(zstack::handle))
+        .route("/zstack/", any(zstack::handle))
+        .route("/zstack/{*rest}", any(zstack::handle))
         .nest("/_emulator", admin::router())
         .fallback(admin::not_emulated)
         .with_state(emulator)

@@ -1,5 +1,6 @@
 //! `tether-emulator --listen 127.0.0.1:0 [--state FILE] [--tencent-rate-limit N]
-//! [--huawei-rate-limit N] [--huawei-operation-ms MS] [--huawei-assignment-ms MS]`
+//! [--huawei-rate-limit N] [--huawei-operation-ms MS] [--huawei-assignment-ms MS]
+//! [--zstack-job-ms MS] [--zstack-session-ttl-secs SECS]`
 //!
 //! Prints the bound address as the first stdout line (callers read it to find the port), then
 //! serves until interrupted. Logs go to stderr, filtered by `TETHER_EMULATOR_LOG`.
@@ -11,7 +12,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tether_emulator::{
     Config, DEFAULT_HUAWEI_ASSIGNMENT_MS, DEFAULT_HUAWEI_OPERATION_MS, DEFAULT_TENCENT_RATE_LIMIT,
-    Emulator,
+    DEFAULT_ZSTACK_JOB_MS, DEFAULT_ZSTACK_SESSION_TTL_SECS, Emulator,
 };
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -38,6 +39,12 @@ struct Args {
     /// How long an Identity Center account-assignment request stays IN_PROGRESS.
     #[arg(long, value_name = "MS", default_value_t = DEFAULT_HUAWEI_ASSIGNMENT_MS)]
     huawei_assignment_ms: u64,
+    /// How long a ZStack asynchronous API job (attach / detach) answers 202 before its result.
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_ZSTACK_JOB_MS)]
+    zstack_job_ms: u64,
+    /// How long a ZStack session lives after its login before calls get ID.1001.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_ZSTACK_SESSION_TTL_SECS)]
+    zstack_session_ttl_secs: u64,
 }
 
 #[tokio::main]
@@ -67,6 +74,8 @@ async fn run(args: Args) -> std::io::Result<()> {
         huawei_rate_limit: args.huawei_rate_limit,
         huawei_operation_ms: args.huawei_operation_ms,
         huawei_assignment_ms: args.huawei_assignment_ms,
+        zstack_job_ms: args.zstack_job_ms,
+        zstack_session_ttl_secs: args.zstack_session_ttl_secs,
     })?;
     let listener = TcpListener::bind(&args.listen).await?;
     let address = listener.local_addr()?;

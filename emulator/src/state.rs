@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::huawei::model::{HuaweiCredential, HuaweiWorld};
 use crate::tencent::model::{TencentCredential, TencentWorld};
+use crate::zstack::model::{ZStackCredentials, ZStackWorld};
 
-/// Bumped when the file layout changes incompatibly (2: the Huawei world).
-pub const SCHEMA_VERSION: u32 = 2;
+/// Bumped when the file layout changes incompatibly (2: the Huawei world; 3: the ZStack world).
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct World {
@@ -24,12 +25,14 @@ pub struct World {
     pub credentials: Credentials,
     pub tencent: TencentWorld,
     pub huawei: HuaweiWorld,
+    pub zstack: ZStackWorld,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Credentials {
     pub tencent: Vec<TencentCredential>,
     pub huawei: Vec<HuaweiCredential>,
+    pub zstack: ZStackCredentials,
 }
 
 /// Reads a state file written by [`save`].

@@ -26,6 +26,17 @@ pub fn huawei_datetime(unix_ms: i64) -> String {
     .expect("a fixed format always formats")
 }
 
+/// ZStack's `Nov 14, 2017 10:20:57 PM` (Gson's default US date format; the emulator answers in
+/// UTC) for a Unix time in milliseconds.
+pub fn zstack_datetime(unix_ms: i64) -> String {
+    let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    at.format(format_description!(
+        "[month repr:short] [day padding:none], [year] [hour repr:12 padding:none]:[minute]:[second] [period]"
+    ))
+    .expect("a fixed format always formats")
+}
+
 /// The current time as Unix milliseconds.
 pub fn now_ms() -> i64 {
     unix_ms(OffsetDateTime::now_utc())
@@ -56,5 +67,17 @@ mod tests {
             "2021-07-14T13:00:59.042Z"
         );
         assert_eq!(unix_ms(at), 1_626_267_659_000);
+        assert_eq!(
+            zstack_datetime(1_626_267_659_042),
+            "Jul 14, 2021 1:00:59 PM"
+        );
+        assert_eq!(
+            zstack_datetime(1_510_697_457_000),
+            "Nov 14, 2017 10:10:57 PM"
+        );
+        assert_eq!(
+            zstack_datetime(1_705_284_000_000),
+            "Jan 15, 2024 2:00:00 AM"
+        );
     }
 }

@@ -1,11 +1,12 @@
 # Quickstart: organization and identity bindings on the tether emulator, which
 # scripts/quickstart.sh starts (it sets TF_VAR_emulator_endpoint). Every destroy calls the cloud's
-# detach API: CancelOrganizationMemberAuthAccount, LeaveOrganization, UnEnrollAccount and
-# DisassociateProfile.
+# detach API: CancelOrganizationMemberAuthAccount, LeaveOrganization, UnEnrollAccount,
+# DisassociateProfile and DetachIAM2ProjectFromIAM2Organization.
 #
 # The credentials below are the emulator's fixed, documented ones (emulator/README.md). For a real
 # cloud, leave them out and set TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY and
-# HW_ACCESS_KEY / HW_SECRET_KEY / HW_DOMAIN_ID / HW_PROJECT_ID instead.
+# HW_ACCESS_KEY / HW_SECRET_KEY / HW_DOMAIN_ID / HW_PROJECT_ID and ZSTACK_ENDPOINT /
+# ZSTACK_ACCOUNT_NAME / ZSTACK_ACCOUNT_PASSWORD instead.
 
 terraform {
   required_providers {
@@ -39,6 +40,12 @@ provider "tether" {
       rgc            = var.emulator_endpoint
       identitycenter = var.emulator_endpoint
     }
+  }
+
+  zstack {
+    endpoint         = var.emulator_endpoint
+    account_name     = "admin"
+    account_password = "password"
   }
 }
 
@@ -107,6 +114,14 @@ resource "tether_identity_center_profile_association" "admins" {
     permission_set_id = "ps-readonly"
     account_id        = "2c7f3e4a1d9f4a6b8c8e3d4f5a6b7c82" # data-platform
   }
+}
+
+# --- ZStack ---------------------------------------------------------------------------------------
+
+# The payments project belongs to the Finance department; destroy detaches it.
+resource "tether_iam2_project_organization" "payments_finance" {
+  project_uuid      = "6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01" # payments
+  organization_uuid = "7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02" # Finance Dept
 }
 
 output "tencent_bindings" {

@@ -9,6 +9,7 @@ pub mod http;
 pub mod huawei;
 pub mod tencent;
 pub mod waiter;
+pub mod zstack;
 
 use std::fmt;
 

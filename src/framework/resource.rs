@@ -109,4 +109,8 @@ pub trait Provider: Send + Sync + 'static {
     ) -> Option<Self::Data>;
     fn resources(&self) -> Vec<Arc<dyn Resource<Self::Data>>>;
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Self::Data>>>;
+
+    /// Called once when Terraform shuts the provider down, to release what `configure` acquired
+    /// (such as a login session).
+    async fn close(&self, _data: &Self::Data) {}
 }

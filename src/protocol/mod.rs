@@ -73,10 +73,20 @@ impl<P: Provider> ProviderService<P> {
         }
     }
 
-    pub fn into_grpc(self) -> ProviderGrpcServer<Self> {
-        ProviderGrpcServer::new(self)
+    /// The gRPC service, sharing this provider so that [`close`](Self::close) can run after
+    /// the server stops.
+    pub fn grpc(self: &Arc<Self>) -> ProviderGrpcServer<Self> {
+        ProviderGrpcServer::from_arc(Arc::clone(self))
             .max_decoding_message_size(crate::transport::MAX_MESSAGE_BYTES)
             .max_encoding_message_size(crate::transport::MAX_MESSAGE_BYTES)
+    }
+
+    /// Releases what configuration acquired; called once the server has stopped.
+    pub async fn close(&self) {
+        let data = self.configured.write().ok().and_then(|mut slot| slot.take());
+        if let Some(data) = data {
+            self.provider.close(&data).await;
+        }
     }
 
     fn stop_token(&self) -> CancellationToken {

@@ -1,5 +1,6 @@
 //! The provider's resources, one file each.
 
+pub mod iam2_project_organization;
 pub mod identity_center_profile_association;
 pub mod member_auth_binding;
 pub mod organization_membership;

@@ -132,7 +132,7 @@ pub async fn serve(
         result = server => result.map_err(ServeError::Serve),
         _ = async {
             shutdown.cancelled().await;
-            tokio::time::sleep(Duration::from_millis(750)).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
         } => Ok(()),
     };
     accept_task.abort();

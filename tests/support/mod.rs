@@ -275,6 +275,11 @@ impl Workspace {
             .env_remove("HW_REGION_NAME")
             .env_remove("HW_DOMAIN_ID")
             .env_remove("HW_PROJECT_ID")
+            .env_remove("ZSTACK_ENDPOINT")
+            .env_remove("ZSTACK_ACCOUNT_NAME")
+            .env_remove("ZSTACK_ACCOUNT_PASSWORD")
+            .env_remove("ZSTACK_ACCESS_KEY_ID")
+            .env_remove("ZSTACK_ACCESS_KEY_SECRET")
             .stdin(Stdio::null());
         command
     }

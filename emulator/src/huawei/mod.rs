@@ -235,7 +235,7 @@ async fn process(emu: &Emulator, incoming: &Incoming<'_>) -> Outcome {
             return outcome;
         }
         Some(FaultOutcome::DropAfter) => outcome.drop_connection = true,
-        Some(FaultOutcome::AsyncFail { message }) => {
+        Some(FaultOutcome::AsyncFail { message, .. }) => {
             job_fault = Some(JobFault::Fail {
                 message: message.unwrap_or_else(|| {
                     "The operation failed (injected by tether-emulator).".to_owned()
@@ -243,7 +243,8 @@ async fn process(emu: &Emulator, incoming: &Incoming<'_>) -> Outcome {
             });
         }
         Some(FaultOutcome::AsyncHang) => job_fault = Some(JobFault::Hang),
-        None => {}
+        // Huawei calls carry no session, so session_expire never matches here.
+        Some(FaultOutcome::SessionExpire) | None => {}
     }
 
     let body = match incoming.json {

@@ -241,8 +241,12 @@ async fn process(
             return outcome;
         }
         Some(FaultOutcome::DropAfter) => outcome.drop_connection = true,
-        // No Tencent action starts a job, so the asynchronous kinds never match here.
-        Some(FaultOutcome::AsyncFail { .. } | FaultOutcome::AsyncHang) | None => {}
+        // No Tencent action starts a job and no Tencent call has a session, so the asynchronous
+        // kinds and session_expire never match here.
+        Some(
+            FaultOutcome::AsyncFail { .. } | FaultOutcome::AsyncHang | FaultOutcome::SessionExpire,
+        )
+        | None => {}
     }
 
     let time = timefmt::tencent_datetime(now);

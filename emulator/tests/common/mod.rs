@@ -652,3 +652,321 @@ pub async fn hw_poll(client: &HwClient, path: &str, pointer: &str) -> Vec<Value>
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// ZStack: fixture values, a small independent AccessKey signer and a login helper.
+
+pub const ZS_ADMIN: &str = "admin";
+pub const ZS_PASSWORD: &str = "password";
+pub const ZS_ADMIN_UUID: &str = "36c27e8ff05c4780bf6d2fa65700f22e";
+pub const ZS_ACCESS_KEY_ID: &str = "TETHERZSTACKACCESSKEY1";
+pub const ZS_ACCESS_KEY_SECRET: &str = "tether-emulator-zstack-access-key-secret";
+pub const ZS_DISABLED_KEY_ID: &str = "TETHERZSTACKDISABLED01";
+pub const ZS_DISABLED_KEY_SECRET: &str = "tether-emulator-zstack-disabled-secret";
+pub const ZS_PAYMENTS: &str = "6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01";
+pub const ZS_ANALYTICS: &str = "6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b02";
+pub const ZS_SANDBOX: &str = "6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b03";
+pub const ZS_LEGACY_ERP: &str = "6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b04";
+pub const ZS_TETHER_CORP: &str = "7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d01";
+pub const ZS_FINANCE: &str = "7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02";
+pub const ZS_ENGINEERING: &str = "7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d03";
+pub const ZS_ATTACH: &str = "AttachIAM2ProjectToIAM2Organization";
+pub const ZS_DETACH: &str = "DetachIAM2ProjectFromIAM2Organization";
+
+/// Short jobs so async tests stay fast.
+pub fn zs_config() -> Config {
+    Config {
+        zstack_job_ms: 400,
+        ..Config::default()
+    }
+}
+
+/// Lower-case hex SHA-512, as `LogInByAccount` wants the password.
+pub fn sha512_hex(text: &str) -> String {
+    hex::encode(sha2::Sha512::digest(text.as_bytes()))
+}
+
+/// An HTTP date in the `Mon, 02 Jan 2006 15:04:05 GMT` form, `skew_secs` from now.
+pub fn http_date(skew_secs: i64) -> String {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let at = time::OffsetDateTime::now_utc() + time::Duration::seconds(skew_secs);
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[at.weekday().number_days_from_monday() as usize],
+        at.day(),
+        MONTHS[u8::from(at.month()) as usize - 1],
+        at.year(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
+}
+
+/// Base64(HMAC-SHA1(secret, METHOD\nDate\nURI)).
+pub fn zs_signature(secret: &str, method: &str, date: &str, uri: &str) -> String {
+    use base64::Engine;
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{method}\n{date}\n{uri}").as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// How a ZStack test client authenticates.
+#[derive(Clone, Debug)]
+pub enum ZsAuth {
+    None,
+    /// `Authorization: OAuth <uuid>`.
+    Session(String),
+    /// `X-Session-Id: <uuid>` only (what the Go SDK sends besides Authorization).
+    SessionHeader(String),
+    AccessKey {
+        id: String,
+        secret: String,
+        /// Added to the current time for the Date header.
+        skew_secs: i64,
+    },
+}
+
+/// A ZStack answer: status and JSON body (Null when empty).
+#[derive(Debug, Clone)]
+pub struct ZsAnswer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl ZsAnswer {
+    #[track_caller]
+    pub fn ok(&self) -> &Value {
+        assert_eq!(self.status, 200, "unexpected answer: {self:?}");
+        &self.body
+    }
+
+    /// Asserts an error answer with `status` and `code`, and the error object's shape.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(
+            (self.status, self.body["error"]["code"].as_str()),
+            (status, Some(code)),
+            "unexpected answer: {self:?}"
+        );
+        let error = self.body["error"].as_object().unwrap();
+        for key in ["elaboration", "opaque", "cause"] {
+            assert_eq!(error[key], Value::Null, "{key}");
+        }
+        assert!(!self.description().is_empty() && !self.details().is_empty());
+    }
+
+    pub fn description(&self) -> &str {
+        self.body["error"]["description"]
+            .as_str()
+            .unwrap_or_default()
+    }
+
+    pub fn details(&self) -> &str {
+        self.body["error"]["details"].as_str().unwrap_or_default()
+    }
+
+    /// The job location of a 202.
+    #[track_caller]
+    pub fn location(&self) -> String {
+        assert_eq!(self.status, 202, "unexpected answer: {self:?}");
+        self.body["location"].as_str().unwrap().to_owned()
+    }
+}
+
+#[derive(Clone)]
+pub struct ZsClient {
+    pub http: reqwest::Client,
+    pub addr: SocketAddr,
+    pub auth: ZsAuth,
+    /// Extra headers (e.g. X-Job-UUID).
+    pub headers: Vec<(String, String)>,
+}
+
+impl ZsClient {
+    pub fn new(addr: SocketAddr, auth: ZsAuth) -> Self {
+        ZsClient {
+            http: http(),
+            addr,
+            auth,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Sends `method` to `/zstack` + `path_and_query` (e.g. `/v1/iam2/projects?q=name=x`; query
+    /// values are sent as written, so keep them URL-safe).
+    pub async fn send(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        body: Option<Value>,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let url = format!("http://{}/zstack{path_and_query}", self.addr);
+        let mut request = self
+            .http
+            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url);
+        match &self.auth {
+            ZsAuth::None => {}
+            ZsAuth::Session(uuid) => {
+                request = request.header("Authorization", format!("OAuth {uuid}"))
+            }
+            ZsAuth::SessionHeader(uuid) => request = request.header("X-Session-Id", uuid),
+            ZsAuth::AccessKey {
+                id,
+                secret,
+                skew_secs,
+            } => {
+                let date = http_date(*skew_secs);
+                let path = path_and_query.split('?').next().unwrap();
+                let signature = zs_signature(secret, method, &date, path);
+                request = request
+                    .header("Authorization", format!("ZStack {id}:{signature}"))
+                    .header("Date", date);
+            }
+        }
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("Content-Type", "application/json")
+                .body(serde_json::to_vec(&body).unwrap());
+        }
+        request.send().await
+    }
+
+    pub async fn call(&self, method: &str, path_and_query: &str, body: Option<Value>) -> ZsAnswer {
+        let resp = self
+            .send(method, path_and_query, body)
+            .await
+            .expect("transport ok");
+        zs_answer(resp).await
+    }
+
+    pub async fn get(&self, path_and_query: &str) -> ZsAnswer {
+        self.call("GET", path_and_query, None).await
+    }
+
+    pub async fn attach(&self, project: &str, organization: &str) -> ZsAnswer {
+        self.call(
+            "POST",
+            &format!("/v1/iam2/projects/{project}/iam2/organizations/{organization}"),
+            Some(serde_json::json!({"params": {}, "systemTags": [], "userTags": []})),
+        )
+        .await
+    }
+
+    pub async fn detach(&self, project: &str) -> ZsAnswer {
+        self.call(
+            "DELETE",
+            &format!("/v1/iam2/projects/{project}/iam2/organizations"),
+            None,
+        )
+        .await
+    }
+
+    /// The organization uuids of `project`'s refs.
+    pub async fn organization_of(&self, project: &str) -> Vec<String> {
+        let answer = self
+            .get(&format!(
+                "/v1/iam2/projects/organizations/refs?q=projectUuid={project}"
+            ))
+            .await;
+        answer.ok()["inventories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["organizationUuid"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+pub async fn zs_answer(resp: reqwest::Response) -> ZsAnswer {
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let text = resp.text().await.unwrap();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        assert!(
+            content_type.starts_with("application/json"),
+            "{content_type}"
+        );
+        serde_json::from_str(&text).unwrap()
+    };
+    ZsAnswer { status, body }
+}
+
+impl TestEmulator {
+    pub fn zs(&self, auth: ZsAuth) -> ZsClient {
+        ZsClient::new(self.addr, auth)
+    }
+
+    /// A client with the fixture AccessKey.
+    pub fn zs_key(&self) -> ZsClient {
+        self.zs(ZsAuth::AccessKey {
+            id: ZS_ACCESS_KEY_ID.into(),
+            secret: ZS_ACCESS_KEY_SECRET.into(),
+            skew_secs: 0,
+        })
+    }
+
+    /// Logs in as `account` with `password` (plaintext; sent as its SHA-512).
+    pub async fn zs_login_as(&self, account: &str, password: &str) -> ZsAnswer {
+        self.zs(ZsAuth::None)
+            .call(
+                "PUT",
+                "/v1/accounts/login",
+                Some(serde_json::json!({"logInByAccount": {"accountName": account, "password": sha512_hex(password)}})),
+            )
+            .await
+    }
+
+    /// A client with a fresh admin session.
+    pub async fn zs_session(&self) -> ZsClient {
+        let answer = self.zs_login_as(ZS_ADMIN, ZS_PASSWORD).await;
+        let uuid = answer.ok()["inventory"]["uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        self.zs(ZsAuth::Session(uuid))
+    }
+
+    pub async fn zs_calls(&self, action: &str) -> Vec<Value> {
+        let calls = self
+            .admin_get(&format!("calls?cloud=zstack&action={action}"))
+            .await;
+        calls.as_array().unwrap().clone()
+    }
+}
+
+/// Polls a job location every 50 ms until it is no longer 202; returns the final answer and how
+/// many 202s were seen. Gives up after 10 s.
+pub async fn zs_wait(location: &str) -> (ZsAnswer, usize) {
+    let client = http();
+    let started = std::time::Instant::now();
+    let mut running = 0;
+    loop {
+        let answer = zs_answer(client.get(location).send().await.unwrap()).await;
+        if answer.status != 202 {
+            return (answer, running);
+        }
+        assert_eq!(
+            answer.body,
+            serde_json::json!({}),
+            "a running job answers {{}}"
+        );
+        running += 1;
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{location} never finished"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,2 @@
+# <project_uuid>
+terraform import tether_iam2_project_organization.payments_finance 6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01

@@ -1,0 +1,2 @@
+# <managed_account_id>
+terraform import tether_rgc_managed_account.data_platform 2c7f3e4a1d9f4a6b8c8e3d4f5a6b7c82

@@ -1,0 +1,882 @@
+//! ZStack IAM2: attach a project to an organization, detach it, and read projects,
+//! organizations and the project–organization links.
+//!
+//! Paths come from the ZStack API manual, not from a generated SDK (one generated Go SDK builds
+//! the detach URL as the *delete project* path):
+//!
+//! | API | Request |
+//! |---|---|
+//! | AttachIAM2ProjectToIAM2Organization | `POST /zstack/v1/iam2/projects/{projectUuid}/iam2/organizations/{organizationUuid}` |
+//! | DetachIAM2ProjectFromIAM2Organization | `DELETE /zstack/v1/iam2/projects/{projectUuid}/iam2/organizations` |
+//! | QueryIAM2OrganizationProjectRef | `GET /zstack/v1/iam2/projects/organizations/refs?q=…` |
+//! | QueryIAM2Project | `GET /zstack/v1/iam2/projects[/{uuid}][?q=…]` |
+//! | QueryIAM2Organization | `GET /zstack/v1/iam2/organizations[/{uuid}][?q=…]` |
+//!
+//! A project belongs to at most one organization; detaching names only the project.
+
+use std::fmt;
+
+use reqwest::Method;
+use serde::Deserialize;
+
+use super::{Inventories, Job, ZStackClient, de, invalid, normalize_uuid};
+use crate::clouds::error::CloudError;
+
+pub const ATTACH_PROJECT_ACTION: &str = "AttachIAM2ProjectToIAM2Organization";
+pub const DETACH_PROJECT_ACTION: &str = "DetachIAM2ProjectFromIAM2Organization";
+pub const QUERY_ORGANIZATION_PROJECT_REF_ACTION: &str = "QueryIAM2OrganizationProjectRef";
+pub const QUERY_PROJECT_ACTION: &str = "QueryIAM2Project";
+pub const QUERY_ORGANIZATION_ACTION: &str = "QueryIAM2Organization";
+
+/// The actions that submit asynchronous jobs.
+pub(crate) const SUBMIT_ACTIONS: &[&str] = &[ATTACH_PROJECT_ACTION, DETACH_PROJECT_ACTION];
+
+/// One attribute of a project (`{uuid, name, value, type}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ProjectAttribute {
+    #[serde(deserialize_with = "de::string")]
+    pub uuid: String,
+    #[serde(deserialize_with = "de::string")]
+    pub name: String,
+    #[serde(deserialize_with = "de::opt_string")]
+    pub value: Option<String>,
+    #[serde(rename = "type", deserialize_with = "de::string")]
+    pub attribute_type: String,
+}
+
+/// An IAM2 project (`IAM2ProjectInventory`). Text the API omits is empty / `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Project {
+    #[serde(deserialize_with = "de::string")]
+    pub uuid: String,
+    #[serde(deserialize_with = "de::string")]
+    pub name: String,
+    #[serde(deserialize_with = "de::opt_string")]
+    pub description: Option<String>,
+    /// As ZStack renders it, e.g. `Nov 14, 2017 10:20:57 PM`.
+    #[serde(deserialize_with = "de::opt_string")]
+    pub create_date: Option<String>,
+    #[serde(deserialize_with = "de::opt_string")]
+    pub last_op_date: Option<String>,
+    #[serde(deserialize_with = "de::opt_string")]
+    pub linked_account_uuid: Option<String>,
+    /// `Enabled` or `Disabled`.
+    #[serde(deserialize_with = "de::string")]
+    pub state: String,
+    #[serde(deserialize_with = "de::vec")]
+    pub attributes: Vec<ProjectAttribute>,
+}
+
+/// An IAM2 organization (`IAM2OrganizationInventory`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Organization {
+    #[serde(deserialize_with = "de::string")]
+    pub uuid: String,
+    #[serde(deserialize_with = "de::string")]
+    pub name: String,
+    #[serde(deserialize_with = "de::opt_string")]
+    pub description: Option<String>,
+    #[serde(deserialize_with = "de::opt_string")]
+    pub create_date: Option<String>,
+    #[serde(deserialize_with = "de::opt_string")]
+    pub last_op_date: Option<String>,
+    #[serde(deserialize_with = "de::opt_string")]
+    pub parent_uuid: Option<String>,
+    #[serde(deserialize_with = "de::string")]
+    pub state: String,
+    /// `Company` or `Department` (JSON `type`; some versions leave it empty).
+    #[serde(rename = "type", deserialize_with = "de::string")]
+    pub organization_type: String,
+}
+
+/// A project's membership in an organization (`IAM2OrganizationProjectRefInventory`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct OrganizationProjectRef {
+    #[serde(deserialize_with = "de::string")]
+    pub project_uuid: String,
+    #[serde(deserialize_with = "de::string")]
+    pub organization_uuid: String,
+    #[serde(deserialize_with = "de::opt_string")]
+    pub create_date: Option<String>,
+    #[serde(deserialize_with = "de::opt_string")]
+    pub last_op_date: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query conditions
+
+/// An operator of ZStack's query language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QueryOp {
+    /// `=`
+    Eq,
+    /// `!=`
+    NotEq,
+    /// `>`
+    Gt,
+    /// `>=`
+    GtEq,
+    /// `<`
+    Lt,
+    /// `<=`
+    LtEq,
+    /// `?=`: the value is a comma-separated list.
+    In,
+    /// `!?=`
+    NotIn,
+    /// `~=`: SQL LIKE, `%` and `_` are wildcards.
+    Like,
+    /// `!~=`
+    NotLike,
+    /// `is null` (no value)
+    IsNull,
+    /// `not null` (no value)
+    NotNull,
+}
+
+impl QueryOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueryOp::Eq => "=",
+            QueryOp::NotEq => "!=",
+            QueryOp::Gt => ">",
+            QueryOp::GtEq => ">=",
+            QueryOp::Lt => "<",
+            QueryOp::LtEq => "<=",
+            QueryOp::In => "?=",
+            QueryOp::NotIn => "!?=",
+            QueryOp::Like => "~=",
+            QueryOp::NotLike => "!~=",
+            QueryOp::IsNull => "is null",
+            QueryOp::NotNull => "not null",
+        }
+    }
+
+    fn takes_value(self) -> bool {
+        !matches!(self, QueryOp::IsNull | QueryOp::NotNull)
+    }
+}
+
+/// The operators in the order the management node tries them on a condition (an operator
+/// contained in another comes after it); the first one the condition contains is the one used.
+const SERVER_OP_ORDER: [QueryOp; 12] = [
+    QueryOp::NotEq,
+    QueryOp::GtEq,
+    QueryOp::LtEq,
+    QueryOp::NotIn,
+    QueryOp::NotLike,
+    QueryOp::Like,
+    QueryOp::In,
+    QueryOp::Eq,
+    QueryOp::Gt,
+    QueryOp::Lt,
+    QueryOp::IsNull,
+    QueryOp::NotNull,
+];
+
+/// One `q=<field><op><value>` condition; several are ANDed.
+///
+/// ```
+/// use tether::clouds::zstack::Condition;
+/// let c = Condition::eq("projectUuid", "6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01");
+/// assert_eq!(c.to_query_value(), "projectUuid=6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01");
+/// assert_eq!(Condition::is_null("parentUuid").to_query_value(), "parentUuid is null");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Condition {
+    field: String,
+    op: QueryOp,
+    value: String,
+}
+
+impl Condition {
+    /// `value` is ignored for `IsNull` / `NotNull`.
+    pub fn new(field: impl Into<String>, op: QueryOp, value: impl Into<String>) -> Self {
+        let value = if op.takes_value() {
+            value.into()
+        } else {
+            String::new()
+        };
+        Self {
+            field: field.into(),
+            op,
+            value,
+        }
+    }
+
+    pub fn eq(field: impl Into<String>, value: impl Into<String>) -> Self {
+        Self::new(field, QueryOp::Eq, value)
+    }
+
+    pub fn not_eq(field: impl Into<String>, value: impl Into<String>) -> Self {
+        Self::new(field, QueryOp::NotEq, value)
+    }
+
+    /// SQL LIKE: `%` matches any run, `_` one character.
+    pub fn like(field: impl Into<String>, pattern: impl Into<String>) -> Self {
+        Self::new(field, QueryOp::Like, pattern)
+    }
+
+    pub fn not_like(field: impl Into<String>, pattern: impl Into<String>) -> Self {
+        Self::new(field, QueryOp::NotLike, pattern)
+    }
+
+    /// The field is one of `values` (which must not contain commas).
+    pub fn in_list<I, S>(field: impl Into<String>, values: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        Self::new(field, QueryOp::In, join(values))
+    }
+
+    pub fn not_in_list<I, S>(field: impl Into<String>, values: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        Self::new(field, QueryOp::NotIn, join(values))
+    }
+
+    pub fn is_null(field: impl Into<String>) -> Self {
+        Self::new(field, QueryOp::IsNull, "")
+    }
+
+    pub fn not_null(field: impl Into<String>) -> Self {
+        Self::new(field, QueryOp::NotNull, "")
+    }
+
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    pub fn op(&self) -> QueryOp {
+        self.op
+    }
+
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// The value of the `q` parameter, unencoded: `projectUuid=<uuid>`, `parentUuid is null`.
+    pub fn to_query_value(&self) -> String {
+        if self.op.takes_value() {
+            format!("{}{}{}", self.field, self.op.as_str(), self.value)
+        } else {
+            format!("{} {}", self.field, self.op.as_str())
+        }
+    }
+
+    /// Checks that the management node will read this condition back as written: it takes the
+    /// first operator (in its own order) the text contains and splits there, so a value holding
+    /// another operator, a comma inside a list value, or an empty value would be misread.
+    pub fn validate(&self, action: &str) -> Result<(), CloudError> {
+        let bad = |why: &str| {
+            Err(invalid(
+                action,
+                format!("query condition {:?} {why}", self.to_query_value()),
+            ))
+        };
+        let field_ok = !self.field.is_empty()
+            && self
+                .field
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+        if !field_ok {
+            return bad("needs a field name of letters, digits, '_' and '.'");
+        }
+        if !self.op.takes_value() {
+            return Ok(());
+        }
+        if self.value.is_empty() {
+            return bad("has no value");
+        }
+        if self.value.starts_with('=') {
+            return bad("has a value starting with '='");
+        }
+        if matches!(self.op, QueryOp::In | QueryOp::NotIn)
+            && self.value.split(',').any(|v| v.is_empty())
+        {
+            return bad("has an empty list item");
+        }
+        let text = self.to_query_value();
+        let parsed = SERVER_OP_ORDER.iter().find_map(|op| {
+            text.split_once(op.as_str())
+                .map(|(name, value)| (name.trim(), *op, value))
+        });
+        match parsed {
+            Some((name, op, value))
+                if name == self.field && op == self.op && value == self.value =>
+            {
+                Ok(())
+            }
+            _ => bad("would be misread by ZStack: the value contains a query operator"),
+        }
+    }
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_query_value())
+    }
+}
+
+fn join<I, S>(values: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    values
+        .into_iter()
+        .map(|v| v.as_ref().to_owned())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calls
+
+impl ZStackClient {
+    /// Attaches a project to an organization
+    /// (`POST /zstack/v1/iam2/projects/{projectUuid}/iam2/organizations/{organizationUuid}`,
+    /// body `{"params":{},"systemTags":[],"userTags":[]}`). Returns the job; wait for it with
+    /// [`wait_job`](Self::wait_job). Not repeated after a failure that may have reached the
+    /// server — see [`ambiguous_job`](Self::ambiguous_job).
+    pub async fn attach_project_to_organization(
+        &self,
+        project_uuid: &str,
+        organization_uuid: &str,
+    ) -> Result<Job, CloudError> {
+        let action = ATTACH_PROJECT_ACTION;
+        let project = normalize_uuid(action, "project_uuid", project_uuid)?;
+        let organization = normalize_uuid(action, "organization_uuid", organization_uuid)?;
+        let body = br#"{"params":{},"systemTags":[],"userTags":[]}"#.to_vec();
+        self.submit(
+            action,
+            Method::POST,
+            &[
+                "iam2",
+                "projects",
+                &project,
+                "iam2",
+                "organizations",
+                &organization,
+            ],
+            Some(body),
+        )
+        .await
+    }
+
+    /// Detaches a project from whichever organization it is in
+    /// (`DELETE /zstack/v1/iam2/projects/{projectUuid}/iam2/organizations`, no body — not the
+    /// delete-project path). Returns the job.
+    pub async fn detach_project_from_organization(
+        &self,
+        project_uuid: &str,
+    ) -> Result<Job, CloudError> {
+        let action = DETACH_PROJECT_ACTION;
+        let project = normalize_uuid(action, "project_uuid", project_uuid)?;
+        self.submit(
+            action,
+            Method::DELETE,
+            &["iam2", "projects", &project, "iam2", "organizations"],
+            None,
+        )
+        .await
+    }
+
+    /// The organization links of a project
+    /// (`GET /zstack/v1/iam2/projects/organizations/refs?q=projectUuid=<uuid>`); empty when the
+    /// project is in no organization.
+    pub async fn query_organization_project_refs(
+        &self,
+        project_uuid: &str,
+    ) -> Result<Vec<OrganizationProjectRef>, CloudError> {
+        let action = QUERY_ORGANIZATION_PROJECT_REF_ACTION;
+        let project = normalize_uuid(action, "project_uuid", project_uuid)?;
+        self.query_all(action, REFS_PATH, &[Condition::eq("projectUuid", project)])
+            .await
+    }
+
+    /// The project links of one organization, or all links.
+    pub async fn list_organization_project_refs(
+        &self,
+        organization_uuid: Option<&str>,
+    ) -> Result<Vec<OrganizationProjectRef>, CloudError> {
+        let action = QUERY_ORGANIZATION_PROJECT_REF_ACTION;
+        let conditions = match organization_uuid {
+            Some(uuid) => vec![Condition::eq(
+                "organizationUuid",
+                normalize_uuid(action, "organization_uuid", uuid)?,
+            )],
+            None => Vec::new(),
+        };
+        self.query_all(action, REFS_PATH, &conditions).await
+    }
+
+    /// One project (`GET /zstack/v1/iam2/projects/{uuid}`); `None` when there is none.
+    pub async fn get_project(&self, uuid: &str) -> Result<Option<Project>, CloudError> {
+        let action = QUERY_PROJECT_ACTION;
+        let uuid = normalize_uuid(action, "project_uuid", uuid)?;
+        let page: Inventories<Project> = self
+            .get_json(action, &["iam2", "projects", &uuid], &[])
+            .await?;
+        Ok(pick(page.inventories, &uuid, |p| &p.uuid))
+    }
+
+    /// One organization (`GET /zstack/v1/iam2/organizations/{uuid}`); `None` when there is none.
+    pub async fn get_organization(&self, uuid: &str) -> Result<Option<Organization>, CloudError> {
+        let action = QUERY_ORGANIZATION_ACTION;
+        let uuid = normalize_uuid(action, "organization_uuid", uuid)?;
+        let page: Inventories<Organization> = self
+            .get_json(action, &["iam2", "organizations", &uuid], &[])
+            .await?;
+        Ok(pick(page.inventories, &uuid, |o| &o.uuid))
+    }
+
+    /// Projects matching all `conditions` (`GET /zstack/v1/iam2/projects?q=…`); all projects
+    /// for none.
+    pub async fn query_projects(
+        &self,
+        conditions: &[Condition],
+    ) -> Result<Vec<Project>, CloudError> {
+        self.query_all(QUERY_PROJECT_ACTION, &["iam2", "projects"], conditions)
+            .await
+    }
+
+    /// Organizations matching all `conditions` (`GET /zstack/v1/iam2/organizations?q=…`).
+    pub async fn query_organizations(
+        &self,
+        conditions: &[Condition],
+    ) -> Result<Vec<Organization>, CloudError> {
+        self.query_all(
+            QUERY_ORGANIZATION_ACTION,
+            &["iam2", "organizations"],
+            conditions,
+        )
+        .await
+    }
+}
+
+const REFS_PATH: &[&str] = &["iam2", "projects", "organizations", "refs"];
+
+/// The inventory with `uuid` (ZStack answers a by-uuid query with a list).
+fn pick<T>(items: Vec<T>, uuid: &str, uuid_of: impl Fn(&T) -> &String) -> Option<T> {
+    items
+        .into_iter()
+        .find(|item| uuid_of(item).eq_ignore_ascii_case(uuid))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    use super::super::testing::*;
+    use super::*;
+    use crate::clouds::error::ErrorKind;
+
+    #[tokio::test]
+    async fn attach_and_detach_paths_methods_and_bodies() {
+        let server =
+            Server::start(|req, _| accepted(internal_location(req.header("x-job-uuid").unwrap())))
+                .await;
+        let client = access_key_client(&server.url);
+        let job = client
+            .attach_project_to_organization(&PROJECT.to_uppercase(), ORG)
+            .await
+            .unwrap();
+        client
+            .detach_project_from_organization(PROJECT)
+            .await
+            .unwrap();
+        let seen = server.seen();
+        assert_eq!(
+            seen[0].line(),
+            format!("POST /zstack/v1/iam2/projects/{PROJECT}/iam2/organizations/{ORG}")
+        );
+        assert_eq!(
+            seen[0].body,
+            json!({"params": {}, "systemTags": [], "userTags": []})
+        );
+        assert_eq!(seen[0].header("content-type"), Some("application/json"));
+        let job_uuid = seen[0].header("x-job-uuid").unwrap();
+        assert_eq!(job.uuid, job_uuid);
+        assert_eq!(job_uuid.len(), 32);
+        assert_eq!(
+            seen[1].line(),
+            format!("DELETE /zstack/v1/iam2/projects/{PROJECT}/iam2/organizations")
+        );
+        assert_eq!(seen[1].query, None);
+        assert_eq!(seen[1].header("content-type"), None);
+        assert_ne!(seen[1].header("x-job-uuid"), Some(job_uuid));
+        // The AccessKey signature covers the path after /zstack.
+        let date = seen[1].header("date").unwrap();
+        let expected = crate::clouds::zstack::auth::access_key_signature(
+            AK_SECRET,
+            &format!("DELETE\n{date}\n/v1/iam2/projects/{PROJECT}/iam2/organizations"),
+        );
+        assert_eq!(
+            seen[1].header("authorization").unwrap(),
+            format!("ZStack {AK_ID}:{expected}")
+        );
+    }
+
+    #[tokio::test]
+    async fn uuids_are_checked_before_sending() {
+        let server = Server::start(|_, _| ok(json!({"inventories": []}))).await;
+        let client = access_key_client(&server.url);
+        let e = client
+            .attach_project_to_organization("not-a-uuid", ORG)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Invalid);
+        assert!(e.message.contains("project_uuid"), "{e}");
+        let e = client
+            .attach_project_to_organization(PROJECT, "6a1f0c2b-3d4e-4f5a-8b9c-0d1e2f3a4b01")
+            .await
+            .unwrap_err();
+        assert!(e.message.contains("organization_uuid"), "{e}");
+        assert!(client.detach_project_from_organization("").await.is_err());
+        assert!(client.query_organization_project_refs("x").await.is_err());
+        assert!(
+            client
+                .list_organization_project_refs(Some("x"))
+                .await
+                .is_err()
+        );
+        assert!(client.get_project("x").await.is_err());
+        assert!(client.get_organization("x").await.is_err());
+        assert!(server.seen().is_empty());
+    }
+
+    #[tokio::test]
+    async fn refs_query_path_and_encoding() {
+        let server = Server::start(|req, _| {
+            assert_eq!(
+                req.line(),
+                "GET /zstack/v1/iam2/projects/organizations/refs"
+            );
+            ok(json!({"inventories": [
+                {"id": 1.0, "projectUuid": PROJECT, "organizationUuid": ORG,
+                 "createDate": "Nov 14, 2017 10:20:57 PM", "lastOpDate": "Nov 14, 2017 10:20:57 PM"}
+            ], "schema": {}}))
+        })
+        .await;
+        let client = access_key_client(&server.url);
+        let refs = client
+            .query_organization_project_refs(&PROJECT.to_uppercase())
+            .await
+            .unwrap();
+        assert_eq!(
+            refs,
+            vec![OrganizationProjectRef {
+                project_uuid: PROJECT.into(),
+                organization_uuid: ORG.into(),
+                create_date: Some("Nov 14, 2017 10:20:57 PM".into()),
+                last_op_date: Some("Nov 14, 2017 10:20:57 PM".into()),
+            }]
+        );
+        client
+            .list_organization_project_refs(Some(ORG))
+            .await
+            .unwrap();
+        client.list_organization_project_refs(None).await.unwrap();
+        let seen = server.seen();
+        // The whole condition is the value of `q`, its `=` percent-encoded.
+        assert_eq!(
+            seen[0].query.as_deref(),
+            Some(format!("q=projectUuid%3D{PROJECT}&limit=1000&start=0").as_str())
+        );
+        assert_eq!(
+            seen[0].query_pairs(),
+            vec![
+                ("q".to_owned(), format!("projectUuid={PROJECT}")),
+                ("limit".to_owned(), "1000".to_owned()),
+                ("start".to_owned(), "0".to_owned()),
+            ]
+        );
+        assert_eq!(
+            seen[1].query_pairs()[0],
+            ("q".to_owned(), format!("organizationUuid={ORG}"))
+        );
+        assert_eq!(seen[2].query.as_deref(), Some("limit=1000&start=0"));
+    }
+
+    #[tokio::test]
+    async fn queries_encode_conditions_and_page() {
+        let server = Server::start(|req, i| {
+            assert_eq!(req.line(), "GET /zstack/v1/iam2/projects");
+            if i == 0 {
+                let items: Vec<_> = (0..PAGE)
+                    .map(|n| json!({"uuid": format!("{n:032x}")}))
+                    .collect();
+                ok(json!({ "inventories": items }))
+            } else {
+                ok(json!({"inventories": [{"uuid": "ff", "name": "last"}]}))
+            }
+        })
+        .await;
+        let client = access_key_client(&server.url);
+        let all = client
+            .query_projects(&[
+                Condition::like("name", "pay%ments 1"),
+                Condition::in_list("state", ["Enabled", "Disabled"]),
+                Condition::is_null("linkedAccountUuid"),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(all.len(), PAGE + 1);
+        assert_eq!(all[PAGE].name, "last");
+        let seen = server.seen();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(
+            seen[0].query.as_deref(),
+            Some(
+                "q=name%7E%3Dpay%25ments+1&q=state%3F%3DEnabled%2CDisabled&q=linkedAccountUuid+is+null\
+                 &limit=1000&start=0"
+            )
+        );
+        let pairs = seen[1].query_pairs();
+        assert_eq!(pairs[0], ("q".to_owned(), "name~=pay%ments 1".to_owned()));
+        assert_eq!(
+            pairs[1],
+            ("q".to_owned(), "state?=Enabled,Disabled".to_owned())
+        );
+        assert_eq!(
+            pairs[2],
+            ("q".to_owned(), "linkedAccountUuid is null".to_owned())
+        );
+        assert_eq!(pairs[4], ("start".to_owned(), PAGE.to_string()));
+    }
+
+    const PAGE: usize = super::super::PAGE_LIMIT;
+
+    #[tokio::test]
+    async fn get_parses_inventories_and_maps_empty_to_none() {
+        let server = Server::start(|req, _| {
+            if req.path.ends_with(PROJECT) {
+                assert_eq!(req.line(), format!("GET /zstack/v1/iam2/projects/{PROJECT}"));
+                assert_eq!(req.query, None);
+                ok(json!({"inventories": [{
+                    "uuid": PROJECT, "name": "payments", "description": null,
+                    "createDate": "Nov 14, 2017 10:20:57 PM", "lastOpDate": "Nov 14, 2017 10:20:57 PM",
+                    "linkedAccountUuid": "36c27e8ff05c4780bf6d2fa65700f22e", "state": "Enabled",
+                    "attributes": [{"uuid": "a1", "name": "__ProjectRelatedZone__", "value": "z1", "type": "Customized"}],
+                    "unknownField": {"x": 1}}]}))
+            } else if req.path.ends_with(ORG) {
+                assert_eq!(req.line(), format!("GET /zstack/v1/iam2/organizations/{ORG}"));
+                ok(json!({"inventories": [{
+                    "uuid": ORG, "name": "Finance Dept", "description": "money",
+                    "parentUuid": null, "state": "Enabled", "type": "Department",
+                    "createDate": "Nov 14, 2017 10:20:57 PM", "lastOpDate": null}]}))
+            } else {
+                ok(json!({"inventories": []}))
+            }
+        })
+        .await;
+        let client = access_key_client(&server.url);
+        let project = client.get_project(PROJECT).await.unwrap().unwrap();
+        assert_eq!(project.name, "payments");
+        assert_eq!(project.description, None);
+        assert_eq!(project.state, "Enabled");
+        assert_eq!(
+            project.linked_account_uuid.as_deref(),
+            Some("36c27e8ff05c4780bf6d2fa65700f22e")
+        );
+        assert_eq!(
+            project.attributes,
+            vec![ProjectAttribute {
+                uuid: "a1".into(),
+                name: "__ProjectRelatedZone__".into(),
+                value: Some("z1".into()),
+                attribute_type: "Customized".into(),
+            }]
+        );
+        let org = client.get_organization(ORG).await.unwrap().unwrap();
+        assert_eq!(org.name, "Finance Dept");
+        assert_eq!(org.organization_type, "Department");
+        assert_eq!(org.parent_uuid, None);
+        assert_eq!(org.last_op_date, None);
+        let other = "0123456789abcdef0123456789abcdef";
+        assert_eq!(client.get_project(other).await.unwrap(), None);
+        assert_eq!(client.get_organization(other).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn query_errors_are_mapped() {
+        let server = Server::start(|_, i| match i {
+            0 => zs_error(503, "SYS.1007", "Invalid argument", "unknown field"),
+            _ => Reply::Text(404, "no api mapping to /v1/iam2/projects"),
+        })
+        .await;
+        let client = access_key_client(&server.url);
+        let e = client.query_projects(&[]).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Invalid);
+        assert_eq!(e.action, QUERY_PROJECT_ACTION);
+        assert_eq!(
+            e.to_string(),
+            "ZStack QueryIAM2Project failed: SYS.1007: Invalid argument: unknown field"
+        );
+        let e = client.query_projects(&[]).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Invalid);
+        assert!(e.message.contains("base URL"), "{e}");
+    }
+
+    #[test]
+    fn conditions_render_and_validate() {
+        let cases = [
+            (Condition::eq("projectUuid", "abc"), "projectUuid=abc"),
+            (Condition::not_eq("state", "Enabled"), "state!=Enabled"),
+            (
+                Condition::new("createDate", QueryOp::Gt, "1"),
+                "createDate>1",
+            ),
+            (
+                Condition::new("createDate", QueryOp::GtEq, "1"),
+                "createDate>=1",
+            ),
+            (
+                Condition::new("createDate", QueryOp::Lt, "1"),
+                "createDate<1",
+            ),
+            (
+                Condition::new("createDate", QueryOp::LtEq, "1"),
+                "createDate<=1",
+            ),
+            (Condition::in_list("uuid", ["a", "b"]), "uuid?=a,b"),
+            (
+                Condition::not_in_list("uuid", vec!["a".to_owned()]),
+                "uuid!?=a",
+            ),
+            (Condition::like("name", "%pay_"), "name~=%pay_"),
+            (Condition::not_like("name", "x%"), "name!~=x%"),
+            (Condition::is_null("parentUuid"), "parentUuid is null"),
+            (Condition::not_null("parentUuid"), "parentUuid not null"),
+            (
+                Condition::eq("organization.name", "Finance Dept"),
+                "organization.name=Finance Dept",
+            ),
+            (Condition::eq("name", "a<b"), "name=a<b"),
+        ];
+        for (condition, text) in cases {
+            assert_eq!(condition.to_query_value(), text);
+            assert_eq!(condition.to_string(), text);
+            condition
+                .validate("Q")
+                .unwrap_or_else(|e| panic!("{text}: {e}"));
+        }
+        assert_eq!(Condition::new("f", QueryOp::IsNull, "ignored").value(), "");
+        let c = Condition::eq("projectUuid", "abc");
+        assert_eq!(
+            (c.field(), c.op(), c.value()),
+            ("projectUuid", QueryOp::Eq, "abc")
+        );
+
+        for bad in [
+            Condition::eq("", "x"),
+            Condition::eq("na me", "x"),
+            Condition::eq("name", ""),
+            Condition::eq("name", "=x"),
+            Condition::eq("name", "a!=b"),
+            Condition::eq("name", "a>=b"),
+            Condition::like("name", "a!=b"),
+            Condition::new("createDate", QueryOp::Gt, "=1"),
+            Condition::in_list("uuid", ["a", ""]),
+            Condition::in_list("uuid", Vec::<String>::new()),
+            Condition::is_null("a=b"),
+        ] {
+            let e = bad.validate("Q").unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Invalid, "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn invalid_conditions_are_not_sent() {
+        let server = Server::start(|_, _| ok(json!({"inventories": []}))).await;
+        let client = access_key_client(&server.url);
+        let e = client
+            .query_organizations(&[Condition::eq("name", "x!=y")])
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Invalid);
+        assert_eq!(e.action, QUERY_ORGANIZATION_ACTION);
+        assert!(server.seen().is_empty());
+        client
+            .query_organizations(&[Condition::eq("type", "Department")])
+            .await
+            .unwrap();
+        assert_eq!(
+            server.seen()[0].query_pairs()[0],
+            ("q".to_owned(), "type=Department".to_owned())
+        );
+    }
+
+    #[tokio::test]
+    async fn attach_then_wait_with_an_account() {
+        let server = Server::start(|req, _| {
+            if req.is_login() {
+                return session_reply("s1");
+            }
+            assert_eq!(req.header("authorization"), Some("OAuth s1"));
+            if req.method == "POST" {
+                return accepted(internal_location(req.header("x-job-uuid").unwrap()));
+            }
+            ok(json!({"inventory": {"uuid": PROJECT, "name": "payments"}}))
+        })
+        .await;
+        let client = account_client(&server.url);
+        let job = client
+            .attach_project_to_organization(PROJECT, ORG)
+            .await
+            .unwrap();
+        let out = client
+            .wait_job(&job, Duration::from_secs(5), &fast_poll(), None)
+            .await
+            .unwrap();
+        assert_eq!(out["inventory"]["uuid"], PROJECT);
+        assert_eq!(client.login_count(), 1);
+        assert_eq!(
+            server.lines(),
+            vec![
+                "PUT /zstack/v1/accounts/login".to_owned(),
+                format!("POST /zstack/v1/iam2/projects/{PROJECT}/iam2/organizations/{ORG}"),
+                format!("GET /zstack/v1/api-jobs/{}", job.uuid),
+            ]
+        );
+    }
+
+    #[test]
+    fn tolerant_types() {
+        let p: Project =
+            serde_json::from_str(r#"{"uuid":null,"name":12,"attributes":null}"#).unwrap();
+        assert_eq!((p.uuid.as_str(), p.name.as_str()), ("", "12"));
+        assert!(p.attributes.is_empty());
+        let o: Organization = serde_json::from_str("{}").unwrap();
+        assert_eq!(o, Organization::default());
+        let r: OrganizationProjectRef =
+            serde_json::from_str(r#"{"projectUuid":"p","organizationUuid":"o","id":3}"#).unwrap();
+        assert_eq!(
+            (r.project_uuid.as_str(), r.organization_uuid.as_str()),
+            ("p", "o")
+        );
+        let page: Inventories<Project> = serde_json::from_str(r#"{"inventories":null}"#).unwrap();
+        assert!(page.inventories.is_empty());
+        let page: Inventories<Project> = serde_json::from_str(r#"{}"#).unwrap();
+        assert!(page.inventories.is_empty());
+    }
+
+    #[test]
+    fn pick_takes_the_matching_uuid() {
+        let items = vec!["a".to_owned(), "b".to_owned()];
+        assert_eq!(pick(items.clone(), "B", |s| s), Some("b".to_owned()));
+        assert_eq!(pick(items, "c", |s| s), None);
+        assert_eq!(pick(vec!["x".to_owned()], "c", |s| s), None);
+        assert_eq!(pick(Vec::<String>::new(), "c", |s| s), None);
+    }
+}

@@ -1,0 +1,760 @@
+//! Asynchronous jobs: submitting a call (`202` + `location`), polling its location and waiting
+//! for its result, including the one resubmission after a refused session.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, HeaderValue};
+use serde::Deserialize;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::{
+    Auth, CredentialKind, INVALID_SESSION_CODE, X_JOB_UUID, ZStackClient, ZStackError,
+    decode_error, iam2, invalid, is_job_uuid, new_job_uuid, parse_error_body, rejected_again,
+    snippet, unexpected,
+};
+use crate::clouds::error::{Cloud, CloudError, ErrorKind};
+use crate::clouds::http::{HttpResponse, SignableRequest};
+use crate::clouds::waiter::{PollPolicy, PollState, WaitError, wait_for};
+
+/// What [`ZStackClient::wait_job`] calls the thing it waits for.
+pub const JOB_WHAT: &str = "ZStack job";
+/// Polling `GET /zstack/v1/api-jobs/{uuid}`.
+pub const POLL_JOB_ACTION: &str = "QueryAsyncJob";
+
+/// An asynchronous job: returned by a submission, or named by uuid with [`ZStackClient::job`].
+#[derive(Clone)]
+pub struct Job {
+    pub uuid: String,
+    /// Where to poll it, on the configured endpoint.
+    pub location: Url,
+    /// How to submit the same request again after the session was refused.
+    resubmit: Option<Resubmit>,
+}
+
+#[derive(Clone)]
+struct Resubmit {
+    submission: Arc<Submission>,
+    /// The session generation the job was submitted with.
+    generation: Option<u64>,
+}
+
+impl fmt::Debug for Job {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Job")
+            .field("uuid", &self.uuid)
+            .field("location", &self.location.as_str())
+            .field(
+                "resubmit",
+                &self.resubmit.as_ref().map(|r| r.submission.action),
+            )
+            .finish()
+    }
+}
+
+impl PartialEq for Job {
+    fn eq(&self, other: &Self) -> bool {
+        self.uuid == other.uuid && self.location == other.location
+    }
+}
+
+impl Eq for Job {}
+
+/// A submission, kept so it can be sent again after a re-login.
+#[derive(Debug)]
+struct Submission {
+    action: &'static str,
+    method: Method,
+    path: Vec<String>,
+    body: Option<Vec<u8>>,
+}
+
+/// What one poll of a job found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobStatus {
+    Running,
+    /// The API result (`{"inventory": …}` for the IAM2 calls); `Null` for an empty body.
+    Succeeded(serde_json::Value),
+    Failed(ZStackError),
+}
+
+#[derive(Deserialize)]
+struct Location {
+    #[serde(default)]
+    location: Option<String>,
+}
+
+impl ZStackClient {
+    /// Job `uuid` (e.g. of an earlier, ambiguous submission), polled on the configured endpoint.
+    /// Such a job is not submitted again when ZStack reports that its session was refused.
+    pub fn job(&self, uuid: &str) -> Result<Job, CloudError> {
+        if !is_job_uuid(uuid) {
+            return Err(invalid(
+                POLL_JOB_ACTION,
+                format!("{uuid:?} is not a job uuid"),
+            ));
+        }
+        Ok(Job {
+            uuid: uuid.to_owned(),
+            location: self.url(&["api-jobs", uuid]),
+            resubmit: None,
+        })
+    }
+
+    /// The job a failed submission may nevertheless have started: `Some` for a transient error
+    /// (a reset or time-out after the request was sent) of a submission, whose `X-Job-UUID` is
+    /// in `request_id`. Waiting on it tells whether the request was processed (a `404` means it
+    /// never arrived).
+    pub fn ambiguous_job(&self, err: &CloudError) -> Option<Job> {
+        if err.cloud != Cloud::ZStack || err.kind != ErrorKind::Transient {
+            return None;
+        }
+        if !iam2::SUBMIT_ACTIONS.contains(&err.action.as_str()) {
+            return None;
+        }
+        let uuid = err.request_id.as_deref()?;
+        self.job(uuid).ok()
+    }
+
+    /// The job named by a `location` answer, re-pointed at the configured endpoint.
+    fn job_from_location(&self, action: &str, location: &str) -> Result<Job, CloudError> {
+        let bad = || {
+            CloudError::new(
+                ErrorKind::Other,
+                Cloud::ZStack,
+                action,
+                format!("the job location {location:?} does not name a job"),
+            )
+        };
+        let url = self.inner.api_root.join(location).map_err(|_| bad())?;
+        let mut segments = url.path_segments().ok_or_else(bad)?;
+        segments
+            .by_ref()
+            .find(|s| *s == "api-jobs")
+            .ok_or_else(bad)?;
+        let uuid = segments.find(|s| !s.is_empty()).ok_or_else(bad)?;
+        self.job(uuid).map_err(|_| bad())
+    }
+
+    /// Submits an asynchronous API call; returns its job.
+    pub(crate) async fn submit(
+        &self,
+        action: &'static str,
+        method: Method,
+        path: &[&str],
+        body: Option<Vec<u8>>,
+    ) -> Result<Job, CloudError> {
+        let submission = Arc::new(Submission {
+            action,
+            method,
+            path: path.iter().map(|s| (*s).to_owned()).collect(),
+            body,
+        });
+        self.submit_with(submission, true).await
+    }
+
+    async fn submit_with(
+        &self,
+        submission: Arc<Submission>,
+        relogin: bool,
+    ) -> Result<Job, CloudError> {
+        let action = submission.action;
+        let host = self.inner.host.as_str();
+        let path: Vec<&str> = submission.path.iter().map(String::as_str).collect();
+        let url = self.url(&path);
+        self.with_credentials(action, relogin, |creds| {
+            let submission = Arc::clone(&submission);
+            let url = url.clone();
+            async move {
+                // A fresh job uuid per attempt after a refusal; the HTTP layer's own retries
+                // (connect failures only) resend the same one.
+                let job_uuid = new_job_uuid();
+                let mut req = SignableRequest::new(submission.method.clone(), url);
+                req.headers.insert(
+                    X_JOB_UUID,
+                    HeaderValue::from_str(&job_uuid).expect("hex is a valid header value"),
+                );
+                if let Some(body) = &submission.body {
+                    req.headers
+                        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                    req.body = body.clone();
+                }
+                let kind = creds.kind();
+                let generation = creds.generation();
+                let location = self
+                    .execute(action, false, &creds, &req, |resp| {
+                        decode_submitted(action, host, &resp, kind)
+                    })
+                    .await
+                    .map_err(|mut e| {
+                        e.request_id.get_or_insert_with(|| job_uuid.clone());
+                        e
+                    })?;
+                let mut job = self.job_from_location(action, &location).map_err(|mut e| {
+                    e.request_id = Some(job_uuid.clone());
+                    e
+                })?;
+                tracing::debug!(cloud = %Cloud::ZStack, action, job = %job.uuid, "job submitted");
+                job.resubmit = Some(Resubmit {
+                    submission,
+                    generation,
+                });
+                Ok(job)
+            }
+        })
+        .await
+    }
+
+    /// One poll of `job` (`GET` its location).
+    pub async fn poll_job(&self, job: &Job) -> Result<JobStatus, CloudError> {
+        let action = POLL_JOB_ACTION;
+        let host = self.inner.host.as_str();
+        let uuid = job.uuid.as_str();
+        self.with_credentials(action, true, |creds| {
+            let req = SignableRequest::new(Method::GET, job.location.clone());
+            async move {
+                let kind = creds.kind();
+                self.execute(action, true, &creds, &req, |resp| {
+                    decode_job(action, host, uuid, &resp, kind)
+                })
+                .await
+            }
+        })
+        .await
+    }
+
+    /// Polls `job` until it succeeds (its API result is returned), fails
+    /// ([`WaitError::Failed`] with ZStack's code as the status and `description: details` as the
+    /// message), `timeout` passes, or `cancel` (or else this handle's own token) fires. Transient
+    /// poll errors are tolerated until the deadline; a job ZStack no longer knows (404) ends the
+    /// wait with a `NotFound` error.
+    ///
+    /// A job that fails with `ID.1001` (its session expired before it ran) is submitted once
+    /// more after a fresh login, within the same timeout.
+    pub async fn wait_job(
+        &self,
+        job: &Job,
+        timeout: Duration,
+        policy: &PollPolicy,
+        cancel: Option<&CancellationToken>,
+    ) -> Result<serde_json::Value, WaitError> {
+        let cancel = cancel.or(self.cancel.as_ref());
+        let started = tokio::time::Instant::now();
+        let outcome = self.wait_once(job, timeout, policy, cancel).await;
+        let refused = matches!(&outcome, Err(WaitError::Failed { status, .. }) if status == INVALID_SESSION_CODE);
+        let resubmit = match &job.resubmit {
+            Some(r) if refused && matches!(self.inner.auth, Auth::Account { .. }) => r,
+            _ => return outcome,
+        };
+        tracing::debug!(
+            cloud = %Cloud::ZStack,
+            job = %job.uuid,
+            action = resubmit.submission.action,
+            "job refused the session; logging in again and submitting once more"
+        );
+        if let Some(generation) = resubmit.generation {
+            self.invalidate(generation).await;
+        }
+        let handle = match cancel {
+            Some(token) => self.with_cancellation(token.clone()),
+            None => self.clone(),
+        };
+        let cancelled = || WaitError::Cancelled {
+            what: JOB_WHAT.to_owned(),
+            id: job.uuid.clone(),
+        };
+        let remaining = timeout.saturating_sub(started.elapsed());
+        let submitted = tokio::select! {
+            biased;
+            out = handle.submit_with(Arc::clone(&resubmit.submission), false) => out,
+            () = tokio::time::sleep(remaining) => {
+                return Err(WaitError::TimedOut {
+                    what: JOB_WHAT.to_owned(),
+                    id: job.uuid.clone(),
+                    waited: started.elapsed(),
+                    last_progress: Some("submitting again after a new login".to_owned()),
+                    last_error: None,
+                });
+            }
+        };
+        let new_job = match submitted {
+            Ok(j) => j,
+            Err(_) if cancel.is_some_and(CancellationToken::is_cancelled) => {
+                return Err(cancelled());
+            }
+            Err(e) => return Err(WaitError::Cloud(e)),
+        };
+        let remaining = timeout.saturating_sub(started.elapsed());
+        match self.wait_once(&new_job, remaining, policy, cancel).await {
+            Err(WaitError::Failed {
+                status, message, ..
+            }) if status == INVALID_SESSION_CODE => Err(WaitError::Cloud(rejected_again(
+                CloudError::new(
+                    ErrorKind::Auth,
+                    Cloud::ZStack,
+                    resubmit.submission.action,
+                    message,
+                )
+                .with_code(INVALID_SESSION_CODE)
+                .with_request_id(new_job.uuid.clone()),
+            ))),
+            other => other,
+        }
+    }
+
+    async fn wait_once(
+        &self,
+        job: &Job,
+        timeout: Duration,
+        policy: &PollPolicy,
+        cancel: Option<&CancellationToken>,
+    ) -> Result<serde_json::Value, WaitError> {
+        wait_for(JOB_WHAT, &job.uuid, timeout, policy, cancel, || async {
+            Ok(match self.poll_job(job).await? {
+                JobStatus::Running => PollState::Pending {
+                    progress: Some("running".to_owned()),
+                },
+                JobStatus::Succeeded(value) => PollState::Done(value),
+                JobStatus::Failed(err) => PollState::Failed {
+                    status: if err.code.is_empty() {
+                        "failed".to_owned()
+                    } else {
+                        err.code.clone()
+                    },
+                    message: err.message(),
+                },
+            })
+        })
+        .await
+    }
+}
+
+/// A submission's answer: `202 {"location": …}`.
+fn decode_submitted(
+    action: &str,
+    host: &str,
+    resp: &HttpResponse,
+    kind: CredentialKind,
+) -> Result<String, CloudError> {
+    if !(200..300).contains(&resp.status) {
+        return Err(decode_error(action, host, resp.status, &resp.body, kind));
+    }
+    let parsed: Location = serde_json::from_slice(&resp.body)
+        .map_err(|err| unexpected(action, host, resp, &err.to_string()))?;
+    match parsed.location {
+        Some(location) if !location.trim().is_empty() => Ok(location.trim().to_owned()),
+        _ => Err(unexpected(
+            action,
+            host,
+            resp,
+            "expected 202 with a job location",
+        )),
+    }
+}
+
+/// A job poll's answer: 202 running, 200 done, 503 with an error object failed, 404 unknown.
+fn decode_job(
+    action: &str,
+    host: &str,
+    uuid: &str,
+    resp: &HttpResponse,
+    kind: CredentialKind,
+) -> Result<JobStatus, CloudError> {
+    match resp.status {
+        202 => Ok(JobStatus::Running),
+        200..=299 => {
+            if resp.body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(JobStatus::Succeeded(serde_json::Value::Null));
+            }
+            serde_json::from_slice(&resp.body)
+                .map(JobStatus::Succeeded)
+                .map_err(|err| unexpected(action, host, resp, &err.to_string()))
+        }
+        // A failed job; without an error object it is a gateway's 503, polled again.
+        503 => match parse_error_body(&resp.body) {
+            Some(err) => Ok(JobStatus::Failed(err)),
+            None => Err(decode_error(action, host, resp.status, &resp.body, kind)),
+        },
+        404 => {
+            let mut e = CloudError::new(
+                ErrorKind::NotFound,
+                Cloud::ZStack,
+                action,
+                format!(
+                    "ZStack does not know job {uuid}: its result expired (they are kept for \
+                     about two days) or it was never submitted ({})",
+                    snippet(&resp.body)
+                ),
+            )
+            .with_http_status(404);
+            e.request_id = Some(uuid.to_owned());
+            Err(e)
+        }
+        status => Err(decode_error(action, host, status, &resp.body, kind)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use serde_json::json;
+
+    use super::super::testing::*;
+    use super::super::{LOGIN_ACTION, ZStackAuth, ZStackConfig, auth};
+    use super::*;
+    use crate::clouds::{RetryPolicy, Secret};
+
+    #[tokio::test]
+    async fn job_polls_until_done_at_the_configured_endpoint() {
+        let job_uuid = Arc::new(std::sync::Mutex::new(String::new()));
+        let remember = Arc::clone(&job_uuid);
+        let server = Server::start(move |req, i| {
+            if i == 0 {
+                let uuid = req.header("x-job-uuid").unwrap().to_owned();
+                *remember.lock().unwrap() = uuid.clone();
+                return accepted(internal_location(&uuid));
+            }
+            let uuid = remember.lock().unwrap().clone();
+            assert_eq!(req.line(), format!("GET /zstack/v1/api-jobs/{uuid}"));
+            match i {
+                1 | 2 => Reply::Json(202, json!({})),
+                _ => ok(json!({"inventory": {"uuid": PROJECT, "name": "payments"}})),
+            }
+        })
+        .await;
+        let client = access_key_client(&server.url);
+        let job = client
+            .attach_project_to_organization(PROJECT, ORG)
+            .await
+            .unwrap();
+        let uuid = job_uuid.lock().unwrap().clone();
+        assert_eq!(job.uuid, uuid);
+        assert_eq!(
+            job.location.as_str(),
+            format!("{}zstack/v1/api-jobs/{uuid}", server.url)
+        );
+        let result = client
+            .wait_job(&job, Duration::from_secs(10), &fast_poll(), None)
+            .await
+            .unwrap();
+        assert_eq!(result["inventory"]["name"], "payments");
+        let seen = server.seen();
+        assert_eq!(seen.len(), 4);
+        // Polls are signed too.
+        let date = seen[3].header("date").unwrap();
+        let expected = auth::access_key_signature(
+            AK_SECRET,
+            &auth::string_to_sign("GET", date, &format!("/v1/api-jobs/{uuid}")),
+        );
+        assert_eq!(
+            seen[3].header("authorization").unwrap(),
+            format!("ZStack {AK_ID}:{expected}")
+        );
+    }
+
+    #[tokio::test]
+    async fn failed_job_carries_code_and_description() {
+        let server = Server::start(|_, i| match i {
+            0 => accepted(internal_location("0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f")),
+            1 => Reply::Json(202, json!({})),
+            _ => zs_error(
+                503,
+                "SYS.1006",
+                "An operation failed",
+                "the organization is being deleted",
+            ),
+        })
+        .await;
+        let client = access_key_client(&server.url);
+        let job = client
+            .detach_project_from_organization(PROJECT)
+            .await
+            .unwrap();
+        let e = client
+            .wait_job(&job, Duration::from_secs(10), &fast_poll(), None)
+            .await
+            .unwrap_err();
+        match &e {
+            WaitError::Failed {
+                what,
+                id,
+                status,
+                message,
+            } => {
+                assert_eq!(what, JOB_WHAT);
+                assert_eq!(id, "0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f");
+                assert_eq!(status, "SYS.1006");
+                assert_eq!(
+                    message,
+                    "An operation failed: the organization is being deleted"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            e.to_string(),
+            "ZStack job 0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f ended SYS.1006: An operation failed: \
+             the organization is being deleted"
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_job_ends_the_wait_and_gateway_503s_are_tolerated() {
+        let server = Server::start(|_, i| match i {
+            0 => Reply::Text(503, "Service Unavailable"),
+            1 => Reply::Json(202, json!({})),
+            _ => Reply::Text(404, "the job has been expired"),
+        })
+        .await;
+        let client = access_key_client(&server.url);
+        let job = client.job("0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f").unwrap();
+        let e = client
+            .wait_job(&job, Duration::from_secs(10), &fast_poll(), None)
+            .await
+            .unwrap_err();
+        let cloud = e.cloud_error().unwrap_or_else(|| panic!("{e:?}"));
+        assert!(cloud.is_not_found());
+        assert_eq!(cloud.action, POLL_JOB_ACTION);
+        assert!(cloud.message.contains("expired"), "{cloud}");
+        assert_eq!(
+            cloud.request_id.as_deref(),
+            Some("0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f")
+        );
+    }
+
+    #[tokio::test]
+    async fn wait_times_out_and_cancels() {
+        let server = Server::start(|_, _| Reply::Json(202, json!({}))).await;
+        let client = access_key_client(&server.url);
+        let job = client.job("0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f").unwrap();
+        let e = client
+            .wait_job(&job, Duration::from_millis(50), &fast_poll(), None)
+            .await
+            .unwrap_err();
+        assert!(e.is_timeout(), "{e:?}");
+        assert!(e.to_string().contains("(last status running)"), "{e}");
+
+        let token = CancellationToken::new();
+        let slow = PollPolicy {
+            initial_delay: Duration::ZERO,
+            interval: Duration::from_secs(3600),
+            max_interval: Duration::from_secs(3600),
+            multiplier: 1.0,
+        };
+        let t = token.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            t.cancel();
+        });
+        let started = std::time::Instant::now();
+        let e = client
+            .with_cancellation(token)
+            .wait_job(&job, Duration::from_secs(3600), &slow, None)
+            .await
+            .unwrap_err();
+        assert!(e.is_cancelled(), "{e:?}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn job_refused_for_the_session_is_submitted_again_after_one_login() {
+        let logins = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&logins);
+        let server = Server::start(move |req, _| {
+            if req.is_login() {
+                let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+                return session_reply(&format!("s{n}"));
+            }
+            if req.method == "POST" {
+                // The job remembers the session it was submitted with.
+                let session = req.header("authorization").unwrap().replace("OAuth ", "");
+                let job = req.header("x-job-uuid").unwrap();
+                return accepted(
+                    internal_location(job).replace("api-jobs/", &format!("api-jobs/{session}-")),
+                );
+            }
+            if req.path.contains("/api-jobs/s1-") {
+                return zs_error(503, "ID.1001", "Session expired", "");
+            }
+            ok(json!({"inventory": {"uuid": PROJECT}}))
+        })
+        .await;
+        let client = account_client(&server.url);
+        let job = client
+            .attach_project_to_organization(PROJECT, ORG)
+            .await
+            .unwrap();
+        assert!(job.uuid.starts_with("s1-"), "{job:?}");
+        let result = client
+            .wait_job(&job, Duration::from_secs(10), &fast_poll(), None)
+            .await
+            .unwrap();
+        assert_eq!(result["inventory"]["uuid"], PROJECT);
+        assert_eq!(client.login_count(), 2);
+        let posts: Vec<_> = server
+            .seen()
+            .into_iter()
+            .filter(|s| s.method == "POST")
+            .collect();
+        assert_eq!(posts.len(), 2);
+        assert_ne!(posts[0].header("x-job-uuid"), posts[1].header("x-job-uuid"));
+        assert_eq!(posts[0].body, posts[1].body);
+
+        // Refused again after the new login: an Auth error, no loop.
+        let server = Server::start(move |req, i| {
+            if req.is_login() {
+                return session_reply(&format!("s{i}"));
+            }
+            if req.method == "POST" {
+                return accepted(internal_location(req.header("x-job-uuid").unwrap()));
+            }
+            zs_error(503, "ID.1001", "Session expired", "")
+        })
+        .await;
+        let client = account_client(&server.url);
+        let job = client
+            .attach_project_to_organization(PROJECT, ORG)
+            .await
+            .unwrap();
+        let e = client
+            .wait_job(&job, Duration::from_secs(10), &fast_poll(), None)
+            .await
+            .unwrap_err();
+        let cloud = e.cloud_error().unwrap_or_else(|| panic!("{e:?}"));
+        assert_eq!(cloud.kind, ErrorKind::Auth);
+        assert!(cloud.message.contains("giving up"), "{cloud}");
+        assert_eq!(client.login_count(), 2);
+        assert_eq!(
+            server.seen().iter().filter(|s| s.method == "POST").count(),
+            2
+        );
+    }
+
+    #[tokio::test]
+    async fn submissions_are_not_resent_after_an_ambiguous_failure() {
+        let server = Server::start(|_, _| Reply::HangUp).await;
+        let client = access_key_client(&server.url);
+        let e = client
+            .attach_project_to_organization(PROJECT, ORG)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Transient);
+        let seen = server.seen();
+        assert_eq!(
+            seen.len(),
+            1,
+            "a possibly processed submission is not repeated"
+        );
+        let sent = seen[0].header("x-job-uuid").unwrap();
+        assert_eq!(e.request_id.as_deref(), Some(sent));
+        let job = client.ambiguous_job(&e).unwrap();
+        assert_eq!(job.uuid, sent);
+        assert_eq!(
+            job.location.as_str(),
+            format!("{}zstack/v1/api-jobs/{sent}", server.url)
+        );
+        // Not for other errors.
+        let mut other = e.clone();
+        other.kind = ErrorKind::Invalid;
+        assert!(client.ambiguous_job(&other).is_none());
+        let mut other = e.clone();
+        other.action = LOGIN_ACTION.into();
+        assert!(client.ambiguous_job(&other).is_none());
+
+        // Refused connections are retried (the server never saw them).
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        drop(listener);
+        let e = access_key_client(&url)
+            .detach_project_from_organization(PROJECT)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Transient);
+        assert!(e.message.contains("cannot connect"), "{e}");
+
+        // Queries are retried.
+        let server = Server::start(|_, i| {
+            if i < 2 {
+                Reply::HangUp
+            } else {
+                projects_reply()
+            }
+        })
+        .await;
+        access_key_client(&server.url)
+            .query_projects(&[])
+            .await
+            .unwrap();
+        assert_eq!(server.seen().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn bad_submission_answers() {
+        let server = Server::start(|_, i| match i {
+            0 => ok(json!({})),
+            1 => accepted("http://10.0.0.1:8080/zstack/v1/somewhere/else".into()),
+            _ => zs_error(400, "SYS.1007", "Invalid argument", "bad uuid"),
+        })
+        .await;
+        let client = access_key_client(&server.url);
+        let e = client
+            .attach_project_to_organization(PROJECT, ORG)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Other);
+        assert!(e.message.contains("job location"), "{e}");
+        let e = client
+            .attach_project_to_organization(PROJECT, ORG)
+            .await
+            .unwrap_err();
+        assert!(e.message.contains("does not name a job"), "{e}");
+        assert!(e.request_id.is_some());
+        let e = client
+            .attach_project_to_organization(PROJECT, ORG)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Invalid);
+        assert_eq!(e.code.as_deref(), Some("SYS.1007"));
+        assert_eq!(server.seen().len(), 3);
+    }
+
+    #[test]
+    fn job_locations_are_rewritten() {
+        let client = ZStackClient::new(ZStackConfig {
+            endpoint: Url::parse("https://proxy.example/zs").unwrap(),
+            auth: ZStackAuth::AccessKey {
+                access_key_id: "AK".into(),
+                access_key_secret: Secret::new("s"),
+            },
+            retry: RetryPolicy::default(),
+        })
+        .unwrap();
+        for location in [
+            "http://192.168.0.10:8080/zstack/v1/api-jobs/0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f",
+            "http://mn.internal/zstack/v1/api-jobs/0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f/",
+            "/zstack/v1/api-jobs/0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f",
+        ] {
+            let job = client.job_from_location("A", location).unwrap();
+            assert_eq!(job.uuid, "0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f");
+            assert_eq!(
+                job.location.as_str(),
+                "https://proxy.example/zs/zstack/v1/api-jobs/0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f",
+                "{location}"
+            );
+        }
+        for bad in [
+            "",
+            "http://h/zstack/v1/api-jobs/",
+            "http://h/zstack/v1/other/x",
+            "http://h/zstack/v1/api-jobs/a%20b",
+        ] {
+            assert!(client.job_from_location("A", bad).is_err(), "{bad}");
+        }
+        assert!(client.job("../x").is_err());
+    }
+}

@@ -1,0 +1,271 @@
+//! `tether_iam2_project_organization`: the link between a ZStack IAM2 project and the
+//! organization (company or department) it belongs to. A project belongs to at most one.
+//!
+//! create = AttachIAM2ProjectToIAM2Organization (`POST /zstack/v1/iam2/projects/{p}/iam2/organizations/{o}`), wait for the job
+//! read   = QueryIAM2OrganizationProjectRef (`GET /zstack/v1/iam2/projects/organizations/refs?q=projectUuid=…`)
+//! delete = DetachIAM2ProjectFromIAM2Organization (`DELETE /zstack/v1/iam2/projects/{p}/iam2/organizations`, the detach API), wait for the job
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::clouds::waiter::{PollPolicy, WaitError};
+use crate::clouds::zstack::ZStackClient;
+use crate::clouds::ErrorKind;
+use crate::framework::timeouts::{self, Defaults};
+use crate::framework::{
+    Attribute, AttributePath, Block, Ctx, Diagnostic, Diagnostics, Plan, Resource, Schema, Type, Value,
+};
+use crate::provider::Clients;
+
+use super::support::{cloud_error, object};
+
+pub const TYPE_NAME: &str = "tether_iam2_project_organization";
+
+const TIMEOUTS: Defaults = Defaults { create: Duration::from_secs(10 * 60), update: None, delete: Duration::from_secs(10 * 60) };
+
+/// ZStack jobs finish in about a second.
+const POLL: PollPolicy = PollPolicy {
+    initial_delay: Duration::from_millis(300),
+    interval: Duration::from_millis(500),
+    max_interval: Duration::from_secs(5),
+    multiplier: 1.5,
+};
+
+/// How long the final read after a failed or interrupted job may take.
+const RECONCILE_READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct ProjectOrganization;
+
+fn check_uuid(value: &str, name: &str) -> Result<(), Diagnostic> {
+    if value.len() == 32 && value.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)) {
+        Ok(())
+    } else {
+        Err(Diagnostic::error(
+            format!("Invalid {name}"),
+            format!("{value:?} is not a ZStack UUID: expected 32 lower-case hexadecimal characters without dashes, such as \"6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01\"."),
+        )
+        .at(AttributePath::root(name)))
+    }
+}
+
+fn text<'a>(value: &'a Value, name: &str) -> &'a str {
+    value.attr(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn client(ctx: &Ctx<'_, Clients>) -> Result<ZStackClient, Diagnostic> {
+    Ok(ctx.data.zstack()?.with_cancellation(ctx.stop.clone()))
+}
+
+/// The organization the project is attached to now, if any.
+async fn attached_organization(client: &ZStackClient, project: &str) -> Result<Option<String>, crate::clouds::CloudError> {
+    let refs = client.query_organization_project_refs(project).await?;
+    Ok(refs.into_iter().map(|r| r.organization_uuid).next())
+}
+
+/// The state for a project attached to `organization`, with both names.
+async fn state(client: &ZStackClient, project: &str, organization: &str, known: &Value) -> Result<Value, crate::clouds::CloudError> {
+    let project_name = client.get_project(project).await?.map(|p| p.name).unwrap_or_default();
+    let organization_name = client.get_organization(organization).await?.map(|o| o.name).unwrap_or_default();
+    Ok(object([
+        ("id", Value::from(project)),
+        ("project_uuid", Value::from(project)),
+        ("organization_uuid", Value::from(organization)),
+        ("project_name", Value::from(project_name)),
+        ("organization_name", Value::from(organization_name)),
+        ("timeouts", known.attr(timeouts::BLOCK).cloned().unwrap_or(Value::Null)),
+    ]))
+}
+
+/// After a failed or interrupted attach: record the link if ZStack made it. Reads without the
+/// StopProvider token, so an interrupted apply still records the truth.
+async fn reconcile(ctx: &Ctx<'_, Clients>, project: &str, organization: &str, known: &Value, diags: &mut Diagnostics) -> Option<Value> {
+    let Ok(client) = ctx.data.zstack() else { return None };
+    let read = async {
+        match attached_organization(client, project).await? {
+            Some(current) if current == organization => state(client, project, organization, known).await.map(Some),
+            _ => Ok(None),
+        }
+    };
+    match tokio::time::timeout(RECONCILE_READ_TIMEOUT, read).await {
+        Ok(Ok(found)) => found,
+        Ok(Err(e)) => {
+            diags.warning("Could not check the project after the failed attach", e.to_string());
+            None
+        }
+        Err(_) => {
+            diags.warning("Could not check the project after the failed attach", "QueryIAM2OrganizationProjectRef did not answer in time.");
+            None
+        }
+    }
+}
+
+/// Waits for a submitted job. A submit whose answer was lost (connection reset after sending)
+/// may still have started its job: wait on that job rather than submit again.
+async fn wait_for_job(
+    client: &ZStackClient,
+    submitted: Result<crate::clouds::zstack::Job, crate::clouds::CloudError>,
+    timeout: Duration,
+    ctx: &Ctx<'_, Clients>,
+) -> Result<(), WaitError> {
+    let job = match submitted {
+        Ok(job) => job,
+        Err(e) => client.ambiguous_job(&e).ok_or(WaitError::Cloud(e))?,
+    };
+    client.wait_job(&job, timeout, &POLL, Some(&ctx.stop)).await.map(drop)
+}
+
+fn job_failed(summary: &str, error: &WaitError) -> Diagnostic {
+    Diagnostic::error(summary, format!("{error}."))
+}
+
+#[async_trait]
+impl Resource<Clients> for ProjectOrganization {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            0,
+            Block::new("Attaches a ZStack IAM2 project to an organization (a company or department); a project belongs to at most one organization. Creating it calls **AttachIAM2ProjectToIAM2Organization** and waits for the job. Destroying it calls **DetachIAM2ProjectFromIAM2Organization** (`DELETE /zstack/v1/iam2/projects/{projectUuid}/iam2/organizations`) and waits: the project leaves the organization (it is not deleted). A project moved to another organization outside Terraform shows as drift, and destroy then leaves that other organization alone.")
+                .attribute(Attribute::computed("id", Type::String).description("The project UUID, also the import ID."))
+                .attribute(Attribute::required("project_uuid", Type::String).force_new().description("UUID of the IAM2 project (32 hexadecimal characters)."))
+                .attribute(Attribute::required("organization_uuid", Type::String).force_new().description("UUID of the IAM2 organization to attach the project to."))
+                .attribute(Attribute::computed("project_name", Type::String).description("Name of the project."))
+                .attribute(Attribute::computed("organization_name", Type::String).description("Name of the organization."))
+                .block(timeouts::block(TIMEOUTS)),
+        )
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        for name in ["project_uuid", "organization_uuid"] {
+            if let Some(uuid) = config.attr(name).and_then(Value::as_str) {
+                if let Err(d) = check_uuid(uuid, name) {
+                    diags.push(d);
+                }
+            }
+        }
+        for d in timeouts::validate(config) {
+            diags.push(d);
+        }
+    }
+
+    async fn modify_plan(&self, _ctx: &Ctx<'_, Clients>, plan: &mut Plan, _diags: &mut Diagnostics) {
+        if let Some(project) = plan.planned.attr("project_uuid").filter(|v| v.is_known()).cloned() {
+            if let Some(slot) = plan.planned.attr_mut("id") {
+                *slot = project;
+            }
+        }
+    }
+
+    async fn create(&self, ctx: &Ctx<'_, Clients>, planned: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let client = match client(ctx) {
+            Ok(client) => client,
+            Err(d) => {
+                diags.push(d);
+                return None;
+            }
+        };
+        let (project, organization) = (text(planned, "project_uuid"), text(planned, "organization_uuid"));
+        let timeout = timeouts::get(planned, "create", TIMEOUTS.create);
+        let submitted = client.attach_project_to_organization(project, organization).await;
+        let outcome = wait_for_job(&client, submitted, timeout, ctx).await;
+        if let Err(error) = outcome {
+            diags.push(match &error {
+                WaitError::Cloud(e) => cloud_error("Could not attach the project to the organization", e),
+                other => job_failed("Attaching the project did not succeed", other),
+            });
+            return reconcile(ctx, project, organization, planned, diags).await;
+        }
+        match state(&client, project, organization, planned).await {
+            Ok(state) => Some(state),
+            Err(e) => {
+                diags.error(
+                    "Attached, but could not read the project back",
+                    format!("The attach job succeeded, but reading the names failed: {e}. Run terraform apply again to refresh it."),
+                );
+                reconcile(ctx, project, organization, planned, diags).await
+            }
+        }
+    }
+
+    async fn read(&self, ctx: &Ctx<'_, Clients>, current: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let client = match client(ctx) {
+            Ok(client) => client,
+            Err(d) => {
+                diags.push(d);
+                return Some(current.clone());
+            }
+        };
+        let project = text(current, "project_uuid");
+        let read = async {
+            match attached_organization(&client, project).await? {
+                // Attached elsewhere is drift on organization_uuid: the plan shows the move back.
+                Some(organization) => state(&client, project, &organization, current).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        match read.await {
+            Ok(found) => found,
+            Err(e) if e.kind == ErrorKind::NotFound => None,
+            Err(e) => {
+                diags.push(cloud_error("Could not read the project's organization", &e));
+                Some(current.clone())
+            }
+        }
+    }
+
+    async fn delete(&self, ctx: &Ctx<'_, Clients>, prior: &Value, diags: &mut Diagnostics) {
+        let client = match client(ctx) {
+            Ok(client) => client,
+            Err(d) => {
+                diags.push(d);
+                return;
+            }
+        };
+        let (project, organization) = (text(prior, "project_uuid"), text(prior, "organization_uuid"));
+        // The detach API takes only the project and detaches it from whatever organization it is
+        // in; if that is no longer ours, ours is already detached and the other is not ours to touch.
+        match attached_organization(&client, project).await {
+            Ok(Some(current)) if current == organization => {}
+            Ok(Some(other)) => {
+                tracing::debug!(project, expected = organization, current = %other, "project moved; not detaching it from an organization Terraform does not manage");
+                return;
+            }
+            Ok(None) => return,
+            Err(e) if e.kind == ErrorKind::NotFound => return,
+            Err(e) => {
+                diags.push(cloud_error("Could not read the project's organization before detaching", &e));
+                return;
+            }
+        }
+        let timeout = timeouts::get(prior, "delete", TIMEOUTS.delete);
+        let submitted = client.detach_project_from_organization(project).await;
+        let outcome = wait_for_job(&client, submitted, timeout, ctx).await;
+        if let Err(error) = outcome {
+            diags.push(match &error {
+                WaitError::Cloud(e) => cloud_error("Could not detach the project from the organization", e),
+                other => job_failed("Detaching the project did not succeed", other),
+            });
+        }
+    }
+
+    async fn import(&self, _ctx: &Ctx<'_, Clients>, id: &str, diags: &mut Diagnostics) -> Option<Value> {
+        if check_uuid(id, "project_uuid").is_err() {
+            diags.error(
+                "Invalid import ID",
+                format!("{id:?} is not a project UUID. Expected `<project_uuid>`: 32 hexadecimal characters without dashes, such as `6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01`."),
+            );
+            return None;
+        }
+        Some(object([
+            ("id", Value::from(id)),
+            ("project_uuid", Value::from(id)),
+            ("organization_uuid", Value::Null),
+            ("project_name", Value::Null),
+            ("organization_name", Value::Null),
+            ("timeouts", Value::Null),
+        ]))
+    }
+}
