@@ -21,6 +21,8 @@ use crate::{data_sources, resources};
 /// The configured provider: clients for each cloud whose credentials were given. A cloud that
 /// was not configured keeps the diagnostic to show when one of its resources is used.
 pub struct Clients {
+    /// Resource types whose destroy the configuration forbids (`protect`).
+    protect: Vec<String>,
     tencent: Result<OrganizationClient, Diagnostic>,
     huawei: Result<HuaweiAccess, Diagnostic>,
     zstack: Result<ZStackClient, Diagnostic>,
@@ -128,6 +130,8 @@ const ZSTACK: CloudBlock = CloudBlock {
         Setting { name: "access_key_secret", env: Some("ZSTACK_ACCESS_KEY_SECRET"), sensitive: true, description: "AccessKey secret. Falls back to `ZSTACK_ACCESS_KEY_SECRET`." },
     ],
 };
+
+const PROTECT: &str = "protect";
 
 const HUAWEI_ENDPOINTS: &[(&str, &str)] = &[
     ("organizations", "Organizations endpoint. Default `https://organizations.myhuaweicloud.com`."),
@@ -329,6 +333,7 @@ impl Provider for TetherProvider {
         Schema::new(
             0,
             Block::new("The tether provider manages organization and identity bindings on Tencent Cloud, Huawei Cloud and ZStack. Each cloud is configured in its own block, needed only when a resource of that cloud is used; every credential falls back to the official provider's environment variable.")
+                .attribute(Attribute::optional(PROTECT, Type::list(Type::String)).description("Resource types whose destroy (or replacement) this configuration forbids outright, such as `[\"tether_organization_membership\"]`: any plan that would destroy one fails, saying how to lift the protection. Per resource, `detach_on_destroy = false` makes destroy only forget the binding instead."))
                 .block(NestedBlock::single(TENCENT.name, cloud_block(&TENCENT)))
                 .block(NestedBlock::single(HUAWEI.name, cloud_block(&HUAWEI).block(NestedBlock::single("endpoints", endpoints))))
                 .block(NestedBlock::single(ZSTACK.name, cloud_block(&ZSTACK))),
@@ -336,6 +341,18 @@ impl Provider for TetherProvider {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let known: Vec<&str> = self.resources().iter().map(|r| r.type_name()).collect();
+        for (index, entry) in config.attr(PROTECT).and_then(Value::elements).unwrap_or_default().iter().enumerate() {
+            if let Some(name) = entry.as_str().filter(|name| !known.contains(name)) {
+                diags.push(
+                    Diagnostic::error(
+                        "Unknown resource type in protect",
+                        format!("{name:?} is not a resource type of this provider; expected one of {}.", known.join(", ")),
+                    )
+                    .at(AttributePath::root(PROTECT).index(index as i64)),
+                );
+            }
+        }
         validate_endpoint_at(config, &[TENCENT.name, "endpoint"], diags);
         validate_endpoint_at(config, &[ZSTACK.name, "endpoint"], diags);
         for (name, _) in HUAWEI_ENDPOINTS {
@@ -350,7 +367,14 @@ impl Provider for TetherProvider {
         report_if_written(config, &HUAWEI, &huawei, diags);
         let zstack = configure_zstack(config);
         report_if_written(config, &ZSTACK, &zstack, diags);
-        Some(Clients { tencent, huawei, zstack })
+        let protect = config
+            .attr(PROTECT)
+            .and_then(Value::elements)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        Some(Clients { protect, tencent, huawei, zstack })
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<Clients>>> {
@@ -361,6 +385,16 @@ impl Provider for TetherProvider {
             Arc::new(resources::identity_center_profile_association::ProfileAssociation),
             Arc::new(resources::iam2_project_organization::ProjectOrganization),
         ]
+    }
+
+    fn check_destroy(&self, data: &Clients, type_name: &str) -> Result<(), Diagnostic> {
+        if !data.protect.iter().any(|p| p == type_name) {
+            return Ok(());
+        }
+        Err(Diagnostic::error(
+            format!("Destroying {type_name} is forbidden"),
+            format!("The provider configuration protects {type_name} (protect = [\"{type_name}\", ...]), so no plan may destroy or replace one. To allow it, remove \"{type_name}\" from `protect` in the provider \"tether\" block, then plan again. To stop managing a binding without touching the cloud, use `terraform state rm` instead."),
+        ))
     }
 
     /// Ends the ZStack login session, if the run opened one.
@@ -386,7 +420,7 @@ mod tests {
         let provider = TetherProvider::new();
         let mut problems = provider.schema().block.check("provider.");
         for resource in provider.resources() {
-            problems.extend(resource.schema().block.check(&format!("{}.", resource.type_name())));
+            problems.extend(crate::framework::detach::guarded(resource.schema()).block.check(&format!("{}.", resource.type_name())));
         }
         for data_source in provider.data_sources() {
             problems.extend(data_source.schema().block.check(&format!("data.{}.", data_source.type_name())));

@@ -166,7 +166,7 @@ fn generate() -> BTreeMap<PathBuf, String> {
         let short = name.trim_start_matches("tether_");
         files.insert(
             PathBuf::from(format!("docs/resources/{short}.md")),
-            page("Resource", name, &resource.schema(), &repo().join("examples/resources").join(name), "resource.tf"),
+            page("Resource", name, &tether::framework::detach::guarded(resource.schema()), &repo().join("examples/resources").join(name), "resource.tf"),
         );
     }
     for data_source in provider.data_sources() {

@@ -7,7 +7,10 @@
 pub mod error;
 pub mod http;
 pub mod huawei;
+pub(crate) mod lenient;
 pub mod tencent;
+#[cfg(test)]
+pub(crate) mod test_server;
 pub mod waiter;
 pub mod zstack;
 

@@ -1,6 +1,7 @@
 //! The provider framework: cty values, schemas, diagnostics and the `Resource` trait.
 //! Resource code sees only these types, never msgpack or gRPC.
 
+pub mod detach;
 pub mod diag;
 pub mod plan;
 pub mod resource;
@@ -9,6 +10,6 @@ pub mod timeouts;
 pub mod value;
 
 pub use diag::{AttributePath, Diagnostic, Diagnostics};
-pub use resource::{Ctx, DataSource, Plan, Provider, Resource};
+pub use resource::{Ctx, DataSource, DestroyPreview, Plan, Provider, Resource};
 pub use schema::{Attribute, Block, NestedBlock, Schema};
 pub use value::{Type, Value};

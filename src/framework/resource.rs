@@ -43,6 +43,18 @@ impl Plan {
     }
 }
 
+/// What destroying an object will do to the cloud, shown in every plan that destroys or replaces
+/// it, so a reviewer reads it before anything happens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DestroyPreview {
+    /// The detach API with its cloud, e.g. `Tencent Cloud CancelOrganizationMemberAuthAccount`.
+    pub api: String,
+    /// The call's parameters as they will be sent, e.g. `{MemberUin: 1, PolicyId: 2, ...}`.
+    pub parameters: String,
+    /// The blast radius in one plain sentence.
+    pub effect: String,
+}
+
 #[async_trait]
 pub trait Resource<D>: Send + Sync {
     fn type_name(&self) -> &'static str;
@@ -81,6 +93,10 @@ pub trait Resource<D>: Send + Sync {
     /// Destroys the object. An object that is already gone counts as destroyed.
     async fn delete(&self, ctx: &Ctx<'_, D>, prior: &Value, diags: &mut Diagnostics);
 
+    /// Describes the detach call `delete` will make for `prior`. It may read the cloud (for
+    /// example to count what a bulk detach removes), but must not change it.
+    async fn destroy_preview(&self, ctx: &Ctx<'_, D>, prior: &Value) -> DestroyPreview;
+
     /// Turns an import ID into a state holding at least the identifying attributes; Terraform
     /// then refreshes it with `read`.
     async fn import(&self, ctx: &Ctx<'_, D>, id: &str, diags: &mut Diagnostics) -> Option<Value>;
@@ -109,6 +125,12 @@ pub trait Provider: Send + Sync + 'static {
     ) -> Option<Self::Data>;
     fn resources(&self) -> Vec<Arc<dyn Resource<Self::Data>>>;
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Self::Data>>>;
+
+    /// Refuses to plan the destroy of `type_name` when the provider's configuration protects it;
+    /// the error must say how to lift the protection.
+    fn check_destroy(&self, _data: &Self::Data, _type_name: &str) -> Result<(), super::diag::Diagnostic> {
+        Ok(())
+    }
 
     /// Called once when Terraform shuts the provider down, to release what `configure` acquired
     /// (such as a login session).

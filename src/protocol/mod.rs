@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
+use crate::framework::detach;
 use crate::framework::diag::Diagnostics;
 use crate::framework::plan::plan_change;
 use crate::framework::resource::{Ctx, DataSource, Provider, Resource};
@@ -55,7 +56,7 @@ impl<P: Provider> ProviderService<P> {
         let resources = provider
             .resources()
             .into_iter()
-            .map(|r| (r.type_name(), Entry::new(r.clone(), r.schema())))
+            .map(|r| (r.type_name(), Entry::new(r.clone(), detach::guarded(r.schema()))))
             .collect();
         let data_sources = provider
             .data_sources()
@@ -113,6 +114,32 @@ impl<P: Provider> ProviderService<P> {
             );
         }
         data
+    }
+
+    /// The checks and the preview of a planned destroy: a protected type fails the plan; otherwise
+    /// the plan carries a warning that names the detach call (or says it will only forget).
+    async fn review_destroy(
+        &self,
+        type_name: &str,
+        entry: &Entry<dyn Resource<P::Data>>,
+        data: &P::Data,
+        prior: &Value,
+        replacing: bool,
+        diags: &mut Diagnostics,
+    ) {
+        if let Err(d) = self.provider.check_destroy(data, type_name) {
+            diags.push(d);
+            return;
+        }
+        let ctx = Ctx { data, stop: self.stop_token() };
+        let Some(preview) = self.cancellable(entry.handler.destroy_preview(&ctx, prior), diags).await else {
+            return;
+        };
+        diags.push(if detach::enabled(prior) {
+            detach::preview_warning(&preview, replacing)
+        } else {
+            detach::forget_warning(&preview)
+        });
     }
 
     /// Runs read-only work so that StopProvider abandons it at once.
@@ -285,7 +312,8 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     diags.extend(read_diags);
                     // On failure keep the current state: an error must never drop an object.
                     if let Some(read) = read.filter(|_| !diags.has_errors()) {
-                        new_state = convert::encode(&read.unwrap_or(Value::Null), &entry.ty, "state", &mut diags);
+                        let read = read.map(|state| detach::carry(state, &current)).unwrap_or(Value::Null);
+                        new_state = convert::encode(&read, &entry.ty, "state", &mut diags);
                     }
                 }
             }
@@ -322,12 +350,18 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             if proposed.is_null() {
                 // A destroy: the planned state must be null.
                 response.planned_state = convert::encode(&Value::Null, ty, "planned state", &mut diags);
+                if let Some(data) = self.data(&mut diags) {
+                    self.review_destroy(&request.type_name, entry, &data, &prior, false, &mut diags).await;
+                }
             } else if let Some(data) = self.data(&mut diags) {
                 let mut plan = plan_change(&entry.schema, &prior, &proposed, &config);
                 let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
                 let mut plan_diags = Diagnostics::new();
                 self.cancellable(entry.handler.modify_plan(&ctx, &mut plan, &mut plan_diags), &mut diags).await;
                 diags.extend(plan_diags);
+                if plan.is_replace() {
+                    self.review_destroy(&request.type_name, entry, &data, &prior, true, &mut diags).await;
+                }
                 response.planned_state = convert::encode(&plan.planned, ty, "planned state", &mut diags);
                 response.requires_replace = plan.requires_replace.iter().map(convert::path).collect();
             }
@@ -363,12 +397,19 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             // Long waits inside the resource watch `ctx.stop` instead.
             let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
             let new_state = if planned.is_null() {
-                entry.handler.delete(&ctx, &prior, &mut diags).await;
+                if let Err(d) = self.provider.check_destroy(&data, &request.type_name) {
+                    diags.push(d);
+                } else if detach::enabled(&prior) {
+                    entry.handler.delete(&ctx, &prior, &mut diags).await;
+                } else {
+                    diags.push(detach::forget_warning(&entry.handler.destroy_preview(&ctx, &prior).await));
+                }
                 if diags.has_errors() { prior } else { Value::Null }
             } else if prior.is_null() {
-                entry.handler.create(&ctx, &planned, &mut diags).await.unwrap_or(Value::Null)
+                let created = entry.handler.create(&ctx, &planned, &mut diags).await;
+                created.map(|state| detach::carry(state, &planned)).unwrap_or(Value::Null)
             } else {
-                entry.handler.update(&ctx, &prior, &planned, &mut diags).await
+                detach::carry(entry.handler.update(&ctx, &prior, &planned, &mut diags).await, &planned)
             };
             if !new_state.is_wholly_known() {
                 diags.error(
@@ -397,6 +438,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             let state = self.cancellable(entry.handler.import(&ctx, &request.id, &mut import_diags), &mut diags).await.flatten();
             diags.extend(import_diags);
             if let Some(state) = state.filter(|_| !diags.has_errors()) {
+                let state = detach::carry(state, &Value::Null);
                 if let Some(encoded) = convert::encode(&state, &entry.ty, "imported state", &mut diags) {
                     imported_resources.push(pb::import_resource_state::ImportedResource {
                         type_name: request.type_name.clone(),

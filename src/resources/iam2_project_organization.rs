@@ -14,7 +14,7 @@ use crate::clouds::zstack::ZStackClient;
 use crate::clouds::ErrorKind;
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
-    Attribute, AttributePath, Block, Ctx, Diagnostic, Diagnostics, Plan, Resource, Schema, Type, Value,
+    Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, Plan, Resource, Schema, Type, Value,
 };
 use crate::provider::Clients;
 
@@ -248,6 +248,23 @@ impl Resource<Clients> for ProjectOrganization {
                 WaitError::Cloud(e) => cloud_error("Could not detach the project from the organization", e),
                 other => job_failed("Detaching the project did not succeed", other),
             });
+        }
+    }
+
+    async fn destroy_preview(&self, _ctx: &Ctx<'_, Clients>, prior: &Value) -> DestroyPreview {
+        let named = |name: &str, uuid: &str| match text(prior, name) {
+            "" => uuid.to_string(),
+            label => format!("{label} ({uuid})"),
+        };
+        let (project, organization) = (text(prior, "project_uuid"), text(prior, "organization_uuid"));
+        DestroyPreview {
+            api: "ZStack DetachIAM2ProjectFromIAM2Organization".into(),
+            parameters: format!("(DELETE /zstack/v1/iam2/projects/{project}/iam2/organizations)"),
+            effect: format!(
+                "project {} leaves organization {}; the project itself is not deleted.",
+                named("project_name", project),
+                named("organization_name", organization)
+            ),
         }
     }
 

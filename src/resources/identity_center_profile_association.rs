@@ -19,7 +19,7 @@ use crate::clouds::waiter::{PollPolicy, WaitError};
 use crate::clouds::ErrorKind;
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
-    Attribute, AttributePath, Block, Ctx, Diagnostic, Diagnostics, NestedBlock, Plan, Resource, Schema, Type, Value,
+    Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, NestedBlock, Plan, Resource, Schema, Type, Value,
 };
 use crate::provider::Clients;
 
@@ -390,6 +390,30 @@ impl Resource<Clients> for ProfileAssociation {
             Ok(()) => {}
             Err(e) if e.kind == ErrorKind::NotFound => {}
             Err(e) => diags.push(cloud_error("Could not disassociate the principal's profile", &e)),
+        }
+    }
+
+    /// Counts what the bulk detach removes now, from the cloud (falling back to the state).
+    async fn destroy_preview(&self, ctx: &Ctx<'_, Clients>, prior: &Value) -> DestroyPreview {
+        let principal = Principal::from_state(prior);
+        let store = prior.attr("identity_store_id").and_then(Value::as_str).unwrap_or_default();
+        let (count, source) = match client(ctx) {
+            Ok(client) => match current_assignments(&client, &principal).await {
+                Ok(Some(actual)) => (actual.len(), "currently has"),
+                _ => (assignments_of(prior).len(), "had at the last refresh"),
+            },
+            Err(_) => (assignments_of(prior).len(), "had at the last refresh"),
+        };
+        DestroyPreview {
+            api: "Huawei Cloud DisassociateProfile".into(),
+            parameters: format!(
+                "(POST /v1/instances/{}/disassociate-profile) {{id: {}, accessor_type: {}, identity_store_id: {store}}}",
+                principal.instance_id, principal.principal_id, principal.principal_type
+            ),
+            effect: format!(
+                "removes every account assignment of {} {} — it {source} {count} — on every account and permission set, including any not created by Terraform.",
+                principal.principal_type, principal.principal_id
+            ),
         }
     }
 

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use crate::clouds::tencent::{OrganizationClient, OrgMemberAuthAccount};
 use crate::clouds::{CloudError, ErrorKind};
 use crate::framework::{
-    Attribute, Block, Ctx, Diagnostic, Diagnostics, Plan, Resource, Schema, Type, Value,
+    Attribute, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, Plan, Resource, Schema, Type, Value,
 };
 use crate::provider::Clients;
 
@@ -121,7 +121,7 @@ async fn find(client: &OrganizationClient, key: Key) -> Result<Option<OrgMemberA
 /// Re-reads after a write until the binding shows up (or the attempts run out).
 async fn find_after_write(client: &OrganizationClient, key: Key) -> Result<Option<OrgMemberAuthAccount>, CloudError> {
     for attempt in 1..=READ_AFTER_WRITE_ATTEMPTS {
-        if let Some(found) = find(&client, key).await? {
+        if let Some(found) = find(client, key).await? {
             return Ok(Some(found));
         }
         if attempt < READ_AFTER_WRITE_ATTEMPTS {
@@ -257,6 +257,24 @@ impl Resource<Clients> for MemberAuthBinding {
                 tracing::debug!(binding = %key.id(), error = %e, "binding already cancelled");
             }
             Err(e) => diags.push(cloud_error("Could not cancel the member auth binding", &e)),
+        }
+    }
+
+    async fn destroy_preview(&self, _ctx: &Ctx<'_, Clients>, prior: &Value) -> DestroyPreview {
+        let number = |name: &str| prior.attr(name).and_then(Value::as_number).map(|n| n.to_string()).unwrap_or_default();
+        let named = |name: &str, id: String| match prior.attr(name).and_then(Value::as_str).filter(|s| !s.is_empty()) {
+            Some(label) => format!("{label} ({id})"),
+            None => id,
+        };
+        DestroyPreview {
+            api: "Tencent Cloud CancelOrganizationMemberAuthAccount".into(),
+            parameters: format!("{{MemberUin: {}, PolicyId: {}, OrgSubAccountUin: {}}}", number(MEMBER_UIN), number(POLICY_ID), number(SUB_ACCOUNT_UIN)),
+            effect: format!(
+                "sub-account {} can no longer log in to member account {} with policy {}.",
+                named("org_sub_account_name", number(SUB_ACCOUNT_UIN)),
+                number(MEMBER_UIN),
+                named("policy_name", number(POLICY_ID)),
+            ),
         }
     }
 

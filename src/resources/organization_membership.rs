@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use crate::clouds::huawei::{Organization, OrganizationsClient};
 use crate::clouds::ErrorKind;
 use crate::framework::{
-    Attribute, AttributePath, Block, Ctx, Diagnostic, Diagnostics, Resource, Schema, Type, Value,
+    Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, Resource, Schema, Type, Value,
 };
 use crate::provider::Clients;
 
@@ -174,6 +174,19 @@ impl Resource<Clients> for OrganizationMembership {
             Ok(()) => {}
             Err(e) if e.kind == ErrorKind::NotFound => {}
             Err(e) => diags.push(cloud_error("Could not leave the organization", &e)),
+        }
+    }
+
+    async fn destroy_preview(&self, _ctx: &Ctx<'_, Clients>, prior: &Value) -> DestroyPreview {
+        let text = |name: &str| prior.attr(name).and_then(Value::as_str).unwrap_or_default().to_string();
+        DestroyPreview {
+            api: "Huawei Cloud LeaveOrganization".into(),
+            parameters: "(POST /v1/organizations/leave, no parameters)".into(),
+            effect: format!(
+                "the account whose credentials this provider uses leaves organization {} (management account {}) and becomes a standalone account. The call is made with the member account's own credentials, and Terraform cannot undo it: rejoining needs a new invitation from the management account.",
+                text("organization_id"),
+                text("management_account_name"),
+            ),
         }
     }
 

@@ -16,7 +16,7 @@ use crate::clouds::waiter::{PollPolicy, WaitError};
 use crate::clouds::ErrorKind;
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
-    Attribute, AttributePath, Block, Ctx, Diagnostic, Diagnostics, NestedBlock, Plan, Resource, Schema, Type, Value,
+    Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, NestedBlock, Plan, Resource, Schema, Type, Value,
 };
 use crate::provider::Clients;
 
@@ -379,6 +379,21 @@ impl Resource<Clients> for RgcManagedAccount {
                 return;
             }
             diags.push(wait_failed("Un-enrolling the account did not succeed", &error));
+        }
+    }
+
+    async fn destroy_preview(&self, _ctx: &Ctx<'_, Clients>, prior: &Value) -> DestroyPreview {
+        let id = text_attr(prior, "managed_account_id");
+        let name = text_attr(prior, "account_name");
+        let ou = text_attr(prior, "parent_organizational_unit_name");
+        DestroyPreview {
+            api: "Huawei Cloud UnEnrollAccount".into(),
+            parameters: format!("(POST /v1/managed-organization/managed-accounts/{id}/un-enroll)"),
+            effect: format!(
+                "RGC stops governing account {}{id}: the landing zone's controls and baseline no longer apply to it. The account stays in the organization{} and is not closed.",
+                if name.is_empty() { String::new() } else { format!("{name} ") },
+                if ou.is_empty() { String::new() } else { format!(" (OU {ou})") },
+            ),
         }
     }
 

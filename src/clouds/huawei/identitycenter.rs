@@ -6,13 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::{
-    ApiRequest, HuaweiConfig, PAGE_LIMIT, PageInfo, Scope, Service, collect_pages, json_body,
-    lenient, require_id,
-};
+use super::{ApiRequest, HuaweiConfig, PageInfo, Scope, Service, json_body, lenient, require_id};
 use crate::clouds::error::{Cloud, CloudError, ErrorKind};
 use crate::clouds::http::HttpClient;
 use crate::clouds::waiter::{PollPolicy, PollState, WaitError, wait_for};
@@ -146,6 +144,38 @@ struct DeletionStatusResponse {
     account_assignment_deletion_status: Option<AssignmentStatus>,
 }
 
+/// Creating and deleting an account assignment are one asynchronous protocol under two sets
+/// of names: `POST .../account-assignments/{verb}` starts it, `GET
+/// .../account-assignments/{status_path}/{request_id}` follows it.
+struct AssignmentChange<R> {
+    start_action: &'static str,
+    status_action: &'static str,
+    verb: &'static str,
+    status_path: &'static str,
+    /// What the waiter calls it.
+    what: &'static str,
+    /// The status out of either call's response.
+    status: fn(R) -> Option<AssignmentStatus>,
+}
+
+const CREATION: AssignmentChange<CreationStatusResponse> = AssignmentChange {
+    start_action: CREATE_ACCOUNT_ASSIGNMENT_ACTION,
+    status_action: DESCRIBE_CREATION_STATUS_ACTION,
+    verb: "create",
+    status_path: "creation-status",
+    what: CREATION_WHAT,
+    status: |resp| resp.account_assignment_creation_status,
+};
+
+const DELETION: AssignmentChange<DeletionStatusResponse> = AssignmentChange {
+    start_action: DELETE_ACCOUNT_ASSIGNMENT_ACTION,
+    status_action: DESCRIBE_DELETION_STATUS_ACTION,
+    verb: "delete",
+    status_path: "deletion-status",
+    what: DELETION_WHAT,
+    status: |resp| resp.account_assignment_deletion_status,
+};
+
 #[derive(Serialize)]
 struct AssignmentBody<'a> {
     permission_set_id: &'a str,
@@ -197,27 +227,15 @@ impl IdentityCenterClient {
     /// Every instance (`GET /v1/instances`, all pages); this is where `identity_store_id`
     /// comes from.
     pub async fn list_instances(&self) -> Result<Vec<Instance>, CloudError> {
-        let limit = PAGE_LIMIT.to_string();
-        collect_pages(LIST_INSTANCES_ACTION, |marker| {
-            let limit = limit.clone();
-            async move {
-                let mut query = vec![("limit", limit.as_str())];
-                if let Some(m) = marker.as_deref() {
-                    query.push(("marker", m));
-                }
-                let req = ApiRequest {
-                    action: LIST_INSTANCES_ACTION,
-                    method: Method::GET,
-                    path: &["v1", "instances"],
-                    query: &query,
-                    body: None,
-                    idempotent: true,
-                };
-                let page: InstancePage = self.svc.call_json(self.cancel.as_ref(), req).await?;
-                Ok((page.instances, page.page_info))
-            }
-        })
-        .await
+        self.svc
+            .list_all(
+                self.cancel.as_ref(),
+                LIST_INSTANCES_ACTION,
+                &["v1", "instances"],
+                &[],
+                |page: InstancePage| (page.instances, page.page_info),
+            )
+            .await
     }
 
     /// Starts creating an account assignment
@@ -228,24 +246,7 @@ impl IdentityCenterClient {
         instance_id: &str,
         target: &AssignmentTarget,
     ) -> Result<AssignmentStatus, CloudError> {
-        let action = CREATE_ACCOUNT_ASSIGNMENT_ACTION;
-        let body = assignment_body(action, instance_id, target)?;
-        let req = ApiRequest {
-            action,
-            method: Method::POST,
-            path: &[
-                "v1",
-                "instances",
-                instance_id,
-                "account-assignments",
-                "create",
-            ],
-            query: &[],
-            body: Some(body),
-            idempotent: false,
-        };
-        let resp: CreationStatusResponse = self.svc.call_json(self.cancel.as_ref(), req).await?;
-        status_or_error(action, resp.account_assignment_creation_status)
+        self.start_change(&CREATION, instance_id, target).await
     }
 
     /// `GET /v1/instances/{id}/account-assignments/creation-status/{request_id}`.
@@ -254,26 +255,8 @@ impl IdentityCenterClient {
         instance_id: &str,
         request_id: &str,
     ) -> Result<AssignmentStatus, CloudError> {
-        let action = DESCRIBE_CREATION_STATUS_ACTION;
-        require_id(action, "instance_id", instance_id)?;
-        require_id(action, "request_id", request_id)?;
-        let req = ApiRequest {
-            action,
-            method: Method::GET,
-            path: &[
-                "v1",
-                "instances",
-                instance_id,
-                "account-assignments",
-                "creation-status",
-                request_id,
-            ],
-            query: &[],
-            body: None,
-            idempotent: true,
-        };
-        let resp: CreationStatusResponse = self.svc.call_json(self.cancel.as_ref(), req).await?;
-        status_or_error(action, resp.account_assignment_creation_status)
+        self.describe_change(&CREATION, instance_id, request_id)
+            .await
     }
 
     /// Starts deleting one account assignment
@@ -283,7 +266,26 @@ impl IdentityCenterClient {
         instance_id: &str,
         target: &AssignmentTarget,
     ) -> Result<AssignmentStatus, CloudError> {
-        let action = DELETE_ACCOUNT_ASSIGNMENT_ACTION;
+        self.start_change(&DELETION, instance_id, target).await
+    }
+
+    /// `GET /v1/instances/{id}/account-assignments/deletion-status/{request_id}`.
+    pub async fn describe_deletion_status(
+        &self,
+        instance_id: &str,
+        request_id: &str,
+    ) -> Result<AssignmentStatus, CloudError> {
+        self.describe_change(&DELETION, instance_id, request_id)
+            .await
+    }
+
+    async fn start_change<R: DeserializeOwned>(
+        &self,
+        change: &AssignmentChange<R>,
+        instance_id: &str,
+        target: &AssignmentTarget,
+    ) -> Result<AssignmentStatus, CloudError> {
+        let action = change.start_action;
         let body = assignment_body(action, instance_id, target)?;
         let req = ApiRequest {
             action,
@@ -293,23 +295,23 @@ impl IdentityCenterClient {
                 "instances",
                 instance_id,
                 "account-assignments",
-                "delete",
+                change.verb,
             ],
             query: &[],
             body: Some(body),
             idempotent: false,
         };
-        let resp: DeletionStatusResponse = self.svc.call_json(self.cancel.as_ref(), req).await?;
-        status_or_error(action, resp.account_assignment_deletion_status)
+        let resp: R = self.svc.call_json(self.cancel.as_ref(), req).await?;
+        status_or_error(action, (change.status)(resp))
     }
 
-    /// `GET /v1/instances/{id}/account-assignments/deletion-status/{request_id}`.
-    pub async fn describe_deletion_status(
+    async fn describe_change<R: DeserializeOwned>(
         &self,
+        change: &AssignmentChange<R>,
         instance_id: &str,
         request_id: &str,
     ) -> Result<AssignmentStatus, CloudError> {
-        let action = DESCRIBE_DELETION_STATUS_ACTION;
+        let action = change.status_action;
         require_id(action, "instance_id", instance_id)?;
         require_id(action, "request_id", request_id)?;
         let req = ApiRequest {
@@ -320,15 +322,15 @@ impl IdentityCenterClient {
                 "instances",
                 instance_id,
                 "account-assignments",
-                "deletion-status",
+                change.status_path,
                 request_id,
             ],
             query: &[],
             body: None,
             idempotent: true,
         };
-        let resp: DeletionStatusResponse = self.svc.call_json(self.cancel.as_ref(), req).await?;
-        status_or_error(action, resp.account_assignment_deletion_status)
+        let resp: R = self.svc.call_json(self.cancel.as_ref(), req).await?;
+        status_or_error(action, (change.status)(resp))
     }
 
     /// Every account assignment of one principal
@@ -344,36 +346,23 @@ impl IdentityCenterClient {
         require_id(action, "instance_id", instance_id)?;
         require_id(action, "principal_id", principal_id)?;
         require_id(action, "principal_type", principal_type)?;
-        let limit = PAGE_LIMIT.to_string();
-        collect_pages(action, |marker| {
-            let limit = limit.clone();
-            async move {
-                let mut query = vec![
+        self.svc
+            .list_all(
+                self.cancel.as_ref(),
+                action,
+                &[
+                    "v1",
+                    "instances",
+                    instance_id,
+                    "account-assignments-for-principals",
+                ],
+                &[
                     ("principal_id", principal_id),
                     ("principal_type", principal_type),
-                    ("limit", limit.as_str()),
-                ];
-                if let Some(m) = marker.as_deref() {
-                    query.push(("marker", m));
-                }
-                let req = ApiRequest {
-                    action,
-                    method: Method::GET,
-                    path: &[
-                        "v1",
-                        "instances",
-                        instance_id,
-                        "account-assignments-for-principals",
-                    ],
-                    query: &query,
-                    body: None,
-                    idempotent: true,
-                };
-                let page: AssignmentPage = self.svc.call_json(self.cancel.as_ref(), req).await?;
-                Ok((page.account_assignments, page.page_info))
-            }
-        })
-        .await
+                ],
+                |page: AssignmentPage| (page.account_assignments, page.page_info),
+            )
+            .await
     }
 
     /// Removes **all** account assignments of a user or group
@@ -422,21 +411,8 @@ impl IdentityCenterClient {
         policy: &PollPolicy,
         cancel: Option<&CancellationToken>,
     ) -> Result<AssignmentStatus, WaitError> {
-        let cancel = cancel.or(self.cancel.as_ref());
-        wait_for(
-            CREATION_WHAT,
-            request_id,
-            timeout,
-            policy,
-            cancel,
-            || async {
-                Ok(self
-                    .describe_creation_status(instance_id, request_id)
-                    .await?
-                    .poll_state())
-            },
-        )
-        .await
+        self.wait_change(&CREATION, instance_id, request_id, timeout, policy, cancel)
+            .await
     }
 
     /// Like [`wait_creation`](Self::wait_creation), for a deletion.
@@ -448,20 +424,26 @@ impl IdentityCenterClient {
         policy: &PollPolicy,
         cancel: Option<&CancellationToken>,
     ) -> Result<AssignmentStatus, WaitError> {
+        self.wait_change(&DELETION, instance_id, request_id, timeout, policy, cancel)
+            .await
+    }
+
+    async fn wait_change<R: DeserializeOwned>(
+        &self,
+        change: &AssignmentChange<R>,
+        instance_id: &str,
+        request_id: &str,
+        timeout: Duration,
+        policy: &PollPolicy,
+        cancel: Option<&CancellationToken>,
+    ) -> Result<AssignmentStatus, WaitError> {
         let cancel = cancel.or(self.cancel.as_ref());
-        wait_for(
-            DELETION_WHAT,
-            request_id,
-            timeout,
-            policy,
-            cancel,
-            || async {
-                Ok(self
-                    .describe_deletion_status(instance_id, request_id)
-                    .await?
-                    .poll_state())
-            },
-        )
+        wait_for(change.what, request_id, timeout, policy, cancel, || async {
+            Ok(self
+                .describe_change(change, instance_id, request_id)
+                .await?
+                .poll_state())
+        })
         .await
     }
 }

@@ -34,8 +34,11 @@ pub use rgc::{
 
 use super::Secret;
 use super::error::{Cloud, CloudError, ErrorKind};
-use super::http::{Call, HttpClient, HttpResponse, RetryPolicy, SignableRequest};
+use super::http::{Call, HttpClient, HttpResponse, RetryPolicy, SignableRequest, snippet};
 use sign::SdkSigner;
+
+/// Lenient field decoders (shared with ZStack).
+pub(crate) use super::lenient;
 
 pub const ORGANIZATIONS_ENDPOINT: &str = "https://organizations.myhuaweicloud.com";
 pub const IDENTITYCENTER_ENDPOINT: &str = "https://identitycenter.myhuaweicloud.com";
@@ -408,20 +411,6 @@ pub(crate) fn expect_success(
     }
 }
 
-/// The start of an unexpected body, for error messages.
-fn snippet(body: &[u8]) -> String {
-    const MAX: usize = 200;
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        return "empty body".to_owned();
-    }
-    match text.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
-    }
-}
-
 /// An error for a call refused before sending.
 pub(crate) fn invalid(action: &str, message: impl Into<String>) -> CloudError {
     CloudError::new(ErrorKind::Invalid, Cloud::Huawei, action, message)
@@ -609,6 +598,38 @@ impl Service {
     ) -> Result<(), CloudError> {
         self.call(cancel, req, expect_success).await
     }
+
+    /// Every item of a paged `GET` list ([`collect_pages`]). Each request sends `query`, then
+    /// `limit` ([`PAGE_LIMIT`]) and, after the first page, the previous page's `marker`; `split`
+    /// takes a page apart into its items and its `page_info`.
+    pub(crate) async fn list_all<P: DeserializeOwned, T>(
+        &self,
+        cancel: Option<&CancellationToken>,
+        action: &'static str,
+        path: &[&str],
+        query: &[(&str, &str)],
+        split: impl Fn(P) -> (Vec<T>, Option<PageInfo>),
+    ) -> Result<Vec<T>, CloudError> {
+        let limit = PAGE_LIMIT.to_string();
+        let (limit, split) = (limit.as_str(), &split);
+        collect_pages(action, |marker| async move {
+            let mut pairs = query.to_vec();
+            pairs.push(("limit", limit));
+            if let Some(m) = marker.as_deref() {
+                pairs.push(("marker", m));
+            }
+            let req = ApiRequest {
+                action,
+                method: Method::GET,
+                path,
+                query: &pairs,
+                body: None,
+                idempotent: true,
+            };
+            Ok(split(self.call_json(cancel, req).await?))
+        })
+        .await
+    }
 }
 
 /// Serializes a request body.
@@ -677,100 +698,16 @@ where
     ))
 }
 
-/// Lenient field decoders: `null` for anything, numbers where strings are documented and the
-/// other way round.
-pub(crate) mod lenient {
-    use serde::{Deserialize, Deserializer};
-
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Scalar {
-        B(bool),
-        U(u64),
-        I(i64),
-        F(f64),
-        S(String),
-    }
-
-    fn text(s: Scalar) -> String {
-        match s {
-            Scalar::B(b) => b.to_string(),
-            Scalar::U(n) => n.to_string(),
-            Scalar::I(n) => n.to_string(),
-            Scalar::F(f) => f.to_string(),
-            Scalar::S(s) => s,
-        }
-    }
-
-    pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        Ok(Option::<Scalar>::deserialize(d)?
-            .map(text)
-            .unwrap_or_default())
-    }
-
-    pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        Ok(Option::<Scalar>::deserialize(d)?.map(text))
-    }
-
-    pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-        use serde::de::Error;
-        match Option::<Scalar>::deserialize(d)? {
-            None => Ok(None),
-            Some(Scalar::U(n)) => i64::try_from(n)
-                .map(Some)
-                .map_err(|_| D::Error::custom(format!("integer {n} out of range"))),
-            Some(Scalar::I(n)) => Ok(Some(n)),
-            // Integral floats only (some gateways render integers as 40.0).
-            Some(Scalar::F(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
-            Some(Scalar::S(s)) if s.trim().is_empty() => Ok(None),
-            Some(Scalar::S(s)) => s
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| D::Error::custom(format!("expected an integer, got {s:?}"))),
-            Some(other) => Err(D::Error::custom(format!(
-                "expected an integer, got {}",
-                text(other)
-            ))),
-        }
-    }
-
-    pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-        use serde::de::Error;
-        match Option::<Scalar>::deserialize(d)? {
-            None => Ok(None),
-            Some(Scalar::B(b)) => Ok(Some(b)),
-            Some(Scalar::S(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
-            Some(Scalar::S(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
-            Some(Scalar::S(s)) if s.trim().is_empty() => Ok(None),
-            Some(other) => Err(D::Error::custom(format!(
-                "expected a boolean, got {}",
-                text(other)
-            ))),
-        }
-    }
-
-    pub fn vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
-        Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
-// Test support: a hand-written HTTP/1.1 server that records requests and checks signatures.
+// Test support: the shared test server, Huawei's error envelope and a signature check.
 
 #[cfg(test)]
 pub(crate) mod testing {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex};
-    use std::time::Duration;
-
-    use serde_json::Value;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::{TcpListener, TcpStream};
     use url::Url;
 
     use super::sign::{SdkRequest, sdk_signature};
     use super::*;
+    pub use crate::clouds::test_server::{Reply, Seen, Server, fast_retry, ok};
 
     pub const AK: &str = "HWAKTEST0123";
     pub const SK: &str = "hw-s3cr3t-key-do-not-log";
@@ -778,172 +715,12 @@ pub(crate) mod testing {
     pub const DOMAIN_ID: &str = "domain-0001";
     pub const PROJECT_ID: &str = "project-0001";
 
-    /// What the server saw; header names lowercased.
-    #[derive(Debug, Clone)]
-    pub struct Seen {
-        pub method: String,
-        pub path: String,
-        pub query: Option<String>,
-        pub headers: HashMap<String, String>,
-        pub raw_body: Vec<u8>,
-        pub body: Value,
-    }
-
-    impl Seen {
-        pub fn header(&self, name: &str) -> Option<&str> {
-            self.headers.get(name).map(String::as_str)
-        }
-
-        /// Decoded query pairs.
-        pub fn query_pairs(&self) -> Vec<(String, String)> {
-            url::form_urlencoded::parse(self.query.as_deref().unwrap_or_default().as_bytes())
-                .into_owned()
-                .collect()
-        }
-
-        pub fn query_param(&self, key: &str) -> Option<String> {
-            self.query_pairs()
-                .into_iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v)
-        }
-
-        /// `"POST /v1/x"`.
-        pub fn line(&self) -> String {
-            format!("{} {}", self.method, self.path)
-        }
-    }
-
-    pub enum Reply {
-        Json(u16, Value),
-        /// A status with a raw body (and no request id in it).
-        Raw(u16, &'static str),
-        /// Close the connection after reading the request, without answering.
-        HangUp,
-        /// Keep the connection open and never answer.
-        Stall,
-    }
-
-    pub fn ok(body: Value) -> Reply {
-        Reply::Json(200, body)
-    }
-
+    /// A Huawei error envelope.
     pub fn api_error(status: u16, code: &str, message: &str) -> Reply {
         Reply::Json(
             status,
             serde_json::json!({"error_code": code, "error_msg": message, "request_id": "body-req-id"}),
         )
-    }
-
-    type Handler = dyn Fn(&Seen, usize) -> Reply + Send + Sync;
-
-    pub struct Server {
-        pub url: Url,
-        seen: Arc<Mutex<Vec<Seen>>>,
-    }
-
-    impl Server {
-        /// One request per connection; `handler` gets the request and its 0-based index. Every
-        /// answer carries `X-Request-Id: req-<index>`.
-        pub async fn start(
-            handler: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static,
-        ) -> Self {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
-            let seen = Arc::new(Mutex::new(Vec::new()));
-            let handler: Arc<Handler> = Arc::new(handler);
-            let log = Arc::clone(&seen);
-            tokio::spawn(async move {
-                while let Ok((sock, _)) = listener.accept().await {
-                    tokio::spawn(handle(sock, Arc::clone(&handler), Arc::clone(&log)));
-                }
-            });
-            Self { url, seen }
-        }
-
-        pub fn seen(&self) -> Vec<Seen> {
-            self.seen.lock().unwrap().clone()
-        }
-
-        pub fn host(&self) -> String {
-            format!("127.0.0.1:{}", self.url.port().unwrap())
-        }
-    }
-
-    async fn handle(mut sock: TcpStream, handler: Arc<Handler>, log: Arc<Mutex<Vec<Seen>>>) {
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 4096];
-        let header_end = loop {
-            if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break pos + 4;
-            }
-            match sock.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..header_end]).into_owned();
-        let mut lines = head.lines();
-        let mut request_line = lines.next().unwrap_or_default().split(' ');
-        let method = request_line.next().unwrap_or_default().to_owned();
-        let target = request_line.next().unwrap_or_default();
-        let (path, query) = match target.split_once('?') {
-            Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
-            None => (target.to_owned(), None),
-        };
-        let headers: HashMap<String, String> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-            .collect();
-        let len: usize = headers
-            .get("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        while buf.len() < header_end + len {
-            match sock.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let raw_body = buf[header_end..header_end + len].to_vec();
-        let body = serde_json::from_slice(&raw_body).unwrap_or(Value::Null);
-        let req = Seen {
-            method,
-            path,
-            query,
-            headers,
-            raw_body,
-            body,
-        };
-        let index = {
-            let mut log = log.lock().unwrap();
-            log.push(req.clone());
-            log.len() - 1
-        };
-        let (status, body) = match handler(&req, index) {
-            Reply::Json(status, value) => (status, value.to_string()),
-            Reply::Raw(status, body) => (status, body.to_owned()),
-            Reply::HangUp => return,
-            Reply::Stall => {
-                std::future::pending::<()>().await;
-                return;
-            }
-        };
-        let response = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nX-Request-Id: req-{index}\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        let _ = sock.write_all(response.as_bytes()).await;
-        let _ = sock.shutdown().await;
-    }
-
-    pub fn fast_retry() -> RetryPolicy {
-        RetryPolicy {
-            max_retries: 2,
-            max_wait: Duration::from_millis(5),
-            base: Duration::from_millis(1),
-        }
     }
 
     /// All three services at the server, with domain and project ids and a token.

@@ -8,10 +8,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::{
-    ApiRequest, HuaweiConfig, PAGE_LIMIT, PageInfo, Scope, Service, collect_pages, json_body,
-    lenient, require_id,
-};
+use super::{ApiRequest, HuaweiConfig, PageInfo, Scope, Service, json_body, lenient, require_id};
 use crate::clouds::error::{Cloud, CloudError, ErrorKind};
 use crate::clouds::http::HttpClient;
 
@@ -281,27 +278,15 @@ impl OrganizationsClient {
 
     /// Every invitation the account received (`GET /v1/received-handshakes`, all pages).
     pub async fn list_received_handshakes(&self) -> Result<Vec<Handshake>, CloudError> {
-        let limit = PAGE_LIMIT.to_string();
-        collect_pages(LIST_RECEIVED_HANDSHAKES_ACTION, |marker| {
-            let limit = limit.clone();
-            async move {
-                let mut query = vec![("limit", limit.as_str())];
-                if let Some(m) = marker.as_deref() {
-                    query.push(("marker", m));
-                }
-                let req = ApiRequest {
-                    action: LIST_RECEIVED_HANDSHAKES_ACTION,
-                    method: Method::GET,
-                    path: &["v1", "received-handshakes"],
-                    query: &query,
-                    body: None,
-                    idempotent: true,
-                };
-                let page: HandshakePage = self.svc.call_json(self.cancel.as_ref(), req).await?;
-                Ok((page.handshakes, page.page_info))
-            }
-        })
-        .await
+        self.svc
+            .list_all(
+                self.cancel.as_ref(),
+                LIST_RECEIVED_HANDSHAKES_ACTION,
+                &["v1", "received-handshakes"],
+                &[],
+                |page: HandshakePage| (page.handshakes, page.page_info),
+            )
+            .await
     }
 
     /// Invites an account (management account; `POST /v1/organizations/accounts/invite`).

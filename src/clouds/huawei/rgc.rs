@@ -9,10 +9,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::{
-    ApiRequest, HuaweiConfig, PAGE_LIMIT, PageInfo, Scope, Service, collect_pages, json_body,
-    lenient, require_id,
-};
+use super::{ApiRequest, HuaweiConfig, PageInfo, Scope, Service, json_body, lenient, require_id};
 use crate::clouds::error::{Cloud, CloudError, ErrorKind};
 use crate::clouds::http::HttpClient;
 use crate::clouds::waiter::{PollPolicy, PollState, WaitError, wait_for};
@@ -394,34 +391,21 @@ impl RgcClient {
     ) -> Result<Vec<ManagedAccount>, CloudError> {
         let action = LIST_MANAGED_ACCOUNTS_FOR_PARENT_ACTION;
         require_id(action, "organizational unit id", ou_id)?;
-        let limit = PAGE_LIMIT.to_string();
-        collect_pages(action, |marker| {
-            let limit = limit.clone();
-            async move {
-                let mut query = vec![("limit", limit.as_str())];
-                if let Some(m) = marker.as_deref() {
-                    query.push(("marker", m));
-                }
-                let req = ApiRequest {
-                    action,
-                    method: Method::GET,
-                    path: &[
-                        "v1",
-                        "managed-organization",
-                        "managed-organizational-units",
-                        ou_id,
-                        "managed-accounts",
-                    ],
-                    query: &query,
-                    body: None,
-                    idempotent: true,
-                };
-                let page: ManagedAccountPage =
-                    self.svc.call_json(self.cancel.as_ref(), req).await?;
-                Ok((page.managed_accounts, page.page_info))
-            }
-        })
-        .await
+        self.svc
+            .list_all(
+                self.cancel.as_ref(),
+                action,
+                &[
+                    "v1",
+                    "managed-organization",
+                    "managed-organizational-units",
+                    ou_id,
+                    "managed-accounts",
+                ],
+                &[],
+                |page: ManagedAccountPage| (page.managed_accounts, page.page_info),
+            )
+            .await
     }
 
     /// Polls [`show_operation`](Self::show_operation) until the operation succeeds (its final

@@ -13,7 +13,7 @@ pub use organization::{
 
 use super::Secret;
 use super::error::{Cloud, CloudError, ErrorKind};
-use super::http::RetryPolicy;
+use super::http::{RetryPolicy, snippet};
 
 pub const ORGANIZATION_ENDPOINT: &str = "https://organization.tencentcloudapi.com";
 pub const ORGANIZATION_SERVICE: &str = "organization";
@@ -164,20 +164,6 @@ struct ApiError {
     code: Option<String>,
     #[serde(rename = "Message")]
     message: Option<String>,
-}
-
-/// The start of an unexpected body, for error messages.
-fn snippet(body: &[u8]) -> String {
-    const MAX: usize = 200;
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        return "empty body".to_owned();
-    }
-    match text.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
-    }
 }
 
 /// Lenient field decoders: Tencent sends integers as numbers or numeric strings and may send

@@ -362,16 +362,24 @@ impl OrganizationClient {
     }
 
     /// All of the member's access policies, read in pages of 50.
-    pub async fn list_member_policies(&self, member_uin: u64) -> Result<Vec<MemberPolicy>, CloudError> {
+    pub async fn list_member_policies(
+        &self,
+        member_uin: u64,
+    ) -> Result<Vec<MemberPolicy>, CloudError> {
         let mut all = Vec::new();
         let mut offset = 0;
         loop {
-            let page = self.describe_member_policies(member_uin, offset, PAGE_LIMIT).await?;
+            let page = self
+                .describe_member_policies(member_uin, offset, PAGE_LIMIT)
+                .await?;
             let count = page.items.len() as u64;
             all.extend(page.items);
             offset += PAGE_LIMIT;
             // A short page, the reported total, or a server that ignores Offset ends the scan.
-            if count < PAGE_LIMIT || all.len() as u64 >= page.total || offset > page.total + PAGE_LIMIT {
+            if count < PAGE_LIMIT
+                || all.len() as u64 >= page.total
+                || offset > page.total + PAGE_LIMIT
+            {
                 return Ok(all);
             }
         }
@@ -466,150 +474,58 @@ impl OrganizationClient {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-    use std::sync::Mutex;
     use std::time::Duration;
 
     use serde_json::{Value, json};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::{TcpListener, TcpStream};
+    use tokio::net::TcpListener;
     use url::Url;
 
     use super::*;
     use crate::clouds::Secret;
     use crate::clouds::tencent::TencentCredentials;
     use crate::clouds::tencent::sign::{Tc3Input, tc3_signature, utc_date};
+    use crate::clouds::test_server::{self, IntoReply, Seen, Server, fast_retry};
 
     const SECRET_KEY: &str = "s3cr3t-key-do-not-log";
     const TOKEN: &str = "t0ken-do-not-log";
 
-    /// What the test server saw; header names lowercased.
-    #[derive(Debug, Clone)]
-    struct Seen {
-        headers: HashMap<String, String>,
-        raw_body: Vec<u8>,
-        body: Value,
+    /// The `X-TC-Action` a request was sent with.
+    trait TencentSeen {
+        fn action(&self) -> &str;
     }
 
-    impl Seen {
-        fn header(&self, name: &str) -> Option<&str> {
-            self.headers.get(name).map(String::as_str)
-        }
+    impl TencentSeen for Seen {
         fn action(&self) -> &str {
             self.header("x-tc-action").unwrap_or_default()
         }
     }
 
+    /// Tencent's answers; the envelope's `RequestId` is `req-<index>`.
     enum Reply {
         Ok(Value),
         ApiError(&'static str, &'static str),
+        /// A status with an HTML body.
         Status(u16),
-        /// Close the connection after reading the request, without answering.
         HangUp,
-        /// Keep the connection open and never answer.
         Stall,
     }
 
-    type Handler = dyn Fn(&Seen, usize) -> Reply + Send + Sync;
-
-    struct Server {
-        url: Url,
-        seen: Arc<Mutex<Vec<Seen>>>,
-    }
-
-    impl Server {
-        /// A one-request-per-connection HTTP/1.1 server; `handler` gets the request and its
-        /// 0-based index among all requests.
-        async fn start(handler: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) -> Self {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
-            let seen = Arc::new(Mutex::new(Vec::new()));
-            let handler: Arc<Handler> = Arc::new(handler);
-            let log = Arc::clone(&seen);
-            tokio::spawn(async move {
-                while let Ok((sock, _)) = listener.accept().await {
-                    tokio::spawn(handle(sock, Arc::clone(&handler), Arc::clone(&log)));
+    impl IntoReply for Reply {
+        fn into_reply(self, index: usize) -> test_server::Reply {
+            let request_id = format!("req-{index}");
+            match self {
+                Reply::Ok(mut response) => {
+                    response["RequestId"] = json!(request_id);
+                    test_server::ok(json!({ "Response": response }))
                 }
-            });
-            Self { url, seen }
-        }
-
-        fn seen(&self) -> Vec<Seen> {
-            self.seen.lock().unwrap().clone()
-        }
-    }
-
-    async fn handle(mut sock: TcpStream, handler: Arc<Handler>, log: Arc<Mutex<Vec<Seen>>>) {
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 4096];
-        let header_end = loop {
-            if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break pos + 4;
+                Reply::ApiError(code, message) => test_server::ok(json!({"Response": {
+                    "Error": {"Code": code, "Message": message}, "RequestId": request_id}})),
+                Reply::Status(status) => {
+                    test_server::Reply::Raw(status, "<html>gateway trouble</html>")
+                }
+                Reply::HangUp => test_server::Reply::HangUp,
+                Reply::Stall => test_server::Reply::Stall,
             }
-            match sock.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..header_end]).into_owned();
-        let headers: HashMap<String, String> = head
-            .lines()
-            .skip(1)
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-            .collect();
-        let len: usize = headers
-            .get("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        while buf.len() < header_end + len {
-            match sock.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let raw_body = buf[header_end..header_end + len].to_vec();
-        let body = serde_json::from_slice(&raw_body).unwrap_or(Value::Null);
-        let req = Seen {
-            headers,
-            raw_body,
-            body,
-        };
-        let index = {
-            let mut log = log.lock().unwrap();
-            log.push(req.clone());
-            log.len() - 1
-        };
-        let (status, body) = match handler(&req, index) {
-            Reply::Ok(mut response) => {
-                response["RequestId"] = json!(format!("req-{index}"));
-                (200, json!({ "Response": response }).to_string())
-            }
-            Reply::ApiError(code, message) => (
-                200,
-                json!({"Response": {"Error": {"Code": code, "Message": message}, "RequestId": format!("req-{index}")}})
-                    .to_string(),
-            ),
-            Reply::Status(status) => (status, "<html>gateway trouble</html>".to_owned()),
-            Reply::HangUp => return,
-            Reply::Stall => {
-                std::future::pending::<()>().await;
-                return;
-            }
-        };
-        let response = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        let _ = sock.write_all(response.as_bytes()).await;
-        let _ = sock.shutdown().await;
-    }
-
-    fn fast_retry() -> RetryPolicy {
-        RetryPolicy {
-            max_retries: 2,
-            max_wait: Duration::from_millis(5),
-            base: Duration::from_millis(1),
         }
     }
 

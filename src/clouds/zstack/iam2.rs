@@ -712,7 +712,7 @@ mod tests {
     async fn query_errors_are_mapped() {
         let server = Server::start(|_, i| match i {
             0 => zs_error(503, "SYS.1007", "Invalid argument", "unknown field"),
-            _ => Reply::Text(404, "no api mapping to /v1/iam2/projects"),
+            _ => Reply::Raw(404, "no api mapping to /v1/iam2/projects"),
         })
         .await;
         let client = access_key_client(&server.url);

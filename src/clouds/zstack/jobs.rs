@@ -506,9 +506,9 @@ mod tests {
     #[tokio::test]
     async fn unknown_job_ends_the_wait_and_gateway_503s_are_tolerated() {
         let server = Server::start(|_, i| match i {
-            0 => Reply::Text(503, "Service Unavailable"),
+            0 => Reply::Raw(503, "Service Unavailable"),
             1 => Reply::Json(202, json!({})),
-            _ => Reply::Text(404, "the job has been expired"),
+            _ => Reply::Raw(404, "the job has been expired"),
         })
         .await;
         let client = access_key_client(&server.url);

@@ -53,8 +53,13 @@ pub use jobs::{JOB_WHAT, Job, JobStatus, POLL_JOB_ACTION};
 
 use super::Secret;
 use super::error::{Cloud, CloudError, ErrorKind};
-use super::http::{Call, HttpClient, HttpResponse, RequestSigner, RetryPolicy, SignableRequest};
+use super::http::{
+    Call, HttpClient, HttpResponse, RequestSigner, RetryPolicy, SignableRequest, snippet,
+};
 use auth::{NoAuth, SessionSigner};
+
+/// Lenient field decoders (shared with Huawei).
+pub(crate) use super::lenient as de;
 
 /// The servlet context path every API lives under.
 pub const CONTEXT_PATH: &str = "zstack";
@@ -261,20 +266,6 @@ pub(crate) fn decode_error(
         e = e.with_code(code);
     }
     e
-}
-
-/// The start of an unexpected body, for error messages.
-fn snippet(body: &[u8]) -> String {
-    const MAX: usize = 200;
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        return "empty body".to_owned();
-    }
-    match text.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
-    }
 }
 
 /// An error for a call refused before sending.
@@ -880,60 +871,17 @@ pub(crate) struct Inventories<T> {
     pub inventories: Vec<T>,
 }
 
-/// Lenient field decoders: `null` for anything, numbers where strings are expected.
-pub(crate) mod de {
-    use serde::{Deserialize, Deserializer};
-
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Scalar {
-        B(bool),
-        U(u64),
-        I(i64),
-        F(f64),
-        S(String),
-    }
-
-    fn text(s: Scalar) -> String {
-        match s {
-            Scalar::B(b) => b.to_string(),
-            Scalar::U(n) => n.to_string(),
-            Scalar::I(n) => n.to_string(),
-            Scalar::F(f) => f.to_string(),
-            Scalar::S(s) => s,
-        }
-    }
-
-    pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        Ok(Option::<Scalar>::deserialize(d)?
-            .map(text)
-            .unwrap_or_default())
-    }
-
-    pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        Ok(Option::<Scalar>::deserialize(d)?.map(text))
-    }
-
-    pub fn vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
-        Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
-// Test support: a hand-written HTTP/1.1 server that records requests.
+// Test support: the shared test server, ZStack's replies and clients.
 
 #[cfg(test)]
 pub(crate) mod testing {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
-    use serde_json::Value;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::{TcpListener, TcpStream};
     use url::Url;
 
     use super::*;
+    pub use crate::clouds::test_server::{Reply, Seen, Server, fast_retry, ok};
     use crate::clouds::waiter::PollPolicy;
 
     pub const ACCOUNT: &str = "admin";
@@ -944,49 +892,26 @@ pub(crate) mod testing {
     pub const PROJECT: &str = "6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01";
     pub const ORG: &str = "7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02";
 
-    /// What the server saw; header names lowercased.
-    #[derive(Debug, Clone)]
-    pub struct Seen {
-        pub method: String,
-        pub path: String,
-        pub query: Option<String>,
-        pub headers: HashMap<String, String>,
-        pub body: Value,
+    /// ZStack's login call, for handlers and assertions.
+    pub trait SeenLogin {
+        fn is_login(&self) -> bool;
     }
 
-    impl Seen {
-        pub fn header(&self, name: &str) -> Option<&str> {
-            self.headers.get(name).map(String::as_str)
-        }
-
-        /// `"GET /zstack/v1/x"`.
-        pub fn line(&self) -> String {
-            format!("{} {}", self.method, self.path)
-        }
-
-        /// Decoded query pairs.
-        pub fn query_pairs(&self) -> Vec<(String, String)> {
-            url::form_urlencoded::parse(self.query.as_deref().unwrap_or_default().as_bytes())
-                .into_owned()
-                .collect()
-        }
-
-        pub fn is_login(&self) -> bool {
+    impl SeenLogin for Seen {
+        fn is_login(&self) -> bool {
             self.line() == "PUT /zstack/v1/accounts/login"
         }
     }
 
-    pub enum Reply {
-        Json(u16, Value),
-        Text(u16, &'static str),
-        /// Answer after a pause.
-        Later(Duration, Box<Reply>),
-        /// Close the connection after reading the request, without answering.
-        HangUp,
+    pub trait ServerLogins {
+        /// How many logins the server saw.
+        fn logins(&self) -> usize;
     }
 
-    pub fn ok(body: Value) -> Reply {
-        Reply::Json(200, body)
+    impl ServerLogins for Server {
+        fn logins(&self) -> usize {
+            self.seen().iter().filter(|s| s.is_login()).count()
+        }
     }
 
     pub fn zs_error(status: u16, code: &str, description: &str, details: &str) -> Reply {
@@ -1011,124 +936,6 @@ pub(crate) mod testing {
         ok(serde_json::json!({"inventory": {"uuid": uuid,
             "accountUuid": "36c27e8ff05c4780bf6d2fa65700f22e", "userUuid": "36c27e8ff05c4780bf6d2fa65700f22e",
             "expiredDate": "Nov 14, 2017 12:20:57 AM", "createDate": "Nov 14, 2017 10:20:57 PM"}}))
-    }
-
-    type Handler = dyn Fn(&Seen, usize) -> Reply + Send + Sync;
-
-    pub struct Server {
-        pub url: Url,
-        seen: Arc<Mutex<Vec<Seen>>>,
-    }
-
-    impl Server {
-        /// One request per connection; `handler` gets the request and its 0-based index.
-        pub async fn start(
-            handler: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static,
-        ) -> Self {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
-            let seen = Arc::new(Mutex::new(Vec::new()));
-            let handler: Arc<Handler> = Arc::new(handler);
-            let log = Arc::clone(&seen);
-            tokio::spawn(async move {
-                while let Ok((sock, _)) = listener.accept().await {
-                    tokio::spawn(handle(sock, Arc::clone(&handler), Arc::clone(&log)));
-                }
-            });
-            Self { url, seen }
-        }
-
-        pub fn seen(&self) -> Vec<Seen> {
-            self.seen.lock().unwrap().clone()
-        }
-
-        pub fn lines(&self) -> Vec<String> {
-            self.seen().iter().map(Seen::line).collect()
-        }
-
-        pub fn logins(&self) -> usize {
-            self.seen().iter().filter(|s| s.is_login()).count()
-        }
-    }
-
-    async fn handle(mut sock: TcpStream, handler: Arc<Handler>, log: Arc<Mutex<Vec<Seen>>>) {
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 4096];
-        let header_end = loop {
-            if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break pos + 4;
-            }
-            match sock.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..header_end]).into_owned();
-        let mut lines = head.lines();
-        let mut request_line = lines.next().unwrap_or_default().split(' ');
-        let method = request_line.next().unwrap_or_default().to_owned();
-        let target = request_line.next().unwrap_or_default();
-        let (path, query) = match target.split_once('?') {
-            Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
-            None => (target.to_owned(), None),
-        };
-        let headers: HashMap<String, String> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-            .collect();
-        let len: usize = headers
-            .get("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        while buf.len() < header_end + len {
-            match sock.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let body =
-            serde_json::from_slice(&buf[header_end..header_end + len]).unwrap_or(Value::Null);
-        let req = Seen {
-            method,
-            path,
-            query,
-            headers,
-            body,
-        };
-        let index = {
-            let mut log = log.lock().unwrap();
-            log.push(req.clone());
-            log.len() - 1
-        };
-        let mut reply = handler(&req, index);
-        let (status, content_type, body) = loop {
-            match reply {
-                Reply::Json(status, value) => {
-                    break (status, "application/json", value.to_string());
-                }
-                Reply::Text(status, text) => break (status, "text/plain", text.to_owned()),
-                Reply::Later(pause, next) => {
-                    tokio::time::sleep(pause).await;
-                    reply = *next;
-                }
-                Reply::HangUp => return,
-            }
-        };
-        let response = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
-             Connection: close\r\n\r\n{body}",
-            body.len()
-        );
-        let _ = sock.write_all(response.as_bytes()).await;
-        let _ = sock.shutdown().await;
-    }
-
-    pub fn fast_retry() -> RetryPolicy {
-        RetryPolicy {
-            max_retries: 2,
-            max_wait: Duration::from_millis(5),
-            base: Duration::from_millis(1),
-        }
     }
 
     pub fn fast_poll() -> PollPolicy {
@@ -1582,7 +1389,7 @@ mod tests {
         let server = Server::start(|req, i| {
             assert!(req.is_login() || i >= 3, "{}", req.line());
             match i {
-                0..=2 => Reply::Text(502, "bad gateway"),
+                0..=2 => Reply::Raw(502, "bad gateway"),
                 3 => session_reply("s9"),
                 _ => projects_reply(),
             }
@@ -1676,7 +1483,7 @@ mod tests {
         assert_eq!(client.login_count(), 0);
 
         // A refusal names the AccessKey.
-        let server = Server::start(|_, _| Reply::Text(403, "wrong accessKey signature")).await;
+        let server = Server::start(|_, _| Reply::Raw(403, "wrong accessKey signature")).await;
         let e = access_key_client(&server.url)
             .query_projects(&[])
             .await
