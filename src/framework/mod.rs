@@ -3,6 +3,7 @@
 
 pub mod detach;
 pub mod diag;
+pub mod identity;
 pub mod plan;
 pub mod resource;
 pub mod schema;

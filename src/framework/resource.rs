@@ -60,6 +60,11 @@ pub trait Resource<D>: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
 
+    /// The identity attributes, in the order of the import ID's parts (see `identity`).
+    fn identity(&self) -> &'static [super::identity::IdentityAttribute] {
+        &[]
+    }
+
     /// Static checks of a configuration, which may hold unknown values. Report problems with the
     /// attribute path and the expected form.
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 use crate::framework::detach;
+use crate::framework::identity;
 use crate::framework::diag::Diagnostics;
 use crate::framework::plan::plan_change;
 use crate::framework::resource::{Ctx, DataSource, Provider, Resource};
@@ -29,12 +30,22 @@ struct Entry<T: ?Sized> {
     handler: Arc<T>,
     schema: Schema,
     ty: Type,
+    /// The identity attributes and their object type, for resources that have an identity.
+    identity: &'static [identity::IdentityAttribute],
+    identity_ty: Type,
 }
 
 impl<T: ?Sized> Entry<T> {
-    fn new(handler: Arc<T>, schema: Schema) -> Self {
+    fn new(handler: Arc<T>, schema: Schema, identity: &'static [identity::IdentityAttribute]) -> Self {
         let ty = schema.implied_type();
-        Entry { handler, schema, ty }
+        Entry { handler, schema, ty, identity, identity_ty: identity::object_type(identity) }
+    }
+
+    /// The identity of the object `state` describes, encoded for Terraform.
+    fn identity_of(&self, state: &Value, diags: &mut Diagnostics) -> Option<pb::ResourceIdentityData> {
+        let identity = identity::from_state(self.identity, state)?;
+        convert::encode(&identity, &self.identity_ty, "identity", diags)
+            .map(|data| pb::ResourceIdentityData { identity_data: Some(data) })
     }
 }
 
@@ -56,12 +67,12 @@ impl<P: Provider> ProviderService<P> {
         let resources = provider
             .resources()
             .into_iter()
-            .map(|r| (r.type_name(), Entry::new(r.clone(), detach::guarded(r.schema()))))
+            .map(|r| (r.type_name(), Entry::new(r.clone(), detach::guarded(r.schema()), r.identity())))
             .collect();
         let data_sources = provider
             .data_sources()
             .into_iter()
-            .map(|d| (d.type_name(), Entry::new(d.clone(), d.schema())))
+            .map(|d| (d.type_name(), Entry::new(d.clone(), d.schema(), &[])))
             .collect();
         ProviderService {
             provider,
@@ -272,9 +283,49 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         _: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        // Terraform treats Unimplemented here as "no identities"; identities arrive with import
-        // by identity.
-        Err(Status::unimplemented("resource identity is not supported yet"))
+        let identity_schemas = self
+            .resources
+            .iter()
+            .filter(|(_, e)| !e.identity.is_empty())
+            .map(|(name, e)| {
+                let attributes = e
+                    .identity
+                    .iter()
+                    .map(|a| pb::resource_identity_schema::IdentityAttribute {
+                        name: a.name.to_string(),
+                        r#type: a.ty.cty().to_json_bytes(),
+                        required_for_import: true,
+                        optional_for_import: false,
+                        description: a.description.to_string(),
+                    })
+                    .collect();
+                (name.to_string(), pb::ResourceIdentitySchema { version: 0, identity_attributes: attributes })
+            })
+            .collect();
+        reply(pb::get_resource_identity_schemas::Response { identity_schemas, diagnostics: Vec::new() })
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        request: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut upgraded_identity = None;
+        if let Some(entry) = self.resource(&request.type_name, &mut diags) {
+            let raw = request.raw_identity.unwrap_or_default();
+            match value::decode_json(&raw.json, &entry.identity_ty) {
+                Ok(identity) => {
+                    upgraded_identity = convert::encode(&identity, &entry.identity_ty, "identity", &mut diags)
+                        .map(|data| pb::ResourceIdentityData { identity_data: Some(data) });
+                }
+                Err(error) => diags.error(
+                    "Unreadable resource identity",
+                    format!("The stored identity of this {} does not match its identity schema: {error}.", request.type_name),
+                ),
+            }
+        }
+        reply(pb::upgrade_resource_identity::Response { upgraded_identity, diagnostics: convert::diagnostics(&diags) })
     }
 
     async fn configure_provider(
@@ -300,6 +351,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let request = request.into_inner();
         let mut diags = Diagnostics::new();
         let mut new_state = request.current_state.clone();
+        let mut new_identity = request.current_identity.clone();
         if let Some(entry) = self.resource(&request.type_name, &mut diags) {
             if let (Some(current), Some(data)) = (
                 convert::decode(request.current_state.as_ref(), &entry.ty, "current state", &mut diags),
@@ -313,6 +365,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     // On failure keep the current state: an error must never drop an object.
                     if let Some(read) = read.filter(|_| !diags.has_errors()) {
                         let read = read.map(|state| detach::carry(state, &current)).unwrap_or(Value::Null);
+                        new_identity = entry.identity_of(&read, &mut diags);
                         new_state = convert::encode(&read, &entry.ty, "state", &mut diags);
                     }
                 }
@@ -320,6 +373,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         }
         reply(pb::read_resource::Response {
             new_state,
+            new_identity,
             diagnostics: convert::diagnostics(&diags),
             private: request.private,
             ..Default::default()
@@ -362,6 +416,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 if plan.is_replace() {
                     self.review_destroy(&request.type_name, entry, &data, &prior, true, &mut diags).await;
                 }
+                response.planned_identity = entry.identity_of(&plan.planned, &mut diags);
                 response.planned_state = convert::encode(&plan.planned, ty, "planned state", &mut diags);
                 response.requires_replace = plan.requires_replace.iter().map(convert::path).collect();
             }
@@ -417,6 +472,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     format!("The new state of this {} still has unknown values. This is a bug in the provider.", request.type_name),
                 );
             }
+            response.new_identity = entry.identity_of(&new_state, &mut diags);
             if let Some(encoded) = convert::encode(&new_state, ty, "new state", &mut diags) {
                 response.new_state = Some(encoded);
             }
@@ -434,15 +490,37 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let mut imported_resources = Vec::new();
         if let (Some(entry), Some(data)) = (self.resource(&request.type_name, &mut diags), self.data(&mut diags)) {
             let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
+            // Import by identity (`import { identity = {...} }`): the identity is the import ID
+            // in parts.
+            let id = match request.identity.as_ref().and_then(|i| i.identity_data.as_ref()) {
+                Some(data) if request.id.is_empty() => {
+                    convert::decode(Some(data), &entry.identity_ty, "identity", &mut diags)
+                        .and_then(|identity| match identity::import_id(entry.identity, &identity) {
+                            Ok(id) => Some(id),
+                            Err(why) => {
+                                diags.error("Invalid import identity", format!("{why}."));
+                                None
+                            }
+                        })
+                        .unwrap_or_default()
+                }
+                _ => request.id.clone(),
+            };
             let mut import_diags = Diagnostics::new();
-            let state = self.cancellable(entry.handler.import(&ctx, &request.id, &mut import_diags), &mut diags).await.flatten();
+            let state = if diags.has_errors() {
+                None
+            } else {
+                self.cancellable(entry.handler.import(&ctx, &id, &mut import_diags), &mut diags).await.flatten()
+            };
             diags.extend(import_diags);
             if let Some(state) = state.filter(|_| !diags.has_errors()) {
                 let state = detach::carry(state, &Value::Null);
+                let identity = entry.identity_of(&state, &mut diags);
                 if let Some(encoded) = convert::encode(&state, &entry.ty, "imported state", &mut diags) {
                     imported_resources.push(pb::import_resource_state::ImportedResource {
                         type_name: request.type_name.clone(),
                         state: Some(encoded),
+                        identity,
                         ..Default::default()
                     });
                 }

@@ -16,6 +16,7 @@ use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
     Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, Plan, Resource, Schema, Type, Value,
 };
+use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
 use super::support::{cloud_error, object};
@@ -123,6 +124,12 @@ fn job_failed(summary: &str, error: &WaitError) -> Diagnostic {
 impl Resource<Clients> for ProjectOrganization {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
+    }
+
+    fn identity(&self) -> &'static [IdentityAttribute] {
+        &[
+            IdentityAttribute { name: "project_uuid", ty: IdentityType::String, description: "UUID of the project." },
+        ]
     }
 
     fn schema(&self) -> Schema {

@@ -21,6 +21,7 @@ use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
     Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, NestedBlock, Plan, Resource, Schema, Type, Value,
 };
+use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
 use super::support::{cloud_error, object};
@@ -242,6 +243,14 @@ async fn truthful_state(ctx: &Ctx<'_, Clients>, base: &Value, principal: &Princi
 impl Resource<Clients> for ProfileAssociation {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
+    }
+
+    fn identity(&self) -> &'static [IdentityAttribute] {
+        &[
+            IdentityAttribute { name: "instance_id", ty: IdentityType::String, description: "ID of the Identity Center instance." },
+            IdentityAttribute { name: "principal_type", ty: IdentityType::String, description: "USER or GROUP." },
+            IdentityAttribute { name: "principal_id", ty: IdentityType::String, description: "ID of the user or group." },
+        ]
     }
 
     fn schema(&self) -> Schema {

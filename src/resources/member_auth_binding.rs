@@ -15,6 +15,7 @@ use crate::clouds::{CloudError, ErrorKind};
 use crate::framework::{
     Attribute, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, Plan, Resource, Schema, Type, Value,
 };
+use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
 use super::support::{cloud_error, object, positive_integer, require_positive_integer};
@@ -135,6 +136,14 @@ async fn find_after_write(client: &OrganizationClient, key: Key) -> Result<Optio
 impl Resource<Clients> for MemberAuthBinding {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
+    }
+
+    fn identity(&self) -> &'static [IdentityAttribute] {
+        &[
+            IdentityAttribute { name: MEMBER_UIN, ty: IdentityType::Number, description: "UIN of the member account." },
+            IdentityAttribute { name: POLICY_ID, ty: IdentityType::Number, description: "ID of the member policy." },
+            IdentityAttribute { name: SUB_ACCOUNT_UIN, ty: IdentityType::Number, description: "UIN of the sub-account." },
+        ]
     }
 
     fn schema(&self) -> Schema {

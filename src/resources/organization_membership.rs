@@ -13,6 +13,7 @@ use crate::clouds::ErrorKind;
 use crate::framework::{
     Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, Resource, Schema, Type, Value,
 };
+use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
 use super::support::{cloud_error, object};
@@ -54,6 +55,12 @@ fn check_handshake_id(id: &str) -> Result<(), Diagnostic> {
 impl Resource<Clients> for OrganizationMembership {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
+    }
+
+    fn identity(&self) -> &'static [IdentityAttribute] {
+        &[
+            IdentityAttribute { name: "organization_id", ty: IdentityType::String, description: "ID of the organization." },
+        ]
     }
 
     fn schema(&self) -> Schema {

@@ -18,6 +18,7 @@ use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
     Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, NestedBlock, Plan, Resource, Schema, Type, Value,
 };
+use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
 use super::support::{cloud_error, object};
@@ -161,6 +162,12 @@ fn check_id(value: &str, name: &str, example: &str) -> Result<(), Diagnostic> {
 impl Resource<Clients> for RgcManagedAccount {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
+    }
+
+    fn identity(&self) -> &'static [IdentityAttribute] {
+        &[
+            IdentityAttribute { name: "managed_account_id", ty: IdentityType::String, description: "ID of the managed account." },
+        ]
     }
 
     fn schema(&self) -> Schema {
