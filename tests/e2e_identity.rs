@@ -115,3 +115,29 @@ fn an_identity_of_something_that_does_not_exist_is_refused() {
     plan.failure();
     assert!(plan.text().contains("Cannot import non-existent remote object"), "{}", plan.text());
 }
+
+#[test]
+fn generated_configuration_for_an_import_applies_with_no_changes() {
+    let emulator = Emulator::start();
+    let provider = format!(
+        "{REQUIRED_PROVIDERS}provider \"tether\" {{\n  zstack {{\n    endpoint         = \"{}\"\n    account_name     = \"admin\"\n    account_password = \"password\"\n  }}\n}}\n",
+        emulator.endpoint()
+    );
+    // legacy-erp was attached to Finance Dept before Terraform.
+    let config = format!("{provider}\nimport {{\n  to = tether_iam2_project_organization.erp\n  id = \"6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b04\"\n}}\n");
+    let workspace = Workspace::new(&config);
+    workspace.init();
+    let plan = workspace.terraform(&["plan", "-no-color", "-input=false", "-generate-config-out=generated.tf"]);
+    plan.success();
+    let generated = std::fs::read_to_string(workspace.path().join("generated.tf")).expect("generated.tf");
+    assert!(generated.contains("resource \"tether_iam2_project_organization\" \"erp\""), "{generated}");
+    assert!(generated.contains("organization_uuid = \"7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02\""), "{generated}");
+    assert!(generated.contains("project_uuid      = \"6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b04\""), "{generated}");
+    assert!(!generated.contains("project_name"), "computed attributes are not configuration: {generated}");
+    let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    apply.success();
+    assert!(apply.stdout.contains("1 imported, 0 added, 0 changed, 0 destroyed"), "{}", apply.stdout);
+    let plan = workspace.terraform(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+    assert!(emulator.calls("AttachIAM2ProjectToIAM2Organization").is_empty(), "import attaches nothing");
+}
