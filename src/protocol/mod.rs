@@ -268,7 +268,11 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 );
             } else {
                 match value::decode_json(&raw.json, &entry.ty) {
-                    Ok(state) => upgraded_state = convert::encode(&state, &entry.ty, "upgraded state", &mut diags),
+                    Ok(state) => {
+                        // State from before the guard existed gets its default, not a diff.
+                        let state = if state.is_null() { state } else { detach::carry(state.clone(), &state) };
+                        upgraded_state = convert::encode(&state, &entry.ty, "upgraded state", &mut diags);
+                    }
                     Err(error) => diags.error(
                         "Unreadable resource state",
                         format!("The stored state of this {} does not match its schema: {error}.", request.type_name),
@@ -572,5 +576,58 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             *token = CancellationToken::new();
         }
         reply(pb::stop_provider::Response { error: String::new() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pb::provider_server::Provider as _;
+
+    #[tokio::test]
+    async fn state_from_before_the_detach_guard_upgrades_to_its_default() {
+        let service = ProviderService::new(crate::provider::TetherProvider::new());
+        let json = br#"{"id":"1/2/3","member_uin":1,"policy_id":2,"org_sub_account_uin":3,"policy_name":"p","identity_id":1,"identity_role_name":"r","identity_role_alias_name":"a","org_sub_account_name":"s","create_time":"t","update_time":"t"}"#;
+        let response = service
+            .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
+                type_name: "tether_member_auth_binding".into(),
+                version: 0,
+                raw_state: Some(pb::RawState { json: json.to_vec(), ..Default::default() }),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
+        let entry = &service.resources["tether_member_auth_binding"];
+        let state = value::decode_msgpack(&response.upgraded_state.unwrap().msgpack, &entry.ty).unwrap();
+        assert_eq!(state.attr(detach::ATTRIBUTE), Some(&Value::Bool(true)));
+        assert_eq!(state.attr("policy_name").and_then(Value::as_str), Some("p"));
+    }
+
+    #[tokio::test]
+    async fn unknown_resource_types_and_garbage_get_diagnostics_not_panics() {
+        let service = ProviderService::new(crate::provider::TetherProvider::new());
+        let response = service
+            .read_resource(Request::new(pb::read_resource::Request {
+                type_name: "tether_member_auth_binding".into(),
+                current_state: Some(pb::DynamicValue { msgpack: vec![0xc1, 0xff, 0x00], json: Vec::new() }),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(
+            response.diagnostics.iter().any(|d| d.summary == "Invalid current state from Terraform"),
+            "{:?}",
+            response.diagnostics
+        );
+        // The object is not dropped: the state Terraform sent comes back unchanged.
+        assert_eq!(response.new_state.unwrap().msgpack, vec![0xc1, 0xff, 0x00]);
+        let response = service
+            .plan_resource_change(Request::new(pb::plan_resource_change::Request { type_name: "tether_nope".into(), ..Default::default() }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(response.diagnostics[0].summary, "Unknown resource type");
     }
 }
