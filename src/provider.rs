@@ -407,7 +407,16 @@ impl Provider for TetherProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Clients>>> {
-        vec![Arc::new(data_sources::member_policies::MemberPolicies)]
+        vec![
+            Arc::new(data_sources::member_policies::MemberPolicies),
+            Arc::new(data_sources::member_auth_bindings::MemberAuthBindings),
+            Arc::new(data_sources::organization::Organization),
+            Arc::new(data_sources::identity_center_instances::IdentityCenterInstances),
+            Arc::new(data_sources::identity_center_principal_assignments::IdentityCenterPrincipalAssignments),
+            Arc::new(data_sources::rgc_managed_accounts::RgcManagedAccounts),
+            Arc::new(data_sources::iam2_projects::Iam2Projects),
+            Arc::new(data_sources::iam2_organizations::Iam2Organizations),
+        ]
     }
 }
 

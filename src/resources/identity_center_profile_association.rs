@@ -24,7 +24,7 @@ use crate::framework::{
 use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
-use super::support::{cloud_error, object};
+use super::support::{cloud_error, is_id, object};
 
 pub const TYPE_NAME: &str = "tether_identity_center_profile_association";
 
@@ -98,10 +98,6 @@ impl Principal {
         }
         Ok(Principal { instance_id: instance_id.into(), principal_type: principal_type.into(), principal_id: principal_id.into() })
     }
-}
-
-fn is_id(text: &str) -> bool {
-    !text.is_empty() && text.len() <= 128 && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 fn assignments_of(value: &Value) -> BTreeSet<Assignment> {

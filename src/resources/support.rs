@@ -48,3 +48,16 @@ pub fn cloud_error(summary: impl Into<String>, error: &CloudError) -> Diagnostic
     }
     Diagnostic::error(summary, error.to_string())
 }
+
+/// A cloud identifier: letters, digits, `-` and `_` (no separators, spaces or path characters).
+pub fn is_id(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 128 && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// A required string argument that must be known (at apply and read time it always is).
+pub fn require_string<'a>(value: &'a Value, name: &str) -> Result<&'a str, Diagnostic> {
+    value
+        .attr(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| Diagnostic::error(format!("Missing {name}"), format!("{name} has no value.")).at(AttributePath::root(name)))
+}
