@@ -16,13 +16,10 @@ The emulator binary is `$TETHER_EMULATOR_BIN`, default `target/debug/tether-emul
 
 import json
 import os
-import pathlib
-import select
-import subprocess
 import time
-import urllib.request
 
 import pytest
+from emulator import admin, running_emulator
 from huaweicloudsdkcore.auth.credentials import BasicCredentials, GlobalCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.http.http_config import HttpConfig
@@ -53,7 +50,6 @@ from huaweicloudsdkrgc.v1 import (
     UnEnrollAccountRequest,
 )
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 # The emulator's documented fixture (emulator/README.md).
 MANAGEMENT = "0a5f1c2e9b7d4e3f8a6c1b2d3e4f5a60"
@@ -82,46 +78,8 @@ for _var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROX
 
 @pytest.fixture(scope="module")
 def emulator_address():
-    binary = pathlib.Path(os.environ.get("TETHER_EMULATOR_BIN", REPO_ROOT / "target" / "debug" / "tether-emulator"))
-    if not binary.is_file():
-        pytest.fail(f"{binary} not found: run `cargo build -p tether-emulator` first (or set TETHER_EMULATOR_BIN)")
-    proc = subprocess.Popen(
-        [
-            str(binary),
-            "--listen", "127.0.0.1:0",
-            "--huawei-operation-ms", str(OPERATION_MS),
-            "--huawei-assignment-ms", str(ASSIGNMENT_MS),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        ready, _, _ = select.select([proc.stdout], [], [], 30)
-        if not ready:
-            pytest.fail("the emulator printed no address within 30 s")
-        address = proc.stdout.readline().strip()
-        host, _, port = address.rpartition(":")
-        assert host == "127.0.0.1" and port.isdigit() and port != "0", f"unexpected first line {address!r}"
+    with running_emulator("--huawei-operation-ms", str(OPERATION_MS), "--huawei-assignment-ms", str(ASSIGNMENT_MS)) as address:
         yield address
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def admin(address, method, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        f"http://{address}/_emulator/{path}",
-        data=data,
-        method=method,
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
 
 
 @pytest.fixture
