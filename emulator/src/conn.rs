@@ -1,4 +1,5 @@
-//! Dropping a connection without answering, for the `drop_before` / `drop_after` faults.
+//! Connection-level behaviour of the emulator: calls that finish even when their client hangs up,
+//! and dropping a connection without answering, for the `drop_before` / `drop_after` faults.
 //!
 //! axum gives handlers no access to the socket. What it does give is the response body, and
 //! hyper's HTTP/1 server buffers the status line and headers until it has polled the body: if
@@ -42,5 +43,22 @@ impl http_body::Body for FailingBody {
 
     fn size_hint(&self) -> SizeHint {
         SizeHint::default()
+    }
+}
+
+/// Runs a call to completion on its own task, so it is applied and logged even when the client
+/// hangs up meanwhile (hyper drops the handler future on disconnect, not a spawned task), as a
+/// real service would. `failed` answers if the task itself dies, in the cloud's own envelope.
+pub async fn finish_even_if_client_leaves(
+    cloud: &str,
+    call: impl std::future::Future<Output = Response> + Send + 'static,
+    failed: impl FnOnce() -> Response,
+) -> Response {
+    match tokio::spawn(call).await {
+        Ok(response) => response,
+        Err(err) => {
+            tracing::error!(error = %err, cloud, "call task failed");
+            failed()
+        }
     }
 }

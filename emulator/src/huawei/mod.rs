@@ -82,12 +82,10 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    // Finish (apply, log) a call even when the client hangs up meanwhile, like a real service.
-    let call = tokio::spawn(serve_call(emu, method, uri, headers, body));
-    match call.await {
-        Ok(response) => response,
-        Err(err) => {
-            tracing::error!(error = %err, "Huawei call task failed");
+    crate::conn::finish_even_if_client_leaves(
+        "huawei",
+        serve_call(emu, method, uri, headers, body),
+        || {
             respond(
                 Err(HwError::new(
                     500,
@@ -96,8 +94,9 @@ pub async fn handle(
                 )),
                 &Uuid::new_v4().simple().to_string(),
             )
-        }
-    }
+        },
+    )
+    .await
 }
 
 async fn serve_call(

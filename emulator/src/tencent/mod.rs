@@ -59,14 +59,10 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    // Like a real service, finish (apply, log) a call even when the client hangs up meanwhile,
-    // e.g. a client timeout during a latency fault: hyper drops this future on disconnect, but
-    // not the spawned task.
-    let call = tokio::spawn(serve_call(emu, method, uri, headers, body));
-    match call.await {
-        Ok(response) => response,
-        Err(err) => {
-            tracing::error!(error = %err, "Tencent call task failed");
+    crate::conn::finish_even_if_client_leaves(
+        "tencent",
+        serve_call(emu, method, uri, headers, body),
+        || {
             envelope(
                 Err(TcError::new(
                     codes::INTERNAL_ERROR,
@@ -74,8 +70,9 @@ pub async fn handle(
                 )),
                 Uuid::new_v4().to_string(),
             )
-        }
-    }
+        },
+    )
+    .await
 }
 
 async fn serve_call(

@@ -117,19 +117,18 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    // Finish (apply, log) a call even when the client hangs up meanwhile, like a real service.
-    let call = tokio::spawn(serve_call(emu, method, uri, headers, body));
-    match call.await {
-        Ok(response) => response,
-        Err(err) => {
-            tracing::error!(error = %err, "ZStack call task failed");
+    crate::conn::finish_even_if_client_leaves(
+        "zstack",
+        serve_call(emu, method, uri, headers, body),
+        || {
             respond(Err(ZsError::new(
                 500,
                 codes::INTERNAL,
                 "the emulator failed to process the request",
             )))
-        }
-    }
+        },
+    )
+    .await
 }
 
 async fn serve_call(
