@@ -20,7 +20,7 @@ done
 
 cd "$repo"
 cargo build --locked --quiet -p terraform-provider-tether $([ "$profile" = release ] && echo --release) >&2
-version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
+version=$(sed -n '0,/^version = "\(.*\)"$/s//\1/p' Cargo.toml)
 case "$(uname -m)" in x86_64) arch=amd64 ;; aarch64|arm64) arch=arm64 ;; *) arch=$(uname -m) ;; esac
 os=$(uname -s | tr '[:upper:]' '[:lower:]')
 dir="$mirror/registry.terraform.io/tether/tether/$version/${os}_$arch"

@@ -10,7 +10,15 @@ tools="$repo/.tools"
 terraform="$tools/bin/terraform"
 want="Terraform v1.15.5"
 
-if [ -x "$terraform" ] && "$terraform" version 2>/dev/null | head -1 | grep -qx "$want"; then
+# The first line of `terraform version`. No `| head -1`: under pipefail, head closing the pipe
+# early kills terraform with SIGPIPE (exit 141) whenever it writes its second line late.
+first_version_line() {
+  local out
+  out=$("$terraform" version 2>/dev/null) || return 1
+  printf '%s\n' "${out%%$'\n'*}"
+}
+
+if [ -x "$terraform" ] && [ "$(first_version_line || true)" = "$want" ]; then
   echo "$terraform"
   exit 0
 fi
@@ -35,7 +43,7 @@ sys.exit(_invoke_cli(sys.argv[1:], 1, 2))
 WRAPPER
 chmod +x "$terraform"
 
-got=$("$terraform" version | head -1)
+got=$(first_version_line || true)
 if [ "$got" != "$want" ]; then
   echo "install-terraform: expected '$want', got '$got'" >&2
   exit 1

@@ -10,7 +10,8 @@ cd "$repo"
 echo "==> Terraform"
 TETHER_TERRAFORM=$(scripts/install-terraform.sh)
 export TETHER_TERRAFORM
-"$TETHER_TERRAFORM" version 2>/dev/null | head -1
+tf_version=$("$TETHER_TERRAFORM" version 2>/dev/null)
+echo "${tf_version%%$'\n'*}"
 
 echo "==> Python packages for the SDK cross-checks"
 python=${PYTHON:-python3}
