@@ -137,6 +137,10 @@ fn page(kind: &str, name: &str, schema: &Schema, examples_dir: &Path, example_fi
         first_sentence(&block.description),
         block.description
     );
+    if kind == "List Resource" {
+        let short = name.trim_start_matches("tether_");
+        out.push_str(&format!("Use it in a `.tfquery.hcl` file with `terraform query` (Terraform 1.14 or later). Each result carries the identity of a [`{name}`](../resources/{short}.md), and `terraform query -generate-config-out=FILE` writes an `import` block and a `resource` block for each. The arguments below go in the `list` block's `config` block; `limit` (default 100) caps the results, and the provider stops reading the cloud once it is reached.\n\n"));
+    }
     out.push_str(&example(&examples_dir.join(example_file), "terraform", "Example Usage"));
     out.push_str("## Schema\n\n");
     render_block(&mut out, block, "nestedblock", "###");
@@ -177,8 +181,20 @@ fn generate() -> BTreeMap<PathBuf, String> {
             page("Data Source", name, &data_source.schema(), &repo().join("examples/data-sources").join(name), "data-source.tf"),
         );
     }
+    for resource in provider.resources() {
+        let Some(schema) = resource.list_schema() else { continue };
+        let name = resource.type_name();
+        let short = name.trim_start_matches("tether_");
+        files.insert(
+            PathBuf::from(format!("docs/list-resources/{short}.md")),
+            page("List Resource", name, &schema, &repo().join("examples/list-resources").join(name), LIST_EXAMPLE),
+        );
+    }
     files
 }
+
+/// The example of a list resource: a `.tfquery.hcl` for `terraform query`.
+const LIST_EXAMPLE: &str = "list-resource.tfquery.hcl";
 
 #[test]
 fn docs_are_generated_from_the_schema_and_up_to_date() {
@@ -195,7 +211,7 @@ fn docs_are_generated_from_the_schema_and_up_to_date() {
         }
     }
     // Pages for resources that no longer exist are stale too.
-    for dir in ["docs/resources", "docs/data-sources"] {
+    for dir in ["docs/resources", "docs/data-sources", "docs/list-resources"] {
         for entry in std::fs::read_dir(repo().join(dir)).into_iter().flatten().flatten() {
             let path = PathBuf::from(dir).join(entry.file_name());
             if !files.contains_key(&path) && !update {
@@ -213,6 +229,10 @@ fn every_resource_and_data_source_has_an_example() {
         let dir = repo().join("examples/resources").join(resource.type_name());
         assert!(dir.join("resource.tf").is_file(), "{} has no examples/resources/…/resource.tf", resource.type_name());
         assert!(dir.join("import.sh").is_file(), "{} has no import.sh", resource.type_name());
+        if resource.list_schema().is_some() {
+            let file = repo().join("examples/list-resources").join(resource.type_name()).join(LIST_EXAMPLE);
+            assert!(file.is_file(), "{} has no examples/list-resources/…/{LIST_EXAMPLE}", resource.type_name());
+        }
     }
     for data_source in provider.data_sources() {
         let file = repo().join("examples/data-sources").join(data_source.type_name()).join("data-source.tf");

@@ -5,17 +5,9 @@ mod support;
 
 use std::time::Duration;
 
-use support::{block_on, huawei_clients, huawei_provider_block, tencent_provider, Emulator, Workspace, HW_FINANCE_PROD, HW_MANAGEMENT, REQUIRED_PROVIDERS, TENCENT_SECRET_ID, TENCENT_SECRET_KEY};
+use support::{block_on, huawei_clients, huawei_provider_block, tencent_client, tencent_provider, Emulator, Workspace, HW_FINANCE_PROD, HW_MANAGEMENT, REQUIRED_PROVIDERS};
 use tether::clouds::huawei::AssignmentTarget;
-use tether::clouds::tencent::{OrganizationClient, TencentConfig, TencentCredentials};
 use tether::clouds::waiter::PollPolicy;
-use tether::clouds::Secret;
-
-fn tencent_client(emulator: &Emulator) -> OrganizationClient {
-    let mut config = TencentConfig::new(TencentCredentials { secret_id: TENCENT_SECRET_ID.into(), secret_key: Secret::new(TENCENT_SECRET_KEY), security_token: None });
-    config.endpoint = emulator.endpoint().parse().unwrap();
-    OrganizationClient::new(config).unwrap()
-}
 
 #[test]
 fn import_blocks_by_identity_and_by_id() {

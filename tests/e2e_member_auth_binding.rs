@@ -4,9 +4,7 @@
 mod support;
 
 use serde_json::json;
-use support::{tencent_provider, Emulator, Workspace, TENCENT_SECRET_ID, TENCENT_SECRET_KEY};
-use tether::clouds::tencent::{OrganizationClient, TencentConfig, TencentCredentials};
-use tether::clouds::Secret;
+use support::{tencent_client, tencent_provider, Emulator, Workspace, TENCENT_SECRET_ID, TENCENT_SECRET_KEY};
 
 const MEMBER: u64 = 100000000101;
 const OTHER_MEMBER: u64 = 100000000102;
@@ -29,21 +27,10 @@ fn three_bindings(emulator: &Emulator) -> String {
     .concat()
 }
 
-/// A client of our own, to change the cloud behind Terraform's back.
-fn out_of_band_client(emulator: &Emulator) -> OrganizationClient {
-    let mut config = TencentConfig::new(TencentCredentials {
-        secret_id: TENCENT_SECRET_ID.into(),
-        secret_key: Secret::new(TENCENT_SECRET_KEY),
-        security_token: None,
-    });
-    config.endpoint = emulator.endpoint().parse().unwrap();
-    OrganizationClient::new(config).unwrap()
-}
-
 fn cancel_out_of_band(emulator: &Emulator, member: u64, policy: u64, sub: u64) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime
-        .block_on(out_of_band_client(emulator).cancel_member_auth_account(member, policy, sub))
+        .block_on(tencent_client(emulator).cancel_member_auth_account(member, policy, sub))
         .expect("out-of-band cancel");
 }
 

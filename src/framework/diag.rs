@@ -93,6 +93,18 @@ impl Diagnostics {
     pub fn attribute_error(&mut self, path: AttributePath, summary: impl Into<String>, detail: impl Into<String>) {
         self.push(Diagnostic::error(summary, detail).at(path));
     }
+    /// Re-roots every path under `attribute`, for diagnostics about a nested block's contents
+    /// (such as a `list` block's `config`) reported relative to that block.
+    pub fn under(mut self, attribute: &str) -> Self {
+        for diagnostic in &mut self.0 {
+            if let Some(path) = diagnostic.path.take() {
+                let mut steps = vec![PathStep::Attribute(attribute.to_string())];
+                steps.extend(path.0);
+                diagnostic.path = Some(AttributePath(steps));
+            }
+        }
+        self
+    }
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }

@@ -4,6 +4,7 @@
 pub mod detach;
 pub mod diag;
 pub mod identity;
+pub mod list;
 pub mod plan;
 pub mod resource;
 pub mod schema;
@@ -11,6 +12,7 @@ pub mod timeouts;
 pub mod value;
 
 pub use diag::{AttributePath, Diagnostic, Diagnostics};
+pub use list::Found;
 pub use resource::{Ctx, DataSource, DestroyPreview, Plan, Provider, Resource};
 pub use schema::{Attribute, Block, NestedBlock, Schema};
 pub use value::{Type, Value};

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use super::diag::{AttributePath, Diagnostics};
+use super::list::Found;
 use super::schema::Schema;
 use super::value::Value;
 
@@ -105,6 +106,20 @@ pub trait Resource<D>: Send + Sync {
     /// Turns an import ID into a state holding at least the identifying attributes; Terraform
     /// then refreshes it with `read`.
     async fn import(&self, ctx: &Ctx<'_, D>, id: &str, diags: &mut Diagnostics) -> Option<Value>;
+
+    /// The arguments of the `config` block in this type's `list` blocks (`terraform query`), or
+    /// `None` when the type cannot be listed.
+    fn list_schema(&self) -> Option<Schema> {
+        None
+    }
+
+    /// Static checks of a `list` block's `config`, reported like `validate`'s.
+    fn validate_list(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Finds the existing objects `config` asks for and pushes each one's full state (exactly
+    /// what `read` would return, so configuration generated from it plans no changes) into
+    /// `found`, stopping as soon as `push` returns false.
+    async fn list(&self, _ctx: &Ctx<'_, D>, _config: &Value, _found: &mut Found, _diags: &mut Diagnostics) {}
 }
 
 #[async_trait]

@@ -13,6 +13,7 @@ use tonic::{Request, Response, Status};
 use crate::framework::detach;
 use crate::framework::identity;
 use crate::framework::diag::Diagnostics;
+use crate::framework::list::{Found, Listed};
 use crate::framework::plan::plan_change;
 use crate::framework::resource::{Ctx, DataSource, Provider, Resource};
 use crate::framework::schema::Schema;
@@ -33,21 +34,43 @@ struct Entry<T: ?Sized> {
     /// The identity attributes and their object type, for resources that have an identity.
     identity: &'static [identity::IdentityAttribute],
     identity_ty: Type,
+    /// The `list` block's config schema and its type, for resources `terraform query` can list.
+    list: Option<(Schema, Type)>,
 }
 
 impl<T: ?Sized> Entry<T> {
     fn new(handler: Arc<T>, schema: Schema, identity: &'static [identity::IdentityAttribute]) -> Self {
         let ty = schema.implied_type();
-        Entry { handler, schema, ty, identity, identity_ty: identity::object_type(identity) }
+        Entry { handler, schema, ty, identity, identity_ty: identity::object_type(identity), list: None }
+    }
+
+    fn listable(mut self, list_schema: Option<Schema>) -> Self {
+        self.list = list_schema.map(|schema| {
+            let ty = schema.implied_type();
+            (schema, ty)
+        });
+        self
     }
 
     /// The identity of the object `state` describes, encoded for Terraform.
     fn identity_of(&self, state: &Value, diags: &mut Diagnostics) -> Option<pb::ResourceIdentityData> {
-        let identity = identity::from_state(self.identity, state)?;
-        convert::encode(&identity, &self.identity_ty, "identity", diags)
-            .map(|data| pb::ResourceIdentityData { identity_data: Some(data) })
+        encode_identity(self.identity, &self.identity_ty, state, diags)
     }
 }
+
+fn encode_identity(
+    attributes: &[identity::IdentityAttribute],
+    identity_ty: &Type,
+    state: &Value,
+    diags: &mut Diagnostics,
+) -> Option<pb::ResourceIdentityData> {
+    let identity = identity::from_state(attributes, state)?;
+    convert::encode(&identity, identity_ty, "identity", diags).map(|data| pb::ResourceIdentityData { identity_data: Some(data) })
+}
+
+/// How many listed objects may wait between the resource and Terraform: enough to keep the
+/// cloud paging while Terraform decodes, small enough that a stop is noticed quickly.
+const LIST_BUFFER: usize = 16;
 
 pub struct ProviderService<P: Provider> {
     provider: P,
@@ -67,7 +90,10 @@ impl<P: Provider> ProviderService<P> {
         let resources = provider
             .resources()
             .into_iter()
-            .map(|r| (r.type_name(), Entry::new(r.clone(), detach::guarded(r.schema()), r.identity())))
+            .map(|r| {
+                let entry = Entry::new(r.clone(), detach::guarded(r.schema()), r.identity()).listable(r.list_schema());
+                (r.type_name(), entry)
+            })
             .collect();
         let data_sources = provider
             .data_sources()
@@ -114,6 +140,28 @@ impl<P: Provider> ProviderService<P> {
             );
         }
         entry
+    }
+
+    /// A listable resource and its list config type.
+    fn list_entry(&self, type_name: &str, diags: &mut Diagnostics) -> Option<(&Entry<dyn Resource<P::Data>>, &Type)> {
+        let found = self.resources.get(type_name).and_then(|e| e.list.as_ref().map(|(_, ty)| (e, ty)));
+        if found.is_none() {
+            diags.error("Unknown list resource type", format!("This provider cannot list {type_name:?}."));
+        }
+        found
+    }
+
+    /// Decodes and checks a `list` block's config. Terraform sends an object of nulls when the
+    /// block is left out; a null is treated the same.
+    fn list_config(&self, type_name: &str, config: Option<&pb::DynamicValue>, diags: &mut Diagnostics) -> Option<(&Entry<dyn Resource<P::Data>>, Value)> {
+        let (entry, ty) = self.list_entry(type_name, diags)?;
+        let config = convert::decode(config, ty, "list configuration", diags)?;
+        let config = if config.is_null() { ty.null_object() } else { config };
+        // Terraform places paths within the `list` block, whose arguments sit in `config`.
+        let mut found = Diagnostics::new();
+        entry.handler.validate_list(&config, &mut found);
+        diags.extend(found.under("config"));
+        Some((entry, config)).filter(|_| !diags.has_errors())
     }
 
     fn data(&self, diags: &mut Diagnostics) -> Option<Arc<P::Data>> {
@@ -187,6 +235,11 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 .data_sources
                 .iter()
                 .map(|(name, e)| (name.to_string(), convert::schema(&e.schema)))
+                .collect(),
+            list_resource_schemas: self
+                .resources
+                .iter()
+                .filter_map(|(name, e)| e.list.as_ref().map(|(schema, _)| (name.to_string(), convert::schema(schema))))
                 .collect(),
             server_capabilities: Some(pb::ServerCapabilities {
                 plan_destroy: true,
@@ -567,6 +620,74 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         reply(pb::read_data_source::Response { state, diagnostics: convert::diagnostics(&diags), deferred: None })
     }
 
+    async fn validate_list_resource_config(
+        &self,
+        request: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        self.list_config(&request.type_name, request.config.as_ref(), &mut diags);
+        reply(pb::validate_list_resource_config::Response { diagnostics: convert::diagnostics(&diags) })
+    }
+
+    /// Streams what the resource's `list` finds, each with its identity (and its state when
+    /// Terraform asks for it, as `-generate-config-out` does). Problems arrive as a last event
+    /// carrying only diagnostics.
+    async fn list_resource(
+        &self,
+        request: Request<pb::list_resource::Request>,
+    ) -> Result<Response<tonic::codegen::BoxStream<pb::list_resource::Event>>, Status> {
+        let request = request.into_inner();
+        let (events, stream) = tokio::sync::mpsc::channel(LIST_BUFFER);
+        let stream: tonic::codegen::BoxStream<pb::list_resource::Event> =
+            Box::pin(tokio_stream::wrappers::ReceiverStream::new(stream));
+        let mut diags = Diagnostics::new();
+        let listing = self.list_config(&request.type_name, request.config.as_ref(), &mut diags);
+        let data = if listing.is_some() { self.data(&mut diags) } else { None };
+        let (Some((entry, config)), Some(data)) = (listing, data) else {
+            let _ = events.send(Ok(pb::list_resource::Event { diagnostic: convert::diagnostics(&diags), ..Default::default() })).await;
+            return reply(stream);
+        };
+        let handler = Arc::clone(&entry.handler);
+        let (ty, identity_ty, identity) = (entry.ty.clone(), entry.identity_ty.clone(), entry.identity);
+        let stop = self.stop_token();
+        let limit = u64::try_from(request.limit).unwrap_or(0);
+        let include_state = request.include_resource_object;
+        tokio::spawn(async move {
+            let (found_sender, mut found) = tokio::sync::mpsc::channel::<Listed>(LIST_BUFFER);
+            let list = async move {
+                let mut sink = Found::new(found_sender, limit);
+                let ctx = Ctx { data: data.as_ref(), stop };
+                let mut diags = Diagnostics::new();
+                handler.list(&ctx, &config, &mut sink, &mut diags).await;
+                diags.under("config")
+            };
+            let forward = async {
+                while let Some(listed) = found.recv().await {
+                    let mut diags = Diagnostics::new();
+                    let state = detach::carry(listed.state, &Value::Null);
+                    let event = pb::list_resource::Event {
+                        identity: encode_identity(identity, &identity_ty, &state, &mut diags),
+                        display_name: listed.display_name,
+                        resource_object: if include_state { convert::encode(&state, &ty, "listed state", &mut diags) } else { None },
+                        diagnostic: convert::diagnostics(&diags),
+                    };
+                    // Terraform stopped reading (its limit, or Ctrl-C): dropping `found` tells
+                    // the resource to stop paging.
+                    if events.send(Ok(event)).await.is_err() {
+                        break;
+                    }
+                }
+                drop(found);
+            };
+            let (diags, ()) = tokio::join!(list, forward);
+            if !diags.is_empty() {
+                let _ = events.send(Ok(pb::list_resource::Event { diagnostic: convert::diagnostics(&diags), ..Default::default() })).await;
+            }
+        });
+        reply(stream)
+    }
+
     async fn stop_provider(
         &self,
         _: Request<pb::stop_provider::Request>,
@@ -629,5 +750,30 @@ mod tests {
             .unwrap()
             .into_inner();
         assert_eq!(response.diagnostics[0].summary, "Unknown resource type");
+    }
+
+    #[tokio::test]
+    async fn listing_an_unknown_type_or_before_configure_ends_with_a_diagnostic() {
+        use tokio_stream::StreamExt;
+        let service = ProviderService::new(crate::provider::TetherProvider::new());
+        let schema = service.get_provider_schema(Request::new(Default::default())).await.unwrap().into_inner();
+        let mut listable: Vec<_> = schema.list_resource_schemas.keys().cloned().collect();
+        listable.sort();
+        let mut resources: Vec<_> = schema.resource_schemas.keys().cloned().collect();
+        resources.sort();
+        assert_eq!(listable, resources, "every resource can be listed");
+
+        for (type_name, summary) in [("tether_nope", "Unknown list resource type"), ("tether_iam2_project_organization", "Provider not configured")] {
+            let stream = service
+                .list_resource(Request::new(pb::list_resource::Request { type_name: type_name.into(), limit: 10, ..Default::default() }))
+                .await
+                .unwrap()
+                .into_inner();
+            let events: Vec<_> = stream.collect::<Vec<_>>().await;
+            assert_eq!(events.len(), 1, "{type_name}");
+            let event = events[0].as_ref().unwrap();
+            assert!(event.identity.is_none());
+            assert_eq!(event.diagnostic[0].summary, summary);
+        }
     }
 }

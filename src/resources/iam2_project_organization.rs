@@ -4,17 +4,20 @@
 //! create = AttachIAM2ProjectToIAM2Organization (`POST /zstack/v1/iam2/projects/{p}/iam2/organizations/{o}`), wait for the job
 //! read   = QueryIAM2OrganizationProjectRef (`GET /zstack/v1/iam2/projects/organizations/refs?q=projectUuid=…`)
 //! delete = DetachIAM2ProjectFromIAM2Organization (`DELETE /zstack/v1/iam2/projects/{p}/iam2/organizations`, the detach API), wait for the job
+//! list   = QueryIAM2OrganizationProjectRef (all links, or one organization's), names from
+//!          QueryIAM2Project / QueryIAM2Organization
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
 use crate::clouds::waiter::{PollPolicy, WaitError};
-use crate::clouds::zstack::ZStackClient;
+use crate::clouds::zstack::{Condition, QueryOp, ZStackClient};
 use crate::clouds::ErrorKind;
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
-    Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, Plan, Resource, Schema, Type, Value,
+    Found, Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, Plan, Resource, Schema, Type, Value,
 };
 use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
@@ -22,6 +25,9 @@ use crate::provider::Clients;
 use super::support::{cloud_error, object};
 
 pub const TYPE_NAME: &str = "tether_iam2_project_organization";
+
+/// UUIDs per `uuid?=` condition when looking up names, to keep query strings short.
+const UUIDS_PER_QUERY: usize = 50;
 
 const TIMEOUTS: Defaults = Defaults { create: Duration::from_secs(10 * 60), update: None, delete: Duration::from_secs(10 * 60) };
 
@@ -52,6 +58,23 @@ fn check_uuid(value: &str, name: &str) -> Result<(), Diagnostic> {
 
 fn text<'a>(value: &'a Value, name: &str) -> &'a str {
     value.attr(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// The names of projects or organizations by UUID, a few queries for many UUIDs.
+async fn names_of<'a>(client: &ZStackClient, kind: &str, uuids: impl Iterator<Item = &'a str>) -> Result<HashMap<String, String>, crate::clouds::CloudError> {
+    let mut uuids: Vec<&str> = uuids.collect();
+    uuids.sort_unstable();
+    uuids.dedup();
+    let mut names = HashMap::new();
+    for chunk in uuids.chunks(UUIDS_PER_QUERY) {
+        let condition = [Condition::new("uuid", QueryOp::In, chunk.join(","))];
+        if kind == "project" {
+            names.extend(client.query_projects(&condition).await?.into_iter().map(|p| (p.uuid, p.name)));
+        } else {
+            names.extend(client.query_organizations(&condition).await?.into_iter().map(|o| (o.uuid, o.name)));
+        }
+    }
+    Ok(names)
 }
 
 fn client(ctx: &Ctx<'_, Clients>) -> Result<ZStackClient, Diagnostic> {
@@ -272,6 +295,60 @@ impl Resource<Clients> for ProjectOrganization {
                 named("project_name", project),
                 named("organization_name", organization)
             ),
+        }
+    }
+
+    fn list_schema(&self) -> Option<Schema> {
+        Some(Schema::new(
+            0,
+            Block::new("Finds the projects attached to organizations: all of them, or those of one organization.")
+                .attribute(Attribute::optional("organization_uuid", Type::String).description("Only projects attached to this organization. Leave it out to list every project-organization link.")),
+        ))
+    }
+
+    fn validate_list(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(uuid) = config.attr("organization_uuid").and_then(Value::as_str) {
+            if let Err(d) = check_uuid(uuid, "organization_uuid") {
+                diags.push(d);
+            }
+        }
+    }
+
+    async fn list(&self, ctx: &Ctx<'_, Clients>, config: &Value, found: &mut Found, diags: &mut Diagnostics) {
+        let client = match client(ctx) {
+            Ok(client) => client,
+            Err(d) => return diags.push(d),
+        };
+        let organization = config.attr("organization_uuid").and_then(Value::as_str);
+        let mut refs = match client.list_organization_project_refs(organization).await {
+            Ok(refs) => refs,
+            Err(e) => return diags.push(cloud_error("Could not list the project-organization links", &e)),
+        };
+        refs.sort_by(|a, b| a.project_uuid.cmp(&b.project_uuid));
+        let names = async {
+            let projects = names_of(&client, "project", refs.iter().map(|r| r.project_uuid.as_str())).await?;
+            let organizations = names_of(&client, "organization", refs.iter().map(|r| r.organization_uuid.as_str())).await?;
+            Ok::<_, crate::clouds::CloudError>((projects, organizations))
+        };
+        let (projects, organizations) = match names.await {
+            Ok(names) => names,
+            Err(e) => return diags.push(cloud_error("Could not look up project and organization names", &e)),
+        };
+        for link in refs {
+            let project_name = projects.get(&link.project_uuid).cloned().unwrap_or_default();
+            let organization_name = organizations.get(&link.organization_uuid).cloned().unwrap_or_default();
+            let label = format!("{project_name} ({}) in {organization_name} ({})", link.project_uuid, link.organization_uuid);
+            let state = object([
+                ("id", Value::from(link.project_uuid.as_str())),
+                ("project_uuid", Value::from(link.project_uuid.as_str())),
+                ("organization_uuid", Value::from(link.organization_uuid.as_str())),
+                ("project_name", Value::from(project_name)),
+                ("organization_name", Value::from(organization_name)),
+                ("timeouts", Value::Null),
+            ]);
+            if !found.push(label, state).await {
+                return;
+            }
         }
     }
 

@@ -7,6 +7,8 @@
 //!          up as drift and are removed on the next apply
 //! delete = DisassociateProfile (`POST /v1/instances/{id}/disassociate-profile`, the detach API),
 //!          which removes *all* of the principal's assignments at once
+//! list   = ListAccountAssignments per account (all organization accounts, or one) to find the
+//!          principals, then each principal's full set as `read` has it
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -19,7 +21,7 @@ use crate::clouds::waiter::{PollPolicy, WaitError};
 use crate::clouds::ErrorKind;
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
-    Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, NestedBlock, Plan, Resource, Schema, Type, Value,
+    Found, Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, NestedBlock, Plan, Resource, Schema, Type, Value,
 };
 use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
@@ -80,6 +82,19 @@ impl Principal {
             principal_type: self.principal_type.clone(),
             target_id: assignment.account_id.clone(),
         }
+    }
+
+    /// A state with only the principal's keys, for `read` to fill in.
+    fn bare_state(&self) -> Value {
+        object([
+            ("id", Value::from(self.id())),
+            ("instance_id", Value::from(self.instance_id.as_str())),
+            ("identity_store_id", Value::Null),
+            ("principal_type", Value::from(self.principal_type.as_str())),
+            ("principal_id", Value::from(self.principal_id.as_str())),
+            ("assignment", Value::Set(Vec::new())),
+            ("timeouts", Value::Null),
+        ])
     }
 
     fn parse_import_id(id: &str) -> Result<Principal, Diagnostic> {
@@ -424,18 +439,75 @@ impl Resource<Clients> for ProfileAssociation {
 
     async fn import(&self, _ctx: &Ctx<'_, Clients>, id: &str, diags: &mut Diagnostics) -> Option<Value> {
         match Principal::parse_import_id(id) {
-            Ok(principal) => Some(object([
-                ("id", Value::from(principal.id())),
-                ("instance_id", Value::from(principal.instance_id.as_str())),
-                ("identity_store_id", Value::Null),
-                ("principal_type", Value::from(principal.principal_type.as_str())),
-                ("principal_id", Value::from(principal.principal_id.as_str())),
-                ("assignment", Value::Set(Vec::new())),
-                ("timeouts", Value::Null),
-            ])),
+            Ok(principal) => Some(principal.bare_state()),
             Err(d) => {
                 diags.push(d);
                 None
+            }
+        }
+    }
+
+    fn list_schema(&self) -> Option<Schema> {
+        Some(Schema::new(
+            0,
+            Block::new("Finds every principal (user or group) with account assignments in an Identity Center instance, each with all of its assignments.")
+                .attribute(Attribute::required("instance_id", Type::String).description("ID of the Identity Center instance."))
+                .attribute(Attribute::optional("account_id", Type::String).description("Only principals with an assignment on this account. Leave it out to look at every account of the organization (ListAccounts, which needs the management account's credentials).")),
+        ))
+    }
+
+    fn validate_list(&self, config: &Value, diags: &mut Diagnostics) {
+        for name in ["instance_id", "account_id"] {
+            if let Some(id) = config.attr(name).and_then(Value::as_str) {
+                if !is_id(id) {
+                    diags.push(Diagnostic::error(format!("Invalid {name}"), format!("{id:?} is not a valid ID: expected letters, digits, '-' and '_'.")).at(AttributePath::root(name)));
+                }
+            }
+        }
+    }
+
+    async fn list(&self, ctx: &Ctx<'_, Clients>, config: &Value, found: &mut Found, diags: &mut Diagnostics) {
+        let client = match client(ctx) {
+            Ok(client) => client,
+            Err(d) => return diags.push(d),
+        };
+        let instance_id = config.attr("instance_id").and_then(Value::as_str).unwrap_or_default();
+        let accounts = match config.attr("account_id").and_then(Value::as_str) {
+            Some(account) => vec![account.to_string()],
+            None => {
+                let organizations = match ctx.data.huawei_organizations() {
+                    Ok(organizations) => organizations.with_cancellation(ctx.stop.clone()),
+                    Err(d) => return diags.push(d),
+                };
+                match organizations.list_accounts().await {
+                    Ok(accounts) => accounts.into_iter().map(|a| a.id).collect(),
+                    Err(e) => return diags.push(cloud_error("Could not list the organization's accounts", &e)),
+                }
+            }
+        };
+        let store = match identity_store_id(&client, &Value::Null, instance_id).await {
+            Ok(store) => store,
+            Err(d) => return diags.push(d),
+        };
+        // Principals in a stable order: by type, then ID.
+        let mut principals = BTreeSet::new();
+        for account in &accounts {
+            match client.list_account_assignments(instance_id, account).await {
+                Ok(assignments) => principals.extend(assignments.into_iter().map(|a| (a.principal_type, a.principal_id))),
+                Err(e) => return diags.push(cloud_error(format!("Could not list the assignments on account {account}"), &e)),
+            }
+        }
+        for (principal_type, principal_id) in principals {
+            let principal = Principal { instance_id: instance_id.to_string(), principal_type, principal_id };
+            let assignments = match current_assignments(&client, &principal).await {
+                Ok(Some(assignments)) => assignments,
+                // Deleted while we listed.
+                Ok(None) => continue,
+                Err(d) => return diags.push(d),
+            };
+            let label = format!("{} {} ({} assignments)", principal.principal_type.to_lowercase(), principal.principal_id, assignments.len());
+            if !found.push(label, with_assignments(&principal.bare_state(), &store, &assignments)).await {
+                return;
             }
         }
     }

@@ -5,6 +5,7 @@
 //! create = BindOrganizationMemberAuthAccount (one sub-account)
 //! read   = DescribeOrganizationMemberAuthAccounts, paged, matched on all three keys
 //! delete = CancelOrganizationMemberAuthAccount (the detach API)
+//! list   = DescribeOrganizationMemberPolicies, then DescribeOrganizationMemberAuthAccounts per policy
 
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use async_trait::async_trait;
 use crate::clouds::tencent::{OrganizationClient, OrgMemberAuthAccount};
 use crate::clouds::{CloudError, ErrorKind};
 use crate::framework::{
-    Attribute, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, Plan, Resource, Schema, Type, Value,
+    Attribute, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, Found, Plan, Resource, Schema, Type, Value,
 };
 use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
@@ -305,6 +306,61 @@ impl Resource<Clients> for MemberAuthBinding {
             Err(d) => {
                 diags.push(d);
                 None
+            }
+        }
+    }
+
+    fn list_schema(&self) -> Option<Schema> {
+        Some(Schema::new(
+            0,
+            Block::new("Finds the sub-account bindings of a member account: all of them, or those of one policy.")
+                .attribute(Attribute::required(MEMBER_UIN, Type::Number).description("UIN of the member account whose bindings to list."))
+                .attribute(Attribute::optional(POLICY_ID, Type::Number).description("Only bindings under this access policy. Leave it out to list the bindings of every policy of the member.")),
+        ))
+    }
+
+    fn validate_list(&self, config: &Value, diags: &mut Diagnostics) {
+        for (name, example) in [(MEMBER_UIN, "100000000101"), (POLICY_ID, "1001")] {
+            if let Err(d) = positive_integer(config, name, example) {
+                diags.push(d);
+            }
+        }
+    }
+
+    async fn list(&self, ctx: &Ctx<'_, Clients>, config: &Value, found: &mut Found, diags: &mut Diagnostics) {
+        let client = match ctx.data.tencent() {
+            Ok(client) => client.with_cancellation(ctx.stop.clone()),
+            Err(d) => return diags.push(d),
+        };
+        let (Ok(Some(member_uin)), Ok(policy_id)) = (positive_integer(config, MEMBER_UIN, ""), positive_integer(config, POLICY_ID, "")) else {
+            return diags.error("Invalid list configuration", "member_uin must be a known positive whole number.");
+        };
+        let policy_id_configured = policy_id;
+        let policies = match policy_id {
+            Some(policy_id) => vec![policy_id],
+            None => match client.list_member_policies(member_uin).await {
+                Ok(policies) => policies.into_iter().map(|p| p.policy_id).collect(),
+                Err(e) => return diags.push(cloud_error("Could not list the member's policies", &e)),
+            },
+        };
+        for policy_id in policies {
+            let mut pages = client.member_auth_account_pages(member_uin, policy_id);
+            loop {
+                let page = match pages.next_page().await {
+                    Ok(Some(page)) => page,
+                    Ok(None) => break,
+                    // A policy deleted while we list has no bindings left; a configured one that
+                    // does not exist is the user's mistake, reported below.
+                    Err(e) if e.kind == ErrorKind::NotFound && policy_id_configured.is_none() => break,
+                    Err(e) => return diags.push(cloud_error("Could not list the member's auth bindings", &e)),
+                };
+                for account in page {
+                    let key = Key { member_uin, policy_id, sub_account_uin: account.org_sub_account_uin };
+                    let label = format!("{} ({}) → member {member_uin}, policy {} ({policy_id})", account.org_sub_account_name, key.sub_account_uin, account.policy_name);
+                    if !found.push(label, state(key, Some(&account))).await {
+                        return;
+                    }
+                }
             }
         }
     }

@@ -5,13 +5,14 @@
 //!          account's current membership when no invitation is given
 //! read   = ShowOrganization (`GET /v1/organizations`)
 //! delete = LeaveOrganization (`POST /v1/organizations/leave`, the detach API)
+//! list   = ShowOrganization: the one membership of the configured account, if any
 
 use async_trait::async_trait;
 
 use crate::clouds::huawei::{Organization, OrganizationsClient};
 use crate::clouds::ErrorKind;
 use crate::framework::{
-    Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, Resource, Schema, Type, Value,
+    Found, Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, Resource, Schema, Type, Value,
 };
 use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
@@ -194,6 +195,28 @@ impl Resource<Clients> for OrganizationMembership {
                 text("organization_id"),
                 text("management_account_name"),
             ),
+        }
+    }
+
+    fn list_schema(&self) -> Option<Schema> {
+        Some(Schema::new(
+            0,
+            Block::new("Finds the organization membership of the account the provider's `huaweicloud` block signs in as: one result, or none when the account is in no organization. It takes no arguments."),
+        ))
+    }
+
+    async fn list(&self, ctx: &Ctx<'_, Clients>, _config: &Value, found: &mut Found, diags: &mut Diagnostics) {
+        let client = match client(ctx) {
+            Ok(client) => client,
+            Err(d) => return diags.push(d),
+        };
+        match client.show_organization().await {
+            Ok(Some(organization)) => {
+                let label = format!("member of {} (managed by {})", organization.id, organization.management_account_name);
+                found.push(label, state(&Value::Null, &organization)).await;
+            }
+            Ok(None) => {}
+            Err(e) => diags.push(cloud_error("Could not read the account's organization", &e)),
         }
     }
 

@@ -5,6 +5,7 @@
 //! update = UpdateManagedAccount (`…/managed-accounts/{id}/update`), then wait
 //! read   = ShowManagedAccount
 //! delete = UnEnrollAccount (`…/managed-accounts/{id}/un-enroll`, the detach API), then wait
+//! list   = ListManagedAccountsForParent: the managed accounts directly under one OU
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -16,7 +17,7 @@ use crate::clouds::waiter::{PollPolicy, WaitError};
 use crate::clouds::ErrorKind;
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
-    Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, NestedBlock, Plan, Resource, Schema, Type, Value,
+    Found, Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, NestedBlock, Plan, Resource, Schema, Type, Value,
 };
 use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
@@ -401,6 +402,40 @@ impl Resource<Clients> for RgcManagedAccount {
                 if name.is_empty() { String::new() } else { format!("{name} ") },
                 if ou.is_empty() { String::new() } else { format!(" (OU {ou})") },
             ),
+        }
+    }
+
+    fn list_schema(&self) -> Option<Schema> {
+        Some(Schema::new(
+            0,
+            Block::new("Finds the accounts RGC governs directly under one organizational unit.")
+                .attribute(Attribute::required("parent_organizational_unit_id", Type::String).description("ID of the registered organizational unit whose managed accounts to list.")),
+        ))
+    }
+
+    fn validate_list(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(value) = config.attr("parent_organizational_unit_id").and_then(Value::as_str) {
+            if let Err(d) = check_id(value, "parent_organizational_unit_id", "ou-tether-workloads") {
+                diags.push(d);
+            }
+        }
+    }
+
+    async fn list(&self, ctx: &Ctx<'_, Clients>, config: &Value, found: &mut Found, diags: &mut Diagnostics) {
+        let client = match client(ctx) {
+            Ok(client) => client,
+            Err(d) => return diags.push(d),
+        };
+        let ou = text_attr(config, "parent_organizational_unit_id");
+        let accounts = match client.list_managed_accounts_for_parent(ou).await {
+            Ok(accounts) => accounts,
+            Err(e) => return diags.push(cloud_error("Could not list the OU's managed accounts", &e)),
+        };
+        for account in accounts {
+            let label = format!("{} ({}) in {}, {}", account.account_name, account.account_id, account.parent_organizational_unit_name, account.state);
+            if !found.push(label, state(&account, &Value::Null)).await {
+                return;
+            }
         }
     }
 

@@ -228,7 +228,15 @@ impl Workspace {
     }
 
     pub fn write_config(&self, main_tf: &str) {
-        std::fs::write(self.dir.path().join("main.tf"), main_tf).expect("write main.tf");
+        self.write_file("main.tf", main_tf);
+    }
+
+    pub fn write_file(&self, name: &str, text: &str) {
+        std::fs::write(self.dir.path().join(name), text).unwrap_or_else(|e| panic!("write {name}: {e}"));
+    }
+
+    pub fn read_file(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_else(|e| panic!("read {name}: {e}"))
     }
 
     pub fn terraform(&self, args: &[&str]) -> Run {
@@ -400,6 +408,18 @@ pub fn huawei_clients(emulator: &Emulator, account: HuaweiAccount) -> tether::cl
     config.domain_id = Some(account.id.into());
     config.project_id = Some(account.project_id.into());
     HuaweiClients::new(&config).unwrap()
+}
+
+/// A Tencent client of our own, to change the cloud behind Terraform's back.
+pub fn tencent_client(emulator: &Emulator) -> tether::clouds::tencent::OrganizationClient {
+    use tether::clouds::tencent::{OrganizationClient, TencentConfig, TencentCredentials};
+    let mut config = TencentConfig::new(TencentCredentials {
+        secret_id: TENCENT_SECRET_ID.into(),
+        secret_key: tether::clouds::Secret::new(TENCENT_SECRET_KEY),
+        security_token: None,
+    });
+    config.endpoint = emulator.endpoint().parse().unwrap();
+    OrganizationClient::new(config).unwrap()
 }
 
 /// Runs one future to completion, for out-of-band calls from synchronous tests.

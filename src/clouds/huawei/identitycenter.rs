@@ -20,6 +20,7 @@ pub const CREATE_ACCOUNT_ASSIGNMENT_ACTION: &str = "CreateAccountAssignment";
 pub const DESCRIBE_CREATION_STATUS_ACTION: &str = "DescribeAccountAssignmentCreationStatus";
 pub const DELETE_ACCOUNT_ASSIGNMENT_ACTION: &str = "DeleteAccountAssignment";
 pub const DESCRIBE_DELETION_STATUS_ACTION: &str = "DescribeAccountAssignmentDeletionStatus";
+pub const LIST_ASSIGNMENTS_ACTION: &str = "ListAccountAssignments";
 pub const LIST_ASSIGNMENTS_FOR_PRINCIPAL_ACTION: &str = "ListAccountAssignmentsForPrincipal";
 pub const DISASSOCIATE_PROFILE_ACTION: &str = "DisassociateProfile";
 
@@ -331,6 +332,27 @@ impl IdentityCenterClient {
         };
         let resp: R = self.svc.call_json(self.cancel.as_ref(), req).await?;
         status_or_error(action, (change.status)(resp))
+    }
+
+    /// Every account assignment on one account, of any principal
+    /// (`GET /v1/instances/{id}/account-assignments?account_id=`, all pages).
+    pub async fn list_account_assignments(
+        &self,
+        instance_id: &str,
+        account_id: &str,
+    ) -> Result<Vec<AccountAssignment>, CloudError> {
+        let action = LIST_ASSIGNMENTS_ACTION;
+        require_id(action, "instance_id", instance_id)?;
+        require_id(action, "account_id", account_id)?;
+        self.svc
+            .list_all(
+                self.cancel.as_ref(),
+                action,
+                &["v1", "instances", instance_id, "account-assignments"],
+                &[("account_id", account_id)],
+                |page: AssignmentPage| (page.account_assignments, page.page_info),
+            )
+            .await
     }
 
     /// Every account assignment of one principal

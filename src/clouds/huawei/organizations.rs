@@ -20,6 +20,7 @@ pub const SHOW_HANDSHAKE_ACTION: &str = "ShowHandshake";
 pub const LIST_RECEIVED_HANDSHAKES_ACTION: &str = "ListReceivedHandshakes";
 pub const INVITE_ACCOUNT_ACTION: &str = "InviteAccount";
 pub const SHOW_ACCOUNT_ACTION: &str = "ShowAccount";
+pub const LIST_ACCOUNTS_ACTION: &str = "ListAccounts";
 
 /// The organization the calling account belongs to. Text fields the API omits are empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +128,14 @@ struct HandshakeResponse {
 struct HandshakePage {
     #[serde(default, deserialize_with = "lenient::vec")]
     handshakes: Vec<Handshake>,
+    #[serde(default)]
+    page_info: Option<PageInfo>,
+}
+
+#[derive(Deserialize)]
+struct AccountPage {
+    #[serde(default, deserialize_with = "lenient::vec")]
+    accounts: Vec<Account>,
     #[serde(default)]
     page_info: Option<PageInfo>,
 }
@@ -285,6 +294,20 @@ impl OrganizationsClient {
                 &["v1", "received-handshakes"],
                 &[],
                 |page: HandshakePage| (page.handshakes, page.page_info),
+            )
+            .await
+    }
+
+    /// Every account of the organization (management account or delegated administrator;
+    /// `GET /v1/organizations/accounts`, all pages).
+    pub async fn list_accounts(&self) -> Result<Vec<Account>, CloudError> {
+        self.svc
+            .list_all(
+                self.cancel.as_ref(),
+                LIST_ACCOUNTS_ACTION,
+                &["v1", "organizations", "accounts"],
+                &[],
+                |page: AccountPage| (page.accounts, page.page_info),
             )
             .await
     }

@@ -385,54 +385,29 @@ impl OrganizationClient {
         }
     }
 
-    /// Visits bound sub-accounts page by page until `visit` breaks, a page comes back short,
-    /// `Total` is reached, or the page budget (`Total/50 + 2`) runs out — the budget guards
-    /// against a server that never stops returning full pages.
+    /// Visits bound sub-accounts page by page until `visit` breaks or the pages run out
+    /// (see [`AuthAccountPages`]).
     async fn scan_member_auth_accounts(
         &self,
         member_uin: u64,
         policy_id: u64,
         mut visit: impl FnMut(OrgMemberAuthAccount) -> ControlFlow<()>,
     ) -> Result<(), CloudError> {
-        let mut offset = 0;
-        let mut seen = 0u64;
-        let mut max_pages = None;
-        let mut page_no = 0u64;
-        loop {
-            let page = self
-                .describe_member_auth_accounts(member_uin, policy_id, offset, PAGE_LIMIT)
-                .await?;
-            let max_pages = *max_pages.get_or_insert(if page.total > 0 {
-                page.total / PAGE_LIMIT + 2
-            } else {
-                MAX_PAGES_UNKNOWN_TOTAL
-            });
-            let count = page.items.len() as u64;
-            seen += count;
-            for item in page.items {
+        let mut pages = self.member_auth_account_pages(member_uin, policy_id);
+        while let Some(page) = pages.next_page().await? {
+            for item in page {
                 if visit(item).is_break() {
                     return Ok(());
                 }
             }
-            let total_reached = page.total > 0 && seen >= page.total;
-            if count < PAGE_LIMIT || total_reached {
-                return Ok(());
-            }
-            if page_no + 1 >= max_pages {
-                tracing::warn!(
-                    cloud = %Cloud::Tencent,
-                    action = DESCRIBE_AUTH_ACCOUNTS_ACTION,
-                    member_uin,
-                    policy_id,
-                    pages = page_no + 1,
-                    total = page.total,
-                    "stopped paging: the API kept returning full pages beyond Total"
-                );
-                return Ok(());
-            }
-            offset += PAGE_LIMIT;
-            page_no += 1;
         }
+        Ok(())
+    }
+
+    /// The sub-accounts bound to the member's policy, a page at a time, for callers that stop
+    /// early (such as `terraform query` with a limit).
+    pub fn member_auth_account_pages(&self, member_uin: u64, policy_id: u64) -> AuthAccountPages<'_> {
+        AuthAccountPages { client: self, member_uin, policy_id, offset: 0, seen: 0, pages: 0, max_pages: None, done: false }
     }
 
     async fn call<P: Serialize, T: DeserializeOwned>(
@@ -469,6 +444,58 @@ impl OrganizationClient {
             .await?;
         tracing::debug!(cloud = %Cloud::Tencent, action, request_id, "cloud API call succeeded");
         Ok((data, request_id))
+    }
+}
+
+/// Pages of DescribeOrganizationMemberAuthAccounts. Paging ends at a short page, at `Total`,
+/// or when the page budget (`Total/50 + 2`) runs out — the budget guards against a server that
+/// never stops returning full pages.
+pub struct AuthAccountPages<'a> {
+    client: &'a OrganizationClient,
+    member_uin: u64,
+    policy_id: u64,
+    offset: u64,
+    seen: u64,
+    pages: u64,
+    max_pages: Option<u64>,
+    done: bool,
+}
+
+impl AuthAccountPages<'_> {
+    /// The next page, or `None` when there are no more.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<OrgMemberAuthAccount>>, CloudError> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = self
+            .client
+            .describe_member_auth_accounts(self.member_uin, self.policy_id, self.offset, PAGE_LIMIT)
+            .await?;
+        let max_pages = *self.max_pages.get_or_insert(if page.total > 0 {
+            page.total / PAGE_LIMIT + 2
+        } else {
+            MAX_PAGES_UNKNOWN_TOTAL
+        });
+        let count = page.items.len() as u64;
+        self.seen += count;
+        self.pages += 1;
+        self.offset += PAGE_LIMIT;
+        let total_reached = page.total > 0 && self.seen >= page.total;
+        if count < PAGE_LIMIT || total_reached {
+            self.done = true;
+        } else if self.pages >= max_pages {
+            tracing::warn!(
+                cloud = %Cloud::Tencent,
+                action = DESCRIBE_AUTH_ACCOUNTS_ACTION,
+                member_uin = self.member_uin,
+                policy_id = self.policy_id,
+                pages = self.pages,
+                total = page.total,
+                "stopped paging: the API kept returning full pages beyond Total"
+            );
+            self.done = true;
+        }
+        Ok(Some(page.items))
     }
 }
 

@@ -24,6 +24,17 @@ pub enum Type {
 }
 
 impl Type {
+    /// An object of this type with every attribute null (what an absent block's arguments
+    /// read as); null for any other type.
+    pub fn null_object(&self) -> super::Value {
+        match self {
+            Type::Object(attributes) => {
+                super::Value::Object(attributes.keys().map(|name| (name.clone(), super::Value::Null)).collect())
+            }
+            _ => super::Value::Null,
+        }
+    }
+
     pub fn list(t: Type) -> Type {
         Type::List(Box::new(t))
     }
