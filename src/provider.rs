@@ -2,6 +2,7 @@
 //! environment variables as fallbacks) and the resources it serves.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -11,7 +12,10 @@ use crate::clouds::huawei::{
 };
 use crate::clouds::tencent::{OrganizationClient, TencentConfig, TencentCredentials, ORGANIZATION_ENDPOINT};
 use crate::clouds::zstack::{ZStackAuth, ZStackClient, ZStackConfig};
-use crate::clouds::{RetryPolicy, Secret};
+use crate::clouds::http::default_reqwest_client;
+use crate::clouds::ratelimit::RateLimiter;
+use crate::clouds::{Cloud, HttpClient, RetryPolicy, Secret};
+use crate::framework::timeouts::{format_duration, parse_duration};
 use crate::framework::{
     Attribute, AttributePath, Block, DataSource, Diagnostic, Diagnostics, NestedBlock, Provider,
     Resource, Schema, Type, Value,
@@ -132,6 +136,23 @@ const ZSTACK: CloudBlock = CloudBlock {
 };
 
 const PROTECT: &str = "protect";
+const MAX_RETRIES: &str = "max_retries";
+const RETRY_MAX_WAIT: &str = "retry_max_wait";
+const REQUESTS_PER_SECOND: &str = "requests_per_second";
+
+/// Retries after the first attempt, unless `max_retries` says otherwise.
+const DEFAULT_MAX_RETRIES: u32 = 5;
+const MAX_MAX_RETRIES: u32 = 20;
+const DEFAULT_RETRY_MAX_WAIT: Duration = Duration::from_secs(30);
+const MAX_RETRY_MAX_WAIT: Duration = Duration::from_secs(10 * 60);
+const MAX_REQUESTS_PER_SECOND: u32 = 1000;
+
+/// Each cloud's default pace per action: Tencent Cloud publishes 20 requests per second for each
+/// Organization action; Huawei Cloud and ZStack publish no limit for these APIs, so they are
+/// paced only when configured.
+fn default_requests_per_second(cloud: &CloudBlock) -> u32 {
+    if cloud.name == TENCENT.name { 20 } else { 0 }
+}
 
 const HUAWEI_ENDPOINTS: &[(&str, &str)] = &[
     ("organizations", "Organizations endpoint. Default `https://organizations.myhuaweicloud.com`."),
@@ -140,10 +161,75 @@ const HUAWEI_ENDPOINTS: &[(&str, &str)] = &[
 ];
 
 fn cloud_block(cloud: &CloudBlock) -> Block {
-    cloud.settings.iter().fold(Block::new(cloud.description), |block, s| {
-        let attribute = Attribute::optional(s.name, Type::String).description(s.description);
-        block.attribute(if s.sensitive { attribute.sensitive() } else { attribute })
-    })
+    let pace = match default_requests_per_second(cloud) {
+        0 => "By default calls are not paced (no limit is published); 429 / throttling answers are retried with backoff.".to_string(),
+        n => format!("Default {n}, the published limit."),
+    };
+    cloud
+        .settings
+        .iter()
+        .fold(Block::new(cloud.description), |block, s| {
+            let attribute = Attribute::optional(s.name, Type::String).description(s.description);
+            block.attribute(if s.sensitive { attribute.sensitive() } else { attribute })
+        })
+        .attribute(Attribute::optional(REQUESTS_PER_SECOND, Type::Number).description(&format!(
+            "Client-side limit of calls per second to each API action, shared by every concurrent operation of this provider configuration, so a large apply is not throttled into failure. {pace} `0` turns pacing off."
+        )))
+}
+
+/// How calls are retried and paced, from the provider configuration.
+struct CallSettings {
+    retry: RetryPolicy,
+    /// One connection pool for every cloud of this configuration.
+    http: reqwest::Client,
+}
+
+impl CallSettings {
+    fn from_config(config: &Value) -> Result<Self, Diagnostic> {
+        let max_retries = whole_number(config, &AttributePath::root(MAX_RETRIES), MAX_MAX_RETRIES)?.unwrap_or(DEFAULT_MAX_RETRIES);
+        let max_wait = retry_max_wait(config)?.unwrap_or(DEFAULT_RETRY_MAX_WAIT);
+        let http = default_reqwest_client().map_err(|e| Diagnostic::error("Could not set up the HTTP client", e.to_string()))?;
+        Ok(CallSettings { retry: RetryPolicy { max_retries, max_wait, ..RetryPolicy::default() }, http })
+    }
+
+    /// The HTTP client for `cloud`, paced per its block's `requests_per_second`.
+    fn http_client(&self, config: &Value, cloud: &CloudBlock, kind: Cloud) -> Result<HttpClient, Diagnostic> {
+        let path = AttributePath::root(cloud.name).attribute(REQUESTS_PER_SECOND);
+        let block = block_of(config, cloud);
+        let per_second = whole_number(block, &path, MAX_REQUESTS_PER_SECOND)?.unwrap_or_else(|| default_requests_per_second(cloud));
+        Ok(HttpClient::with_client(kind, self.http.clone()).with_rate_limit(RateLimiter::per_action(per_second)))
+    }
+}
+
+/// A whole-number setting in `0..=max` at the last step of `path` within `value`, if set and known.
+fn whole_number(value: &Value, path: &AttributePath, max: u32) -> Result<Option<u32>, Diagnostic> {
+    let Some(crate::framework::diag::PathStep::Attribute(name)) = path.0.last() else { return Ok(None) };
+    let Some(number) = value.attr(name).filter(|v| v.is_known() && !v.is_null()) else { return Ok(None) };
+    let invalid = || {
+        Diagnostic::error(
+            format!("Invalid {path}"),
+            format!("{path} must be a whole number from 0 to {max}; got {}.", number.as_number().map(|n| n.to_string()).unwrap_or_else(|| "a non-number".into())),
+        )
+        .at(path.clone())
+    };
+    let n = number.as_number().and_then(|n| n.as_u64()).ok_or_else(invalid)?;
+    u32::try_from(n).ok().filter(|n| *n <= max).map(Some).ok_or_else(invalid)
+}
+
+fn retry_max_wait(config: &Value) -> Result<Option<Duration>, Diagnostic> {
+    let Some(text) = config.attr(RETRY_MAX_WAIT).and_then(Value::as_str) else { return Ok(None) };
+    let invalid = |why: String| {
+        Diagnostic::error(
+            format!("Invalid {RETRY_MAX_WAIT}"),
+            format!("{text:?} is not a usable wait: {why}. Expected a duration from 1s to {}, such as \"30s\" or \"2m\".", format_duration(MAX_RETRY_MAX_WAIT)),
+        )
+        .at(AttributePath::root(RETRY_MAX_WAIT))
+    };
+    let wait = parse_duration(text).map_err(invalid)?;
+    if wait < Duration::from_secs(1) || wait > MAX_RETRY_MAX_WAIT {
+        return Err(invalid("it is out of range".into()));
+    }
+    Ok(Some(wait))
 }
 
 fn find_setting(cloud: &CloudBlock, name: &str) -> &'static Setting {
@@ -197,7 +283,7 @@ fn block_of<'a>(config: &'a Value, cloud: &CloudBlock) -> &'a Value {
     config.attr(cloud.name).unwrap_or(&NULL)
 }
 
-fn configure_tencent(config: &Value) -> Result<OrganizationClient, Diagnostic> {
+fn configure_tencent(config: &Value, settings: &CallSettings) -> Result<OrganizationClient, Diagnostic> {
     let block = block_of(config, &TENCENT);
     let get = |name| setting(block, &TENCENT, name);
     let secret_id = get("secret_id").ok_or_else(|| missing(&TENCENT, "secret_id"))?;
@@ -206,20 +292,24 @@ fn configure_tencent(config: &Value) -> Result<OrganizationClient, Diagnostic> {
         get("endpoint").as_deref().unwrap_or(ORGANIZATION_ENDPOINT),
         AttributePath::root(TENCENT.name).attribute("endpoint"),
     )?;
-    OrganizationClient::new(TencentConfig {
-        credentials: TencentCredentials {
-            secret_id,
-            secret_key: Secret::new(secret_key),
-            security_token: get("security_token").map(Secret::new),
+    let http = settings.http_client(config, &TENCENT, Cloud::Tencent)?;
+    OrganizationClient::with_http_client(
+        TencentConfig {
+            credentials: TencentCredentials {
+                secret_id,
+                secret_key: Secret::new(secret_key),
+                security_token: get("security_token").map(Secret::new),
+            },
+            region: get("region"),
+            endpoint,
+            retry: settings.retry,
         },
-        region: get("region"),
-        endpoint,
-        retry: RetryPolicy::default(),
-    })
+        http,
+    )
     .map_err(|e| Diagnostic::error("Could not set up the Tencent Cloud client", e.to_string()))
 }
 
-fn configure_huawei(config: &Value) -> Result<HuaweiAccess, Diagnostic> {
+fn configure_huawei(config: &Value, settings: &CallSettings) -> Result<HuaweiAccess, Diagnostic> {
     let block = block_of(config, &HUAWEI);
     let get = |name| setting(block, &HUAWEI, name);
     let access_key = get("access_key").ok_or_else(|| missing(&HUAWEI, "access_key"))?;
@@ -246,6 +336,7 @@ fn configure_huawei(config: &Value) -> Result<HuaweiAccess, Diagnostic> {
     }
     let domain_id = get("domain_id");
     let project_id = get("project_id");
+    let http = settings.http_client(config, &HUAWEI, Cloud::Huawei)?;
     let config = HuaweiConfig {
         credentials: HuaweiCredentials {
             access_key,
@@ -256,14 +347,14 @@ fn configure_huawei(config: &Value) -> Result<HuaweiAccess, Diagnostic> {
         domain_id: domain_id.clone(),
         project_id: project_id.clone(),
         endpoints,
-        retry: RetryPolicy::default(),
+        retry: settings.retry,
     };
-    let clients = HuaweiClients::new(&config)
+    let clients = HuaweiClients::with_http_client(&config, http)
         .map_err(|e| Diagnostic::error("Could not set up the Huawei Cloud clients", e.to_string()))?;
     Ok(HuaweiAccess { clients, domain_id, project_id })
 }
 
-fn configure_zstack(config: &Value) -> Result<ZStackClient, Diagnostic> {
+fn configure_zstack(config: &Value, settings: &CallSettings) -> Result<ZStackClient, Diagnostic> {
     let block = block_of(config, &ZSTACK);
     let get = |name| setting(block, &ZSTACK, name);
     let endpoint = get("endpoint").ok_or_else(|| missing(&ZSTACK, "endpoint"))?;
@@ -276,7 +367,9 @@ fn configure_zstack(config: &Value) -> Result<ZStackClient, Diagnostic> {
                 "Two ways to authenticate to ZStack",
                 "Both an account (account_name, account_password) and an AccessKey (access_key_id, access_key_secret) are set, in the zstack block or the ZSTACK_* environment variables. Set only one of them.",
             )
-            .at(AttributePath::root(ZSTACK.name)));
+            // A path that ends at an attribute: Terraform can then point at the line in the
+            // zstack block (a path ending at the block itself only reaches the provider block).
+            .at(AttributePath::root(ZSTACK.name).attribute("access_key_id")));
         }
         ((Some(account_name), Some(password)), _) => ZStackAuth::Account { account_name, password: Secret::new(password) },
         (_, (Some(access_key_id), Some(secret))) => ZStackAuth::AccessKey { access_key_id, access_key_secret: Secret::new(secret) },
@@ -289,10 +382,11 @@ fn configure_zstack(config: &Value) -> Result<ZStackClient, Diagnostic> {
                 "Missing ZStack credentials",
                 "Set account_name and account_password (or ZSTACK_ACCOUNT_NAME and ZSTACK_ACCOUNT_PASSWORD), or access_key_id and access_key_secret (or ZSTACK_ACCESS_KEY_ID and ZSTACK_ACCESS_KEY_SECRET), in the provider's zstack block. ZStack resources need them.",
             )
-            .at(AttributePath::root(ZSTACK.name)));
+            .at(AttributePath::root(ZSTACK.name).attribute("account_name")));
         }
     };
-    ZStackClient::new(ZStackConfig { endpoint, auth, retry: RetryPolicy::default() })
+    let http = settings.http_client(config, &ZSTACK, Cloud::ZStack)?;
+    ZStackClient::with_http_client(ZStackConfig { endpoint, auth, retry: settings.retry }, http)
         .map_err(|e| Diagnostic::error("Could not set up the ZStack client", e.to_string()))
 }
 
@@ -334,6 +428,8 @@ impl Provider for TetherProvider {
             0,
             Block::new("The tether provider manages organization and identity bindings on Tencent Cloud, Huawei Cloud and ZStack. Each cloud is configured in its own block, needed only when a resource of that cloud is used; every credential falls back to the official provider's environment variable.")
                 .attribute(Attribute::optional(PROTECT, Type::list(Type::String)).description("Resource types whose destroy (or replacement) this configuration forbids outright, such as `[\"tether_organization_membership\"]`: any plan that would destroy one fails, saying how to lift the protection. Per resource, `detach_on_destroy = false` makes destroy only forget the binding instead."))
+                .attribute(Attribute::optional(MAX_RETRIES, Type::Number).description(&format!("How many times a failed call is retried when the cloud says it may be (throttling, 429, 5xx, connection failures; writes only when the request certainly did not take effect), with exponential backoff and full jitter. Default {DEFAULT_MAX_RETRIES}; `0` disables retrying; at most {MAX_MAX_RETRIES}.")))
+                .attribute(Attribute::optional(RETRY_MAX_WAIT, Type::String).description(&format!("The longest single wait between retries, such as `\"30s\"` (the default) or `\"2m\"`; from 1s to {}.", format_duration(MAX_RETRY_MAX_WAIT))))
                 .block(NestedBlock::single(TENCENT.name, cloud_block(&TENCENT)))
                 .block(NestedBlock::single(HUAWEI.name, cloud_block(&HUAWEI).block(NestedBlock::single("endpoints", endpoints))))
                 .block(NestedBlock::single(ZSTACK.name, cloud_block(&ZSTACK))),
@@ -353,6 +449,15 @@ impl Provider for TetherProvider {
                 );
             }
         }
+        let mut checks = vec![
+            whole_number(config, &AttributePath::root(MAX_RETRIES), MAX_MAX_RETRIES).map(drop),
+            retry_max_wait(config).map(drop),
+        ];
+        for cloud in [&TENCENT, &HUAWEI, &ZSTACK] {
+            let path = AttributePath::root(cloud.name).attribute(REQUESTS_PER_SECOND);
+            checks.push(whole_number(block_of(config, cloud), &path, MAX_REQUESTS_PER_SECOND).map(drop));
+        }
+        diags.0.extend(checks.into_iter().filter_map(Result::err));
         validate_endpoint_at(config, &[TENCENT.name, "endpoint"], diags);
         validate_endpoint_at(config, &[ZSTACK.name, "endpoint"], diags);
         for (name, _) in HUAWEI_ENDPOINTS {
@@ -361,11 +466,18 @@ impl Provider for TetherProvider {
     }
 
     async fn configure(&self, config: &Value, _terraform_version: &str, diags: &mut Diagnostics) -> Option<Clients> {
-        let tencent = configure_tencent(config);
+        let settings = match CallSettings::from_config(config) {
+            Ok(settings) => settings,
+            Err(d) => {
+                diags.push(d);
+                return None;
+            }
+        };
+        let tencent = configure_tencent(config, &settings);
         report_if_written(config, &TENCENT, &tencent, diags);
-        let huawei = configure_huawei(config);
+        let huawei = configure_huawei(config, &settings);
         report_if_written(config, &HUAWEI, &huawei, diags);
-        let zstack = configure_zstack(config);
+        let zstack = configure_zstack(config, &settings);
         report_if_written(config, &ZSTACK, &zstack, diags);
         let protect = config
             .attr(PROTECT)

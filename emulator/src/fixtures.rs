@@ -202,6 +202,20 @@ pub fn seed() -> World {
     seed_at(timefmt::now_ms())
 }
 
+/// The fixture with `sub_accounts` Tencent sub-accounts instead of the named twelve (for load
+/// tests: `sub-0013`, `sub-0014`, … follow the named ones).
+pub fn seed_with_sub_accounts(sub_accounts: usize) -> World {
+    let mut world = seed();
+    let organization = &mut world.tencent.organization;
+    let named = organization.sub_accounts.len();
+    organization.sub_accounts.truncate(sub_accounts);
+    organization.sub_accounts.extend((named..sub_accounts).map(|i| SubAccount {
+        uin: TENCENT_FIRST_SUB_ACCOUNT_UIN + i as i64,
+        name: format!("sub-{:04}", i + 1),
+    }));
+    world
+}
+
 /// [`seed`] as if seeded at `now` (Unix milliseconds).
 pub fn seed_at(now: i64) -> World {
     World {
@@ -544,6 +558,17 @@ fn policy(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn more_sub_accounts_follow_the_named_ones() {
+        let world = seed_with_sub_accounts(300);
+        let subs = &world.tencent.organization.sub_accounts;
+        assert_eq!(subs.len(), 300);
+        assert_eq!(subs[11].name, "ops-niaj");
+        assert_eq!((subs[12].uin, subs[12].name.as_str()), (200_000_000_013, "sub-0013"));
+        assert_eq!(subs[299].uin, 200_000_000_300);
+        assert_eq!(seed_with_sub_accounts(2).tencent.organization.sub_accounts.len(), 2);
+    }
 
     #[test]
     fn seed_matches_the_documented_fixture() {

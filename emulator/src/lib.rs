@@ -59,6 +59,8 @@ pub struct Config {
     pub zstack_job_ms: u64,
     /// Lifetime of a ZStack session from its login, in seconds.
     pub zstack_session_ttl_secs: u64,
+    /// Tencent sub-accounts in the seed (the named 12 by default; more for load tests).
+    pub tencent_sub_accounts: usize,
 }
 
 impl Default for Config {
@@ -71,6 +73,7 @@ impl Default for Config {
             huawei_assignment_ms: DEFAULT_HUAWEI_ASSIGNMENT_MS,
             zstack_job_ms: DEFAULT_ZSTACK_JOB_MS,
             zstack_session_ttl_secs: DEFAULT_ZSTACK_SESSION_TTL_SECS,
+            tencent_sub_accounts: fixtures::TENCENT_SUB_ACCOUNT_NAMES.len(),
         }
     }
 }
@@ -94,7 +97,7 @@ impl Emulator {
     pub fn new(config: Config) -> io::Result<Arc<Emulator>> {
         let world = match &config.state_file {
             Some(path) if path.exists() => state::load(path)?,
-            _ => fixtures::seed(),
+            _ => fixtures::seed_with_sub_accounts(config.tencent_sub_accounts),
         };
         let emulator = Emulator {
             tencent_limiter: RateLimiter::new(config.tencent_rate_limit),
@@ -151,7 +154,7 @@ impl Emulator {
     /// Back to the seed fixture: clears the world, the call log, faults and rate-limit windows.
     pub fn reset(&self) -> io::Result<()> {
         let mut world = self.world();
-        *world = fixtures::seed();
+        *world = fixtures::seed_with_sub_accounts(self.config.tencent_sub_accounts);
         self.audit.clear();
         self.faults.clear();
         self.tencent_limiter.clear();

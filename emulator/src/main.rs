@@ -45,6 +45,9 @@ struct Args {
     /// How long a ZStack session lives after its login before calls get ID.1001.
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_ZSTACK_SESSION_TTL_SECS)]
     zstack_session_ttl_secs: u64,
+    /// Tencent sub-accounts in the seed: the named 12, then `sub-0013`… up to N (for load tests).
+    #[arg(long, value_name = "N", default_value_t = 12, value_parser = clap::value_parser!(u16).range(1..=10000))]
+    tencent_sub_accounts: u16,
 }
 
 #[tokio::main]
@@ -76,6 +79,7 @@ async fn run(args: Args) -> std::io::Result<()> {
         huawei_assignment_ms: args.huawei_assignment_ms,
         zstack_job_ms: args.zstack_job_ms,
         zstack_session_ttl_secs: args.zstack_session_ttl_secs,
+        tencent_sub_accounts: usize::from(args.tencent_sub_accounts),
     })?;
     let listener = TcpListener::bind(&args.listen).await?;
     let address = listener.local_addr()?;

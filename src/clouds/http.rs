@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::error::{Cloud, CloudError, ErrorKind};
+use super::ratelimit::RateLimiter;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -233,6 +234,8 @@ pub struct Call<'a> {
 pub struct HttpClient {
     cloud: Cloud,
     client: reqwest::Client,
+    /// Shared by every clone, so all concurrent calls of an action wait their turn together.
+    rate_limit: Option<RateLimiter>,
 }
 
 impl HttpClient {
@@ -247,12 +250,18 @@ impl HttpClient {
                 format!("cannot build HTTP client: {}", error_chain(e)),
             )
         })?;
-        Ok(Self { cloud, client })
+        Ok(Self { cloud, client, rate_limit: None })
     }
 
     /// Wraps an existing client, so several clouds can share one connection pool.
     pub fn with_client(cloud: Cloud, client: reqwest::Client) -> Self {
-        Self { cloud, client }
+        Self { cloud, client, rate_limit: None }
+    }
+
+    /// Paces every attempt (retries included) of each action through `limiter`.
+    pub fn with_rate_limit(mut self, limiter: Option<RateLimiter>) -> Self {
+        self.rate_limit = limiter;
+        self
     }
 
     pub fn cloud(&self) -> Cloud {
@@ -271,6 +280,9 @@ impl HttpClient {
         let decode = &decode;
         call.retry
             .run_inner(self.cloud, call.action, call.cancel, |_| async move {
+                if let Some(limiter) = &self.rate_limit {
+                    limiter.acquire(call.action).await;
+                }
                 let mut req = request.clone();
                 signer.sign(&mut req).map_err(|error| Failure {
                     error,

@@ -7,6 +7,7 @@
 pub mod error;
 pub mod http;
 pub mod huawei;
+pub mod ratelimit;
 pub(crate) mod lenient;
 pub mod tencent;
 #[cfg(test)]

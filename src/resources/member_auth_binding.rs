@@ -31,6 +31,9 @@ const IMPORT_FORMS: &str = "`<member_uin>/<policy_id>/<org_sub_account_uin>` (fo
 /// Right after a Bind, Describe may not list the binding yet; re-read briefly before giving up.
 const READ_AFTER_WRITE_ATTEMPTS: u32 = 5;
 const READ_AFTER_WRITE_DELAY: Duration = Duration::from_millis(200);
+/// The read after a Bind ignores StopProvider (Ctrl-C), so an interrupted apply still records
+/// the binding it made, complete and untainted; this bounds how long that read may take.
+const RECORD_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct MemberAuthBinding;
 
@@ -120,8 +123,17 @@ async fn find(client: &OrganizationClient, key: Key) -> Result<Option<OrgMemberA
     }
 }
 
-/// Re-reads after a write until the binding shows up (or the attempts run out).
-async fn find_after_write(client: &OrganizationClient, key: Key) -> Result<Option<OrgMemberAuthAccount>, CloudError> {
+/// Re-reads after a write until the binding shows up (or the attempts run out). Runs to the
+/// end even if Terraform asks the provider to stop: what the Bind did must reach the state.
+/// `reader` is the provider's client without the StopProvider token.
+async fn find_after_write(reader: &OrganizationClient, key: Key) -> Result<Option<OrgMemberAuthAccount>, CloudError> {
+    match tokio::time::timeout(RECORD_READ_TIMEOUT, find_until_listed(reader, key)).await {
+        Ok(found) => found,
+        Err(_) => Err(CloudError::new(ErrorKind::Transient, crate::clouds::Cloud::Tencent, "DescribeOrganizationMemberAuthAccounts", format!("no answer within {}s", RECORD_READ_TIMEOUT.as_secs()))),
+    }
+}
+
+async fn find_until_listed(client: &OrganizationClient, key: Key) -> Result<Option<OrgMemberAuthAccount>, CloudError> {
     for attempt in 1..=READ_AFTER_WRITE_ATTEMPTS {
         if let Some(found) = find(client, key).await? {
             return Ok(Some(found));
@@ -192,6 +204,7 @@ impl Resource<Clients> for MemberAuthBinding {
                 return None;
             }
         };
+        let reader = client.without_cancellation();
         let bound = client.bind_member_auth_accounts(key.member_uin, key.policy_id, &[key.sub_account_uin]).await;
         match bound {
             Ok(_) => {}
@@ -203,9 +216,10 @@ impl Resource<Clients> for MemberAuthBinding {
                 ));
                 return None;
             }
-            // A transport failure may have happened after Tencent applied the Bind. Bind is not
-            // idempotent, so instead of retrying, look: if the binding exists, it is ours.
-            Err(e) if e.kind == ErrorKind::Transient => match find(&client, key).await {
+            // A transport failure, or Ctrl-C while the call was in flight, may have come after
+            // Tencent applied the Bind. Bind is not idempotent, so instead of retrying, look: if
+            // the binding exists, it is ours and goes into the state.
+            Err(e) if matches!(e.kind, ErrorKind::Transient | ErrorKind::Cancelled) => match find_after_write(&reader, key).await {
                 Ok(Some(found)) => return Some(state(key, Some(&found))),
                 _ => {
                     diags.push(cloud_error("Could not bind the sub-account", &e));
@@ -217,7 +231,7 @@ impl Resource<Clients> for MemberAuthBinding {
                 return None;
             }
         }
-        match find_after_write(&client, key).await {
+        match find_after_write(&reader, key).await {
             Ok(Some(found)) => Some(state(key, Some(&found))),
             outcome => {
                 let why = match outcome {

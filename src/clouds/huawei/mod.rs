@@ -158,7 +158,11 @@ pub struct HuaweiClients {
 
 impl HuaweiClients {
     pub fn new(cfg: &HuaweiConfig) -> Result<Self, CloudError> {
-        let http = HttpClient::new(Cloud::Huawei)?;
+        Self::with_http_client(cfg, HttpClient::new(Cloud::Huawei)?)
+    }
+
+    /// Like [`new`](Self::new), reusing an existing HTTP client (its pool and its pacing).
+    pub fn with_http_client(cfg: &HuaweiConfig, http: HttpClient) -> Result<Self, CloudError> {
         Ok(Self {
             organizations: OrganizationsClient::with_http_client(cfg, http.clone())?,
             rgc: RgcClient::with_http_client(cfg, http.clone())?,

@@ -219,6 +219,12 @@ impl OrganizationClient {
         })
     }
 
+    /// A handle whose calls are not tied to any cancellation token, for reads that must finish
+    /// (recording what a write did) even when the caller was asked to stop.
+    pub fn without_cancellation(&self) -> Self {
+        Self { inner: Arc::clone(&self.inner), cancel: None }
+    }
+
     /// A handle whose calls all stop (with a "cancelled" error) once `token` is cancelled.
     pub fn with_cancellation(&self, token: CancellationToken) -> Self {
         Self {
