@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::diag::{AttributePath, Diagnostic};
 use super::value::{Type, Value};
 
 #[derive(Debug, Clone)]
@@ -153,6 +154,47 @@ impl Block {
     }
 }
 
+impl Block {
+    /// Computed-only attributes that a configuration sets. Terraform's decoder accepts them, so
+    /// the provider must refuse them: otherwise the configured value is planned, the cloud is
+    /// changed, and Terraform then rejects the value the cloud reports as an inconsistent result.
+    pub fn read_only_set(&self, config: &Value) -> Vec<Diagnostic> {
+        let mut found = Vec::new();
+        self.collect_read_only(config, None, &mut found);
+        found
+    }
+
+    fn collect_read_only(&self, config: &Value, at: Option<&AttributePath>, found: &mut Vec<Diagnostic>) {
+        let path = |name: &str| match at {
+            Some(at) => at.clone().attribute(name),
+            None => AttributePath::root(name),
+        };
+        for attribute in self.attributes.iter().filter(|a| a.computed && !a.optional && !a.required) {
+            if config.attr(&attribute.name).is_some_and(|v| !v.is_null()) {
+                found.push(
+                    Diagnostic::error(
+                        format!("Read-only attribute {} is set", attribute.name),
+                        format!("{} is read-only: the provider reads it from the cloud, so a configuration cannot set it. Remove `{} = ...` from this block; refer to the value the provider reports instead.", attribute.name, attribute.name),
+                    )
+                    .at(path(&attribute.name)),
+                );
+            }
+        }
+        for nested in &self.blocks {
+            let Some(value) = config.attr(&nested.type_name).filter(|v| !v.is_null() && v.is_known()) else { continue };
+            match nested.nesting {
+                Nesting::Single | Nesting::Group => nested.block.collect_read_only(value, Some(&path(&nested.type_name)), found),
+                // Set elements have no stable index: the path names the block type.
+                Nesting::List | Nesting::Set | Nesting::Map => {
+                    for element in value.elements().unwrap_or_default() {
+                        nested.block.collect_read_only(element, Some(&path(&nested.type_name)), found);
+                    }
+                }
+            }
+        }
+    }
+}
+
 impl Schema {
     pub fn new(version: i64, block: Block) -> Self {
         Schema { version, block }
@@ -206,5 +248,32 @@ impl Block {
             problems.extend(b.block.check(&format!("{at}.")));
         }
         problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configured_read_only_attributes_are_refused_with_their_path() {
+        let block = Block::new("test")
+            .attribute(Attribute::required("key", Type::String))
+            .attribute(Attribute::computed("created", Type::String))
+            .attribute(Attribute::optional("flag", Type::Bool).default(Value::from(true)))
+            .block(NestedBlock::single("inner", Block::new("inner").attribute(Attribute::computed("state", Type::String))));
+        let config = |created: Value, state: Value| {
+            Value::Object(BTreeMap::from([
+                ("key".to_string(), Value::from("a")),
+                ("created".to_string(), created),
+                ("flag".to_string(), Value::from(false)),
+                ("inner".to_string(), Value::Object(BTreeMap::from([("state".to_string(), state)]))),
+            ]))
+        };
+        assert!(block.read_only_set(&config(Value::Null, Value::Null)).is_empty());
+        let found = block.read_only_set(&config(Value::from("yesterday"), Value::unknown()));
+        let paths: Vec<String> = found.iter().map(|d| d.path.as_ref().unwrap().to_string()).collect();
+        assert_eq!(paths, ["created", "inner.state"]);
+        assert!(found[0].detail.contains("Remove `created = ...`"), "{}", found[0].detail);
     }
 }

@@ -271,6 +271,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let mut diags = Diagnostics::new();
         if let Some(entry) = self.resource(&request.type_name, &mut diags) {
             if let Some(config) = convert::decode(request.config.as_ref(), &entry.ty, "configuration", &mut diags) {
+                entry.schema.block.read_only_set(&config).into_iter().for_each(|d| diags.push(d));
                 entry.handler.validate(&config, &mut diags);
             }
         }
@@ -286,6 +287,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         match self.data_sources.get(request.type_name.as_str()) {
             Some(entry) => {
                 if let Some(config) = convert::decode(request.config.as_ref(), &entry.ty, "configuration", &mut diags) {
+                    entry.schema.block.read_only_set(&config).into_iter().for_each(|d| diags.push(d));
                     entry.handler.validate(&config, &mut diags);
                 }
             }

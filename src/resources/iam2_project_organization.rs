@@ -356,7 +356,7 @@ impl Resource<Clients> for ProjectOrganization {
         if check_uuid(id, "project_uuid").is_err() {
             diags.error(
                 "Invalid import ID",
-                format!("{id:?} is not a project UUID. Expected `<project_uuid>`: 32 hexadecimal characters without dashes, such as `6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01`."),
+                format!("{id:?} is not a project UUID. Expected `<project_uuid>`: 32 lower-case hexadecimal characters without dashes, such as `6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01`."),
             );
             return None;
         }

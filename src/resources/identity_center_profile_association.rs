@@ -294,6 +294,21 @@ impl Resource<Clients> for ProfileAssociation {
                 }
             }
         }
+        // Checked here so a malformed ID never reaches CreateAccountAssignment. Set elements
+        // have no stable index, so the path names the argument in the (single) block and the
+        // detail quotes the value.
+        for assignment in config.attr("assignment").and_then(Value::elements).unwrap_or_default() {
+            for (name, example) in [("permission_set_id", "ps-admin"), ("account_id", "1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71")] {
+                if let Some(id) = assignment.attr(name).and_then(Value::as_str) {
+                    if !is_id(id) {
+                        diags.push(
+                            Diagnostic::error(format!("Invalid assignment {name}"), format!("{id:?} is not a valid {name}: expected an ID of letters, digits, '-' and '_', such as {example:?}."))
+                                .at(AttributePath::root("assignment").attribute(name)),
+                        );
+                    }
+                }
+            }
+        }
         for d in timeouts::validate(config) {
             diags.push(d);
         }
@@ -516,6 +531,23 @@ impl Resource<Clients> for ProfileAssociation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn malformed_assignment_ids_are_refused_with_their_path() {
+        let assignment = |ps: &str, account: &str| object([("permission_set_id", Value::from(ps)), ("account_id", Value::from(account))]);
+        let config = object([
+            ("principal_type", Value::from("USER")),
+            ("assignment", Value::Set(vec![assignment("ps-admin", "acct 1"), assignment("", "1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71"), assignment("ps-readonly", "a-1")])),
+        ]);
+        let mut diags = Diagnostics::new();
+        ProfileAssociation.validate(&config, &mut diags);
+        let found: Vec<_> = diags.iter().map(|d| (d.summary.as_str(), d.path.as_ref().map(ToString::to_string))).collect();
+        assert_eq!(
+            found,
+            [("Invalid assignment account_id", Some("assignment.account_id".into())), ("Invalid assignment permission_set_id", Some("assignment.permission_set_id".into()))]
+        );
+        assert!(diags.iter().all(|d| d.detail.contains("such as")), "{diags:?}");
+    }
 
     #[test]
     fn import_ids() {
