@@ -201,3 +201,33 @@ fn debug_mode_serves_terraform_through_reattach() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn every_run_is_traced_and_scanned_for_secrets() {
+    // The scanner knows every fixture credential and the shapes of signatures and sessions...
+    assert_eq!(support::find_secret(&format!("x {TENCENT_SECRET_KEY} y")).as_deref(), Some("the Tencent SecretKey"));
+    assert_eq!(support::find_secret("Authorization: TC3-HMAC-SHA256 Credential=x, SignedHeaders=y, Signature=2ed4e5f0b1c3d5e7f9a1b3c5d7e9f1a3b5c7d9e1f3a5b7c9d1e3f5a7b9c1d3e5").as_deref(), Some("a request signature"));
+    assert_eq!(support::find_secret("Authorization: OAuth 0b7c3d2e1f8a4b6c9d0e1f2a3b4c5d61").as_deref(), Some("a ZStack session id"));
+    assert_eq!(support::find_secret("secret_key = (sensitive value)"), None);
+    // ...and a real run through all three clouds writes a TRACE log, which the harness scanned.
+    let emulator = Emulator::start();
+    let config = format!(
+        "{}{}\nresource \"tether_iam2_project_organization\" \"p\" {{\n  project_uuid      = \"6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01\"\n  organization_uuid = \"7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d03\"\n}}\n",
+        support::tencent_provider(&emulator).replace(
+            "provider \"tether\" {\n",
+            &format!("provider \"tether\" {{\n  zstack {{\n    endpoint         = \"{}\"\n    account_name     = \"admin\"\n    account_password = \"password\"\n  }}\n", emulator.endpoint())
+        ),
+        binding("x", 100000000103, 1002, 200000000008)
+    );
+    let workspace = Workspace::new(&config);
+    workspace.init();
+    let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    apply.success();
+    assert!(apply.trace_log.contains("[TRACE]"), "no TRACE log was written");
+    // The provider's own log (each API call at debug) is part of what was scanned.
+    for action in ["BindOrganizationMemberAuthAccount", "LogInByAccount", "AttachIAM2ProjectToIAM2Organization"] {
+        assert!(apply.trace_log.contains(&format!("action={action}")) || apply.trace_log.contains(&format!("action=\"{action}\"")), "the provider's log of {action} is missing from the TRACE log");
+    }
+    assert_eq!(emulator.calls("AttachIAM2ProjectToIAM2Organization").len(), 1);
+    workspace.terraform(&["destroy", "-auto-approve", "-no-color", "-input=false"]).success();
+}

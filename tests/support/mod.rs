@@ -46,6 +46,7 @@ pub fn terraform_path() -> PathBuf {
 fn provider_mirror() -> &'static Path {
     static MIRROR: OnceLock<PathBuf> = OnceLock::new();
     MIRROR.get_or_init(|| {
+        remove_leftovers_of_finished_runs();
         let mirror = target_dir().join(format!("e2e-mirror-{}", std::process::id()));
         let platform = mirror.join(format!(
             "registry.terraform.io/tether/tether/{PROVIDER_VERSION}/linux_amd64"
@@ -55,6 +56,40 @@ fn provider_mirror() -> &'static Path {
         std::fs::copy(env!("CARGO_BIN_EXE_terraform-provider-tether"), &binary)
             .expect("copy provider into mirror");
         mirror
+    })
+}
+
+/// Each test process copies the (large, debug) provider into its own mirror; the mirrors and
+/// caches of processes that have ended are removed, so repeated runs do not fill the disk.
+fn remove_leftovers_of_finished_runs() {
+    let Ok(entries) = std::fs::read_dir(target_dir()) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name.strip_prefix("e2e-mirror-").or_else(|| name.strip_prefix("e2e-plugin-cache-"));
+        if let Some(pid) = pid.filter(|pid| pid.chars().all(|c| c.is_ascii_digit())) {
+            if !Path::new("/proc").join(pid).exists() {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+}
+
+/// Terraform's plugin cache, filled up front with the mirror's provider (hard-linked), so every
+/// `init` links the (large, debug) binary instead of copying it, and — the cache being complete
+/// from the start — Terraform never writes to it, which keeps parallel tests safe.
+fn plugin_cache() -> &'static Path {
+    static CACHE: OnceLock<PathBuf> = OnceLock::new();
+    CACHE.get_or_init(|| {
+        let cache = target_dir().join(format!("e2e-plugin-cache-{}", std::process::id()));
+        let relative = format!("registry.terraform.io/tether/tether/{PROVIDER_VERSION}/linux_amd64");
+        let file = format!("terraform-provider-tether_v{PROVIDER_VERSION}");
+        std::fs::create_dir_all(cache.join(&relative)).expect("create plugin cache");
+        let source = provider_mirror().join(&relative).join(&file);
+        let target = cache.join(&relative).join(&file);
+        if std::fs::hard_link(&source, &target).is_err() {
+            std::fs::copy(&source, &target).expect("fill plugin cache");
+        }
+        cache
     })
 }
 
@@ -165,6 +200,8 @@ pub struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+    /// The TRACE log the run wrote (Terraform's and the provider's), already scanned for secrets.
+    pub trace_log: String,
 }
 
 impl Run {
@@ -204,7 +241,9 @@ impl Workspace {
         std::fs::write(
             &cli_config,
             format!(
-                r#"provider_installation {{
+                r#"plugin_cache_dir = "{}"
+
+provider_installation {{
   filesystem_mirror {{
     path    = "{}"
     include = ["registry.terraform.io/tether/tether"]
@@ -214,6 +253,7 @@ impl Workspace {
   }}
 }}
 "#,
+                plugin_cache().display(),
                 provider_mirror().display()
             ),
         )
@@ -256,11 +296,29 @@ impl Workspace {
             .envs(env.iter().copied())
             .output()
             .expect("run terraform");
-        Run {
+        let mut run = Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            trace_log: String::new(),
+        };
+        // Every run of the suite is a secret-hygiene check: Terraform's output and its TRACE log
+        // (which includes the provider's own log) must hold no credential.
+        let log_path = self.trace_log();
+        let log = std::fs::read(&log_path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let _ = std::fs::remove_file(&log_path);
+        for (name, text) in [("stdout", &run.stdout), ("stderr", &run.stderr), ("TF_LOG=TRACE log", &log)] {
+            if let Some(leak) = find_secret(text) {
+                panic!("terraform {args:?}: {leak} appears in its {name}");
+            }
         }
+        run.trace_log = log;
+        run
+    }
+
+    /// Where the current Terraform command writes its TRACE log.
+    fn trace_log(&self) -> PathBuf {
+        self.dir.path().join("terraform-trace.log")
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -271,7 +329,9 @@ impl Workspace {
             .env("TF_CLI_CONFIG_FILE", &self.cli_config)
             .env("TF_IN_AUTOMATION", "1")
             .env("CHECKPOINT_DISABLE", "1")
-            .env_remove("TF_LOG")
+            .env("TF_LOG", "TRACE")
+            .env("TF_LOG_PATH", self.trace_log())
+            .env_remove("TF_LOG_PROVIDER")
             // The host's own cloud credentials must never leak into a test.
             .env_remove("TENCENTCLOUD_SECRET_ID")
             .env_remove("TENCENTCLOUD_SECRET_KEY")
@@ -408,6 +468,37 @@ pub fn huawei_clients(emulator: &Emulator, account: HuaweiAccount) -> tether::cl
     config.domain_id = Some(account.id.into());
     config.project_id = Some(account.project_id.into());
     HuaweiClients::new(&config).unwrap()
+}
+
+/// Names the first credential found in `text` (without quoting it): the fixture's secrets, the
+/// digest the ZStack login sends, and the shapes of request signatures and session tokens.
+pub fn find_secret(text: &str) -> Option<String> {
+    use sha2::{Digest, Sha512};
+    let password_digest = hex::encode(Sha512::digest(b"password"));
+    let fixed = [
+        ("the Tencent SecretKey", TENCENT_SECRET_KEY.to_string()),
+        ("a Huawei SK", HW_MANAGEMENT.secret_key.to_string()),
+        ("a Huawei SK", HW_FINANCE_PROD.secret_key.to_string()),
+        ("a Huawei SK", HW_DATA_PLATFORM.secret_key.to_string()),
+        ("a Huawei SK", HW_NEW_ACQUISITION.secret_key.to_string()),
+        ("the ZStack AccessKey secret", "tether-emulator-zstack-access-key-secret".to_string()),
+        ("the ZStack password digest", password_digest),
+    ];
+    for (what, secret) in fixed {
+        if text.contains(&secret) {
+            return Some(what.to_string());
+        }
+    }
+    // A signature value (TC3 and SDK-HMAC `Signature=<hex>`) or a ZStack session header.
+    for (marker, what) in [("Signature=", "a request signature"), ("OAuth ", "a ZStack session id")] {
+        for (at, _) in text.match_indices(marker) {
+            let value: String = text[at + marker.len()..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+            if value.len() >= 32 {
+                return Some(what.to_string());
+            }
+        }
+    }
+    None
 }
 
 /// A Tencent client of our own, to change the cloud behind Terraform's back.
