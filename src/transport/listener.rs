@@ -75,6 +75,9 @@ fn bind_unix(env: &PluginEnv) -> std::io::Result<Listener> {
     // A fresh, unguessable name per launch, like go-plugin's CreateTemp("plugin*").
     let path = dir.join(format!("plugin{:016x}", rand::random::<u64>()));
     let listener = UnixListener::bind(&path)?;
+    // Only this user may connect (TLS still decides who is served); the umask may allow more.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
     Ok(Listener::Unix { listener, path })
 }
 
@@ -142,5 +145,42 @@ impl AsyncWrite for PluginStream {
     }
     fn is_write_vectored(&self) -> bool {
         self.0.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn env(socket_dir: Option<&std::path::Path>) -> PluginEnv {
+        PluginEnv {
+            magic_cookie: None,
+            protocol_versions: None,
+            client_cert_pem: None,
+            unix_socket_dir: socket_dir.map(|d| d.display().to_string()),
+            min_port: 10000,
+            max_port: 25000,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_socket_is_private_to_this_user() {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = Listener::bind(&env(Some(dir.path()))).await.unwrap();
+        let Listener::Unix { path, .. } = &listener else { panic!("expected a unix socket") };
+        let mode = std::fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "group and others have no access: {mode:o}");
+        let path = path.clone();
+        drop(listener);
+        assert!(!path.exists(), "the socket file is removed on exit");
+    }
+
+    #[tokio::test]
+    async fn the_tcp_fallback_listens_on_loopback_only() {
+        let listener = Listener::bind(&env(Some(std::path::Path::new("/nonexistent/dir")))).await.unwrap();
+        let address = listener.address();
+        assert_eq!(address.network, "tcp");
+        assert!(address.address.starts_with("127.0.0.1:"), "{}", address.address);
     }
 }
