@@ -224,9 +224,18 @@ fn every_run_is_traced_and_scanned_for_secrets() {
     let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     apply.success();
     assert!(apply.trace_log.contains("[TRACE]"), "no TRACE log was written");
+    // The provider logs hclog JSON, which go-plugin parses into Terraform's own log lines:
+    // message, then the fields (never the raw JSON).
+    let provider_lines: Vec<&str> = apply.trace_log.lines().filter(|l| l.contains("provider.terraform-provider-tether_v")).collect();
+    assert!(!provider_lines.iter().any(|l| l.contains("{\"@level\"")), "a provider line was not parsed as hclog JSON");
+    let bind = &emulator.calls("BindOrganizationMemberAuthAccount")[0];
+    let request_id = bind["request_id"].as_str().unwrap();
+    let logged = |parts: &[&str]| provider_lines.iter().any(|l| l.contains("[DEBUG]") && parts.iter().all(|p| l.contains(p)));
+    assert!(logged(&["cloud API call succeeded:", "action=BindOrganizationMemberAuthAccount", &format!("request_id={request_id}"), "cloud=\"Tencent Cloud\""]), "{}", provider_lines.join("\n"));
+    assert!(logged(&["cloud API response:", "action=BindOrganizationMemberAuthAccount", "status=200", "elapsed_ms="]), "{}", provider_lines.join("\n"));
     // The provider's own log (each API call at debug) is part of what was scanned.
     for action in ["BindOrganizationMemberAuthAccount", "LogInByAccount", "AttachIAM2ProjectToIAM2Organization"] {
-        assert!(apply.trace_log.contains(&format!("action={action}")) || apply.trace_log.contains(&format!("action=\"{action}\"")), "the provider's log of {action} is missing from the TRACE log");
+        assert!(apply.trace_log.contains(&format!("action={action}")), "the provider's log of {action} is missing from the TRACE log");
     }
     assert_eq!(emulator.calls("AttachIAM2ProjectToIAM2Organization").len(), 1);
     workspace.terraform(&["destroy", "-auto-approve", "-no-color", "-input=false"]).success();
