@@ -509,6 +509,17 @@ impl Provider for TetherProvider {
         ))
     }
 
+    fn check_ready(&self, data: &Clients, type_name: &str) -> Result<(), Diagnostic> {
+        match type_name {
+            resources::member_auth_binding::TYPE_NAME => data.tencent().map(drop),
+            resources::organization_membership::TYPE_NAME => data.huawei_organizations().map(drop),
+            resources::rgc_managed_account::TYPE_NAME => data.huawei_rgc().map(drop),
+            resources::identity_center_profile_association::TYPE_NAME => data.huawei_identitycenter().map(drop),
+            resources::iam2_project_organization::TYPE_NAME => data.zstack().map(drop),
+            _ => Ok(()),
+        }
+    }
+
     /// Ends the ZStack login session, if the run opened one.
     async fn close(&self, data: &Clients) {
         if let Ok(zstack) = &data.zstack {

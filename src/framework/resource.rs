@@ -152,6 +152,12 @@ pub trait Provider: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Refuses to plan a `type_name` resource whose cloud the configuration cannot reach (for
+    /// example, no credentials for it), so the plan fails instead of the apply.
+    fn check_ready(&self, _data: &Self::Data, _type_name: &str) -> Result<(), super::diag::Diagnostic> {
+        Ok(())
+    }
+
     /// Called once when Terraform shuts the provider down, to release what `configure` acquired
     /// (such as a login session).
     async fn close(&self, _data: &Self::Data) {}

@@ -460,6 +460,16 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             convert::decode(request.config.as_ref(), ty, "configuration", &mut diags),
         );
         if let (Some(prior), Some(proposed), Some(config)) = decoded {
+            // A cloud the configuration cannot reach fails the plan, not the apply. The path
+            // names a provider attribute, which is not in this resource's block.
+            if let Some(data) = self.configured.read().ok().and_then(|d| d.clone()) {
+                if let Err(mut d) = self.provider.check_ready(&data, &request.type_name) {
+                    d.path = None;
+                    diags.push(d);
+                    response.diagnostics = convert::diagnostics(&diags);
+                    return reply(response);
+                }
+            }
             if proposed.is_null() {
                 // A destroy: the planned state must be null.
                 response.planned_state = convert::encode(&Value::Null, ty, "planned state", &mut diags);
