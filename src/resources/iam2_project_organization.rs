@@ -124,19 +124,19 @@ async fn reconcile(ctx: &Ctx<'_, Clients>, project: &str, organization: &str, kn
     }
 }
 
-/// Waits for a submitted job. A submit whose answer was lost (connection reset after sending)
-/// may still have started its job: wait on that job rather than submit again.
+/// Waits for a submitted job. A submit ZStack answered with an error started no job: that error
+/// is the outcome. A submit whose answer was lost (connection reset after sending) has already
+/// been settled by the client where it could (its job waited on, or sent again with the same
+/// job uuid when ZStack had never received it); if it could not tell, the job is waited on here
+/// rather than submitted again, and a job ZStack turns out not to know reports the submit's own
+/// error.
 async fn wait_for_job(
     client: &ZStackClient,
     submitted: Result<crate::clouds::zstack::Job, crate::clouds::CloudError>,
     timeout: Duration,
     ctx: &Ctx<'_, Clients>,
 ) -> Result<(), WaitError> {
-    let job = match submitted {
-        Ok(job) => job,
-        Err(e) => client.ambiguous_job(&e).ok_or(WaitError::Cloud(e))?,
-    };
-    client.wait_job(&job, timeout, &POLL, Some(&ctx.stop)).await.map(drop)
+    client.wait_submitted(submitted, timeout, &POLL, Some(&ctx.stop)).await.map(drop)
 }
 
 fn job_failed(summary: &str, error: &WaitError) -> Diagnostic {

@@ -162,9 +162,16 @@ async fn serve_call(
         _ => outcome.refused_with.clone(),
     };
     let action = route.as_ref().ok().map(|r| r.action.name());
+    // ZStack names an API message after the client's X-Job-UUID (`msg.setId(jobUuid)`), also
+    // when the call is refused before any job starts; otherwise the id is the server's own.
+    let client_job_uuid = route
+        .as_ref()
+        .ok()
+        .and_then(|r| job_uuid_header(r.action, &headers).ok().flatten());
     let request_id = outcome
         .job_uuid
         .clone()
+        .or(client_job_uuid)
         .unwrap_or_else(|| Uuid::new_v4().simple().to_string());
     tracing::info!(
         cloud = CLOUD,

@@ -1,5 +1,17 @@
 //! Asynchronous jobs: submitting a call (`202` + `location`), polling its location and waiting
 //! for its result, including the one resubmission after a refused session.
+//!
+//! **What a failed submission means.** The REST server validates a submission and answers it at
+//! once: an answer carrying ZStack's error object (`{"error": {...}}`) means the API was refused
+//! and no job was started, so that error is reported as it is (naming the API, with the
+//! submission's `X-Job-UUID` — the API message's id — as its request id). Only a submission
+//! without an answer (the connection broke or timed out after sending, or a gateway answered
+//! 502 / 504 in ZStack's place) is ambiguous. Then the job is looked up under the `X-Job-UUID`
+//! that was sent: a job ZStack knows is waited on; a job it does not know (404) was never
+//! submitted, and the same request is sent once more **with the same `X-Job-UUID`**. That is
+//! safe: ZStack keeps one job per uuid and refuses a second submission of a uuid it knows
+//! (`RestServer`: 400 `Duplicate job uuid[…]`), so should the first copy arrive after all, only
+//! one of the two can start a job — and the refused one finds the other's job to wait on.
 
 use std::fmt;
 use std::sync::Arc;
@@ -12,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::{
-    Auth, CredentialKind, INVALID_SESSION_CODE, X_JOB_UUID, ZStackClient, ZStackError,
+    Auth, CredentialKind, Credentials, INVALID_SESSION_CODE, X_JOB_UUID, ZStackClient, ZStackError,
     decode_error, iam2, invalid, is_job_uuid, new_job_uuid, parse_error_body, rejected_again,
     snippet, unexpected,
 };
@@ -31,8 +43,26 @@ pub struct Job {
     pub uuid: String,
     /// Where to poll it, on the configured endpoint.
     pub location: Url,
+    /// The API that started it, when known (for messages: `<action> job <uuid> …`).
+    action: Option<&'static str>,
     /// How to submit the same request again after the session was refused.
     resubmit: Option<Resubmit>,
+}
+
+impl Job {
+    /// What waiting on this job calls it: `AttachIAM2ProjectToIAM2Organization job`, or
+    /// [`JOB_WHAT`] when the API is not known.
+    pub fn what(&self) -> String {
+        match self.action {
+            Some(action) => format!("{action} job"),
+            None => JOB_WHAT.to_owned(),
+        }
+    }
+
+    /// The API that started the job, when known.
+    pub fn action(&self) -> Option<&'static str> {
+        self.action
+    }
 }
 
 #[derive(Clone)]
@@ -47,6 +77,7 @@ impl fmt::Debug for Job {
         f.debug_struct("Job")
             .field("uuid", &self.uuid)
             .field("location", &self.location.as_str())
+            .field("action", &self.action)
             .field(
                 "resubmit",
                 &self.resubmit.as_ref().map(|r| r.submission.action),
@@ -100,23 +131,63 @@ impl ZStackClient {
         Ok(Job {
             uuid: uuid.to_owned(),
             location: self.url(&["api-jobs", uuid]),
+            action: None,
             resubmit: None,
         })
     }
 
-    /// The job a failed submission may nevertheless have started: `Some` for a transient error
-    /// (a reset or time-out after the request was sent) of a submission, whose `X-Job-UUID` is
-    /// in `request_id`. Waiting on it tells whether the request was processed (a `404` means it
-    /// never arrived).
+    /// The job a failed submission may nevertheless have started: `Some` only for a submission
+    /// that got no answer from ZStack (see [`is_ambiguous`]) and whose job the submission itself
+    /// could not look up; its `X-Job-UUID` is in `request_id`. Waiting on it tells whether the
+    /// request was processed (a `404` means it never arrived) — [`wait_submitted`] does that.
+    /// `None` for a submission ZStack answered with an error: that one started no job.
+    ///
+    /// [`wait_submitted`]: Self::wait_submitted
     pub fn ambiguous_job(&self, err: &CloudError) -> Option<Job> {
-        if err.cloud != Cloud::ZStack || err.kind != ErrorKind::Transient {
+        if !is_ambiguous(err) {
             return None;
         }
-        if !iam2::SUBMIT_ACTIONS.contains(&err.action.as_str()) {
-            return None;
-        }
+        let action = *iam2::SUBMIT_ACTIONS
+            .iter()
+            .find(|a| **a == err.action.as_str())?;
         let uuid = err.request_id.as_deref()?;
-        self.job(uuid).ok()
+        let mut job = self.job(uuid).ok()?;
+        job.action = Some(action);
+        Some(job)
+    }
+
+    /// Waits for the job of a submission's outcome (e.g. of
+    /// [`attach_project_to_organization`](Self::attach_project_to_organization)), as
+    /// [`wait_job`](Self::wait_job) does. A submission ZStack refused is returned as
+    /// [`WaitError::Cloud`] with its own error. A submission that got no answer and whose job
+    /// could not be looked up is waited on by its `X-Job-UUID`; should ZStack not know that job,
+    /// the request never reached it and the submission's own (transport) error is returned,
+    /// not the failed job lookup.
+    pub async fn wait_submitted(
+        &self,
+        submitted: Result<Job, CloudError>,
+        timeout: Duration,
+        policy: &PollPolicy,
+        cancel: Option<&CancellationToken>,
+    ) -> Result<serde_json::Value, WaitError> {
+        let lost = match submitted {
+            Ok(job) => return self.wait_job(&job, timeout, policy, cancel).await,
+            Err(e) => e,
+        };
+        let Some(job) = self.ambiguous_job(&lost) else {
+            return Err(WaitError::Cloud(lost));
+        };
+        tracing::debug!(
+            cloud = %Cloud::ZStack,
+            action = %lost.action,
+            job = %job.uuid,
+            error = %lost.message,
+            "the submission's outcome is unknown; waiting on its job"
+        );
+        match self.wait_job(&job, timeout, policy, cancel).await {
+            Err(WaitError::Cloud(e)) if is_unknown_job(&e) => Err(WaitError::Cloud(lost)),
+            other => other,
+        }
     }
 
     /// The job named by a `location` answer, re-pointed at the configured endpoint.
@@ -170,7 +241,8 @@ impl ZStackClient {
             let url = url.clone();
             async move {
                 // A fresh job uuid per attempt after a refusal; the HTTP layer's own retries
-                // (connect failures only) resend the same one.
+                // (throttling, connect failures) and the resend of a submission ZStack never
+                // received reuse it.
                 let job_uuid = new_job_uuid();
                 let mut req = SignableRequest::new(submission.method.clone(), url);
                 req.headers.insert(
@@ -184,20 +256,25 @@ impl ZStackClient {
                 }
                 let kind = creds.kind();
                 let generation = creds.generation();
-                let location = self
+                let submitted = self
                     .execute(action, false, &creds, &req, |resp| {
                         decode_submitted(action, host, &resp, kind)
                     })
-                    .await
-                    .map_err(|mut e| {
-                        e.request_id.get_or_insert_with(|| job_uuid.clone());
-                        e
-                    })?;
-                let mut job = self.job_from_location(action, &location).map_err(|mut e| {
-                    e.request_id = Some(job_uuid.clone());
+                    .await;
+                let job = match submitted {
+                    Ok(location) => self.job_from_location(action, &location),
+                    Err(lost) if is_ambiguous(&lost) => {
+                        self.settle_lost_submission(action, &creds, &req, &job_uuid, lost)
+                            .await
+                    }
+                    Err(refused) => Err(refused),
+                };
+                let mut job = job.map_err(|mut e| {
+                    e.request_id.get_or_insert_with(|| job_uuid.clone());
                     e
                 })?;
                 tracing::debug!(cloud = %Cloud::ZStack, action, job = %job.uuid, "job submitted");
+                job.action = Some(action);
                 job.resubmit = Some(Resubmit {
                     submission,
                     generation,
@@ -206,6 +283,83 @@ impl ZStackClient {
             }
         })
         .await
+    }
+
+    /// After a submission (`req`, sent with `X-Job-UUID` `job_uuid`) got no answer: looks the
+    /// job up. A job ZStack knows is returned, to be waited on. A job it does not know was never
+    /// submitted: the same request is sent once more with the same `X-Job-UUID` (see the module
+    /// documentation for why that is safe). When the lookup itself fails, the outcome stays
+    /// unknown and `lost` is returned (the caller may wait on [`ZStackClient::ambiguous_job`]).
+    async fn settle_lost_submission(
+        &self,
+        action: &'static str,
+        creds: &Credentials<'_>,
+        req: &SignableRequest,
+        job_uuid: &str,
+        lost: CloudError,
+    ) -> Result<Job, CloudError> {
+        let job = self.job(job_uuid)?;
+        match self.probe_job(creds, &job).await {
+            Ok(()) => {
+                tracing::debug!(
+                    cloud = %Cloud::ZStack,
+                    action,
+                    job = %job.uuid,
+                    error = %lost.message,
+                    "the submission's answer was lost, but its job exists"
+                );
+                return Ok(job);
+            }
+            Err(e) if is_unknown_job(&e) => {}
+            Err(e) => {
+                tracing::debug!(
+                    cloud = %Cloud::ZStack,
+                    action,
+                    job = %job.uuid,
+                    error = %e,
+                    "the submission's answer was lost and its job could not be looked up"
+                );
+                return Err(lost);
+            }
+        }
+        tracing::debug!(
+            cloud = %Cloud::ZStack,
+            action,
+            job = %job.uuid,
+            error = %lost.message,
+            "the submission never reached ZStack (its job is unknown); sending it again with the \
+             same X-Job-UUID"
+        );
+        let host = self.inner.host.as_str();
+        let kind = creds.kind();
+        let resent = self
+            .execute(action, false, creds, req, |resp| {
+                decode_submitted(action, host, &resp, kind)
+            })
+            .await;
+        match resent {
+            Ok(location) => self.job_from_location(action, &location),
+            // Refused (e.g. `Duplicate job uuid`: the first copy arrived after all) or lost
+            // again: whichever copy ZStack took, its job is the one to wait on.
+            Err(e) => match self.probe_job(creds, &job).await {
+                Ok(()) => Ok(job),
+                Err(_) => Err(e),
+            },
+        }
+    }
+
+    /// Whether ZStack knows `job` (one poll, retried on transient errors): `Ok` when it is
+    /// running or has ended, a `NotFound` error (see [`is_unknown_job`]) when it is unknown.
+    async fn probe_job(&self, creds: &Credentials<'_>, job: &Job) -> Result<(), CloudError> {
+        let action = POLL_JOB_ACTION;
+        let host = self.inner.host.as_str();
+        let kind = creds.kind();
+        let req = SignableRequest::new(Method::GET, job.location.clone());
+        self.execute(action, true, creds, &req, |resp| {
+            decode_job(action, host, &job.uuid, &resp, kind)
+        })
+        .await
+        .map(drop)
     }
 
     /// One poll of `job` (`GET` its location).
@@ -263,7 +417,7 @@ impl ZStackClient {
             None => self.clone(),
         };
         let cancelled = || WaitError::Cancelled {
-            what: JOB_WHAT.to_owned(),
+            what: job.what(),
             id: job.uuid.clone(),
         };
         let remaining = timeout.saturating_sub(started.elapsed());
@@ -272,7 +426,7 @@ impl ZStackClient {
             out = handle.submit_with(Arc::clone(&resubmit.submission), false) => out,
             () = tokio::time::sleep(remaining) => {
                 return Err(WaitError::TimedOut {
-                    what: JOB_WHAT.to_owned(),
+                    what: job.what(),
                     id: job.uuid.clone(),
                     waited: started.elapsed(),
                     last_progress: Some("submitting again after a new login".to_owned()),
@@ -312,7 +466,7 @@ impl ZStackClient {
         policy: &PollPolicy,
         cancel: Option<&CancellationToken>,
     ) -> Result<serde_json::Value, WaitError> {
-        wait_for(JOB_WHAT, &job.uuid, timeout, policy, cancel, || async {
+        wait_for(&job.what(), &job.uuid, timeout, policy, cancel, || async {
             Ok(match self.poll_job(job).await? {
                 JobStatus::Running => PollState::Pending {
                     progress: Some("running".to_owned()),
@@ -330,6 +484,27 @@ impl ZStackClient {
         })
         .await
     }
+}
+
+/// Whether a failed submission may nevertheless have reached ZStack: no answer at all (the
+/// connection broke or timed out after sending; a failed connect is retried by the HTTP layer
+/// and ends here only once retries are used up), or a gateway's 502 / 504 answered in ZStack's
+/// place. An answer with ZStack's error object is never ambiguous: the REST server validates a
+/// submission and answers at once, so such an answer means no job was started.
+pub fn is_ambiguous(err: &CloudError) -> bool {
+    err.cloud == Cloud::ZStack
+        && err.kind == ErrorKind::Transient
+        && err.code.is_none()
+        && matches!(err.http_status, None | Some(502 | 504))
+        && iam2::SUBMIT_ACTIONS.contains(&err.action.as_str())
+}
+
+/// Whether a job lookup found that ZStack does not know the job (`404` on its location).
+fn is_unknown_job(err: &CloudError) -> bool {
+    err.cloud == Cloud::ZStack
+        && err.action == POLL_JOB_ACTION
+        && err.kind == ErrorKind::NotFound
+        && err.http_status == Some(404)
 }
 
 /// A submission's answer: `202 {"location": …}`.
@@ -486,7 +661,7 @@ mod tests {
                 status,
                 message,
             } => {
-                assert_eq!(what, JOB_WHAT);
+                assert_eq!(what, "DetachIAM2ProjectFromIAM2Organization job");
                 assert_eq!(id, "0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f");
                 assert_eq!(status, "SYS.1006");
                 assert_eq!(
@@ -498,8 +673,16 @@ mod tests {
         }
         assert_eq!(
             e.to_string(),
-            "ZStack job 0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f ended SYS.1006: An operation failed: \
-             the organization is being deleted"
+            "DetachIAM2ProjectFromIAM2Organization job 0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f ended \
+             SYS.1006: An operation failed: the organization is being deleted"
+        );
+        // A job named only by its uuid has no API to name.
+        assert_eq!(
+            client
+                .job("0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f")
+                .unwrap()
+                .what(),
+            JOB_WHAT
         );
     }
 
@@ -644,16 +827,29 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(e.kind, ErrorKind::Transient);
+        assert!(is_ambiguous(&e), "{e:?}");
         let seen = server.seen();
+        let posts: Vec<_> = seen.iter().filter(|s| s.method == "POST").collect();
         assert_eq!(
-            seen.len(),
+            posts.len(),
             1,
-            "a possibly processed submission is not repeated"
+            "a possibly processed submission is not repeated while its job cannot be looked up"
         );
-        let sent = seen[0].header("x-job-uuid").unwrap();
+        let sent = posts[0].header("x-job-uuid").unwrap();
+        assert!(
+            seen.iter()
+                .filter(|s| s.method == "GET")
+                .all(|s| s.line() == format!("GET /zstack/v1/api-jobs/{sent}")),
+            "only the job lookup follows"
+        );
         assert_eq!(e.request_id.as_deref(), Some(sent));
         let job = client.ambiguous_job(&e).unwrap();
         assert_eq!(job.uuid, sent);
+        assert_eq!(
+            job.what(),
+            "AttachIAM2ProjectToIAM2Organization job",
+            "the job names its API"
+        );
         assert_eq!(
             job.location.as_str(),
             format!("{}zstack/v1/api-jobs/{sent}", server.url)
@@ -691,6 +887,222 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(server.seen().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_refused_submission_started_no_job_and_is_reported_as_it_is() {
+        for (status, code) in [(503, "SYS.1006"), (500, "SYS.1000")] {
+            let server = Server::start(move |_, _| {
+                zs_error(status, code, "injected error", "injected error")
+            })
+            .await;
+            let client = access_key_client(&server.url);
+            let submitted = client.attach_project_to_organization(PROJECT, ORG).await;
+            let e = submitted.clone().unwrap_err();
+            assert_eq!(e.code.as_deref(), Some(code));
+            assert!(!is_ambiguous(&e), "{e:?}");
+            assert!(client.ambiguous_job(&e).is_none());
+            let seen = server.seen();
+            assert_eq!(
+                seen.len(),
+                1,
+                "neither repeated nor followed by a job lookup"
+            );
+            let sent = seen[0].header("x-job-uuid").unwrap();
+            assert_eq!(e.request_id.as_deref(), Some(sent));
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "ZStack AttachIAM2ProjectToIAM2Organization failed: {code}: injected error \
+                     (RequestId: {sent})"
+                )
+            );
+            let waited = client
+                .wait_submitted(submitted, Duration::from_secs(10), &fast_poll(), None)
+                .await
+                .unwrap_err();
+            assert_eq!(waited, WaitError::Cloud(e));
+            assert_eq!(server.seen().len(), 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_throttled_submission_is_sent_again_with_the_same_job_uuid() {
+        let server = Server::start(|req, i| match i {
+            0 | 1 => zs_error(
+                503,
+                "SYS.1010",
+                "Management server is not ready to serve",
+                "busy",
+            ),
+            2 => accepted(internal_location(req.header("x-job-uuid").unwrap())),
+            _ => ok(json!({"inventory": {"uuid": PROJECT}})),
+        })
+        .await;
+        let client = access_key_client(&server.url);
+        let submitted = client.detach_project_from_organization(PROJECT).await;
+        let job = submitted.clone().unwrap();
+        client
+            .wait_submitted(submitted, Duration::from_secs(10), &fast_poll(), None)
+            .await
+            .unwrap();
+        let seen = server.seen();
+        let deletes: Vec<_> = seen.iter().filter(|s| s.method == "DELETE").collect();
+        assert_eq!(deletes.len(), 3);
+        assert!(
+            deletes
+                .iter()
+                .all(|s| s.header("x-job-uuid") == Some(job.uuid.as_str()))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_lost_answer_whose_job_exists_is_waited_on() {
+        let server = Server::start(|req, _| {
+            if req.method == "POST" {
+                // Applied, but the answer never arrives.
+                return Reply::HangUp;
+            }
+            ok(json!({"inventory": {"uuid": PROJECT}}))
+        })
+        .await;
+        let client = access_key_client(&server.url);
+        let job = client
+            .attach_project_to_organization(PROJECT, ORG)
+            .await
+            .unwrap();
+        let seen = server.seen();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen[0].header("x-job-uuid"), Some(job.uuid.as_str()));
+        assert_eq!(
+            seen[1].line(),
+            format!("GET /zstack/v1/api-jobs/{}", job.uuid)
+        );
+        assert_eq!(job.what(), "AttachIAM2ProjectToIAM2Organization job");
+        let result = client
+            .wait_job(&job, Duration::from_secs(10), &fast_poll(), None)
+            .await
+            .unwrap();
+        assert_eq!(result["inventory"]["uuid"], PROJECT);
+        assert_eq!(
+            server.seen().iter().filter(|s| s.method == "POST").count(),
+            1,
+            "never submitted twice"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_submission_zstack_never_received_is_sent_again_with_the_same_job_uuid() {
+        let server = Server::start(|req, i| match i {
+            // Dropped before ZStack saw it.
+            0 => Reply::HangUp,
+            // ZStack does not know the job.
+            1 => Reply::Raw(404, "the job has been expired"),
+            2 => accepted(internal_location(req.header("x-job-uuid").unwrap())),
+            _ => ok(json!({"inventory": {"uuid": PROJECT}})),
+        })
+        .await;
+        let client = access_key_client(&server.url);
+        let job = client
+            .attach_project_to_organization(PROJECT, ORG)
+            .await
+            .unwrap();
+        client
+            .wait_job(&job, Duration::from_secs(10), &fast_poll(), None)
+            .await
+            .unwrap();
+        let seen = server.seen();
+        let posts: Vec<_> = seen.iter().filter(|s| s.method == "POST").collect();
+        assert_eq!(posts.len(), 2);
+        assert_eq!(posts[0].header("x-job-uuid"), Some(job.uuid.as_str()));
+        assert_eq!(posts[1].header("x-job-uuid"), Some(job.uuid.as_str()));
+        assert_eq!(posts[0].body, posts[1].body);
+
+        // The first copy arrived in the meantime: ZStack refuses the duplicate uuid, and the
+        // job of the first copy is waited on.
+        let server = Server::start(|req, i| match i {
+            0 => Reply::HangUp,
+            1 => Reply::Raw(404, "the job has been expired"),
+            2 => Reply::Raw(400, "Duplicate job uuid[0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f]"),
+            3 => Reply::Json(202, json!({})),
+            _ => {
+                assert_eq!(req.method, "GET");
+                ok(json!({"inventory": {"uuid": PROJECT}}))
+            }
+        })
+        .await;
+        let client = access_key_client(&server.url);
+        let job = client
+            .detach_project_from_organization(PROJECT)
+            .await
+            .unwrap();
+        client
+            .wait_job(&job, Duration::from_secs(10), &fast_poll(), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            server
+                .seen()
+                .iter()
+                .filter(|s| s.method == "DELETE")
+                .count(),
+            2
+        );
+    }
+
+    #[tokio::test]
+    async fn a_lost_submission_whose_job_turns_out_unknown_reports_the_submission() {
+        // The lookup right after the lost answer fails too; the later wait finds no job.
+        let server = Server::start(|req, _| {
+            if req.method == "POST" {
+                return Reply::HangUp;
+            }
+            Reply::Raw(404, "the job has been expired")
+        })
+        .await;
+        let client = access_key_client(&server.url);
+        // A lost submission whose lookup could not tell (as `settle_lost_submission` returns it).
+        let lost = CloudError::new(
+            ErrorKind::Transient,
+            Cloud::ZStack,
+            iam2::ATTACH_PROJECT_ACTION,
+            "request failed to h: connection reset",
+        )
+        .with_request_id("0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f");
+        let e = client
+            .wait_submitted(
+                Err(lost.clone()),
+                Duration::from_secs(10),
+                &fast_poll(),
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e, WaitError::Cloud(lost));
+        assert!(
+            e.to_string()
+                .starts_with("ZStack AttachIAM2ProjectToIAM2Organization failed:"),
+            "{e}"
+        );
+
+        // Through a real submission: dropped, unknown, sent again, dropped again, still unknown.
+        let e = client
+            .attach_project_to_organization(PROJECT, ORG)
+            .await
+            .unwrap_err();
+        assert_eq!(e.action, iam2::ATTACH_PROJECT_ACTION);
+        assert!(is_ambiguous(&e), "{e:?}");
+        let waited = client
+            .wait_submitted(Err(e.clone()), Duration::from_secs(10), &fast_poll(), None)
+            .await
+            .unwrap_err();
+        assert_eq!(waited, WaitError::Cloud(e));
+        let posts = server
+            .seen()
+            .into_iter()
+            .filter(|s| s.method == "POST")
+            .count();
+        assert_eq!(posts, 2, "sent again once, not more");
     }
 
     #[tokio::test]

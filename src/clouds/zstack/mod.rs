@@ -18,12 +18,16 @@
 //! address). Polling it gives `202` while the job runs, `200` with the API result when it
 //! succeeded, `503` with `{"error": {...}}` when it failed and `404` once the job is unknown
 //! (results expire after about two days). Each submission carries a fresh `X-Job-UUID`, which
-//! becomes the job's uuid and is put in [`CloudError::request_id`] of any error of that
-//! submission: after an ambiguous failure (the request may have been processed), the caller can
-//! wait on [`ZStackClient::ambiguous_job`] instead of submitting again.
+//! becomes the API message's id and the job's uuid, and is put in [`CloudError::request_id`] of
+//! any error of that submission. A submission ZStack answers with an error started no job; one
+//! that got no answer at all is settled by looking its job up (see [`jobs`]): a known job is
+//! waited on, an unknown one is sent again with the same `X-Job-UUID`. When even the lookup
+//! fails, the caller can wait on [`ZStackClient::ambiguous_job`] (or use
+//! [`ZStackClient::wait_submitted`]) instead of submitting again.
 //!
-//! **Retries.** Queries and job polls are retried on transient errors; submissions only when the
-//! request certainly never reached the server (failed connect).
+//! **Retries.** Queries and job polls are retried on throttling and transient errors;
+//! submissions on throttling (`SYS.1010`, HTTP 429) and when the request certainly never reached
+//! the server (failed connect, or a job ZStack does not know, as above).
 //!
 //! Real ZStack checks a session inside the management node, after a submission has been accepted:
 //! an expired session then shows up as a job that fails with `ID.1001`. [`ZStackClient::wait_job`]
@@ -168,8 +172,12 @@ pub fn classify_error(status: u16, code: &str) -> ErrorKind {
     match code {
         // Identity: invalid session, wrong password, permission denied, disabled account, …
         c if c.starts_with("ID.") => return ErrorKind::Auth,
-        // Internal, timeout, no route, not ready, undeliverable, management node unavailable.
-        "SYS.1000" | "SYS.1001" | "SYS.1009" | "SYS.1010" | "SYS.1011" | "SYS.1012" => {
+        // "Management server is not ready to serve": refused before anything was processed, so
+        // always safe to send again, also for submissions. ZStack publishes no rate limit; this
+        // is what a busy or starting management node answers.
+        "SYS.1010" => return ErrorKind::Throttled,
+        // Internal, timeout, no route, undeliverable, management node unavailable.
+        "SYS.1000" | "SYS.1001" | "SYS.1009" | "SYS.1011" | "SYS.1012" => {
             return ErrorKind::Transient;
         }
         "SYS.1003" => return ErrorKind::NotFound,
@@ -1115,6 +1123,7 @@ mod tests {
             (503, "ID.1002", Auth),
             (503, "SYS.1000", Transient),
             (503, "SYS.1012", Transient),
+            (503, "SYS.1010", Throttled),
             (503, "SYS.1003", NotFound),
             (503, "SYS.1007", Invalid),
             (503, "SYS.1006", Transient),
