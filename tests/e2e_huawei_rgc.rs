@@ -111,7 +111,7 @@ fn a_failed_enroll_names_the_operation_and_leaves_no_state() {
     let operation_id = polls.last().expect("the operation was polled")["params"].to_string();
     let operation_id = operation_id.split('"').find(|s| s.len() == 36).expect("an operation id").to_string();
     assert!(output.contains("Enrolling the account did not succeed"), "{output}");
-    assert!(output.contains(&format!("RGC operation {operation_id} ended FAILED: RGC.1000: the baseline stack failed")), "{output}");
+    assert!(output.contains(&format!("EnrollAccount operation {operation_id} ended FAILED: RGC.1000: the baseline stack failed")), "{output}");
     // The cloud dropped the enrollment, so the state has nothing either.
     assert_eq!(managed_state(&emulator, HW_DATA_PLATFORM.id), None);
     assert!(workspace.state_resources().is_empty());
@@ -126,7 +126,7 @@ fn a_timed_out_enroll_records_the_account_the_cloud_has() {
     let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     apply.failure();
     let output = apply.text();
-    assert!(output.contains("timed out after 3s waiting for RGC operation"), "{output}");
+    assert!(output.contains("timed out after 3s waiting for EnrollAccount operation"), "{output}");
     assert!(output.contains("IN_PROGRESS"), "{output}");
     // RGC has the account (still ENROLLING), so Terraform records it, tainted.
     assert_eq!(managed_state(&emulator, HW_DATA_PLATFORM.id).map(|s| s.0).as_deref(), Some("ENROLLING"));

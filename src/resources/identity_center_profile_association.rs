@@ -15,10 +15,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
+use tokio::time::Instant;
 
+use crate::clouds::huawei::identitycenter::is_change_in_progress;
 use crate::clouds::huawei::{AssignmentTarget, IdentityCenterClient};
 use crate::clouds::waiter::{PollPolicy, WaitError};
-use crate::clouds::ErrorKind;
+use crate::clouds::{CloudError, ErrorKind};
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
     Found, Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, NestedBlock, Plan, Resource, Schema, Type, Value,
@@ -194,35 +196,130 @@ async fn apply_each(
 ) -> Vec<(Assignment, String)> {
     let results = futures_util::stream::iter(assignments.iter().cloned())
         .map(|assignment| async move {
-            let target = principal.target(&assignment);
-            let outcome: Result<(), String> = if create {
-                match client.create_account_assignment(&principal.instance_id, &target).await {
-                    Ok(status) => client
-                        .wait_creation(&principal.instance_id, &status.request_id, timeout, &POLL, Some(&ctx.stop))
-                        .await
-                        .map(drop)
-                        .map_err(|e: WaitError| e.to_string()),
-                    // Already assigned: the goal holds.
-                    Err(e) if e.kind == ErrorKind::Conflict => Ok(()),
-                    Err(e) => Err(e.to_string()),
-                }
-            } else {
-                match client.delete_account_assignment(&principal.instance_id, &target).await {
-                    Ok(status) => client
-                        .wait_deletion(&principal.instance_id, &status.request_id, timeout, &POLL, Some(&ctx.stop))
-                        .await
-                        .map(drop)
-                        .map_err(|e: WaitError| e.to_string()),
-                    Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
-                    Err(e) => Err(e.to_string()),
-                }
-            };
-            outcome.err().map(|why| (assignment, why))
+            let deadline = Instant::now() + timeout;
+            change_one(client, principal, &assignment, create, deadline, ctx).await.err().map(|why| (assignment, why))
         })
         .buffer_unordered(PARALLEL_REQUESTS)
         .collect::<Vec<_>>()
         .await;
     results.into_iter().flatten().collect()
+}
+
+/// Starts creating (or deleting) one assignment and waits for the request, by `deadline`.
+async fn change_one(
+    client: &IdentityCenterClient,
+    principal: &Principal,
+    assignment: &Assignment,
+    create: bool,
+    deadline: Instant,
+    ctx: &Ctx<'_, Clients>,
+) -> Result<(), String> {
+    match start_change(client, principal, assignment, create).await {
+        Ok(request_id) => wait_change(client, principal, &request_id, create, deadline, ctx).await,
+        // IdentityCenter.1007 ("modification failed") is what a duplicate create gets, but not
+        // only that: the assignment counts as there only if a read shows it.
+        Err(e) if create && e.kind == ErrorKind::Conflict => match has_assignment(client, principal, assignment).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(e.to_string()),
+            Err(read) => Err(format!("{e}; checking whether the assignment exists failed too: {read}")),
+        },
+        Err(e) if !create && e.kind == ErrorKind::NotFound => Ok(()),
+        // The answer was lost, the service failed, or a request for the same assignment is in
+        // progress: the change may be under way. Find out instead of failing.
+        Err(e) if e.kind == ErrorKind::Transient => reconcile_change(client, principal, assignment, create, e, deadline, ctx).await,
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// CreateAccountAssignment or DeleteAccountAssignment; the request id to follow.
+async fn start_change(client: &IdentityCenterClient, principal: &Principal, assignment: &Assignment, create: bool) -> Result<String, CloudError> {
+    let target = principal.target(assignment);
+    let status = if create {
+        client.create_account_assignment(&principal.instance_id, &target).await?
+    } else {
+        client.delete_account_assignment(&principal.instance_id, &target).await?
+    };
+    Ok(status.request_id)
+}
+
+async fn wait_change(
+    client: &IdentityCenterClient,
+    principal: &Principal,
+    request_id: &str,
+    create: bool,
+    deadline: Instant,
+    ctx: &Ctx<'_, Clients>,
+) -> Result<(), String> {
+    let timeout = deadline.saturating_duration_since(Instant::now());
+    let outcome = if create {
+        client.wait_creation(&principal.instance_id, request_id, timeout, &POLL, Some(&ctx.stop)).await
+    } else {
+        client.wait_deletion(&principal.instance_id, request_id, timeout, &POLL, Some(&ctx.stop)).await
+    };
+    outcome.map(drop).map_err(|e: WaitError| e.to_string())
+}
+
+/// Whether the principal has `assignment` now.
+async fn has_assignment(client: &IdentityCenterClient, principal: &Principal, assignment: &Assignment) -> Result<bool, String> {
+    match current_assignments(client, principal).await {
+        Ok(Some(actual)) => Ok(actual.contains(assignment)),
+        Ok(None) => Ok(false),
+        Err(d) => Err(d.detail),
+    }
+}
+
+/// After a create (or delete) of one assignment failed without a clear outcome (`first`):
+/// reads whether the goal holds, and if not, submits the change again and follows that.
+///
+/// Resubmitting is safe because Identity Center keys an assignment by (permission set,
+/// principal, account) and refuses duplicates: while a request for the same assignment is in
+/// flight another one gets `IdentityCenter.1006`, a create of an existing assignment
+/// `IdentityCenter.1007`, a delete of a missing one a 404 — a change is never applied twice.
+/// While `IdentityCenter.1006` says the first request is still running, this keeps reading
+/// (and probing) until `deadline`; any other failure of the repeat ends it with both errors.
+async fn reconcile_change(
+    client: &IdentityCenterClient,
+    principal: &Principal,
+    assignment: &Assignment,
+    create: bool,
+    first: CloudError,
+    deadline: Instant,
+    ctx: &Ctx<'_, Clients>,
+) -> Result<(), String> {
+    tracing::debug!(error = %first, create, "assignment change failed ambiguously; reading and resubmitting");
+    let mut pause = POLL.initial_delay;
+    loop {
+        match has_assignment(client, principal, assignment).await {
+            Ok(present) if present == create => return Ok(()),
+            Ok(_) => {}
+            Err(read) => return Err(format!("{first}; checking the assignment afterwards failed too: {read}")),
+        }
+        match start_change(client, principal, assignment, create).await {
+            Ok(request_id) => return wait_change(client, principal, &request_id, create, deadline, ctx).await,
+            Err(e) if is_change_in_progress(&e) => {}
+            Err(e) if create && e.kind == ErrorKind::Conflict => {
+                return match has_assignment(client, principal, assignment).await {
+                    Ok(true) => Ok(()),
+                    Ok(false) => Err(format!("{first}; submitting it again failed too: {e}")),
+                    Err(read) => Err(format!("{first}; submitting it again failed too: {e}; checking the assignment failed: {read}")),
+                };
+            }
+            Err(e) if !create && e.kind == ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(format!("{first}; submitting it again failed too: {e}")),
+        }
+        // Another request for this assignment is still running: give it time.
+        let wake = Instant::now() + pause;
+        if wake >= deadline {
+            return Err(format!(
+                "{first}; a request for the same assignment was still in progress when the timeout ran out (run terraform apply again to pick up its outcome, or raise the timeout in the `timeouts` block)"
+            ));
+        }
+        tokio::select! {
+            _ = ctx.stop.cancelled() => return Err(format!("{first}; cancelled (StopProvider) while waiting for the request in progress")),
+            _ = tokio::time::sleep_until(wake) => {}
+        }
+        pause = POLL.next_interval(pause.max(POLL.interval));
+    }
 }
 
 fn report_failures(diags: &mut Diagnostics, verb: &str, failures: &[(Assignment, String)]) {

@@ -10,7 +10,7 @@
 use async_trait::async_trait;
 
 use crate::clouds::huawei::{Organization, OrganizationsClient};
-use crate::clouds::ErrorKind;
+use crate::clouds::{CloudError, ErrorKind};
 use crate::framework::{
     Found, Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, Resource, Schema, Type, Value,
 };
@@ -36,6 +36,28 @@ fn state(handshake_id: &Value, organization: &Organization) -> Value {
 
 fn client(ctx: &Ctx<'_, Clients>) -> Result<OrganizationsClient, Diagnostic> {
     Ok(ctx.data.huawei_organizations()?.with_cancellation(ctx.stop.clone()))
+}
+
+/// After an accept whose outcome is unknown: the organization the account joined through
+/// invitation `handshake_id`, or `None` if it joined none. ShowOrganization says whether the
+/// account is in an organization; ShowHandshake, when it answers, confirms that it is the
+/// invitation's (a different one means this accept did not happen).
+async fn joined_after_failed_accept(client: &OrganizationsClient, handshake_id: &str) -> Result<Option<Organization>, CloudError> {
+    let Some(organization) = client.show_organization().await? else {
+        return Ok(None);
+    };
+    match client.show_handshake(handshake_id).await {
+        Ok(Some(handshake)) if !handshake.organization_id.is_empty() && handshake.organization_id != organization.id => {
+            tracing::debug!(handshake = %handshake.organization_id, current = %organization.id, "the account is in another organization than the invitation's");
+            Ok(None)
+        }
+        Ok(_) => Ok(Some(organization)),
+        // The membership read already answered; a failed confirmation does not change it.
+        Err(e) => {
+            tracing::debug!(error = %e, "could not read the handshake to confirm the membership");
+            Ok(Some(organization))
+        }
+    }
 }
 
 /// A handshake ID is an opaque token of letters, digits, `-` and `_`.
@@ -101,13 +123,29 @@ impl Resource<Clients> for OrganizationMembership {
         let handshake_id = planned.attr("handshake_id").cloned().unwrap_or(Value::Null);
         if let Some(id) = handshake_id.as_str() {
             if let Err(e) = client.accept_handshake(id).await {
-                // The accept may have gone through before the connection broke; the
-                // membership read below tells.
                 if e.kind != ErrorKind::Transient {
                     diags.push(cloud_error("Could not accept the invitation", &e));
                     return None;
                 }
+                // The accept may have gone through before the connection broke or the server
+                // failed: the account's membership tells. If it did not, the accept's own error
+                // (which names AcceptHandshake and carries the RequestId) is what happened.
                 tracing::debug!(error = %e, "accept failed ambiguously; reading the membership");
+                return match joined_after_failed_accept(&client, id).await {
+                    Ok(Some(organization)) => Some(state(&handshake_id, &organization)),
+                    Ok(None) => {
+                        diags.push(cloud_error("Could not accept the invitation", &e));
+                        None
+                    }
+                    Err(read) => {
+                        diags.push(cloud_error("Could not accept the invitation", &e));
+                        diags.warning(
+                            "Could not check the membership after the failed accept",
+                            format!("{read}. If the invitation was accepted after all, import the membership: terraform import <address> <organization_id>"),
+                        );
+                        None
+                    }
+                };
             }
         }
         match client.show_organization().await {

@@ -11,10 +11,15 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio::time::Instant;
 
-use crate::clouds::huawei::{Blueprint, ManagedAccount, RgcClient};
-use crate::clouds::waiter::{PollPolicy, WaitError};
-use crate::clouds::ErrorKind;
+use crate::clouds::huawei::rgc::{
+    ENROLL_ACCOUNT_ACTION, STATE_ENROLLED, STATE_ENROLLING, STATE_UN_ENROLLING, STATE_UPDATING, UN_ENROLL_ACCOUNT_ACTION,
+    UPDATE_MANAGED_ACCOUNT_ACTION,
+};
+use crate::clouds::huawei::{AccountGoal, Blueprint, ManagedAccount, RgcClient};
+use crate::clouds::waiter::{PollPolicy, PollState, WaitError};
+use crate::clouds::{CloudError, ErrorKind};
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
     Found, Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, NestedBlock, Plan, Resource, Schema, Type, Value,
@@ -146,6 +151,52 @@ fn wait_failed(summary: &str, error: &WaitError) -> Diagnostic {
     Diagnostic::error(summary, format!("{error}.{hint}"))
 }
 
+/// Whether a failed write may still have been applied: the answer was lost (the connection
+/// broke after sending) or the service failed while processing it. RGC is then asked what it
+/// has instead of trusting the error.
+fn ambiguous(error: &CloudError) -> bool {
+    error.kind == ErrorKind::Transient
+}
+
+/// What RGC shows after a write whose answer was lost.
+enum LostAnswer {
+    /// No sign of the write: the original error stands.
+    NotApplied,
+    /// The write took effect and the account settled: the account (`None` once un-enrolled).
+    Settled(Option<Box<ManagedAccount>>),
+    /// The write is (or was) under way but did not settle as hoped.
+    Unsettled(WaitError),
+}
+
+/// After a write whose answer was lost (so there is no operation id to follow): when
+/// ShowManagedAccount shows the change (`under_way`), waits within `timeout` for the account to
+/// settle at `goal`. `Err` when RGC could not be asked.
+async fn settle_after_lost_answer(
+    ctx: &Ctx<'_, Clients>,
+    client: &RgcClient,
+    action: &str,
+    id: &str,
+    goal: AccountGoal,
+    under_way: impl Fn(&ManagedAccount) -> bool,
+    timeout: Duration,
+) -> Result<LostAnswer, String> {
+    let seen = reconcile(ctx, id).await?;
+    let account = match (goal, seen) {
+        (AccountGoal::Unmanaged, None) => return Ok(LostAnswer::Settled(None)),
+        (AccountGoal::Managed, None) => return Ok(LostAnswer::NotApplied),
+        (_, Some(account)) if !under_way(&account) => return Ok(LostAnswer::NotApplied),
+        (_, Some(account)) => account,
+    };
+    if let PollState::Done(settled) = goal.poll_state(Some(account)) {
+        return Ok(LostAnswer::Settled(settled.map(Box::new)));
+    }
+    tracing::debug!(action, id, "the answer was lost, but RGC shows the change under way; waiting for the account to settle");
+    Ok(match client.wait_account_settled(action, id, goal, timeout, &POLL, Some(&ctx.stop)).await {
+        Ok(settled) => LostAnswer::Settled(settled.map(Box::new)),
+        Err(error) => LostAnswer::Unsettled(error),
+    })
+}
+
 fn check_id(value: &str, name: &str, example: &str) -> Result<(), Diagnostic> {
     let valid = !value.is_empty() && value.len() <= 64 && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if valid {
@@ -244,11 +295,16 @@ impl Resource<Clients> for RgcManagedAccount {
                 return None;
             }
         };
+        let started = Instant::now();
         let id = text_attr(planned, "managed_account_id");
         let ou = text_attr(planned, "parent_organizational_unit_id");
         let blueprint = blueprint_from(planned);
-        let operation = match client.enroll_account(id, ou, blueprint.as_ref()).await {
-            Ok(operation) => operation,
+        let timeout = timeouts::get(planned, "create", TIMEOUTS.create);
+        let outcome = match client.enroll_account(id, ou, blueprint.as_ref()).await {
+            Ok(operation) => client
+                .wait_operation_of(ENROLL_ACCOUNT_ACTION, &operation, timeout, &POLL, Some(&ctx.stop))
+                .await
+                .map(|_| Some(operation)),
             Err(e) if e.kind == ErrorKind::Conflict || e.code.as_deref() == Some("RGC.1202") => {
                 diags.push(cloud_error("The account is already enrolled", &e));
                 diags.warning(
@@ -257,25 +313,51 @@ impl Resource<Clients> for RgcManagedAccount {
                 );
                 return None;
             }
+            Err(e) if ambiguous(&e) => {
+                // The enroll may have gone through before the answer was lost; if RGC shows the
+                // account enrolling (or already enrolled where this enroll puts it), follow it to
+                // its end instead of failing.
+                let enrolling = |a: &ManagedAccount| {
+                    a.state == STATE_ENROLLING || (a.state == STATE_ENROLLED && a.parent_organizational_unit_id == ou)
+                };
+                let remaining = timeout.saturating_sub(started.elapsed());
+                match settle_after_lost_answer(ctx, &client, ENROLL_ACCOUNT_ACTION, id, AccountGoal::Managed, enrolling, remaining).await {
+                    Ok(LostAnswer::Settled(Some(account))) => return Some(state(&account, planned)),
+                    Ok(LostAnswer::Unsettled(wait)) => {
+                        diags.push(cloud_error("Could not enroll the account", &e));
+                        Err(wait)
+                    }
+                    Ok(LostAnswer::NotApplied | LostAnswer::Settled(None)) => {
+                        diags.push(cloud_error("Could not enroll the account", &e));
+                        return None;
+                    }
+                    Err(why) => {
+                        diags.push(cloud_error("Could not enroll the account", &e));
+                        diags.warning("Could not check the account after the failed enroll", why);
+                        return None;
+                    }
+                }
+            }
             Err(e) => {
                 diags.push(cloud_error("Could not enroll the account", &e));
-                // A transport failure may hide an enroll that happened; record it if so.
-                return match (e.kind, reconcile(ctx, id).await) {
-                    (ErrorKind::Transient, Ok(Some(account))) => Some(state(&account, planned)),
-                    _ => None,
-                };
+                return None;
             }
         };
-        let timeout = timeouts::get(planned, "create", TIMEOUTS.create);
-        match client.wait_operation(&operation, timeout, &POLL, Some(&ctx.stop)).await {
-            Ok(_) => match client.show_managed_account(id).await {
+        match outcome {
+            Ok(operation) => match client.show_managed_account(id).await {
                 Ok(Some(account)) => Some(state(&account, planned)),
                 Ok(None) => {
-                    diags.error("Enrolled account not found", format!("RGC operation {operation} succeeded, but ShowManagedAccount does not know account {id}."));
+                    diags.error(
+                        "Enrolled account not found",
+                        format!("EnrollAccount operation {} succeeded, but ShowManagedAccount does not know account {id}.", operation.unwrap_or_default()),
+                    );
                     None
                 }
                 Err(e) => {
-                    diags.error("Enrolled, but could not read the account", format!("RGC operation {operation} succeeded, but reading the account failed: {e}. Run terraform apply again to record it."));
+                    diags.error(
+                        "Enrolled, but could not read the account",
+                        format!("EnrollAccount operation {} succeeded, but reading the account failed: {e}. Run terraform apply again to record it.", operation.unwrap_or_default()),
+                    );
                     None
                 }
             },
@@ -326,18 +408,39 @@ impl Resource<Clients> for RgcManagedAccount {
             || prior.attr("parent_organizational_unit_name") != planned.attr("parent_organizational_unit_name")
             || prior.attr("blueprint") != planned.attr("blueprint");
         if changed {
+            let begun = Instant::now();
+            let timeout = timeouts::get(planned, "update", TIMEOUTS.update.unwrap_or(TIMEOUTS.create));
+            let target_ou = text_attr(planned, "parent_organizational_unit_id");
             let started = client
                 .update_managed_account(
                     id,
-                    text_attr(planned, "parent_organizational_unit_id"),
+                    target_ou,
                     text_attr(planned, "parent_organizational_unit_name"),
                     blueprint_from(planned).as_ref(),
                 )
                 .await;
             let outcome = match started {
-                Ok(operation) => {
-                    let timeout = timeouts::get(planned, "update", TIMEOUTS.update.unwrap_or(TIMEOUTS.create));
-                    client.wait_operation(&operation, timeout, &POLL, Some(&ctx.stop)).await.map(drop)
+                Ok(operation) => client
+                    .wait_operation_of(UPDATE_MANAGED_ACCOUNT_ACTION, &operation, timeout, &POLL, Some(&ctx.stop))
+                    .await
+                    .map(drop),
+                Err(e) if ambiguous(&e) => {
+                    // The update may have started before the answer was lost: follow it if RGC
+                    // shows it (UPDATING, or already moved to the new OU).
+                    let moved = prior.attr("parent_organizational_unit_id") != planned.attr("parent_organizational_unit_id");
+                    let blueprint_changed = prior.attr("blueprint") != planned.attr("blueprint");
+                    let under_way = |a: &ManagedAccount| {
+                        a.state == STATE_UPDATING || (moved && !blueprint_changed && a.parent_organizational_unit_id == target_ou)
+                    };
+                    let remaining = timeout.saturating_sub(begun.elapsed());
+                    match settle_after_lost_answer(ctx, &client, UPDATE_MANAGED_ACCOUNT_ACTION, id, AccountGoal::Managed, under_way, remaining).await {
+                        Ok(LostAnswer::Settled(Some(account))) if !moved || account.parent_organizational_unit_id == target_ou => Ok(()),
+                        Ok(LostAnswer::Unsettled(wait)) => {
+                            diags.push(cloud_error("Could not update the managed account", &e));
+                            Err(wait)
+                        }
+                        _ => Err(WaitError::Cloud(e)),
+                    }
                 }
                 Err(e) => Err(WaitError::Cloud(e)),
             };
@@ -371,17 +474,39 @@ impl Resource<Clients> for RgcManagedAccount {
             }
         };
         let id = text_attr(prior, "managed_account_id");
+        let started = Instant::now();
+        let timeout = timeouts::get(prior, "delete", TIMEOUTS.delete);
         let operation = match client.un_enroll_account(id).await {
             Ok(operation) => operation,
             // Not managed any more: the goal of destroy holds.
             Err(e) if e.kind == ErrorKind::NotFound => return,
+            Err(e) if ambiguous(&e) => {
+                // The un-enroll may have gone through before the answer was lost: if RGC no
+                // longer has the account, or is un-enrolling it, follow that to its end.
+                let un_enrolling = |a: &ManagedAccount| a.state == STATE_UN_ENROLLING;
+                let remaining = timeout.saturating_sub(started.elapsed());
+                match settle_after_lost_answer(ctx, &client, UN_ENROLL_ACCOUNT_ACTION, id, AccountGoal::Unmanaged, un_enrolling, remaining).await {
+                    Ok(LostAnswer::Settled(None)) => {}
+                    Ok(LostAnswer::Settled(Some(_)) | LostAnswer::NotApplied) => {
+                        diags.push(cloud_error("Could not un-enroll the account", &e));
+                    }
+                    Ok(LostAnswer::Unsettled(wait)) => {
+                        diags.push(cloud_error("Could not un-enroll the account", &e));
+                        diags.push(wait_failed("Un-enrolling the account did not succeed", &wait));
+                    }
+                    Err(why) => {
+                        diags.push(cloud_error("Could not un-enroll the account", &e));
+                        diags.warning("Could not check the account after the failed un-enroll", why);
+                    }
+                }
+                return;
+            }
             Err(e) => {
                 diags.push(cloud_error("Could not un-enroll the account", &e));
                 return;
             }
         };
-        let timeout = timeouts::get(prior, "delete", TIMEOUTS.delete);
-        if let Err(error) = client.wait_operation(&operation, timeout, &POLL, Some(&ctx.stop)).await {
+        if let Err(error) = client.wait_operation_of(UN_ENROLL_ACCOUNT_ACTION, &operation, timeout, &POLL, Some(&ctx.stop)).await {
             // If RGC let go of the account anyway, destroy succeeded.
             if let Ok(None) = reconcile(ctx, id).await {
                 return;

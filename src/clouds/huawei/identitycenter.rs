@@ -24,9 +24,18 @@ pub const LIST_ASSIGNMENTS_ACTION: &str = "ListAccountAssignments";
 pub const LIST_ASSIGNMENTS_FOR_PRINCIPAL_ACTION: &str = "ListAccountAssignmentsForPrincipal";
 pub const DISASSOCIATE_PROFILE_ACTION: &str = "DisassociateProfile";
 
-/// What the waiters call the things they wait for.
-pub const CREATION_WHAT: &str = "Identity Center account assignment creation";
-pub const DELETION_WHAT: &str = "Identity Center account assignment deletion";
+/// What the waiters call the things they wait for: the request the API started, so failures
+/// and time-outs name it (`CreateAccountAssignment request <id> ended FAILED: …`).
+pub const CREATION_WHAT: &str = "CreateAccountAssignment request";
+pub const DELETION_WHAT: &str = "DeleteAccountAssignment request";
+
+/// "A create or delete of the same assignment is in progress" (409, retryable).
+pub fn is_change_in_progress(error: &CloudError) -> bool {
+    matches!(
+        error.code.as_deref(),
+        Some("IdentityCenter.1006" | "IIC.1006")
+    )
+}
 
 pub const STATUS_IN_PROGRESS: &str = "IN_PROGRESS";
 pub const STATUS_SUCCEEDED: &str = "SUCCEEDED";
@@ -676,7 +685,42 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "Identity Center account assignment creation r-2 ended FAILED: permission set not provisioned"
+            "CreateAccountAssignment request r-2 ended FAILED: permission set not provisioned"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_request_in_progress_is_recognised_and_not_a_conflict() {
+        let server = Server::start(|_, i| {
+            if i == 0 {
+                api_error(
+                    409,
+                    "IdentityCenter.1006",
+                    "a request for this assignment is in progress",
+                )
+            } else {
+                api_error(409, "IdentityCenter.1007", "modification failed")
+            }
+        })
+        .await;
+        let client = client(&server);
+        let busy = client
+            .create_account_assignment("ins-1", &target())
+            .await
+            .unwrap_err();
+        assert!(is_change_in_progress(&busy), "{busy}");
+        assert_eq!(busy.kind, ErrorKind::Transient);
+        // Not retried by the HTTP layer: the resource decides after reading.
+        assert_eq!(server.seen().len(), 1);
+        let failed = client
+            .create_account_assignment("ins-1", &target())
+            .await
+            .unwrap_err();
+        assert!(!is_change_in_progress(&failed), "{failed}");
+        assert_eq!(failed.kind, ErrorKind::Conflict);
+        assert!(
+            failed.to_string().contains("CreateAccountAssignment"),
+            "{failed}"
         );
     }
 

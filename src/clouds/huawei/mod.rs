@@ -29,7 +29,8 @@ pub use identitycenter::{
 };
 pub use organizations::{Account, Handshake, HandshakeTarget, Organization, OrganizationsClient};
 pub use rgc::{
-    Blueprint, ManagedAccount, ManagedAccountRegion, Operation, PercentageDetail, RgcClient,
+    AccountGoal, Blueprint, ManagedAccount, ManagedAccountRegion, Operation, PercentageDetail,
+    RgcClient,
 };
 
 use super::Secret;

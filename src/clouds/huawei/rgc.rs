@@ -21,10 +21,23 @@ pub const SHOW_MANAGED_ACCOUNT_ACTION: &str = "ShowManagedAccount";
 pub const SHOW_OPERATION_ACTION: &str = "ShowOperation";
 pub const LIST_MANAGED_ACCOUNTS_FOR_PARENT_ACTION: &str = "ListManagedAccountsForParent";
 
-/// What [`RgcClient::wait_operation`] calls the thing it waits for.
+/// What [`RgcClient::wait_operation`] calls the thing it waits for when the API that started
+/// it is not known; [`RgcClient::wait_operation_of`] says `<action> operation` instead.
 pub const OPERATION_WHAT: &str = "RGC operation";
 pub const STATUS_IN_PROGRESS: &str = "IN_PROGRESS";
 pub const STATUS_SUCCEEDED: &str = "SUCCEEDED";
+
+/// Managed-account states (not published by Huawei; the emulator's documented choice).
+pub const STATE_ENROLLING: &str = "ENROLLING";
+pub const STATE_ENROLLED: &str = "ENROLLED";
+pub const STATE_UPDATING: &str = "UPDATING";
+pub const STATE_UN_ENROLLING: &str = "UN_ENROLLING";
+
+/// What [`RgcClient::wait_operation_of`] calls an operation started by `action`, e.g.
+/// `EnrollAccount operation`.
+pub fn operation_what(action: &str) -> String {
+    format!("{action} operation")
+}
 
 /// A blueprint to apply to a managed account.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,6 +171,48 @@ impl Operation {
             _ => PollState::Failed {
                 status: self.status,
                 message: self.message,
+            },
+        }
+    }
+}
+
+/// Where [`RgcClient::wait_account_settled`] waits for an account to end up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountGoal {
+    /// Managed and no longer changing (after an enroll or an update).
+    Managed,
+    /// No longer managed: ShowManagedAccount answers not-found (after an un-enroll).
+    Unmanaged,
+}
+
+impl AccountGoal {
+    /// How one ShowManagedAccount answer counts when waiting for this goal.
+    pub fn poll_state(self, account: Option<ManagedAccount>) -> PollState<Option<ManagedAccount>> {
+        let changing = |a: &ManagedAccount| {
+            matches!(
+                a.state.as_str(),
+                STATE_ENROLLING | STATE_UPDATING | STATE_UN_ENROLLING
+            )
+        };
+        match (self, account) {
+            (_, Some(account)) if changing(&account) => PollState::Pending {
+                progress: Some(account.state),
+            },
+            (AccountGoal::Managed, Some(account)) => PollState::Done(Some(account)),
+            (AccountGoal::Managed, None) => PollState::Failed {
+                status: "with the account not managed".to_owned(),
+                message: "ShowManagedAccount no longer finds it, so RGC dropped the change"
+                    .to_owned(),
+            },
+            (AccountGoal::Unmanaged, None) => PollState::Done(None),
+            (AccountGoal::Unmanaged, Some(account)) => PollState::Failed {
+                status: if account.state.is_empty() {
+                    "with the account still managed".to_owned()
+                } else {
+                    account.state
+                },
+                message: "the account is still managed, so the un-enroll did not take effect"
+                    .to_owned(),
             },
         }
     }
@@ -419,15 +474,75 @@ impl RgcClient {
         policy: &PollPolicy,
         cancel: Option<&CancellationToken>,
     ) -> Result<Operation, WaitError> {
-        let cancel = cancel.or(self.cancel.as_ref());
-        wait_for(
-            OPERATION_WHAT,
+        self.wait_for_operation(OPERATION_WHAT, operation_id, timeout, policy, cancel)
+            .await
+    }
+
+    /// Like [`wait_operation`](Self::wait_operation) for an operation started by `action`
+    /// (e.g. [`ENROLL_ACCOUNT_ACTION`]), so failures and time-outs name the API:
+    /// `EnrollAccount operation <id> ended FAILED: …`.
+    pub async fn wait_operation_of(
+        &self,
+        action: &str,
+        operation_id: &str,
+        timeout: Duration,
+        policy: &PollPolicy,
+        cancel: Option<&CancellationToken>,
+    ) -> Result<Operation, WaitError> {
+        self.wait_for_operation(
+            &operation_what(action),
             operation_id,
             timeout,
             policy,
             cancel,
-            || async { Ok(self.show_operation(operation_id).await?.poll_state()) },
         )
+        .await
+    }
+
+    /// Polls [`show_managed_account`](Self::show_managed_account) until the account reaches
+    /// `goal`, for when `action` (enroll, update or un-enroll) was sent but its answer — and
+    /// with it the operation id — was lost. `ENROLLING`, `UPDATING` and `UN_ENROLLING` count as
+    /// still changing. Reaching the opposite end (the account stays or becomes unmanaged while
+    /// waiting for [`AccountGoal::Managed`], or settles managed while waiting for
+    /// [`AccountGoal::Unmanaged`]) is a `WaitError::Failed` naming `action`; so are time-outs.
+    /// Returns the settled account (`None` for [`AccountGoal::Unmanaged`]).
+    pub async fn wait_account_settled(
+        &self,
+        action: &str,
+        managed_account_id: &str,
+        goal: AccountGoal,
+        timeout: Duration,
+        policy: &PollPolicy,
+        cancel: Option<&CancellationToken>,
+    ) -> Result<Option<ManagedAccount>, WaitError> {
+        let cancel = cancel.or(self.cancel.as_ref());
+        let what = format!("{action} of account");
+        wait_for(
+            &what,
+            managed_account_id,
+            timeout,
+            policy,
+            cancel,
+            || async {
+                let account = self.show_managed_account(managed_account_id).await?;
+                Ok(goal.poll_state(account))
+            },
+        )
+        .await
+    }
+
+    async fn wait_for_operation(
+        &self,
+        what: &str,
+        operation_id: &str,
+        timeout: Duration,
+        policy: &PollPolicy,
+        cancel: Option<&CancellationToken>,
+    ) -> Result<Operation, WaitError> {
+        let cancel = cancel.or(self.cancel.as_ref());
+        wait_for(what, operation_id, timeout, policy, cancel, || async {
+            Ok(self.show_operation(operation_id).await?.poll_state())
+        })
         .await
     }
 }
@@ -686,6 +801,162 @@ mod tests {
             .unwrap_err();
         assert!(matches!(e, WaitError::Failed { .. }), "{e}");
         assert!(e.to_string().contains("op-9"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn wait_operation_of_names_the_api() {
+        let server = Server::start(|_, _| {
+            ok(
+                json!({"operation_id": "op-8", "percentage_complete": 75, "status": "FAILED",
+                      "message": "RGC.1000: the baseline stack failed"}),
+            )
+        })
+        .await;
+        let e = client(&server)
+            .wait_operation_of(
+                ENROLL_ACCOUNT_ACTION,
+                "op-8",
+                Duration::from_secs(10),
+                &fast_poll(),
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "EnrollAccount operation op-8 ended FAILED: RGC.1000: the baseline stack failed"
+        );
+
+        let server = Server::start(|_, _| {
+            ok(json!({"operation_id": "op-6", "percentage_complete": 40, "status": "IN_PROGRESS"}))
+        })
+        .await;
+        let e = client(&server)
+            .wait_operation_of(
+                UN_ENROLL_ACCOUNT_ACTION,
+                "op-6",
+                Duration::from_millis(60),
+                &fast_poll(),
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(e.is_timeout(), "{e}");
+        assert!(
+            e.to_string().ends_with(
+                "waiting for UnEnrollAccount operation op-6 (last status IN_PROGRESS, 40%)"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn account_goals() {
+        let account = |state: &str| {
+            Some(ManagedAccount {
+                account_id: "acc-1".into(),
+                state: state.into(),
+                ..ManagedAccount::default()
+            })
+        };
+        use AccountGoal::*;
+        for state in [STATE_ENROLLING, STATE_UPDATING, STATE_UN_ENROLLING] {
+            for goal in [Managed, Unmanaged] {
+                assert!(
+                    matches!(goal.poll_state(account(state)), PollState::Pending { .. }),
+                    "{goal:?} {state}"
+                );
+            }
+        }
+        assert_eq!(
+            Managed.poll_state(account(STATE_ENROLLED)),
+            PollState::Done(account(STATE_ENROLLED))
+        );
+        assert!(matches!(Managed.poll_state(None), PollState::Failed { .. }));
+        assert_eq!(Unmanaged.poll_state(None), PollState::Done(None));
+        match Unmanaged.poll_state(account(STATE_ENROLLED)) {
+            PollState::Failed { status, message } => {
+                assert_eq!(status, STATE_ENROLLED);
+                assert!(
+                    message.contains("un-enroll did not take effect"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn wait_account_settled_follows_show_managed_account() {
+        // ENROLLING twice, then ENROLLED.
+        let server = Server::start(|req, i| {
+            assert_eq!(
+                req.line(),
+                "GET /v1/managed-organization/managed-accounts/acc-1"
+            );
+            let mut account = managed_account();
+            account["state"] = json!(if i < 2 { "ENROLLING" } else { "ENROLLED" });
+            ok(account)
+        })
+        .await;
+        let settled = client(&server)
+            .wait_account_settled(
+                ENROLL_ACCOUNT_ACTION,
+                "acc-1",
+                AccountGoal::Managed,
+                Duration::from_secs(10),
+                &fast_poll(),
+                None,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(settled.state, "ENROLLED");
+        assert_eq!(server.seen().len(), 3);
+
+        // UN_ENROLLING, then gone.
+        let server = Server::start(|_, i| {
+            if i == 0 {
+                let mut account = managed_account();
+                account["state"] = json!("UN_ENROLLING");
+                ok(account)
+            } else {
+                api_error(404, "RGC.404", "Not Found: the account is not managed")
+            }
+        })
+        .await;
+        let settled = client(&server)
+            .wait_account_settled(
+                UN_ENROLL_ACCOUNT_ACTION,
+                "acc-1",
+                AccountGoal::Unmanaged,
+                Duration::from_secs(10),
+                &fast_poll(),
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(settled, None);
+
+        // An enrollment that RGC drops is a failure naming the API.
+        let server =
+            Server::start(|_, _| api_error(404, "RGC.404", "Not Found: not managed")).await;
+        let e = client(&server)
+            .wait_account_settled(
+                ENROLL_ACCOUNT_ACTION,
+                "acc-1",
+                AccountGoal::Managed,
+                Duration::from_secs(10),
+                &fast_poll(),
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("EnrollAccount of account acc-1 ended with the account not managed"),
+            "{e}"
+        );
     }
 
     #[tokio::test]
