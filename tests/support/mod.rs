@@ -59,38 +59,21 @@ fn provider_mirror() -> &'static Path {
     })
 }
 
-/// Each test process copies the (large, debug) provider into its own mirror; the mirrors and
-/// caches of processes that have ended are removed, so repeated runs do not fill the disk.
+/// Each test process copies the (large, debug) provider into its own mirror; the mirrors of
+/// processes that have ended are removed, so repeated runs do not fill the disk. (A shared
+/// plugin cache is not used: with no lock file yet, Terraform re-installs into the cache on every
+/// `init`, and parallel tests then race on it.)
 fn remove_leftovers_of_finished_runs() {
     let Ok(entries) = std::fs::read_dir(target_dir()) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let pid = name.strip_prefix("e2e-mirror-").or_else(|| name.strip_prefix("e2e-plugin-cache-"));
+        let pid = name.strip_prefix("e2e-mirror-");
         if let Some(pid) = pid.filter(|pid| pid.chars().all(|c| c.is_ascii_digit())) {
             if !Path::new("/proc").join(pid).exists() {
                 let _ = std::fs::remove_dir_all(entry.path());
             }
         }
     }
-}
-
-/// Terraform's plugin cache, filled up front with the mirror's provider (hard-linked), so every
-/// `init` links the (large, debug) binary instead of copying it, and — the cache being complete
-/// from the start — Terraform never writes to it, which keeps parallel tests safe.
-fn plugin_cache() -> &'static Path {
-    static CACHE: OnceLock<PathBuf> = OnceLock::new();
-    CACHE.get_or_init(|| {
-        let cache = target_dir().join(format!("e2e-plugin-cache-{}", std::process::id()));
-        let relative = format!("registry.terraform.io/tether/tether/{PROVIDER_VERSION}/linux_amd64");
-        let file = format!("terraform-provider-tether_v{PROVIDER_VERSION}");
-        std::fs::create_dir_all(cache.join(&relative)).expect("create plugin cache");
-        let source = provider_mirror().join(&relative).join(&file);
-        let target = cache.join(&relative).join(&file);
-        if std::fs::hard_link(&source, &target).is_err() {
-            std::fs::copy(&source, &target).expect("fill plugin cache");
-        }
-        cache
-    })
 }
 
 /// A running emulator on a loopback port, killed when dropped.
@@ -241,9 +224,7 @@ impl Workspace {
         std::fs::write(
             &cli_config,
             format!(
-                r#"plugin_cache_dir = "{}"
-
-provider_installation {{
+                r#"provider_installation {{
   filesystem_mirror {{
     path    = "{}"
     include = ["registry.terraform.io/tether/tether"]
@@ -253,7 +234,6 @@ provider_installation {{
   }}
 }}
 "#,
-                plugin_cache().display(),
                 provider_mirror().display()
             ),
         )
