@@ -36,10 +36,13 @@ fn from_query(query: &str) -> Result<Value, TcError> {
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let (key, value) = (percent_decode(key), percent_decode(value));
-        let mut path = key.split('.');
-        let head = path.next().unwrap_or_default();
-        let slot = root.entry(head.to_owned()).or_insert(Value::Null);
-        insert(slot, &path.collect::<Vec<_>>(), Value::String(value)).map_err(|()| {
+        let path: Vec<&str> = key.split('.').collect();
+        if path.len() > MAX_FLAT_SEGMENTS {
+            return Err(TcError::invalid(&key, "too deeply nested flattened parameter"));
+        }
+        let (head, rest) = path.split_first().unwrap_or((&"", &[]));
+        let slot = root.entry((*head).to_owned()).or_insert(Value::Null);
+        insert(slot, rest, Value::String(value)).map_err(|()| {
             TcError::invalid(&key, "conflicting or out-of-range flattened parameter")
         })?;
     }
@@ -48,6 +51,11 @@ fn from_query(query: &str) -> Result<Value, TcError> {
 
 /// Largest list index accepted from a flattened GET parameter (guards against `A.99999999=x`).
 const MAX_FLAT_INDEX: usize = 1000;
+/// Most `.`-separated segments a flattened GET parameter name may have (the SDKs' deepest,
+/// `Filters.0.Values.1`, has four). [`insert`] recurses once per segment: unbounded, one long
+/// name (`GET /?a.....=1`, 20 KB, no credentials needed) overflowed the worker thread's stack
+/// and aborted the emulator.
+const MAX_FLAT_SEGMENTS: usize = 32;
 
 fn insert(slot: &mut Value, path: &[&str], value: Value) -> Result<(), ()> {
     let Some((segment, rest)) = path.split_first() else {
@@ -203,6 +211,26 @@ mod tests {
         assert!(from_request("GET", "A=1&A=2", b"").is_err());
         assert!(from_request("GET", "A.5000=1", b"").is_err());
         assert_eq!(percent_decode("%zz%4"), "%zz%4");
+    }
+
+    #[test]
+    fn deeply_nested_names_are_refused() {
+        // Found while writing fuzz/fuzz_targets/emulator_tencent_params.rs: this used to recurse
+        // 32 000 levels deep and overflow the stack, killing the test (and the emulator).
+        let deep = format!("a{}=1", ".b".repeat(32_000));
+        assert_eq!(
+            from_request("GET", &deep, b"").unwrap_err().code,
+            "InvalidParameter"
+        );
+        let deepest = format!("a{}=1", ".0".repeat(MAX_FLAT_SEGMENTS - 1));
+        let mut expected = json!("1");
+        for _ in 1..MAX_FLAT_SEGMENTS {
+            expected = json!([expected]);
+        }
+        assert_eq!(
+            from_request("GET", &deepest, b"").unwrap(),
+            json!({ "a": expected })
+        );
     }
 
     #[test]
