@@ -19,20 +19,31 @@ use tether_fuzz::{ResourceEntry, ready, resources, unconfigured_clients};
 use tokio_util::sync::CancellationToken;
 
 fn import(entry: &ResourceEntry, id: &str) -> Option<Value> {
-    let ctx = Ctx { data: unconfigured_clients(), stop: CancellationToken::new() };
+    let ctx = Ctx {
+        data: unconfigured_clients(),
+        stop: CancellationToken::new(),
+    };
     let mut diags = Diagnostics::new();
     let name = entry.resource.type_name();
     let state = ready(name, entry.resource.import(&ctx, id, &mut diags));
     match &state {
-        Some(_) => assert!(!diags.has_errors(), "{name}: import of {id:?} returned a state and errors"),
-        None => assert!(diags.has_errors(), "{name}: import of {id:?} returned neither a state nor an error"),
+        Some(_) => assert!(
+            !diags.has_errors(),
+            "{name}: import of {id:?} returned a state and errors"
+        ),
+        None => assert!(
+            diags.has_errors(),
+            "{name}: import of {id:?} returned neither a state nor an error"
+        ),
     }
     state.map(|state| detach::carry(state, &Value::Null))
 }
 
 fn check(entry: &ResourceEntry, id: &str) {
     let name = entry.resource.type_name();
-    let Some(state) = import(entry, id) else { return };
+    let Some(state) = import(entry, id) else {
+        return;
+    };
     if let Err(e) = state.conforms_to(&entry.state_type) {
         panic!("{name}: imported state of {id:?} does not fit the schema: {e}\n{state:?}");
     }
@@ -52,13 +63,19 @@ fn check(entry: &ResourceEntry, id: &str) {
         Some(canonical.as_str()),
         "{name}: the id of the state imported from {id:?} is not its identity's import ID"
     );
-    let again = import(entry, &canonical)
-        .unwrap_or_else(|| panic!("{name}: the canonical ID {canonical:?} of {id:?} does not import"));
-    assert_eq!(again, state, "{name}: {id:?} and its canonical ID {canonical:?} import differently");
+    let again = import(entry, &canonical).unwrap_or_else(|| {
+        panic!("{name}: the canonical ID {canonical:?} of {id:?} does not import")
+    });
+    assert_eq!(
+        again, state,
+        "{name}: {id:?} and its canonical ID {canonical:?} import differently"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     let resources = resources();
     if mode & 1 == 0 {
         // An import ID, tried on every resource.
@@ -72,7 +89,9 @@ fuzz_target!(|data: &[u8]| {
         if entry.identity.is_empty() {
             return;
         }
-        let Ok(identity) = decode_msgpack(rest, &entry.identity_type) else { return };
+        let Ok(identity) = decode_msgpack(rest, &entry.identity_type) else {
+            return;
+        };
         if let Ok(id) = identity::import_id(entry.identity, &identity) {
             check(entry, &id);
         }

@@ -38,7 +38,10 @@ fn from_query(query: &str) -> Result<Value, TcError> {
         let (key, value) = (percent_decode(key), percent_decode(value));
         let path: Vec<&str> = key.split('.').collect();
         if path.len() > MAX_FLAT_SEGMENTS {
-            return Err(TcError::invalid(&key, "too deeply nested flattened parameter"));
+            return Err(TcError::invalid(
+                &key,
+                "too deeply nested flattened parameter",
+            ));
         }
         let (head, rest) = path.split_first().unwrap_or((&"", &[]));
         let slot = root.entry((*head).to_owned()).or_insert(Value::Null);
