@@ -28,3 +28,8 @@ cargo test --locked --workspace --no-fail-fast
 
 echo "==> Official SDK cross-checks against the emulator"
 TETHER_EMULATOR_BIN="$repo/target/debug/tether-emulator" .venv/bin/python -m pytest tests/sdk -q
+
+echo "==> Fuzzing (short run)"
+# Every cargo-fuzz target in fuzz/ for 20 s, two at a time (scripts/fuzz.sh installs the pinned
+# cargo-fuzz and builds into fuzz/target, apart from the main build).
+scripts/fuzz.sh 20

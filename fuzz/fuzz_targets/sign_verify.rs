@@ -204,16 +204,9 @@ fn zstack(fields: &mut Fields<'_>) {
         .find(|k| k.is_enabled())
         .expect("an enabled key");
     let method = METHODS[usize::from(fields.byte()) % METHODS.len()].clone();
-    // KNOWN DIVERGENCE, kept out of this property: the provider signs the path as sent
-    // (percent-encoded), while ZStack's RestServer verifies the signature over the *decoded*
-    // path (`getDecodedUrl`), as the emulator does; so a path segment that needs encoding fails
-    // authentication. The provider only puts hex UUIDs and fixed names in ZStack paths, so it
-    // cannot happen today. Once `AccessKeySigner::signed_uri` decodes, drop this filter.
-    let segments: String = fields
-        .text(0)
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || "/-._~".contains(*c))
-        .collect();
+    // Any path: the provider signs the decoded path, which is what ZStack's RestServer verifies
+    // (`getDecodedUrl`), as the emulator does.
+    let segments = fields.text(0);
     let Some(mut url) = with_segments("http://127.0.0.1:8080/zstack", &segments) else {
         return;
     };

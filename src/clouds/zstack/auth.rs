@@ -18,6 +18,7 @@ use time::macros::format_description;
 use url::Url;
 
 use crate::clouds::Secret;
+use crate::clouds::huawei::sign::percent_decode;
 use crate::clouds::error::{Cloud, CloudError, ErrorKind};
 use crate::clouds::http::{RequestSigner, SignableRequest};
 
@@ -73,13 +74,15 @@ impl AccessKeySigner {
         &self.access_key_id
     }
 
-    /// The URI that is signed for `url`: its path after the context path, no query.
+    /// The URI that is signed for `url`: its path after the context path, no query, decoded
+    /// (the management node verifies the decoded request path, so `%20` is signed as a space).
     pub fn signed_uri(&self, url: &Url) -> String {
         let path = url.path();
-        match path.strip_prefix(&self.context_path) {
-            Some(rest) if rest.starts_with('/') => rest.to_owned(),
-            _ => path.to_owned(),
-        }
+        let uri = match path.strip_prefix(&self.context_path) {
+            Some(rest) if rest.starts_with('/') => rest,
+            _ => path,
+        };
+        String::from_utf8_lossy(&percent_decode(uri, false)).into_owned()
     }
 
     /// The `Authorization` value for a request made at `date` (already formatted).
@@ -239,6 +242,9 @@ mod tests {
         let signer = AccessKeySigner::new("AKID", Secret::new(SECRET), "/zs/zstack");
         let url = Url::parse("https://proxy.example/zs/zstack/v1/api-jobs/abc").unwrap();
         assert_eq!(signer.signed_uri(&url), "/v1/api-jobs/abc");
+        // Signed as the management node verifies it: decoded.
+        let url = Url::parse("https://proxy.example/zs/zstack/v1/a%20b/%E2%9C%93").unwrap();
+        assert_eq!(signer.signed_uri(&url), "/v1/a b/\u{2713}");
         assert!(!format!("{signer:?}").contains(SECRET));
     }
 
