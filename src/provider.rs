@@ -303,6 +303,7 @@ fn configure_tencent(config: &Value, settings: &CallSettings) -> Result<Organiza
             region: get("region"),
             endpoint,
             retry: settings.retry,
+            coalescing: Default::default(),
         },
         http,
     )
@@ -427,7 +428,7 @@ impl Provider for TetherProvider {
         Schema::new(
             0,
             Block::new("The tether provider manages organization and identity bindings on Tencent Cloud, Huawei Cloud and ZStack. Each cloud is configured in its own block, needed only when a resource of that cloud is used; every credential falls back to the official provider's environment variable.")
-                .attribute(Attribute::optional(PROTECT, Type::list(Type::String)).description("Resource types whose destroy (or replacement) this configuration forbids outright, such as `[\"tether_organization_membership\"]`: any plan that would destroy one fails, saying how to lift the protection. Per resource, `detach_on_destroy = false` makes destroy only forget the binding instead."))
+                .attribute(Attribute::optional(PROTECT, Type::list(Type::String)).description("Resource types whose destroy (or replacement) this configuration forbids outright, such as `[\"tether_organization_membership\"]`: any plan that would destroy one fails, saying how to lift the protection. Per resource, `detach_on_destroy = false` makes destroy only forget the binding instead. Default: none, every destroy is allowed."))
                 .attribute(Attribute::optional(MAX_RETRIES, Type::Number).description(&format!("How many times a failed call is retried when the cloud says it may be (throttling, 429, 5xx, connection failures; writes only when the request certainly did not take effect), with exponential backoff and full jitter. Default {DEFAULT_MAX_RETRIES}; `0` disables retrying; at most {MAX_MAX_RETRIES}.")))
                 .attribute(Attribute::optional(RETRY_MAX_WAIT, Type::String).description(&format!("The longest single wait between retries, such as `\"30s\"` (the default) or `\"2m\"`; from 1s to {}.", format_duration(MAX_RETRY_MAX_WAIT))))
                 .block(NestedBlock::single(TENCENT.name, cloud_block(&TENCENT)))

@@ -59,6 +59,19 @@ fn carried_out(emulator: &Emulator, action: &str) -> usize {
     emulator.calls(action).iter().filter(|c| c["error_code"].is_null()).count()
 }
 
+/// Every sub-account a carried-out Bind bound, as `member/policy/sub`, once per time it was
+/// bound (a Bind carries up to five).
+fn bound_by_binds(emulator: &Emulator) -> Vec<String> {
+    let mut bound = Vec::new();
+    for call in emulator.calls("BindOrganizationMemberAuthAccount").iter().filter(|c| c["error_code"].is_null()) {
+        let params = &call["params"];
+        for uin in params["OrgSubAccountUins"].as_array().expect("OrgSubAccountUins") {
+            bound.push(format!("{}/{}/{}", params["MemberUin"], params["PolicyId"], uin));
+        }
+    }
+    bound
+}
+
 fn throttled(emulator: &Emulator) -> usize {
     let calls = emulator.admin("GET", "calls?cloud=tencent", None);
     calls.as_array().unwrap().iter().filter(|c| c["error_code"] == "RequestLimitExceeded").count()
@@ -78,8 +91,20 @@ fn three_hundred_bindings_apply_and_destroy_at_parallelism_ten_under_the_real_ra
     let state = state_bindings(&workspace);
     assert_eq!(state.len(), 300);
     assert_eq!(state.iter().cloned().collect::<BTreeSet<_>>(), cloud_bindings(&emulator), "state and cloud agree");
-    assert_eq!(carried_out(&emulator, "BindOrganizationMemberAuthAccount"), 300, "one Bind per binding, none repeated");
+    let bound = bound_by_binds(&emulator);
+    assert_eq!(bound.len(), 300, "each sub-account bound once, none repeated");
+    assert_eq!(bound.into_iter().collect::<BTreeSet<_>>(), cloud_bindings(&emulator));
+    let bind_calls = carried_out(&emulator, "BindOrganizationMemberAuthAccount");
+    assert!(bind_calls < 300, "concurrent creates under one member and policy share Bind calls: {bind_calls} calls");
     let throttled_on_apply = throttled(&emulator);
+
+    // A refresh of all 300 (a no-change plan) shares one listing per member and policy: six
+    // policies of 50 bindings, one page each, where one Describe per binding would be 300.
+    let describes_before = emulator.calls("DescribeOrganizationMemberAuthAccounts").len();
+    let plan = workspace.terraform(&["plan", "-detailed-exitcode", "-no-color", "-input=false", "-parallelism=10"]);
+    assert_eq!(plan.code, 0, "no changes: {}{}", plan.stdout, plan.stderr);
+    let refresh_describes = emulator.calls("DescribeOrganizationMemberAuthAccounts").len() - describes_before;
+    assert!(refresh_describes <= 6 + 6, "{refresh_describes} Describe calls to refresh 300 bindings of 6 policies");
 
     let started = Instant::now();
     let destroy = workspace.terraform(&["destroy", "-auto-approve", "-no-color", "-input=false", "-parallelism=10"]);
@@ -90,7 +115,7 @@ fn three_hundred_bindings_apply_and_destroy_at_parallelism_ten_under_the_real_ra
     assert_eq!(carried_out(&emulator, "CancelOrganizationMemberAuthAccount"), 300);
     let throttled_total = throttled(&emulator);
     eprintln!(
-        "load: 300 bindings, apply {:.1}s, destroy {:.1}s, throttled answers {throttled_on_apply} on apply, {} on destroy",
+        "load: 300 bindings, apply {:.1}s ({bind_calls} Bind calls), refresh {refresh_describes} Describe calls, destroy {:.1}s, throttled answers {throttled_on_apply} on apply, {} on destroy",
         apply_time.as_secs_f64(),
         destroy_time.as_secs_f64(),
         throttled_total - throttled_on_apply
@@ -151,8 +176,8 @@ fn an_interrupted_apply_is_finished_by_the_next_with_no_duplicates_and_no_orphan
     let refused: Vec<_> = binds.iter().filter(|c| !c["error_code"].is_null() && c["error_code"] != "RequestLimitExceeded").collect();
     assert!(refused.is_empty(), "no binding was bound twice: {refused:?}");
     let mut seen = std::collections::BTreeMap::new();
-    for call in binds.iter().filter(|c| c["error_code"].is_null()) {
-        *seen.entry(call["params"].to_string()).or_insert(0) += 1;
+    for id in bound_by_binds(&emulator) {
+        *seen.entry(id).or_insert(0) += 1;
     }
     let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
     if !twice.is_empty() {
@@ -160,7 +185,7 @@ fn an_interrupted_apply_is_finished_by_the_next_with_no_duplicates_and_no_orphan
         let log: Vec<String> = all.as_array().unwrap().iter().map(|c| format!("{} {} {} {} {}", c["seq"], c["action"], c["params"], c["error_code"], c["fault"])).collect();
         panic!("bound twice: {twice:?}\nINTERRUPTED:\n{stdout}\nLOG:\n{}", log.join("\n"));
     }
-    assert_eq!(carried_out(&emulator, "BindOrganizationMemberAuthAccount"), 102);
+    assert_eq!(seen.len(), 102);
     // Bindings made before the interrupt were recorded whole, not tainted: nothing was replaced.
     assert!(emulator.calls("CancelOrganizationMemberAuthAccount").is_empty(), "a binding was detached and bound again");
 }

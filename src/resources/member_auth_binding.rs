@@ -2,8 +2,10 @@
 //! management account to a member account's access policy, so that sub-user can log in to the
 //! member with that identity.
 //!
-//! create = BindOrganizationMemberAuthAccount (one sub-account)
-//! read   = DescribeOrganizationMemberAuthAccounts, paged, matched on all three keys
+//! create = BindOrganizationMemberAuthAccount, batched with concurrent creates under the same
+//!          member and policy (up to five sub-accounts per call)
+//! read   = DescribeOrganizationMemberAuthAccounts, paged, matched on all three keys; concurrent
+//!          reads of one member and policy share a listing (see `clouds::tencent::coalesce`)
 //! delete = CancelOrganizationMemberAuthAccount (the detach API)
 //! list   = DescribeOrganizationMemberPolicies, then DescribeOrganizationMemberAuthAccounts per policy
 
@@ -117,7 +119,7 @@ fn client_and_key(ctx: &Ctx<'_, Clients>, state: &Value) -> Result<(Organization
 
 /// Reads the binding, or `None` when the member, the policy or the binding itself is gone.
 async fn find(client: &OrganizationClient, key: Key) -> Result<Option<OrgMemberAuthAccount>, CloudError> {
-    match client.find_member_auth_account(key.member_uin, key.policy_id, key.sub_account_uin).await {
+    match client.find_member_auth_account_shared(key.member_uin, key.policy_id, key.sub_account_uin).await {
         Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
         other => other,
     }
@@ -205,7 +207,7 @@ impl Resource<Clients> for MemberAuthBinding {
             }
         };
         let reader = client.without_cancellation();
-        let bound = client.bind_member_auth_accounts(key.member_uin, key.policy_id, &[key.sub_account_uin]).await;
+        let bound = client.bind_member_auth_account_batched(key.member_uin, key.policy_id, key.sub_account_uin).await;
         match bound {
             Ok(_) => {}
             Err(e) if e.kind == ErrorKind::Conflict => {

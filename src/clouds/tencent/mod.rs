@@ -1,5 +1,6 @@
 //! Tencent Cloud API 3.0: configuration, the response envelope and its error codes.
 
+pub mod coalesce;
 pub mod organization;
 pub mod sign;
 
@@ -35,6 +36,8 @@ pub struct TencentConfig {
     /// Scheme, host and optional port; `http://` is allowed for the emulator.
     pub endpoint: Url,
     pub retry: RetryPolicy,
+    /// How concurrent reads and binds of one member's policy share calls.
+    pub coalescing: coalesce::Timing,
 }
 
 impl TencentConfig {
@@ -45,6 +48,7 @@ impl TencentConfig {
             region: None,
             endpoint: Url::parse(ORGANIZATION_ENDPOINT).expect("valid default endpoint"),
             retry: RetryPolicy::default(),
+            coalescing: coalesce::Timing::default(),
         }
     }
 }

@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+use super::coalesce::{Coalescer, PolicyKey};
 use super::sign::{SignedHeaders, Tc3Signer, X_TC_ACTION};
 use super::{ORGANIZATION_SERVICE, ORGANIZATION_VERSION, TencentConfig, decode_response, lenient};
 use crate::clouds::error::{Cloud, CloudError, ErrorKind};
@@ -29,7 +30,7 @@ pub const MAX_BIND_UINS: usize = 5;
 /// The largest page Describe accepts; offsets must be multiples of it.
 pub const PAGE_LIMIT: u64 = 50;
 /// Page budget when the API reports no usable `Total`.
-const MAX_PAGES_UNKNOWN_TOTAL: u64 = 200;
+pub(super) const MAX_PAGES_UNKNOWN_TOTAL: u64 = 200;
 
 const X_TC_VERSION: HeaderName = HeaderName::from_static("x-tc-version");
 const X_TC_REGION: HeaderName = HeaderName::from_static("x-tc-region");
@@ -157,6 +158,8 @@ struct Inner {
     base_request: SignableRequest,
     host: String,
     retry: RetryPolicy,
+    /// Shared by every handle of this client, so all concurrent operations coalesce together.
+    coalescer: Coalescer,
 }
 
 impl OrganizationClient {
@@ -214,6 +217,7 @@ impl OrganizationClient {
                 base_request,
                 host,
                 retry: cfg.retry,
+                coalescer: Coalescer::new(cfg.coalescing),
             }),
             cancel: None,
         })
@@ -261,6 +265,7 @@ impl OrganizationClient {
             policy_id,
             org_sub_account_uins,
         };
+        let _write = self.inner.coalescer.write(PolicyKey { member_uin, policy_id });
         let (NoData {}, request_id) = self.call(BIND_ACTION, &params, false).await?;
         Ok(request_id)
     }
@@ -277,6 +282,7 @@ impl OrganizationClient {
             policy_id,
             org_sub_account_uin,
         };
+        let _write = self.inner.coalescer.write(PolicyKey { member_uin, policy_id });
         let (NoData {}, request_id) = self.call(CANCEL_ACTION, &params, true).await?;
         Ok(request_id)
     }
@@ -344,6 +350,37 @@ impl OrganizationClient {
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Binds one sub-account to the member's policy, batched with concurrent binds to the same
+    /// policy (see [`coalesce`](super::coalesce)). Returns the RequestId of the call that bound
+    /// it. Errors are this sub-account's own, as from
+    /// [`bind_member_auth_accounts`](Self::bind_member_auth_accounts).
+    pub async fn bind_member_auth_account_batched(
+        &self,
+        member_uin: u64,
+        policy_id: u64,
+        org_sub_account_uin: u64,
+    ) -> Result<String, CloudError> {
+        let key = PolicyKey { member_uin, policy_id };
+        self.inner.coalescer.bind(self, key, org_sub_account_uin, self.cancel.as_ref()).await
+    }
+
+    /// Like [`find_member_auth_account`](Self::find_member_auth_account), from a listing shared
+    /// with concurrent reads of the same policy (see [`coalesce`](super::coalesce)); never from
+    /// one that started before a write this client made to that policy.
+    pub async fn find_member_auth_account_shared(
+        &self,
+        member_uin: u64,
+        policy_id: u64,
+        org_sub_account_uin: u64,
+    ) -> Result<Option<OrgMemberAuthAccount>, CloudError> {
+        let key = PolicyKey { member_uin, policy_id };
+        self.inner.coalescer.find(self, key, org_sub_account_uin, self.cancel.as_ref()).await
+    }
+
+    pub(super) fn coalescer(&self) -> &Coalescer {
+        &self.inner.coalescer
     }
 
     /// One page of the member's access policies.
@@ -541,6 +578,8 @@ mod tests {
         Status(u16),
         HangUp,
         Stall,
+        /// Another reply, after a pause.
+        Later(Duration, Box<Reply>),
     }
 
     impl IntoReply for Reply {
@@ -558,6 +597,9 @@ mod tests {
                 }
                 Reply::HangUp => test_server::Reply::HangUp,
                 Reply::Stall => test_server::Reply::Stall,
+                Reply::Later(pause, reply) => {
+                    test_server::Reply::Later(pause, Box::new(reply.into_reply(index)))
+                }
             }
         }
     }
@@ -572,6 +614,7 @@ mod tests {
             region: None,
             endpoint: endpoint.clone(),
             retry: fast_retry(),
+            coalescing: Default::default(),
         }
     }
 
@@ -1055,5 +1098,287 @@ mod tests {
             "https://organization.tencentcloudapi.com/"
         );
         assert!(OrganizationClient::new(cfg).is_ok());
+    }
+
+    /// A small stateful Tencent organization for the coalescing tests: bindings per
+    /// member+policy in creation order, Bind all or nothing (an existing binding refuses the
+    /// whole call with SubAccountIdentityExist, UIN 999 does not exist), Cancel, and paged
+    /// Describe. Describe answers after `describe_pause`.
+    #[derive(Clone, Default)]
+    struct FakeOrg {
+        bindings: Arc<std::sync::Mutex<Vec<(u64, u64, u64)>>>,
+        describe_pause: Duration,
+        /// List the newest binding first instead of in creation order.
+        newest_first: bool,
+        /// Answer `Total: 0`, as if the API had not counted.
+        no_total: bool,
+    }
+
+    impl FakeOrg {
+        fn with(bindings: impl IntoIterator<Item = (u64, u64, u64)>) -> Self {
+            let fake = FakeOrg::default();
+            fake.bindings.lock().unwrap().extend(bindings);
+            fake
+        }
+
+        fn handle(&self, req: &Seen) -> Reply {
+            let body = &req.body;
+            let (member, policy) = (body["MemberUin"].as_u64().unwrap(), body["PolicyId"].as_u64().unwrap());
+            let mut bindings = self.bindings.lock().unwrap();
+            match req.action() {
+                BIND_ACTION => {
+                    let uins: Vec<u64> = body["OrgSubAccountUins"].as_array().unwrap().iter().map(|u| u.as_u64().unwrap()).collect();
+                    if uins.contains(&999) {
+                        return Reply::ApiError("FailedOperation.SubAccountNotExist", "sub-account 999 does not exist");
+                    }
+                    if uins.iter().any(|&u| bindings.contains(&(member, policy, u))) {
+                        return Reply::ApiError("FailedOperation.SubAccountIdentityExist", "the sub-account already has the identity");
+                    }
+                    bindings.extend(uins.iter().map(|&u| (member, policy, u)));
+                    Reply::Ok(json!({}))
+                }
+                CANCEL_ACTION => {
+                    let uin = body["OrgSubAccountUin"].as_u64().unwrap();
+                    bindings.retain(|&b| b != (member, policy, uin));
+                    Reply::Ok(json!({}))
+                }
+                DESCRIBE_AUTH_ACCOUNTS_ACTION => {
+                    let (offset, limit) = (body["Offset"].as_u64().unwrap() as usize, body["Limit"].as_u64().unwrap() as usize);
+                    let mut all: Vec<Value> = bindings.iter().filter(|b| (b.0, b.1) == (member, policy)).map(|b| item(b.2, policy)).collect();
+                    if self.newest_first {
+                        all.reverse();
+                    }
+                    let page: Vec<Value> = all.iter().skip(offset).take(limit).cloned().collect();
+                    let total = if self.no_total { 0 } else { all.len() };
+                    Reply::Later(self.describe_pause, Box::new(Reply::Ok(json!({"Items": page, "Total": total}))))
+                }
+                other => panic!("unexpected action {other}"),
+            }
+        }
+
+        async fn serve(&self) -> Server {
+            let fake = self.clone();
+            Server::start(move |req, _| fake.handle(req)).await
+        }
+    }
+
+    fn calls_of(server: &Server, action: &str) -> Vec<Value> {
+        server.seen().into_iter().filter(|s| s.action() == action).map(|s| s.body).collect()
+    }
+
+    #[tokio::test]
+    async fn concurrent_binds_to_one_policy_go_out_in_batches_of_five() {
+        let server = FakeOrg::default().serve().await;
+        let client = client(&server);
+        let binds = (1..=7).map(|uin| client.bind_member_auth_account_batched(10, 1001, uin))
+            .chain([client.bind_member_auth_account_batched(10, 2002, 1)]);
+        let answers = futures_util::future::join_all(binds).await;
+
+        let bind_calls = calls_of(&server, BIND_ACTION);
+        assert_eq!(bind_calls.len(), 3, "{bind_calls:?}");
+        let mut batched: Vec<u64> = bind_calls.iter()
+            .filter(|c| c["PolicyId"] == json!(1001))
+            .flat_map(|c| c["OrgSubAccountUins"].as_array().unwrap().iter().map(|u| u.as_u64().unwrap()).collect::<Vec<_>>())
+            .collect();
+        batched.sort();
+        assert_eq!(batched, (1..=7).collect::<Vec<_>>());
+        assert!(bind_calls.iter().all(|c| c["OrgSubAccountUins"].as_array().unwrap().len() <= MAX_BIND_UINS));
+        assert_eq!(bind_calls.iter().filter(|c| c["PolicyId"] == json!(2002)).count(), 1, "another policy is never in the same call");
+        // Each sub-account gets the RequestId of the call that bound it.
+        let request_ids: std::collections::BTreeSet<String> = answers.into_iter().map(Result::unwrap).collect();
+        assert_eq!(request_ids.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_refused_batch_is_split_so_each_binding_gets_its_own_answer() {
+        // 3 is already bound and 999 does not exist: each refuses the whole batch.
+        let server = FakeOrg::with([(10, 1001, 3)]).serve().await;
+        let client = client(&server);
+        let answers = futures_util::future::join_all([1, 2, 3, 999].map(|uin| client.bind_member_auth_account_batched(10, 1001, uin))).await;
+
+        assert!(answers[0].is_ok() && answers[1].is_ok(), "{answers:?}");
+        let exists = answers[2].as_ref().unwrap_err();
+        assert_eq!(exists.kind, ErrorKind::Conflict);
+        assert_eq!(exists.code.as_deref(), Some("FailedOperation.SubAccountIdentityExist"));
+        let missing = answers[3].as_ref().unwrap_err();
+        assert_eq!(missing.kind, ErrorKind::NotFound);
+        assert_eq!(missing.code.as_deref(), Some("FailedOperation.SubAccountNotExist"));
+        // Each answer carries the RequestId of its own call: one batch, then one call each.
+        let bind_calls = calls_of(&server, BIND_ACTION);
+        assert_eq!(bind_calls.len(), 5, "{bind_calls:?}");
+        assert_eq!(bind_calls[0]["OrgSubAccountUins"].as_array().unwrap().len(), 4);
+        assert_ne!(answers[0].as_ref().unwrap(), answers[1].as_ref().unwrap());
+        assert_ne!(exists.request_id, missing.request_id);
+    }
+
+    #[tokio::test]
+    async fn an_ambiguous_batch_failure_reaches_every_member_and_is_not_repeated() {
+        let server = Server::start(|_, _| Reply::Status(502)).await;
+        let client = client(&server);
+        let answers = futures_util::future::join_all((1..=3).map(|uin| client.bind_member_auth_account_batched(10, 1001, uin))).await;
+        for answer in &answers {
+            assert_eq!(answer.as_ref().unwrap_err().kind, ErrorKind::Transient, "{answers:?}");
+        }
+        // The Bind may have happened: nothing is re-sent, the callers reconcile by reading.
+        assert_eq!(server.seen().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn concurrent_reads_of_one_policy_share_one_listing() {
+        let fake = FakeOrg::with((1..=120).map(|uin| (10, 1001, uin)));
+        let server = fake.serve().await;
+        let client = client(&server);
+        let reads = (1..=130).map(|uin| client.find_member_auth_account_shared(10, 1001, uin));
+        let found = futures_util::future::join_all(reads).await;
+        for (uin, answer) in (1..=130).zip(&found) {
+            let answer = answer.as_ref().unwrap();
+            assert_eq!(answer.as_ref().map(|a| a.org_sub_account_uin), (uin <= 120).then_some(uin));
+        }
+        // ⌈120/50⌉ pages, once, for 130 reads.
+        let offsets: Vec<Value> = calls_of(&server, DESCRIBE_AUTH_ACCOUNTS_ACTION).iter().map(|c| c["Offset"].clone()).collect();
+        assert_eq!(offsets, [json!(0), json!(100), json!(50)], "first, last, then backwards");
+    }
+
+    #[tokio::test]
+    async fn a_read_after_a_write_never_uses_an_older_listing() {
+        let fake = FakeOrg::with([(10, 1001, 1)]);
+        let server = fake.serve().await;
+        let client = client(&server);
+        assert!(client.find_member_auth_account_shared(10, 1001, 2).await.unwrap().is_none());
+        assert!(client.find_member_auth_account_shared(10, 1001, 1).await.unwrap().is_some());
+        assert_eq!(calls_of(&server, DESCRIBE_AUTH_ACCOUNTS_ACTION).len(), 1, "the finished listing is reused");
+
+        client.bind_member_auth_account_batched(10, 1001, 2).await.unwrap();
+        assert!(client.find_member_auth_account_shared(10, 1001, 2).await.unwrap().is_some(), "the Bind is seen");
+        client.cancel_member_auth_account(10, 1001, 1).await.unwrap();
+        assert!(client.find_member_auth_account_shared(10, 1001, 1).await.unwrap().is_none(), "the Cancel is seen");
+        assert_eq!(calls_of(&server, DESCRIBE_AUTH_ACCOUNTS_ACTION).len(), 3);
+        // A write to another policy does not invalidate this one's listing.
+        client.bind_member_auth_account_batched(10, 2002, 1).await.unwrap();
+        assert!(client.find_member_auth_account_shared(10, 1001, 2).await.unwrap().is_some());
+        assert_eq!(calls_of(&server, DESCRIBE_AUTH_ACCOUNTS_ACTION).len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_listing_in_flight_when_a_write_ends_serves_only_the_reads_before_it() {
+        let fake = FakeOrg { describe_pause: Duration::from_millis(300), ..FakeOrg::default() };
+        let server = fake.serve().await;
+        let client = client(&server);
+        // A read starts a slow listing; a bind completes while it is in flight.
+        let early = tokio::spawn({
+            let client = client.clone();
+            async move { client.find_member_auth_account_shared(10, 1001, 5).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        client.bind_member_auth_accounts(10, 1001, &[5]).await.unwrap();
+        let late = client.find_member_auth_account_shared(10, 1001, 5).await.unwrap();
+        assert!(late.is_some(), "a read that starts after the Bind must not get the older listing");
+        // The early read may report either; it began before the Bind ended.
+        early.await.unwrap().unwrap();
+        assert_eq!(calls_of(&server, DESCRIBE_AUTH_ACCOUNTS_ACTION).len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_finished_listing_expires() {
+        let server = FakeOrg::with([(10, 1001, 1)]).serve().await;
+        let mut cfg = config(&server.url);
+        cfg.coalescing.listing_reuse = Duration::from_millis(100);
+        let client = OrganizationClient::new(cfg).unwrap();
+        client.find_member_auth_account_shared(10, 1001, 1).await.unwrap();
+        client.find_member_auth_account_shared(10, 1001, 1).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        client.find_member_auth_account_shared(10, 1001, 1).await.unwrap();
+        assert_eq!(calls_of(&server, DESCRIBE_AUTH_ACCOUNTS_ACTION).len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_reader_stops_waiting_while_the_others_get_the_answer() {
+        let fake = FakeOrg { describe_pause: Duration::from_millis(400), ..FakeOrg::with([(10, 1001, 1)]) };
+        let server = fake.serve().await;
+        let client = client(&server);
+        let token = CancellationToken::new();
+        let cancellable = client.with_cancellation(token.clone());
+        let patient = tokio::spawn({
+            let client = client.clone();
+            async move { client.find_member_auth_account_shared(10, 1001, 1).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = std::time::Instant::now();
+        let (cancelled, ()) = tokio::join!(cancellable.find_member_auth_account_shared(10, 1001, 1), async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            token.cancel();
+        });
+        assert_eq!(cancelled.unwrap_err().kind, ErrorKind::Cancelled);
+        assert!(started.elapsed() < Duration::from_millis(300));
+        assert!(patient.await.unwrap().unwrap().is_some());
+        assert_eq!(calls_of(&server, DESCRIBE_AUTH_ACCOUNTS_ACTION).len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_listing_that_failed_is_not_shared_with_later_reads() {
+        let server = Server::start(|req: &Seen, index| match index {
+            0 => Reply::ApiError("InternalError", "try later"),
+            _ => {
+                assert_eq!(req.action(), DESCRIBE_AUTH_ACCOUNTS_ACTION);
+                Reply::Ok(json!({"Items": [item(1, 1001)], "Total": 1}))
+            }
+        })
+        .await;
+        let mut cfg = config(&server.url);
+        cfg.retry.max_retries = 0;
+        let client = OrganizationClient::new(cfg).unwrap();
+        assert_eq!(client.find_member_auth_account_shared(10, 1001, 1).await.unwrap_err().kind, ErrorKind::Transient);
+        assert!(client.find_member_auth_account_shared(10, 1001, 1).await.unwrap().is_some());
+    }
+
+    fn describe_offsets(server: &Server) -> Vec<u64> {
+        calls_of(server, DESCRIBE_AUTH_ACCOUNTS_ACTION).iter().map(|c| c["Offset"].as_u64().unwrap()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_read_after_a_bind_finds_it_on_the_first_or_last_page() {
+        for newest_first in [false, true] {
+            let fake = FakeOrg { newest_first, ..FakeOrg::with((1..=200).map(|uin| (10, 1001, uin))) };
+            let server = fake.serve().await;
+            let client = client(&server);
+            client.bind_member_auth_account_batched(10, 1001, 500).await.unwrap();
+            let found = client.find_member_auth_account_shared(10, 1001, 500).await.unwrap();
+            assert_eq!(found.unwrap().org_sub_account_uin, 500);
+            // 201 bindings are 5 pages; the new one is on the last (or, newest first, the first).
+            let expected: &[u64] = if newest_first { &[0] } else { &[0, 200] };
+            assert_eq!(describe_offsets(&server), expected, "newest first: {newest_first}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_binding_is_absent_only_once_every_page_was_read() {
+        let server = FakeOrg::with((1..=120).map(|uin| (10, 1001, uin))).serve().await;
+        let client = client(&server);
+        assert!(client.find_member_auth_account_shared(10, 1001, 121).await.unwrap().is_none());
+        assert_eq!(describe_offsets(&server), [0, 100, 50]);
+        // That complete listing now answers any read of the policy.
+        assert!(client.find_member_auth_account_shared(10, 1001, 60).await.unwrap().is_some());
+        assert_eq!(describe_offsets(&server).len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_listing_that_stopped_early_is_continued_by_a_new_one_for_other_uins() {
+        let server = FakeOrg::with((1..=120).map(|uin| (10, 1001, uin))).serve().await;
+        let client = client(&server);
+        // UIN 1 is on the first page: the listing stops there.
+        assert!(client.find_member_auth_account_shared(10, 1001, 1).await.unwrap().is_some());
+        assert_eq!(describe_offsets(&server), [0]);
+        // UIN 60 is on a page it did not read: a new listing reads on.
+        assert!(client.find_member_auth_account_shared(10, 1001, 60).await.unwrap().is_some());
+        assert_eq!(describe_offsets(&server), [0, 0, 100, 50]);
+    }
+
+    #[tokio::test]
+    async fn without_a_total_pages_are_read_forwards_until_a_short_one() {
+        let fake = FakeOrg { no_total: true, ..FakeOrg::with((1..=120).map(|uin| (10, 1001, uin))) };
+        let server = fake.serve().await;
+        let client = client(&server);
+        assert!(client.find_member_auth_account_shared(10, 1001, 110).await.unwrap().is_some());
+        assert_eq!(describe_offsets(&server), [0, 50, 100]);
     }
 }

@@ -1,0 +1,418 @@
+//! Sharing Organization API calls between concurrent operations on one member's policy.
+//!
+//! Terraform runs many operations at once (`-parallelism`, 10 by default), all in one provider
+//! process, and an organization may keep hundreds of bindings under one member's policy. Done
+//! one by one, refreshing N such bindings would list the policy's bindings N times
+//! (N × ⌈N/50⌉ Describe pages), and creating them would take N Bind calls. Instead:
+//!
+//! - **Reads share listings.** A read joins the listing of its member+policy that is in flight,
+//!   or one that finished less than [`Timing::listing_reuse`] ago — but only if no write to that
+//!   member+policy started or ended since that listing started. So a read never sees a listing
+//!   older than a write this provider made: the read after a Bind always lists afresh.
+//! - **Listings stop when every reader has its answer.** A listing reads the first page, then
+//!   the last, then backwards, and stops once every sub-account its readers asked for is found;
+//!   a sub-account not found is absent only once every page was read. Pages run in creation
+//!   order (the emulator) or newest first (ASSUMED possible; the order is not documented), so a
+//!   read after a Bind finds its binding on the first or the last page: one or two calls
+//!   instead of the whole listing, which for 1 000 bindings is 20 pages.
+//! - **Binds are batched.** A Bind waits [`Timing::bind_gather`] for others to the same
+//!   member+policy — and, while the previous batch of that member+policy is still out, until it
+//!   returns — and goes out with up to five sub-accounts, the API's limit; a full batch goes at
+//!   once. If Tencent
+//!   refuses the batch, each of its sub-accounts is bound alone, so every binding gets its own
+//!   answer. That is safe because a refused Bind binds none of its sub-accounts (ASSUMED: the
+//!   API documents a list parameter and one error, and the emulator applies a Bind all or
+//!   nothing). A failure that may have come after Tencent applied the call (a timeout, a reset)
+//!   goes to every member of the batch; each reconciles by reading, as an unbatched Bind would.
+//!
+//! Shared calls run in tasks of their own, without any caller's cancellation token: a caller
+//! that is cancelled (Ctrl-C) stops waiting at once, and the others still get their answer.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use tokio::sync::{Notify, watch};
+use tokio_util::sync::CancellationToken;
+
+use super::organization::{
+    BIND_ACTION, DESCRIBE_AUTH_ACCOUNTS_ACTION, MAX_BIND_UINS, MAX_PAGES_UNKNOWN_TOTAL,
+    OrgMemberAuthAccount, OrganizationClient, PAGE_LIMIT,
+};
+use crate::clouds::error::{Cloud, CloudError, ErrorKind};
+
+/// How long shared results live.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// A finished listing serves new reads for this long (unless a write intervenes). Long
+    /// enough to cover one refresh of a large configuration, short enough that a listing is
+    /// never reused from one Terraform command to the next (each starts the provider anew).
+    pub listing_reuse: Duration,
+    /// A Bind waits this long for company before it is sent, unless its batch fills first.
+    pub bind_gather: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self { listing_reuse: Duration::from_secs(5), bind_gather: Duration::from_millis(10) }
+    }
+}
+
+/// A member's access policy: the unit the API lists and binds by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PolicyKey {
+    pub member_uin: u64,
+    pub policy_id: u64,
+}
+
+/// Each batched sub-account's answer: the Bind's RequestId or its error.
+type BindOutcomes = Arc<HashMap<u64, Result<String, CloudError>>>;
+
+#[derive(Debug, Default)]
+pub(super) struct Coalescer {
+    timing: Timing,
+    slots: Mutex<HashMap<PolicyKey, Slot>>,
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    /// Counts the starts and ends of writes to this member+policy; a listing serves a read only
+    /// if this has not moved since the listing started.
+    writes: u64,
+    listing: Option<Listing>,
+    open_batch: Option<OpenBatch>,
+    /// The answers of the batch sent last, so the next waits for it (see `join_batch`).
+    last_batch: Option<watch::Receiver<Option<BindOutcomes>>>,
+    batches: u64,
+}
+
+/// One listing of a member+policy's bindings, read by a task of its own while readers wait.
+#[derive(Debug)]
+struct Listing {
+    writes_at_start: u64,
+    progress: Arc<Mutex<Progress>>,
+    /// Bumped whenever `progress` changes.
+    changed: watch::Receiver<u64>,
+}
+
+#[derive(Debug, Default)]
+struct Progress {
+    /// What the pages read so far hold, by sub-account UIN.
+    found: HashMap<u64, OrgMemberAuthAccount>,
+    /// The sub-accounts readers wait for; the listing stops once all are found.
+    wanted: HashSet<u64>,
+    /// Every page was read (or the member or policy does not exist): a UIN not in `found` is
+    /// not bound.
+    complete: bool,
+    /// When the task stopped: complete, every wanted UIN found, or failed.
+    finished: Option<Instant>,
+    error: Option<CloudError>,
+}
+
+/// What a reader learns from a listing.
+enum Lookup {
+    Answer(Result<Option<OrgMemberAuthAccount>, CloudError>),
+    /// Still reading pages.
+    Pending,
+    /// It stopped without reading the page that would hold this UIN: list again.
+    Stopped,
+}
+
+impl Progress {
+    fn lookup(&self, sub_account_uin: u64) -> Lookup {
+        if let Some(found) = self.found.get(&sub_account_uin) {
+            Lookup::Answer(Ok(Some(found.clone())))
+        } else if let Some(error) = &self.error {
+            Lookup::Answer(Err(error.clone()))
+        } else if self.complete {
+            Lookup::Answer(Ok(None))
+        } else if self.finished.is_some() {
+            Lookup::Stopped
+        } else {
+            Lookup::Pending
+        }
+    }
+}
+
+/// A batch still taking sub-accounts.
+#[derive(Debug)]
+struct OpenBatch {
+    id: u64,
+    sub_accounts: Arc<Mutex<Vec<u64>>>,
+    full: Arc<Notify>,
+    outcomes: watch::Receiver<Option<BindOutcomes>>,
+}
+
+/// Bumps the write counter of a member+policy when created and again when dropped, so a write
+/// that is abandoned half way (its future dropped) still invalidates the listings before it.
+pub(super) struct WriteGuard<'a> {
+    coalescer: &'a Coalescer,
+    key: PolicyKey,
+}
+
+impl Drop for WriteGuard<'_> {
+    fn drop(&mut self) {
+        self.coalescer.slot(self.key, |slot| slot.writes += 1);
+    }
+}
+
+impl Coalescer {
+    pub(super) fn new(timing: Timing) -> Self {
+        Self { timing, slots: Mutex::default() }
+    }
+
+    fn slots(&self) -> MutexGuard<'_, HashMap<PolicyKey, Slot>> {
+        // Nothing panics while holding the lock; recover the map rather than poison the client.
+        self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn slot<T>(&self, key: PolicyKey, f: impl FnOnce(&mut Slot) -> T) -> T {
+        f(self.slots().entry(key).or_default())
+    }
+
+    /// Marks a write to `key` as started; it counts as ended when the guard is dropped.
+    pub(super) fn write(&self, key: PolicyKey) -> WriteGuard<'_> {
+        self.slot(key, |slot| slot.writes += 1);
+        WriteGuard { coalescer: self, key }
+    }
+
+    /// The binding of `sub_account_uin` under `key`, from a shared listing.
+    pub(super) async fn find(
+        &self,
+        client: &OrganizationClient,
+        key: PolicyKey,
+        sub_account_uin: u64,
+        cancel: Option<&CancellationToken>,
+    ) -> Result<Option<OrgMemberAuthAccount>, CloudError> {
+        loop {
+            let (progress, mut changed) = self.listing(client, key, sub_account_uin);
+            loop {
+                let lookup = progress.lock().unwrap_or_else(|p| p.into_inner()).lookup(sub_account_uin);
+                match lookup {
+                    Lookup::Answer(answer) => return answer,
+                    Lookup::Stopped => break,
+                    Lookup::Pending => {}
+                }
+                let next = async {
+                    changed.changed().await.map_err(|_| {
+                        CloudError::new(ErrorKind::Transient, Cloud::Tencent, DESCRIBE_AUTH_ACCOUNTS_ACTION, "the shared listing ended without an answer")
+                    })
+                };
+                within(cancel, DESCRIBE_AUTH_ACCOUNTS_ACTION, next).await??;
+            }
+        }
+    }
+
+    /// A listing of `key` this read may use, with `sub_account_uin` among its wanted UINs;
+    /// starts one if there is none.
+    fn listing(&self, client: &OrganizationClient, key: PolicyKey, sub_account_uin: u64) -> (Arc<Mutex<Progress>>, watch::Receiver<u64>) {
+        let mut slots = self.slots();
+        let slot = slots.entry(key).or_default();
+        if let Some(listing) = slot.listing.as_ref().filter(|l| l.writes_at_start == slot.writes) {
+            let mut progress = listing.progress.lock().unwrap_or_else(|p| p.into_inner());
+            let usable = match progress.finished {
+                None => true,
+                // A failed listing is not shared with later reads: they try afresh.
+                Some(finished) => progress.error.is_none() && finished.elapsed() < self.timing.listing_reuse && !matches!(progress.lookup(sub_account_uin), Lookup::Stopped),
+            };
+            if usable {
+                progress.wanted.insert(sub_account_uin);
+                return (Arc::clone(&listing.progress), listing.changed.clone());
+            }
+        }
+        let progress = Arc::new(Mutex::new(Progress { wanted: HashSet::from([sub_account_uin]), ..Progress::default() }));
+        let (tx, changed) = watch::channel(0);
+        slot.listing = Some(Listing { writes_at_start: slot.writes, progress: Arc::clone(&progress), changed: changed.clone() });
+        let client = client.without_cancellation();
+        let task_progress = Arc::clone(&progress);
+        tokio::spawn(async move { read_pages(&client, key, &task_progress, &tx).await });
+        (progress, changed)
+    }
+
+    /// Binds `sub_account_uin` under `key` as part of a batch; returns the batch's RequestId.
+    pub(super) async fn bind(
+        &self,
+        client: &OrganizationClient,
+        key: PolicyKey,
+        sub_account_uin: u64,
+        cancel: Option<&CancellationToken>,
+    ) -> Result<String, CloudError> {
+        let mut outcomes = self.join_batch(client, key, sub_account_uin);
+        let outcomes = answer(&mut outcomes, cancel, BIND_ACTION).await?;
+        outcomes.get(&sub_account_uin).cloned().unwrap_or_else(|| {
+            Err(CloudError::new(ErrorKind::Other, Cloud::Tencent, BIND_ACTION, "the batched call gave no answer for this sub-account"))
+        })
+    }
+
+    /// Adds `sub_account_uin` to the open batch of `key`, or opens one (and starts the task that
+    /// sends it once it is full or its gathering time is up).
+    fn join_batch(&self, client: &OrganizationClient, key: PolicyKey, sub_account_uin: u64) -> watch::Receiver<Option<BindOutcomes>> {
+        let mut slots = self.slots();
+        let slot = slots.entry(key).or_default();
+        if let Some(batch) = &slot.open_batch {
+            let mut sub_accounts = batch.sub_accounts.lock().unwrap_or_else(|p| p.into_inner());
+            // The API refuses a UIN listed twice, so a repeat goes into a batch of its own.
+            if !sub_accounts.contains(&sub_account_uin) {
+                sub_accounts.push(sub_account_uin);
+                let outcomes = batch.outcomes.clone();
+                if sub_accounts.len() >= MAX_BIND_UINS {
+                    batch.full.notify_one();
+                    drop(sub_accounts);
+                    slot.open_batch = None;
+                }
+                return outcomes;
+            }
+        }
+        slot.batches += 1;
+        let id = slot.batches;
+        let sub_accounts = Arc::new(Mutex::new(vec![sub_account_uin]));
+        let full = Arc::new(Notify::new());
+        let (tx, rx) = watch::channel(None);
+        slot.open_batch = Some(OpenBatch { id, sub_accounts: Arc::clone(&sub_accounts), full: Arc::clone(&full), outcomes: rx.clone() });
+        // Group commit: while the previous batch's call is out, this one keeps taking
+        // sub-accounts, so batches grow with the load instead of leaving one by one.
+        let previous = slot.last_batch.replace(rx.clone());
+        let client = client.without_cancellation();
+        let gather = self.timing.bind_gather;
+        tokio::spawn(async move {
+            let ready = async {
+                tokio::time::sleep(gather).await;
+                if let Some(mut previous) = previous {
+                    let _ = previous.wait_for(Option::is_some).await;
+                }
+            };
+            tokio::select! {
+                _ = ready => {}
+                _ = full.notified() => {}
+            }
+            let coalescer = client.coalescer();
+            coalescer.slot(key, |slot| {
+                if slot.open_batch.as_ref().is_some_and(|open| open.id == id) {
+                    slot.open_batch = None;
+                }
+            });
+            // Closed: nobody adds to the list any more.
+            let sub_accounts = sub_accounts.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let outcomes = bind_batch(&client, key, &sub_accounts).await;
+            let _ = tx.send(Some(Arc::new(outcomes)));
+        });
+        rx
+    }
+}
+
+/// Sends one Bind for `sub_accounts`; if Tencent refuses it, binds each alone so that each
+/// gets its own answer (see the module documentation).
+async fn bind_batch(client: &OrganizationClient, key: PolicyKey, sub_accounts: &[u64]) -> HashMap<u64, Result<String, CloudError>> {
+    let every = |outcome: Result<String, CloudError>| sub_accounts.iter().map(|&uin| (uin, outcome.clone())).collect();
+    match client.bind_member_auth_accounts(key.member_uin, key.policy_id, sub_accounts).await {
+        Ok(request_id) => every(Ok(request_id)),
+        Err(e) if sub_accounts.len() > 1 && was_refused(&e) => {
+            tracing::debug!(
+                cloud = %Cloud::Tencent,
+                action = BIND_ACTION,
+                member_uin = key.member_uin,
+                policy_id = key.policy_id,
+                sub_accounts = sub_accounts.len(),
+                error = %e,
+                "batched bind refused; binding each sub-account alone"
+            );
+            let alone = sub_accounts.iter().map(|&uin| async move {
+                (uin, client.bind_member_auth_accounts(key.member_uin, key.policy_id, &[uin]).await)
+            });
+            join_all(alone).await.into_iter().collect()
+        }
+        Err(e) => every(Err(e)),
+    }
+}
+
+/// Whether Tencent answered the call with a refusal, so it did nothing. Anything else (a
+/// transport failure, an unreadable answer) may have come after the change was applied.
+fn was_refused(error: &CloudError) -> bool {
+    matches!(
+        error.kind,
+        ErrorKind::NotFound | ErrorKind::Conflict | ErrorKind::Invalid | ErrorKind::Auth | ErrorKind::Throttled
+    )
+}
+
+/// Reads the pages of `key` into `progress` — the first, then from the last backwards — until
+/// every wanted UIN is found or every page is read.
+async fn read_pages(client: &OrganizationClient, key: PolicyKey, progress: &Mutex<Progress>, changed: &watch::Sender<u64>) {
+    let mut offsets: Vec<u64> = Vec::new();
+    let mut next = Some(0);
+    let mut pages_read = 0u64;
+    while let Some(offset) = next {
+        let page = client.describe_member_auth_accounts(key.member_uin, key.policy_id, offset, PAGE_LIMIT).await;
+        pages_read += 1;
+        let mut progress = progress.lock().unwrap_or_else(|p| p.into_inner());
+        match page {
+            Ok(page) => {
+                let full = page.items.len() as u64 >= PAGE_LIMIT;
+                progress.found.extend(
+                    page.items.into_iter().filter(|item| item.policy_id == key.policy_id).map(|item| (item.org_sub_account_uin, item)),
+                );
+                if offset == 0 {
+                    offsets = if !full {
+                        Vec::new()
+                    } else if page.total > PAGE_LIMIT {
+                        // Pages 1.. in reverse: a new binding is on the last page (or the first).
+                        (1..page.total.div_ceil(PAGE_LIMIT)).map(|n| n * PAGE_LIMIT).collect()
+                    } else {
+                        // No usable Total: page forwards while pages come back full.
+                        vec![PAGE_LIMIT]
+                    };
+                } else if page.total <= PAGE_LIMIT && full && pages_read < MAX_PAGES_UNKNOWN_TOTAL {
+                    offsets.push(offset + PAGE_LIMIT);
+                }
+                next = offsets.pop();
+                if next.is_none() {
+                    progress.complete = true;
+                }
+            }
+            // The member or the policy does not exist (any more): no binding under it can.
+            Err(e) if e.is_not_found() => {
+                progress.complete = true;
+                next = None;
+            }
+            Err(e) => {
+                progress.error = Some(e);
+                next = None;
+            }
+        }
+        let everyone_answered = progress.wanted.iter().all(|uin| progress.found.contains_key(uin));
+        if next.is_none() || everyone_answered {
+            next = None;
+            progress.finished = Some(Instant::now());
+        }
+        drop(progress);
+        changed.send_modify(|n| *n += 1);
+    }
+}
+
+/// Runs `work` unless `cancel` fires first.
+async fn within<T>(cancel: Option<&CancellationToken>, action: &str, work: impl Future<Output = T>) -> Result<T, CloudError> {
+    match cancel {
+        None => Ok(work.await),
+        Some(token) => tokio::select! {
+            biased;
+            _ = token.cancelled() => Err(CloudError::cancelled(Cloud::Tencent, action)),
+            value = work => Ok(value),
+        },
+    }
+}
+
+/// Waits for a shared call's answer, or for `cancel`.
+async fn answer<T: Clone>(
+    rx: &mut watch::Receiver<Option<T>>,
+    cancel: Option<&CancellationToken>,
+    action: &str,
+) -> Result<T, CloudError> {
+    let lost = || CloudError::new(ErrorKind::Transient, Cloud::Tencent, action, "the shared call ended without an answer");
+    let wait = async {
+        match rx.wait_for(Option::is_some).await {
+            Ok(value) => value.clone().ok_or_else(lost),
+            Err(_) => Err(lost()),
+        }
+    };
+    within(cancel, action, wait).await?
+}
