@@ -134,3 +134,38 @@ fn detach_on_destroy_false_only_forgets_and_protect_forbids() {
     assert_eq!(emulator.calls("DisassociateProfile").len(), 1);
     assert_eq!(emulator.calls("DetachIAM2ProjectFromIAM2Organization").len(), 1);
 }
+
+#[test]
+fn turning_the_guard_off_is_an_update_that_calls_no_cloud_api() {
+    let emulator = Emulator::start_with(&["--huawei-operation-ms", "300", "--zstack-job-ms", "200"]);
+    let workspace = Workspace::new(&everything(&emulator, "", ""));
+    workspace.init();
+    workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
+    let world = emulator.state();
+    let calls = emulator.admin("GET", "calls", None).as_array().map(Vec::len);
+
+    // Every resource, including those whose other arguments all force replacement.
+    let unguarded: String = everything(&emulator, "", "")
+        .lines()
+        .flat_map(|line| {
+            let guard = line.starts_with("resource \"tether_").then_some("  detach_on_destroy = false");
+            std::iter::once(line).chain(guard)
+        })
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_eq!(unguarded.matches("detach_on_destroy = false").count(), 5, "{unguarded}");
+    workspace.write_config(&unguarded);
+    let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false", "-refresh=false"]);
+    apply.success();
+    assert!(apply.stdout.contains("Apply complete! Resources: 0 added, 5 changed, 0 destroyed."), "{}", apply.stdout);
+    assert_eq!(emulator.state(), world, "the cloud is untouched");
+    assert_eq!(emulator.admin("GET", "calls", None).as_array().map(Vec::len), calls, "no cloud API was called");
+    for resource in workspace.state_resources() {
+        assert_eq!(resource["values"]["detach_on_destroy"], false, "{resource}");
+    }
+
+    // Now destroy only forgets.
+    workspace.terraform(&["destroy", "-auto-approve", "-no-color", "-input=false", "-refresh=false"]).success();
+    assert!(workspace.state_resources().is_empty());
+    assert_eq!(emulator.state(), world, "destroy detached nothing");
+}

@@ -34,6 +34,31 @@ pub fn carry(mut state: Value, from: &Value) -> Value {
     state
 }
 
+/// Arguments that only steer the provider (the guard and the `timeouts` block): changing them
+/// needs no cloud call.
+const PROVIDER_SETTINGS: [&str; 2] = [ATTRIBUTE, super::timeouts::BLOCK];
+
+/// When an update changes nothing but provider settings, the new state: `prior` with the
+/// planned settings. `None` when anything the cloud holds changes.
+pub fn settings_only_update(prior: &Value, planned: &Value) -> Option<Value> {
+    let (Value::Object(before), Value::Object(after)) = (prior, planned) else {
+        return None;
+    };
+    let cloud_side = |fields: &std::collections::BTreeMap<String, Value>| {
+        fields.iter().filter(|(name, _)| !PROVIDER_SETTINGS.contains(&name.as_str())).map(|(n, v)| (n.clone(), v.clone())).collect::<Vec<_>>()
+    };
+    if cloud_side(before) != cloud_side(after) {
+        return None;
+    }
+    let mut state = before.clone();
+    for name in PROVIDER_SETTINGS {
+        if let Some(value) = after.get(name) {
+            state.insert(name.to_string(), value.clone());
+        }
+    }
+    Some(Value::Object(state))
+}
+
 /// The warning a plan shows for a destroy (or the destroy half of a replacement).
 pub fn preview_warning(preview: &DestroyPreview, replacing: bool) -> Diagnostic {
     let lead = if replacing { "This replacement destroys the current object first. " } else { "" };
@@ -52,4 +77,24 @@ pub fn forget_warning(preview: &DestroyPreview) -> Diagnostic {
             preview.api
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(fields: &[(&str, Value)]) -> Value {
+        Value::Object(fields.iter().map(|(n, v)| (n.to_string(), v.clone())).collect())
+    }
+
+    #[test]
+    fn only_provider_settings_changing_needs_no_update() {
+        let prior = object(&[("id", Value::from("a")), (ATTRIBUTE, Value::Bool(true)), ("timeouts", Value::Null)]);
+        let planned = object(&[("id", Value::from("a")), (ATTRIBUTE, Value::Bool(false)), ("timeouts", Value::Null)]);
+        assert_eq!(settings_only_update(&prior, &planned), Some(planned.clone()));
+
+        let moved = object(&[("id", Value::from("b")), (ATTRIBUTE, Value::Bool(false)), ("timeouts", Value::Null)]);
+        assert_eq!(settings_only_update(&prior, &moved), None, "a cloud-side change needs the resource's update");
+        assert_eq!(settings_only_update(&Value::Null, &planned), None);
+    }
 }

@@ -532,6 +532,10 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             } else if prior.is_null() {
                 let created = entry.handler.create(&ctx, &planned, &mut diags).await;
                 created.map(|state| detach::carry(state, &planned)).unwrap_or(Value::Null)
+            } else if let Some(state) = detach::settings_only_update(&prior, &planned) {
+                // Only `detach_on_destroy` or `timeouts` changed: nothing to tell the cloud, and
+                // resources without an update (every argument forces replacement) get here too.
+                state
             } else {
                 detach::carry(entry.handler.update(&ctx, &prior, &planned, &mut diags).await, &planned)
             };
