@@ -37,6 +37,21 @@ fn object_fields(ty: &Type) -> Option<&BTreeMap<String, Type>> {
     }
 }
 
+/// An attribute whose type holds objects documents their fields in its own description, after a
+/// blank line, as a list of ``- `field`: text`` lines (Terraform's schema has no place for them).
+/// Returns the description without that list, and the list.
+fn split_fields(description: &str) -> (&str, BTreeMap<String, String>) {
+    let Some(at) = description.find("\n\n- `") else { return (description, BTreeMap::new()) };
+    let fields = description[at + 2..]
+        .lines()
+        .filter_map(|line| {
+            let (name, text) = line.strip_prefix("- `")?.split_once("`: ")?;
+            Some((name.to_string(), text.trim().to_string()))
+        })
+        .collect();
+    (&description[..at], fields)
+}
+
 fn first_sentence(text: &str) -> String {
     let end = text.find(". ").map(|i| i + 1).unwrap_or(text.len());
     text[..end].replace('\n', " ")
@@ -48,13 +63,15 @@ fn attribute_line(a: &Attribute, anchor_prefix: &str, nested: &mut Vec<(String, 
         notes.push("Sensitive".to_string());
     }
     let mut line = format!("- `{}` ({}{})", a.name, type_name(&a.ty), if notes.is_empty() { String::new() } else { format!(", {}", notes.join(", ")) });
+    let (description, field_docs) = split_fields(&a.description);
     if let Some(fields) = object_fields(&a.ty) {
         let anchor = format!("{anchor_prefix}--{}", a.name);
         let _ = write!(line, " (see [below for nested schema](#{anchor}))");
-        nested.push((anchor, a.name.clone(), Nested::Object(fields.clone())));
+        let documented = fields.iter().map(|(name, ty)| (name.clone(), (ty.clone(), field_docs.get(name).cloned().unwrap_or_default()))).collect();
+        nested.push((anchor, a.name.clone(), Nested::Object(documented)));
     }
-    if !a.description.is_empty() {
-        let _ = write!(line, " {}", a.description);
+    if !description.is_empty() {
+        let _ = write!(line, " {description}");
     }
     if a.force_new {
         line.push_str(" Changing this forces a new resource to be created.");
@@ -72,7 +89,8 @@ fn attribute_line(a: &Attribute, anchor_prefix: &str, nested: &mut Vec<(String, 
 
 enum Nested {
     Block(NestedBlock),
-    Object(BTreeMap<String, Type>),
+    /// Fields of an object-typed attribute: type and description.
+    Object(BTreeMap<String, (Type, String)>),
 }
 
 fn render_block(out: &mut String, block: &Block, anchor_prefix: &str, heading: &str) {
@@ -114,8 +132,8 @@ fn render_block(out: &mut String, block: &Block, anchor_prefix: &str, heading: &
             Nested::Block(b) => render_block(out, &b.block, &anchor, ""),
             Nested::Object(fields) => {
                 let _ = writeln!(out, "Read-Only:\n");
-                for (field, ty) in fields {
-                    let _ = writeln!(out, "- `{field}` ({})", type_name(&ty));
+                for (field, (ty, description)) in fields {
+                    let _ = writeln!(out, "- `{field}` ({}) {description}", type_name(&ty));
                 }
                 out.push('\n');
             }
@@ -190,7 +208,45 @@ fn generate() -> BTreeMap<PathBuf, String> {
             page("List Resource", name, &schema, &repo().join("examples/list-resources").join(name), LIST_EXAMPLE),
         );
     }
+    files.extend(guides());
     files
+}
+
+/// The hand-written guides, `docs-src/guides/*.md`, with `{{ tffile "examples/…" }}` and
+/// `{{ codefile "lang" "path" }}` replaced by the file in a fenced block (as tfplugindocs
+/// templates do), so a guide shows the examples that the tests run.
+fn guides() -> BTreeMap<PathBuf, String> {
+    let mut pages = BTreeMap::new();
+    for entry in std::fs::read_dir(repo().join("docs-src/guides")).expect("docs-src/guides").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".md") {
+            continue;
+        }
+        let source = std::fs::read_to_string(entry.path()).unwrap();
+        assert!(
+            source.starts_with("---\npage_title: ") && source.contains("\nsubcategory: ") && source[4..].contains("\n---\n"),
+            "docs-src/guides/{name} needs Registry front matter (page_title, subcategory)"
+        );
+        let mut out = String::new();
+        let mut rest = source.as_str();
+        while let Some(at) = rest.find("{{") {
+            out.push_str(&rest[..at]);
+            let end = rest[at..].find("}}").map(|e| at + e).unwrap_or_else(|| panic!("{name}: unclosed {{{{"));
+            let words: Vec<&str> = rest[at + 2..end].split_whitespace().collect();
+            let unquote = |w: &str| w.trim_matches('"').to_string();
+            let (lang, path) = match words.as_slice() {
+                ["tffile", path] => ("terraform".to_string(), unquote(path)),
+                ["codefile", lang, path] => (unquote(lang), unquote(path)),
+                other => panic!("{name}: unknown template directive {other:?}"),
+            };
+            let text = std::fs::read_to_string(repo().join(&path)).unwrap_or_else(|e| panic!("{name}: {path}: {e}"));
+            let _ = write!(out, "```{lang}\n{}\n```", text.trim_end());
+            rest = &rest[end + 2..];
+        }
+        out.push_str(rest);
+        pages.insert(PathBuf::from("docs/guides").join(&name), out.trim_end().to_string() + "\n");
+    }
+    pages
 }
 
 /// The example of a list resource: a `.tfquery.hcl` for `terraform query`.
@@ -211,11 +267,11 @@ fn docs_are_generated_from_the_schema_and_up_to_date() {
         }
     }
     // Pages for resources that no longer exist are stale too.
-    for dir in ["docs/resources", "docs/data-sources", "docs/list-resources"] {
+    for dir in ["docs/resources", "docs/data-sources", "docs/list-resources", "docs/guides"] {
         for entry in std::fs::read_dir(repo().join(dir)).into_iter().flatten().flatten() {
             let path = PathBuf::from(dir).join(entry.file_name());
             if !files.contains_key(&path) && !update {
-                stale.push(format!("{} (no such resource)", path.display()));
+                stale.push(format!("{} (no such resource or guide)", path.display()));
             }
         }
     }
@@ -237,5 +293,110 @@ fn every_resource_and_data_source_has_an_example() {
     for data_source in provider.data_sources() {
         let file = repo().join("examples/data-sources").join(data_source.type_name()).join("data-source.tf");
         assert!(file.is_file(), "{} has no example", data_source.type_name());
+    }
+}
+
+/// Every schema the docs are generated from: (where, block).
+fn all_blocks(provider: &TetherProvider) -> Vec<(String, Block)> {
+    let mut blocks = vec![("provider".to_string(), provider.schema().block)];
+    for resource in provider.resources() {
+        blocks.push((resource.type_name().to_string(), tether::framework::detach::guarded(resource.schema()).block));
+        if let Some(list) = resource.list_schema() {
+            blocks.push((format!("list {}", resource.type_name()), list.block));
+        }
+    }
+    for data_source in provider.data_sources() {
+        blocks.push((format!("data {}", data_source.type_name()), data_source.schema().block));
+    }
+    blocks
+}
+
+fn walk<'a>(path: &str, block: &'a Block, visit: &mut dyn FnMut(&str, &'a Attribute)) {
+    for attribute in &block.attributes {
+        visit(path, attribute);
+    }
+    for nested in &block.blocks {
+        walk(&format!("{path}.{}", nested.type_name), &nested.block, visit);
+    }
+}
+
+#[test]
+fn every_argument_attribute_block_and_field_is_described() {
+    let provider = TetherProvider::new();
+    let mut missing = Vec::new();
+    for (at, block) in all_blocks(&provider) {
+        if block.description.trim().is_empty() {
+            missing.push(at.clone());
+        }
+        let mut blocks = vec![(at.clone(), &block)];
+        while let Some((path, b)) = blocks.pop() {
+            for nested in &b.blocks {
+                let nested_path = format!("{path}.{}", nested.type_name);
+                if nested.block.description.trim().is_empty() {
+                    missing.push(format!("{nested_path} (block)"));
+                }
+                blocks.push((nested_path, &nested.block));
+            }
+        }
+        walk(&at, &block, &mut |path, attribute| {
+            let (description, fields) = split_fields(&attribute.description);
+            if description.trim().is_empty() {
+                missing.push(format!("{path}.{}", attribute.name));
+            }
+            for field in object_fields(&attribute.ty).map(|f| f.keys().collect::<Vec<_>>()).unwrap_or_default() {
+                if fields.get(field).is_none_or(|text| text.is_empty()) {
+                    missing.push(format!("{path}.{}[*].{field} (write \"- `{field}`: ...\" in {}'s description)", attribute.name, attribute.name));
+                }
+            }
+        });
+    }
+    assert!(missing.is_empty(), "undocumented: {missing:#?}");
+}
+
+/// An optional argument's page says what leaving it out means: a schema default (rendered as
+/// "Defaults to"), the environment variable it falls back to, or a sentence about leaving it out.
+#[test]
+fn every_optional_argument_says_what_leaving_it_out_does() {
+    let provider = TetherProvider::new();
+    let says = ["Default", "default", "Falls back to", "Leave it out", "leave it out", "Left out", "left out", "when omitted"];
+    let mut silent = Vec::new();
+    for (at, block) in all_blocks(&provider) {
+        walk(&at, &block, &mut |path, attribute| {
+            if attribute.optional && attribute.default.is_none() && !says.iter().any(|s| attribute.description.contains(s)) {
+                silent.push(format!("{path}.{}", attribute.name));
+            }
+        });
+    }
+    assert!(silent.is_empty(), "say what leaving these out does (or give a schema default): {silent:#?}");
+}
+
+/// Force-new, sensitive and default are called out on every attribute line that has them.
+#[test]
+fn pages_call_out_force_new_sensitive_and_default() {
+    let provider = TetherProvider::new();
+    let files = generate();
+    for (at, block) in all_blocks(&provider) {
+        let page = if at == "provider" {
+            "docs/index.md".to_string()
+        } else {
+            let (kind, name) = at.split_once(' ').map(|(k, n)| (if k == "list" { "list-resources" } else { "data-sources" }, n)).unwrap_or(("resources", at.as_str()));
+            format!("docs/{kind}/{}.md", name.trim_start_matches("tether_"))
+        };
+        let text = &files[&PathBuf::from(&page)];
+        walk(&at, &block, &mut |path, attribute| {
+            let line = text
+                .lines()
+                .find(|l| l.starts_with(&format!("- `{}` (", attribute.name)) && (!attribute.sensitive || l.contains("Sensitive")))
+                .unwrap_or_else(|| panic!("{page} has no line for {path}.{}", attribute.name));
+            if attribute.force_new {
+                assert!(line.contains("Changing this forces a new resource to be created."), "{page}: {line}");
+            }
+            if attribute.sensitive {
+                assert!(line.contains(", Sensitive)"), "{page}: {line}");
+            }
+            if attribute.default.is_some() {
+                assert!(line.contains("Defaults to `"), "{page}: {line}");
+            }
+        });
     }
 }

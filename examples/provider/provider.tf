@@ -1,5 +1,14 @@
+terraform {
+  required_providers {
+    tether = {
+      source  = "tether/tether"
+      version = "~> 0.1"
+    }
+  }
+}
+
 # Each cloud's block is needed only when a resource of that cloud is used. Every credential can
-# come from the official providers' environment variables instead.
+# come from the official providers' environment variables instead of the configuration.
 provider "tether" {
   tencentcloud {
     secret_id  = var.tencent_secret_id  # or TENCENTCLOUD_SECRET_ID
@@ -20,3 +29,11 @@ provider "tether" {
     account_password = var.zstack_password              # or ZSTACK_ACCOUNT_PASSWORD
   }
 }
+
+variable "tencent_secret_id" { sensitive = true }
+variable "tencent_secret_key" { sensitive = true }
+variable "huawei_access_key" { sensitive = true }
+variable "huawei_secret_key" { sensitive = true }
+variable "huawei_domain_id" { type = string }
+variable "huawei_project_id" { type = string }
+variable "zstack_password" { sensitive = true }

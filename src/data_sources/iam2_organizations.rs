@@ -47,9 +47,9 @@ impl DataSource<Clients> for Iam2Organizations {
         Schema::new(
             0,
             Block::new("Lists ZStack IAM2 organizations (companies and departments), from QueryIAM2Organization; the filters are applied by the management node. Use an organization's `uuid` in `tether_iam2_project_organization`.")
-                .attribute(Attribute::optional("name", Type::String).description("Only the organizations with exactly this name (case-sensitive; `q=name=<name>`)."))
-                .attribute(Attribute::optional("name_like", Type::String).description("Only organizations whose name matches this SQL LIKE pattern, where `%` matches any run of characters and `_` one character (`q=name~=<pattern>`). Combined with `name`, both must match."))
-                .attribute(Attribute::computed("organizations", Type::list(organization_type())).description("The matching organizations, in ZStack's order. `type` is `Company` or `Department` (empty on versions that omit it); `description` and `parent_uuid` are null when absent; `state` is `Enabled` or `Disabled`.")),
+                .attribute(Attribute::optional("name", Type::String).description("Only the organizations with exactly this name (case-sensitive; `q=name=<name>`). Leave it out (and `name_like`) to list every organization."))
+                .attribute(Attribute::optional("name_like", Type::String).description("Only organizations whose name matches this SQL LIKE pattern, where `%` matches any run of characters and `_` one character (`q=name~=<pattern>`). Combined with `name`, both must match; leave it out to match any name."))
+                .attribute(Attribute::computed("organizations", Type::list(organization_type())).description("The matching organizations, in ZStack's order.\n\n- `uuid`: UUID of the organization (the `organization_uuid` of `tether_iam2_project_organization`).\n- `name`: Name of the organization.\n- `description`: Its description; null when it has none.\n- `state`: `Enabled` or `Disabled`.\n- `type`: `Company` or `Department` (empty on ZStack versions that omit it).\n- `parent_uuid`: UUID of the parent organization; null for a top-level one.")),
         )
     }
 

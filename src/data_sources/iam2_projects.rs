@@ -43,9 +43,9 @@ impl DataSource<Clients> for Iam2Projects {
         Schema::new(
             0,
             Block::new("Lists ZStack IAM2 projects, from QueryIAM2Project; the filters are applied by the management node. Use a project's `uuid` in `tether_iam2_project_organization`.")
-                .attribute(Attribute::optional("name", Type::String).description("Only the project with exactly this name (case-sensitive; `q=name=<name>`)."))
-                .attribute(Attribute::optional("name_like", Type::String).description("Only projects whose name matches this SQL LIKE pattern, where `%` matches any run of characters and `_` one character (`q=name~=<pattern>`). Combined with `name`, both must match."))
-                .attribute(Attribute::computed("projects", Type::list(project_type())).description("The matching projects, in ZStack's order. `description` is null when the project has none; `state` is `Enabled` or `Disabled`.")),
+                .attribute(Attribute::optional("name", Type::String).description("Only the project with exactly this name (case-sensitive; `q=name=<name>`). Leave it out (and `name_like`) to list every project."))
+                .attribute(Attribute::optional("name_like", Type::String).description("Only projects whose name matches this SQL LIKE pattern, where `%` matches any run of characters and `_` one character (`q=name~=<pattern>`). Combined with `name`, both must match; leave it out to match any name."))
+                .attribute(Attribute::computed("projects", Type::list(project_type())).description("The matching projects, in ZStack's order.\n\n- `uuid`: UUID of the project (the `project_uuid` of `tether_iam2_project_organization`).\n- `name`: Name of the project.\n- `description`: Its description; null when it has none.\n- `state`: `Enabled` or `Disabled`.")),
         )
     }
 

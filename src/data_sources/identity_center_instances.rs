@@ -40,7 +40,7 @@ impl DataSource<Clients> for IdentityCenterInstances {
         Schema::new(
             0,
             Block::new("Lists the Huawei Cloud Identity Center instances of the provider's account, from ListInstances. Use an instance's `instance_id` and `identity_store_id` in `tether_identity_center_profile_association`.")
-                .attribute(Attribute::computed("instances", Type::list(instance_type())).description("The instances, in the order Identity Center lists them (every page).")),
+                .attribute(Attribute::computed("instances", Type::list(instance_type())).description("The instances, in the order Identity Center lists them (every page).\n\n- `instance_id`: ID of the instance, such as `ins-tether00000001`.\n- `identity_store_id`: ID of the instance's identity store, such as `d-tether00001`.\n- `alias`: Alias of the instance (its sign-in URL prefix).\n- `instance_urn`: URN of the instance.")),
         )
     }
 

@@ -33,7 +33,7 @@ impl DataSource<Clients> for IdentityCenterPrincipalAssignments {
                 .attribute(Attribute::required("instance_id", Type::String).description("ID of the Identity Center instance, such as `ins-tether00000001` (see `tether_identity_center_instances`)."))
                 .attribute(Attribute::required("principal_type", Type::String).description("`USER` or `GROUP`."))
                 .attribute(Attribute::required("principal_id", Type::String).description("ID of the user or group in the instance's identity store."))
-                .attribute(Attribute::computed("assignments", Type::set(assignment_type())).description("The principal's assignments: each `permission_set_id` granted on `account_id`.")),
+                .attribute(Attribute::computed("assignments", Type::set(assignment_type())).description("The principal's assignments.\n\n- `permission_set_id`: ID of the permission set granted.\n- `account_id`: ID of the account it is granted on.")),
         )
     }
 

@@ -51,7 +51,7 @@ impl DataSource<Clients> for MemberAuthBindings {
             Block::new("Lists the management-account sub-accounts bound to one access policy of a Tencent Cloud organization member, from DescribeOrganizationMemberAuthAccounts. Each entry is what a `tether_member_auth_binding` manages.")
                 .attribute(Attribute::required("member_uin", Type::Number).description("UIN of the member account."))
                 .attribute(Attribute::required("policy_id", Type::Number).description("ID of the member's access policy, as listed by `tether_member_policies`."))
-                .attribute(Attribute::computed("bindings", Type::list(binding_type())).description("The sub-accounts bound to the policy, in the order Tencent Cloud lists them.")),
+                .attribute(Attribute::computed("bindings", Type::list(binding_type())).description("The sub-accounts bound to the policy, in the order Tencent Cloud lists them.\n\n- `org_sub_account_uin`: UIN of the management account's sub-account.\n- `org_sub_account_name`: Name of the sub-account.\n- `policy_name`: Name of the policy.\n- `identity_id`: ID of the identity the policy grants.\n- `identity_role_name`: Role name of the identity.\n- `identity_role_alias_name`: Role alias of the identity.\n- `create_time`: When the binding was created, as Tencent Cloud reports it.\n- `update_time`: When the binding was last updated, as Tencent Cloud reports it.")),
         )
     }
 

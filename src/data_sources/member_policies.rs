@@ -49,7 +49,7 @@ impl DataSource<Clients> for MemberPolicies {
             0,
             Block::new("Lists the access policies (identities) of a Tencent Cloud organization member, from DescribeOrganizationMemberPolicies. Use a policy's `policy_id` in `tether_member_auth_binding`.")
                 .attribute(Attribute::required("member_uin", Type::Number).description("UIN of the member account."))
-                .attribute(Attribute::computed("policies", Type::list(policy_type())).description("The member's policies, in the order Tencent Cloud lists them.")),
+                .attribute(Attribute::computed("policies", Type::list(policy_type())).description("The member's policies, in the order Tencent Cloud lists them.\n\n- `policy_id`: ID of the policy (the `policy_id` of `tether_member_auth_binding`).\n- `policy_name`: Name of the policy.\n- `identity_id`: ID of the identity the policy grants.\n- `identity_role_name`: Role name of the identity.\n- `identity_role_alias_name`: Role alias of the identity.\n- `description`: Description of the policy.\n- `create_time`: When the policy was created, as Tencent Cloud reports it.\n- `update_time`: When the policy was last updated, as Tencent Cloud reports it.")),
         )
     }
 

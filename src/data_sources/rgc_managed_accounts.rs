@@ -49,7 +49,7 @@ impl DataSource<Clients> for RgcManagedAccounts {
             0,
             Block::new("Lists the accounts that Huawei Cloud Resource Governance Center (RGC) governs directly under one organizational unit, from ListManagedAccountsForParent. Accounts of nested OUs are not included.")
                 .attribute(Attribute::required(OU_ARGUMENT, Type::String).description("ID of the organizational unit, such as `ou-tether-workloads`."))
-                .attribute(Attribute::computed("managed_accounts", Type::list(managed_account_type())).description("The managed accounts under the OU, in the order RGC lists them (every page). `owner` is `CUSTOM` or `RGC`; `state` is RGC's enrollment state, such as `ENROLLED`.")),
+                .attribute(Attribute::computed("managed_accounts", Type::list(managed_account_type())).description("The managed accounts under the OU, in the order RGC lists them (every page).\n\n- `managed_account_id`: ID of the account (the `managed_account_id` of `tether_rgc_managed_account`).\n- `account_name`: Name of the account.\n- `account_type`: Type of the account, as RGC reports it (`MANAGEMENT` or `MEMBER`).\n- `owner`: Who created the account: `CUSTOM` (enrolled) or `RGC` (created by RGC).\n- `state`: RGC's enrollment state, such as `ENROLLED`.\n- `parent_organizational_unit_id`: ID of the organizational unit.\n- `parent_organizational_unit_name`: Name of the organizational unit.")),
         )
     }
 

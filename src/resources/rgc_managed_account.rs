@@ -226,14 +226,14 @@ impl Resource<Clients> for RgcManagedAccount {
         let blueprint = Block::new("A blueprint (landing-zone template product) to deploy to the account.")
             .attribute(Attribute::required("blueprint_product_id", Type::String).description("ID of the blueprint product."))
             .attribute(Attribute::required("blueprint_product_version", Type::String).description("Version of the blueprint product."))
-            .attribute(Attribute::optional("variables", Type::String).description("Blueprint variables, as the JSON string RGC expects."))
-            .attribute(Attribute::optional("is_blueprint_has_multi_account_resource", Type::Bool).description("Whether the blueprint deploys resources across accounts."));
+            .attribute(Attribute::optional("variables", Type::String).description("Blueprint variables, as the JSON string RGC expects. Leave it out when the blueprint takes none."))
+            .attribute(Attribute::optional("is_blueprint_has_multi_account_resource", Type::Bool).description("Whether the blueprint deploys resources across accounts. Left out, it is not sent and RGC's default applies."));
         let block = COMPUTED.iter().fold(
             Block::new("An existing organization account enrolled in Huawei Cloud RGC (Resource Governance Center), governed by the landing zone under an organizational unit. Creating it calls **EnrollAccount** and waits for the operation; changing the OU or blueprint calls **UpdateManagedAccount** and waits. Destroying it calls **UnEnrollAccount** (`POST /v1/managed-organization/managed-accounts/{id}/un-enroll`) and waits: RGC stops governing the account (its landing-zone controls and baseline no longer apply), while the account itself stays in the organization — it is never closed.")
                 .attribute(Attribute::computed("id", Type::String).description("The managed account ID."))
                 .attribute(Attribute::required("managed_account_id", Type::String).force_new().description("ID of the organization account to enroll."))
                 .attribute(Attribute::required("parent_organizational_unit_id", Type::String).description("ID of the registered organizational unit to place the account under. Changing it moves the account (UpdateManagedAccount)."))
-                .attribute(Attribute::optional_computed("parent_organizational_unit_name", Type::String).description("Name of that organizational unit. RGC's UpdateManagedAccount requires it, so set it when moving the account to another OU.")),
+                .attribute(Attribute::optional_computed("parent_organizational_unit_name", Type::String).description("Name of that organizational unit. Left out, it is read from RGC; RGC's UpdateManagedAccount requires it, so set it when moving the account to another OU.")),
             |block, (name, description)| block.attribute(Attribute::computed(name, Type::String).description(description)),
         );
         Schema::new(
