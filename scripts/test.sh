@@ -20,6 +20,15 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install --quiet --disable-pip-version-check -r tests/sdk/requirements.txt
 
+echo "==> Tools for the release tests"
+# tests/e2e_release.rs signs a SHA256SUMS with a throwaway key, as scripts/release.sh does.
+if ! command -v gpg >/dev/null 2>&1; then
+  echo "Installing gnupg"
+  apt-get update -qq && apt-get install -y -qq gnupg >/dev/null
+fi
+gpg_version=$(gpg --version)
+echo "${gpg_version%%$'\n'*}"
+
 echo "==> Build"
 cargo build --locked --workspace --all-targets
 

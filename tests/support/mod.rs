@@ -41,22 +41,43 @@ pub fn terraform_path() -> PathBuf {
     path
 }
 
-/// A filesystem mirror holding this build of the provider, laid out as
+/// A filesystem mirror holding this build of the provider, installed by
+/// `scripts/install-provider.sh` as users install it, laid out as
 /// `<mirror>/registry.terraform.io/tether/tether/<version>/<os>_<arch>/`.
 fn provider_mirror() -> &'static Path {
     static MIRROR: OnceLock<PathBuf> = OnceLock::new();
     MIRROR.get_or_init(|| {
         remove_leftovers_of_finished_runs();
         let mirror = target_dir().join(format!("e2e-mirror-{}", std::process::id()));
-        let platform = mirror.join(format!(
-            "registry.terraform.io/tether/tether/{PROVIDER_VERSION}/linux_amd64"
-        ));
-        std::fs::create_dir_all(&platform).expect("create mirror");
-        let binary = platform.join(format!("terraform-provider-tether_v{PROVIDER_VERSION}"));
-        std::fs::copy(env!("CARGO_BIN_EXE_terraform-provider-tether"), &binary)
-            .expect("copy provider into mirror");
+        install_provider(&["--binary", env!("CARGO_BIN_EXE_terraform-provider-tether")], &mirror);
         mirror
     })
+}
+
+/// Runs `scripts/install-provider.sh ARGS --mirror MIRROR` and returns the mirror path it
+/// prints. Never lets the script build: `cargo test` already built the binary and holds the build
+/// lock, so a nested cargo would wait forever; `--binary` (rather than `--no-build`) also finds the
+/// binary when CARGO_TARGET_DIR or the profile differ from target/debug.
+pub fn install_provider(args: &[&str], mirror: &Path) -> PathBuf {
+    assert!(
+        args.iter().any(|a| matches!(*a, "--binary" | "--from-zip" | "--no-build")),
+        "install_provider must not build: pass --binary, --from-zip or --no-build"
+    );
+    let output = Command::new(repo_root().join("scripts/install-provider.sh"))
+        .args(args)
+        .arg("--mirror")
+        .arg(mirror)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run scripts/install-provider.sh");
+    assert!(
+        output.status.success(),
+        "scripts/install-provider.sh {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    PathBuf::from(printed)
 }
 
 /// Each test process copies the (large, debug) provider into its own mirror; the mirrors of
@@ -219,6 +240,12 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn new(main_tf: &str) -> Workspace {
+        Self::with_mirror(main_tf, provider_mirror())
+    }
+
+    /// A working directory whose CLI configuration installs `tether/tether` only from `mirror`
+    /// (and nothing from the network).
+    pub fn with_mirror(main_tf: &str, mirror: &Path) -> Workspace {
         let dir = tempfile::tempdir().expect("temp dir");
         let cli_config = dir.path().join("terraform.rc");
         std::fs::write(
@@ -234,7 +261,7 @@ impl Workspace {
   }}
 }}
 "#,
-                provider_mirror().display()
+                mirror.display()
             ),
         )
         .expect("write CLI config");
@@ -312,6 +339,8 @@ impl Workspace {
             .env("TF_LOG", "TRACE")
             .env("TF_LOG_PATH", self.trace_log())
             .env_remove("TF_LOG_PROVIDER")
+            // Only the mirror may supply the provider: a host plugin cache would bypass it.
+            .env_remove("TF_PLUGIN_CACHE_DIR")
             // The host's own cloud credentials must never leak into a test.
             .env_remove("TENCENTCLOUD_SECRET_ID")
             .env_remove("TENCENTCLOUD_SECRET_KEY")
@@ -496,4 +525,40 @@ pub fn tencent_client(emulator: &Emulator) -> tether::clouds::tencent::Organizat
 /// Runs one future to completion, for out-of-band calls from synchronous tests.
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future)
+}
+
+impl Workspace {
+    /// A Terraform command run by another Terraform binary than the pinned one (for the client
+    /// version matrix), with the same environment, CLI configuration and secret-hygiene scan.
+    pub fn terraform_with(&self, binary: &Path, args: &[&str]) -> Run {
+        // The pinned command's settings, carried over to the other binary.
+        let template = self.command(args);
+        let mut command = Command::new(binary);
+        command.args(template.get_args()).stdin(Stdio::null());
+        if let Some(dir) = template.get_current_dir() {
+            command.current_dir(dir);
+        }
+        for (name, value) in template.get_envs() {
+            match value {
+                Some(value) => command.env(name, value),
+                None => command.env_remove(name),
+            };
+        }
+        let output = command.output().unwrap_or_else(|e| panic!("run {}: {e}", binary.display()));
+        let log_path = self.trace_log();
+        let log = std::fs::read(&log_path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let _ = std::fs::remove_file(&log_path);
+        let run = Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            trace_log: log,
+        };
+        for (name, text) in [("stdout", &run.stdout), ("stderr", &run.stderr), ("TF_LOG=TRACE log", &run.trace_log)] {
+            if let Some(leak) = find_secret(text) {
+                panic!("{} {args:?}: {leak} appears in its {name}", binary.display());
+            }
+        }
+        run
+    }
 }
