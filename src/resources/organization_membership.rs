@@ -4,15 +4,16 @@
 //! create = accept the invitation (`POST /v1/received-handshakes/{id}/accept`), or adopt the
 //!          account's current membership when no invitation is given
 //! read   = ShowOrganization (`GET /v1/organizations`)
+//! update = records a new `handshake_id` in state, calling nothing (see `modify_plan`)
 //! delete = LeaveOrganization (`POST /v1/organizations/leave`, the detach API)
 //! list   = ShowOrganization: the one membership of the configured account, if any
 
 use async_trait::async_trait;
 
-use crate::clouds::huawei::{Organization, OrganizationsClient};
+use crate::clouds::huawei::{Handshake, Organization, OrganizationsClient};
 use crate::clouds::{CloudError, ErrorKind};
 use crate::framework::{
-    Found, Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, Resource, Schema, Type, Value,
+    Found, Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, Plan, Resource, Schema, Type, Value,
 };
 use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
@@ -60,6 +61,69 @@ async fn joined_after_failed_accept(client: &OrganizationsClient, handshake_id: 
     }
 }
 
+/// The attributes the cloud sets: a replacement plans them unknown, a kept membership keeps them.
+const COMPUTED: [&str; 5] = ["id", "organization_id", "urn", "management_account_id", "management_account_name"];
+
+/// What a plan's change of `handshake_id` needs, before any cloud read.
+#[derive(Debug, PartialEq, Eq)]
+enum HandshakeChange<'a> {
+    /// Nothing to refine: a create, no change of `handshake_id`, or a new value not known yet.
+    None,
+    /// `handshake_id` removed: the membership stays; only the state forgets the invitation.
+    Removed,
+    /// `handshake_id` set to this invitation: the membership stays only if the account joined
+    /// its current organization through it.
+    Set(&'a str),
+}
+
+fn handshake_change(plan: &Plan) -> HandshakeChange<'_> {
+    let path = AttributePath::root("handshake_id");
+    if plan.is_create() || !plan.requires_replace.contains(&path) {
+        return HandshakeChange::None;
+    }
+    match plan.planned.attr("handshake_id") {
+        None => HandshakeChange::Removed,
+        Some(v) if v.is_null() => HandshakeChange::Removed,
+        Some(v) => v.as_str().map_or(HandshakeChange::None, HandshakeChange::Set),
+    }
+}
+
+/// Whether invitation `id` keeps the membership of `organization_id`, from ShowHandshake's answer
+/// (`Ok(None)`: not found; `Err`: why it could not be read).
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    /// Accepted, for the account's current organization: nothing in the cloud changes.
+    Keep,
+    /// Pending, for another organization, or not found: joining through it needs a new
+    /// membership, so the replacement (LeaveOrganization, then accept) stands.
+    Replace,
+    /// Unread: the replacement stands, with a warning saying why.
+    Unverified(String),
+}
+
+fn judge(organization_id: &str, read: Result<Option<&Handshake>, &str>) -> Verdict {
+    match read {
+        Ok(Some(h)) if h.status.eq_ignore_ascii_case("accepted") && !organization_id.is_empty() && h.organization_id == organization_id => Verdict::Keep,
+        Ok(_) => Verdict::Replace,
+        Err(why) => Verdict::Unverified(why.to_string()),
+    }
+}
+
+/// Drops the `handshake_id` replacement, and when nothing else forces one, plans the membership
+/// as it is (the framework planned the cloud's attributes unknown for the replacement).
+fn keep_membership(plan: &mut Plan) {
+    let path = AttributePath::root("handshake_id");
+    plan.requires_replace.retain(|p| *p != path);
+    if plan.requires_replace.is_empty() {
+        for name in COMPUTED {
+            let prior = plan.prior.attr(name).cloned().unwrap_or(Value::Null);
+            if let Some(slot) = plan.planned.attr_mut(name) {
+                *slot = prior;
+            }
+        }
+    }
+}
+
 /// A handshake ID is an opaque token of letters, digits, `-` and `_`.
 fn check_handshake_id(id: &str) -> Result<(), Diagnostic> {
     let valid = !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
@@ -95,7 +159,7 @@ impl Resource<Clients> for OrganizationMembership {
                 .attribute(
                     Attribute::optional("handshake_id", Type::String)
                         .force_new()
-                        .description("ID of the invitation (handshake) to accept. Leave it out to adopt the account's current membership."),
+                        .description("ID of the invitation (handshake) to accept. Leave it out to adopt the account's current membership. Removing it, or setting it to the accepted invitation through which the account joined its current organization (as after an import), only updates the state and calls nothing; any other change replaces the membership, which leaves the organization first."),
                 )
                 .attribute(computed("organization_id", "ID of the organization the account belongs to."))
                 .attribute(computed("urn", "URN of the organization."))
@@ -109,6 +173,33 @@ impl Resource<Clients> for OrganizationMembership {
             if let Err(d) = check_handshake_id(id) {
                 diags.push(d);
             }
+        }
+    }
+
+    /// A change of `handshake_id` replaces the membership (LeaveOrganization, then accept) only
+    /// when it means joining through another invitation: removing it, or naming the accepted
+    /// invitation of the current organization (as after an import), changes only the state.
+    async fn modify_plan(&self, ctx: &Ctx<'_, Clients>, plan: &mut Plan, diags: &mut Diagnostics) {
+        let id = match handshake_change(plan) {
+            HandshakeChange::None => return,
+            HandshakeChange::Removed => return keep_membership(plan),
+            HandshakeChange::Set(id) => id.to_string(),
+        };
+        let organization_id = plan.prior.attr("organization_id").and_then(Value::as_str).unwrap_or_default().to_string();
+        let read = match client(ctx) {
+            Ok(client) => client.show_handshake(&id).await.map_err(|e| e.to_string()),
+            Err(d) => Err(format!("{}: {}", d.summary, d.detail)),
+        };
+        match judge(&organization_id, read.as_ref().map(Option::as_ref).map_err(String::as_str)) {
+            Verdict::Keep => keep_membership(plan),
+            Verdict::Replace => {}
+            Verdict::Unverified(why) => diags.push(
+                Diagnostic::warning(
+                    format!("Could not check invitation {id}"),
+                    format!("{why}. The provider cannot tell whether the account joined organization {organization_id} through this invitation, so the plan replaces the membership: the account leaves the organization, then accepts {id}. If it joined through {id}, do not apply; plan again once the invitation can be read, and the membership is kept."),
+                )
+                .at(AttributePath::root("handshake_id")),
+            ),
         }
     }
 
@@ -191,6 +282,16 @@ impl Resource<Clients> for OrganizationMembership {
                 Some(current.clone())
             }
         }
+    }
+
+    /// Only a `handshake_id` change reaches here, and only when `modify_plan` found the
+    /// membership unchanged: the state records the new value, with nothing to call.
+    async fn update(&self, _ctx: &Ctx<'_, Clients>, prior: &Value, planned: &Value, _diags: &mut Diagnostics) -> Value {
+        let mut state = prior.clone();
+        if let Some(slot) = state.attr_mut("handshake_id") {
+            *slot = planned.attr("handshake_id").cloned().unwrap_or(Value::Null);
+        }
+        state
     }
 
     async fn delete(&self, ctx: &Ctx<'_, Clients>, prior: &Value, diags: &mut Diagnostics) {
@@ -293,5 +394,81 @@ impl Resource<Clients> for OrganizationMembership {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::plan::plan_change;
+
+    const ORG: &str = "o-tether0001";
+
+    fn membership(handshake_id: Value) -> Value {
+        state(
+            &handshake_id,
+            &Organization {
+                id: ORG.into(),
+                urn: format!("organizations::m:organization:{ORG}"),
+                management_account_id: "m".into(),
+                management_account_name: "tether-management".into(),
+                ..Default::default()
+            },
+        )
+    }
+
+    /// The plan the framework makes for a config naming `handshake_id`, from `prior`.
+    fn plan(prior: &Value, handshake_id: Value) -> Plan {
+        let config = object([
+            ("id", Value::Null),
+            ("handshake_id", handshake_id),
+            ("organization_id", Value::Null),
+            ("urn", Value::Null),
+            ("management_account_id", Value::Null),
+            ("management_account_name", Value::Null),
+        ]);
+        let mut proposed = prior.clone();
+        if prior.is_null() {
+            proposed = config.clone();
+        } else if let Some(slot) = proposed.attr_mut("handshake_id") {
+            *slot = config.attr("handshake_id").cloned().unwrap();
+        }
+        plan_change(&OrganizationMembership.schema(), prior, &proposed, &config)
+    }
+
+    #[test]
+    fn which_handshake_changes_are_checked() {
+        let (h, other) = (Value::from("h-1"), Value::from("h-2"));
+        assert_eq!(handshake_change(&plan(&Value::Null, h.clone())), HandshakeChange::None, "a create");
+        assert_eq!(handshake_change(&plan(&membership(h.clone()), h.clone())), HandshakeChange::None, "no change");
+        assert_eq!(handshake_change(&plan(&membership(h.clone()), Value::Null)), HandshakeChange::Removed);
+        assert_eq!(handshake_change(&plan(&membership(Value::Null), h.clone())), HandshakeChange::Set("h-1"));
+        assert_eq!(handshake_change(&plan(&membership(other), h.clone())), HandshakeChange::Set("h-1"));
+        // A value from a resource not created yet: the replacement stands, as before.
+        assert_eq!(handshake_change(&plan(&membership(Value::Null), Value::unknown())), HandshakeChange::None);
+        assert_eq!(handshake_change(&plan(&membership(h), Value::unknown())), HandshakeChange::None);
+    }
+
+    #[test]
+    fn only_an_accepted_invitation_of_the_current_organization_keeps_the_membership() {
+        let handshake = |status: &str, organization_id: &str| Handshake { id: "h-1".into(), status: status.into(), organization_id: organization_id.into(), ..Default::default() };
+        assert_eq!(judge(ORG, Ok(Some(&handshake("accepted", ORG)))), Verdict::Keep);
+        assert_eq!(judge(ORG, Ok(Some(&handshake("pending", ORG)))), Verdict::Replace);
+        assert_eq!(judge(ORG, Ok(Some(&handshake("accepted", "o-elsewhere")))), Verdict::Replace);
+        assert_eq!(judge(ORG, Ok(Some(&handshake("accepted", "")))), Verdict::Replace);
+        assert_eq!(judge("", Ok(Some(&handshake("accepted", "")))), Verdict::Replace);
+        assert_eq!(judge(ORG, Ok(None)), Verdict::Replace, "not found");
+        assert_eq!(judge(ORG, Err("ShowHandshake failed")), Verdict::Unverified("ShowHandshake failed".into()));
+    }
+
+    #[test]
+    fn a_kept_membership_plans_no_replacement_and_known_values() {
+        let prior = membership(Value::Null);
+        let mut plan = plan(&prior, Value::from("h-1"));
+        assert!(plan.is_replace());
+        assert!(!plan.planned.attr("urn").unwrap().is_known(), "the framework's replacement plan");
+        keep_membership(&mut plan);
+        assert!(!plan.is_replace());
+        assert_eq!(plan.planned, membership(Value::from("h-1")));
     }
 }
