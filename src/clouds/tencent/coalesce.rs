@@ -45,17 +45,28 @@ use crate::clouds::error::{Cloud, CloudError, ErrorKind};
 /// How long shared results live.
 #[derive(Debug, Clone, Copy)]
 pub struct Timing {
-    /// A finished listing serves new reads for this long (unless a write intervenes). Long
-    /// enough to cover one refresh of a large configuration, short enough that a listing is
-    /// never reused from one Terraform command to the next (each starts the provider anew).
+    /// A finished listing serves new reads for this long (unless a write intervenes): long
+    /// enough to cover the refresh of a large configuration. Each Terraform command starts the
+    /// provider anew, so a listing never outlives the command that made it.
     pub listing_reuse: Duration,
     /// A Bind waits this long for company before it is sent, unless its batch fills first.
     pub bind_gather: Duration,
+    /// A new listing waits this long before its first page, taking readers whatever writes
+    /// they follow (it starts after all of them), so the reads after several writes that end
+    /// together share one listing.
+    pub listing_gather: Duration,
 }
 
 impl Default for Timing {
     fn default() -> Self {
-        Self { listing_reuse: Duration::from_secs(5), bind_gather: Duration::from_millis(10) }
+        Self {
+            listing_reuse: Duration::from_secs(30),
+            // Small next to a call's round trip under the 20/s pacing (50 ms), and next to the
+            // time Terraform itself takes per resource; enough for the operations Terraform
+            // starts together to meet.
+            bind_gather: Duration::from_millis(30),
+            listing_gather: Duration::from_millis(20),
+        }
     }
 }
 
@@ -90,10 +101,14 @@ struct Slot {
 /// One listing of a member+policy's bindings, read by a task of its own while readers wait.
 #[derive(Debug)]
 struct Listing {
-    writes_at_start: u64,
+    /// The write count when its first page was requested; `None` while it is still gathering
+    /// readers, which any reader may join.
+    writes_at_start: Option<u64>,
     progress: Arc<Mutex<Progress>>,
     /// Bumped whenever `progress` changes.
     changed: watch::Receiver<u64>,
+    /// The sender behind `changed`, for a task that reads on after the first stopped.
+    sender: Option<Arc<watch::Sender<u64>>>,
 }
 
 #[derive(Debug, Default)]
@@ -105,7 +120,15 @@ struct Progress {
     /// Every page was read (or the member or policy does not exist): a UIN not in `found` is
     /// not bound.
     complete: bool,
-    /// When the task stopped: complete, every wanted UIN found, or failed.
+    /// Whether the first page was read; it tells how many pages there are.
+    first_page_read: bool,
+    /// The pages still to read, the next one last.
+    unread: Vec<u64>,
+    /// Pages read, to bound paging through a server that reports no total.
+    pages_read: u64,
+    /// Whether a task is reading pages now.
+    reading: bool,
+    /// When reading last stopped: complete, every wanted UIN found, or failed.
     finished: Option<Instant>,
     error: Option<CloudError>,
 }
@@ -115,7 +138,7 @@ enum Lookup {
     Answer(Result<Option<OrgMemberAuthAccount>, CloudError>),
     /// Still reading pages.
     Pending,
-    /// It stopped without reading the page that would hold this UIN: list again.
+    /// It stopped without reading the page that would hold this UIN: read on.
     Stopped,
 }
 
@@ -177,6 +200,20 @@ impl Coalescer {
         WriteGuard { coalescer: self, key }
     }
 
+    /// Keeps the sender of the listing `progress` belongs to, for tasks that read on later.
+    fn keep_sender(&self, key: PolicyKey, progress: &Arc<Mutex<Progress>>, changed: &Arc<watch::Sender<u64>>) {
+        self.slot(key, |slot| {
+            if let Some(listing) = slot.listing.as_mut().filter(|l| Arc::ptr_eq(&l.progress, progress)) {
+                listing.sender.get_or_insert_with(|| Arc::clone(changed));
+            }
+        });
+    }
+
+    /// The sender of the listing `progress` belongs to, if it is still the current one.
+    fn sender_of(&self, key: PolicyKey, progress: &Arc<Mutex<Progress>>) -> Option<Arc<watch::Sender<u64>>> {
+        self.slot(key, |slot| slot.listing.as_ref().filter(|l| Arc::ptr_eq(&l.progress, progress)).and_then(|l| l.sender.clone()))
+    }
+
     /// The binding of `sub_account_uin` under `key`, from a shared listing.
     pub(super) async fn find(
         &self,
@@ -185,7 +222,9 @@ impl Coalescer {
         sub_account_uin: u64,
         cancel: Option<&CancellationToken>,
     ) -> Result<Option<OrgMemberAuthAccount>, CloudError> {
-        loop {
+        // A listing replaced under a reader (rare: a write ended just as it read on) ends its
+        // channel; the reader then joins the current one. Bounded, in case a task died.
+        for _ in 0..3 {
             let (progress, mut changed) = self.listing(client, key, sub_account_uin);
             loop {
                 let lookup = progress.lock().unwrap_or_else(|p| p.into_inner()).lookup(sub_account_uin);
@@ -194,39 +233,42 @@ impl Coalescer {
                     Lookup::Stopped => break,
                     Lookup::Pending => {}
                 }
-                let next = async {
-                    changed.changed().await.map_err(|_| {
-                        CloudError::new(ErrorKind::Transient, Cloud::Tencent, DESCRIBE_AUTH_ACCOUNTS_ACTION, "the shared listing ended without an answer")
-                    })
-                };
-                within(cancel, DESCRIBE_AUTH_ACCOUNTS_ACTION, next).await??;
+                if within(cancel, DESCRIBE_AUTH_ACCOUNTS_ACTION, changed.changed()).await?.is_err() {
+                    break;
+                }
             }
         }
+        Err(CloudError::new(ErrorKind::Transient, Cloud::Tencent, DESCRIBE_AUTH_ACCOUNTS_ACTION, "the shared listing ended without an answer"))
     }
 
-    /// A listing of `key` this read may use, with `sub_account_uin` among its wanted UINs;
-    /// starts one if there is none.
+    /// A listing of `key` this read may use, with `sub_account_uin` among its wanted UINs:
+    /// one in flight, one that finished recently, or one that stopped early and reads on for
+    /// this UIN; otherwise a new one.
     fn listing(&self, client: &OrganizationClient, key: PolicyKey, sub_account_uin: u64) -> (Arc<Mutex<Progress>>, watch::Receiver<u64>) {
         let mut slots = self.slots();
         let slot = slots.entry(key).or_default();
-        if let Some(listing) = slot.listing.as_ref().filter(|l| l.writes_at_start == slot.writes) {
+        if let Some(listing) = slot.listing.as_ref().filter(|l| l.writes_at_start.is_none_or(|w| w == slot.writes)) {
             let mut progress = listing.progress.lock().unwrap_or_else(|p| p.into_inner());
             let usable = match progress.finished {
                 None => true,
                 // A failed listing is not shared with later reads: they try afresh.
-                Some(finished) => progress.error.is_none() && finished.elapsed() < self.timing.listing_reuse && !matches!(progress.lookup(sub_account_uin), Lookup::Stopped),
+                Some(finished) => progress.error.is_none() && finished.elapsed() < self.timing.listing_reuse,
             };
             if usable {
                 progress.wanted.insert(sub_account_uin);
+                if matches!(progress.lookup(sub_account_uin), Lookup::Stopped) {
+                    // It stopped before the page that holds this UIN: read on from there.
+                    progress.finished = None;
+                    progress.reading = true;
+                    spawn_reader(client, key, Arc::clone(&listing.progress), None, self.timing.listing_gather);
+                }
                 return (Arc::clone(&listing.progress), listing.changed.clone());
             }
         }
-        let progress = Arc::new(Mutex::new(Progress { wanted: HashSet::from([sub_account_uin]), ..Progress::default() }));
         let (tx, changed) = watch::channel(0);
-        slot.listing = Some(Listing { writes_at_start: slot.writes, progress: Arc::clone(&progress), changed: changed.clone() });
-        let client = client.without_cancellation();
-        let task_progress = Arc::clone(&progress);
-        tokio::spawn(async move { read_pages(&client, key, &task_progress, &tx).await });
+        let progress = Arc::new(Mutex::new(Progress { wanted: HashSet::from([sub_account_uin]), reading: true, ..Progress::default() }));
+        slot.listing = Some(Listing { writes_at_start: None, progress: Arc::clone(&progress), changed: changed.clone(), sender: None });
+        spawn_reader(client, key, Arc::clone(&progress), Some(tx), self.timing.listing_gather);
         (progress, changed)
     }
 
@@ -335,24 +377,54 @@ fn was_refused(error: &CloudError) -> bool {
     )
 }
 
-/// Reads the pages of `key` into `progress` — the first, then from the last backwards — until
+/// Starts the task that reads pages for a listing. A new listing (`changed` given) first
+/// gathers readers for `gather`, then fixes the write count it reflects; a listing that reads
+/// on reuses the task's sender kept in `progress`.
+fn spawn_reader(client: &OrganizationClient, key: PolicyKey, progress: Arc<Mutex<Progress>>, changed: Option<watch::Sender<u64>>, gather: Duration) {
+    let client = client.without_cancellation();
+    tokio::spawn(async move {
+        let changed = match changed {
+            Some(changed) => {
+                tokio::time::sleep(gather).await;
+                client.coalescer().slot(key, |slot| {
+                    let writes = slot.writes;
+                    if let Some(listing) = slot.listing.as_mut().filter(|l| Arc::ptr_eq(&l.progress, &progress)) {
+                        listing.writes_at_start = Some(writes);
+                    }
+                });
+                Arc::new(changed)
+            }
+            None => match client.coalescer().sender_of(key, &progress) {
+                Some(changed) => changed,
+                // The listing was replaced meanwhile: its readers moved on with it.
+                None => return,
+            },
+        };
+        client.coalescer().keep_sender(key, &progress, &changed);
+        read_pages(&client, key, &progress, &changed).await;
+    });
+}
+
+/// Reads pages of `key` into `progress` — the first, then from the last backwards — until
 /// every wanted UIN is found or every page is read.
 async fn read_pages(client: &OrganizationClient, key: PolicyKey, progress: &Mutex<Progress>, changed: &watch::Sender<u64>) {
-    let mut offsets: Vec<u64> = Vec::new();
-    let mut next = Some(0);
-    let mut pages_read = 0u64;
-    while let Some(offset) = next {
+    loop {
+        let offset = {
+            let mut progress = progress.lock().unwrap_or_else(|p| p.into_inner());
+            if !progress.first_page_read { 0 } else { progress.unread.pop().unwrap_or(0) }
+        };
         let page = client.describe_member_auth_accounts(key.member_uin, key.policy_id, offset, PAGE_LIMIT).await;
-        pages_read += 1;
         let mut progress = progress.lock().unwrap_or_else(|p| p.into_inner());
+        progress.pages_read += 1;
         match page {
             Ok(page) => {
                 let full = page.items.len() as u64 >= PAGE_LIMIT;
                 progress.found.extend(
                     page.items.into_iter().filter(|item| item.policy_id == key.policy_id).map(|item| (item.org_sub_account_uin, item)),
                 );
-                if offset == 0 {
-                    offsets = if !full {
+                if offset == 0 && !progress.first_page_read {
+                    progress.first_page_read = true;
+                    progress.unread = if !full {
                         Vec::new()
                     } else if page.total > PAGE_LIMIT {
                         // Pages 1.. in reverse: a new binding is on the last page (or the first).
@@ -361,31 +433,28 @@ async fn read_pages(client: &OrganizationClient, key: PolicyKey, progress: &Mute
                         // No usable Total: page forwards while pages come back full.
                         vec![PAGE_LIMIT]
                     };
-                } else if page.total <= PAGE_LIMIT && full && pages_read < MAX_PAGES_UNKNOWN_TOTAL {
-                    offsets.push(offset + PAGE_LIMIT);
+                } else if page.total <= PAGE_LIMIT && full && progress.pages_read < MAX_PAGES_UNKNOWN_TOTAL {
+                    progress.unread.push(offset + PAGE_LIMIT);
                 }
-                next = offsets.pop();
-                if next.is_none() {
+                if progress.unread.is_empty() {
                     progress.complete = true;
                 }
             }
             // The member or the policy does not exist (any more): no binding under it can.
-            Err(e) if e.is_not_found() => {
-                progress.complete = true;
-                next = None;
-            }
-            Err(e) => {
-                progress.error = Some(e);
-                next = None;
-            }
+            Err(e) if e.is_not_found() => progress.complete = true,
+            Err(e) => progress.error = Some(e),
         }
         let everyone_answered = progress.wanted.iter().all(|uin| progress.found.contains_key(uin));
-        if next.is_none() || everyone_answered {
-            next = None;
+        let stop = progress.complete || progress.error.is_some() || everyone_answered;
+        if stop {
+            progress.reading = false;
             progress.finished = Some(Instant::now());
         }
         drop(progress);
         changed.send_modify(|n| *n += 1);
+        if stop {
+            return;
+        }
     }
 }
 

@@ -1331,6 +1331,24 @@ mod tests {
         assert!(client.find_member_auth_account_shared(10, 1001, 1).await.unwrap().is_some());
     }
 
+    #[tokio::test]
+    async fn reads_after_writes_that_end_together_share_one_listing() {
+        let server = FakeOrg::with((1..=120).map(|uin| (10, 1001, uin))).serve().await;
+        let client = client(&server);
+        // Two writes (a Cancel each) end at nearly the same time; each is followed by a read.
+        let after_cancel = |uin: u64| {
+            let client = client.clone();
+            async move {
+                client.cancel_member_auth_account(10, 1001, uin).await.unwrap();
+                client.find_member_auth_account_shared(10, 1001, uin).await.unwrap()
+            }
+        };
+        let (a, b) = tokio::join!(after_cancel(1), after_cancel(2));
+        assert!(a.is_none() && b.is_none(), "both reads see both cancels");
+        // One listing, read whole (118 bindings, 3 pages) since neither UIN is found.
+        assert_eq!(describe_offsets(&server), [0, 100, 50]);
+    }
+
     fn describe_offsets(server: &Server) -> Vec<u64> {
         calls_of(server, DESCRIBE_AUTH_ACCOUNTS_ACTION).iter().map(|c| c["Offset"].as_u64().unwrap()).collect()
     }
@@ -1362,15 +1380,19 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_listing_that_stopped_early_is_continued_by_a_new_one_for_other_uins() {
+    async fn a_listing_that_stopped_early_reads_on_for_other_uins() {
         let server = FakeOrg::with((1..=120).map(|uin| (10, 1001, uin))).serve().await;
         let client = client(&server);
         // UIN 1 is on the first page: the listing stops there.
         assert!(client.find_member_auth_account_shared(10, 1001, 1).await.unwrap().is_some());
         assert_eq!(describe_offsets(&server), [0]);
-        // UIN 60 is on a page it did not read: a new listing reads on.
+        // UIN 60 is on a page it did not read: the same listing reads on, page 0 is not read twice.
         assert!(client.find_member_auth_account_shared(10, 1001, 60).await.unwrap().is_some());
-        assert_eq!(describe_offsets(&server), [0, 0, 100, 50]);
+        assert_eq!(describe_offsets(&server), [0, 100, 50]);
+        // After a write, it is a new listing again.
+        client.cancel_member_auth_account(10, 1001, 120).await.unwrap();
+        assert!(client.find_member_auth_account_shared(10, 1001, 60).await.unwrap().is_some());
+        assert_eq!(describe_offsets(&server), [0, 100, 50, 0, 100, 50]);
     }
 
     #[tokio::test]
