@@ -126,8 +126,6 @@ struct Progress {
     unread: Vec<u64>,
     /// Pages read, to bound paging through a server that reports no total.
     pages_read: u64,
-    /// Whether a task is reading pages now.
-    reading: bool,
     /// When reading last stopped: complete, every wanted UIN found, or failed.
     finished: Option<Instant>,
     error: Option<CloudError>,
@@ -259,14 +257,13 @@ impl Coalescer {
                 if matches!(progress.lookup(sub_account_uin), Lookup::Stopped) {
                     // It stopped before the page that holds this UIN: read on from there.
                     progress.finished = None;
-                    progress.reading = true;
                     spawn_reader(client, key, Arc::clone(&listing.progress), None, self.timing.listing_gather);
                 }
                 return (Arc::clone(&listing.progress), listing.changed.clone());
             }
         }
         let (tx, changed) = watch::channel(0);
-        let progress = Arc::new(Mutex::new(Progress { wanted: HashSet::from([sub_account_uin]), reading: true, ..Progress::default() }));
+        let progress = Arc::new(Mutex::new(Progress { wanted: HashSet::from([sub_account_uin]), ..Progress::default() }));
         slot.listing = Some(Listing { writes_at_start: None, progress: Arc::clone(&progress), changed: changed.clone(), sender: None });
         spawn_reader(client, key, Arc::clone(&progress), Some(tx), self.timing.listing_gather);
         (progress, changed)
@@ -447,7 +444,6 @@ async fn read_pages(client: &OrganizationClient, key: PolicyKey, progress: &Mute
         let everyone_answered = progress.wanted.iter().all(|uin| progress.found.contains_key(uin));
         let stop = progress.complete || progress.error.is_some() || everyone_answered;
         if stop {
-            progress.reading = false;
             progress.finished = Some(Instant::now());
         }
         drop(progress);
