@@ -205,7 +205,7 @@ impl RetryPolicy {
 }
 
 /// Runs `fut` unless `cancel` fires first (`None`).
-async fn cancellable<F: Future>(cancel: Option<&CancellationToken>, fut: F) -> Option<F::Output> {
+pub(crate) async fn cancellable<F: Future>(cancel: Option<&CancellationToken>, fut: F) -> Option<F::Output> {
     match cancel {
         None => Some(fut.await),
         Some(token) => tokio::select! {

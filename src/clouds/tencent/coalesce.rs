@@ -41,6 +41,7 @@ use super::organization::{
     OrgMemberAuthAccount, OrganizationClient, PAGE_LIMIT,
 };
 use crate::clouds::error::{Cloud, CloudError, ErrorKind};
+use crate::clouds::http::cancellable;
 
 /// How long shared results live.
 #[derive(Debug, Clone, Copy)]
@@ -454,16 +455,9 @@ async fn read_pages(client: &OrganizationClient, key: PolicyKey, progress: &Mute
     }
 }
 
-/// Runs `work` unless `cancel` fires first.
+/// Runs `work` unless `cancel` fires first, as every client call does.
 async fn within<T>(cancel: Option<&CancellationToken>, action: &str, work: impl Future<Output = T>) -> Result<T, CloudError> {
-    match cancel {
-        None => Ok(work.await),
-        Some(token) => tokio::select! {
-            biased;
-            _ = token.cancelled() => Err(CloudError::cancelled(Cloud::Tencent, action)),
-            value = work => Ok(value),
-        },
-    }
+    cancellable(cancel, work).await.ok_or_else(|| CloudError::cancelled(Cloud::Tencent, action))
 }
 
 /// Waits for a shared call's answer, or for `cancel`.
