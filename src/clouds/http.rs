@@ -227,6 +227,9 @@ pub struct Call<'a> {
     pub idempotent: bool,
     pub retry: &'a RetryPolicy,
     pub cancel: Option<&'a CancellationToken>,
+    /// The caller already took this action's pacing slot (see [`HttpClient::pace`]) for the
+    /// first attempt; retries still wait for theirs.
+    pub first_attempt_paced: bool,
 }
 
 /// A cheap-to-clone HTTP client for one cloud (reqwest clients share their pool when cloned).
@@ -268,6 +271,19 @@ impl HttpClient {
         self.cloud
     }
 
+    /// Waits for, and takes, the next pacing slot of `action`, for a call made later with
+    /// [`Call::first_attempt_paced`] — so a caller can keep gathering work for the call until
+    /// the moment it may go. `false` (at once) when calls are not paced.
+    pub async fn pace(&self, action: &str) -> bool {
+        match &self.rate_limit {
+            Some(limiter) => {
+                limiter.acquire(action).await;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Signs `request` afresh for every attempt, sends it, and hands the response to `decode`,
     /// retrying per `call.retry` as described on [`Call::idempotent`].
     pub async fn execute<T>(
@@ -279,8 +295,8 @@ impl HttpClient {
     ) -> Result<T, CloudError> {
         let decode = &decode;
         call.retry
-            .run_inner(self.cloud, call.action, call.cancel, |_| async move {
-                if let Some(limiter) = &self.rate_limit {
+            .run_inner(self.cloud, call.action, call.cancel, |attempt| async move {
+                if let Some(limiter) = self.rate_limit.as_ref().filter(|_| attempt > 0 || !call.first_attempt_paced) {
                     limiter.acquire(call.action).await;
                 }
                 let mut req = request.clone();

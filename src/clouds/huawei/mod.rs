@@ -570,6 +570,7 @@ impl Service {
             idempotent: req.idempotent,
             retry: &self.retry,
             cancel,
+            first_attempt_paced: false,
         };
         let host = self.host.as_str();
         let (value, request_id) = self

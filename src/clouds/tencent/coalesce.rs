@@ -15,10 +15,19 @@
 //!   order (the emulator) or newest first (ASSUMED possible; the order is not documented), so a
 //!   read after a Bind finds its binding on the first or the last page: one or two calls
 //!   instead of the whole listing, which for 1 000 bindings is 20 pages.
+//! - **A listing starts where the last one found its bindings.** If the previous listing of the
+//!   member+policy found what its readers wanted on the last page, the next starts at the page
+//!   where bindings made since then begin, and reads forwards; on the first page, it starts
+//!   there. The reads after a stream of Binds then cost one call per round, not two. The start
+//!   is only a guess at the order: the other pages are still read before a binding is absent.
+//! - **Shared calls gather while they wait for their turn.** Under the pacing (20 calls/s per
+//!   action), a batch or a listing takes its pacing slot first and closes after: Binds and reads
+//!   that arrive meanwhile ride on the call the pacing allows next, instead of queueing behind
+//!   it for calls of their own.
 //! - **Binds are batched.** A Bind waits [`Timing::bind_gather`] for others to the same
 //!   member+policy — and, while the previous batch of that member+policy is still out, until it
-//!   returns — and goes out with up to five sub-accounts, the API's limit; a full batch goes at
-//!   once. If Tencent
+//!   returns, and under pacing until its slot — and goes out with up to five sub-accounts, the
+//!   API's limit; a full batch goes at once. If Tencent
 //!   refuses the batch, each of its sub-accounts is bound alone, so every binding gets its own
 //!   answer. That is safe because a refused Bind binds none of its sub-accounts (ASSUMED: the
 //!   API documents a list parameter and one error, and the emulator applies a Bind all or
@@ -50,11 +59,12 @@ pub struct Timing {
     /// enough to cover the refresh of a large configuration. Each Terraform command starts the
     /// provider anew, so a listing never outlives the command that made it.
     pub listing_reuse: Duration,
-    /// A Bind waits this long for company before it is sent, unless its batch fills first.
+    /// A Bind waits this long for company before it is sent (and then, under pacing, for its
+    /// slot), unless its batch fills first.
     pub bind_gather: Duration,
-    /// A new listing waits this long before its first page, taking readers whatever writes
-    /// they follow (it starts after all of them), so the reads after several writes that end
-    /// together share one listing.
+    /// A new listing waits this long (and then, under pacing, for its slot) before its first
+    /// page, taking readers whatever writes they follow (it starts after all of them), so the
+    /// reads after several writes that end together share one listing.
     pub listing_gather: Duration,
 }
 
@@ -62,10 +72,13 @@ impl Default for Timing {
     fn default() -> Self {
         Self {
             listing_reuse: Duration::from_secs(30),
-            // Small next to a call's round trip under the 20/s pacing (50 ms), and next to the
-            // time Terraform itself takes per resource; enough for the operations Terraform
-            // starts together to meet.
-            bind_gather: Duration::from_millis(30),
+            // Terraform hands out creates one at a time as its walk frees a slot, 20–30 ms apart
+            // in a large apply (its own work per resource), so a batch of five needs about
+            // this long to fill. Measured on 1000 creates: 30 ms gave 430 Bind calls, 60 ms
+            // 314, 100 ms 222, with no slower apply (Terraform's own work is the bottleneck); a
+            // window that closes early when nobody joins for 50 ms gave 527. A lone create
+            // pays it once, next to Terraform's own half second.
+            bind_gather: Duration::from_millis(100),
             listing_gather: Duration::from_millis(20),
         }
     }
@@ -97,6 +110,29 @@ struct Slot {
     /// The answers of the batch sent last, so the next waits for it (see `join_batch`).
     last_batch: Option<watch::Receiver<Option<BindOutcomes>>>,
     batches: u64,
+    /// Where the last listing found the bindings its readers wanted, for the next listing to
+    /// start there (see [`first_offset`]).
+    found_at: Option<FoundAt>,
+}
+
+/// Which end of the listing the bindings a listing's readers wanted were on: the end new
+/// bindings land on, for the next listing to start at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FoundAt {
+    /// The first page: the server lists newest first.
+    First,
+    /// The last page of a listing of `total`: the server lists oldest first, and bindings made
+    /// since start at position `total`.
+    Last { total: u64 },
+}
+
+/// The page a new listing reads first: where the previous listing's readers found theirs, or
+/// the first page when there is no such hint.
+fn first_offset(found_at: Option<FoundAt>) -> Option<u64> {
+    match found_at? {
+        FoundAt::First => Some(0),
+        FoundAt::Last { total } => Some(total / PAGE_LIMIT * PAGE_LIMIT),
+    }
 }
 
 /// One listing of a member+policy's bindings, read by a task of its own while readers wait.
@@ -123,6 +159,11 @@ struct Progress {
     complete: bool,
     /// Whether the first page was read; it tells how many pages there are.
     first_page_read: bool,
+    /// The page to read first when there is a hint; otherwise offset 0, then the last page
+    /// and backwards.
+    start_at: Option<u64>,
+    /// The offset of the page a wanted binding was last found on, and the total it reported.
+    wanted_found_on: Option<(u64, u64)>,
     /// The pages still to read, the next one last.
     unread: Vec<u64>,
     /// Pages read, to bound paging through a server that reports no total.
@@ -264,7 +305,11 @@ impl Coalescer {
             }
         }
         let (tx, changed) = watch::channel(0);
-        let progress = Arc::new(Mutex::new(Progress { wanted: HashSet::from([sub_account_uin]), ..Progress::default() }));
+        let progress = Arc::new(Mutex::new(Progress {
+            wanted: HashSet::from([sub_account_uin]),
+            start_at: first_offset(slot.found_at),
+            ..Progress::default()
+        }));
         slot.listing = Some(Listing { writes_at_start: None, progress: Arc::clone(&progress), changed: changed.clone(), sender: None });
         spawn_reader(client, key, Arc::clone(&progress), Some(tx), self.timing.listing_gather);
         (progress, changed)
@@ -321,11 +366,14 @@ impl Coalescer {
                 if let Some(mut previous) = previous {
                     let _ = previous.wait_for(Option::is_some).await;
                 }
+                // The batch keeps taking sub-accounts while it waits for its turn under the
+                // pacing, so the calls the pacing allows carry as many as they can.
+                client.pace(BIND_ACTION).await
             };
-            tokio::select! {
-                _ = ready => {}
-                _ = full.notified() => {}
-            }
+            let paced = tokio::select! {
+                paced = ready => paced,
+                _ = full.notified() => false,
+            };
             let coalescer = client.coalescer();
             coalescer.slot(key, |slot| {
                 if slot.open_batch.as_ref().is_some_and(|open| open.id == id) {
@@ -334,7 +382,7 @@ impl Coalescer {
             });
             // Closed: nobody adds to the list any more.
             let sub_accounts = sub_accounts.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            let outcomes = bind_batch(&client, key, &sub_accounts).await;
+            let outcomes = bind_batch(&client, key, &sub_accounts, paced).await;
             let _ = tx.send(Some(Arc::new(outcomes)));
         });
         rx
@@ -343,9 +391,10 @@ impl Coalescer {
 
 /// Sends one Bind for `sub_accounts`; if Tencent refuses it, binds each alone so that each
 /// gets its own answer (see the module documentation).
-async fn bind_batch(client: &OrganizationClient, key: PolicyKey, sub_accounts: &[u64]) -> HashMap<u64, Result<String, CloudError>> {
+/// `paced`: the call's pacing slot is already taken.
+async fn bind_batch(client: &OrganizationClient, key: PolicyKey, sub_accounts: &[u64], paced: bool) -> HashMap<u64, Result<String, CloudError>> {
     let every = |outcome: Result<String, CloudError>| sub_accounts.iter().map(|&uin| (uin, outcome.clone())).collect();
-    match client.bind_member_auth_accounts(key.member_uin, key.policy_id, sub_accounts).await {
+    match client.bind_member_auth_accounts_paced(key.member_uin, key.policy_id, sub_accounts, paced).await {
         Ok(request_id) => every(Ok(request_id)),
         Err(e) if sub_accounts.len() > 1 && was_refused(&e) => {
             tracing::debug!(
@@ -376,65 +425,95 @@ fn was_refused(error: &CloudError) -> bool {
 }
 
 /// Starts the task that reads pages for a listing. A new listing (`changed` given) first
-/// gathers readers for `gather`, then fixes the write count it reflects; a listing that reads
-/// on reuses the task's sender kept in `progress`.
+/// gathers readers for `gather` and until it holds Describe's pacing slot, then fixes the write
+/// count it reflects; a listing that reads on reuses the task's sender kept in `progress`.
 fn spawn_reader(client: &OrganizationClient, key: PolicyKey, progress: Arc<Mutex<Progress>>, changed: Option<watch::Sender<u64>>, gather: Duration) {
     let client = client.without_cancellation();
     tokio::spawn(async move {
-        let changed = match changed {
+        let (changed, paced) = match changed {
             Some(changed) => {
                 tokio::time::sleep(gather).await;
+                // Readers keep joining while the call waits its turn under the pacing, so one
+                // call serves every read that arrives in a pacing interval.
+                let paced = client.pace(DESCRIBE_AUTH_ACCOUNTS_ACTION).await;
                 client.coalescer().slot(key, |slot| {
                     let writes = slot.writes;
                     if let Some(listing) = slot.listing.as_mut().filter(|l| Arc::ptr_eq(&l.progress, &progress)) {
                         listing.writes_at_start = Some(writes);
                     }
                 });
-                Arc::new(changed)
+                (Arc::new(changed), paced)
             }
             None => match client.coalescer().sender_of(key, &progress) {
-                Some(changed) => changed,
+                Some(changed) => (changed, false),
                 // The listing was replaced meanwhile: its readers moved on with it.
                 None => return,
             },
         };
         client.coalescer().keep_sender(key, &progress, &changed);
-        read_pages(&client, key, &progress, &changed).await;
+        read_pages(&client, key, &progress, &changed, paced).await;
     });
 }
 
-/// Reads pages of `key` into `progress` — the first, then from the last backwards — until
-/// every wanted UIN is found or every page is read.
-async fn read_pages(client: &OrganizationClient, key: PolicyKey, progress: &Mutex<Progress>, changed: &watch::Sender<u64>) {
+/// The pages after the first one read (at `first`), the next one last: when the first came
+/// from a hint, the pages after it in order (more new bindings), then the ones before it
+/// backwards; otherwise the last page, then backwards (a new binding is on the first page or
+/// the last).
+fn pages_after_first(first: u64, total: u64, hinted: bool) -> Vec<u64> {
+    let pages = total.div_ceil(PAGE_LIMIT);
+    let offsets = (0..pages).map(|n| n * PAGE_LIMIT).filter(|&offset| offset != first);
+    let mut order: Vec<u64> = if hinted {
+        offsets.clone().filter(|&o| o > first).chain(offsets.filter(|&o| o < first).rev()).collect()
+    } else {
+        offsets.rev().collect()
+    };
+    order.reverse();
+    order
+}
+
+/// Reads pages of `key` into `progress` — the first (or the hinted one), then the others in the
+/// order of [`pages_after_first`] — until every wanted UIN is found or every page is read.
+/// `paced`: the first call's pacing slot is already taken.
+async fn read_pages(client: &OrganizationClient, key: PolicyKey, progress: &Mutex<Progress>, changed: &watch::Sender<u64>, mut paced: bool) {
     loop {
         let offset = {
             let mut progress = progress.lock().unwrap_or_else(|p| p.into_inner());
-            if !progress.first_page_read { 0 } else { progress.unread.pop().unwrap_or(0) }
+            if !progress.first_page_read { progress.start_at.unwrap_or(0) } else { progress.unread.pop().unwrap_or(0) }
         };
-        let page = client.describe_member_auth_accounts(key.member_uin, key.policy_id, offset, PAGE_LIMIT).await;
+        let page = client.describe_member_auth_accounts_paced(key.member_uin, key.policy_id, offset, PAGE_LIMIT, paced).await;
+        paced = false;
         let mut progress = progress.lock().unwrap_or_else(|p| p.into_inner());
         progress.pages_read += 1;
         match page {
             Ok(page) => {
                 let full = page.items.len() as u64 >= PAGE_LIMIT;
-                progress.found.extend(
-                    page.items.into_iter().filter(|item| item.policy_id == key.policy_id).map(|item| (item.org_sub_account_uin, item)),
-                );
-                if offset == 0 && !progress.first_page_read {
-                    progress.first_page_read = true;
-                    progress.unread = if !full {
-                        Vec::new()
-                    } else if page.total > PAGE_LIMIT {
-                        // Pages 1.. in reverse: a new binding is on the last page (or the first).
-                        (1..page.total.div_ceil(PAGE_LIMIT)).map(|n| n * PAGE_LIMIT).collect()
+                let usable_total = !full || page.total > PAGE_LIMIT;
+                let mut wanted_here = false;
+                for item in page.items.into_iter().filter(|item| item.policy_id == key.policy_id) {
+                    wanted_here |= progress.wanted.contains(&item.org_sub_account_uin);
+                    progress.found.insert(item.org_sub_account_uin, item);
+                }
+                if wanted_here && usable_total {
+                    progress.wanted_found_on = Some((offset, page.total));
+                }
+                if !progress.first_page_read {
+                    if offset != 0 && !usable_total {
+                        // The hint assumed a Total this server did not give: start over at
+                        // the first page, the way a listing without a hint reads.
+                        progress.start_at = None;
                     } else {
-                        // No usable Total: page forwards while pages come back full.
-                        vec![PAGE_LIMIT]
-                    };
-                } else if page.total <= PAGE_LIMIT && full && progress.pages_read < MAX_PAGES_UNKNOWN_TOTAL {
+                        progress.first_page_read = true;
+                        progress.unread = if usable_total {
+                            pages_after_first(offset, page.total, progress.start_at.is_some())
+                        } else {
+                            // No usable Total: page forwards while pages come back full.
+                            vec![PAGE_LIMIT]
+                        };
+                    }
+                } else if !usable_total && progress.pages_read < MAX_PAGES_UNKNOWN_TOTAL {
                     progress.unread.push(offset + PAGE_LIMIT);
                 }
-                if progress.unread.is_empty() {
+                if progress.first_page_read && progress.unread.is_empty() {
                     progress.complete = true;
                 }
             }
@@ -444,14 +523,31 @@ async fn read_pages(client: &OrganizationClient, key: PolicyKey, progress: &Mute
         }
         let everyone_answered = progress.wanted.iter().all(|uin| progress.found.contains_key(uin));
         let stop = progress.complete || progress.error.is_some() || everyone_answered;
+        let found_at = found_at(progress.wanted_found_on);
         if stop {
             progress.finished = Some(Instant::now());
         }
         drop(progress);
+        if stop {
+            client.coalescer().slot(key, |slot| slot.found_at = found_at);
+        }
         changed.send_modify(|n| *n += 1);
         if stop {
             return;
         }
+    }
+}
+
+/// Which end a listing found its wanted bindings on, from the page it last found one on.
+fn found_at(wanted_found_on: Option<(u64, u64)>) -> Option<FoundAt> {
+    let (offset, total) = wanted_found_on?;
+    let last_page = total.saturating_sub(1) / PAGE_LIMIT * PAGE_LIMIT;
+    if offset == last_page {
+        Some(FoundAt::Last { total })
+    } else if offset == 0 {
+        Some(FoundAt::First)
+    } else {
+        None
     }
 }
 

@@ -249,6 +249,18 @@ impl OrganizationClient {
         policy_id: u64,
         org_sub_account_uins: &[u64],
     ) -> Result<String, CloudError> {
+        self.bind_member_auth_accounts_paced(member_uin, policy_id, org_sub_account_uins, false).await
+    }
+
+    /// [`bind_member_auth_accounts`](Self::bind_member_auth_accounts) for a caller that may
+    /// already hold Bind's pacing slot (`paced`, from [`pace`](Self::pace)).
+    pub(super) async fn bind_member_auth_accounts_paced(
+        &self,
+        member_uin: u64,
+        policy_id: u64,
+        org_sub_account_uins: &[u64],
+        paced: bool,
+    ) -> Result<String, CloudError> {
         if org_sub_account_uins.is_empty() || org_sub_account_uins.len() > MAX_BIND_UINS {
             return Err(CloudError::new(
                 ErrorKind::Invalid,
@@ -266,7 +278,7 @@ impl OrganizationClient {
             org_sub_account_uins,
         };
         let _write = self.inner.coalescer.write(PolicyKey { member_uin, policy_id });
-        let (NoData {}, request_id) = self.call(BIND_ACTION, &params, false).await?;
+        let (NoData {}, request_id) = self.call_paced(BIND_ACTION, &params, false, paced).await?;
         Ok(request_id)
     }
 
@@ -296,6 +308,19 @@ impl OrganizationClient {
         offset: u64,
         limit: u64,
     ) -> Result<AuthAccountPage, CloudError> {
+        self.describe_member_auth_accounts_paced(member_uin, policy_id, offset, limit, false).await
+    }
+
+    /// [`describe_member_auth_accounts`](Self::describe_member_auth_accounts) for a caller that
+    /// may already hold Describe's pacing slot (`paced`, from [`pace`](Self::pace)).
+    pub(super) async fn describe_member_auth_accounts_paced(
+        &self,
+        member_uin: u64,
+        policy_id: u64,
+        offset: u64,
+        limit: u64,
+        paced: bool,
+    ) -> Result<AuthAccountPage, CloudError> {
         let params = DescribeAuthAccountsParams {
             member_uin,
             policy_id,
@@ -303,7 +328,7 @@ impl OrganizationClient {
             limit,
         };
         let (page, request_id): (Paged<OrgMemberAuthAccount>, _) = self
-            .call(DESCRIBE_AUTH_ACCOUNTS_ACTION, &params, true)
+            .call_paced(DESCRIBE_AUTH_ACCOUNTS_ACTION, &params, true, paced)
             .await?;
         Ok(AuthAccountPage {
             items: page.items,
@@ -383,6 +408,12 @@ impl OrganizationClient {
         &self.inner.coalescer
     }
 
+    /// Takes `action`'s next pacing slot for a call made later with `paced` set; `false` at
+    /// once when calls are not paced.
+    pub(super) async fn pace(&self, action: &str) -> bool {
+        self.inner.http.pace(action).await
+    }
+
     /// One page of the member's access policies.
     pub async fn describe_member_policies(
         &self,
@@ -459,6 +490,18 @@ impl OrganizationClient {
         params: &P,
         idempotent: bool,
     ) -> Result<(T, String), CloudError> {
+        self.call_paced(action, params, idempotent, false).await
+    }
+
+    /// [`call`](Self::call), saying whether the caller already took the action's pacing slot
+    /// (see [`pace`](Self::pace)).
+    async fn call_paced<P: Serialize, T: DeserializeOwned>(
+        &self,
+        action: &'static str,
+        params: &P,
+        idempotent: bool,
+        first_attempt_paced: bool,
+    ) -> Result<(T, String), CloudError> {
         let inner = &*self.inner;
         let mut request = inner.base_request.clone();
         request.body = serde_json::to_vec(params).map_err(|e| {
@@ -477,6 +520,7 @@ impl OrganizationClient {
             idempotent,
             retry: &inner.retry,
             cancel: self.cancel.as_ref(),
+            first_attempt_paced,
         };
         let host = inner.host.as_str();
         let (data, request_id) = inner
@@ -1393,6 +1437,110 @@ mod tests {
         client.cancel_member_auth_account(10, 1001, 120).await.unwrap();
         assert!(client.find_member_auth_account_shared(10, 1001, 60).await.unwrap().is_some());
         assert_eq!(describe_offsets(&server), [0, 100, 50, 0, 100, 50]);
+    }
+
+    #[tokio::test]
+    async fn reads_after_later_binds_start_where_the_last_read_found_its_binding() {
+        for newest_first in [false, true] {
+            let fake = FakeOrg { newest_first, ..FakeOrg::with((1..=120).map(|uin| (10, 1001, uin))) };
+            let server = fake.serve().await;
+            let client = client(&server);
+            let bind_then_read = |uins: Vec<u64>| {
+                let client = client.clone();
+                async move {
+                    let binds = uins.iter().map(|&uin| client.bind_member_auth_account_batched(10, 1001, uin));
+                    futures_util::future::try_join_all(binds).await.unwrap();
+                    let reads = uins.iter().map(|&uin| client.find_member_auth_account_shared(10, 1001, uin));
+                    for (uin, found) in uins.iter().zip(futures_util::future::try_join_all(reads).await.unwrap()) {
+                        assert_eq!(found.map(|f| f.org_sub_account_uin), Some(*uin), "newest first: {newest_first}");
+                    }
+                }
+            };
+            bind_then_read(vec![500]).await;
+            bind_then_read(vec![501]).await;
+            // 30 more: bindings 123 to 152, so they spill onto a new page (offset 150).
+            bind_then_read((600..630).collect()).await;
+            let expected: &[u64] = if newest_first {
+                // Always the first page, where new bindings land; the 30 fit on it.
+                &[0, 0, 0]
+            } else {
+                // No hint yet: the first page, then the last. Then the page the last one was
+                // found on, and for the 30, that page and the one after it.
+                &[0, 100, 100, 100, 150]
+            };
+            assert_eq!(describe_offsets(&server), expected, "newest first: {newest_first}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_hint_past_the_end_still_reads_every_page_before_answering_absent() {
+        let server = FakeOrg::with((1..=120).map(|uin| (10, 1001, uin))).serve().await;
+        let client = client(&server);
+        client.bind_member_auth_account_batched(10, 1001, 500).await.unwrap();
+        assert!(client.find_member_auth_account_shared(10, 1001, 500).await.unwrap().is_some());
+        assert_eq!(describe_offsets(&server), [0, 100]);
+        // The hint is now page 100; 100 cancels leave 21 bindings, one page.
+        for uin in 1..=100 {
+            client.cancel_member_auth_account(10, 1001, uin).await.unwrap();
+        }
+        assert!(client.find_member_auth_account_shared(10, 1001, 110).await.unwrap().is_some());
+        assert!(client.find_member_auth_account_shared(10, 1001, 50).await.unwrap().is_none(), "cancelled");
+        assert_eq!(describe_offsets(&server), [0, 100, 100, 0], "the empty hinted page, then the only one");
+    }
+
+    /// A client whose calls are paced at `per_second` per action, with short gathering times so
+    /// that only the pacing makes callers wait.
+    fn paced_client(server: &Server, per_second: u32) -> OrganizationClient {
+        let mut cfg = config(&server.url);
+        cfg.coalescing.bind_gather = Duration::from_millis(1);
+        cfg.coalescing.listing_gather = Duration::from_millis(1);
+        let http = HttpClient::new(Cloud::Tencent).unwrap().with_rate_limit(crate::clouds::ratelimit::RateLimiter::per_action(per_second));
+        OrganizationClient::with_http_client(cfg, http).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_batch_keeps_taking_binds_while_it_waits_for_its_pacing_slot() {
+        let server = FakeOrg::default().serve().await;
+        // 2 calls/s: Bind slots about 525 ms apart.
+        let client = paced_client(&server, 2);
+        let started = std::time::Instant::now();
+        let binds = (1..=5u64).map(|uin| {
+            let client = client.clone();
+            async move {
+                // The first goes at once; the others arrive 50 ms apart while the second
+                // batch waits for the next slot.
+                tokio::time::sleep(Duration::from_millis(50 * (uin - 1))).await;
+                client.bind_member_auth_account_batched(10, 1001, uin).await
+            }
+        });
+        futures_util::future::try_join_all(binds).await.unwrap();
+        let batches: Vec<Value> = calls_of(&server, BIND_ACTION).iter().map(|c| c["OrgSubAccountUins"].clone()).collect();
+        assert_eq!(batches, [json!([1]), json!([2, 3, 4, 5])]);
+        // The second call used the slot its batch waited for, not a second one after it.
+        let elapsed = started.elapsed();
+        assert!(elapsed < Duration::from_millis(900), "{elapsed:?}");
+    }
+
+    #[tokio::test]
+    async fn reads_after_writes_join_a_listing_while_it_waits_for_its_pacing_slot() {
+        let server = FakeOrg::with([(10, 1001, 1)]).serve().await;
+        let client = paced_client(&server, 2);
+        // A first listing takes Describe's slot; the next may go about 525 ms later.
+        assert!(client.find_member_auth_account_shared(10, 1001, 1).await.unwrap().is_some());
+        let after_cancel = async {
+            client.cancel_member_auth_account(10, 1001, 1).await.unwrap();
+            client.find_member_auth_account_shared(10, 1001, 1).await.unwrap()
+        };
+        let after_bind = async {
+            // A write that ends while the new listing waits for its slot.
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            client.bind_member_auth_accounts(10, 1001, &[7]).await.unwrap();
+            client.find_member_auth_account_shared(10, 1001, 7).await.unwrap()
+        };
+        let (cancelled, bound) = tokio::join!(after_cancel, after_bind);
+        assert!(cancelled.is_none(), "the Cancel is seen");
+        assert_eq!(bound.map(|b| b.org_sub_account_uin), Some(7), "the Bind is seen");
+        assert_eq!(describe_offsets(&server), [0, 0], "both reads share the second listing");
     }
 
     #[tokio::test]

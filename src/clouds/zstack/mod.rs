@@ -582,6 +582,7 @@ impl ZStackClient {
             idempotent,
             retry: &self.inner.retry,
             cancel: self.cancel.as_ref(),
+            first_attempt_paced: false,
         };
         self.inner.http.execute(call, signer, request, decode).await
     }
