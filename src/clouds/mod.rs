@@ -4,6 +4,7 @@
 //! resources act on, and an HTTP layer that signs through a [`RequestSigner`] hook and retries
 //! with capped, jittered exponential backoff. Nothing here knows about Terraform.
 
+pub mod batch;
 pub mod error;
 pub mod http;
 pub mod huawei;

@@ -83,14 +83,16 @@ fn client(ctx: &Ctx<'_, Clients>) -> Result<ZStackClient, Diagnostic> {
 
 /// The organization the project is attached to now, if any.
 async fn attached_organization(client: &ZStackClient, project: &str) -> Result<Option<String>, crate::clouds::CloudError> {
-    let refs = client.query_organization_project_refs(project).await?;
+    let refs = client.query_organization_project_refs_shared(project).await?;
     Ok(refs.into_iter().map(|r| r.organization_uuid).next())
 }
 
 /// The state for a project attached to `organization`, with both names.
 async fn state(client: &ZStackClient, project: &str, organization: &str, known: &Value) -> Result<Value, crate::clouds::CloudError> {
-    let project_name = client.get_project(project).await?.map(|p| p.name).unwrap_or_default();
-    let organization_name = client.get_organization(organization).await?.map(|o| o.name).unwrap_or_default();
+    // Both names at once: each lookup waits a moment for company (see `ZStackClient::get_project_shared`).
+    let (found_project, found_organization) = tokio::try_join!(client.get_project_shared(project), client.get_organization_shared(organization))?;
+    let project_name = found_project.map(|p| p.name).unwrap_or_default();
+    let organization_name = found_organization.map(|o| o.name).unwrap_or_default();
     Ok(object([
         ("id", Value::from(project)),
         ("project_uuid", Value::from(project)),

@@ -14,13 +14,16 @@
 //!
 //! A project belongs to at most one organization; detaching names only the project.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::time::Duration;
 
 use reqwest::Method;
 use serde::Deserialize;
 
 use super::{Inventories, Job, ZStackClient, de, invalid, normalize_uuid};
-use crate::clouds::error::CloudError;
+use crate::clouds::batch::KeyBatcher;
+use crate::clouds::error::{Cloud, CloudError};
 
 pub const ATTACH_PROJECT_ACTION: &str = "AttachIAM2ProjectToIAM2Organization";
 pub const DETACH_PROJECT_ACTION: &str = "DetachIAM2ProjectFromIAM2Organization";
@@ -464,6 +467,83 @@ impl ZStackClient {
 
 const REFS_PATH: &[&str] = &["iam2", "projects", "organizations", "refs"];
 
+/// How long a shared lookup waits for company, and how many uuids one `?=` condition carries
+/// (keeping query strings short).
+const LOOKUP_WINDOW: Duration = Duration::from_millis(20);
+const UUIDS_PER_LOOKUP: usize = 50;
+
+/// The lookups by uuid that concurrent reads share: one `projectUuid?=…` or `uuid?=…` query
+/// answers every read that arrives within [`LOOKUP_WINDOW`], where each would otherwise make
+/// its own. A refresh of N links then costs about 3N/10 queries at Terraform's default
+/// parallelism instead of 3N.
+#[derive(Debug)]
+pub(super) struct SharedLookups {
+    refs_by_project: KeyBatcher<Vec<OrganizationProjectRef>>,
+    projects: KeyBatcher<Project>,
+    organizations: KeyBatcher<Organization>,
+}
+
+impl Default for SharedLookups {
+    fn default() -> Self {
+        Self {
+            refs_by_project: KeyBatcher::new(LOOKUP_WINDOW, UUIDS_PER_LOOKUP),
+            projects: KeyBatcher::new(LOOKUP_WINDOW, UUIDS_PER_LOOKUP),
+            organizations: KeyBatcher::new(LOOKUP_WINDOW, UUIDS_PER_LOOKUP),
+        }
+    }
+}
+
+/// `items` by the lowercase uuid `key_of` gives.
+fn by_uuid<T>(items: Vec<T>, key_of: impl Fn(&T) -> &String) -> HashMap<String, T> {
+    items.into_iter().map(|item| (key_of(&item).to_ascii_lowercase(), item)).collect()
+}
+
+impl ZStackClient {
+    /// Like [`query_organization_project_refs`](Self::query_organization_project_refs), from
+    /// one `projectUuid?=…` query shared with concurrent lookups.
+    pub async fn query_organization_project_refs_shared(&self, project_uuid: &str) -> Result<Vec<OrganizationProjectRef>, CloudError> {
+        let action = QUERY_ORGANIZATION_PROJECT_REF_ACTION;
+        let project = normalize_uuid(action, "project_uuid", project_uuid)?;
+        let client = self.without_cancellation();
+        let refs = self.inner.lookups.refs_by_project.get(Cloud::ZStack, action, project, self.cancel.as_ref(), move |projects| async move {
+            let condition = [Condition::new("projectUuid", QueryOp::In, projects.join(","))];
+            let refs: Vec<OrganizationProjectRef> = client.query_all(action, REFS_PATH, &condition).await?;
+            let mut grouped: HashMap<String, Vec<OrganizationProjectRef>> = HashMap::new();
+            for r in refs {
+                grouped.entry(r.project_uuid.to_ascii_lowercase()).or_default().push(r);
+            }
+            Ok(grouped)
+        });
+        Ok(refs.await?.unwrap_or_default())
+    }
+
+    /// Like [`get_project`](Self::get_project), from one `uuid?=…` query shared with
+    /// concurrent lookups.
+    pub async fn get_project_shared(&self, uuid: &str) -> Result<Option<Project>, CloudError> {
+        let action = QUERY_PROJECT_ACTION;
+        let uuid = normalize_uuid(action, "project_uuid", uuid)?;
+        let client = self.without_cancellation();
+        self.inner.lookups.projects.get(Cloud::ZStack, action, uuid, self.cancel.as_ref(), move |uuids| async move {
+            let condition = [Condition::new("uuid", QueryOp::In, uuids.join(","))];
+            Ok(by_uuid(client.query_projects(&condition).await?, |p| &p.uuid))
+        })
+        .await
+    }
+
+    /// Like [`get_organization`](Self::get_organization), from one `uuid?=…` query shared with
+    /// concurrent lookups.
+    pub async fn get_organization_shared(&self, uuid: &str) -> Result<Option<Organization>, CloudError> {
+        let action = QUERY_ORGANIZATION_ACTION;
+        let uuid = normalize_uuid(action, "organization_uuid", uuid)?;
+        let client = self.without_cancellation();
+        self.inner.lookups.organizations.get(Cloud::ZStack, action, uuid, self.cancel.as_ref(), move |uuids| async move {
+            let condition = [Condition::new("uuid", QueryOp::In, uuids.join(","))];
+            Ok(by_uuid(client.query_organizations(&condition).await?, |o| &o.uuid))
+        })
+        .await
+    }
+}
+
 /// The inventory with `uuid` (ZStack answers a by-uuid query with a list).
 fn pick<T>(items: Vec<T>, uuid: &str, uuid_of: impl Fn(&T) -> &String) -> Option<T> {
     items
@@ -553,6 +633,54 @@ mod tests {
         assert!(client.get_project("x").await.is_err());
         assert!(client.get_organization("x").await.is_err());
         assert!(server.seen().is_empty());
+    }
+
+    #[tokio::test]
+    async fn concurrent_lookups_share_one_in_list_query_per_kind() {
+        const OTHER: &str = "00000000000000000000000000000abc";
+        let server = Server::start(|req, _| {
+            let q = req.query_pairs().into_iter().find(|(k, _)| k == "q").map(|(_, v)| v).unwrap_or_default();
+            let path = req.line();
+            if path.ends_with("/organizations/refs") {
+                // Only PROJECT is in an organization.
+                ok(json!({"inventories": [{"projectUuid": PROJECT, "organizationUuid": ORG}], "q": q}))
+            } else if path.ends_with("/iam2/projects") {
+                ok(json!({"inventories": [{"uuid": PROJECT, "name": "payments"}, {"uuid": OTHER, "name": "other"}]}))
+            } else {
+                ok(json!({"inventories": [{"uuid": ORG, "name": "Finance Dept"}]}))
+            }
+        })
+        .await;
+        let client = access_key_client(&server.url);
+        let upper = PROJECT.to_uppercase();
+        let (refs_a, refs_b, project_a, project_b, org_a, org_b) = tokio::join!(
+            client.query_organization_project_refs_shared(PROJECT),
+            client.query_organization_project_refs_shared(OTHER),
+            client.get_project_shared(&upper),
+            client.get_project_shared(OTHER),
+            client.get_organization_shared(ORG),
+            client.get_organization_shared(ORG),
+        );
+        assert_eq!(refs_a.unwrap().iter().map(|r| r.organization_uuid.as_str()).collect::<Vec<_>>(), [ORG]);
+        assert!(refs_b.unwrap().is_empty(), "a project in no organization has no refs");
+        assert_eq!(project_a.unwrap().unwrap().name, "payments");
+        assert_eq!(project_b.unwrap().unwrap().name, "other");
+        assert_eq!(org_a.unwrap().unwrap().name, "Finance Dept");
+        assert_eq!(org_b.unwrap().unwrap().name, "Finance Dept");
+        // Six lookups, three queries: one `?=` list per kind, each uuid once.
+        let mut queries: Vec<(String, String)> = server
+            .seen()
+            .iter()
+            .map(|req| (req.line(), req.query_pairs().into_iter().find(|(k, _)| k == "q").map(|(_, v)| v).unwrap_or_default()))
+            .collect();
+        queries.sort();
+        assert_eq!(queries.len(), 3, "{queries:?}");
+        assert_eq!(queries[0].0, "GET /zstack/v1/iam2/organizations");
+        assert_eq!(queries[0].1, format!("uuid?={ORG}"));
+        assert_eq!(queries[1].0, "GET /zstack/v1/iam2/projects");
+        assert!([format!("uuid?={PROJECT},{OTHER}"), format!("uuid?={OTHER},{PROJECT}")].contains(&queries[1].1), "{queries:?}");
+        assert_eq!(queries[2].0, "GET /zstack/v1/iam2/projects/organizations/refs");
+        assert!([format!("projectUuid?={PROJECT},{OTHER}"), format!("projectUuid?={OTHER},{PROJECT}")].contains(&queries[2].1), "{queries:?}");
     }
 
     #[tokio::test]

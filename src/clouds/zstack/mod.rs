@@ -405,6 +405,8 @@ struct Inner {
     host: String,
     retry: RetryPolicy,
     auth: Auth,
+    /// Lookups by uuid shared between concurrent reads (see [`iam2`]'s `…_shared` methods).
+    lookups: iam2::SharedLookups,
 }
 
 /// Client for the ZStack REST API. Cloning is cheap: clones share the connection pool and the
@@ -518,9 +520,16 @@ impl ZStackClient {
                 host,
                 retry: cfg.retry,
                 auth,
+                lookups: iam2::SharedLookups::default(),
             }),
             cancel: None,
         })
+    }
+
+    /// A handle whose calls are not tied to any cancellation token, for queries shared by
+    /// several callers (see [`crate::clouds::batch`]).
+    pub fn without_cancellation(&self) -> Self {
+        Self { inner: Arc::clone(&self.inner), cancel: None }
     }
 
     /// A handle whose calls all stop (with a "cancelled" error) once `token` is cancelled. It
