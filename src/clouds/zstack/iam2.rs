@@ -474,8 +474,8 @@ const UUIDS_PER_LOOKUP: usize = 50;
 
 /// The lookups by uuid that concurrent reads share: one `projectUuid?=…` or `uuid?=…` query
 /// answers every read that arrives within [`LOOKUP_WINDOW`], where each would otherwise make
-/// its own. A refresh of N links then costs about 3N/10 queries at Terraform's default
-/// parallelism instead of 3N.
+/// its own. At Terraform's default parallelism up to 10 reads share a query: a refresh of N
+/// links can cost as few as 3N/10 queries instead of 3N.
 #[derive(Debug)]
 pub(super) struct SharedLookups {
     refs_by_project: KeyBatcher<Vec<OrganizationProjectRef>>,
