@@ -66,16 +66,16 @@ fn destroy_plans_name_each_detach_call_and_its_blast_radius() {
     plan.success();
     let text = plan.text();
     for expected in [
-        "Warning: Destroy calls Tencent Cloud CancelOrganizationMemberAuthAccount with tether_member_auth_binding.alice, on main.tf line",
+        "Warning: Destroy calls Tencent Cloud CancelOrganizationMemberAuthAccount for 100000000101/1001/200000000001 with tether_member_auth_binding.alice, on main.tf line",
         "Tencent Cloud CancelOrganizationMemberAuthAccount {MemberUin: 100000000101, PolicyId: 1001, OrgSubAccountUin: 200000000001}: sub-account ops-alice (200000000001) can no longer log in to member account 100000000101 with policy admin-access (1001).",
-        "Warning: Destroy calls Huawei Cloud LeaveOrganization with tether_organization_membership.new_acquisition",
-        "Huawei Cloud LeaveOrganization (POST /v1/organizations/leave, no parameters): the account whose credentials this provider uses leaves organization o-tether0001 (management account tether-management) and becomes a standalone account. The call is made with the member account's own credentials, and Terraform cannot undo it: rejoining needs a new invitation from the management account.",
-        "Warning: Destroy calls Huawei Cloud UnEnrollAccount with tether_rgc_managed_account.data_platform",
+        "Warning: Destroy calls Huawei Cloud LeaveOrganization for o-tether0001 with tether_organization_membership.new_acquisition",
+        "Huawei Cloud LeaveOrganization (POST /v1/organizations/leave, no parameters; leaves o-tether0001): the account whose credentials this provider uses leaves organization o-tether0001 (management account tether-management) and becomes a standalone account. The call is made with the member account's own credentials, and Terraform cannot undo it: rejoining needs a new invitation from the management account.",
+        "Warning: Destroy calls Huawei Cloud UnEnrollAccount for 2c7f3e4a1d9f4a6b8c8e3d4f5a6b7c82 with tether_rgc_managed_account.data_platform",
         "Huawei Cloud UnEnrollAccount (POST /v1/managed-organization/managed-accounts/2c7f3e4a1d9f4a6b8c8e3d4f5a6b7c82/un-enroll): RGC stops governing account data-platform 2c7f3e4a1d9f4a6b8c8e3d4f5a6b7c82: the landing zone's controls and baseline no longer apply to it. The account stays in the organization (OU Sandbox) and is not closed.",
-        "Warning: Destroy calls Huawei Cloud DisassociateProfile with tether_identity_center_profile_association.admins",
+        "Warning: Destroy calls Huawei Cloud DisassociateProfile for ins-tether00000001/GROUP/g-admins with tether_identity_center_profile_association.admins",
         "Huawei Cloud DisassociateProfile (POST /v1/instances/ins-tether00000001/disassociate-profile) {id: g-admins, accessor_type: GROUP, identity_store_id: d-tether00001}: removes every account assignment of GROUP g-admins — it currently has 2 — on every account and permission set, including any not created by Terraform.",
-        "Warning: Destroy calls ZStack DetachIAM2ProjectFromIAM2Organization with tether_iam2_project_organization.payments",
-        "ZStack DetachIAM2ProjectFromIAM2Organization (DELETE /zstack/v1/iam2/projects/6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01/iam2/organizations): project payments (6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01) leaves organization Finance Dept (7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02); the project itself is not deleted.",
+        "Warning: Destroy calls ZStack DetachIAM2ProjectFromIAM2Organization for 6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01 with tether_iam2_project_organization.payments",
+        "ZStack DetachIAM2ProjectFromIAM2Organization (DELETE /zstack/v1/iam2/projects/6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01/iam2/organizations, sent only while the project is in 7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02): project payments (6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01) leaves organization Finance Dept (7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02); the project itself is not deleted.",
     ] {
         assert!(text.contains(expected), "missing from the destroy plan: {expected}\n\n{}", plan.stdout);
     }
@@ -85,7 +85,7 @@ fn destroy_plans_name_each_detach_call_and_its_blast_radius() {
     workspace.write_config(&replaced);
     let plan = workspace.terraform(&["plan", "-no-color", "-input=false"]);
     plan.success();
-    assert!(plan.text().contains("This replacement destroys the current object first. Tencent Cloud CancelOrganizationMemberAuthAccount {MemberUin: 100000000101, PolicyId: 1001, OrgSubAccountUin: 200000000001}"), "{}", plan.stdout);
+    assert!(plan.text().contains("This object is replaced, and the old one is destroyed (before the new one is created, or after it with create_before_destroy). Tencent Cloud CancelOrganizationMemberAuthAccount {MemberUin: 100000000101, PolicyId: 1001, OrgSubAccountUin: 200000000001}"), "{}", plan.stdout);
     // The plan calls nothing.
     assert!(emulator.calls("CancelOrganizationMemberAuthAccount").is_empty());
     assert!(emulator.calls("LeaveOrganization").is_empty());
@@ -122,7 +122,7 @@ fn detach_on_destroy_false_only_forgets_and_protect_forbids() {
     workspace.write_config(&everything(&emulator, "", "  detach_on_destroy = false\n"));
     let plan = workspace.terraform(&["plan", "-destroy", "-no-color", "-input=false"]);
     plan.success();
-    assert!(plan.text().contains("Warning: Destroy only forgets this object with tether_member_auth_binding.alice"), "{}", plan.stdout);
+    assert!(plan.text().contains("Warning: Destroy only forgets 100000000101/1001/200000000001 with tether_member_auth_binding.alice"), "{}", plan.stdout);
     assert!(plan.text().contains("detach_on_destroy is false, so destroy removes it from the Terraform state without calling Tencent Cloud CancelOrganizationMemberAuthAccount; the binding stays in the cloud."), "{}", plan.stdout);
     workspace.terraform(&["destroy", "-auto-approve", "-no-color", "-input=false"]).success();
     assert!(workspace.state_resources().is_empty());

@@ -68,7 +68,7 @@ fn assert_replaces(plan: &support::Run) {
     assert!(text.contains("tether_organization_membership.this must be replaced"), "{text}");
     assert!(text.contains("# forces replacement"), "{text}");
     assert!(text.contains("Warning: Destroy calls Huawei Cloud LeaveOrganization"), "{text}");
-    assert!(text.contains("This replacement destroys the current object first."), "{text}");
+    assert!(text.contains("This object is replaced, and the old one is destroyed"), "{text}");
 }
 
 #[test]

@@ -13,6 +13,7 @@ pub mod value;
 
 pub use diag::{AttributePath, Diagnostic, Diagnostics};
 pub use list::Found;
-pub use resource::{Ctx, DataSource, DestroyPreview, Plan, Provider, Resource};
+pub use detach::DetachCall;
+pub use resource::{Ctx, DataSource, Plan, Provider, Resource};
 pub use schema::{Attribute, Block, NestedBlock, Schema};
 pub use value::{Type, Value};

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
+use super::detach::DetachCall;
 use super::diag::{AttributePath, Diagnostics};
 use super::list::Found;
 use super::schema::Schema;
@@ -42,18 +43,6 @@ impl Plan {
             *slot = Value::unknown();
         }
     }
-}
-
-/// What destroying an object will do to the cloud, shown in every plan that destroys or replaces
-/// it, so a reviewer reads it before anything happens.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DestroyPreview {
-    /// The detach API with its cloud, e.g. `Tencent Cloud CancelOrganizationMemberAuthAccount`.
-    pub api: String,
-    /// The call's parameters as they will be sent, e.g. `{MemberUin: 1, PolicyId: 2, ...}`.
-    pub parameters: String,
-    /// The blast radius in one plain sentence.
-    pub effect: String,
 }
 
 #[async_trait]
@@ -99,9 +88,14 @@ pub trait Resource<D>: Send + Sync {
     /// Destroys the object. An object that is already gone counts as destroyed.
     async fn delete(&self, ctx: &Ctx<'_, D>, prior: &Value, diags: &mut Diagnostics);
 
-    /// Describes the detach call `delete` will make for `prior`. It may read the cloud (for
-    /// example to count what a bulk detach removes), but must not change it.
-    async fn destroy_preview(&self, ctx: &Ctx<'_, D>, prior: &Value) -> DestroyPreview;
+    /// The detach call `delete` makes for `state`, or why it makes none (the object is no longer
+    /// the one Terraform made). It reads no cloud: it also fills every state's `detach_call`.
+    fn detach_call(&self, state: &Value) -> Result<DetachCall, String>;
+
+    /// The blast radius of detaching `prior`, in one plain sentence, for the plan's warning. It
+    /// may read the cloud (for example to count what a bulk detach removes), but must not change
+    /// it.
+    async fn destroy_effect(&self, ctx: &Ctx<'_, D>, prior: &Value) -> String;
 
     /// Turns an import ID into a state holding at least the identifying attributes; Terraform
     /// then refreshes it with `read`.

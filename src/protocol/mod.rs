@@ -4,7 +4,7 @@
 
 mod convert;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
 use tokio_util::sync::CancellationToken;
@@ -15,7 +15,7 @@ use crate::framework::identity;
 use crate::framework::diag::Diagnostics;
 use crate::framework::list::{Found, Listed};
 use crate::framework::plan::plan_change;
-use crate::framework::resource::{Ctx, DataSource, Provider, Resource};
+use crate::framework::resource::{Ctx, DataSource, Plan, Provider, Resource};
 use crate::framework::schema::Schema;
 use crate::framework::value::{self, Type, Value};
 
@@ -58,6 +58,21 @@ impl<T: ?Sized> Entry<T> {
     }
 }
 
+impl<D> Entry<dyn Resource<D>> {
+    /// The object's import ID (its identity's parts joined), which names it in diagnostics.
+    fn object_id(&self, state: &Value) -> String {
+        identity::from_state(self.identity, state)
+            .and_then(|identity| identity::import_id(self.identity, &identity).ok())
+            .or_else(|| state.attr("id").and_then(Value::as_str).map(str::to_string))
+            .unwrap_or_else(|| "this object".to_string())
+    }
+
+    /// `state` with the guard carried over from `from` and `detach_call` filled in.
+    fn finish(&self, state: Value, from: &Value) -> Value {
+        detach::carry(state, from, |state| self.handler.detach_call(state))
+    }
+}
+
 fn encode_identity(
     attributes: &[identity::IdentityAttribute],
     identity_ty: &Type,
@@ -81,6 +96,10 @@ pub struct ProviderService<P: Provider> {
     configured: RwLock<Option<Arc<P::Data>>>,
     /// Replaced after each StopProvider so the process stays usable.
     stop: Mutex<CancellationToken>,
+    /// The objects (type, import ID) this process created. Terraform runs a whole apply through
+    /// one provider process, so a destroy of an object created earlier in the same apply is the
+    /// deposed half of a create_before_destroy replacement that kept the object's keys.
+    created: Mutex<HashSet<(String, String)>>,
 }
 
 impl<P: Provider> ProviderService<P> {
@@ -108,6 +127,7 @@ impl<P: Provider> ProviderService<P> {
             data_sources,
             configured: RwLock::new(None),
             stop: Mutex::new(CancellationToken::new()),
+            created: Mutex::new(HashSet::new()),
         }
     }
 
@@ -125,6 +145,16 @@ impl<P: Provider> ProviderService<P> {
         if let Some(data) = data {
             self.provider.close(&data).await;
         }
+    }
+
+    fn record_created(&self, type_name: &str, id: &str) {
+        if let Ok(mut created) = self.created.lock() {
+            created.insert((type_name.to_string(), id.to_string()));
+        }
+    }
+
+    fn created_here(&self, type_name: &str, id: &str) -> bool {
+        self.created.lock().is_ok_and(|created| created.contains(&(type_name.to_string(), id.to_string())))
     }
 
     fn stop_token(&self) -> CancellationToken {
@@ -176,7 +206,8 @@ impl<P: Provider> ProviderService<P> {
     }
 
     /// The checks and the preview of a planned destroy: a protected type fails the plan; otherwise
-    /// the plan carries a warning that names the detach call (or says it will only forget).
+    /// the plan carries a warning that names the object and its detach call (or says it will only
+    /// forget it, or call nothing).
     async fn review_destroy(
         &self,
         type_name: &str,
@@ -190,15 +221,76 @@ impl<P: Provider> ProviderService<P> {
             diags.push(d);
             return;
         }
-        let ctx = Ctx { data, stop: self.stop_token() };
-        let Some(preview) = self.cancellable(entry.handler.destroy_preview(&ctx, prior), diags).await else {
+        let call = entry.handler.detach_call(prior);
+        let enabled = detach::enabled(prior);
+        let effect = if call.is_ok() && enabled {
+            let ctx = Ctx { data, stop: self.stop_token() };
+            let Some(effect) = self.cancellable(entry.handler.destroy_effect(&ctx, prior), diags).await else {
+                return;
+            };
+            effect
+        } else {
+            String::new()
+        };
+        let preview = detach::DestroyPreview { object: entry.object_id(prior), call, effect, enabled };
+        diags.push(detach::preview_warning(&preview, replacing));
+    }
+
+    /// Plans `detach_call` for a create or update: unknown for a new object (so that a
+    /// replacement Terraform plans as a create, `-replace` or tainted, shows the old object's
+    /// call changing), the call for the planned object otherwise.
+    fn plan_detach_call(entry: &Entry<dyn Resource<P::Data>>, plan: &mut Plan) {
+        let known = !plan.is_create()
+            && !plan.is_replace()
+            && entry.identity.iter().all(|a| plan.planned.attr(a.name).is_some_and(Value::is_wholly_known));
+        let value = if known {
+            Value::from(detach::describe(&entry.handler.detach_call(&plan.planned), detach::enabled(&plan.planned)))
+        } else {
+            Value::unknown()
+        };
+        if let Some(slot) = plan.planned.attr_mut(detach::CALL_ATTRIBUTE) {
+            *slot = value;
+        }
+    }
+
+    /// The create half of a replacement: `-replace`, whose first plan (with the prior object)
+    /// could not know Terraform would replace it and so showed nothing, is refused here when the
+    /// type is protected (Terraform shows this plan's errors, not its warnings). A create with no
+    /// mark may be a tainted object's replacement, which Terraform never tells a provider about:
+    /// for a protected type, an object already in the cloud under the configuration's keys fails
+    /// the plan too (a plain create of it would fail at apply anyway).
+    async fn review_create(
+        &self,
+        type_name: &str,
+        entry: &Entry<dyn Resource<P::Data>>,
+        data: &P::Data,
+        plan: &Plan,
+        mark: &detach::PlanMark,
+        diags: &mut Diagnostics,
+    ) {
+        let Err(mut refusal) = self.provider.check_destroy(data, type_name) else {
             return;
         };
-        diags.push(if detach::enabled(prior) {
-            detach::preview_warning(&preview, replacing)
-        } else {
-            detach::forget_warning(&preview)
-        });
+        match &mark.prior {
+            Some(replaced) if !mark.previewed => {
+                refusal.detail = format!("This plan replaces {replaced} (-replace), which destroys it first. {}", refusal.detail);
+                diags.push(refusal);
+            }
+            Some(_) => {}
+            None => {
+                let ctx = Ctx { data, stop: self.stop_token() };
+                let mut ignored = Diagnostics::new();
+                let found = self.cancellable(entry.handler.read(&ctx, &plan.planned, &mut ignored), diags).await.flatten();
+                if let Some(existing) = found.filter(|_| !ignored.has_errors()) {
+                    let id = entry.object_id(&existing);
+                    refusal.detail = format!(
+                        "{id} already exists in the cloud. If it is this resource's tainted object, replacing it would destroy it first; keep it with `terraform untaint <address>`. If it is not in the Terraform state, import it instead of creating it. {}",
+                        refusal.detail
+                    );
+                    diags.push(refusal);
+                }
+            }
+        }
     }
 
     /// Runs read-only work so that StopProvider abandons it at once.
@@ -211,6 +303,14 @@ impl<P: Provider> ProviderService<P> {
                 None
             }
         }
+    }
+}
+
+/// "nothing" where a kept object's detach would have been, naming the call it did not make.
+fn describe_nothing(call: &Result<detach::DetachCall, String>) -> String {
+    match call {
+        Ok(call) => format!("nothing (not {})", call.api),
+        Err(_) => "nothing".to_string(),
     }
 }
 
@@ -325,7 +425,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 match value::decode_json(&raw.json, &entry.ty) {
                     Ok(state) => {
                         // State from before the guard existed gets its default, not a diff.
-                        let state = if state.is_null() { state } else { detach::carry(state.clone(), &state) };
+                        let state = if state.is_null() { state } else { entry.finish(state.clone(), &state) };
                         upgraded_state = convert::encode(&state, &entry.ty, "upgraded state", &mut diags);
                     }
                     Err(error) => diags.error(
@@ -423,7 +523,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     diags.extend(read_diags);
                     // On failure keep the current state: an error must never drop an object.
                     if let Some(read) = read.filter(|_| !diags.has_errors()) {
-                        let read = read.map(|state| detach::carry(state, &current)).unwrap_or(Value::Null);
+                        let read = read.map(|state| entry.finish(state, &current)).unwrap_or(Value::Null);
                         new_identity = entry.identity_of(&read, &mut diags);
                         new_state = convert::encode(&read, &entry.ty, "state", &mut diags);
                     }
@@ -445,10 +545,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
         let request = request.into_inner();
         let mut diags = Diagnostics::new();
-        let mut response = pb::plan_resource_change::Response {
-            planned_private: request.prior_private.clone(),
-            ..Default::default()
-        };
+        let mut response = pb::plan_resource_change::Response::default();
         let Some(entry) = self.resource(&request.type_name, &mut diags) else {
             response.diagnostics = convert::diagnostics(&diags);
             return reply(response);
@@ -470,6 +567,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     return reply(response);
                 }
             }
+            let mark = detach::PlanMark::decode(&request.prior_private);
             if proposed.is_null() {
                 // A destroy: the planned state must be null.
                 response.planned_state = convert::encode(&Value::Null, ty, "planned state", &mut diags);
@@ -485,6 +583,16 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 if plan.is_replace() {
                     self.review_destroy(&request.type_name, entry, &data, &prior, true, &mut diags).await;
                 }
+                if plan.is_create() {
+                    self.review_create(&request.type_name, entry, &data, &plan, &mark, &mut diags).await;
+                    // Terraform's second plan of a replacement carries the first one's mark
+                    // here; it reaches both halves of the apply.
+                    response.planned_private = request.prior_private.clone();
+                } else {
+                    let mark = detach::PlanMark { prior: Some(entry.object_id(&prior)), previewed: plan.is_replace() };
+                    response.planned_private = mark.encode();
+                }
+                Self::plan_detach_call(entry, &mut plan);
                 response.planned_identity = entry.identity_of(&plan.planned, &mut diags);
                 response.planned_state = convert::encode(&plan.planned, ty, "planned state", &mut diags);
                 response.requires_replace = plan.requires_replace.iter().map(convert::path).collect();
@@ -501,9 +609,9 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let request = request.into_inner();
         let mut diags = Diagnostics::new();
         let mut response = pb::apply_resource_change::Response {
-            // Until something succeeds, the object stays as it was.
+            // Until something succeeds, the object stays as it was. The plan's mark is for this
+            // apply only; nothing goes into the state's private data.
             new_state: request.prior_state.clone(),
-            private: request.planned_private.clone(),
             ..Default::default()
         };
         let Some(entry) = self.resource(&request.type_name, &mut diags) else {
@@ -520,24 +628,44 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             // Writes are not abandoned on StopProvider: what the cloud did must reach the state.
             // Long waits inside the resource watch `ctx.stop` instead.
             let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
+            let id = entry.object_id(if planned.is_null() { &prior } else { &planned });
             let new_state = if planned.is_null() {
                 if let Err(d) = self.provider.check_destroy(&data, &request.type_name) {
                     diags.push(d);
+                } else if self.created_here(&request.type_name, &id) {
+                    // The deposed half of a create_before_destroy replacement whose new object
+                    // is this same cloud object (-replace or a tainted object with unchanged
+                    // keys): the replacement already holds it, so detaching would take away
+                    // what the new object just recorded.
+                    diags.warning(
+                        format!("Kept {id}: the replacement holds it"),
+                        format!(
+                            "This apply replaced {id} with create_before_destroy, and the new object is the same {} in the cloud, so destroying the old one calls {}.",
+                            request.type_name,
+                            describe_nothing(&entry.handler.detach_call(&prior))
+                        ),
+                    );
                 } else if detach::enabled(&prior) {
                     entry.handler.delete(&ctx, &prior, &mut diags).await;
                 } else {
-                    diags.push(detach::forget_warning(&entry.handler.destroy_preview(&ctx, &prior).await));
+                    let call = entry.handler.detach_call(&prior);
+                    let preview = detach::DestroyPreview { object: id.clone(), call, effect: String::new(), enabled: false };
+                    diags.push(detach::preview_warning(&preview, false));
                 }
                 if diags.has_errors() { prior } else { Value::Null }
             } else if prior.is_null() {
                 let created = entry.handler.create(&ctx, &planned, &mut diags).await;
-                created.map(|state| detach::carry(state, &planned)).unwrap_or(Value::Null)
+                let created = created.map(|state| entry.finish(state, &planned)).unwrap_or(Value::Null);
+                if !created.is_null() && !diags.has_errors() {
+                    self.record_created(&request.type_name, &entry.object_id(&created));
+                }
+                created
             } else if let Some(state) = detach::settings_only_update(&prior, &planned) {
                 // Only `detach_on_destroy` or `timeouts` changed: nothing to tell the cloud, and
                 // resources without an update (every argument forces replacement) get here too.
-                state
+                entry.finish(state, &planned)
             } else {
-                detach::carry(entry.handler.update(&ctx, &prior, &planned, &mut diags).await, &planned)
+                entry.finish(entry.handler.update(&ctx, &prior, &planned, &mut diags).await, &planned)
             };
             if !new_state.is_wholly_known() {
                 diags.error(
@@ -587,7 +715,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             };
             diags.extend(import_diags);
             if let Some(state) = state.filter(|_| !diags.has_errors()) {
-                let state = detach::carry(state, &Value::Null);
+                let state = entry.finish(state, &Value::Null);
                 let identity = entry.identity_of(&state, &mut diags);
                 if let Some(encoded) = convert::encode(&state, &entry.ty, "imported state", &mut diags) {
                     imported_resources.push(pb::import_resource_state::ImportedResource {
@@ -665,6 +793,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             return reply(stream);
         };
         let handler = Arc::clone(&entry.handler);
+        let describer = Arc::clone(&entry.handler);
         let (ty, identity_ty, identity) = (entry.ty.clone(), entry.identity_ty.clone(), entry.identity);
         let stop = self.stop_token();
         let limit = u64::try_from(request.limit).unwrap_or(0);
@@ -681,7 +810,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             let forward = async {
                 while let Some(listed) = found.recv().await {
                     let mut diags = Diagnostics::new();
-                    let state = detach::carry(listed.state, &Value::Null);
+                    let state = detach::carry(listed.state, &Value::Null, |state| describer.detach_call(state));
                     let event = pb::list_resource::Event {
                         identity: encode_identity(identity, &identity_ty, &state, &mut diags),
                         display_name: listed.display_name,

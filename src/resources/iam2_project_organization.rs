@@ -13,11 +13,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::clouds::waiter::{PollPolicy, WaitError};
+use crate::clouds::zstack::iam2::NOT_IN_ORGANIZATION;
 use crate::clouds::zstack::{Condition, QueryOp, ZStackClient};
 use crate::clouds::ErrorKind;
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
-    Found, Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, Plan, Resource, Schema, Type, Value,
+    Found, Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Plan, Resource, Schema, Type, Value,
 };
 use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
@@ -87,8 +88,18 @@ async fn attached_organization(client: &ZStackClient, project: &str) -> Result<O
     Ok(refs.into_iter().map(|r| r.organization_uuid).next())
 }
 
-/// The state for a project attached to `organization`, with both names.
-async fn state(client: &ZStackClient, project: &str, organization: &str, known: &Value) -> Result<Value, crate::clouds::CloudError> {
+/// The organization Terraform attached the project to: recorded at create (or at import, and
+/// for states from before it was recorded, the organization the last apply or refresh saw).
+/// A refresh never overwrites it, so a project moved elsewhere is told apart from ours.
+fn attached(state: &Value) -> Option<&str> {
+    [ATTACHED, "organization_uuid"].into_iter().find_map(|name| state.attr(name).and_then(Value::as_str).filter(|s| !s.is_empty()))
+}
+
+const ATTACHED: &str = "attached_organization_uuid";
+
+/// The state for a project attached to `organization`, with both names; `attached` is the
+/// organization Terraform attached it to.
+async fn state(client: &ZStackClient, project: &str, organization: &str, attached: &str, known: &Value) -> Result<Value, crate::clouds::CloudError> {
     // Both names at once: each lookup waits a moment for company (see `ZStackClient::get_project_shared`).
     let (found_project, found_organization) = tokio::try_join!(client.get_project_shared(project), client.get_organization_shared(organization))?;
     let project_name = found_project.map(|p| p.name).unwrap_or_default();
@@ -99,6 +110,7 @@ async fn state(client: &ZStackClient, project: &str, organization: &str, known: 
         ("organization_uuid", Value::from(organization)),
         ("project_name", Value::from(project_name)),
         ("organization_name", Value::from(organization_name)),
+        (ATTACHED, Value::from(attached)),
         ("timeouts", known.attr(timeouts::BLOCK).cloned().unwrap_or(Value::Null)),
     ]))
 }
@@ -109,7 +121,7 @@ async fn reconcile(ctx: &Ctx<'_, Clients>, project: &str, organization: &str, kn
     let Ok(client) = ctx.data.zstack() else { return None };
     let read = async {
         match attached_organization(client, project).await? {
-            Some(current) if current == organization => state(client, project, organization, known).await.map(Some),
+            Some(current) if current == organization => state(client, project, organization, organization, known).await.map(Some),
             _ => Ok(None),
         }
     };
@@ -160,12 +172,13 @@ impl Resource<Clients> for ProjectOrganization {
     fn schema(&self) -> Schema {
         Schema::new(
             0,
-            Block::new("Attaches a ZStack IAM2 project to an organization (a company or department); a project belongs to at most one organization. Creating it calls **AttachIAM2ProjectToIAM2Organization** and waits for the job. Destroying it calls **DetachIAM2ProjectFromIAM2Organization** (`DELETE /zstack/v1/iam2/projects/{projectUuid}/iam2/organizations`) and waits: the project leaves the organization (it is not deleted). A project moved to another organization outside Terraform shows as drift, and destroy then leaves that other organization alone.")
+            Block::new("Attaches a ZStack IAM2 project to an organization (a company or department); a project belongs to at most one organization. Creating it calls **AttachIAM2ProjectToIAM2Organization** and waits for the job. Destroying it calls **DetachIAM2ProjectFromIAM2Organization** (`DELETE /zstack/v1/iam2/projects/{projectUuid}/iam2/organizations`) and waits: the project leaves the organization (it is not deleted). A project moved to another organization outside Terraform shows as drift on `organization_uuid`, while `attached_organization_uuid` keeps the organization Terraform attached it to: destroy then calls nothing and leaves the project in the other organization, and a plan to move it back is refused rather than detaching it from an organization Terraform never attached it to.")
                 .attribute(Attribute::computed("id", Type::String).description("The project UUID, also the import ID."))
                 .attribute(Attribute::required("project_uuid", Type::String).force_new().description("UUID of the IAM2 project (32 hexadecimal characters)."))
                 .attribute(Attribute::required("organization_uuid", Type::String).force_new().description("UUID of the IAM2 organization to attach the project to."))
                 .attribute(Attribute::computed("project_name", Type::String).description("Name of the project."))
                 .attribute(Attribute::computed("organization_name", Type::String).description("Name of the organization."))
+                .attribute(Attribute::computed(ATTACHED, Type::String).description("The organization Terraform attached the project to (at create; at import, the one it was in). A refresh never changes it: when `organization_uuid` shows the project in another organization (moved outside Terraform), destroy calls nothing and leaves it there. Setting `organization_uuid` to the project's current organization adopts the move (the plan shows this attribute changing, and no cloud call is made)."))
                 .block(timeouts::block(TIMEOUTS)),
         )
     }
@@ -183,12 +196,49 @@ impl Resource<Clients> for ProjectOrganization {
         }
     }
 
-    async fn modify_plan(&self, _ctx: &Ctx<'_, Clients>, plan: &mut Plan, _diags: &mut Diagnostics) {
+    async fn modify_plan(&self, _ctx: &Ctx<'_, Clients>, plan: &mut Plan, diags: &mut Diagnostics) {
         if let Some(project) = plan.planned.attr("project_uuid").filter(|v| v.is_known()).cloned() {
             if let Some(slot) = plan.planned.attr_mut("id") {
                 *slot = project;
             }
         }
+        if plan.is_create() {
+            let organization = plan.planned.attr("organization_uuid").cloned().unwrap_or(Value::Null);
+            if let Some(slot) = plan.planned.attr_mut(ATTACHED) {
+                *slot = if organization.is_known() { organization } else { Value::unknown() };
+            }
+            return;
+        }
+        let (Some(current), Some(ours)) = (plan.prior.attr("organization_uuid").and_then(Value::as_str), attached(&plan.prior)) else {
+            return;
+        };
+        if current == ours {
+            return;
+        }
+        let wanted = plan.planned.attr("organization_uuid").and_then(Value::as_str);
+        if wanted == Some(current) {
+            // The configuration names the organization the project was moved to: adopt it.
+            if let Some(slot) = plan.planned.attr_mut(ATTACHED) {
+                *slot = Value::from(current);
+            }
+        } else if plan.is_replace() {
+            let project = text(&plan.prior, "project_uuid");
+            diags.push(
+                Diagnostic::error(
+                    "Project moved to another organization outside Terraform",
+                    format!(
+                        "Project {project} is now in organization {current}, not in {ours}, where Terraform attached it. Moving it back would detach it from {current}, an organization Terraform never attached it to, so this provider will not plan it. Either move the project back outside Terraform, set organization_uuid = \"{current}\" to adopt the move, or stop managing it with `terraform state rm`."
+                    ),
+                )
+                .at(AttributePath::root("organization_uuid")),
+            );
+        }
+    }
+
+    async fn update(&self, _ctx: &Ctx<'_, Clients>, _prior: &Value, planned: &Value, _diags: &mut Diagnostics) -> Value {
+        // Only adopting a move gets here (every argument forces replacement): nothing changes in
+        // the cloud.
+        planned.clone()
     }
 
     async fn create(&self, ctx: &Ctx<'_, Clients>, planned: &Value, diags: &mut Diagnostics) -> Option<Value> {
@@ -210,7 +260,7 @@ impl Resource<Clients> for ProjectOrganization {
             });
             return reconcile(ctx, project, organization, planned, diags).await;
         }
-        match state(&client, project, organization, planned).await {
+        match state(&client, project, organization, organization, planned).await {
             Ok(state) => Some(state),
             Err(e) => {
                 diags.error(
@@ -234,7 +284,10 @@ impl Resource<Clients> for ProjectOrganization {
         let read = async {
             match attached_organization(&client, project).await? {
                 // Attached elsewhere is drift on organization_uuid: the plan shows the move back.
-                Some(organization) => state(&client, project, &organization, current).await.map(Some),
+                Some(organization) => {
+                    let ours = attached(current).unwrap_or(&organization).to_string();
+                    state(&client, project, &organization, &ours, current).await.map(Some)
+                }
                 None => Ok(None),
             }
         };
@@ -256,25 +309,26 @@ impl Resource<Clients> for ProjectOrganization {
                 return;
             }
         };
-        let (project, organization) = (text(prior, "project_uuid"), text(prior, "organization_uuid"));
+        let project = text(prior, "project_uuid");
         // The detach API takes only the project and detaches it from whatever organization it is
-        // in; if that is no longer ours, ours is already detached and the other is not ours to touch.
-        match attached_organization(&client, project).await {
-            Ok(Some(current)) if current == organization => {}
-            Ok(Some(other)) => {
-                tracing::debug!(project, expected = organization, current = %other, "project moved; not detaching it from an organization Terraform does not manage");
-                return;
-            }
-            Ok(None) => return,
-            Err(e) if e.kind == ErrorKind::NotFound => return,
-            Err(e) => {
-                diags.push(cloud_error("Could not read the project's organization before detaching", &e));
+        // in. The client sends it only while the project is still in the organization Terraform
+        // attached it to, checked right before each send (a resend after a new login included);
+        // anywhere else, ours is already detached and the other is not ours to touch.
+        let Some(ours) = attached(prior) else { return };
+        let timeout = timeouts::get(prior, "delete", TIMEOUTS.delete);
+        let submitted = client.detach_project_from_organization(project, ours).await;
+        let outcome = wait_for_job(&client, submitted, timeout, ctx).await;
+        if let Err(WaitError::Cloud(e)) = &outcome {
+            if e.kind == ErrorKind::NotFound {
+                if e.code.as_deref() == Some(NOT_IN_ORGANIZATION) {
+                    diags.warning(
+                        format!("Left project {project} where it is"),
+                        format!("DetachIAM2ProjectFromIAM2Organization was {}; the project left organization {ours} outside Terraform, so destroying this resource calls nothing.", e.message),
+                    );
+                }
                 return;
             }
         }
-        let timeout = timeouts::get(prior, "delete", TIMEOUTS.delete);
-        let submitted = client.detach_project_from_organization(project).await;
-        let outcome = wait_for_job(&client, submitted, timeout, ctx).await;
         if let Err(error) = outcome {
             diags.push(match &error {
                 WaitError::Cloud(e) => cloud_error("Could not detach the project from the organization", e),
@@ -283,21 +337,30 @@ impl Resource<Clients> for ProjectOrganization {
         }
     }
 
-    async fn destroy_preview(&self, _ctx: &Ctx<'_, Clients>, prior: &Value) -> DestroyPreview {
+    fn detach_call(&self, state: &Value) -> Result<DetachCall, String> {
+        let (project, current) = (text(state, "project_uuid"), text(state, "organization_uuid"));
+        match attached(state) {
+            Some(ours) if ours != current => Err(format!(
+                "project {project} is in organization {current}, which Terraform did not attach it to (it attached it to {ours}), so destroy leaves it there"
+            )),
+            _ => Ok(DetachCall {
+                api: "ZStack DetachIAM2ProjectFromIAM2Organization".into(),
+                parameters: format!("(DELETE /zstack/v1/iam2/projects/{project}/iam2/organizations, sent only while the project is in {current})"),
+            }),
+        }
+    }
+
+    async fn destroy_effect(&self, _ctx: &Ctx<'_, Clients>, prior: &Value) -> String {
         let named = |name: &str, uuid: &str| match text(prior, name) {
             "" => uuid.to_string(),
             label => format!("{label} ({uuid})"),
         };
         let (project, organization) = (text(prior, "project_uuid"), text(prior, "organization_uuid"));
-        DestroyPreview {
-            api: "ZStack DetachIAM2ProjectFromIAM2Organization".into(),
-            parameters: format!("(DELETE /zstack/v1/iam2/projects/{project}/iam2/organizations)"),
-            effect: format!(
-                "project {} leaves organization {}; the project itself is not deleted.",
-                named("project_name", project),
-                named("organization_name", organization)
-            ),
-        }
+        format!(
+            "project {} leaves organization {}; the project itself is not deleted.",
+            named("project_name", project),
+            named("organization_name", organization)
+        )
     }
 
     fn list_schema(&self) -> Option<Schema> {
@@ -346,6 +409,7 @@ impl Resource<Clients> for ProjectOrganization {
                 ("organization_uuid", Value::from(link.organization_uuid.as_str())),
                 ("project_name", Value::from(project_name)),
                 ("organization_name", Value::from(organization_name)),
+                (ATTACHED, Value::from(link.organization_uuid.as_str())),
                 ("timeouts", Value::Null),
             ]);
             if !found.push(label, state).await {
@@ -368,6 +432,7 @@ impl Resource<Clients> for ProjectOrganization {
             ("organization_uuid", Value::Null),
             ("project_name", Value::Null),
             ("organization_name", Value::Null),
+            (ATTACHED, Value::Null),
             ("timeouts", Value::Null),
         ]))
     }

@@ -23,7 +23,7 @@ use crate::clouds::waiter::{PollPolicy, WaitError};
 use crate::clouds::{CloudError, ErrorKind};
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
-    Found, Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, NestedBlock, Plan, Resource, Schema, Type, Value,
+    Found, Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, NestedBlock, Plan, Resource, Schema, Type, Value,
 };
 use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
@@ -370,7 +370,7 @@ impl Resource<Clients> for ProfileAssociation {
             Block::new("All account assignments of one IAM Identity Center principal (a user or a group), managed **authoritatively**: assignments of this principal made outside Terraform show up as drift and are removed on the next apply. Adding or removing an `assignment` block creates or deletes that one assignment and waits for it. Destroying the resource calls **DisassociateProfile** (`POST /v1/instances/{instance_id}/disassociate-profile`), which removes **every** account assignment of the principal, across all accounts and permission sets — including ones Terraform did not create.")
                 .attribute(Attribute::computed("id", Type::String).description(&format!("{IMPORT_FORM}, also the import ID.")))
                 .attribute(Attribute::required("instance_id", Type::String).force_new().description("ID of the Identity Center instance."))
-                .attribute(Attribute::optional_computed("identity_store_id", Type::String).force_new().description("ID of the instance's identity store. Looked up from the instance (ListInstances) when omitted."))
+                .attribute(Attribute::optional_computed("identity_store_id", Type::String).description("ID of the instance's identity store. Looked up from the instance (ListInstances) when omitted. An instance has one identity store, so it cannot change while `instance_id` stays: such a plan is refused (it would replace the association, and a replacement of the same principal would remove the assignments the new one holds)."))
                 .attribute(Attribute::required("principal_type", Type::String).force_new().description("`USER` or `GROUP`."))
                 .attribute(Attribute::required("principal_id", Type::String).force_new().description("ID of the user or group."))
                 .block(NestedBlock::set("assignment", assignment))
@@ -411,7 +411,24 @@ impl Resource<Clients> for ProfileAssociation {
         }
     }
 
-    async fn modify_plan(&self, _ctx: &Ctx<'_, Clients>, plan: &mut Plan, _diags: &mut Diagnostics) {
+    async fn modify_plan(&self, _ctx: &Ctx<'_, Clients>, plan: &mut Plan, diags: &mut Diagnostics) {
+        // Only a change of principal replaces the association: the principal is the object
+        // DisassociateProfile clears, and a replacement keeping it (with create_before_destroy,
+        // new object first) would clear what the new object just took over.
+        if !plan.is_create() && !plan.is_replace() {
+            let store = |value: &Value| value.attr("identity_store_id").and_then(Value::as_str).map(str::to_string);
+            if let (Some(before), Some(after)) = (store(&plan.prior), store(&plan.planned)) {
+                if before != after {
+                    diags.push(
+                        Diagnostic::error(
+                            "identity_store_id cannot change",
+                            format!("Instance {} has identity store {before:?}; an instance has one identity store, so {after:?} cannot be right for it. Leave identity_store_id out to have it looked up, or set it to {before:?}.", Principal::from_state(&plan.prior).instance_id),
+                        )
+                        .at(AttributePath::root("identity_store_id")),
+                    );
+                }
+            }
+        }
         let keys_known = ["instance_id", "principal_type", "principal_id"]
             .iter()
             .all(|name| plan.planned.attr(name).is_some_and(Value::is_known));
@@ -526,9 +543,20 @@ impl Resource<Clients> for ProfileAssociation {
     }
 
     /// Counts what the bulk detach removes now, from the cloud (falling back to the state).
-    async fn destroy_preview(&self, ctx: &Ctx<'_, Clients>, prior: &Value) -> DestroyPreview {
+    fn detach_call(&self, state: &Value) -> Result<DetachCall, String> {
+        let principal = Principal::from_state(state);
+        let store = state.attr("identity_store_id").and_then(Value::as_str).unwrap_or_default();
+        Ok(DetachCall {
+            api: "Huawei Cloud DisassociateProfile".into(),
+            parameters: format!(
+                "(POST /v1/instances/{}/disassociate-profile) {{id: {}, accessor_type: {}, identity_store_id: {store}}}",
+                principal.instance_id, principal.principal_id, principal.principal_type
+            ),
+        })
+    }
+
+    async fn destroy_effect(&self, ctx: &Ctx<'_, Clients>, prior: &Value) -> String {
         let principal = Principal::from_state(prior);
-        let store = prior.attr("identity_store_id").and_then(Value::as_str).unwrap_or_default();
         let (count, source) = match client(ctx) {
             Ok(client) => match current_assignments(&client, &principal).await {
                 Ok(Some(actual)) => (actual.len(), "currently has"),
@@ -536,17 +564,10 @@ impl Resource<Clients> for ProfileAssociation {
             },
             Err(_) => (assignments_of(prior).len(), "had at the last refresh"),
         };
-        DestroyPreview {
-            api: "Huawei Cloud DisassociateProfile".into(),
-            parameters: format!(
-                "(POST /v1/instances/{}/disassociate-profile) {{id: {}, accessor_type: {}, identity_store_id: {store}}}",
-                principal.instance_id, principal.principal_id, principal.principal_type
-            ),
-            effect: format!(
-                "removes every account assignment of {} {} — it {source} {count} — on every account and permission set, including any not created by Terraform.",
-                principal.principal_type, principal.principal_id
-            ),
-        }
+        format!(
+            "removes every account assignment of {} {} — it {source} {count} — on every account and permission set, including any not created by Terraform.",
+            principal.principal_type, principal.principal_id
+        )
     }
 
     async fn import(&self, _ctx: &Ctx<'_, Clients>, id: &str, diags: &mut Diagnostics) -> Option<Value> {

@@ -16,12 +16,12 @@ use async_trait::async_trait;
 use crate::clouds::tencent::{OrganizationClient, OrgMemberAuthAccount};
 use crate::clouds::{CloudError, ErrorKind};
 use crate::framework::{
-    Attribute, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, Found, Plan, Resource, Schema, Type, Value,
+    Attribute, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Plan, Resource, Schema, Type, Value,
 };
 use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
-use super::support::{cloud_error, object, positive_integer, require_positive_integer};
+use super::support::{already_exists, cloud_error, object, positive_integer, require_positive_integer};
 
 pub const TYPE_NAME: &str = "tether_member_auth_binding";
 
@@ -211,11 +211,7 @@ impl Resource<Clients> for MemberAuthBinding {
         match bound {
             Ok(_) => {}
             Err(e) if e.kind == ErrorKind::Conflict => {
-                diags.push(cloud_error("Binding already exists", &e));
-                diags.push(Diagnostic::warning(
-                    "Import the existing binding",
-                    format!("This sub-account is already bound to the member under this policy. To manage it with Terraform, import it: terraform import <address> {}", key.id()),
-                ));
+                diags.push(already_exists("Binding already exists", &e, TYPE_NAME, &key.id()));
                 return None;
             }
             // A transport failure, or Ctrl-C while the call was in flight, may have come after
@@ -286,22 +282,26 @@ impl Resource<Clients> for MemberAuthBinding {
         }
     }
 
-    async fn destroy_preview(&self, _ctx: &Ctx<'_, Clients>, prior: &Value) -> DestroyPreview {
+    fn detach_call(&self, state: &Value) -> Result<DetachCall, String> {
+        let number = |name: &str| state.attr(name).and_then(Value::as_number).map(|n| n.to_string()).unwrap_or_default();
+        Ok(DetachCall {
+            api: "Tencent Cloud CancelOrganizationMemberAuthAccount".into(),
+            parameters: format!("{{MemberUin: {}, PolicyId: {}, OrgSubAccountUin: {}}}", number(MEMBER_UIN), number(POLICY_ID), number(SUB_ACCOUNT_UIN)),
+        })
+    }
+
+    async fn destroy_effect(&self, _ctx: &Ctx<'_, Clients>, prior: &Value) -> String {
         let number = |name: &str| prior.attr(name).and_then(Value::as_number).map(|n| n.to_string()).unwrap_or_default();
         let named = |name: &str, id: String| match prior.attr(name).and_then(Value::as_str).filter(|s| !s.is_empty()) {
             Some(label) => format!("{label} ({id})"),
             None => id,
         };
-        DestroyPreview {
-            api: "Tencent Cloud CancelOrganizationMemberAuthAccount".into(),
-            parameters: format!("{{MemberUin: {}, PolicyId: {}, OrgSubAccountUin: {}}}", number(MEMBER_UIN), number(POLICY_ID), number(SUB_ACCOUNT_UIN)),
-            effect: format!(
-                "sub-account {} can no longer log in to member account {} with policy {}.",
-                named("org_sub_account_name", number(SUB_ACCOUNT_UIN)),
-                number(MEMBER_UIN),
-                named("policy_name", number(POLICY_ID)),
-            ),
-        }
+        format!(
+            "sub-account {} can no longer log in to member account {} with policy {}.",
+            named("org_sub_account_name", number(SUB_ACCOUNT_UIN)),
+            number(MEMBER_UIN),
+            named("policy_name", number(POLICY_ID)),
+        )
     }
 
     async fn import(&self, _ctx: &Ctx<'_, Clients>, id: &str, diags: &mut Diagnostics) -> Option<Value> {

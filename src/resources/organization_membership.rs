@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use crate::clouds::huawei::{Handshake, Organization, OrganizationsClient};
 use crate::clouds::{CloudError, ErrorKind};
 use crate::framework::{
-    Found, Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, Plan, Resource, Schema, Type, Value,
+    Found, Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Plan, Resource, Schema, Type, Value,
 };
 use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
@@ -324,17 +324,21 @@ impl Resource<Clients> for OrganizationMembership {
         }
     }
 
-    async fn destroy_preview(&self, _ctx: &Ctx<'_, Clients>, prior: &Value) -> DestroyPreview {
-        let text = |name: &str| prior.attr(name).and_then(Value::as_str).unwrap_or_default().to_string();
-        DestroyPreview {
+    fn detach_call(&self, state: &Value) -> Result<DetachCall, String> {
+        let organization = state.attr("organization_id").and_then(Value::as_str).unwrap_or_default();
+        Ok(DetachCall {
             api: "Huawei Cloud LeaveOrganization".into(),
-            parameters: "(POST /v1/organizations/leave, no parameters)".into(),
-            effect: format!(
-                "the account whose credentials this provider uses leaves organization {} (management account {}) and becomes a standalone account. The call is made with the member account's own credentials, and Terraform cannot undo it: rejoining needs a new invitation from the management account.",
-                text("organization_id"),
-                text("management_account_name"),
-            ),
-        }
+            parameters: format!("(POST /v1/organizations/leave, no parameters; leaves {organization})"),
+        })
+    }
+
+    async fn destroy_effect(&self, _ctx: &Ctx<'_, Clients>, prior: &Value) -> String {
+        let text = |name: &str| prior.attr(name).and_then(Value::as_str).unwrap_or_default().to_string();
+        format!(
+            "the account whose credentials this provider uses leaves organization {} (management account {}) and becomes a standalone account. The call is made with the member account's own credentials, and Terraform cannot undo it: rejoining needs a new invitation from the management account.",
+            text("organization_id"),
+            text("management_account_name"),
+        )
     }
 
     fn list_schema(&self) -> Option<Schema> {

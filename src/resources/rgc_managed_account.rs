@@ -22,12 +22,12 @@ use crate::clouds::waiter::{PollPolicy, PollState, WaitError};
 use crate::clouds::{CloudError, ErrorKind};
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
-    Found, Attribute, AttributePath, Block, Ctx, DestroyPreview, Diagnostic, Diagnostics, NestedBlock, Plan, Resource, Schema, Type, Value,
+    Found, Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, NestedBlock, Plan, Resource, Schema, Type, Value,
 };
 use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
-use super::support::{cloud_error, object};
+use super::support::{already_exists, cloud_error, object};
 
 pub const TYPE_NAME: &str = "tether_rgc_managed_account";
 
@@ -306,11 +306,7 @@ impl Resource<Clients> for RgcManagedAccount {
                 .await
                 .map(|_| Some(operation)),
             Err(e) if e.kind == ErrorKind::Conflict || e.code.as_deref() == Some("RGC.1202") => {
-                diags.push(cloud_error("The account is already enrolled", &e));
-                diags.warning(
-                    "Import the enrolled account",
-                    format!("To manage this enrollment with Terraform, import it: terraform import <address> {id}"),
-                );
+                diags.push(already_exists("The account is already enrolled", &e, TYPE_NAME, id));
                 return None;
             }
             Err(e) if ambiguous(&e) => {
@@ -515,19 +511,23 @@ impl Resource<Clients> for RgcManagedAccount {
         }
     }
 
-    async fn destroy_preview(&self, _ctx: &Ctx<'_, Clients>, prior: &Value) -> DestroyPreview {
+    fn detach_call(&self, state: &Value) -> Result<DetachCall, String> {
+        let id = text_attr(state, "managed_account_id");
+        Ok(DetachCall {
+            api: "Huawei Cloud UnEnrollAccount".into(),
+            parameters: format!("(POST /v1/managed-organization/managed-accounts/{id}/un-enroll)"),
+        })
+    }
+
+    async fn destroy_effect(&self, _ctx: &Ctx<'_, Clients>, prior: &Value) -> String {
         let id = text_attr(prior, "managed_account_id");
         let name = text_attr(prior, "account_name");
         let ou = text_attr(prior, "parent_organizational_unit_name");
-        DestroyPreview {
-            api: "Huawei Cloud UnEnrollAccount".into(),
-            parameters: format!("(POST /v1/managed-organization/managed-accounts/{id}/un-enroll)"),
-            effect: format!(
-                "RGC stops governing account {}{id}: the landing zone's controls and baseline no longer apply to it. The account stays in the organization{} and is not closed.",
-                if name.is_empty() { String::new() } else { format!("{name} ") },
-                if ou.is_empty() { String::new() } else { format!(" (OU {ou})") },
-            ),
-        }
+        format!(
+            "RGC stops governing account {}{id}: the landing zone's controls and baseline no longer apply to it. The account stays in the organization{} and is not closed.",
+            if name.is_empty() { String::new() } else { format!("{name} ") },
+            if ou.is_empty() { String::new() } else { format!(" (OU {ou})") },
+        )
     }
 
     fn list_schema(&self) -> Option<Schema> {

@@ -49,6 +49,21 @@ pub fn cloud_error(summary: impl Into<String>, error: &CloudError) -> Diagnostic
     Diagnostic::error(summary, error.to_string())
 }
 
+/// The error for a create that found its object already there: the cloud's words, and how to
+/// adopt the object instead, in the error itself (a separate warning would be folded into the
+/// first one by Terraform when several creates hit this). Terraform never tells a provider the
+/// resource's address, but prints it with the error ("with <address>"), which the commands name.
+pub fn already_exists(summary: &str, error: &CloudError, type_name: &str, id: &str) -> Diagnostic {
+    let mut diagnostic = cloud_error(summary, error);
+    if error.kind != ErrorKind::Cancelled {
+        diagnostic.detail = format!(
+            "{}\n\nIt exists in the cloud but not in this Terraform state. To manage it with Terraform, import it into the resource named above (\"with {type_name}.<name>\"):\n  terraform import {type_name}.<name> {id}\nor add an import block and apply again:\n  import {{\n    to = {type_name}.<name>\n    id = \"{id}\"\n  }}",
+            diagnostic.detail
+        );
+    }
+    diagnostic
+}
+
 /// A cloud identifier: letters, digits, `-` and `_` (no separators, spaces or path characters).
 pub fn is_id(text: &str) -> bool {
     !text.is_empty() && text.len() <= 128 && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')

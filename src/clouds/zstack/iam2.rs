@@ -21,6 +21,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde::Deserialize;
 
+use super::jobs::Guard;
 use super::{Inventories, Job, ZStackClient, de, invalid, normalize_uuid};
 use crate::clouds::batch::KeyBatcher;
 use crate::clouds::error::{Cloud, CloudError};
@@ -32,6 +33,10 @@ pub const QUERY_PROJECT_ACTION: &str = "QueryIAM2Project";
 pub const QUERY_ORGANIZATION_ACTION: &str = "QueryIAM2Organization";
 
 /// The actions that submit asynchronous jobs.
+/// The code of the error [`ZStackClient::detach_project_from_organization`] returns, sending
+/// nothing, when the project is not in the organization it was asked to leave.
+pub const NOT_IN_ORGANIZATION: &str = "tether.ProjectNotInOrganization";
+
 pub(crate) const SUBMIT_ACTIONS: &[&str] = &[ATTACH_PROJECT_ACTION, DETACH_PROJECT_ACTION];
 
 /// One attribute of a project (`{uuid, name, value, type}`).
@@ -370,6 +375,7 @@ impl ZStackClient {
                 &organization,
             ],
             Some(body),
+            None,
         )
         .await
     }
@@ -380,16 +386,25 @@ impl ZStackClient {
     pub async fn detach_project_from_organization(
         &self,
         project_uuid: &str,
+        organization_uuid: &str,
     ) -> Result<Job, CloudError> {
         let action = DETACH_PROJECT_ACTION;
         let project = normalize_uuid(action, "project_uuid", project_uuid)?;
-        self.submit(
-            action,
-            Method::DELETE,
-            &["iam2", "projects", &project, "iam2", "organizations"],
-            None,
-        )
-        .await
+        let organization = normalize_uuid(action, "organization_uuid", organization_uuid)?;
+        let guard = Guard::ProjectIn { project: project.clone(), organization };
+        self.detach_project(&project, Some(guard)).await
+    }
+
+    async fn detach_project(&self, project: &str, guard: Option<Guard>) -> Result<Job, CloudError> {
+        let path = ["iam2", "projects", project, "iam2", "organizations"];
+        self.submit(DETACH_PROJECT_ACTION, Method::DELETE, &path, None, guard).await
+    }
+
+    /// The detach without its guard, for the tests of how submissions are sent.
+    #[cfg(test)]
+    pub(crate) async fn detach_project_unguarded(&self, project_uuid: &str) -> Result<Job, CloudError> {
+        let project = normalize_uuid(DETACH_PROJECT_ACTION, "project_uuid", project_uuid)?;
+        self.detach_project(&project, None).await
     }
 
     /// The organization links of a project
@@ -572,7 +587,7 @@ mod tests {
             .await
             .unwrap();
         client
-            .detach_project_from_organization(PROJECT)
+            .detach_project_unguarded(PROJECT)
             .await
             .unwrap();
         let seen = server.seen();
@@ -608,6 +623,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_detach_goes_out_only_while_the_project_is_in_the_organization() {
+        const ELSEWHERE: &str = "0b0b0b0b0b0b4b0b8b0b0b0b0b0b0b0b";
+        for (current, sent) in [(Some(ORG), true), (Some(ELSEWHERE), false), (None, false)] {
+            let server = Server::start(move |req, _| {
+                if req.method == "GET" {
+                    let refs: Vec<_> = current.iter().map(|o| json!({"projectUuid": PROJECT, "organizationUuid": o})).collect();
+                    ok(json!({"inventories": refs}))
+                } else {
+                    accepted(internal_location(req.header("x-job-uuid").unwrap()))
+                }
+            })
+            .await;
+            let client = access_key_client(&server.url);
+            let result = client.detach_project_from_organization(PROJECT, ORG).await;
+            let lines = server.lines();
+            assert_eq!(lines[0], format!("GET /zstack/v1/iam2/projects/organizations/refs"), "the check comes first");
+            let deletes = lines.iter().filter(|l| l.starts_with("DELETE")).count();
+            if sent {
+                result.unwrap();
+                assert_eq!(deletes, 1);
+            } else {
+                let e = result.unwrap_err();
+                assert_eq!(e.kind, ErrorKind::NotFound);
+                assert_eq!(e.code.as_deref(), Some(NOT_IN_ORGANIZATION));
+                assert!(e.message.starts_with("not sent: project"), "{e}");
+                assert_eq!(deletes, 0, "{lines:?}");
+            }
+        }
+    }
+
+    #[tokio::test]
     async fn uuids_are_checked_before_sending() {
         let server = Server::start(|_, _| ok(json!({"inventories": []}))).await;
         let client = access_key_client(&server.url);
@@ -622,7 +668,7 @@ mod tests {
             .await
             .unwrap_err();
         assert!(e.message.contains("organization_uuid"), "{e}");
-        assert!(client.detach_project_from_organization("").await.is_err());
+        assert!(client.detach_project_from_organization("", ORG).await.is_err());
         assert!(client.query_organization_project_refs("x").await.is_err());
         assert!(
             client

@@ -101,6 +101,18 @@ struct Submission {
     method: Method,
     path: Vec<String>,
     body: Option<Vec<u8>>,
+    /// Checked before every send of this submission, the first and any resend after a session
+    /// expiry alike: the call goes out only while the guard holds.
+    guard: Option<Guard>,
+}
+
+/// A condition a submission must meet at the moment it is sent.
+#[derive(Debug, Clone)]
+pub(crate) enum Guard {
+    /// The project is attached to this organization. The detach API names only the project and
+    /// detaches it from whatever organization it is in, so it must only go out while that is
+    /// still the organization the caller means.
+    ProjectIn { project: String, organization: String },
 }
 
 /// What one poll of a job found.
@@ -217,12 +229,14 @@ impl ZStackClient {
         method: Method,
         path: &[&str],
         body: Option<Vec<u8>>,
+        guard: Option<Guard>,
     ) -> Result<Job, CloudError> {
         let submission = Arc::new(Submission {
             action,
             method,
             path: path.iter().map(|s| (*s).to_owned()).collect(),
             body,
+            guard,
         });
         self.submit_with(submission, true).await
     }
@@ -240,6 +254,9 @@ impl ZStackClient {
             let submission = Arc::clone(&submission);
             let url = url.clone();
             async move {
+                if let Some(guard) = &submission.guard {
+                    self.check_guard(action, guard).await?;
+                }
                 // A fresh job uuid per attempt after a refusal; the HTTP layer's own retries
                 // (throttling, connect failures) and the resend of a submission ZStack never
                 // received reuse it.
@@ -283,6 +300,29 @@ impl ZStackClient {
             }
         })
         .await
+    }
+
+    /// Reads whether `guard` holds right now; a `NotFound` error with code
+    /// [`iam2::NOT_IN_ORGANIZATION`] when it does not, so nothing is sent.
+    async fn check_guard(&self, action: &str, guard: &Guard) -> Result<(), CloudError> {
+        let Guard::ProjectIn { project, organization } = guard;
+        let refs = self.query_organization_project_refs(project).await?;
+        let current = refs.into_iter().map(|r| r.organization_uuid).next();
+        if current.as_deref() == Some(organization.as_str()) {
+            return Ok(());
+        }
+        let now = match &current {
+            Some(other) => format!("is in organization {other}"),
+            None => "is in no organization".to_owned(),
+        };
+        let mut error = CloudError::new(
+            ErrorKind::NotFound,
+            Cloud::ZStack,
+            action,
+            format!("not sent: project {project} {now}, not in {organization}"),
+        );
+        error.code = Some(iam2::NOT_IN_ORGANIZATION.to_owned());
+        Err(error)
     }
 
     /// After a submission (`req`, sent with `X-Job-UUID` `job_uuid`) got no answer: looks the
@@ -647,7 +687,7 @@ mod tests {
         .await;
         let client = access_key_client(&server.url);
         let job = client
-            .detach_project_from_organization(PROJECT)
+            .detach_project_unguarded(PROJECT)
             .await
             .unwrap();
         let e = client
@@ -867,7 +907,7 @@ mod tests {
         let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
         drop(listener);
         let e = access_key_client(&url)
-            .detach_project_from_organization(PROJECT)
+            .detach_project_unguarded(PROJECT)
             .await
             .unwrap_err();
         assert_eq!(e.kind, ErrorKind::Transient);
@@ -940,7 +980,7 @@ mod tests {
         })
         .await;
         let client = access_key_client(&server.url);
-        let submitted = client.detach_project_from_organization(PROJECT).await;
+        let submitted = client.detach_project_unguarded(PROJECT).await;
         let job = submitted.clone().unwrap();
         client
             .wait_submitted(submitted, Duration::from_secs(10), &fast_poll(), None)
@@ -1033,7 +1073,7 @@ mod tests {
         .await;
         let client = access_key_client(&server.url);
         let job = client
-            .detach_project_from_organization(PROJECT)
+            .detach_project_unguarded(PROJECT)
             .await
             .unwrap();
         client
