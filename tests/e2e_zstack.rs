@@ -82,18 +82,27 @@ fn attach_drift_import_and_detach_with_an_account_login() {
     // Moved to another organization behind Terraform's back: drift on organization_uuid.
     let zstack = out_of_band(&emulator);
     block_on(async {
-        let job = zstack.detach_project_from_organization(PAYMENTS).await.unwrap();
+        let job = zstack.detach_project_from_organization(PAYMENTS, FINANCE).await.unwrap();
         zstack.wait_job(&job, Duration::from_secs(30), &FAST, None).await.unwrap();
         let job = zstack.attach_project_to_organization(PAYMENTS, ENGINEERING).await.unwrap();
         zstack.wait_job(&job, Duration::from_secs(30), &FAST, None).await.unwrap();
     });
+    // Moving it back would detach it from Engineering, which Terraform never attached it to:
+    // the plan says so, and the apply detaches nothing and fails on the attach.
     let plan = workspace.terraform(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
     assert_eq!(plan.code, 2, "{}", plan.combined());
-    assert!(plan.stdout.contains(&format!("~ organization_uuid = \"{ENGINEERING}\" -> \"{FINANCE}\" # forces replacement")), "{}", plan.stdout);
+    assert!(plan.stdout.contains(&format!("~ organization_uuid          = \"{ENGINEERING}\" -> \"{FINANCE}\" # forces replacement")), "{}", plan.stdout);
+    assert!(plan.text().contains(&format!("Warning: Project {PAYMENTS} was moved to another organization outside Terraform")), "{}", plan.text());
+    assert!(plan.text().contains(&format!("Project {PAYMENTS} is now in organization {ENGINEERING}, not in {FINANCE}, where Terraform attached it.")), "{}", plan.text());
+    assert!(plan.text().contains(&format!("Warning: Destroy calls nothing for {PAYMENTS}")), "{}", plan.text());
+    emulator.admin("DELETE", "calls", None);
+    workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).failure();
+    assert!(emulator.calls("DetachIAM2ProjectFromIAM2Organization").is_empty(), "nothing is detached from Engineering");
+    assert_eq!(organization_of(&emulator, PAYMENTS).as_deref(), Some(ENGINEERING));
 
     // Detached behind Terraform's back: the link is gone and would be re-created.
     block_on(async {
-        let job = zstack.detach_project_from_organization(PAYMENTS).await.unwrap();
+        let job = zstack.detach_project_from_organization(PAYMENTS, ENGINEERING).await.unwrap();
         zstack.wait_job(&job, Duration::from_secs(30), &FAST, None).await.unwrap();
     });
     let plan = workspace.terraform(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
@@ -134,7 +143,7 @@ fn access_key_authentication_and_destroy_leaves_a_moved_project_alone() {
     // Someone moves the project to Finance; destroying our (Engineering) link must not detach it.
     let zstack = out_of_band(&emulator);
     block_on(async {
-        let job = zstack.detach_project_from_organization(ANALYTICS).await.unwrap();
+        let job = zstack.detach_project_from_organization(ANALYTICS, ENGINEERING).await.unwrap();
         zstack.wait_job(&job, Duration::from_secs(30), &FAST, None).await.unwrap();
         let job = zstack.attach_project_to_organization(ANALYTICS, FINANCE).await.unwrap();
         zstack.wait_job(&job, Duration::from_secs(30), &FAST, None).await.unwrap();
@@ -143,6 +152,71 @@ fn access_key_authentication_and_destroy_leaves_a_moved_project_alone() {
     workspace.terraform(&["destroy", "-auto-approve", "-refresh=false", "-no-color", "-input=false"]).success();
     assert!(emulator.calls("DetachIAM2ProjectFromIAM2Organization").is_empty());
     assert_eq!(organization_of(&emulator, ANALYTICS).as_deref(), Some(FINANCE));
+}
+
+/// The project is moved outside Terraform and a plain destroy (with its refresh, which writes
+/// the other organization into organization_uuid) follows: the provider remembers which
+/// organization it attached, shows that destroy calls nothing, and calls nothing.
+#[test]
+fn a_refreshed_destroy_never_detaches_a_project_from_an_organization_terraform_did_not_attach() {
+    let emulator = emulator();
+    let workspace = Workspace::new(&[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("payments", PAYMENTS, FINANCE)].concat());
+    workspace.init();
+    workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
+    assert_eq!(workspace.state_resources()[0]["values"]["attached_organization_uuid"], FINANCE);
+    let zstack = out_of_band(&emulator);
+    block_on(async {
+        let job = zstack.detach_project_from_organization(PAYMENTS, FINANCE).await.unwrap();
+        zstack.wait_job(&job, Duration::from_secs(30), &FAST, None).await.unwrap();
+        let job = zstack.attach_project_to_organization(PAYMENTS, ENGINEERING).await.unwrap();
+        zstack.wait_job(&job, Duration::from_secs(30), &FAST, None).await.unwrap();
+    });
+
+    let plan = workspace.terraform(&["plan", "-destroy", "-no-color", "-input=false"]);
+    plan.success();
+    assert!(plan.text().contains(&format!("Warning: Destroy calls nothing for {PAYMENTS}")), "{}", plan.stdout);
+    assert!(
+        plan.text().contains(&format!("project {PAYMENTS} is in organization {ENGINEERING}, which Terraform did not attach it to (it attached it to {FINANCE}), so destroy leaves it there")),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains(&format!("- detach_call                = \"none: project {PAYMENTS} is in organization {ENGINEERING}")), "{}", plan.stdout);
+
+    emulator.admin("DELETE", "calls", None);
+    workspace.terraform(&["destroy", "-auto-approve", "-no-color", "-input=false"]).success();
+    assert!(emulator.calls("DetachIAM2ProjectFromIAM2Organization").is_empty(), "nothing is detached from Engineering");
+    assert_eq!(organization_of(&emulator, PAYMENTS).as_deref(), Some(ENGINEERING));
+    assert!(workspace.state_resources().is_empty());
+}
+
+/// Adopting a move: the configuration names the organization the project was moved to; the plan
+/// shows the recorded organization changing, the apply calls nothing, and destroy then detaches
+/// it from the adopted organization.
+#[test]
+fn naming_the_new_organization_adopts_a_move() {
+    let emulator = emulator();
+    let workspace = Workspace::new(&[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("payments", PAYMENTS, FINANCE)].concat());
+    workspace.init();
+    workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
+    let zstack = out_of_band(&emulator);
+    block_on(async {
+        let job = zstack.detach_project_from_organization(PAYMENTS, FINANCE).await.unwrap();
+        zstack.wait_job(&job, Duration::from_secs(30), &FAST, None).await.unwrap();
+        let job = zstack.attach_project_to_organization(PAYMENTS, ENGINEERING).await.unwrap();
+        zstack.wait_job(&job, Duration::from_secs(30), &FAST, None).await.unwrap();
+    });
+    workspace.write_config(&[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("payments", PAYMENTS, ENGINEERING)].concat());
+    let plan = workspace.terraform(&["plan", "-no-color", "-input=false"]);
+    plan.success();
+    assert!(plan.stdout.contains(&format!("~ attached_organization_uuid = \"{FINANCE}\" -> \"{ENGINEERING}\"")), "{}", plan.stdout);
+    assert!(plan.stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{}", plan.stdout);
+    emulator.admin("DELETE", "calls", None);
+    workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
+    let writes: Vec<_> = emulator.admin("GET", "calls", None).as_array().unwrap().iter().filter(|c| c["action"].as_str().is_some_and(|a| a.contains("Attach") || a.contains("Detach"))).cloned().collect();
+    assert!(writes.is_empty(), "adopting calls no write API: {writes:?}");
+    workspace.terraform(&["destroy", "-auto-approve", "-no-color", "-input=false"]).success();
+    assert_eq!(emulator.calls("DetachIAM2ProjectFromIAM2Organization").len(), 1);
+    assert_eq!(organization_of(&emulator, PAYMENTS), None);
 }
 
 #[test]

@@ -222,12 +222,14 @@ impl Resource<Clients> for ProjectOrganization {
                 *slot = Value::from(current);
             }
         } else if plan.is_replace() {
+            // A warning, not an error: `terraform destroy` runs a normal plan first to refresh,
+            // and an error there would make the project impossible to destroy.
             let project = text(&plan.prior, "project_uuid");
             diags.push(
-                Diagnostic::error(
-                    "Project moved to another organization outside Terraform",
+                Diagnostic::warning(
+                    format!("Project {project} was moved to another organization outside Terraform"),
                     format!(
-                        "Project {project} is now in organization {current}, not in {ours}, where Terraform attached it. Moving it back would detach it from {current}, an organization Terraform never attached it to, so this provider will not plan it. Either move the project back outside Terraform, set organization_uuid = \"{current}\" to adopt the move, or stop managing it with `terraform state rm`."
+                        "Project {project} is now in organization {current}, not in {ours}, where Terraform attached it. This replacement will not detach it from {current}, an organization Terraform never attached it to, so attaching it to {ours} will fail while it is there. Either move the project back outside Terraform, set organization_uuid = \"{current}\" to adopt the move, or stop managing it with `terraform state rm`."
                     ),
                 )
                 .at(AttributePath::root("organization_uuid")),
