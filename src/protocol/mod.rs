@@ -224,7 +224,7 @@ impl<P: Provider> ProviderService<P> {
         let call = entry.handler.detach_call(prior);
         let enabled = detach::enabled(prior);
         let effect = if call.is_ok() && enabled {
-            let ctx = Ctx { data, stop: self.stop_token() };
+            let ctx = Ctx { data, stop: self.stop_token(), replacing: None };
             let Some(effect) = self.cancellable(entry.handler.destroy_effect(&ctx, prior), diags).await else {
                 return;
             };
@@ -278,7 +278,7 @@ impl<P: Provider> ProviderService<P> {
             }
             Some(_) => {}
             None => {
-                let ctx = Ctx { data, stop: self.stop_token() };
+                let ctx = Ctx { data, stop: self.stop_token(), replacing: None };
                 let mut ignored = Diagnostics::new();
                 let found = self.cancellable(entry.handler.read(&ctx, &plan.planned, &mut ignored), diags).await.flatten();
                 if let Some(existing) = found.filter(|_| !ignored.has_errors()) {
@@ -517,7 +517,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 self.data(&mut diags),
             ) {
                 if !current.is_null() {
-                    let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
+                    let ctx = Ctx { data: data.as_ref(), stop: self.stop_token(), replacing: None };
                     let mut read_diags = Diagnostics::new();
                     let read = self.cancellable(entry.handler.read(&ctx, &current, &mut read_diags), &mut diags).await;
                     diags.extend(read_diags);
@@ -576,7 +576,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 }
             } else if let Some(data) = self.data(&mut diags) {
                 let mut plan = plan_change(&entry.schema, &prior, &proposed, &config);
-                let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
+                let ctx = Ctx { data: data.as_ref(), stop: self.stop_token(), replacing: None };
                 let mut plan_diags = Diagnostics::new();
                 self.cancellable(entry.handler.modify_plan(&ctx, &mut plan, &mut plan_diags), &mut diags).await;
                 diags.extend(plan_diags);
@@ -627,7 +627,8 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         if let (Some(prior), Some(planned), Some(data)) = decoded {
             // Writes are not abandoned on StopProvider: what the cloud did must reach the state.
             // Long waits inside the resource watch `ctx.stop` instead.
-            let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
+            let replacing = detach::PlanMark::decode(&request.planned_private).prior;
+            let ctx = Ctx { data: data.as_ref(), stop: self.stop_token(), replacing };
             let id = entry.object_id(if planned.is_null() { &prior } else { &planned });
             let new_state = if planned.is_null() {
                 if let Err(d) = self.provider.check_destroy(&data, &request.type_name) {
@@ -690,7 +691,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let mut diags = Diagnostics::new();
         let mut imported_resources = Vec::new();
         if let (Some(entry), Some(data)) = (self.resource(&request.type_name, &mut diags), self.data(&mut diags)) {
-            let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
+            let ctx = Ctx { data: data.as_ref(), stop: self.stop_token(), replacing: None };
             // Import by identity (`import { identity = {...} }`): the identity is the import ID
             // in parts.
             let id = match request.identity.as_ref().and_then(|i| i.identity_data.as_ref()) {
@@ -751,7 +752,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     convert::decode(request.config.as_ref(), &entry.ty, "configuration", &mut diags),
                     self.data(&mut diags),
                 ) {
-                    let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
+                    let ctx = Ctx { data: data.as_ref(), stop: self.stop_token(), replacing: None };
                     let mut read_diags = Diagnostics::new();
                     let read = self.cancellable(entry.handler.read(&ctx, &config, &mut read_diags), &mut diags).await.flatten();
                     diags.extend(read_diags);
@@ -802,7 +803,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             let (found_sender, mut found) = tokio::sync::mpsc::channel::<Listed>(LIST_BUFFER);
             let list = async move {
                 let mut sink = Found::new(found_sender, limit);
-                let ctx = Ctx { data: data.as_ref(), stop };
+                let ctx = Ctx { data: data.as_ref(), stop, replacing: None };
                 let mut diags = Diagnostics::new();
                 handler.list(&ctx, &config, &mut sink, &mut diags).await;
                 diags.under("config")
