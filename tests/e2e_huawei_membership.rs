@@ -113,7 +113,12 @@ fn adopting_importing_drift_and_already_left() {
     let workspace = Workspace::new(&config);
     workspace.init();
 
-    // No invitation: the resource adopts the account's current membership, calling nothing.
+    // No invitation: the resource adopts the account's current membership, calling nothing,
+    // and the plan says that its destroy would leave an organization Terraform never joined.
+    let plan = workspace.terraform(&["plan", "-no-color", "-input=false"]);
+    plan.success();
+    assert!(plan.text().contains("Warning: Adopting this account's current organization membership"), "{}", plan.text());
+    assert!(plan.text().contains("Destroying this resource later calls LeaveOrganization, which Terraform cannot undo, although Terraform did not join this organization."), "{}", plan.text());
     workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
     assert!(emulator.calls("AcceptHandshake").is_empty());
     assert_eq!(workspace.state_resources()[0]["values"]["organization_id"], ORG);

@@ -51,7 +51,7 @@ impl Plan {
 }
 
 #[async_trait]
-pub trait Resource<D>: Send + Sync {
+pub trait Resource<D: Send + Sync>: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
 
@@ -101,6 +101,17 @@ pub trait Resource<D>: Send + Sync {
     /// may read the cloud (for example to count what a bulk detach removes), but must not change
     /// it.
     async fn destroy_effect(&self, ctx: &Ctx<'_, D>, prior: &Value) -> String;
+
+    /// Whether the object a create of `planned` would make is already in the cloud; `None` when
+    /// that cannot be told. Terraform plans a tainted object's replacement as a plain create, so
+    /// this is how a plan notices one (for `protect`). The default reads `planned` as if it were
+    /// the state; a resource whose read finds something for objects that do not exist overrides
+    /// it.
+    async fn already_exists(&self, ctx: &Ctx<'_, D>, planned: &Value) -> Option<bool> {
+        let mut diags = Diagnostics::new();
+        let found = self.read(ctx, planned, &mut diags).await;
+        (!diags.has_errors()).then_some(found.is_some())
+    }
 
     /// Turns an import ID into a state holding at least the identifying attributes; Terraform
     /// then refreshes it with `read`.

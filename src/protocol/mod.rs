@@ -58,7 +58,7 @@ impl<T: ?Sized> Entry<T> {
     }
 }
 
-impl<D> Entry<dyn Resource<D>> {
+impl<D: Send + Sync> Entry<dyn Resource<D>> {
     /// The object's import ID (its identity's parts joined), which names it in diagnostics.
     fn object_id(&self, state: &Value) -> String {
         identity::from_state(self.identity, state)
@@ -278,11 +278,13 @@ impl<P: Provider> ProviderService<P> {
             }
             Some(_) => {}
             None => {
+                if !entry.identity.iter().all(|a| plan.planned.attr(a.name).is_some_and(Value::is_wholly_known)) {
+                    return;
+                }
                 let ctx = Ctx { data, stop: self.stop_token(), replacing: None };
-                let mut ignored = Diagnostics::new();
-                let found = self.cancellable(entry.handler.read(&ctx, &plan.planned, &mut ignored), diags).await.flatten();
-                if let Some(existing) = found.filter(|_| !ignored.has_errors()) {
-                    let id = entry.object_id(&existing);
+                let found = self.cancellable(entry.handler.already_exists(&ctx, &plan.planned), diags).await.flatten();
+                if found == Some(true) {
+                    let id = entry.object_id(&plan.planned);
                     refusal.detail = format!(
                         "{id} already exists in the cloud. If it is this resource's tainted object, replacing it would destroy it first; keep it with `terraform untaint <address>`. If it is not in the Terraform state, import it instead of creating it. {}",
                         refusal.detail

@@ -466,6 +466,13 @@ impl Resource<Clients> for ProfileAssociation {
         Some(truthful_state(ctx, planned, &principal, &store, &wanted, diags).await)
     }
 
+    /// A principal always "reads" (with no assignments when it has none): it exists for a
+    /// create only when it holds assignments.
+    async fn already_exists(&self, ctx: &Ctx<'_, Clients>, planned: &Value) -> Option<bool> {
+        let client = client(ctx).ok()?;
+        current_assignments(&client, &Principal::from_state(planned)).await.ok().map(|found| found.is_some_and(|a| !a.is_empty()))
+    }
+
     async fn read(&self, ctx: &Ctx<'_, Clients>, current: &Value, diags: &mut Diagnostics) -> Option<Value> {
         let client = match client(ctx) {
             Ok(client) => client,

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 
 use crate::clouds::huawei::{Handshake, Organization, OrganizationsClient};
 use crate::clouds::{CloudError, ErrorKind};
+use crate::framework::detach;
 use crate::framework::{
     Found, Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Plan, Resource, Schema, Type, Value,
 };
@@ -180,6 +181,23 @@ impl Resource<Clients> for OrganizationMembership {
     /// when it means joining through another invitation: removing it, or naming the accepted
     /// invitation of the current organization (as after an import), changes only the state.
     async fn modify_plan(&self, ctx: &Ctx<'_, Clients>, plan: &mut Plan, diags: &mut Diagnostics) {
+        // Without an invitation the create joins nothing: it records the membership the account
+        // already has, as an import would, and the reviewer must see that destroying it later
+        // leaves an organization Terraform never joined.
+        if plan.is_create() && plan.config.attr("handshake_id").is_some_and(Value::is_null) {
+            let guarded = plan.planned.attr(detach::ATTRIBUTE).and_then(Value::as_bool) != Some(false);
+            diags.warning(
+                "Adopting this account's current organization membership",
+                format!(
+                    "No handshake_id is set, so this create calls nothing: it records the organization the account is in now, as `terraform import` would. {}",
+                    if guarded {
+                        "Destroying this resource later calls LeaveOrganization, which Terraform cannot undo, although Terraform did not join this organization. Set detach_on_destroy = false to keep destroy from ever taking the account out of it."
+                    } else {
+                        "detach_on_destroy is false, so destroying it later only forgets it."
+                    }
+                ),
+            );
+        }
         let id = match handshake_change(plan) {
             HandshakeChange::None => return,
             HandshakeChange::Removed => return keep_membership(plan),
@@ -259,6 +277,12 @@ impl Resource<Clients> for OrganizationMembership {
                 None
             }
         }
+    }
+
+    /// A membership's create either joins (the account is not in the organization yet) or adopts
+    /// the one it has (it is): being in an organization does not tell a tainted object apart.
+    async fn already_exists(&self, _ctx: &Ctx<'_, Clients>, _planned: &Value) -> Option<bool> {
+        None
     }
 
     async fn read(&self, ctx: &Ctx<'_, Clients>, current: &Value, diags: &mut Diagnostics) -> Option<Value> {

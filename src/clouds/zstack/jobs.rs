@@ -858,6 +858,41 @@ mod tests {
         );
     }
 
+    /// A detach whose job is refused for an expired session is sent again after a new login,
+    /// but only after its guard is checked again: a project moved in between stays where it is.
+    #[tokio::test]
+    async fn a_detach_resent_after_a_new_login_checks_its_guard_again() {
+        const ELSEWHERE: &str = "0b0b0b0b0b0b4b0b8b0b0b0b0b0b0b0b";
+        let logins = Arc::new(AtomicUsize::new(0));
+        let server = Server::start(move |req, _| {
+            if req.is_login() {
+                let n = logins.fetch_add(1, Ordering::SeqCst) + 1;
+                return session_reply(&format!("s{n}"));
+            }
+            if req.method == "GET" && req.path.ends_with("/organizations/refs") {
+                // In our organization under the first session; moved by someone else by the time
+                // the second session asks.
+                let session = req.header("authorization").unwrap_or_default().to_string();
+                let organization = if session.ends_with("s1") { ORG } else { ELSEWHERE };
+                return ok(json!({"inventories": [{"projectUuid": PROJECT, "organizationUuid": organization}]}));
+            }
+            if req.method == "DELETE" {
+                return accepted(internal_location(req.header("x-job-uuid").unwrap()));
+            }
+            zs_error(503, "ID.1001", "Session expired", "")
+        })
+        .await;
+        let client = account_client(&server.url);
+        let job = client.detach_project_from_organization(PROJECT, ORG).await.unwrap();
+        let e = client.wait_job(&job, Duration::from_secs(10), &fast_poll(), None).await.unwrap_err();
+        let cloud = e.cloud_error().unwrap_or_else(|| panic!("{e:?}"));
+        assert_eq!(cloud.code.as_deref(), Some(iam2::NOT_IN_ORGANIZATION), "{cloud}");
+        let lines = server.lines();
+        let deletes = lines.iter().filter(|l| l.starts_with("DELETE")).count();
+        let checks = lines.iter().filter(|l| l.ends_with("/organizations/refs")).count();
+        assert_eq!((deletes, checks), (1, 2), "checked before each send; the resend was not sent: {lines:?}");
+    }
+
     #[tokio::test]
     async fn submissions_are_not_resent_after_an_ambiguous_failure() {
         let server = Server::start(|_, _| Reply::HangUp).await;
