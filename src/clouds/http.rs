@@ -844,7 +844,7 @@ mod tests {
         request.headers.insert("x-tc-token", "sts-session-token".parse().unwrap());
         request.body = br#"{"password":"digest"}"#.to_vec();
         let call = Call { action: "Test", idempotent, retry: &retry, cancel: None, first_attempt_paced: false };
-        client.execute(call, &NoSigner, &request, |r| Ok(r)).await
+        client.execute(call, &NoSigner, &request, Ok).await
     }
 
     #[tokio::test]
@@ -877,16 +877,35 @@ mod tests {
             .unwrap()
             .signed_by(&server_key, &ca)
             .unwrap();
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        (ca.der().clone(), ca.pem(), server_config(server_cert.der().clone(), &server_key))
+    }
+
+    fn server_config(cert: CertificateDer<'static>, key: &rcgen::KeyPair) -> rustls::ServerConfig {
+        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
             .with_safe_default_protocol_versions()
             .unwrap()
             .with_no_client_auth()
-            .with_single_cert(
-                vec![server_cert.der().clone()],
-                rustls::pki_types::PrivateKeyDer::Pkcs8(server_key.serialize_der().into()),
-            )
-            .unwrap();
-        (ca.der().clone(), ca.pem(), config)
+            .with_single_cert(vec![cert], rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_self_signed_certificate_is_its_own_ca_unless_marked_as_a_ca() {
+        // What the docs promise for `ca_cert_file`: a self-signed server certificate works as
+        // its own trust anchor, but not one marked CA:TRUE (as `openssl req -x509` makes them),
+        // which webpki refuses to accept as a server certificate.
+        for (is_ca, works) in [(rcgen::IsCa::NoCa, true), (rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained), false)] {
+            let key = rcgen::KeyPair::generate().unwrap();
+            let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+            params.is_ca = is_ca;
+            let cert = params.self_signed(&key).unwrap();
+            let tls = tokio_rustls::TlsAcceptor::from(Arc::new(server_config(cert.der().clone(), &key)));
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let server = serve(listener, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".into(), Some(tls)).await;
+            let client = HttpClient::with_client(Cloud::ZStack, reqwest_client(&[cert.der().clone()]).unwrap());
+            let out = call(&client, &format!("https://127.0.0.1:{}/", server.addr.port()), true).await;
+            assert_eq!(out.is_ok(), works, "{out:?}");
+        }
     }
 
     #[tokio::test]
