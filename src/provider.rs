@@ -270,8 +270,9 @@ fn cleartext_warning(cloud: Cloud, endpoints: &[(AttributePath, &url::Url)], wha
         Diagnostic::warning(
             format!("{cloud} credentials would travel unencrypted"),
             format!(
-                "{} uses plain http:// to {}, so {what} cross the network unencrypted: anyone on the path can read them and act with them. Use an https:// endpoint (with `ca_cert_file` if its certificate is private). Plain http is accepted silently only for this machine (localhost, 127.0.0.0/8, ::1), such as the tether emulator.",
+                "{} {} plain http:// to {}, so {what} cross the network unencrypted: anyone on the path can read them and act with them. Use an https:// endpoint (with `ca_cert_file` if its certificate is private). Plain http is accepted silently only for this machine (localhost, 127.0.0.0/8, ::1), such as the tether emulator.",
                 attributes.join(", "),
+                if attributes.len() == 1 { "uses" } else { "use" },
                 hosts.join(", ")
             ),
         )
@@ -674,5 +675,22 @@ mod tests {
             problems.extend(data_source.schema().block.check(&format!("data.{}.", data_source.type_name())));
         }
         assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    #[test]
+    fn cleartext_warning_names_only_the_exposed_endpoints() {
+        let url = |s: &str| url::Url::parse(s).unwrap();
+        let path = |name: &str| AttributePath::root(HUAWEI.name).attribute("endpoints").attribute(name);
+        let (gateway, tls, local, gateway_again) = (url("http://gw.example:8080"), url("https://gw.example"), url("http://[::1]:9000"), url("http://gw.example:8080/rgc"));
+        let one = cleartext_warning(Cloud::Huawei, &[(path("organizations"), &gateway), (path("rgc"), &tls), (path("identitycenter"), &local)], "the signatures").unwrap();
+        assert_eq!(one.severity, crate::framework::diag::Severity::Warning);
+        assert_eq!(one.summary, "Huawei Cloud credentials would travel unencrypted");
+        assert_eq!(one.path, Some(path("organizations")));
+        assert!(one.detail.starts_with("huaweicloud.endpoints.organizations uses plain http:// to gw.example:8080, so the signatures cross the network unencrypted"), "{}", one.detail);
+        let two = cleartext_warning(Cloud::Huawei, &[(path("organizations"), &tls), (path("rgc"), &gateway), (path("identitycenter"), &gateway_again)], "x").unwrap();
+        assert_eq!(two.path, Some(path("rgc")));
+        assert!(two.detail.starts_with("huaweicloud.endpoints.rgc, huaweicloud.endpoints.identitycenter use plain http:// to gw.example:8080, so"), "{}", two.detail);
+        assert_eq!(cleartext_warning(Cloud::ZStack, &[(AttributePath::root("zstack").attribute("endpoint"), &local)], "x"), None);
+        assert_eq!(cleartext_warning(Cloud::Tencent, &[(AttributePath::root("tencentcloud").attribute("endpoint"), &tls)], "x"), None);
     }
 }
