@@ -1,7 +1,8 @@
 //! The `tether` provider: its configuration (one block per cloud, with the official providers'
 //! environment variables as fallbacks) and the resources it serves.
 
-use std::sync::Arc;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -12,7 +13,9 @@ use crate::clouds::huawei::{
 };
 use crate::clouds::tencent::{OrganizationClient, TencentConfig, TencentCredentials, ORGANIZATION_ENDPOINT};
 use crate::clouds::zstack::{ZStackAuth, ZStackClient, ZStackConfig};
-use crate::clouds::http::default_reqwest_client;
+use crate::clouds::http::{
+    default_reqwest_client, is_loopback, load_ca_bundle, plain_http_reqwest_client, reqwest_client, ClientSetupError,
+};
 use crate::clouds::ratelimit::RateLimiter;
 use crate::clouds::{Cloud, HttpClient, RetryPolicy, Secret};
 use crate::framework::timeouts::{format_duration, parse_duration};
@@ -104,7 +107,8 @@ const TENCENT: CloudBlock = CloudBlock {
         Setting { name: "secret_key", env: Some("TENCENTCLOUD_SECRET_KEY"), sensitive: true, description: "Tencent Cloud API SecretKey. Falls back to `TENCENTCLOUD_SECRET_KEY`." },
         Setting { name: "security_token", env: Some("TENCENTCLOUD_SECURITY_TOKEN"), sensitive: true, description: "Token of temporary credentials (STS), sent as `X-TC-Token`. Falls back to `TENCENTCLOUD_SECURITY_TOKEN`." },
         Setting { name: "region", env: Some("TENCENTCLOUD_REGION"), sensitive: false, description: "Region sent as `X-TC-Region`. The Organization API is global and does not need one. Falls back to `TENCENTCLOUD_REGION`." },
-        Setting { name: "endpoint", env: None, sensitive: false, description: "Full URL of the Organization API, scheme included. Defaults to `https://organization.tencentcloudapi.com`; use `https://organization.intl.tencentcloudapi.com` for the international site, or `http://127.0.0.1:PORT` for the tether emulator." },
+        Setting { name: "endpoint", env: None, sensitive: false, description: "Full URL of the Organization API, scheme included. Defaults to `https://organization.tencentcloudapi.com`; use `https://organization.intl.tencentcloudapi.com` for the international site, or `http://127.0.0.1:PORT` for the tether emulator. Plain `http://` to any other host sends the request signatures (and `X-TC-Token`) unencrypted, and the plan warns about it." },
+        Setting { name: CA_CERT_FILE, env: Some("TENCENTCLOUD_CA_CERT_FILE"), sensitive: false, description: CA_CERT_FILE_DESCRIPTION_TENCENT },
     ],
 };
 
@@ -119,6 +123,7 @@ const HUAWEI: CloudBlock = CloudBlock {
         Setting { name: "region", env: Some("HW_REGION_NAME"), sensitive: false, description: "Region of the RGC endpoint, such as `cn-north-4` (the default). Falls back to `HW_REGION_NAME`." },
         Setting { name: "domain_id", env: Some("HW_DOMAIN_ID"), sensitive: false, description: "Account (domain) ID, sent as `X-Domain-Id` to the global services (Organizations, Identity Center); required for their resources. Falls back to `HW_DOMAIN_ID`." },
         Setting { name: "project_id", env: Some("HW_PROJECT_ID"), sensitive: false, description: "Project ID of the region, sent as `X-Project-Id` to RGC; required for `tether_rgc_managed_account`. Falls back to `HW_PROJECT_ID`." },
+        Setting { name: CA_CERT_FILE, env: Some("HW_CA_CERT_FILE"), sensitive: false, description: CA_CERT_FILE_DESCRIPTION_HUAWEI },
     ],
 };
 
@@ -127,13 +132,30 @@ const ZSTACK: CloudBlock = CloudBlock {
     users: "ZStack resources",
     description: "ZStack management node and credentials, for `tether_iam2_project_organization`. Authenticate either with an account (`account_name` and `account_password`; the provider logs in once per run, shares the session, logs in again once if it expires, and logs out when Terraform is done) or with an AccessKey (`access_key_id` and `access_key_secret`).",
     settings: &[
-        Setting { name: "endpoint", env: Some("ZSTACK_ENDPOINT"), sensitive: false, description: "Base URL of the management node's API, scheme included, such as `http://zstack.example.com:8080` (the `/zstack/v1/...` paths are appended). Falls back to `ZSTACK_ENDPOINT`." },
+        Setting { name: "endpoint", env: Some("ZSTACK_ENDPOINT"), sensitive: false, description: "Base URL of the management node's API, scheme included, such as `https://zstack.example.com` (the `/zstack/v1/...` paths are appended). Plain `http://` to any host but this machine sends the login's password digest and the session id (or the AccessKey signatures) unencrypted, and the plan warns about it. Falls back to `ZSTACK_ENDPOINT`." },
+        Setting { name: CA_CERT_FILE, env: Some("ZSTACK_CA_CERT_FILE"), sensitive: false, description: CA_CERT_FILE_DESCRIPTION_ZSTACK },
         Setting { name: "account_name", env: Some("ZSTACK_ACCOUNT_NAME"), sensitive: false, description: "Account to log in as. Falls back to `ZSTACK_ACCOUNT_NAME`." },
         Setting { name: "account_password", env: Some("ZSTACK_ACCOUNT_PASSWORD"), sensitive: true, description: "The account's password (sent only as its SHA-512 digest, as ZStack's login expects). Falls back to `ZSTACK_ACCOUNT_PASSWORD`." },
         Setting { name: "access_key_id", env: Some("ZSTACK_ACCESS_KEY_ID"), sensitive: true, description: "AccessKey ID, instead of an account login. Falls back to `ZSTACK_ACCESS_KEY_ID`." },
         Setting { name: "access_key_secret", env: Some("ZSTACK_ACCESS_KEY_SECRET"), sensitive: true, description: "AccessKey secret. Falls back to `ZSTACK_ACCESS_KEY_SECRET`." },
     ],
 };
+
+const CA_CERT_FILE: &str = "ca_cert_file";
+
+/// One description per cloud, as each names its own environment variable.
+macro_rules! ca_cert_file_description {
+    ($env:literal) => {
+        concat!(
+            "Path to a PEM file of CA certificates to trust for this cloud's `https://` endpoints, in addition to the system's CA store: the private CA that issued the endpoint's certificate, or a self-signed certificate itself (one not marked as a CA). Read when the provider is configured; a missing file, or one with no readable certificate, is an error. Falls back to `",
+            $env,
+            "`. There is deliberately no option to skip certificate verification."
+        )
+    };
+}
+const CA_CERT_FILE_DESCRIPTION_TENCENT: &str = ca_cert_file_description!("TENCENTCLOUD_CA_CERT_FILE");
+const CA_CERT_FILE_DESCRIPTION_HUAWEI: &str = ca_cert_file_description!("HW_CA_CERT_FILE");
+const CA_CERT_FILE_DESCRIPTION_ZSTACK: &str = ca_cert_file_description!("ZSTACK_CA_CERT_FILE");
 
 const PROTECT: &str = "protect";
 const MAX_RETRIES: &str = "max_retries";
@@ -180,25 +202,82 @@ fn cloud_block(cloud: &CloudBlock) -> Block {
 /// How calls are retried and paced, from the provider configuration.
 struct CallSettings {
     retry: RetryPolicy,
-    /// One connection pool for every cloud of this configuration.
-    http: reqwest::Client,
+    /// One connection pool for every cloud of this configuration that trusts only the system's
+    /// CA store; built when the first cloud needs it, so a machine without a CA store can still
+    /// reach plain-`http://` endpoints (the emulator).
+    http: OnceLock<Result<reqwest::Client, ClientSetupError>>,
 }
 
 impl CallSettings {
     fn from_config(config: &Value) -> Result<Self, Diagnostic> {
         let max_retries = whole_number(config, &AttributePath::root(MAX_RETRIES), MAX_MAX_RETRIES)?.unwrap_or(DEFAULT_MAX_RETRIES);
         let max_wait = retry_max_wait(config)?.unwrap_or(DEFAULT_RETRY_MAX_WAIT);
-        let http = default_reqwest_client().map_err(|e| Diagnostic::error("Could not set up the HTTP client", e.to_string()))?;
-        Ok(CallSettings { retry: RetryPolicy { max_retries, max_wait, ..RetryPolicy::default() }, http })
+        Ok(CallSettings { retry: RetryPolicy { max_retries, max_wait, ..RetryPolicy::default() }, http: OnceLock::new() })
     }
 
-    /// The HTTP client for `cloud`, paced per its block's `requests_per_second`.
-    fn http_client(&self, config: &Value, cloud: &CloudBlock, kind: Cloud) -> Result<HttpClient, Diagnostic> {
+    /// The HTTP client for `cloud`, whose calls go to `endpoints`: trusting its block's
+    /// `ca_cert_file` as well as the system's CA store, and paced per its `requests_per_second`.
+    fn http_client(&self, config: &Value, cloud: &CloudBlock, kind: Cloud, endpoints: &[&url::Url]) -> Result<HttpClient, Diagnostic> {
         let path = AttributePath::root(cloud.name).attribute(REQUESTS_PER_SECOND);
         let block = block_of(config, cloud);
         let per_second = whole_number(block, &path, MAX_REQUESTS_PER_SECOND)?.unwrap_or_else(|| default_requests_per_second(cloud));
-        Ok(HttpClient::with_client(kind, self.http.clone()).with_rate_limit(RateLimiter::per_action(per_second)))
+        let client = self.reqwest_client(block, cloud, endpoints)?;
+        Ok(HttpClient::with_client(kind, client).with_rate_limit(RateLimiter::per_action(per_second)))
     }
+
+    fn reqwest_client(&self, block: &Value, cloud: &CloudBlock, endpoints: &[&url::Url]) -> Result<reqwest::Client, Diagnostic> {
+        let path = AttributePath::root(cloud.name).attribute(CA_CERT_FILE);
+        let env = find_setting(cloud, CA_CERT_FILE).env.expect("ca_cert_file has an environment variable");
+        let setup_failed = |e: ClientSetupError| Diagnostic::error(format!("Could not set up the {} HTTP client", cloud.name), e.to_string());
+        if let Some(file) = setting(block, cloud, CA_CERT_FILE) {
+            let roots = load_ca_bundle(Path::new(&file)).map_err(|why| {
+                Diagnostic::error(format!("Invalid {}.{CA_CERT_FILE}", cloud.name), format!("{why}. Set by `{CA_CERT_FILE}` in the provider's `{}` block or the {env} environment variable.", cloud.name))
+                    .at(path.clone())
+            })?;
+            return reqwest_client(&roots).map_err(|e| setup_failed(e).at(path));
+        }
+        match self.http.get_or_init(default_reqwest_client) {
+            Ok(client) => Ok(client.clone()),
+            // Nothing of this cloud needs TLS: no CA store is needed either.
+            Err(ClientSetupError::NoSystemRoots) if endpoints.iter().all(|url| url.scheme() == "http") => {
+                plain_http_reqwest_client().map_err(setup_failed)
+            }
+            Err(e @ ClientSetupError::NoSystemRoots) => {
+                let hosts: Vec<String> = endpoints.iter().filter(|url| url.scheme() == "https").map(|url| crate::clouds::http::host_header(url)).collect();
+                Err(Diagnostic::error(
+                    format!("No CA certificates to trust {}", hosts.join(", ")),
+                    format!("{e}, so the certificate of {} cannot be verified. Install the system's CA certificates (the ca-certificates package), or set `{CA_CERT_FILE}` in the provider's `{}` block (or {env}) to a PEM file holding the CA that issued it.", hosts.join(", "), cloud.name),
+                )
+                .at(path))
+            }
+            Err(e) => Err(setup_failed(e.clone())),
+        }
+    }
+}
+
+/// The warning for a cloud whose credentials would cross the network unencrypted: `http://`
+/// endpoints to a host other than this machine. `endpoints` are the cloud's endpoints with
+/// their attribute paths; `what` says what travels in the clear, for this cloud and
+/// authentication. Each cloud has its own summary, so Terraform does not fold the warnings of
+/// different clouds into one.
+fn cleartext_warning(cloud: Cloud, endpoints: &[(AttributePath, &url::Url)], what: &str) -> Option<Diagnostic> {
+    let exposed: Vec<&(AttributePath, &url::Url)> = endpoints.iter().filter(|(_, url)| url.scheme() == "http" && !is_loopback(url)).collect();
+    let (first_path, _) = exposed.first()?;
+    let mut hosts: Vec<String> = exposed.iter().map(|(_, url)| crate::clouds::http::host_header(url)).collect();
+    hosts.dedup();
+    let attributes: Vec<String> = exposed.iter().map(|(path, _)| path.to_string()).collect();
+    Some(
+        Diagnostic::warning(
+            format!("{cloud} credentials would travel unencrypted"),
+            format!(
+                "{} {} plain http:// to {}, so {what} cross the network unencrypted: anyone on the path can read them and act with them. Use an https:// endpoint (with `ca_cert_file` if its certificate is private). Plain http is accepted silently only for this machine (localhost, 127.0.0.0/8, ::1), such as the tether emulator.",
+                attributes.join(", "),
+                if attributes.len() == 1 { "uses" } else { "use" },
+                hosts.join(", ")
+            ),
+        )
+        .at((*first_path).clone()),
+    )
 }
 
 /// A whole-number setting in `0..=max` at the last step of `path` within `value`, if set and known.
@@ -283,7 +362,7 @@ fn block_of<'a>(config: &'a Value, cloud: &CloudBlock) -> &'a Value {
     config.attr(cloud.name).unwrap_or(&NULL)
 }
 
-fn configure_tencent(config: &Value, settings: &CallSettings) -> Result<OrganizationClient, Diagnostic> {
+fn configure_tencent(config: &Value, settings: &CallSettings, warnings: &mut Vec<Diagnostic>) -> Result<OrganizationClient, Diagnostic> {
     let block = block_of(config, &TENCENT);
     let get = |name| setting(block, &TENCENT, name);
     let secret_id = get("secret_id").ok_or_else(|| missing(&TENCENT, "secret_id"))?;
@@ -292,13 +371,20 @@ fn configure_tencent(config: &Value, settings: &CallSettings) -> Result<Organiza
         get("endpoint").as_deref().unwrap_or(ORGANIZATION_ENDPOINT),
         AttributePath::root(TENCENT.name).attribute("endpoint"),
     )?;
-    let http = settings.http_client(config, &TENCENT, Cloud::Tencent)?;
-    OrganizationClient::with_http_client(
+    let http = settings.http_client(config, &TENCENT, Cloud::Tencent, &[&endpoint])?;
+    let security_token = get("security_token").map(Secret::new);
+    let what = if security_token.is_some() {
+        "every request's TC3-HMAC-SHA256 signature (with the SecretId), the temporary credentials' session token (X-TC-Token) and the organization data in requests and answers"
+    } else {
+        "every request's TC3-HMAC-SHA256 signature (with the SecretId) and the organization data in requests and answers"
+    };
+    let warning = cleartext_warning(Cloud::Tencent, &[(AttributePath::root(TENCENT.name).attribute("endpoint"), &endpoint)], what);
+    let client = OrganizationClient::with_http_client(
         TencentConfig {
             credentials: TencentCredentials {
                 secret_id,
                 secret_key: Secret::new(secret_key),
-                security_token: get("security_token").map(Secret::new),
+                security_token,
             },
             region: get("region"),
             endpoint,
@@ -307,10 +393,12 @@ fn configure_tencent(config: &Value, settings: &CallSettings) -> Result<Organiza
         },
         http,
     )
-    .map_err(|e| Diagnostic::error("Could not set up the Tencent Cloud client", e.to_string()))
+    .map_err(|e| Diagnostic::error("Could not set up the Tencent Cloud client", e.to_string()))?;
+    warnings.extend(warning);
+    Ok(client)
 }
 
-fn configure_huawei(config: &Value, settings: &CallSettings) -> Result<HuaweiAccess, Diagnostic> {
+fn configure_huawei(config: &Value, settings: &CallSettings, warnings: &mut Vec<Diagnostic>) -> Result<HuaweiAccess, Diagnostic> {
     let block = block_of(config, &HUAWEI);
     let get = |name| setting(block, &HUAWEI, name);
     let access_key = get("access_key").ok_or_else(|| missing(&HUAWEI, "access_key"))?;
@@ -337,12 +425,28 @@ fn configure_huawei(config: &Value, settings: &CallSettings) -> Result<HuaweiAcc
     }
     let domain_id = get("domain_id");
     let project_id = get("project_id");
-    let http = settings.http_client(config, &HUAWEI, Cloud::Huawei)?;
+    let http = settings.http_client(config, &HUAWEI, Cloud::Huawei, &[&endpoints.organizations, &endpoints.rgc, &endpoints.identitycenter])?;
+    let security_token = get("security_token").map(Secret::new);
+    let what = if security_token.is_some() {
+        "every request's SDK-HMAC-SHA256 signature (with the access key), the temporary credentials' security token (X-Security-Token) and the organization data in requests and answers"
+    } else {
+        "every request's SDK-HMAC-SHA256 signature (with the access key) and the organization data in requests and answers"
+    };
+    let endpoint_path = |name: &str| AttributePath::root(HUAWEI.name).attribute("endpoints").attribute(name);
+    let warning = cleartext_warning(
+        Cloud::Huawei,
+        &[
+            (endpoint_path("organizations"), &endpoints.organizations),
+            (endpoint_path("rgc"), &endpoints.rgc),
+            (endpoint_path("identitycenter"), &endpoints.identitycenter),
+        ],
+        what,
+    );
     let config = HuaweiConfig {
         credentials: HuaweiCredentials {
             access_key,
             secret_key: Secret::new(secret_key),
-            security_token: get("security_token").map(Secret::new),
+            security_token,
         },
         region,
         domain_id: domain_id.clone(),
@@ -352,10 +456,11 @@ fn configure_huawei(config: &Value, settings: &CallSettings) -> Result<HuaweiAcc
     };
     let clients = HuaweiClients::with_http_client(&config, http)
         .map_err(|e| Diagnostic::error("Could not set up the Huawei Cloud clients", e.to_string()))?;
+    warnings.extend(warning);
     Ok(HuaweiAccess { clients, domain_id, project_id })
 }
 
-fn configure_zstack(config: &Value, settings: &CallSettings) -> Result<ZStackClient, Diagnostic> {
+fn configure_zstack(config: &Value, settings: &CallSettings, warnings: &mut Vec<Diagnostic>) -> Result<ZStackClient, Diagnostic> {
     let block = block_of(config, &ZSTACK);
     let get = |name| setting(block, &ZSTACK, name);
     let endpoint = get("endpoint").ok_or_else(|| missing(&ZSTACK, "endpoint"))?;
@@ -386,9 +491,16 @@ fn configure_zstack(config: &Value, settings: &CallSettings) -> Result<ZStackCli
             .at(AttributePath::root(ZSTACK.name).attribute("account_name")));
         }
     };
-    let http = settings.http_client(config, &ZSTACK, Cloud::ZStack)?;
-    ZStackClient::with_http_client(ZStackConfig { endpoint, auth, retry: settings.retry }, http)
-        .map_err(|e| Diagnostic::error("Could not set up the ZStack client", e.to_string()))
+    let http = settings.http_client(config, &ZSTACK, Cloud::ZStack, &[&endpoint])?;
+    let what = match &auth {
+        ZStackAuth::Account { .. } => "the login's password digest (SHA-512 of the password, which ZStack accepts in place of the password), the session id on every call and the organization data in requests and answers",
+        ZStackAuth::AccessKey { .. } => "every request's AccessKey signature (with the AccessKey ID) and the organization data in requests and answers",
+    };
+    let warning = cleartext_warning(Cloud::ZStack, &[(AttributePath::root(ZSTACK.name).attribute("endpoint"), &endpoint)], what);
+    let client = ZStackClient::with_http_client(ZStackConfig { endpoint, auth, retry: settings.retry }, http)
+        .map_err(|e| Diagnostic::error("Could not set up the ZStack client", e.to_string()))?;
+    warnings.extend(warning);
+    Ok(client)
 }
 
 /// A block the user wrote (with every value known) but left incomplete is an error at
@@ -474,12 +586,16 @@ impl Provider for TetherProvider {
                 return None;
             }
         };
-        let tencent = configure_tencent(config, &settings);
+        // Warnings come from configure only (never from validate as well), so a plan shows each
+        // once.
+        let mut warnings = Vec::new();
+        let tencent = configure_tencent(config, &settings, &mut warnings);
         report_if_written(config, &TENCENT, &tencent, diags);
-        let huawei = configure_huawei(config, &settings);
+        let huawei = configure_huawei(config, &settings, &mut warnings);
         report_if_written(config, &HUAWEI, &huawei, diags);
-        let zstack = configure_zstack(config, &settings);
+        let zstack = configure_zstack(config, &settings, &mut warnings);
         report_if_written(config, &ZSTACK, &zstack, diags);
+        diags.0.extend(warnings);
         let protect = config
             .attr(PROTECT)
             .and_then(Value::elements)
@@ -559,5 +675,22 @@ mod tests {
             problems.extend(data_source.schema().block.check(&format!("data.{}.", data_source.type_name())));
         }
         assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    #[test]
+    fn cleartext_warning_names_only_the_exposed_endpoints() {
+        let url = |s: &str| url::Url::parse(s).unwrap();
+        let path = |name: &str| AttributePath::root(HUAWEI.name).attribute("endpoints").attribute(name);
+        let (gateway, tls, local, gateway_again) = (url("http://gw.example:8080"), url("https://gw.example"), url("http://[::1]:9000"), url("http://gw.example:8080/rgc"));
+        let one = cleartext_warning(Cloud::Huawei, &[(path("organizations"), &gateway), (path("rgc"), &tls), (path("identitycenter"), &local)], "the signatures").unwrap();
+        assert_eq!(one.severity, crate::framework::diag::Severity::Warning);
+        assert_eq!(one.summary, "Huawei Cloud credentials would travel unencrypted");
+        assert_eq!(one.path, Some(path("organizations")));
+        assert!(one.detail.starts_with("huaweicloud.endpoints.organizations uses plain http:// to gw.example:8080, so the signatures cross the network unencrypted"), "{}", one.detail);
+        let two = cleartext_warning(Cloud::Huawei, &[(path("organizations"), &tls), (path("rgc"), &gateway), (path("identitycenter"), &gateway_again)], "x").unwrap();
+        assert_eq!(two.path, Some(path("rgc")));
+        assert!(two.detail.starts_with("huaweicloud.endpoints.rgc, huaweicloud.endpoints.identitycenter use plain http:// to gw.example:8080, so"), "{}", two.detail);
+        assert_eq!(cleartext_warning(Cloud::ZStack, &[(AttributePath::root("zstack").attribute("endpoint"), &local)], "x"), None);
+        assert_eq!(cleartext_warning(Cloud::Tencent, &[(AttributePath::root("tencentcloud").attribute("endpoint"), &tls)], "x"), None);
     }
 }

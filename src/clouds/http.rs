@@ -2,11 +2,16 @@
 //! and a retry loop with capped exponential backoff, full jitter and cancellation.
 
 use std::error::Error as _;
+use std::fmt;
 use std::future::Future;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, LOCATION};
+use reqwest::redirect::Policy;
+use reqwest::{Method, StatusCode};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -246,12 +251,7 @@ impl HttpClient {
     /// provider's user agent.
     pub fn new(cloud: Cloud) -> Result<Self, CloudError> {
         let client = default_reqwest_client().map_err(|e| {
-            CloudError::new(
-                ErrorKind::Other,
-                cloud,
-                "client setup",
-                format!("cannot build HTTP client: {}", error_chain(e)),
-            )
+            CloudError::new(ErrorKind::Other, cloud, "client setup", e.to_string())
         })?;
         Ok(Self { cloud, client, rate_limit: None })
     }
@@ -304,8 +304,10 @@ impl HttpClient {
                     error,
                     retry: false,
                 })?;
+                // A transport failure is retried only if its kind says another try can help (a
+                // redirect or an untrusted certificate will answer the same way again).
                 let response = self.send(call.action, req).await.map_err(|sent| Failure {
-                    retry: call.idempotent || !sent.maybe_delivered,
+                    retry: sent.error.kind.is_retryable() && (call.idempotent || !sent.maybe_delivered),
                     error: sent.error,
                 })?;
                 decode(response).map_err(|error| Failure {
@@ -318,13 +320,15 @@ impl HttpClient {
     }
 
     /// One attempt, no signing, no retries. Transport failures come back as `Transient` errors
-    /// that name the endpoint host.
+    /// that name the endpoint host; a redirect (3xx) comes back as an error too, see
+    /// [`redirect_error`].
     pub async fn send(
         &self,
         action: &str,
         req: SignableRequest,
     ) -> Result<HttpResponse, SendError> {
         let host = req.host();
+        let req_url = req.url.clone();
         let started = Instant::now();
         let result = async {
             let response = self
@@ -354,6 +358,14 @@ impl HttpClient {
                     elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                     "cloud API response"
                 );
+                if (300..400).contains(&response.status) {
+                    return Err(SendError {
+                        error: redirect_error(self.cloud, action, &req_url, &response),
+                        // The endpoint did receive (and answered) the request; whoever stands
+                        // behind it may have acted on a write, so a write stays ambiguous.
+                        maybe_delivered: true,
+                    });
+                }
                 Ok(response)
             }
             Err(e) => Err(self.transport_error(action, &host, e)),
@@ -363,6 +375,18 @@ impl HttpClient {
     fn transport_error(&self, action: &str, host: &str, e: reqwest::Error) -> SendError {
         // Only a failed connect proves the server never saw the request.
         let maybe_delivered = !e.is_connect();
+        if is_certificate_problem(&e) {
+            // The TLS handshake failed, so no request was sent. Trying again meets the same
+            // certificate: not retryable.
+            let message = format!(
+                "the TLS certificate of {host} is not trusted: {}. If the endpoint uses a private or self-signed certificate, trust its CA with the `ca_cert_file` setting of this cloud's provider block.",
+                error_chain(e)
+            );
+            return SendError {
+                error: CloudError::new(ErrorKind::Other, self.cloud, action, message),
+                maybe_delivered: false,
+            };
+        }
         let what = if e.is_connect() {
             "cannot connect to"
         } else if e.is_timeout() {
@@ -388,13 +412,170 @@ pub struct SendError {
     pub maybe_delivered: bool,
 }
 
-/// The default `reqwest::Client` used by [`HttpClient::new`].
-pub fn default_reqwest_client() -> Result<reqwest::Client, reqwest::Error> {
+/// The default `reqwest::Client` used by [`HttpClient::new`]: trusts the system's CA store.
+pub fn default_reqwest_client() -> Result<reqwest::Client, ClientSetupError> {
+    reqwest_client(&[])
+}
+
+/// A `reqwest::Client` that trusts the system's CA store plus `extra_roots` (for a private or
+/// self-signed CA, see [`load_ca_bundle`]).
+///
+/// It never follows redirects: cloud APIs do not redirect, and following one would hand the
+/// signed headers (Tencent `X-TC-Token`, Huawei `X-Security-Token`), the ZStack login body (the
+/// password digest, which works as the password) and session-bearing `Referer`s to whatever
+/// host the `Location` names. [`HttpClient::send`] turns a 3xx into an error instead.
+pub fn reqwest_client(extra_roots: &[CertificateDer<'static>]) -> Result<reqwest::Client, ClientSetupError> {
+    let roots = extra_roots.iter().map(|der| reqwest::Certificate::from_der(der.as_ref())).collect::<Result<Vec<_>, _>>();
+    let roots = roots.map_err(|e| ClientSetupError::Other(error_chain(e)))?;
+    builder().tls_certs_merge(roots).build().map_err(|e| {
+        if extra_roots.is_empty() && is_missing_system_roots(&e) {
+            ClientSetupError::NoSystemRoots
+        } else {
+            ClientSetupError::Other(error_chain(e))
+        }
+    })
+}
+
+/// A client for endpoints that are all plain `http://`, for a machine without a CA store: it
+/// trusts no certificate at all, so it can never complete a TLS handshake (and, following no
+/// redirect, never needs one). Lets the emulator and loopback setups work where
+/// [`default_reqwest_client`] cannot be built.
+pub fn plain_http_reqwest_client() -> Result<reqwest::Client, ClientSetupError> {
+    builder().tls_certs_only(Vec::new()).build().map_err(|e| ClientSetupError::Other(error_chain(e)))
+}
+
+fn builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
-        .build()
+        .redirect(Policy::none())
+        .referer(false)
+}
+
+/// Why an HTTP client could not be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientSetupError {
+    /// The system's CA store holds no usable certificate (no ca-certificates package, or
+    /// `SSL_CERT_FILE` / `SSL_CERT_DIR` pointing at nothing), so no HTTPS endpoint could be
+    /// trusted.
+    NoSystemRoots,
+    Other(String),
+}
+
+impl fmt::Display for ClientSetupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientSetupError::NoSystemRoots => {
+                f.write_str("no CA certificates could be loaded from the system")?;
+                let overrides: Vec<String> = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
+                    .into_iter()
+                    .filter_map(|name| std::env::var_os(name).map(|v| format!("{name}={}", v.to_string_lossy())))
+                    .collect();
+                if overrides.is_empty() {
+                    f.write_str(" (the usual bundle locations, such as /etc/ssl/certs, hold none)")
+                } else {
+                    // These replace the system store entirely, a common cause.
+                    write!(f, " ({} is set and replaces the system store, but holds none)", overrides.join(", "))
+                }
+            }
+            ClientSetupError::Other(text) => write!(f, "cannot build the HTTP client: {text}"),
+        }
+    }
+}
+
+impl std::error::Error for ClientSetupError {}
+
+/// Whether building a client failed because the platform verifier found no system roots. It
+/// reports that (and only that) as `rustls::Error::General`; anything else it fails on is a
+/// certificate or verifier error of another variant.
+fn is_missing_system_roots(e: &reqwest::Error) -> bool {
+    let mut source = e.source();
+    while let Some(cause) = source {
+        if let Some(rustls::Error::General(_)) = cause.downcast_ref::<rustls::Error>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// Reads a PEM bundle of CA certificates to trust for HTTPS endpoints. The error says what was
+/// wrong with the file and what it should hold; it names the path, never the contents.
+pub fn load_ca_bundle(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    const EXPECTED: &str = "expected a PEM file holding one or more \"-----BEGIN CERTIFICATE-----\" blocks (the CA that issued the endpoint's certificate, or the self-signed certificate itself)";
+    let shown = path.display();
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {shown}: {e}; {EXPECTED}"))?;
+    let certs = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{shown} is not a readable PEM file ({e}); {EXPECTED}"))?;
+    if certs.is_empty() {
+        return Err(format!("{shown} holds no certificate; {EXPECTED}"));
+    }
+    // Parse each one now, so a damaged certificate is reported here rather than as a client
+    // setup failure.
+    let mut store = rustls::RootCertStore::empty();
+    for (n, cert) in certs.iter().enumerate() {
+        store
+            .add(cert.clone())
+            .map_err(|e| format!("certificate {} of {} in {shown} is not a usable CA certificate: {e}", n + 1, certs.len()))?;
+    }
+    Ok(certs)
+}
+
+/// The error for a 3xx answer. It names the status and the host the `Location` points at, never
+/// the whole `Location`: its path or query may carry what the redirecting host wants to collect.
+pub fn redirect_error(cloud: Cloud, action: &str, url: &Url, response: &HttpResponse) -> CloudError {
+    let status = StatusCode::from_u16(response.status)
+        .ok()
+        .and_then(|s| s.canonical_reason().map(|reason| format!("{} {reason}", s.as_u16())))
+        .unwrap_or_else(|| response.status.to_string());
+    let target = response
+        .headers
+        .get(LOCATION)
+        .map(|value| match value.to_str().ok().and_then(|text| url.join(text.trim()).ok()) {
+            Some(target) if target.host_str().is_some() => format!("to host {}", host_header(&target)),
+            _ => "to an unreadable location".to_owned(),
+        })
+        .unwrap_or_else(|| "with no location".to_owned());
+    let message = format!(
+        "the endpoint {} answered {status} {target}; cloud APIs do not redirect, so nothing was sent there. Check the endpoint URL.",
+        host_header(url)
+    );
+    CloudError::new(ErrorKind::Other, cloud, action, message).with_http_status(response.status)
+}
+
+/// Whether `e` is a refused redirect from [`HttpClient::send`].
+pub fn is_redirect(e: &CloudError) -> bool {
+    e.kind == ErrorKind::Other && e.code.is_none() && e.http_status.is_some_and(|s| (300..400).contains(&s))
+}
+
+/// Whether a request failed on the server's certificate (rustls rejected it).
+fn is_certificate_problem(e: &reqwest::Error) -> bool {
+    // tokio-rustls hands the rustls error on inside an io::Error (which the connector wraps in
+    // another), and io::Error::source() skips the wrapped error itself: look inside each one.
+    let mut pending: Vec<&(dyn std::error::Error + 'static)> = e.source().into_iter().collect();
+    while let Some(cause) = pending.pop() {
+        if let Some(rustls::Error::InvalidCertificate(_)) = cause.downcast_ref::<rustls::Error>() {
+            return true;
+        }
+        if let Some(inner) = cause.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            pending.push(inner);
+        }
+        pending.extend(cause.source());
+    }
+    false
+}
+
+/// Whether `url` names this machine: `localhost`, 127.0.0.0/8 or ::1. Plain `http://` to such a
+/// host never leaves the machine.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        Some(url::Host::Domain(name)) => name.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
 }
 
 /// The error and its causes on one line. reqwest's own message is generic ("error sending
@@ -418,6 +599,7 @@ fn error_chain(e: reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
 
     fn fast() -> RetryPolicy {
@@ -537,5 +719,265 @@ mod tests {
         assert_eq!(e.message, "cancelled");
         assert_eq!(e.cloud, Cloud::ZStack);
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    // ---- redirects, trust and cleartext (issue 13) ----
+
+    fn response(status: u16, location: Option<&str>) -> HttpResponse {
+        let mut headers = HeaderMap::new();
+        if let Some(location) = location {
+            headers.insert(LOCATION, location.parse().unwrap());
+        }
+        HttpResponse { status, headers, body: Vec::new() }
+    }
+
+    #[test]
+    fn a_redirect_names_the_status_and_only_the_target_host() {
+        let url = Url::parse("http://127.0.0.1:8080/zstack/v1/accounts/login").unwrap();
+        let e = redirect_error(
+            Cloud::ZStack,
+            "LogInByAccount",
+            &url,
+            &response(307, Some("http://evil.example:8443/collect?session=0b7c3d2e1f8a4b6c&token=x")),
+        );
+        assert_eq!(e.kind, ErrorKind::Other);
+        assert!(!e.is_retryable());
+        assert_eq!(e.http_status, Some(307));
+        assert_eq!(e.code, None);
+        assert!(is_redirect(&e));
+        assert!(!is_redirect(&CloudError::new(ErrorKind::Other, Cloud::ZStack, "x", "y").with_http_status(500)));
+        assert_eq!(
+            e.to_string(),
+            "ZStack LogInByAccount failed: the endpoint 127.0.0.1:8080 answered 307 Temporary Redirect to host evil.example:8443; cloud APIs do not redirect, so nothing was sent there. Check the endpoint URL."
+        );
+        for secret in ["collect", "session", "0b7c3d2e", "token"] {
+            assert!(!e.message.contains(secret), "{secret} leaked into {e}");
+        }
+    }
+
+    #[test]
+    fn relative_missing_and_odd_locations() {
+        let url = Url::parse("https://organization.tencentcloudapi.com/").unwrap();
+        let message = |status, location| redirect_error(Cloud::Tencent, "Bind", &url, &response(status, location)).message;
+        assert!(message(301, Some("/elsewhere?x=1")).contains("answered 301 Moved Permanently to host organization.tencentcloudapi.com;"));
+        assert!(message(302, None).contains("answered 302 Found with no location;"));
+        assert!(message(308, Some("http://")).contains("answered 308 Permanent Redirect to an unreadable location;"));
+        assert!(message(399, Some("https://b.example/")).contains("answered 399 to host b.example;"));
+    }
+
+    /// A loopback HTTP/1.1 server: answers every request with `answer`, counting connections and
+    /// requests. Reads each whole request first, so the client never sees a reset.
+    struct TestServer {
+        addr: std::net::SocketAddr,
+        connections: Arc<AtomicU32>,
+        requests: Arc<AtomicU32>,
+    }
+
+    async fn read_request<S: tokio::io::AsyncRead + Unpin>(stream: &mut S) -> Option<Vec<u8>> {
+        use tokio::io::AsyncReadExt;
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                    .unwrap_or(0);
+                if buf.len() >= end + 4 + length {
+                    return Some(buf);
+                }
+            }
+        }
+    }
+
+    async fn serve(listener: tokio::net::TcpListener, answer: String, tls: Option<tokio_rustls::TlsAcceptor>) -> TestServer {
+        use tokio::io::AsyncWriteExt;
+        let server = TestServer {
+            addr: listener.local_addr().unwrap(),
+            connections: Arc::new(AtomicU32::new(0)),
+            requests: Arc::new(AtomicU32::new(0)),
+        };
+        let (connections, requests) = (server.connections.clone(), server.requests.clone());
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                connections.fetch_add(1, Ordering::SeqCst);
+                let (answer, requests, tls) = (answer.clone(), requests.clone(), tls.clone());
+                tokio::spawn(async move {
+                    let mut stream: Box<dyn AsyncStream> = match tls {
+                        Some(tls) => match tls.accept(stream).await {
+                            Ok(stream) => Box::new(stream),
+                            Err(_) => return,
+                        },
+                        None => Box::new(stream),
+                    };
+                    while read_request(&mut stream).await.is_some() {
+                        requests.fetch_add(1, Ordering::SeqCst);
+                        if stream.write_all(answer.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        server
+    }
+
+    trait AsyncStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+    impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> AsyncStream for T {}
+
+    struct NoSigner;
+    impl RequestSigner for NoSigner {
+        fn sign(&self, _: &mut SignableRequest) -> Result<(), CloudError> {
+            Ok(())
+        }
+    }
+
+    async fn call(client: &HttpClient, url: &str, idempotent: bool) -> Result<HttpResponse, CloudError> {
+        let retry = fast();
+        let mut request = SignableRequest::new(Method::POST, Url::parse(url).unwrap());
+        request.headers.insert("x-tc-token", "sts-session-token".parse().unwrap());
+        request.body = br#"{"password":"digest"}"#.to_vec();
+        let call = Call { action: "Test", idempotent, retry: &retry, cancel: None, first_attempt_paced: false };
+        client.execute(call, &NoSigner, &request, Ok).await
+    }
+
+    #[tokio::test]
+    async fn redirects_are_errors_and_nothing_reaches_the_target() {
+        let target = serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(), "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".into(), None).await;
+        for status in ["301 Moved Permanently", "302 Found", "303 See Other", "307 Temporary Redirect", "308 Permanent Redirect"] {
+            let answer = format!("HTTP/1.1 {status}\r\nLocation: http://{}/steal?session=abc\r\nContent-Length: 0\r\n\r\n", target.addr);
+            let redirector = serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(), answer, None).await;
+            let client = HttpClient::new(Cloud::Tencent).unwrap();
+            for idempotent in [true, false] {
+                let e = call(&client, &format!("http://{}/", redirector.addr), idempotent).await.unwrap_err();
+                assert!(e.message.contains(&format!("answered {status} to host {}", target.addr)), "{e}");
+                assert!(!e.message.contains("steal") && !e.message.contains("session"), "{e}");
+            }
+            // Not retried (a redirect answers the same way again), not followed.
+            assert_eq!(redirector.requests.load(Ordering::SeqCst), 2, "{status}");
+            assert_eq!(target.connections.load(Ordering::SeqCst), 0, "{status}: the redirect was followed");
+        }
+    }
+
+    /// A private CA and a certificate it issued for 127.0.0.1 and localhost.
+    fn private_ca() -> (CertificateDer<'static>, String, rustls::ServerConfig) {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params.distinguished_name.push(rcgen::DnType::CommonName, "tether test CA");
+        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+        let server_key = rcgen::KeyPair::generate().unwrap();
+        let server_cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .unwrap()
+            .signed_by(&server_key, &ca)
+            .unwrap();
+        (ca.der().clone(), ca.pem(), server_config(server_cert.der().clone(), &server_key))
+    }
+
+    fn server_config(cert: CertificateDer<'static>, key: &rcgen::KeyPair) -> rustls::ServerConfig {
+        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert], rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_self_signed_certificate_is_its_own_ca_unless_marked_as_a_ca() {
+        // What the docs promise for `ca_cert_file`: a self-signed server certificate works as
+        // its own trust anchor, but not one marked CA:TRUE (as `openssl req -x509` makes them),
+        // which webpki refuses to accept as a server certificate.
+        for (is_ca, works) in [(rcgen::IsCa::NoCa, true), (rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained), false)] {
+            let key = rcgen::KeyPair::generate().unwrap();
+            let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+            params.is_ca = is_ca;
+            let cert = params.self_signed(&key).unwrap();
+            let tls = tokio_rustls::TlsAcceptor::from(Arc::new(server_config(cert.der().clone(), &key)));
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let server = serve(listener, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".into(), Some(tls)).await;
+            let client = HttpClient::with_client(Cloud::ZStack, reqwest_client(&[cert.der().clone()]).unwrap());
+            let out = call(&client, &format!("https://127.0.0.1:{}/", server.addr.port()), true).await;
+            assert_eq!(out.is_ok(), works, "{out:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_private_ca_is_refused_at_once_unless_trusted() {
+        let (ca_der, _, config) = private_ca();
+        let tls = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let server = serve(
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".into(),
+            Some(tls),
+        )
+        .await;
+        let url = format!("https://127.0.0.1:{}/", server.addr.port());
+
+        let untrusted = HttpClient::new(Cloud::ZStack).unwrap();
+        let e = call(&untrusted, &url, true).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Other, "{e}");
+        assert!(e.message.starts_with(&format!("the TLS certificate of 127.0.0.1:{} is not trusted: ", server.addr.port())), "{e}");
+        assert!(e.message.contains("ca_cert_file"), "{e}");
+        // One handshake, no retries: the certificate would be refused again.
+        assert_eq!(server.connections.load(Ordering::SeqCst), 1);
+        assert_eq!(server.requests.load(Ordering::SeqCst), 0);
+
+        let trusted = HttpClient::with_client(Cloud::ZStack, reqwest_client(&[ca_der]).unwrap());
+        assert_eq!(call(&trusted, &url, true).await.unwrap().status, 200);
+        assert_eq!(server.requests.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn ca_bundles_are_read_or_refused_with_the_expected_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, ca_pem, _) = private_ca();
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let good = write("ca.pem", &format!("# our private CA\n{ca_pem}"));
+        assert_eq!(load_ca_bundle(&good).unwrap().len(), 1);
+        let two = write("two.pem", &format!("{ca_pem}{ca_pem}"));
+        assert_eq!(load_ca_bundle(&two).unwrap().len(), 2);
+
+        let expected = "expected a PEM file holding one or more \"-----BEGIN CERTIFICATE-----\" blocks";
+        let missing = load_ca_bundle(&dir.path().join("nope.pem")).unwrap_err();
+        assert!(missing.starts_with(&format!("cannot read {}", dir.path().join("nope.pem").display())) && missing.contains(expected), "{missing}");
+        let empty = load_ca_bundle(&write("empty.pem", "")).unwrap_err();
+        assert!(empty.contains("holds no certificate") && empty.contains(expected), "{empty}");
+        let key_only = load_ca_bundle(&write("key.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")).unwrap_err();
+        assert!(key_only.contains("holds no certificate"), "{key_only}");
+        let broken = load_ca_bundle(&write("broken.pem", "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n")).unwrap_err();
+        assert!(broken.contains("is not a readable PEM file") && broken.contains(expected), "{broken}");
+        let not_x509 = load_ca_bundle(&write("garbage.pem", "-----BEGIN CERTIFICATE-----\nAAECAwQF\n-----END CERTIFICATE-----\n")).unwrap_err();
+        assert!(not_x509.contains("certificate 1 of 1 in") && not_x509.contains("is not a usable CA certificate"), "{not_x509}");
+        // A directory is not a bundle.
+        let dir_err = load_ca_bundle(dir.path()).unwrap_err();
+        assert!(dir_err.starts_with("cannot read"), "{dir_err}");
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for url in ["http://127.0.0.1:8080", "http://127.1.2.3/", "http://[::1]:9000", "http://localhost:1", "http://LOCALHOST./", "http://[::ffff:127.0.0.1]/"] {
+            assert!(is_loopback(&Url::parse(url).unwrap()), "{url}");
+        }
+        for url in ["http://10.0.0.1", "http://zstack.example.com:8080", "http://localhost.example.com/", "http://[::2]/", "http://128.0.0.1/"] {
+            assert!(!is_loopback(&Url::parse(url).unwrap()), "{url}");
+        }
+    }
+
+    #[test]
+    fn no_system_roots_says_so() {
+        let text = ClientSetupError::NoSystemRoots.to_string();
+        assert!(text.starts_with("no CA certificates could be loaded from the system"), "{text}");
+        assert!(!ClientSetupError::Other("x".into()).to_string().contains("builder error"));
     }
 }

@@ -357,6 +357,10 @@ impl Workspace {
             .env_remove("ZSTACK_ACCOUNT_PASSWORD")
             .env_remove("ZSTACK_ACCESS_KEY_ID")
             .env_remove("ZSTACK_ACCESS_KEY_SECRET")
+            // Nor the host's extra CA bundles: a test sets the ones it means.
+            .env_remove("TENCENTCLOUD_CA_CERT_FILE")
+            .env_remove("HW_CA_CERT_FILE")
+            .env_remove("ZSTACK_CA_CERT_FILE")
             .stdin(Stdio::null());
         command
     }

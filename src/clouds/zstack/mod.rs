@@ -671,7 +671,9 @@ impl ZStackClient {
                 Ok(session)
             }
             Err(e) => {
-                if matches!(e.kind, ErrorKind::Auth | ErrorKind::Invalid) {
+                // A redirect answers every login the same way: no point sending the password
+                // digest to the endpoint again in this run.
+                if matches!(e.kind, ErrorKind::Auth | ErrorKind::Invalid) || crate::clouds::http::is_redirect(&e) {
                     state.failure = Some(e.clone());
                 }
                 Err(e)
