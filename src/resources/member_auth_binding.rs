@@ -21,7 +21,7 @@ use crate::framework::{
 use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
-use super::support::{cloud_error, object, positive_integer, require_positive_integer};
+use super::support::{cloud_error, object, positive_integer, report_detach, require_positive_integer};
 
 pub const TYPE_NAME: &str = "tether_member_auth_binding";
 
@@ -276,14 +276,12 @@ impl Resource<Clients> for MemberAuthBinding {
                 return;
             }
         };
-        match client.cancel_member_auth_account(key.member_uin, key.policy_id, key.sub_account_uin).await {
-            Ok(_) => {}
-            // Already detached (or its member or policy is gone): the goal of destroy holds.
-            Err(e) if e.kind == ErrorKind::NotFound => {
-                tracing::debug!(binding = %key.id(), error = %e, "binding already cancelled");
-            }
-            Err(e) => diags.push(cloud_error("Could not cancel the member auth binding", &e)),
-        }
+        // Cancel is not repeated blindly: after a lost answer the binding is read first, and a
+        // binding bound again since (another CreateTime than the one in state) is left alone.
+        // Already detached (or its member or policy gone) counts as done.
+        let created = prior.attr("create_time").and_then(Value::as_str);
+        let outcome = client.cancel_member_auth_account_reconciled(key.member_uin, key.policy_id, key.sub_account_uin, created).await;
+        report_detach(outcome, "Could not cancel the member auth binding", &format!("the member auth binding {}", key.id()), diags);
     }
 
     async fn destroy_preview(&self, _ctx: &Ctx<'_, Clients>, prior: &Value) -> DestroyPreview {

@@ -300,6 +300,28 @@ impl Resource<Clients> for RgcManagedAccount {
         let ou = text_attr(planned, "parent_organizational_unit_id");
         let blueprint = blueprint_from(planned);
         let timeout = timeouts::get(planned, "create", TIMEOUTS.create);
+        // Read before the write. An account RGC already manages was not enrolled by this
+        // resource, and adopting it would let a later destroy un-enroll something Terraform
+        // never made; so it is refused with an import hint. Knowing it was not managed before
+        // the EnrollAccount is also what makes adopting what RGC shows after a lost answer safe
+        // (see below). One GET next to an operation that takes minutes.
+        match client.show_managed_account(id).await {
+            Ok(None) => {}
+            Ok(Some(existing)) => {
+                diags.error(
+                    "The account is already enrolled",
+                    format!(
+                        "RGC already manages account {id} (state {}, organizational unit {}), so this configuration did not enroll it. To manage that enrollment with Terraform, import it: terraform import <address> {id}",
+                        existing.state, existing.parent_organizational_unit_id
+                    ),
+                );
+                return None;
+            }
+            Err(e) => {
+                diags.push(cloud_error("Could not check whether the account is already enrolled", &e));
+                return None;
+            }
+        }
         let outcome = match client.enroll_account(id, ou, blueprint.as_ref()).await {
             Ok(operation) => client
                 .wait_operation_of(ENROLL_ACCOUNT_ACTION, &operation, timeout, &POLL, Some(&ctx.stop))
@@ -316,7 +338,9 @@ impl Resource<Clients> for RgcManagedAccount {
             Err(e) if ambiguous(&e) => {
                 // The enroll may have gone through before the answer was lost; if RGC shows the
                 // account enrolling (or already enrolled where this enroll puts it), follow it to
-                // its end instead of failing.
+                // its end instead of failing. It was not managed before the call (read above), so
+                // what RGC shows now is this enroll's doing (or a concurrent one's for the same
+                // account and OU, which leaves the same enrollment).
                 let enrolling = |a: &ManagedAccount| {
                     a.state == STATE_ENROLLING || (a.state == STATE_ENROLLED && a.parent_organizational_unit_id == ou)
                 };
