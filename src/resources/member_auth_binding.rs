@@ -207,6 +207,8 @@ impl Resource<Clients> for MemberAuthBinding {
             }
         };
         let reader = client.without_cancellation();
+        // Taken before the call is even batched, so it is never later than the Bind went out.
+        let sent = std::time::SystemTime::now();
         let bound = client.bind_member_auth_account_batched(key.member_uin, key.policy_id, key.sub_account_uin).await;
         match bound {
             Ok(_) => {}
@@ -220,8 +222,24 @@ impl Resource<Clients> for MemberAuthBinding {
             }
             // A transport failure, or Ctrl-C while the call was in flight, may have come after
             // Tencent applied the Bind. Bind is not idempotent, so instead of retrying, look: if
-            // the binding exists, it is ours and goes into the state.
+            // the binding exists, it is ours and goes into the state — unless its CreateTime
+            // shows it existed before this Bind (whose refusal, SubAccountIdentityExist, is what
+            // was lost). Adopting that would let a later destroy cancel a binding Terraform never
+            // made. There is no read before the Bind to tell: proving absence takes the policy's
+            // whole listing, too dear per bind (see the destroy guide).
             Err(e) if matches!(e.kind, ErrorKind::Transient | ErrorKind::Cancelled) => match find_after_write(&reader, key).await {
+                Ok(Some(found)) if found.existed_before(sent) => {
+                    diags.error(
+                        "Binding already exists",
+                        format!(
+                            "The answer of BindOrganizationMemberAuthAccount for {} was lost ({e}), and the binding found afterwards was created at {} (Beijing time), before this Bind: it was not made by this configuration. To manage it with Terraform, import it: terraform import <address> {}",
+                            key.id(),
+                            found.create_time,
+                            key.id()
+                        ),
+                    );
+                    return None;
+                }
                 Ok(Some(found)) => return Some(state(key, Some(&found))),
                 _ => {
                     diags.push(cloud_error("Could not bind the sub-account", &e));

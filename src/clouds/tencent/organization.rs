@@ -7,6 +7,7 @@
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
@@ -59,6 +60,38 @@ pub struct OrgMemberAuthAccount {
     pub update_time: String,
     #[serde(deserialize_with = "lenient::string")]
     pub org_sub_account_name: String,
+}
+
+/// How far the caller's clock may be from Tencent's: TC3 refuses a request whose timestamp is
+/// more than five minutes off (`AuthFailure.SignatureExpire`), so any call that was answered
+/// at all came from a clock within this of the server's.
+pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
+
+impl OrgMemberAuthAccount {
+    /// `CreateTime` as an instant. Tencent writes it as `YYYY-MM-DD HH:MM:SS` in Beijing time
+    /// (UTC+8), as its console and examples do; `None` for anything else.
+    pub fn created_at(&self) -> Option<SystemTime> {
+        let (date, time) = self.create_time.trim().split_once(' ')?;
+        let numbers = |text: &str, sep: char| -> Option<Vec<u32>> { text.split(sep).map(|n| n.parse().ok()).collect() };
+        let (date, time) = (numbers(date, '-')?, numbers(time, ':')?);
+        let [year, month, day] = <[u32; 3]>::try_from(date).ok()?;
+        let [hour, minute, second] = <[u32; 3]>::try_from(time).ok()?;
+        let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+        let date = time::Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()?;
+        let clock = time::Time::from_hms(u8::try_from(hour).ok()?, u8::try_from(minute).ok()?, u8::try_from(second).ok()?).ok()?;
+        let instant = time::PrimitiveDateTime::new(date, clock).assume_offset(time::macros::offset!(+8));
+        Some(SystemTime::from(instant))
+    }
+
+    /// Whether this binding certainly existed before a call sent at `sent` (by the caller's
+    /// clock): created more than [`MAX_CLOCK_SKEW`] earlier. `false` when unsure, including an
+    /// unreadable `CreateTime`.
+    pub fn existed_before(&self, sent: SystemTime) -> bool {
+        match (self.created_at(), sent.checked_sub(MAX_CLOCK_SKEW)) {
+            (Some(created), Some(threshold)) => created < threshold,
+            _ => false,
+        }
+    }
 }
 
 /// One page of `DescribeOrganizationMemberAuthAccounts`; `Items`/`Total` of `null` become empty/0.
@@ -1030,6 +1063,21 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(server.seen().len(), 3);
+    }
+
+    #[test]
+    fn create_time_is_beijing_time() {
+        let at = |text: &str| OrgMemberAuthAccount { create_time: text.into(), ..Default::default() };
+        // 2021-07-14 21:00:59 +08:00 = 13:00:59 UTC.
+        let expected = SystemTime::UNIX_EPOCH + Duration::from_secs(1_626_267_659);
+        assert_eq!(at("2021-07-14 21:00:59").created_at(), Some(expected));
+        for bad in ["", "2021-07-14", "2021-13-01 00:00:00", "2021-07-14T21:00:59", "yesterday noon", "2021-07-14 21:00"] {
+            assert_eq!(at(bad).created_at(), None, "{bad}");
+        }
+        let binding = at("2021-07-14 21:00:59");
+        assert!(binding.existed_before(expected + Duration::from_secs(301)));
+        assert!(!binding.existed_before(expected + Duration::from_secs(299)), "within the clock skew: unsure");
+        assert!(!at("").existed_before(SystemTime::now()), "unreadable: unsure");
     }
 
     #[tokio::test]
