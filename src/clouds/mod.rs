@@ -9,6 +9,7 @@ pub mod error;
 pub mod http;
 pub mod huawei;
 pub mod ratelimit;
+pub mod reconcile;
 pub(crate) mod lenient;
 pub mod tencent;
 #[cfg(test)]

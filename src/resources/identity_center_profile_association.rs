@@ -28,7 +28,7 @@ use crate::framework::{
 use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
-use super::support::{cloud_error, is_id, object};
+use super::support::{cloud_error, is_id, object, report_detach};
 
 pub const TYPE_NAME: &str = "tether_identity_center_profile_association";
 
@@ -542,11 +542,15 @@ impl Resource<Clients> for ProfileAssociation {
                 return;
             }
         };
-        match client.disassociate_profile(&principal.instance_id, &principal.principal_id, &principal.principal_type, &store).await {
-            Ok(()) => {}
-            Err(e) if e.kind == ErrorKind::NotFound => {}
-            Err(e) => diags.push(cloud_error("Could not disassociate the principal's profile", &e)),
-        }
+        // Not repeated blindly: after a lost answer the principal's assignments are read first.
+        // Any of the ones in state still there means the call did not take effect (it removes
+        // all at once) and it is sent again; only other ones there means they were added after
+        // it took effect, and they are left alone.
+        let intended: Vec<(String, String)> = assignments_of(prior).into_iter().map(|a| (a.permission_set_id, a.account_id)).collect();
+        let outcome = client
+            .disassociate_profile_reconciled(&principal.instance_id, &principal.principal_id, &principal.principal_type, &store, &intended)
+            .await;
+        report_detach(outcome, "Could not disassociate the principal's profile", &format!("the profile of {} {}", principal.principal_type, principal.principal_id), diags);
     }
 
     /// Counts what the bulk detach removes now, from the cloud (falling back to the state).

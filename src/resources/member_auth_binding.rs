@@ -21,7 +21,7 @@ use crate::framework::{
 use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
-use super::support::{already_exists, cloud_error, object, positive_integer, require_positive_integer};
+use super::support::{already_exists, cloud_error, import_hint, object, positive_integer, report_detach, require_positive_integer};
 
 pub const TYPE_NAME: &str = "tether_member_auth_binding";
 
@@ -207,6 +207,8 @@ impl Resource<Clients> for MemberAuthBinding {
             }
         };
         let reader = client.without_cancellation();
+        // Taken before the call is even batched, so it is never later than the Bind went out.
+        let sent = std::time::SystemTime::now();
         let bound = client.bind_member_auth_account_batched(key.member_uin, key.policy_id, key.sub_account_uin).await;
         match bound {
             Ok(_) => {}
@@ -227,8 +229,24 @@ impl Resource<Clients> for MemberAuthBinding {
             }
             // A transport failure, or Ctrl-C while the call was in flight, may have come after
             // Tencent applied the Bind. Bind is not idempotent, so instead of retrying, look: if
-            // the binding exists, it is ours and goes into the state.
+            // the binding exists, it is ours and goes into the state — unless its CreateTime
+            // shows it existed before this Bind (whose refusal, SubAccountIdentityExist, is what
+            // was lost). Adopting that would let a later destroy cancel a binding Terraform never
+            // made. There is no read before the Bind to tell: proving absence takes the policy's
+            // whole listing, too dear per bind (see the destroy guide).
             Err(e) if matches!(e.kind, ErrorKind::Transient | ErrorKind::Cancelled) => match find_after_write(&reader, key).await {
+                Ok(Some(found)) if found.existed_before(sent) => {
+                    diags.error(
+                        "Binding already exists",
+                        format!(
+                            "The answer of BindOrganizationMemberAuthAccount for {} was lost ({e}), and the binding found afterwards was created at {} (Beijing time), before this Bind: it was not made by this configuration. {}",
+                            key.id(),
+                            found.create_time,
+                            import_hint(TYPE_NAME, &key.id())
+                        ),
+                    );
+                    return None;
+                }
                 Ok(Some(found)) => return Some(state(key, Some(&found))),
                 _ => {
                     diags.push(cloud_error("Could not bind the sub-account", &e));
@@ -283,14 +301,12 @@ impl Resource<Clients> for MemberAuthBinding {
                 return;
             }
         };
-        match client.cancel_member_auth_account(key.member_uin, key.policy_id, key.sub_account_uin).await {
-            Ok(_) => {}
-            // Already detached (or its member or policy is gone): the goal of destroy holds.
-            Err(e) if e.kind == ErrorKind::NotFound => {
-                tracing::debug!(binding = %key.id(), error = %e, "binding already cancelled");
-            }
-            Err(e) => diags.push(cloud_error("Could not cancel the member auth binding", &e)),
-        }
+        // Cancel is not repeated blindly: after a lost answer the binding is read first, and a
+        // binding bound again since (another CreateTime than the one in state) is left alone.
+        // Already detached (or its member or policy gone) counts as done.
+        let created = prior.attr("create_time").and_then(Value::as_str);
+        let outcome = client.cancel_member_auth_account_reconciled(key.member_uin, key.policy_id, key.sub_account_uin, created).await;
+        report_detach(outcome, "Could not cancel the member auth binding", &format!("the member auth binding {}", key.id()), diags);
     }
 
     fn detach_call(&self, state: &Value) -> Result<DetachCall, String> {

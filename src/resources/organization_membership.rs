@@ -19,7 +19,7 @@ use crate::framework::{
 use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
-use super::support::{cloud_error, object};
+use super::support::{cloud_error, object, report_detach};
 
 pub const TYPE_NAME: &str = "tether_organization_membership";
 
@@ -341,11 +341,10 @@ impl Resource<Clients> for OrganizationMembership {
                 return;
             }
         }
-        match client.leave_organization().await {
-            Ok(()) => {}
-            Err(e) if e.kind == ErrorKind::NotFound => {}
-            Err(e) => diags.push(cloud_error("Could not leave the organization", &e)),
-        }
+        // Not repeated blindly: after a lost answer ShowOrganization is read first, and only an
+        // account still in this organization leaves again.
+        let outcome = client.leave_organization_reconciled(expected).await;
+        report_detach(outcome, "Could not leave the organization", &format!("the membership of organization {expected}"), diags);
     }
 
     fn detach_call(&self, state: &Value) -> Result<DetachCall, String> {

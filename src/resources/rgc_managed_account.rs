@@ -27,7 +27,7 @@ use crate::framework::{
 use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
-use super::support::{already_exists, cloud_error, object};
+use super::support::{already_exists, cloud_error, import_hint, object};
 
 pub const TYPE_NAME: &str = "tether_rgc_managed_account";
 
@@ -300,6 +300,33 @@ impl Resource<Clients> for RgcManagedAccount {
         let ou = text_attr(planned, "parent_organizational_unit_id");
         let blueprint = blueprint_from(planned);
         let timeout = timeouts::get(planned, "create", TIMEOUTS.create);
+        // Read before the write. An account RGC already manages was not enrolled by this
+        // resource, and adopting it would let a later destroy un-enroll something Terraform
+        // never made; so it is refused with an import hint. Knowing it was not managed before
+        // the EnrollAccount is also what makes adopting what RGC shows after a lost answer safe
+        // (see below). One GET next to an operation that takes minutes.
+        match client.show_managed_account(id).await {
+            Ok(None) => {}
+            // The enrollment this create replaces (create_before_destroy creates first): it is
+            // ours, so the new object takes it over, and the deposed one's destroy keeps it.
+            Ok(Some(_)) if ctx.replacing.as_deref() == Some(id) => return self.read(ctx, planned, diags).await,
+            Ok(Some(existing)) => {
+                diags.error(
+                    "The account is already enrolled",
+                    format!(
+                        "RGC already manages account {id} (state {}, organizational unit {}), so this configuration did not enroll it. {}",
+                        existing.state,
+                        existing.parent_organizational_unit_id,
+                        import_hint(TYPE_NAME, id)
+                    ),
+                );
+                return None;
+            }
+            Err(e) => {
+                diags.push(cloud_error("Could not check whether the account is already enrolled", &e));
+                return None;
+            }
+        }
         let outcome = match client.enroll_account(id, ou, blueprint.as_ref()).await {
             Ok(operation) => client
                 .wait_operation_of(ENROLL_ACCOUNT_ACTION, &operation, timeout, &POLL, Some(&ctx.stop))
@@ -312,7 +339,9 @@ impl Resource<Clients> for RgcManagedAccount {
             Err(e) if ambiguous(&e) => {
                 // The enroll may have gone through before the answer was lost; if RGC shows the
                 // account enrolling (or already enrolled where this enroll puts it), follow it to
-                // its end instead of failing.
+                // its end instead of failing. It was not managed before the call (read above), so
+                // what RGC shows now is this enroll's doing (or a concurrent one's for the same
+                // account and OU, which leaves the same enrollment).
                 let enrolling = |a: &ManagedAccount| {
                     a.state == STATE_ENROLLING || (a.state == STATE_ENROLLED && a.parent_organizational_unit_id == ou)
                 };

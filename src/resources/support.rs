@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::clouds::reconcile::{DetachError, Detached};
 use crate::clouds::{CloudError, ErrorKind};
-use crate::framework::{AttributePath, Diagnostic, Value};
+use crate::framework::{AttributePath, Diagnostic, Diagnostics, Value};
 
 /// Reads a required positive integer argument (a UIN or an ID). `None` while it is unknown.
 pub fn positive_integer(value: &Value, name: &str, example: &str) -> Result<Option<u64>, Diagnostic> {
@@ -56,12 +57,54 @@ pub fn cloud_error(summary: impl Into<String>, error: &CloudError) -> Diagnostic
 pub fn already_exists(summary: &str, error: &CloudError, type_name: &str, id: &str) -> Diagnostic {
     let mut diagnostic = cloud_error(summary, error);
     if error.kind != ErrorKind::Cancelled {
-        diagnostic.detail = format!(
-            "{}\n\nIt exists in the cloud but not in this Terraform state. To manage it with Terraform, import it into the resource named above (\"with {type_name}.<name>\"):\n  terraform import {type_name}.<name> {id}\nor add an import block and apply again:\n  import {{\n    to = {type_name}.<name>\n    id = \"{id}\"\n  }}",
-            diagnostic.detail
-        );
+        diagnostic.detail = format!("{}\n\nIt exists in the cloud but not in this Terraform state. {}", diagnostic.detail, import_hint(type_name, id));
     }
     diagnostic
+}
+
+/// How to adopt object `id` into the resource a diagnostic is about: the exact command and
+/// `import` block, with the resource's name as Terraform prints it above the diagnostic.
+pub fn import_hint(type_name: &str, id: &str) -> String {
+    format!(
+        "To manage it with Terraform, import it into the resource named above (\"with {type_name}.<name>\"):\n  terraform import {type_name}.<name> {id}\nor add an import block and apply again:\n  import {{\n    to = {type_name}.<name>\n    id = \"{id}\"\n  }}"
+    )
+}
+
+/// What a destroy reports after a detach sent through [`crate::clouds::reconcile::detach`]:
+/// nothing when it is done, a warning when the object was created again after the detach took
+/// effect (and was left alone), an error otherwise (`failed` is the summary of a refusal). A
+/// "not found" refusal counts as done: the goal of destroy holds. `what` names the object
+/// ("the member auth binding 1/2/3").
+///
+/// An unknown outcome is an error, never success: Terraform then keeps the object in state, and
+/// the next destroy reads the cloud again before sending anything.
+pub fn report_detach(outcome: Result<Detached, DetachError>, failed: &str, what: &str, diags: &mut Diagnostics) {
+    match outcome {
+        Ok(Detached::Answered | Detached::Confirmed) => {}
+        Ok(Detached::Replaced(seen)) => diags.push(Diagnostic::warning(
+            format!("Left alone: {what} was created again"),
+            format!("The detach's answer was lost, but it took effect; reading afterwards found {seen}. That was made after the detach, by someone else or another run, so it was not detached again. It is not in this configuration's state; import it if Terraform should manage it."),
+        )),
+        Err(DetachError::Failed(e)) if e.kind == ErrorKind::NotFound => {
+            tracing::debug!(error = %e, "already detached");
+        }
+        Err(DetachError::Failed(e)) => diags.push(cloud_error(failed, &e)),
+        Err(unknown @ DetachError::Unknown { .. }) => {
+            let call = unknown.call_error();
+            diags.push(Diagnostic::error(
+                format!("Outcome of {} {} unknown", call.cloud, call.action),
+                format!("{unknown}. {} may or may not still be attached, so it stays in the Terraform state. Run terraform destroy again: it reads the cloud before calling {} again.", capitalize(what), call.action),
+            ))
+        }
+    }
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 /// A cloud identifier: letters, digits, `-` and `_` (no separators, spaces or path characters).

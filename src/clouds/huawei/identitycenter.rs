@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::{ApiRequest, HuaweiConfig, PageInfo, Scope, Service, json_body, lenient, require_id};
 use crate::clouds::error::{Cloud, CloudError, ErrorKind};
 use crate::clouds::http::HttpClient;
+use crate::clouds::reconcile::{self, DetachError, Detached, Presence};
 use crate::clouds::waiter::{PollPolicy, PollState, WaitError, wait_for};
 
 pub const LIST_INSTANCES_ACTION: &str = "ListInstances";
@@ -398,8 +399,12 @@ impl IdentityCenterClient {
 
     /// Removes **all** account assignments of a user or group
     /// (`POST /v1/instances/{id}/disassociate-profile`, body
-    /// `{"id","accessor_type","identity_store_id"}`). Retried on transient failures: repeating
-    /// a bulk removal is harmless.
+    /// `{"id","accessor_type","identity_store_id"}`).
+    ///
+    /// Not idempotent: only throttling and failed connects are retried. A repeat after a lost
+    /// answer would also remove assignments added since by someone else; use
+    /// [`disassociate_profile_reconciled`](Self::disassociate_profile_reconciled), which reads
+    /// first.
     pub async fn disassociate_profile(
         &self,
         instance_id: &str,
@@ -426,9 +431,52 @@ impl IdentityCenterClient {
             path: &["v1", "instances", instance_id, "disassociate-profile"],
             query: &[],
             body: Some(body),
-            idempotent: true,
+            idempotent: false,
         };
         self.svc.call_empty(self.cancel.as_ref(), req).await
+    }
+
+    /// Disassociates the principal's profile; after an answer that may have been lost, reads the
+    /// principal's assignments (ListAccountAssignmentsForPrincipal) before deciding whether to
+    /// send DisassociateProfile again (see [`reconcile`](crate::clouds::reconcile)).
+    ///
+    /// `intended` lists the `(permission_set_id, account_id)` assignments the caller means to
+    /// remove (what it last knew the principal to have). No assignments left (or an unknown
+    /// principal) means done. DisassociateProfile removes all of them at once, so if any
+    /// intended one is still there the call did not take effect and is sent again. If only
+    /// others are there, the call took effect and they were added afterwards — by someone who
+    /// wants them — so they are left alone ([`Detached::Replaced`]) rather than removed by a
+    /// call made before they existed.
+    pub async fn disassociate_profile_reconciled(
+        &self,
+        instance_id: &str,
+        principal_id: &str,
+        accessor_type: &str,
+        identity_store_id: &str,
+        intended: &[(String, String)],
+    ) -> Result<Detached, DetachError> {
+        reconcile::detach(
+            self.svc.retry(),
+            self.cancel.as_ref(),
+            || self.disassociate_profile(instance_id, principal_id, accessor_type, identity_store_id),
+            || async {
+                let left = match self.list_account_assignments_for_principal(instance_id, principal_id, accessor_type).await {
+                    Ok(left) => left,
+                    Err(e) if e.is_not_found() => Vec::new(),
+                    Err(e) => return Err(e),
+                };
+                if left.is_empty() {
+                    return Ok(Presence::Gone);
+                }
+                let is_intended = |a: &AccountAssignment| intended.iter().any(|(ps, account)| *ps == a.permission_set_id && *account == a.account_id);
+                if left.iter().any(is_intended) {
+                    return Ok(Presence::Present);
+                }
+                let added: Vec<String> = left.iter().map(|a| format!("{} on {}", a.permission_set_id, a.account_id)).collect();
+                Ok(Presence::Replaced(format!("assignments added since: {}", added.join(", "))))
+            },
+        )
+        .await
     }
 
     /// Polls [`describe_creation_status`](Self::describe_creation_status) until `SUCCEEDED`
@@ -838,22 +886,14 @@ mod tests {
 
     #[tokio::test]
     async fn disassociate_profile_sends_documented_body() {
-        let server = Server::start(|_, i| {
-            if i == 0 {
-                Reply::Raw(503, "")
-            } else {
-                Reply::Raw(200, "")
-            }
-        })
-        .await;
+        let server = Server::start(|_, _| Reply::Raw(200, "")).await;
         client(&server)
             .disassociate_profile("ins-1", "user-1", "USER", "d-1")
             .await
             .unwrap();
         let seen = server.seen();
-        // Retried after the 503: repeating a bulk removal is harmless.
-        assert_eq!(seen.len(), 2);
-        let req = &seen[1];
+        assert_eq!(seen.len(), 1);
+        let req = &seen[0];
         assert_eq!(req.line(), "POST /v1/instances/ins-1/disassociate-profile");
         assert_eq!(
             req.body,
@@ -872,12 +912,12 @@ mod tests {
             if i == 0 {
                 api_error(409, "IIC.1006", "concurrent modification")
             } else {
-                Reply::Raw(200, "")
+                ok(json!({"account_assignments": []}))
             }
         })
         .await;
         client(&server)
-            .disassociate_profile("ins-1", "user-1", "USER", "d-1")
+            .list_account_assignments_for_principal("ins-1", "user-1", "USER")
             .await
             .unwrap();
         assert_eq!(server.seen().len(), 2);
@@ -889,6 +929,118 @@ mod tests {
             .unwrap_err();
         assert!(e.is_not_found());
         assert_eq!(e.action, DISASSOCIATE_PROFILE_ACTION);
+    }
+
+    /// A fake principal with assignments `(permission_set_id, account_id)`: DisassociateProfile
+    /// removes them all, ListAccountAssignmentsForPrincipal lists them. For the n-th
+    /// DisassociateProfile (from 0), `disassociate(n)` says `(apply, hang_up)`: whether it takes
+    /// effect, and whether its answer is lost. `after_lost` then runs, as someone else would.
+    struct FakePrincipal {
+        assignments: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
+    }
+
+    impl FakePrincipal {
+        fn with(assignments: &[(&str, &str)]) -> Self {
+            let list = assignments.iter().map(|(p, a)| (p.to_string(), a.to_string())).collect();
+            FakePrincipal { assignments: std::sync::Arc::new(std::sync::Mutex::new(list)) }
+        }
+
+        async fn serve(
+            &self,
+            disassociate: impl Fn(usize) -> (bool, bool) + Send + Sync + 'static,
+            after_lost: impl Fn(&mut Vec<(String, String)>) + Send + Sync + 'static,
+        ) -> Server {
+            let assignments = std::sync::Arc::clone(&self.assignments);
+            let sent = std::sync::atomic::AtomicUsize::new(0);
+            Server::start(move |req, _| {
+                let mut list = assignments.lock().unwrap();
+                if req.path.ends_with("/disassociate-profile") {
+                    let (apply, hang_up) = disassociate(sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+                    if apply {
+                        list.clear();
+                    }
+                    if hang_up {
+                        after_lost(&mut list);
+                        return Reply::HangUp;
+                    }
+                    return Reply::Raw(200, "");
+                }
+                assert!(req.path.ends_with("/account-assignments-for-principals"), "{}", req.line());
+                let items: Vec<Value> = list
+                    .iter()
+                    .map(|(p, a)| json!({"account_id": a, "permission_set_id": p, "principal_id": "user-1", "principal_type": "USER"}))
+                    .collect();
+                ok(json!({"account_assignments": items, "page_info": {"next_marker": null, "current_count": items.len()}}))
+            })
+            .await
+        }
+    }
+
+    fn intended() -> Vec<(String, String)> {
+        vec![("ps-1".into(), "acc-1".into()), ("ps-2".into(), "acc-2".into())]
+    }
+
+    const DISASSOCIATE: &str = "POST /v1/instances/ins-1/disassociate-profile";
+    const LIST: &str = "GET /v1/instances/ins-1/account-assignments-for-principals";
+
+    #[tokio::test]
+    async fn a_disassociate_applied_but_unanswered_is_confirmed_by_reading_not_resent() {
+        let fake = FakePrincipal::with(&[("ps-1", "acc-1"), ("ps-2", "acc-2")]);
+        let server = fake.serve(|n| (true, n == 0), |_| {}).await;
+        let out = client(&server)
+            .disassociate_profile_reconciled("ins-1", "user-1", "USER", "d-1", &intended())
+            .await
+            .unwrap();
+        assert_eq!(out, Detached::Confirmed);
+        assert_eq!(server.lines(), [DISASSOCIATE, LIST]);
+        assert!(fake.assignments.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_disassociate_lost_before_it_applied_is_sent_once_more() {
+        let fake = FakePrincipal::with(&[("ps-1", "acc-1"), ("ps-2", "acc-2")]);
+        // The first is lost before it applied; the second is applied and answered.
+        let server = fake.serve(|n| (n > 0, n == 0), |_| {}).await;
+        let out = client(&server)
+            .disassociate_profile_reconciled("ins-1", "user-1", "USER", "d-1", &intended())
+            .await
+            .unwrap();
+        assert_eq!(out, Detached::Answered);
+        assert_eq!(server.lines(), [DISASSOCIATE, LIST, DISASSOCIATE]);
+        assert!(fake.assignments.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn assignments_added_after_a_lost_disassociate_applied_are_left_alone() {
+        let fake = FakePrincipal::with(&[("ps-1", "acc-1"), ("ps-2", "acc-2")]);
+        // Applied, answer lost; before the read, someone assigns ps-3 to the principal.
+        let server = fake.serve(|n| (true, n == 0), |list| list.push(("ps-3".into(), "acc-3".into()))).await;
+        let out = client(&server)
+            .disassociate_profile_reconciled("ins-1", "user-1", "USER", "d-1", &intended())
+            .await
+            .unwrap();
+        assert_eq!(out, Detached::Replaced("assignments added since: ps-3 on acc-3".into()));
+        assert_eq!(server.lines(), [DISASSOCIATE, LIST], "not sent again");
+        assert_eq!(*fake.assignments.lock().unwrap(), [("ps-3".to_string(), "acc-3".to_string())]);
+    }
+
+    #[tokio::test]
+    async fn a_disassociate_with_an_unreadable_outcome_is_unknown() {
+        let server = Server::start(|req, _| {
+            if req.path.ends_with("/disassociate-profile") {
+                Reply::HangUp
+            } else {
+                api_error(403, "IdentityCenter.1001", "access denied")
+            }
+        })
+        .await;
+        let e = client(&server)
+            .disassociate_profile_reconciled("ins-1", "user-1", "USER", "d-1", &intended())
+            .await
+            .unwrap_err();
+        assert!(matches!(&e, DetachError::Unknown { lost, read } if lost.kind == ErrorKind::Transient && read.kind == ErrorKind::Auth), "{e:?}");
+        assert!(e.to_string().contains("DisassociateProfile is unknown"), "{e}");
+        assert_eq!(server.lines(), [DISASSOCIATE, LIST]);
     }
 
     #[test]

@@ -554,6 +554,12 @@ impl Service {
         Ok(url)
     }
 
+    /// The retry budget, which also bounds re-sends after a lost answer
+    /// (see [`reconcile`](crate::clouds::reconcile)).
+    pub(crate) fn retry(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
     /// Sends `req` (signed afresh per attempt, retried per the policy) and decodes the answer.
     pub(crate) async fn call<T>(
         &self,

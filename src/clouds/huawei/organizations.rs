@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::{ApiRequest, HuaweiConfig, PageInfo, Scope, Service, json_body, lenient, require_id};
 use crate::clouds::error::{Cloud, CloudError, ErrorKind};
 use crate::clouds::http::HttpClient;
+use crate::clouds::reconcile::{self, DetachError, Detached, Presence};
 
 pub const SHOW_ORGANIZATION_ACTION: &str = "ShowOrganization";
 pub const LEAVE_ORGANIZATION_ACTION: &str = "LeaveOrganization";
@@ -214,8 +215,10 @@ impl OrganizationsClient {
 
     /// Leaves the organization (`POST /v1/organizations/leave`, member accounts only, no body).
     ///
-    /// Retried on transient failures: a repeat after a processed leave fails with
-    /// `Organizations.1015` (kind `NotFound`), which callers treat as "already left".
+    /// Not idempotent: only throttling and failed connects are retried. After a lost answer the
+    /// account may have left and joined again since (a new invitation, accepted), and a blind
+    /// repeat would leave that new membership; use
+    /// [`leave_organization_reconciled`](Self::leave_organization_reconciled), which reads first.
     pub async fn leave_organization(&self) -> Result<(), CloudError> {
         let req = ApiRequest {
             action: LEAVE_ORGANIZATION_ACTION,
@@ -223,9 +226,32 @@ impl OrganizationsClient {
             path: &["v1", "organizations", "leave"],
             query: &[],
             body: None,
-            idempotent: true,
+            idempotent: false,
         };
         self.svc.call_empty(self.cancel.as_ref(), req).await
+    }
+
+    /// Leaves organization `organization_id`; after an answer that may have been lost, reads the
+    /// membership (ShowOrganization) before deciding whether to send LeaveOrganization again
+    /// (see [`reconcile`](crate::clouds::reconcile)): in no organization, or in another one,
+    /// means this one was left. ShowOrganization cannot tell a membership from a later one of
+    /// the same organization, so "still in it" sends again — rejoining needs a new invitation
+    /// accepted by this very account, which cannot happen between the two calls unless the
+    /// caller does it. A "not found" answer (`Organizations.1015`) is returned as the error it
+    /// is, for the caller to treat as already left.
+    pub async fn leave_organization_reconciled(&self, organization_id: &str) -> Result<Detached, DetachError> {
+        reconcile::detach(
+            self.svc.retry(),
+            self.cancel.as_ref(),
+            || self.leave_organization(),
+            || async {
+                Ok(match self.show_organization().await? {
+                    Some(current) if organization_id.is_empty() || current.id == organization_id => Presence::Present,
+                    _ => Presence::Gone,
+                })
+            },
+        )
+        .await
     }
 
     /// Accepts an invitation (`POST /v1/received-handshakes/{id}/accept`). Not idempotent: only
@@ -484,6 +510,95 @@ mod tests {
         assert!(e.is_not_found());
         assert_eq!(e.action, LEAVE_ORGANIZATION_ACTION);
         assert_eq!(e.request_id.as_deref(), Some("body-req-id"));
+    }
+
+    /// A member account in organization `o-1` (or none): LeaveOrganization takes it out,
+    /// ShowOrganization reads it. For the n-th LeaveOrganization (from 0), `leave(n)` says
+    /// `(apply, hang_up)`; after a lost answer the account is in `rejoined`, if given.
+    async fn fake_member(
+        member_of: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+        leave: impl Fn(usize) -> (bool, bool) + Send + Sync + 'static,
+        rejoined: Option<&'static str>,
+    ) -> Server {
+        let sent = std::sync::atomic::AtomicUsize::new(0);
+        Server::start(move |req, _| {
+            let mut member_of = member_of.lock().unwrap();
+            if req.line() == LEAVE {
+                let (apply, hang_up) = leave(sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+                if apply {
+                    *member_of = None;
+                }
+                if hang_up {
+                    if let Some(org) = rejoined {
+                        *member_of = Some(org.to_string());
+                    }
+                    return Reply::HangUp;
+                }
+                return Reply::Raw(200, "");
+            }
+            assert_eq!(req.line(), SHOW);
+            match member_of.as_deref() {
+                Some(id) => ok(json!({"organization": {"id": id, "urn": format!("organizations::1:organization:{id}"),
+                    "management_account_id": "mgmt-1", "management_account_name": "mgmt", "created_at": "2024-01-01T00:00:00Z"}})),
+                None => api_error(401, "Organizations.1015", "The organization is not found"),
+            }
+        })
+        .await
+    }
+
+    const LEAVE: &str = "POST /v1/organizations/leave";
+    const SHOW: &str = "GET /v1/organizations";
+
+    fn in_org(id: &str) -> std::sync::Arc<std::sync::Mutex<Option<String>>> {
+        std::sync::Arc::new(std::sync::Mutex::new(Some(id.to_string())))
+    }
+
+    #[tokio::test]
+    async fn a_leave_applied_but_unanswered_is_confirmed_by_reading_not_resent() {
+        let member_of = in_org("o-1");
+        let server = fake_member(member_of.clone(), |n| (true, n == 0), None).await;
+        let out = client(&server).leave_organization_reconciled("o-1").await.unwrap();
+        assert_eq!(out, Detached::Confirmed);
+        assert_eq!(server.lines(), [LEAVE, SHOW]);
+        assert_eq!(*member_of.lock().unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_leave_lost_before_it_applied_is_sent_once_more() {
+        let member_of = in_org("o-1");
+        let server = fake_member(member_of.clone(), |n| (n > 0, n == 0), None).await;
+        let out = client(&server).leave_organization_reconciled("o-1").await.unwrap();
+        assert_eq!(out, Detached::Answered);
+        assert_eq!(server.lines(), [LEAVE, SHOW, LEAVE]);
+        assert_eq!(*member_of.lock().unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn an_account_found_in_another_organization_after_a_lost_leave_stays_there() {
+        let member_of = in_org("o-1");
+        let server = fake_member(member_of.clone(), |n| (true, n == 0), Some("o-2")).await;
+        let out = client(&server).leave_organization_reconciled("o-1").await.unwrap();
+        assert_eq!(out, Detached::Confirmed, "o-1 was left");
+        assert_eq!(server.lines(), [LEAVE, SHOW], "o-2 is not left");
+        assert_eq!(member_of.lock().unwrap().as_deref(), Some("o-2"));
+    }
+
+    #[tokio::test]
+    async fn leave_is_not_repeated_blindly() {
+        for reply in [|| Reply::HangUp, || api_error(500, "Organizations.500", "internal")] {
+            let server = Server::start(move |_, _| reply()).await;
+            let e = client(&server).leave_organization().await.unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Transient);
+            assert_eq!(server.seen().len(), 1, "{e}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_leave_with_an_unreadable_outcome_is_unknown() {
+        let server = Server::start(|req, _| if req.line() == LEAVE { Reply::HangUp } else { api_error(403, "Organizations.1007", "denied") }).await;
+        let e = client(&server).leave_organization_reconciled("o-1").await.unwrap_err();
+        assert!(matches!(&e, DetachError::Unknown { read, .. } if read.kind == ErrorKind::Auth), "{e:?}");
+        assert_eq!(server.lines(), [LEAVE, SHOW]);
     }
 
     #[tokio::test]

@@ -7,6 +7,7 @@
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
@@ -19,6 +20,7 @@ use super::sign::{SignedHeaders, Tc3Signer, X_TC_ACTION};
 use super::{ORGANIZATION_SERVICE, ORGANIZATION_VERSION, TencentConfig, decode_response, lenient};
 use crate::clouds::error::{Cloud, CloudError, ErrorKind};
 use crate::clouds::http::{Call, HttpClient, RetryPolicy, SignableRequest};
+use crate::clouds::reconcile::{self, DetachError, Detached, Presence};
 
 pub const BIND_ACTION: &str = "BindOrganizationMemberAuthAccount";
 pub const CANCEL_ACTION: &str = "CancelOrganizationMemberAuthAccount";
@@ -58,6 +60,38 @@ pub struct OrgMemberAuthAccount {
     pub update_time: String,
     #[serde(deserialize_with = "lenient::string")]
     pub org_sub_account_name: String,
+}
+
+/// How far the caller's clock may be from Tencent's: TC3 refuses a request whose timestamp is
+/// more than five minutes off (`AuthFailure.SignatureExpire`), so any call that was answered
+/// at all came from a clock within this of the server's.
+pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
+
+impl OrgMemberAuthAccount {
+    /// `CreateTime` as an instant. Tencent writes it as `YYYY-MM-DD HH:MM:SS` in Beijing time
+    /// (UTC+8), as its console and examples do; `None` for anything else.
+    pub fn created_at(&self) -> Option<SystemTime> {
+        let (date, time) = self.create_time.trim().split_once(' ')?;
+        let numbers = |text: &str, sep: char| -> Option<Vec<u32>> { text.split(sep).map(|n| n.parse().ok()).collect() };
+        let (date, time) = (numbers(date, '-')?, numbers(time, ':')?);
+        let [year, month, day] = <[u32; 3]>::try_from(date).ok()?;
+        let [hour, minute, second] = <[u32; 3]>::try_from(time).ok()?;
+        let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+        let date = time::Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()?;
+        let clock = time::Time::from_hms(u8::try_from(hour).ok()?, u8::try_from(minute).ok()?, u8::try_from(second).ok()?).ok()?;
+        let instant = time::PrimitiveDateTime::new(date, clock).assume_offset(time::macros::offset!(+8));
+        Some(SystemTime::from(instant))
+    }
+
+    /// Whether this binding certainly existed before a call sent at `sent` (by the caller's
+    /// clock): created more than [`MAX_CLOCK_SKEW`] earlier. `false` when unsure, including an
+    /// unreadable `CreateTime`.
+    pub fn existed_before(&self, sent: SystemTime) -> bool {
+        match (self.created_at(), sent.checked_sub(MAX_CLOCK_SKEW)) {
+            (Some(created), Some(threshold)) => created < threshold,
+            _ => false,
+        }
+    }
 }
 
 /// One page of `DescribeOrganizationMemberAuthAccounts`; `Items`/`Total` of `null` become empty/0.
@@ -283,6 +317,12 @@ impl OrganizationClient {
     }
 
     /// Removes one sub-account's binding. Returns the RequestId.
+    ///
+    /// Not idempotent: only throttling and failed connects are retried. After a lost answer the
+    /// Cancel may have been applied and the binding bound again since, so a blind repeat could
+    /// cancel a binding this call never meant; use
+    /// [`cancel_member_auth_account_reconciled`](Self::cancel_member_auth_account_reconciled),
+    /// which reads before sending again.
     pub async fn cancel_member_auth_account(
         &self,
         member_uin: u64,
@@ -295,8 +335,48 @@ impl OrganizationClient {
             org_sub_account_uin,
         };
         let _write = self.inner.coalescer.write(PolicyKey { member_uin, policy_id });
-        let (NoData {}, request_id) = self.call(CANCEL_ACTION, &params, true).await?;
+        let (NoData {}, request_id) = self.call(CANCEL_ACTION, &params, false).await?;
         Ok(request_id)
+    }
+
+    /// Cancels one binding; after an answer that may have been lost, reads the binding before
+    /// deciding whether to send the Cancel again (see [`reconcile`](crate::clouds::reconcile)).
+    ///
+    /// `created` is the binding's `CreateTime` as last read, when known: a binding found with
+    /// another `CreateTime` was bound again after the lost Cancel took effect, and is left
+    /// alone ([`Detached::Replaced`]). A "not found" answer (`FailedOperation.SubAccountNotExist`,
+    /// a missing member or policy) is returned as the error it is, for the caller to treat as
+    /// already detached.
+    pub async fn cancel_member_auth_account_reconciled(
+        &self,
+        member_uin: u64,
+        policy_id: u64,
+        org_sub_account_uin: u64,
+        created: Option<&str>,
+    ) -> Result<Detached, DetachError> {
+        let created = created.map(str::trim).filter(|c| !c.is_empty());
+        reconcile::detach(
+            &self.inner.retry,
+            self.cancel.as_ref(),
+            || async {
+                self.cancel_member_auth_account(member_uin, policy_id, org_sub_account_uin).await.map(drop)
+            },
+            || async {
+                // A shared listing never predates the Cancel: it ended before this read began.
+                match self.find_member_auth_account_shared(member_uin, policy_id, org_sub_account_uin).await {
+                    Ok(None) => Ok(Presence::Gone),
+                    Err(e) if e.is_not_found() => Ok(Presence::Gone),
+                    Ok(Some(found)) => Ok(match created {
+                        Some(created) if !found.create_time.is_empty() && found.create_time != created => {
+                            Presence::Replaced(format!("a binding created at {} (the cancelled one was created at {created})", found.create_time))
+                        }
+                        _ => Presence::Present,
+                    }),
+                    Err(e) => Err(e),
+                }
+            },
+        )
+        .await
     }
 
     /// One page of the sub-accounts bound to the member's policy. `offset` must be a multiple of
@@ -957,7 +1037,7 @@ mod tests {
     async fn idempotent_calls_retry_transient_failures() {
         let server = Server::start(|_, _| Reply::HangUp).await;
         let e = client(&server)
-            .cancel_member_auth_account(1, 2, 3)
+            .describe_member_auth_accounts(1, 2, 0, 50)
             .await
             .unwrap_err();
         assert_eq!(e.kind, ErrorKind::Transient);
@@ -983,6 +1063,150 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(server.seen().len(), 3);
+    }
+
+    #[test]
+    fn create_time_is_beijing_time() {
+        let at = |text: &str| OrgMemberAuthAccount { create_time: text.into(), ..Default::default() };
+        // 2021-07-14 21:00:59 +08:00 = 13:00:59 UTC.
+        let expected = SystemTime::UNIX_EPOCH + Duration::from_secs(1_626_267_659);
+        assert_eq!(at("2021-07-14 21:00:59").created_at(), Some(expected));
+        for bad in ["", "2021-07-14", "2021-13-01 00:00:00", "2021-07-14T21:00:59", "yesterday noon", "2021-07-14 21:00"] {
+            assert_eq!(at(bad).created_at(), None, "{bad}");
+        }
+        let binding = at("2021-07-14 21:00:59");
+        assert!(binding.existed_before(expected + Duration::from_secs(301)));
+        assert!(!binding.existed_before(expected + Duration::from_secs(299)), "within the clock skew: unsure");
+        assert!(!at("").existed_before(SystemTime::now()), "unreadable: unsure");
+    }
+
+    #[tokio::test]
+    async fn cancel_is_not_retried_when_it_may_have_been_processed() {
+        for reply in [|| Reply::HangUp, || Reply::Status(502), || Reply::ApiError("InternalError", "oops")] {
+            let server = Server::start(move |_, _| reply()).await;
+            let e = client(&server).cancel_member_auth_account(1, 2, 3).await.unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Transient, "{e}");
+            assert_eq!(server.seen().len(), 1, "{e}");
+        }
+    }
+
+    /// One binding (member 10, policy 1001, sub-account 1) with a `CreateTime`, or none. For
+    /// the n-th Cancel (from 0), `cancel(n)` says `(apply, hang_up)`: whether it takes effect,
+    /// and whether its answer is lost; after a lost answer the binding is bound again with
+    /// `CreateTime` `rebound`, if given, as another run would.
+    async fn fake_binding(
+        binding: Arc<std::sync::Mutex<Option<String>>>,
+        cancel: impl Fn(usize) -> (bool, bool) + Send + Sync + 'static,
+        rebound: Option<&'static str>,
+    ) -> Server {
+        let sent = std::sync::atomic::AtomicUsize::new(0);
+        Server::start(move |req: &Seen, _| {
+            let mut binding = binding.lock().unwrap();
+            match req.action() {
+                CANCEL_ACTION => {
+                    let (apply, hang_up) = cancel(sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+                    if apply {
+                        *binding = None;
+                    }
+                    if hang_up {
+                        if let Some(created) = rebound {
+                            *binding = Some(created.to_string());
+                        }
+                        return Reply::HangUp;
+                    }
+                    Reply::Ok(json!({}))
+                }
+                DESCRIBE_AUTH_ACCOUNTS_ACTION => {
+                    let items: Vec<Value> = binding
+                        .iter()
+                        .map(|created| {
+                            let mut found = item(1, 1001);
+                            found["CreateTime"] = json!(created);
+                            found
+                        })
+                        .collect();
+                    Reply::Ok(json!({"Items": items, "Total": items.len()}))
+                }
+                other => panic!("unexpected action {other}"),
+            }
+        })
+        .await
+    }
+
+    const CREATED: &str = "2021-07-14 21:00:59";
+
+    fn bound() -> Arc<std::sync::Mutex<Option<String>>> {
+        Arc::new(std::sync::Mutex::new(Some(CREATED.to_string())))
+    }
+
+    fn actions(server: &Server) -> Vec<String> {
+        server.seen().iter().map(|s| s.action().to_string()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_cancel_applied_but_unanswered_is_confirmed_by_reading_not_resent() {
+        let binding = bound();
+        let server = fake_binding(binding.clone(), |n| (true, n == 0), None).await;
+        let out = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED)).await.unwrap();
+        assert_eq!(out, Detached::Confirmed);
+        assert_eq!(actions(&server), [CANCEL_ACTION, DESCRIBE_AUTH_ACCOUNTS_ACTION]);
+        assert_eq!(*binding.lock().unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_cancel_lost_before_it_applied_is_sent_once_more() {
+        let binding = bound();
+        let server = fake_binding(binding.clone(), |n| (n > 0, n == 0), None).await;
+        let out = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED)).await.unwrap();
+        assert_eq!(out, Detached::Answered);
+        assert_eq!(actions(&server), [CANCEL_ACTION, DESCRIBE_AUTH_ACCOUNTS_ACTION, CANCEL_ACTION]);
+        assert_eq!(*binding.lock().unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_binding_bound_again_after_a_lost_cancel_applied_is_left_alone() {
+        let binding = bound();
+        let server = fake_binding(binding.clone(), |n| (true, n == 0), Some("2021-07-15 08:00:00")).await;
+        let out = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED)).await.unwrap();
+        assert!(matches!(&out, Detached::Replaced(seen) if seen.contains("2021-07-15 08:00:00")), "{out:?}");
+        assert_eq!(actions(&server), [CANCEL_ACTION, DESCRIBE_AUTH_ACCOUNTS_ACTION], "not cancelled again");
+        assert_eq!(binding.lock().unwrap().as_deref(), Some("2021-07-15 08:00:00"));
+    }
+
+    #[tokio::test]
+    async fn without_a_known_create_time_a_binding_still_there_is_cancelled_again() {
+        // An imported binding never refreshed has no CreateTime in state: it cannot be told from
+        // a new one, so what is there is taken to be it.
+        let binding = bound();
+        let server = fake_binding(binding.clone(), |n| (n > 0, n == 0), None).await;
+        let out = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, None).await.unwrap();
+        assert_eq!(out, Detached::Answered);
+        assert_eq!(actions(&server), [CANCEL_ACTION, DESCRIBE_AUTH_ACCOUNTS_ACTION, CANCEL_ACTION]);
+    }
+
+    #[tokio::test]
+    async fn re_sent_cancels_stop_at_the_retry_budget() {
+        let binding = bound();
+        let server = fake_binding(binding.clone(), |_| (false, true), None).await;
+        let e = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED)).await.unwrap_err();
+        assert!(matches!(&e, DetachError::Failed(e) if e.kind == ErrorKind::Transient), "{e:?}");
+        // fast_retry allows two re-sends.
+        let cancels = actions(&server).iter().filter(|a| *a == CANCEL_ACTION).count();
+        assert_eq!(cancels, 3);
+        assert!(binding.lock().unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_cancel_with_an_unreadable_outcome_is_unknown() {
+        let server = Server::start(|req: &Seen, _| match req.action() {
+            CANCEL_ACTION => Reply::HangUp,
+            _ => Reply::ApiError("AuthFailure.UnauthorizedOperation", "no permission"),
+        })
+        .await;
+        let e = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED)).await.unwrap_err();
+        assert!(matches!(&e, DetachError::Unknown { read, .. } if read.kind == ErrorKind::Auth), "{e:?}");
+        assert!(e.to_string().contains("CancelOrganizationMemberAuthAccount is unknown"), "{e}");
+        assert_eq!(actions(&server), [CANCEL_ACTION, DESCRIBE_AUTH_ACCOUNTS_ACTION]);
     }
 
     #[tokio::test]
