@@ -189,6 +189,31 @@ fn a_refreshed_destroy_never_detaches_a_project_from_an_organization_terraform_d
     assert!(workspace.state_resources().is_empty());
 }
 
+/// A create finds its link already there (made before Terraform): refused with the import
+/// command before anything is sent, so a later destroy never detaches what Terraform did not
+/// attach; and a project in another organization is refused the same way.
+#[test]
+fn attaching_what_is_already_attached_is_refused_with_the_import() {
+    let emulator = emulator();
+    let workspace = Workspace::new(&[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("erp", LEGACY_ERP, FINANCE)].concat());
+    workspace.init();
+    let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    apply.failure();
+    let text = apply.text();
+    assert!(text.contains("Error: The project is already attached to this organization"), "{text}");
+    assert!(text.contains(&format!("terraform import tether_iam2_project_organization.<name> {LEGACY_ERP}")), "{text}");
+    assert!(emulator.calls("AttachIAM2ProjectToIAM2Organization").is_empty(), "nothing was sent");
+    assert!(workspace.state_resources().is_empty());
+
+    workspace.write_config(&[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("erp", LEGACY_ERP, ENGINEERING)].concat());
+    let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    apply.failure();
+    assert!(apply.text().contains(&format!("Error: The project is in another organization")), "{}", apply.text());
+    assert!(emulator.calls("AttachIAM2ProjectToIAM2Organization").is_empty(), "nothing was sent");
+    assert!(emulator.calls("DetachIAM2ProjectFromIAM2Organization").is_empty());
+    assert_eq!(organization_of(&emulator, LEGACY_ERP).as_deref(), Some(FINANCE));
+}
+
 /// Adopting a move: the configuration names the organization the project was moved to; the plan
 /// shows the recorded organization changing, the apply calls nothing, and destroy then detaches
 /// it from the adopted organization.

@@ -23,7 +23,7 @@ use crate::framework::{
 use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
-use super::support::{cloud_error, object};
+use super::support::{cloud_error, import_hint, object};
 
 pub const TYPE_NAME: &str = "tether_iam2_project_organization";
 
@@ -252,6 +252,41 @@ impl Resource<Clients> for ProjectOrganization {
             }
         };
         let (project, organization) = (text(planned, "project_uuid"), text(planned, "organization_uuid"));
+        // One query first: after a failed or lost attach, `reconcile` records a link it finds,
+        // which is right only if the link did not exist before this attach. A link already there
+        // is not this configuration's (unless it is the one this create replaces), and a project
+        // in another organization must not be touched; both are said plainly here, before
+        // anything is sent.
+        match attached_organization(&client, project).await {
+            Ok(None) => {}
+            Ok(Some(current)) if current == organization && ctx.replacing.as_deref() == Some(project) => {
+                return match state(&client, project, organization, organization, planned).await {
+                    Ok(state) => Some(state),
+                    Err(e) => {
+                        diags.push(cloud_error("Could not read the project back", &e));
+                        None
+                    }
+                };
+            }
+            Ok(Some(current)) if current == organization => {
+                diags.error(
+                    "The project is already attached to this organization",
+                    format!("Project {project} is already in organization {organization}, so this configuration did not attach it. {}", import_hint(TYPE_NAME, project)),
+                );
+                return None;
+            }
+            Ok(Some(other)) => {
+                diags.error(
+                    "The project is in another organization",
+                    format!("Project {project} is in organization {other}; ZStack attaches a project to one organization at a time, and this provider does not detach it from an organization it did not attach it to. Detach it there first, or set organization_uuid = \"{other}\" and import it: terraform import {TYPE_NAME}.<name> {project}"),
+                );
+                return None;
+            }
+            Err(e) => {
+                diags.push(cloud_error("Could not check the project's organization before attaching it", &e));
+                return None;
+            }
+        }
         let timeout = timeouts::get(planned, "create", TIMEOUTS.create);
         let submitted = client.attach_project_to_organization(project, organization).await;
         let outcome = wait_for_job(&client, submitted, timeout, ctx).await;
