@@ -17,11 +17,6 @@ use super::value::Value;
 pub struct Ctx<'a, D> {
     pub data: &'a D,
     pub stop: CancellationToken,
-    /// On a create that Terraform planned as half of a replacement: the import ID of the object
-    /// being replaced. When it equals the new object's, a create that finds the object already
-    /// in the cloud finds the one being replaced (create_before_destroy creates first) and takes
-    /// it over instead of failing.
-    pub replacing: Option<String>,
 }
 
 /// A planned change under construction. The framework has already applied the schema's rules

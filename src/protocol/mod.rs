@@ -224,7 +224,7 @@ impl<P: Provider> ProviderService<P> {
         let call = entry.handler.detach_call(prior);
         let enabled = detach::enabled(prior);
         let effect = if call.is_ok() && enabled {
-            let ctx = Ctx { data, stop: self.stop_token(), replacing: None };
+            let ctx = Ctx { data, stop: self.stop_token() };
             let Some(effect) = self.cancellable(entry.handler.destroy_effect(&ctx, prior), diags).await else {
                 return;
             };
@@ -281,7 +281,7 @@ impl<P: Provider> ProviderService<P> {
                 if !entry.identity.iter().all(|a| plan.planned.attr(a.name).is_some_and(Value::is_wholly_known)) {
                     return;
                 }
-                let ctx = Ctx { data, stop: self.stop_token(), replacing: None };
+                let ctx = Ctx { data, stop: self.stop_token() };
                 let found = self.cancellable(entry.handler.already_exists(&ctx, &plan.planned), diags).await.flatten();
                 if found == Some(true) {
                     let id = entry.object_id(&plan.planned);
@@ -519,7 +519,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 self.data(&mut diags),
             ) {
                 if !current.is_null() {
-                    let ctx = Ctx { data: data.as_ref(), stop: self.stop_token(), replacing: None };
+                    let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
                     let mut read_diags = Diagnostics::new();
                     let read = self.cancellable(entry.handler.read(&ctx, &current, &mut read_diags), &mut diags).await;
                     diags.extend(read_diags);
@@ -578,7 +578,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 }
             } else if let Some(data) = self.data(&mut diags) {
                 let mut plan = plan_change(&entry.schema, &prior, &proposed, &config);
-                let ctx = Ctx { data: data.as_ref(), stop: self.stop_token(), replacing: None };
+                let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
                 let mut plan_diags = Diagnostics::new();
                 self.cancellable(entry.handler.modify_plan(&ctx, &mut plan, &mut plan_diags), &mut diags).await;
                 diags.extend(plan_diags);
@@ -588,7 +588,8 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 if plan.is_create() {
                     self.review_create(&request.type_name, entry, &data, &plan, &mark, &mut diags).await;
                     // Terraform's second plan of a replacement carries the first one's mark
-                    // here; it reaches both halves of the apply.
+                    // here. (Terraform 1.15 plans a create again at apply with no private data,
+                    // so the apply cannot rely on it.)
                     response.planned_private = request.prior_private.clone();
                 } else {
                     let mark = detach::PlanMark { prior: Some(entry.object_id(&prior)), previewed: plan.is_replace() };
@@ -629,8 +630,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         if let (Some(prior), Some(planned), Some(data)) = decoded {
             // Writes are not abandoned on StopProvider: what the cloud did must reach the state.
             // Long waits inside the resource watch `ctx.stop` instead.
-            let replacing = detach::PlanMark::decode(&request.planned_private).prior;
-            let ctx = Ctx { data: data.as_ref(), stop: self.stop_token(), replacing };
+            let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
             let id = entry.object_id(if planned.is_null() { &prior } else { &planned });
             let new_state = if planned.is_null() {
                 if let Err(d) = self.provider.check_destroy(&data, &request.type_name) {
@@ -693,7 +693,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let mut diags = Diagnostics::new();
         let mut imported_resources = Vec::new();
         if let (Some(entry), Some(data)) = (self.resource(&request.type_name, &mut diags), self.data(&mut diags)) {
-            let ctx = Ctx { data: data.as_ref(), stop: self.stop_token(), replacing: None };
+            let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
             // Import by identity (`import { identity = {...} }`): the identity is the import ID
             // in parts.
             let id = match request.identity.as_ref().and_then(|i| i.identity_data.as_ref()) {
@@ -754,7 +754,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     convert::decode(request.config.as_ref(), &entry.ty, "configuration", &mut diags),
                     self.data(&mut diags),
                 ) {
-                    let ctx = Ctx { data: data.as_ref(), stop: self.stop_token(), replacing: None };
+                    let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
                     let mut read_diags = Diagnostics::new();
                     let read = self.cancellable(entry.handler.read(&ctx, &config, &mut read_diags), &mut diags).await.flatten();
                     diags.extend(read_diags);
@@ -805,7 +805,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             let (found_sender, mut found) = tokio::sync::mpsc::channel::<Listed>(LIST_BUFFER);
             let list = async move {
                 let mut sink = Found::new(found_sender, limit);
-                let ctx = Ctx { data: data.as_ref(), stop, replacing: None };
+                let ctx = Ctx { data: data.as_ref(), stop };
                 let mut diags = Diagnostics::new();
                 handler.list(&ctx, &config, &mut sink, &mut diags).await;
                 diags.under("config")

@@ -254,20 +254,12 @@ impl Resource<Clients> for ProjectOrganization {
         let (project, organization) = (text(planned, "project_uuid"), text(planned, "organization_uuid"));
         // One query first: after a failed or lost attach, `reconcile` records a link it finds,
         // which is right only if the link did not exist before this attach. A link already there
-        // is not this configuration's (unless it is the one this create replaces), and a project
+        // is not this configuration's (or it is the one a create_before_destroy replacement is
+        // about to destroy, which this create cannot tell apart), and a project
         // in another organization must not be touched; both are said plainly here, before
         // anything is sent.
         match attached_organization(&client, project).await {
             Ok(None) => {}
-            Ok(Some(current)) if current == organization && ctx.replacing.as_deref() == Some(project) => {
-                return match state(&client, project, organization, organization, planned).await {
-                    Ok(state) => Some(state),
-                    Err(e) => {
-                        diags.push(cloud_error("Could not read the project back", &e));
-                        None
-                    }
-                };
-            }
             Ok(Some(current)) if current == organization => {
                 diags.error(
                     "The project is already attached to this organization",

@@ -212,17 +212,6 @@ impl Resource<Clients> for MemberAuthBinding {
         let bound = client.bind_member_auth_account_batched(key.member_uin, key.policy_id, key.sub_account_uin).await;
         match bound {
             Ok(_) => {}
-            // The binding this create replaces (create_before_destroy creates first): it is
-            // ours, so the new object takes it over, and the deposed one's destroy keeps it.
-            Err(e) if e.kind == ErrorKind::Conflict && ctx.replacing.as_deref() == Some(key.id().as_str()) => {
-                match find_after_write(&reader, key).await {
-                    Ok(Some(found)) => return Some(state(key, Some(&found))),
-                    _ => {
-                        diags.push(cloud_error("Could not bind the sub-account", &e));
-                        return None;
-                    }
-                }
-            }
             Err(e) if e.kind == ErrorKind::Conflict => {
                 diags.push(already_exists("Binding already exists", &e, TYPE_NAME, &key.id()));
                 return None;

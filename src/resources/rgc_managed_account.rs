@@ -307,9 +307,6 @@ impl Resource<Clients> for RgcManagedAccount {
         // (see below). One GET next to an operation that takes minutes.
         match client.show_managed_account(id).await {
             Ok(None) => {}
-            // The enrollment this create replaces (create_before_destroy creates first): it is
-            // ours, so the new object takes it over, and the deposed one's destroy keeps it.
-            Ok(Some(_)) if ctx.replacing.as_deref() == Some(id) => return self.read(ctx, planned, diags).await,
             Ok(Some(existing)) => {
                 diags.error(
                     "The account is already enrolled",

@@ -63,10 +63,13 @@ pub fn already_exists(summary: &str, error: &CloudError, type_name: &str, id: &s
 }
 
 /// How to adopt object `id` into the resource a diagnostic is about: the exact command and
-/// `import` block, with the resource's name as Terraform prints it above the diagnostic.
+/// `import` block, with the resource's name as Terraform prints it above the diagnostic. It also
+/// covers the one case where the object is in the state after all: a create_before_destroy
+/// replacement of the same object, whose create Terraform 1.15 does not tell apart from a plain
+/// one.
 pub fn import_hint(type_name: &str, id: &str) -> String {
     format!(
-        "To manage it with Terraform, import it into the resource named above (\"with {type_name}.<name>\"):\n  terraform import {type_name}.<name> {id}\nor add an import block and apply again:\n  import {{\n    to = {type_name}.<name>\n    id = \"{id}\"\n  }}"
+        "To manage it with Terraform, import it into the resource named above (\"with {type_name}.<name>\"):\n  terraform import {type_name}.<name> {id}\nor add an import block and apply again:\n  import {{\n    to = {type_name}.<name>\n    id = \"{id}\"\n  }}\nIf this create replaces that same object with create_before_destroy (-replace, or a tainted object), nothing was changed and Terraform keeps the current object: the same binding cannot be made before it is detached. Replace it without create_before_destroy, or `terraform untaint` it."
     )
 }
 
