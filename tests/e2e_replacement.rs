@@ -74,7 +74,7 @@ fn replace_and_taint_show_the_detach_in_the_plan_and_protect_refuses_them_at_pla
     let plan = workspace.terraform(&["plan", "-no-color", "-input=false", "-replace=tether_member_auth_binding.alice"]);
     plan.failure();
     assert!(plan.text().contains("Error: Destroying tether_member_auth_binding is forbidden"), "{}", plan.text());
-    assert!(plan.text().contains("This plan replaces 100000000101/1001/200000000001 (-replace), which destroys it first."), "{}", plan.text());
+    assert!(plan.text().contains("This plan replaces 100000000101/1001/200000000001 because Terraform was asked to (-replace, or replace_triggered_by), which destroys it."), "{}", plan.text());
     let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false", "-replace=tether_member_auth_binding.alice"]);
     apply.failure();
     assert_eq!(ok_calls(&emulator, "CancelOrganizationMemberAuthAccount"), 0, "a protected binding is never cancelled");

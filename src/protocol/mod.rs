@@ -253,8 +253,8 @@ impl<P: Provider> ProviderService<P> {
         }
     }
 
-    /// The create half of a replacement: `-replace`, whose first plan (with the prior object)
-    /// could not know Terraform would replace it and so showed nothing, is refused here when the
+    /// The create half of a replacement: `-replace` (or `replace_triggered_by`), whose first plan
+    /// (with the prior object) could not know Terraform would replace it and so showed nothing, is refused here when the
     /// type is protected (Terraform shows this plan's errors, not its warnings). A create with no
     /// mark may be a tainted object's replacement, which Terraform never tells a provider about:
     /// for a protected type, an object already in the cloud under the configuration's keys fails
@@ -273,7 +273,7 @@ impl<P: Provider> ProviderService<P> {
         };
         match &mark.prior {
             Some(replaced) if !mark.previewed => {
-                refusal.detail = format!("This plan replaces {replaced} (-replace), which destroys it first. {}", refusal.detail);
+                refusal.detail = format!("This plan replaces {replaced} because Terraform was asked to (-replace, or replace_triggered_by), which destroys it. {}", refusal.detail);
                 diags.push(refusal);
             }
             Some(_) => {}
