@@ -36,7 +36,7 @@ fn import(entry: &ResourceEntry, id: &str) -> Option<Value> {
             "{name}: import of {id:?} returned neither a state nor an error"
         ),
     }
-    state.map(|state| detach::carry(state, &Value::Null))
+    state.map(|state| detach::carry(state, &Value::Null, |state| entry.resource.detach_call(state)))
 }
 
 fn check(entry: &ResourceEntry, id: &str) {
