@@ -53,6 +53,16 @@ fn out_of_band(emulator: &Emulator) -> ZStackClient {
 
 const FAST: PollPolicy = PollPolicy { initial_delay: Duration::from_millis(200), interval: Duration::from_millis(200), max_interval: Duration::from_secs(1), multiplier: 1.0 };
 
+/// Moves `project` from organization `from` to `to` behind Terraform's back.
+fn move_out_of_band(zstack: &ZStackClient, project: &str, from: &str, to: &str) {
+    block_on(async {
+        let job = zstack.detach_project_from_organization(project, from).await.unwrap();
+        zstack.wait_job(&job, Duration::from_secs(30), &FAST, None).await.unwrap();
+        let job = zstack.attach_project_to_organization(project, to).await.unwrap();
+        zstack.wait_job(&job, Duration::from_secs(30), &FAST, None).await.unwrap();
+    });
+}
+
 fn organization_of(emulator: &Emulator, project: &str) -> Option<String> {
     block_on(out_of_band(emulator).query_organization_project_refs(project)).unwrap().into_iter().map(|r| r.organization_uuid).next()
 }
@@ -81,12 +91,7 @@ fn attach_drift_import_and_detach_with_an_account_login() {
 
     // Moved to another organization behind Terraform's back: drift on organization_uuid.
     let zstack = out_of_band(&emulator);
-    block_on(async {
-        let job = zstack.detach_project_from_organization(PAYMENTS, FINANCE).await.unwrap();
-        zstack.wait_job(&job, Duration::from_secs(30), &FAST, None).await.unwrap();
-        let job = zstack.attach_project_to_organization(PAYMENTS, ENGINEERING).await.unwrap();
-        zstack.wait_job(&job, Duration::from_secs(30), &FAST, None).await.unwrap();
-    });
+    move_out_of_band(&zstack, PAYMENTS, FINANCE, ENGINEERING);
     // Moving it back would detach it from Engineering, which Terraform never attached it to:
     // the plan says so, and the apply detaches nothing and fails on the attach.
     let plan = workspace.terraform(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
@@ -142,12 +147,7 @@ fn access_key_authentication_and_destroy_leaves_a_moved_project_alone() {
 
     // Someone moves the project to Finance; destroying our (Engineering) link must not detach it.
     let zstack = out_of_band(&emulator);
-    block_on(async {
-        let job = zstack.detach_project_from_organization(ANALYTICS, ENGINEERING).await.unwrap();
-        zstack.wait_job(&job, Duration::from_secs(30), &FAST, None).await.unwrap();
-        let job = zstack.attach_project_to_organization(ANALYTICS, FINANCE).await.unwrap();
-        zstack.wait_job(&job, Duration::from_secs(30), &FAST, None).await.unwrap();
-    });
+    move_out_of_band(&zstack, ANALYTICS, ENGINEERING, FINANCE);
     emulator.admin("DELETE", "calls", None);
     workspace.terraform(&["destroy", "-auto-approve", "-refresh=false", "-no-color", "-input=false"]).success();
     assert!(emulator.calls("DetachIAM2ProjectFromIAM2Organization").is_empty());
@@ -165,12 +165,7 @@ fn a_refreshed_destroy_never_detaches_a_project_from_an_organization_terraform_d
     workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
     assert_eq!(workspace.state_resources()[0]["values"]["attached_organization_uuid"], FINANCE);
     let zstack = out_of_band(&emulator);
-    block_on(async {
-        let job = zstack.detach_project_from_organization(PAYMENTS, FINANCE).await.unwrap();
-        zstack.wait_job(&job, Duration::from_secs(30), &FAST, None).await.unwrap();
-        let job = zstack.attach_project_to_organization(PAYMENTS, ENGINEERING).await.unwrap();
-        zstack.wait_job(&job, Duration::from_secs(30), &FAST, None).await.unwrap();
-    });
+    move_out_of_band(&zstack, PAYMENTS, FINANCE, ENGINEERING);
 
     let plan = workspace.terraform(&["plan", "-destroy", "-no-color", "-input=false"]);
     plan.success();
@@ -224,12 +219,7 @@ fn naming_the_new_organization_adopts_a_move() {
     workspace.init();
     workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
     let zstack = out_of_band(&emulator);
-    block_on(async {
-        let job = zstack.detach_project_from_organization(PAYMENTS, FINANCE).await.unwrap();
-        zstack.wait_job(&job, Duration::from_secs(30), &FAST, None).await.unwrap();
-        let job = zstack.attach_project_to_organization(PAYMENTS, ENGINEERING).await.unwrap();
-        zstack.wait_job(&job, Duration::from_secs(30), &FAST, None).await.unwrap();
-    });
+    move_out_of_band(&zstack, PAYMENTS, FINANCE, ENGINEERING);
     workspace.write_config(&[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("payments", PAYMENTS, ENGINEERING)].concat());
     let plan = workspace.terraform(&["plan", "-no-color", "-input=false"]);
     plan.success();
