@@ -745,6 +745,92 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn throttled_answers_are_retried_by_time_not_by_count() {
+        let one_retry = RetryPolicy { max_retries: 1, ..fast() };
+        let calls = AtomicU32::new(0);
+        // Ten throttles, then a transient error: only the latter uses the single retry.
+        let out = one_retry
+            .run(Cloud::Tencent, "Test", None, None, |n| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    match n {
+                        0..10 => Err(err(ErrorKind::Throttled)),
+                        10 => Err(err(ErrorKind::Transient)),
+                        _ => Ok(n),
+                    }
+                }
+            })
+            .await;
+        assert_eq!(out.unwrap(), 11);
+        assert_eq!(calls.load(Ordering::SeqCst), 12);
+
+        // Past the deadline a throttle counts like any error: 1 + max_retries attempts.
+        calls.store(0, Ordering::SeqCst);
+        let out: Result<(), _> = one_retry
+            .run(Cloud::Tencent, "Test", None, Some(Instant::now()), |_| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async { Err(err(ErrorKind::Throttled)) }
+            })
+            .await;
+        assert_eq!(out.unwrap_err().kind, ErrorKind::Throttled);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+
+        // Retries off means off, throttling included.
+        calls.store(0, Ordering::SeqCst);
+        let out: Result<(), _> = RetryPolicy::no_retries()
+            .run(Cloud::Tencent, "Test", None, None, |_| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async { Err(err(ErrorKind::Throttled)) }
+            })
+            .await;
+        assert!(out.is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn throttled_retries_stop_at_the_deadline() {
+        let slow = RetryPolicy { max_retries: 1, max_wait: Duration::from_millis(50), base: Duration::from_millis(50) };
+        let started = Instant::now();
+        let out: Result<(), _> = slow
+            .run(Cloud::Tencent, "Test", None, Some(started + Duration::from_millis(300)), |_| async {
+                Err(err(ErrorKind::Throttled))
+            })
+            .await;
+        assert_eq!(out.unwrap_err().kind, ErrorKind::Throttled);
+        // Throttles until the deadline, then the one retry of the error budget (≤ 50 ms).
+        let elapsed = started.elapsed();
+        assert!(elapsed >= Duration::from_millis(300) && elapsed < Duration::from_secs(2), "{elapsed:?}");
+    }
+
+    #[tokio::test]
+    async fn a_throttled_answer_slows_the_pace_and_a_success_speeds_it_up() {
+        let throttled = r#"{"Response":{"Error":{"Code":"RequestLimitExceeded","Message":"slow down"},"RequestId":"r"}}"#;
+        let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{throttled}", throttled.len());
+        let server = serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(), answer, None).await;
+        let limiter = RateLimiter::per_action(100).unwrap();
+        let client = HttpClient::new(Cloud::Tencent).unwrap().with_rate_limit(Some(limiter.clone()));
+        let retry = RetryPolicy { max_retries: 1, ..fast() };
+        let request = SignableRequest::new(Method::POST, Url::parse(&format!("http://{}/", server.addr)).unwrap());
+        let call = Call {
+            action: "Cancel",
+            idempotent: false,
+            retry: &retry,
+            cancel: None,
+            first_attempt_paced: false,
+            deadline: Some(Instant::now() + Duration::from_millis(500)),
+        };
+        let decode = |r: HttpResponse| crate::clouds::tencent::decode_response::<serde_json::Value>("Cancel", "h", r.status, &r.body);
+        let e = client.execute(call, &NoSigner, &request, decode).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Throttled);
+        // Each throttle sent at the lowered pace halved it again, down to the floor; the
+        // deadline then ended it.
+        assert_eq!(limiter.current_rate("Cancel"), crate::clouds::ratelimit::FLOOR_PER_SECOND);
+        let sent = server.requests.load(Ordering::SeqCst);
+        assert!((3..=12).contains(&sent), "{sent} requests in 500 ms at a falling pace");
+        assert_eq!(limiter.current_rate("Bind"), 100.0);
+    }
+
+    #[tokio::test]
     async fn cancellation_stops_waiting() {
         let token = CancellationToken::new();
         let slow = RetryPolicy {
