@@ -195,7 +195,8 @@ fn cloud_block(cloud: &CloudBlock) -> Block {
             block.attribute(if s.sensitive { attribute.sensitive() } else { attribute })
         })
         .attribute(Attribute::optional(REQUESTS_PER_SECOND, Type::Number).description(&format!(
-            "Client-side limit of calls per second to each API action, shared by every concurrent operation of this provider configuration, so a large apply is not throttled into failure. {pace} `0` turns pacing off."
+            "Client-side limit of calls per second {per}, shared by every concurrent operation of this provider configuration, so a large apply is not throttled into failure. {pace} A throttled answer halves the pace (down to 1 call/s) and successes raise it back to this limit, so several Terraform runs on one account share its limit instead of failing. `0` turns pacing off.",
+            per = if cloud.name == HUAWEI.name { "for all APIs together (Huawei's gateway limits each access key, not each API)" } else { "to each API action" },
         )))
 }
 
@@ -222,7 +223,10 @@ impl CallSettings {
         let block = block_of(config, cloud);
         let per_second = whole_number(block, &path, MAX_REQUESTS_PER_SECOND)?.unwrap_or_else(|| default_requests_per_second(cloud));
         let client = self.reqwest_client(block, cloud, endpoints)?;
-        Ok(HttpClient::with_client(kind, client).with_rate_limit(RateLimiter::per_action(per_second)))
+        // Huawei Cloud's API gateway counts the calls of one access key together, whatever the
+        // API (`APIG.0308 ... policy user over ratelimit`); Tencent Cloud counts each action.
+        let limiter = if cloud.name == HUAWEI.name { RateLimiter::per_credential(per_second) } else { RateLimiter::per_action(per_second) };
+        Ok(HttpClient::with_client(kind, client).with_rate_limit(limiter))
     }
 
     fn reqwest_client(&self, block: &Value, cloud: &CloudBlock, endpoints: &[&url::Url]) -> Result<reqwest::Client, Diagnostic> {

@@ -138,20 +138,24 @@ impl RetryPolicy {
     }
 
     /// Runs `attempt` (given the 0-based attempt number) until it succeeds, fails with an error
-    /// whose kind is not retryable, or the retries are used up. When `cancel` fires, the running
-    /// attempt or wait is abandoned and a "cancelled" error (kind `Other`) is returned at once.
+    /// whose kind is not retryable, or the retries are used up. Throttled answers are retried
+    /// until `deadline` (default [`THROTTLE_PATIENCE`] from now) without using up the retries, see
+    /// [`Call::deadline`]. When `cancel` fires, the running attempt or wait is abandoned and a
+    /// "cancelled" error (kind `Other`) is returned at once.
     pub async fn run<T, F, Fut>(
         &self,
         cloud: Cloud,
         action: &str,
         cancel: Option<&CancellationToken>,
+        deadline: Option<Instant>,
         mut attempt: F,
     ) -> Result<T, CloudError>
     where
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<T, CloudError>>,
     {
-        self.run_inner(cloud, action, cancel, |n| {
+        let deadline = deadline.unwrap_or_else(|| Instant::now() + THROTTLE_PATIENCE);
+        self.run_inner(cloud, action, cancel, deadline, false, |n| {
             let fut = attempt(n);
             async move {
                 fut.await.map_err(|error| Failure {
@@ -163,34 +167,57 @@ impl RetryPolicy {
         .await
     }
 
+    /// `paced`: every attempt waits its turn under a [`RateLimiter`] that slows down when
+    /// throttled, so a throttled attempt is retried at that turn with no backoff of its own.
     async fn run_inner<T, F, Fut>(
         &self,
         cloud: Cloud,
         action: &str,
         cancel: Option<&CancellationToken>,
+        deadline: Instant,
+        paced: bool,
         mut attempt: F,
     ) -> Result<T, CloudError>
     where
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<T, Failure>>,
     {
-        let mut n = 0u32;
+        // Attempts made, retries spent on real errors, and throttled answers retried. Throttling
+        // is the cloud asking us to slow down, not a failure: while the deadline has time left
+        // it is retried without touching the error budget, so a busy account (several Terraform
+        // runs at once) slows an operation down instead of failing it. The budget still applies
+        // when retries are off (`max_retries = 0`) or the deadline has passed.
+        let (mut n, mut errors, mut throttles) = (0u32, 0u32, 0u32);
         loop {
             let failure = match cancellable(cancel, attempt(n)).await {
                 None => return Err(CloudError::cancelled(cloud, action)),
                 Some(Ok(value)) => return Ok(value),
                 Some(Err(failure)) => failure,
             };
-            if !failure.retry || n >= self.max_retries {
+            if !failure.retry || self.max_retries == 0 {
                 return Err(failure.error);
             }
-            let wait = self.backoff(n);
+            let left = deadline.saturating_duration_since(Instant::now());
+            let wait = if failure.error.kind == ErrorKind::Throttled && !left.is_zero() {
+                // Paced: the limiter has slowed down and the retry waits its slower turn.
+                // Unpaced: back off exponentially, as for any error, but never past the deadline.
+                let wait = if paced { Duration::ZERO } else { self.backoff(throttles).min(left) };
+                throttles += 1;
+                wait
+            } else if errors < self.max_retries {
+                let wait = self.backoff(errors);
+                errors += 1;
+                wait
+            } else {
+                return Err(failure.error);
+            };
             n += 1;
             let err = &failure.error;
             tracing::debug!(
                 cloud = %cloud,
                 action,
                 attempt = n,
+                throttled_retries = throttles,
                 request_id = err.request_id.as_deref(),
                 kind = %err.kind,
                 code = err.code.as_deref(),
@@ -235,7 +262,18 @@ pub struct Call<'a> {
     /// The caller already took this action's pacing slot (see [`HttpClient::pace`]) for the
     /// first attempt; retries still wait for theirs.
     pub first_attempt_paced: bool,
+    /// Until when throttled answers are retried without using up `retry.max_retries` (after it,
+    /// a throttle counts like any other retryable error). `None`: [`THROTTLE_PATIENCE`] from the
+    /// start of the call. Meant for the operation's own deadline (Terraform `timeouts`) when
+    /// there is one.
+    pub deadline: Option<Instant>,
 }
+
+/// How long one call keeps retrying throttled answers when its operation gives no deadline:
+/// long enough to outlast several Terraform runs sharing an account's limit (four runs of 150
+/// Tencent bindings need about 30 s of Cancel budget between them), short enough that a cloud
+/// that throttles everything is reported within minutes instead of hanging an apply.
+pub const THROTTLE_PATIENCE: Duration = Duration::from_secs(5 * 60);
 
 /// A cheap-to-clone HTTP client for one cloud (reqwest clients share their pool when cloned).
 #[derive(Debug, Clone)]
@@ -294,11 +332,14 @@ impl HttpClient {
         decode: impl Fn(HttpResponse) -> Result<T, CloudError>,
     ) -> Result<T, CloudError> {
         let decode = &decode;
+        let deadline = call.deadline.unwrap_or_else(|| Instant::now() + THROTTLE_PATIENCE);
+        let limiter = self.rate_limit.as_ref();
         call.retry
-            .run_inner(self.cloud, call.action, call.cancel, |attempt| async move {
-                if let Some(limiter) = self.rate_limit.as_ref().filter(|_| attempt > 0 || !call.first_attempt_paced) {
+            .run_inner(self.cloud, call.action, call.cancel, deadline, limiter.is_some(), |attempt| async move {
+                if let Some(limiter) = limiter.filter(|_| attempt > 0 || !call.first_attempt_paced) {
                     limiter.acquire(call.action).await;
                 }
+                let sent = Instant::now();
                 let mut req = request.clone();
                 signer.sign(&mut req).map_err(|error| Failure {
                     error,
@@ -310,7 +351,20 @@ impl HttpClient {
                     retry: sent.error.kind.is_retryable() && (call.idempotent || !sent.maybe_delivered),
                     error: sent.error,
                 })?;
-                decode(response).map_err(|error| Failure {
+                let decoded = decode(response);
+                // The pace adapts to what the cloud answers (see `ratelimit`).
+                if let Some(limiter) = limiter {
+                    match &decoded {
+                        Err(e) if e.kind == ErrorKind::Throttled => {
+                            limiter.throttled(call.action, sent);
+                        }
+                        // A server failure may be overload: no reason to speed up.
+                        Err(e) if e.kind == ErrorKind::Transient => {}
+                        // Any other answer, even a refusal, was admitted under the cloud's limit.
+                        _ => limiter.succeeded(call.action),
+                    }
+                }
+                decoded.map_err(|error| Failure {
                     retry: error.kind.is_retryable()
                         && (call.idempotent || error.kind == ErrorKind::Throttled),
                     error,
@@ -652,7 +706,7 @@ mod tests {
     async fn retries_only_retryable_errors() {
         let calls = AtomicU32::new(0);
         let out = fast()
-            .run(Cloud::Tencent, "Test", None, |n| {
+            .run(Cloud::Tencent, "Test", None, None, |n| {
                 calls.fetch_add(1, Ordering::SeqCst);
                 async move {
                     if n < 2 {
@@ -668,7 +722,7 @@ mod tests {
 
         calls.store(0, Ordering::SeqCst);
         let out: Result<(), _> = fast()
-            .run(Cloud::Tencent, "Test", None, |_| {
+            .run(Cloud::Tencent, "Test", None, None, |_| {
                 calls.fetch_add(1, Ordering::SeqCst);
                 async { Err(err(ErrorKind::Conflict)) }
             })
@@ -681,13 +735,99 @@ mod tests {
     async fn gives_up_after_max_retries() {
         let calls = AtomicU32::new(0);
         let out: Result<(), _> = fast()
-            .run(Cloud::Tencent, "Test", None, |_| {
+            .run(Cloud::Tencent, "Test", None, None, |_| {
                 calls.fetch_add(1, Ordering::SeqCst);
                 async { Err(err(ErrorKind::Transient)) }
             })
             .await;
         assert_eq!(out.unwrap_err().kind, ErrorKind::Transient);
         assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn throttled_answers_are_retried_by_time_not_by_count() {
+        let one_retry = RetryPolicy { max_retries: 1, ..fast() };
+        let calls = AtomicU32::new(0);
+        // Ten throttles, then a transient error: only the latter uses the single retry.
+        let out = one_retry
+            .run(Cloud::Tencent, "Test", None, None, |n| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    match n {
+                        0..10 => Err(err(ErrorKind::Throttled)),
+                        10 => Err(err(ErrorKind::Transient)),
+                        _ => Ok(n),
+                    }
+                }
+            })
+            .await;
+        assert_eq!(out.unwrap(), 11);
+        assert_eq!(calls.load(Ordering::SeqCst), 12);
+
+        // Past the deadline a throttle counts like any error: 1 + max_retries attempts.
+        calls.store(0, Ordering::SeqCst);
+        let out: Result<(), _> = one_retry
+            .run(Cloud::Tencent, "Test", None, Some(Instant::now()), |_| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async { Err(err(ErrorKind::Throttled)) }
+            })
+            .await;
+        assert_eq!(out.unwrap_err().kind, ErrorKind::Throttled);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+
+        // Retries off means off, throttling included.
+        calls.store(0, Ordering::SeqCst);
+        let out: Result<(), _> = RetryPolicy::no_retries()
+            .run(Cloud::Tencent, "Test", None, None, |_| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async { Err(err(ErrorKind::Throttled)) }
+            })
+            .await;
+        assert!(out.is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn throttled_retries_stop_at_the_deadline() {
+        let slow = RetryPolicy { max_retries: 1, max_wait: Duration::from_millis(50), base: Duration::from_millis(50) };
+        let started = Instant::now();
+        let out: Result<(), _> = slow
+            .run(Cloud::Tencent, "Test", None, Some(started + Duration::from_millis(300)), |_| async {
+                Err(err(ErrorKind::Throttled))
+            })
+            .await;
+        assert_eq!(out.unwrap_err().kind, ErrorKind::Throttled);
+        // Throttles until the deadline, then the one retry of the error budget (≤ 50 ms).
+        let elapsed = started.elapsed();
+        assert!(elapsed >= Duration::from_millis(300) && elapsed < Duration::from_secs(2), "{elapsed:?}");
+    }
+
+    #[tokio::test]
+    async fn a_throttled_answer_slows_the_pace_and_a_success_speeds_it_up() {
+        let throttled = r#"{"Response":{"Error":{"Code":"RequestLimitExceeded","Message":"slow down"},"RequestId":"r"}}"#;
+        let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{throttled}", throttled.len());
+        let server = serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(), answer, None).await;
+        let limiter = RateLimiter::per_action(100).unwrap();
+        let client = HttpClient::new(Cloud::Tencent).unwrap().with_rate_limit(Some(limiter.clone()));
+        let retry = RetryPolicy { max_retries: 1, ..fast() };
+        let request = SignableRequest::new(Method::POST, Url::parse(&format!("http://{}/", server.addr)).unwrap());
+        let call = Call {
+            action: "Cancel",
+            idempotent: false,
+            retry: &retry,
+            cancel: None,
+            first_attempt_paced: false,
+            deadline: Some(Instant::now() + Duration::from_millis(500)),
+        };
+        let decode = |r: HttpResponse| crate::clouds::tencent::decode_response::<serde_json::Value>("Cancel", "h", r.status, &r.body);
+        let e = client.execute(call, &NoSigner, &request, decode).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Throttled);
+        // Each throttle sent at the lowered pace halved it again, down to the floor; the
+        // deadline then ended it.
+        assert_eq!(limiter.current_rate("Cancel"), crate::clouds::ratelimit::FLOOR_PER_SECOND);
+        let sent = server.requests.load(Ordering::SeqCst);
+        assert!((3..=12).contains(&sent), "{sent} requests in 500 ms at a falling pace");
+        assert_eq!(limiter.current_rate("Bind"), 100.0);
     }
 
     #[tokio::test]
@@ -705,7 +845,7 @@ mod tests {
         });
         let started = Instant::now();
         let out: Result<(), _> = slow
-            .run(Cloud::ZStack, "Test", Some(&token), |n| async move {
+            .run(Cloud::ZStack, "Test", Some(&token), None, |n| async move {
                 if n == 0 {
                     Err(err(ErrorKind::Transient))
                 } else {
@@ -843,7 +983,7 @@ mod tests {
         let mut request = SignableRequest::new(Method::POST, Url::parse(url).unwrap());
         request.headers.insert("x-tc-token", "sts-session-token".parse().unwrap());
         request.body = br#"{"password":"digest"}"#.to_vec();
-        let call = Call { action: "Test", idempotent, retry: &retry, cancel: None, first_attempt_paced: false };
+        let call = Call { action: "Test", idempotent, retry: &retry, cancel: None, first_attempt_paced: false, deadline: None };
         client.execute(call, &NoSigner, &request, Ok).await
     }
 

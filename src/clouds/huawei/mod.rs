@@ -577,6 +577,7 @@ impl Service {
             retry: &self.retry,
             cancel,
             first_attempt_paced: false,
+            deadline: None,
         };
         let host = self.host.as_str();
         let (value, request_id) = self

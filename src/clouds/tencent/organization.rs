@@ -601,6 +601,7 @@ impl OrganizationClient {
             retry: &inner.retry,
             cancel: self.cancel.as_ref(),
             first_attempt_paced,
+            deadline: None,
         };
         let host = inner.host.as_str();
         let (data, request_id) = inner

@@ -592,6 +592,7 @@ impl ZStackClient {
             retry: &self.inner.retry,
             cancel: self.cancel.as_ref(),
             first_attempt_paced: false,
+            deadline: None,
         };
         self.inner.http.execute(call, signer, request, decode).await
     }
