@@ -59,8 +59,9 @@ pub struct BoundAddr(pub SocketAddr);
 /// with a body that is not `application/json`.
 async fn guard(request: Request, next: Next) -> Response {
     let bound = request.extensions().get::<BoundAddr>().map(|b| b.0);
-    if let Err(refusal) = check_admin_request(request.method(), request.headers(), bound) {
-        return refusal;
+    if let Err((status, message)) = check_admin_request(request.method(), request.headers(), bound)
+    {
+        return admin_error(status, message);
     }
     next.run(request).await
 }
@@ -69,13 +70,13 @@ fn check_admin_request(
     method: &Method,
     headers: &HeaderMap,
     bound: Option<SocketAddr>,
-) -> Result<(), Response> {
+) -> Result<(), (StatusCode, String)> {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
     if !host_allowed(host, bound) {
-        return Err(admin_error(
+        return Err((
             StatusCode::MISDIRECTED_REQUEST,
             format!(
                 "the admin API answers only requests for the address the emulator is bound to (Host {}), not Host {host:?}",
@@ -92,7 +93,7 @@ fn check_admin_request(
             .and_then(|o| o.strip_prefix("http://"))
             .is_some_and(|o| host_allowed(o, bound));
         if !own {
-            return Err(admin_error(
+            return Err((
                 StatusCode::FORBIDDEN,
                 "the admin API refuses cross-origin requests".to_owned(),
             ));
@@ -102,7 +103,7 @@ fn check_admin_request(
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"))
     {
-        return Err(admin_error(
+        return Err((
             StatusCode::FORBIDDEN,
             "the admin API refuses cross-site requests".to_owned(),
         ));
@@ -119,11 +120,13 @@ fn check_admin_request(
             Some(value) if is_json(value) => {}
             None if !has_body => {}
             other => {
-                return Err(admin_error(
+                return Err((
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     format!(
                         "admin writes take Content-Type: application/json (or no body), not {}",
-                        other.map_or("a body without Content-Type".to_owned(), |v| format!("{v:?}"))
+                        other.map_or("a body without Content-Type".to_owned(), |v| format!(
+                            "{v:?}"
+                        ))
                     ),
                 ));
             }
@@ -268,7 +271,13 @@ mod tests {
     #[test]
     fn hosts() {
         let bound = addr("127.0.0.1:4000");
-        for ok in ["127.0.0.1:4000", "localhost:4000", "LOCALHOST:4000", "[::1]:4000", "127.0.0.2:4000"] {
+        for ok in [
+            "127.0.0.1:4000",
+            "localhost:4000",
+            "LOCALHOST:4000",
+            "[::1]:4000",
+            "127.0.0.2:4000",
+        ] {
             assert!(host_allowed(ok, bound), "{ok}");
         }
         for bad in [

@@ -6,9 +6,12 @@
 //!
 //! The log is bounded, because the emulator runs for hours on developer machines and in CI and
 //! anyone who can reach the port can add to it (a call is logged before, and whether or not, it
-//! authenticates): it keeps the last [`AUDIT_CAPACITY`] entries, and an entry whose parameters
+//! authenticates): it keeps the last [`AUDIT_CAPACITY`] entries and at most
+//! [`AUDIT_MAX_BYTES`] of parameters, dropping the oldest first, and an entry whose parameters
 //! serialize to more than [`AUDIT_MAX_PARAMS_BYTES`] keeps a small marker instead of them.
-//! Unbounded, one 16 KB unauthenticated GET kept ~45 MB alive until the next reset.
+//! Parameters are held as compact JSON text, not as a `serde_json::Value` (whose maps cost ~10
+//! times their JSON size). Unbounded, one 16 KB unauthenticated GET kept ~45 MB alive until the
+//! next reset.
 
 use std::collections::VecDeque;
 use std::io;
@@ -66,7 +69,9 @@ pub struct Call {
 /// How many calls the log keeps; older ones are dropped (and counted) as new ones arrive.
 pub const AUDIT_CAPACITY: usize = 10_000;
 /// Largest logged `params`, as compact JSON. Real calls log a few hundred bytes.
-pub const AUDIT_MAX_PARAMS_BYTES: usize = 16 * 1024;
+pub const AUDIT_MAX_PARAMS_BYTES: usize = 8 * 1024;
+/// Most bytes of logged `params` (compact JSON) held at once, over all entries.
+pub const AUDIT_MAX_BYTES: usize = 16 * 1024 * 1024;
 
 /// Counters behind `GET /_emulator/calls/stats`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +80,8 @@ pub struct AuditStats {
     pub retained: usize,
     /// The most entries held at once ([`AUDIT_CAPACITY`]).
     pub capacity: usize,
+    /// Bytes of `params` (compact JSON) held now, at most [`AUDIT_MAX_BYTES`].
+    pub params_bytes: usize,
     /// Entries dropped to make room since start (not reset by `DELETE calls` or `POST reset`).
     pub dropped: u64,
     /// Entries whose `params` were replaced by the too-large marker, since start.
@@ -96,7 +103,9 @@ impl Default for AuditLog {
 #[derive(Debug, Default)]
 struct Inner {
     next_seq: u64,
-    records: VecDeque<CallRecord>,
+    /// Each record with `params` null, and its params as compact JSON.
+    records: VecDeque<(CallRecord, Box<str>)>,
+    params_bytes: usize,
     dropped: u64,
     truncated_params: u64,
 }
@@ -112,7 +121,8 @@ impl AuditLog {
 
     pub fn record(&self, call: Call) {
         // Measured outside the lock: serializing a large value takes a while.
-        let (params, truncated) = bounded_params(call.params);
+        let (params, truncated) = bounded_params(&call.params);
+        drop(call.params);
         let mut inner = self.lock();
         inner.next_seq += 1;
         if truncated {
@@ -124,7 +134,7 @@ impl AuditLog {
             cloud: call.cloud.to_owned(),
             service: call.service.map(str::to_owned),
             action: call.action,
-            params,
+            params: Value::Null,
             status: if call.error_code.is_some() {
                 CallStatus::Error
             } else {
@@ -134,11 +144,16 @@ impl AuditLog {
             request_id: call.request_id,
             fault: call.fault.map(str::to_owned),
         };
-        while inner.records.len() >= self.capacity {
-            inner.records.pop_front();
+        while inner.records.len() >= self.capacity
+            || (!inner.records.is_empty() && inner.params_bytes + params.len() > AUDIT_MAX_BYTES)
+        {
+            if let Some((_, dropped)) = inner.records.pop_front() {
+                inner.params_bytes -= dropped.len();
+            }
             inner.dropped += 1;
         }
-        inner.records.push_back(record);
+        inner.params_bytes += params.len();
+        inner.records.push_back((record, params));
     }
 
     pub fn stats(&self) -> AuditStats {
@@ -146,6 +161,7 @@ impl AuditLog {
         AuditStats {
             retained: inner.records.len(),
             capacity: self.capacity,
+            params_bytes: inner.params_bytes,
             dropped: inner.dropped,
             truncated_params: inner.truncated_params,
         }
@@ -156,9 +172,13 @@ impl AuditLog {
         self.lock()
             .records
             .iter()
-            .filter(|r| cloud.is_none_or(|c| r.cloud == c))
-            .filter(|r| action.is_none_or(|a| r.action.as_deref() == Some(a)))
-            .cloned()
+            .filter(|(r, _)| cloud.is_none_or(|c| r.cloud == c))
+            .filter(|(r, _)| action.is_none_or(|a| r.action.as_deref() == Some(a)))
+            .map(|(record, params)| CallRecord {
+                // Written by serde_json just before, so it parses.
+                params: serde_json::from_str(params).unwrap_or(Value::Null),
+                ..record.clone()
+            })
             .collect()
     }
 
@@ -168,6 +188,7 @@ impl AuditLog {
         let mut inner = self.lock();
         let count = inner.records.len();
         inner.records.clear();
+        inner.params_bytes = 0;
         count
     }
 
@@ -178,29 +199,31 @@ impl AuditLog {
     }
 }
 
-/// `params`, or when its compact JSON exceeds [`AUDIT_MAX_PARAMS_BYTES`], the marker
-/// `{"tether_emulator_truncated":{"limit":16384}}` (measuring stops at the limit, so a huge value
-/// costs no more than a small one). The flag says whether it was replaced.
-fn bounded_params(params: Value) -> (Value, bool) {
-    let mut counter = ByteCounter(0);
-    if serde_json::to_writer(&mut counter, &params).is_ok() {
-        return (params, false);
+/// `params` as compact JSON, or when that exceeds [`AUDIT_MAX_PARAMS_BYTES`], the marker
+/// `{"tether_emulator_truncated":{"limit":8192}}` (serializing stops at the limit, so a huge
+/// value costs no more than a small one). The flag says whether it was replaced.
+fn bounded_params(params: &Value) -> (Box<str>, bool) {
+    let mut out = LimitedBuffer(Vec::new());
+    if serde_json::to_writer(&mut out, params).is_ok() {
+        if let Ok(json) = String::from_utf8(out.0) {
+            return (json.into_boxed_str(), false);
+        }
     }
     let marker = serde_json::json!({
         "tether_emulator_truncated": { "limit": AUDIT_MAX_PARAMS_BYTES }
     });
-    (marker, true)
+    (marker.to_string().into_boxed_str(), true)
 }
 
-/// A writer that only counts, and fails once past [`AUDIT_MAX_PARAMS_BYTES`].
-struct ByteCounter(usize);
+/// A buffer that fails once past [`AUDIT_MAX_PARAMS_BYTES`].
+struct LimitedBuffer(Vec<u8>);
 
-impl io::Write for ByteCounter {
+impl io::Write for LimitedBuffer {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0 += buf.len();
-        if self.0 > AUDIT_MAX_PARAMS_BYTES {
+        if self.0.len() + buf.len() > AUDIT_MAX_PARAMS_BYTES {
             return Err(io::Error::other("params too large to log"));
         }
+        self.0.extend_from_slice(buf);
         Ok(buf.len())
     }
 
@@ -252,5 +275,20 @@ mod tests {
             AUDIT_MAX_PARAMS_BYTES
         );
         assert_eq!(log.stats().truncated_params, 1);
+    }
+
+    #[test]
+    fn the_params_bytes_are_bounded_too() {
+        let log = AuditLog::with_capacity(AUDIT_CAPACITY);
+        let params = json!({ "p": "x".repeat(AUDIT_MAX_PARAMS_BYTES - 20) });
+        let each = params.to_string().len();
+        let fits = AUDIT_MAX_BYTES / each;
+        for _ in 0..fits + 5 {
+            log.record(call(params.clone()));
+        }
+        let stats = log.stats();
+        assert_eq!((stats.retained, stats.dropped), (fits, 5));
+        assert!(stats.params_bytes <= AUDIT_MAX_BYTES);
+        assert_eq!(log.list(None, None)[0].params, params);
     }
 }

@@ -256,7 +256,8 @@ async fn read_body(State(emu): State<Arc<Emulator>>, request: Request, next: Nex
             );
         }
     };
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 fn is_length_limit(err: &axum::Error) -> bool {

@@ -37,7 +37,11 @@ pub fn from_request(method: &str, query: &str, body: &[u8]) -> Result<Value, TcE
 /// name keeps its last value.
 pub fn flat_query(query: &str) -> Value {
     let mut root = Map::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()).take(MAX_QUERY_PARAMS) {
+    for pair in query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .take(MAX_QUERY_PARAMS)
+    {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         root.insert(percent_decode(key), Value::String(percent_decode(value)));
     }
@@ -103,12 +107,7 @@ enum Refusal {
     TooLarge,
 }
 
-fn insert(
-    slot: &mut Value,
-    path: &[&str],
-    value: Value,
-    slots: &mut usize,
-) -> Result<(), Refusal> {
+fn insert(slot: &mut Value, path: &[&str], value: Value, slots: &mut usize) -> Result<(), Refusal> {
     let Some((segment, rest)) = path.split_first() else {
         if !slot.is_null() {
             return Err(Refusal::Conflict); // the same key twice
