@@ -21,9 +21,17 @@ pub mod zstack;
 use std::io;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
-use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
+use axum::{Extension, Json, Router};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 use crate::audit::AuditLog;
@@ -41,6 +49,13 @@ pub const DEFAULT_HUAWEI_ASSIGNMENT_MS: u64 = 1000;
 pub const DEFAULT_ZSTACK_JOB_MS: u64 = 1500;
 /// How long a ZStack session lives by default (ZStack's `session.timeout`, 2 hours).
 pub const DEFAULT_ZSTACK_SESSION_TTL_SECS: u64 = 7200;
+/// How long a connection may take to send a request's line and headers — also how long an idle
+/// keep-alive connection stays open (hyper's own default; a client that sends nothing is closed).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a request's body may take to arrive once its headers are in.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest request body accepted (every real request is a few hundred bytes; axum's default is 2 MB).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Start-up options (the CLI flags of `tether-emulator`).
 #[derive(Debug, Clone)]
@@ -61,6 +76,12 @@ pub struct Config {
     pub zstack_session_ttl_secs: u64,
     /// Tencent sub-accounts in the seed (the named 12 by default; more for load tests).
     pub tencent_sub_accounts: usize,
+    /// See [`DEFAULT_HEADER_READ_TIMEOUT`].
+    pub header_read_timeout: Duration,
+    /// See [`DEFAULT_BODY_READ_TIMEOUT`]; a body still incomplete then is answered 408.
+    pub body_read_timeout: Duration,
+    /// See [`DEFAULT_MAX_BODY_BYTES`]; a larger body is answered 413.
+    pub max_body_bytes: usize,
 }
 
 impl Default for Config {
@@ -74,6 +95,9 @@ impl Default for Config {
             zstack_job_ms: DEFAULT_ZSTACK_JOB_MS,
             zstack_session_ttl_secs: DEFAULT_ZSTACK_SESSION_TTL_SECS,
             tencent_sub_accounts: fixtures::TENCENT_SUB_ACCOUNT_NAMES.len(),
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
@@ -192,10 +216,100 @@ pub fn app(emulator: Arc<Emulator>) -> Router {
         .route("/zstack/{*rest}", any(zstack::handle))
         .nest("/_emulator", admin::router())
         .fallback(admin::not_emulated)
+        .layer(middleware::from_fn_with_state(emulator.clone(), read_body))
         .with_state(emulator)
 }
 
+/// Reads the whole body before any handler runs, bounded in size (413) and time (408), so a
+/// client that trickles or never finishes its body cannot hold a handler (and its memory) open.
+/// The answers are plain JSON errors like the admin API's: no cloud envelope fits a request that
+/// was never read.
+async fn read_body(State(emu): State<Arc<Emulator>>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let config = emu.config();
+    let read = axum::body::to_bytes(body, config.max_body_bytes);
+    let bytes = match tokio::time::timeout(config.body_read_timeout, read).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(err)) => {
+            let status = if is_length_limit(&err) {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                format!(
+                    "the request body is larger than {} bytes",
+                    config.max_body_bytes
+                )
+            } else {
+                format!("the request body could not be read: {err}")
+            };
+            return transport_error(status, message);
+        }
+        Err(_) => {
+            return transport_error(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the request body did not arrive within {} ms",
+                    config.body_read_timeout.as_millis()
+                ),
+            );
+        }
+    };
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+fn is_length_limit(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+fn transport_error(status: StatusCode, message: String) -> Response {
+    let mut response = (status, Json(serde_json::json!({ "error": message }))).into_response();
+    // Whatever is left of the body is still in the socket: do not read it as the next request.
+    response.headers_mut().insert(
+        axum::http::header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    response
+}
+
 /// Serves [`app`] on an already bound listener until the future is dropped.
+///
+/// HTTP/1.1 through hyper directly rather than `axum::serve`, which sets no timer, so hyper's
+/// header-read timeout never fired and a half-sent request held its connection forever.
 pub async fn serve(listener: TcpListener, emulator: Arc<Emulator>) -> io::Result<()> {
-    axum::serve(listener, app(emulator)).await
+    let bound = listener.local_addr()?;
+    let header_read_timeout = emulator.config().header_read_timeout;
+    let app = app(emulator).layer(Extension(admin::BoundAddr(bound)));
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                // Out of file descriptors and the like: wait instead of spinning (as axum does).
+                tracing::warn!(error = %err, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let served = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_read_timeout)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+            if let Err(err) = served {
+                tracing::debug!(error = %err, "connection ended with an error");
+            }
+        });
+    }
 }

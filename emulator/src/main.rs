@@ -1,9 +1,13 @@
 //! `tether-emulator --listen 127.0.0.1:0 [--state FILE] [--tencent-rate-limit N]
 //! [--huawei-rate-limit N] [--huawei-operation-ms MS] [--huawei-assignment-ms MS]
-//! [--zstack-job-ms MS] [--zstack-session-ttl-secs SECS]`
+//! [--zstack-job-ms MS] [--zstack-session-ttl-secs SECS] [--allow-remote]`
 //!
 //! Prints the bound address as the first stdout line (callers read it to find the port), then
 //! serves until interrupted. Logs go to stderr, filtered by `TETHER_EMULATOR_LOG`.
+//!
+//! Only loopback addresses are served unless `--allow-remote` is given: the credentials the
+//! emulator accepts are published fixtures and its admin API is unauthenticated, so anyone who
+//! can reach the port can read and change everything.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -48,6 +52,10 @@ struct Args {
     /// Tencent sub-accounts in the seed: the named 12, then `sub-0013`… up to N (for load tests).
     #[arg(long, value_name = "N", default_value_t = 12, value_parser = clap::value_parser!(u16).range(1..=10000))]
     tencent_sub_accounts: u16,
+    /// Allow `--listen` on a non-loopback address (anyone who can reach it has full control:
+    /// the credentials are public fixtures and the admin API is unauthenticated).
+    #[arg(long)]
+    allow_remote: bool,
 }
 
 #[tokio::main]
@@ -71,6 +79,25 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> std::io::Result<()> {
+    let listener = TcpListener::bind(&args.listen).await?;
+    let address = listener.local_addr()?;
+    // Checked on the bound address, so a host name (`localhost`, or one that resolves to a LAN
+    // address) is judged by what it resolved to.
+    if !address.ip().is_loopback() {
+        if !args.allow_remote {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "refusing to listen on {address}, which is not a loopback address: the emulator's credentials are public and its admin API is unauthenticated. Use 127.0.0.1 (or [::1]), or add --allow-remote if every host that can reach {address} is trusted"
+                ),
+            ));
+        }
+        eprintln!(
+            "tether-emulator: WARNING: listening on {address}, reachable from other machines (--allow-remote).\n\
+             tether-emulator: WARNING: its credentials are the public fixtures in the README and /_emulator/ is unauthenticated:\n\
+             tether-emulator: WARNING: anyone who can reach this port can read the state, reset it and inject faults."
+        );
+    }
     let emulator = Emulator::new(Config {
         state_file: args.state,
         tencent_rate_limit: args.tencent_rate_limit,
@@ -80,9 +107,8 @@ async fn run(args: Args) -> std::io::Result<()> {
         zstack_job_ms: args.zstack_job_ms,
         zstack_session_ttl_secs: args.zstack_session_ttl_secs,
         tencent_sub_accounts: usize::from(args.tencent_sub_accounts),
+        ..Config::default()
     })?;
-    let listener = TcpListener::bind(&args.listen).await?;
-    let address = listener.local_addr()?;
     {
         // The first stdout line is the contract with whoever started us: exactly the address.
         let mut stdout = std::io::stdout().lock();

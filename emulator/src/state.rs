@@ -6,7 +6,7 @@
 
 use std::fs;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -59,29 +59,36 @@ pub fn load(path: &Path) -> io::Result<World> {
 
 /// Writes the world atomically: a temporary file in the same directory, synced, then renamed over
 /// the target, so a crash never leaves a truncated state file behind.
+///
+/// The file holds credentials, so the temporary file is created by `tempfile`: a random name,
+/// `O_EXCL` (a file or symlink planted at a predictable name cannot be followed or reused) and
+/// mode 0600 from the start — the renamed state file keeps that mode, whatever the umask.
 pub fn save(path: &Path, world: &World) -> io::Result<()> {
     let json = serde_json::to_vec_pretty(world).map_err(io::Error::other)?;
-    let tmp = temp_path(path);
-    let result = (|| {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(&json)?;
-        file.write_all(b"\n")?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(path.file_name().unwrap_or_default());
+    prefix.push(".");
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    #[cfg(unix)]
+    {
+        // tempfile creates 0600 already; say so explicitly, it is the point.
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(0o600))?;
     }
-    result
-}
-
-fn temp_path(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(format!(".tmp-{}", std::process::id()));
-    path.with_file_name(name)
+    tmp.write_all(&json)?;
+    tmp.write_all(b"\n")?;
+    tmp.as_file().sync_all()?;
+    // On failure the temporary file is removed when `tmp` drops.
+    tmp.persist(path).map_err(|err| err.error)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -98,6 +105,23 @@ mod tests {
         save(&path, &world).unwrap();
         assert_eq!(load(&path).unwrap(), world);
         // No temporary file is left behind.
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_state_file_is_private_even_over_a_world_readable_one() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir =
+            std::env::temp_dir().join(format!("tether-emulator-state-{}", uuid::Uuid::new_v4()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("state.json");
+        fs::write(&path, b"{}").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        save(&path, &crate::fixtures::seed()).unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -15,6 +15,8 @@ pub mod codes {
     pub const INVALID_PARAMETER: &str = "InvalidParameter";
     pub const UNKNOWN_PARAMETER: &str = "UnknownParameter";
     pub const REQUEST_LIMIT_EXCEEDED: &str = "RequestLimitExceeded";
+    /// Tencent's common error for a request larger than the API accepts.
+    pub const REQUEST_SIZE_LIMIT_EXCEEDED: &str = "RequestSizeLimitExceeded";
     pub const INTERNAL_ERROR: &str = "InternalError";
     pub const MEMBER_NOT_EXIST: &str = "ResourceNotFound.MemberNotExist";
     pub const MEMBER_POLICY_NOT_EXIST: &str = "ResourceNotFound.MemberPolicyNotExist";

@@ -87,18 +87,21 @@ async fn serve_call(
         .get("x-tc-action")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let params = params::from_request(method.as_str(), uri.query().unwrap_or(""), &body);
-
-    let outcome = process(
-        &emu,
-        &method,
-        &uri,
-        &headers,
-        &body,
-        action.as_deref(),
-        &params,
-    )
-    .await;
+    let now = OffsetDateTime::now_utc();
+    let query = uri.query().unwrap_or("");
+    // The signature covers the raw query and body, so authentication comes before the
+    // parameters are read: un-flattening a GET query can cost far more memory than the query
+    // itself (bounded anyway, see `params`), and an unauthenticated caller gets none of it — its
+    // query is logged flat.
+    let authenticated = authenticate(&emu, &method, &uri, &headers, &body, now);
+    let params = match &authenticated {
+        Err(_) if method == Method::GET => Ok(params::flat_query(query)),
+        _ => params::from_request(method.as_str(), query, &body),
+    };
+    let outcome = match authenticated {
+        Ok(()) => process(&emu, &headers, action.as_deref(), &params, now).await,
+        Err(err) => Outcome::error(err),
+    };
 
     let error_code = match (&outcome.result, outcome.drop_connection) {
         (Err(err), _) => Some(err.code.clone()),
@@ -133,16 +136,15 @@ async fn serve_call(
     envelope(outcome.result, request_id)
 }
 
-async fn process(
+/// Step 1: TC3-HMAC-SHA256 over the raw request.
+fn authenticate(
     emu: &Emulator,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-    action: Option<&str>,
-    params: &Result<Value, TcError>,
-) -> Outcome {
-    let now = OffsetDateTime::now_utc();
+    now: OffsetDateTime,
+) -> Result<(), TcError> {
     let request = auth::SignedRequest {
         method: method.as_str(),
         path: uri.path(),
@@ -158,15 +160,23 @@ async fn process(
             .find(|c| c.secret_id == secret_id)
             .cloned()
     };
-    if let Err(err) = auth::verify(
+    auth::verify(
         &request,
         lookup,
         organization::SERVICE,
         now.unix_timestamp(),
-    ) {
-        return Outcome::error(err);
-    }
+    )
+    .map(|_| ())
+}
 
+/// The steps after authentication.
+async fn process(
+    emu: &Emulator,
+    headers: &HeaderMap,
+    action: Option<&str>,
+    params: &Result<Value, TcError>,
+    now: OffsetDateTime,
+) -> Outcome {
     let version = headers
         .get("x-tc-version")
         .and_then(|v| v.to_str().ok())

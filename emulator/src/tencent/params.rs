@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use super::error::TcError;
+use super::error::{TcError, codes};
 
 /// The API parameters of a request as a JSON object: the body of a POST, or for GET the query
 /// string decoded and un-flattened the way the SDKs flatten it (`Ids.0=1&Ids.1=2` becomes
@@ -31,9 +31,36 @@ pub fn from_request(method: &str, query: &str, body: &[u8]) -> Result<Value, TcE
     }
 }
 
+/// The decoded GET query as a flat object (`{"Ids.0":"1"}`), without un-flattening: what the
+/// audit log shows for a request refused before its parameters were read (at authentication),
+/// so an unauthenticated query costs memory in proportion to its length, never more. A repeated
+/// name keeps its last value.
+pub fn flat_query(query: &str) -> Value {
+    let mut root = Map::new();
+    for pair in query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .take(MAX_QUERY_PARAMS)
+    {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        root.insert(percent_decode(key), Value::String(percent_decode(value)));
+    }
+    Value::Object(root)
+}
+
 fn from_query(query: &str) -> Result<Value, TcError> {
     let mut root = Map::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
+    let pairs = query.split('&').filter(|p| !p.is_empty());
+    if pairs.clone().count() > MAX_QUERY_PARAMS {
+        return Err(TcError::new(
+            codes::REQUEST_SIZE_LIMIT_EXCEEDED,
+            format!("The request has more than {MAX_QUERY_PARAMS} query parameters."),
+        ));
+    }
+    // Padding list slots up to an index costs memory the query does not pay for: `A0.1000=&…`
+    // made 16 KB of query into 45 MB of JSON nulls. Each request gets a budget.
+    let mut slots = MAX_FLAT_SLOTS;
+    for pair in pairs {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let (key, value) = (percent_decode(key), percent_decode(value));
         let path: Vec<&str> = key.split('.').collect();
@@ -45,8 +72,16 @@ fn from_query(query: &str) -> Result<Value, TcError> {
         }
         let (head, rest) = path.split_first().unwrap_or((&"", &[]));
         let slot = root.entry((*head).to_owned()).or_insert(Value::Null);
-        insert(slot, rest, Value::String(value)).map_err(|()| {
-            TcError::invalid(&key, "conflicting or out-of-range flattened parameter")
+        insert(slot, rest, Value::String(value), &mut slots).map_err(|refusal| match refusal {
+            Refusal::Conflict => {
+                TcError::invalid(&key, "conflicting or out-of-range flattened parameter")
+            }
+            Refusal::TooLarge => TcError::new(
+                codes::REQUEST_SIZE_LIMIT_EXCEEDED,
+                format!(
+                    "The flattened query parameters expand to more than {MAX_FLAT_SLOTS} list items (at `{key}`)."
+                ),
+            ),
         })?;
     }
     Ok(Value::Object(root))
@@ -59,11 +94,23 @@ const MAX_FLAT_INDEX: usize = 1000;
 /// name (`GET /?a.....=1`, 20 KB, no credentials needed) overflowed the worker thread's stack
 /// and aborted the emulator.
 const MAX_FLAT_SEGMENTS: usize = 32;
+/// Most list items (values and the nulls padding up to an index) one GET query may expand to.
+/// The largest real call, a Bind with 5 sub-accounts, needs 5.
+pub const MAX_FLAT_SLOTS: usize = 10_000;
+/// Most parameters one GET query may have (the largest real call has 7).
+pub const MAX_QUERY_PARAMS: usize = 1000;
 
-fn insert(slot: &mut Value, path: &[&str], value: Value) -> Result<(), ()> {
+enum Refusal {
+    /// The same name twice, a list and an object at one name, or an index over the maximum.
+    Conflict,
+    /// Over [`MAX_FLAT_SLOTS`].
+    TooLarge,
+}
+
+fn insert(slot: &mut Value, path: &[&str], value: Value, slots: &mut usize) -> Result<(), Refusal> {
     let Some((segment, rest)) = path.split_first() else {
         if !slot.is_null() {
-            return Err(()); // the same key twice
+            return Err(Refusal::Conflict); // the same key twice
         }
         *slot = value;
         return Ok(());
@@ -73,26 +120,29 @@ fn insert(slot: &mut Value, path: &[&str], value: Value) -> Result<(), ()> {
             *slot = Value::Array(Vec::new());
         }
         let Value::Array(items) = slot else {
-            return Err(());
+            return Err(Refusal::Conflict);
         };
         if index > MAX_FLAT_INDEX {
-            return Err(());
+            return Err(Refusal::Conflict);
         }
         if items.len() <= index {
+            let added = index + 1 - items.len();
+            *slots = slots.checked_sub(added).ok_or(Refusal::TooLarge)?;
             items.resize(index + 1, Value::Null);
         }
-        insert(&mut items[index], rest, value)
+        insert(&mut items[index], rest, value, slots)
     } else {
         if slot.is_null() {
             *slot = Value::Object(Map::new());
         }
         let Value::Object(map) = slot else {
-            return Err(());
+            return Err(Refusal::Conflict);
         };
         insert(
             map.entry((*segment).to_owned()).or_insert(Value::Null),
             rest,
             value,
+            slots,
         )
     }
 }
@@ -233,6 +283,24 @@ mod tests {
         assert_eq!(
             from_request("GET", &deepest, b"").unwrap(),
             json!({ "a": expected })
+        );
+    }
+
+    #[test]
+    fn expansion_is_bounded() {
+        // 16 KB of `aN.1000=` used to expand to ~1500 lists of 1001 nulls (45 MB).
+        let query: Vec<String> = (0..1450).map(|i| format!("a{i}.1000=")).collect();
+        let err = from_request("GET", &query.join("&"), b"").unwrap_err();
+        assert_eq!(err.code, "RequestSizeLimitExceeded");
+        // Up to the budget is fine: nine lists padded to index 1000.
+        let query: Vec<String> = (0..9).map(|i| format!("a{i}.1000=x")).collect();
+        assert!(from_request("GET", &query.join("&"), b"").is_ok());
+        let many: Vec<String> = (0..=MAX_QUERY_PARAMS).map(|i| format!("a{i}=1")).collect();
+        let err = from_request("GET", &many.join("&"), b"").unwrap_err();
+        assert_eq!(err.code, "RequestSizeLimitExceeded");
+        assert_eq!(
+            flat_query("A.0=1&B=x%20y&A.0=2"),
+            json!({"A.0": "2", "B": "x y"})
         );
     }
 
