@@ -203,7 +203,7 @@ fn attaching_what_is_already_attached_is_refused_with_the_import() {
     workspace.write_config(&[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("erp", LEGACY_ERP, ENGINEERING)].concat());
     let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     apply.failure();
-    assert!(apply.text().contains(&format!("Error: The project is in another organization")), "{}", apply.text());
+    assert!(apply.text().contains("Error: The project is in another organization"), "{}", apply.text());
     assert!(emulator.calls("AttachIAM2ProjectToIAM2Organization").is_empty(), "nothing was sent");
     assert!(emulator.calls("DetachIAM2ProjectFromIAM2Organization").is_empty());
     assert_eq!(organization_of(&emulator, LEGACY_ERP).as_deref(), Some(FINANCE));
