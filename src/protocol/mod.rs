@@ -815,19 +815,23 @@ impl<P: Provider> ProviderService<P> {
                 let mut diags = diags.under("config");
                 if let Err(panic) = listed {
                     diags.push(internal_error("ListResource", panic.as_ref(), "The listing stopped early; what it found before is listed."));
-                } else if let Some(limit) = sink.stopped_at_limit() {
-                    // Terraform itself says nothing when a list stops at its limit, so a user
-                    // could take the first 100 for all there is.
-                    diags.warning(
-                        format!("Listed {limit} results, the limit"),
-                        format!("This list stopped at its limit of {limit} results, so there may be more. To list more, set a larger `limit` in the list block (for example `limit = {}`).", limit.saturating_mul(10)),
-                    );
                 }
                 diags
             };
             let forward = async {
+                let mut sent = 0u64;
                 while let Some(listed) = found.recv().await {
                     let mut diags = Diagnostics::new();
+                    sent += 1;
+                    if sent == limit {
+                        // Terraform stops reading at its limit and then says nothing, so a user
+                        // could take the first 100 for all there is: the last result it reads
+                        // carries the warning.
+                        diags.warning(
+                            format!("Listed {limit} results, the limit"),
+                            format!("This list stopped at its limit of {limit} results, so there may be more. To list more, set a larger `limit` in the list block (for example `limit = {}`).", limit.saturating_mul(10)),
+                        );
+                    }
                     let state = detach::carry(listed.state, &Value::Null, |state| describer.detach_call(state));
                     let event = pb::list_resource::Event {
                         identity: encode_identity(identity, &identity_ty, &state, &mut diags),
