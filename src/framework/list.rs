@@ -16,22 +16,13 @@ pub struct Listed {
 /// Where a resource's `list` puts its results.
 pub struct Found {
     sender: mpsc::Sender<Listed>,
-    limit: u64,
     remaining: u64,
-    /// Terraform stopped reading (Ctrl-C, or it has what it wanted) before the limit.
-    abandoned: bool,
 }
 
 impl Found {
     /// A sink that accepts at most `limit` results (Terraform's `limit`, 100 unless configured).
     pub fn new(sender: mpsc::Sender<Listed>, limit: u64) -> Self {
-        Found { sender, limit, remaining: limit, abandoned: false }
-    }
-
-    /// The limit, if the listing took as many results as it allows: there may be more, which
-    /// the user can only learn by being told (Terraform itself says nothing).
-    pub fn stopped_at_limit(&self) -> Option<u64> {
-        (self.limit > 0 && self.remaining == 0 && !self.abandoned).then_some(self.limit)
+        Found { sender, remaining: limit }
     }
 
     /// Hands one result to Terraform. Returns false once Terraform wants no more (the limit is
@@ -42,7 +33,6 @@ impl Found {
         }
         if self.sender.send(Listed { display_name: display_name.into(), state }).await.is_err() {
             self.remaining = 0;
-            self.abandoned = true;
             return false;
         }
         self.remaining -= 1;
@@ -67,7 +57,6 @@ mod tests {
         assert!(!found.push("b", Value::from("b")).await, "the second of two is the last");
         assert!(!found.push("c", Value::from("c")).await, "nothing past the limit");
         assert!(!found.wants_more());
-        assert_eq!(found.stopped_at_limit(), Some(2));
         assert_eq!(receiver.recv().await.unwrap().display_name, "a");
         assert_eq!(receiver.recv().await.unwrap().display_name, "b");
         drop(found);
@@ -78,11 +67,5 @@ mod tests {
         drop(receiver);
         assert!(!found.push("a", Value::from("a")).await);
         assert!(!found.wants_more());
-        assert_eq!(found.stopped_at_limit(), None, "Terraform stopped reading: no limit to report");
-
-        let (sender, _receiver) = mpsc::channel(8);
-        let mut found = Found::new(sender, 10);
-        assert!(found.push("a", Value::from("a")).await);
-        assert_eq!(found.stopped_at_limit(), None, "under the limit");
     }
 }
