@@ -105,7 +105,7 @@ const TENCENT: CloudBlock = CloudBlock {
     settings: &[
         Setting { name: "secret_id", env: Some("TENCENTCLOUD_SECRET_ID"), sensitive: true, description: "Tencent Cloud API SecretId. Falls back to `TENCENTCLOUD_SECRET_ID`." },
         Setting { name: "secret_key", env: Some("TENCENTCLOUD_SECRET_KEY"), sensitive: true, description: "Tencent Cloud API SecretKey. Falls back to `TENCENTCLOUD_SECRET_KEY`." },
-        Setting { name: "security_token", env: Some("TENCENTCLOUD_SECURITY_TOKEN"), sensitive: true, description: "Token of temporary credentials (STS), sent as `X-TC-Token`. Falls back to `TENCENTCLOUD_SECURITY_TOKEN`." },
+        Setting { name: "security_token", env: Some("TENCENTCLOUD_SECURITY_TOKEN"), sensitive: true, description: "Token of temporary credentials (STS), sent as `X-TC-Token`. Falls back to `TENCENTCLOUD_SECURITY_TOKEN` only when neither `secret_id` nor `secret_key` is set in this block: a token goes with the keys it was issued for." },
         Setting { name: "region", env: Some("TENCENTCLOUD_REGION"), sensitive: false, description: "Region sent as `X-TC-Region`. The Organization API is global and does not need one. Falls back to `TENCENTCLOUD_REGION`." },
         Setting { name: "endpoint", env: None, sensitive: false, description: "Full URL of the Organization API, scheme included. Defaults to `https://organization.tencentcloudapi.com`; use `https://organization.intl.tencentcloudapi.com` for the international site, or `http://127.0.0.1:PORT` for the tether emulator. Plain `http://` to any other host sends the request signatures (and `X-TC-Token`) unencrypted, and the plan warns about it." },
         Setting { name: CA_CERT_FILE, env: Some("TENCENTCLOUD_CA_CERT_FILE"), sensitive: false, description: CA_CERT_FILE_DESCRIPTION_TENCENT },
@@ -119,7 +119,7 @@ const HUAWEI: CloudBlock = CloudBlock {
     settings: &[
         Setting { name: "access_key", env: Some("HW_ACCESS_KEY"), sensitive: true, description: "Access key (AK). Falls back to `HW_ACCESS_KEY`." },
         Setting { name: "secret_key", env: Some("HW_SECRET_KEY"), sensitive: true, description: "Secret key (SK). Falls back to `HW_SECRET_KEY`." },
-        Setting { name: "security_token", env: Some("HW_SECURITY_TOKEN"), sensitive: true, description: "Security token of temporary credentials, sent as `X-Security-Token`. Falls back to `HW_SECURITY_TOKEN`." },
+        Setting { name: "security_token", env: Some("HW_SECURITY_TOKEN"), sensitive: true, description: "Security token of temporary credentials, sent as `X-Security-Token`. Falls back to `HW_SECURITY_TOKEN` only when neither `access_key` nor `secret_key` is set in this block: a token goes with the keys it was issued for." },
         Setting { name: "region", env: Some("HW_REGION_NAME"), sensitive: false, description: "Region of the RGC endpoint, such as `cn-north-4` (the default). Falls back to `HW_REGION_NAME`." },
         Setting { name: "domain_id", env: Some("HW_DOMAIN_ID"), sensitive: false, description: "Account (domain) ID, sent as `X-Domain-Id` to the global services (Organizations, Identity Center); required for their resources. Falls back to `HW_DOMAIN_ID`." },
         Setting { name: "project_id", env: Some("HW_PROJECT_ID"), sensitive: false, description: "Project ID of the region, sent as `X-Project-Id` to RGC; required for `tether_rgc_managed_account`. Falls back to `HW_PROJECT_ID`." },
@@ -130,7 +130,7 @@ const HUAWEI: CloudBlock = CloudBlock {
 const ZSTACK: CloudBlock = CloudBlock {
     name: "zstack",
     users: "ZStack resources",
-    description: "ZStack management node and credentials, for `tether_iam2_project_organization`. Authenticate either with an account (`account_name` and `account_password`; the provider logs in once per run, shares the session, logs in again once if it expires, and logs out when Terraform is done) or with an AccessKey (`access_key_id` and `access_key_secret`).",
+    description: "ZStack management node and credentials, for `tether_iam2_project_organization`. Authenticate either with an account (`account_name` and `account_password`; the provider logs in once per run, shares the session, logs in again once if it expires, and logs out when Terraform is done) or with an AccessKey (`access_key_id` and `access_key_secret`). The block's choice wins over the environment: a block that sets only one way ignores the `ZSTACK_*` variables of the other.",
     settings: &[
         Setting { name: "endpoint", env: Some("ZSTACK_ENDPOINT"), sensitive: false, description: "Base URL of the management node's API, scheme included, such as `https://zstack.example.com` (the `/zstack/v1/...` paths are appended). Plain `http://` to any host but this machine sends the login's password digest and the session id (or the AccessKey signatures) unencrypted, and the plan warns about it. Falls back to `ZSTACK_ENDPOINT`." },
         Setting { name: CA_CERT_FILE, env: Some("ZSTACK_CA_CERT_FILE"), sensitive: false, description: CA_CERT_FILE_DESCRIPTION_ZSTACK },
@@ -332,6 +332,23 @@ fn setting(block: &Value, cloud: &CloudBlock, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// Whether the block itself sets `name` (to something other than blanks), environment aside.
+fn written(block: &Value, name: &str) -> bool {
+    block.attr(name).and_then(Value::as_str).is_some_and(|v| !v.trim().is_empty())
+}
+
+/// A session token goes with the keys it was issued for: from the environment only when the
+/// keys come from there too. Otherwise a token exported for one provider alias (or one account)
+/// would be sent with another alias's permanent keys, and the cloud would refuse them.
+fn security_token(block: &Value, cloud: &CloudBlock, keys: [&str; 2]) -> Option<Secret> {
+    let token = if keys.iter().any(|key| written(block, key)) {
+        block.attr("security_token").and_then(Value::as_str).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    } else {
+        setting(block, cloud, "security_token")
+    };
+    token.map(Secret::new)
+}
+
 fn missing(cloud: &CloudBlock, name: &str) -> Diagnostic {
     let setting = find_setting(cloud, name);
     let from_env = setting.env.map(|env| format!(" or the {env} environment variable")).unwrap_or_default();
@@ -376,7 +393,7 @@ fn configure_tencent(config: &Value, settings: &CallSettings, warnings: &mut Vec
         AttributePath::root(TENCENT.name).attribute("endpoint"),
     )?;
     let http = settings.http_client(config, &TENCENT, Cloud::Tencent, &[&endpoint])?;
-    let security_token = get("security_token").map(Secret::new);
+    let security_token = security_token(block, &TENCENT, ["secret_id", "secret_key"]);
     let what = if security_token.is_some() {
         "every request's TC3-HMAC-SHA256 signature (with the SecretId), the temporary credentials' session token (X-TC-Token) and the organization data in requests and answers"
     } else {
@@ -430,7 +447,7 @@ fn configure_huawei(config: &Value, settings: &CallSettings, warnings: &mut Vec<
     let domain_id = get("domain_id");
     let project_id = get("project_id");
     let http = settings.http_client(config, &HUAWEI, Cloud::Huawei, &[&endpoints.organizations, &endpoints.rgc, &endpoints.identitycenter])?;
-    let security_token = get("security_token").map(Secret::new);
+    let security_token = security_token(block, &HUAWEI, ["access_key", "secret_key"]);
     let what = if security_token.is_some() {
         "every request's SDK-HMAC-SHA256 signature (with the access key), the temporary credentials' security token (X-Security-Token) and the organization data in requests and answers"
     } else {
@@ -469,8 +486,18 @@ fn configure_zstack(config: &Value, settings: &CallSettings, warnings: &mut Vec<
     let get = |name| setting(block, &ZSTACK, name);
     let endpoint = get("endpoint").ok_or_else(|| missing(&ZSTACK, "endpoint"))?;
     let endpoint = check_endpoint(&endpoint, AttributePath::root(ZSTACK.name).attribute("endpoint"))?;
-    let account = (get("account_name"), get("account_password"));
-    let access_key = (get("access_key_id"), get("access_key_secret"));
+    // The block's choice of authentication beats the environment: a block that sets only one
+    // way ignores the other way's ZSTACK_* variables (which may be meant for another alias),
+    // instead of finding two ways. The environment fills in only the way the block chose.
+    let account_in_block = written(block, "account_name") || written(block, "account_password");
+    let key_in_block = written(block, "access_key_id") || written(block, "access_key_secret");
+    let (use_account, use_key) = match (account_in_block, key_in_block) {
+        (true, false) => (true, false),
+        (false, true) => (false, true),
+        _ => (true, true),
+    };
+    let account = if use_account { (get("account_name"), get("account_password")) } else { (None, None) };
+    let access_key = if use_key { (get("access_key_id"), get("access_key_secret")) } else { (None, None) };
     let auth = match (account, access_key) {
         ((Some(_), Some(_)), (Some(_), Some(_))) => {
             return Err(Diagnostic::error(

@@ -51,7 +51,7 @@ const WRITE_ACTIONS: &[&str] = &[
 // The expected forms, as the provider words them.
 const ID_CHARS: &str = "is not a valid ID: expected letters, digits, '-' and '_'.";
 const READ_ONLY: &str = "is read-only: the provider reads it from the cloud, so a configuration cannot set it. Remove";
-const DURATION: &str = "Expected a number with a unit, such as \"90s\", \"30m\" or \"1h30m\" (units ms, s, m, h).";
+const DURATION: &str = "Expected a number with a unit, such as \"90s\", \"30m\" or \"1h30m\" (units ms, s, m, h), at most 720h (30 days).";
 const UUID: &str = "is not a ZStack UUID: expected 32 lower-case hexadecimal characters without dashes, such as \"6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01\".";
 const HANDSHAKE: &str = "is not an invitation (handshake) ID; expected the ID from the invitation, such as \"h-7c1e0a9b2d4f4e6a\" (letters, digits, '-' and '_').";
 const URL: &str = "Expected a full URL with scheme, such as \"https://organization.tencentcloudapi.com\" or \"http://127.0.0.1:8080\".";
@@ -205,10 +205,10 @@ fn resource_cases() -> Vec<Bad> {
         resource(RGC, &["parent_organizational_unit_id = \"\""], "Invalid parent_organizational_unit_id", &["\"\" is not a valid parent_organizational_unit_id; expected an ID such as \"ou-tether-workloads\" (letters, digits, '-' and '_')."]),
         resource(RGC, &["parent_organizational_unit_id = \"Workloads OU\""], "Invalid parent_organizational_unit_id", &["\"Workloads OU\" is not a valid parent_organizational_unit_id; expected an ID such as \"ou-tether-workloads\""]),
         resource(RGC, &["state = \"ENROLLED\""], "Read-only attribute state is set", &[READ_ONLY]),
-        resource(RGC, &["timeouts.create = \"5 minutes\""], "Invalid timeouts.create", &["\"5 minutes\" is not a duration: unknown unit \" minutes\".", DURATION]),
-        resource(RGC, &["timeouts.update = \"10\""], "Invalid timeouts.update", &["\"10\" is not a duration: a unit is missing.", DURATION]),
-        resource(RGC, &["timeouts.delete = \"0s\""], "Invalid timeouts.delete", &["\"0s\" is not a duration: it must be longer than zero.", DURATION]),
-        resource(RGC, &["timeouts.create = \"1d\""], "Invalid timeouts.create", &["\"1d\" is not a duration: unknown unit \"d\".", DURATION]),
+        resource(RGC, &["timeouts.create = \"5 minutes\""], "Invalid timeouts.create", &["\"5 minutes\" is not a usable duration: unknown unit \" minutes\".", DURATION]),
+        resource(RGC, &["timeouts.update = \"10\""], "Invalid timeouts.update", &["\"10\" is not a usable duration: a unit is missing.", DURATION]),
+        resource(RGC, &["timeouts.delete = \"0s\""], "Invalid timeouts.delete", &["\"0s\" is not a usable duration: it must be longer than zero.", DURATION]),
+        resource(RGC, &["timeouts.create = \"1d\""], "Invalid timeouts.create", &["\"1d\" is not a usable duration: unknown unit \"d\".", DURATION]),
         // tether_identity_center_profile_association
         resource(IC, &["instance_id = \"ins tether\""], "Invalid instance_id", &[&format!("\"ins tether\" {ID_CHARS}")]),
         resource(IC, &["principal_type = \"group\""], "Invalid principal_type", &["principal_type must be \"USER\" or \"GROUP\"; got \"group\"."]),
@@ -217,14 +217,17 @@ fn resource_cases() -> Vec<Bad> {
         resource(IC, &["identity_store_id = \"\""], "Invalid identity_store_id", &[&format!("\"\" {ID_CHARS}")]),
         resource(IC, &["assignment.permission_set_id = \"AdministratorAccess (ps-admin)\"", "assignment.account_id = \"1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71\""], "Invalid assignment permission_set_id", &["\"AdministratorAccess (ps-admin)\" is not a valid permission_set_id: expected an ID of letters, digits, '-' and '_', such as \"ps-admin\"."]),
         resource(IC, &["assignment.account_id = \"finance prod\"", "assignment.permission_set_id = \"ps-admin\""], "Invalid assignment account_id", &["\"finance prod\" is not a valid account_id: expected an ID of letters, digits, '-' and '_', such as \"1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71\"."]),
-        resource(IC, &["timeouts.delete = \"-1s\""], "Invalid timeouts.delete", &["\"-1s\" is not a duration: expected a number at \"-1s\".", DURATION]),
+        // Used to abort the apply: `Instant + Duration` overflowed.
+        resource(IC, &["timeouts.create = \"9300000000000000000s\""], "Invalid timeouts.create", &["\"9300000000000000000s\" is not a usable duration: it is longer than 720h, the limit.", DURATION]),
+        resource(IC, &["timeouts.delete = \"-1s\""], "Invalid timeouts.delete", &["\"-1s\" is not a usable duration: expected a number at \"-1s\".", DURATION]),
         // tether_iam2_project_organization
         resource(IAM2, &["project_uuid = \"6A1F0C2B3D4E4F5A8B9C0D1E2F3A4B01\""], "Invalid project_uuid", &[&format!("\"6A1F0C2B3D4E4F5A8B9C0D1E2F3A4B01\" {UUID}")]),
         resource(IAM2, &["project_uuid = \"6a1f0c2b-3d4e-4f5a-8b9c-0d1e2f3a4b01\""], "Invalid project_uuid", &[&format!("\"6a1f0c2b-3d4e-4f5a-8b9c-0d1e2f3a4b01\" {UUID}")]),
         resource(IAM2, &["organization_uuid = \"Finance Dept\""], "Invalid organization_uuid", &[&format!("\"Finance Dept\" {UUID}")]),
         resource(IAM2, &["organization_uuid = \"7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d0\""], "Invalid organization_uuid", &[&format!("\"7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d0\" {UUID}")]),
-        resource(IAM2, &["timeouts.create = \"1.5.5s\""], "Invalid timeouts.create", &["\"1.5.5s\" is not a duration: \"1.5.5\" is not a number.", DURATION]),
-        resource(IAM2, &["timeouts.delete = \"99999999999999999999h\""], "Invalid timeouts.delete", &["\"99999999999999999999h\" is not a duration: it is too large.", DURATION]),
+        resource(IAM2, &["timeouts.create = \"1.5.5s\""], "Invalid timeouts.create", &["\"1.5.5s\" is not a usable duration: \"1.5.5\" is not a number.", DURATION]),
+        resource(IAM2, &["timeouts.delete = \"99999999999999999999h\""], "Invalid timeouts.delete", &["\"99999999999999999999h\" is not a usable duration: it is longer than 720h, the limit.", DURATION]),
+        resource(IAM2, &["timeouts.create = \"721h\""], "Invalid timeouts.create", &["\"721h\" is not a usable duration: it is longer than 720h, the limit.", DURATION]),
         resource(IAM2, &["id = \"6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01\""], "Read-only attribute id is set", &[READ_ONLY]),
         resource(IAM2, &["timeouts.update = \"5m\""], "Unsupported argument", &["An argument named \"update\" is not expected here."]),
     ]
@@ -268,6 +271,8 @@ fn provider_validate_cases() -> Vec<Bad> {
         provider("validate", &["max_retries = -1"], "max_retries = -1", "Invalid max_retries", &["max_retries must be a whole number from 0 to 20; got -1."]),
         provider("validate", &["max_retries = 100"], "max_retries = 100", "Invalid max_retries", &["max_retries must be a whole number from 0 to 20; got 100."]),
         provider("validate", &["retry_max_wait = \"forever\""], "retry_max_wait = \"forever\"", "Invalid retry_max_wait", &["\"forever\" is not a usable wait:", RETRY_WAIT]),
+        // Used to abort `terraform validate`: the sum of the parts overflowed.
+        provider("validate", &["retry_max_wait = \"10000000000000000000s10000000000000000000s\""], "retry_max_wait = \"10000000000000000000s10000000000000000000s\"", "Invalid retry_max_wait", &["\"10000000000000000000s10000000000000000000s\" is not a usable wait: it is longer than 720h, the limit.", RETRY_WAIT]),
         provider("validate", &["retry_max_wait = \"1h\""], "retry_max_wait = \"1h\"", "Invalid retry_max_wait", &["\"1h\" is not a usable wait: it is out of range.", RETRY_WAIT]),
         provider("validate", &["tencentcloud.requests_per_second = 2.5"], "requests_per_second = 2.5", "Invalid tencentcloud.requests_per_second", &["tencentcloud.requests_per_second must be a whole number from 0 to 1000; got 2.5."]),
     ]

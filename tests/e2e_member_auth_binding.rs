@@ -252,6 +252,10 @@ fn wrong_secret_key_fails_with_the_auth_error_and_no_secret_in_output() {
     apply.failure();
     let output = apply.combined();
     assert!(output.contains("AuthFailure.SignatureFailure"), "{output}");
+    // Says what to fix, not only that the signature failed.
+    let text = apply.text();
+    assert!(text.contains("check secret_id/secret_key (or TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY)"), "{text}");
+    assert!(text.contains("and this machine's clock"), "{text}");
     assert!(output.contains("RequestId"), "{output}");
     assert!(!output.contains("definitely-not-the-key"), "secret leaked: {output}");
     assert!(workspace.state_resources().is_empty());

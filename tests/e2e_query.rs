@@ -131,6 +131,22 @@ fn a_limit_stops_the_listing_early() {
         pages.iter().all(|call| call["params"]["PolicyId"] == 1001),
         "{pages:?}"
     );
+
+    // Terraform says nothing itself when a list stops at its limit: the provider warns.
+    let query = workspace.terraform(&["query", "-no-color"]);
+    query.success();
+    let text = query.text();
+    assert!(text.contains("Warning: Listed 2 results, the limit"), "{text}");
+    assert!(text.contains("This list stopped at its limit of 2 results, so there may be more. To list more, set a larger `limit` in the list block"), "{text}");
+
+    // A list that ends under its limit has found everything: no warning.
+    workspace.write_file(
+        "one.tfquery.hcl",
+        &format!("list \"tether_member_auth_binding\" \"one\" {{\n  provider = tether\n  limit    = 10\n  config {{\n    member_uin = {MEMBER}\n  }}\n}}\n"),
+    );
+    let query = workspace.terraform(&["query", "-no-color"]);
+    query.success();
+    assert!(!query.text().contains("the limit"), "{}", query.text());
 }
 
 #[test]

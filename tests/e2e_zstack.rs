@@ -295,3 +295,45 @@ fn bad_uuids_credentials_and_import_ids_are_explained() {
     assert!(plan.text().contains("Missing zstack.access_key_secret"), "{}", plan.text());
     assert!(plan.text().contains("ZSTACK_ACCESS_KEY_SECRET"), "{}", plan.text());
 }
+
+#[test]
+fn a_refused_login_is_reported_once() {
+    let emulator = emulator();
+    let wrong = account_provider(&emulator).replace("account_password = \"password\"", "account_password = \"hunter2\"");
+    let workspace = Workspace::new(&[REQUIRED_PROVIDERS, &wrong, &link("x", PAYMENTS, FINANCE)].concat());
+    workspace.init();
+    let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    apply.failure();
+    let text = apply.text();
+    assert_eq!(text.matches("ZStack refused the login of account \"admin\"").count(), 1, "{text}");
+    assert!(text.contains("check the account name and password"), "{text}");
+    assert_eq!(organization_of(&emulator, PAYMENTS), None);
+}
+
+#[test]
+fn the_blocks_choice_of_authentication_beats_the_environment() {
+    // Variables exported for another alias (or another tool) name the other way to log in; the
+    // block's own choice wins instead of making it "two ways".
+    let emulator = emulator();
+    let workspace = Workspace::new(&[REQUIRED_PROVIDERS, &access_key_provider(&emulator), &link("analytics", ANALYTICS, ENGINEERING)].concat());
+    workspace.init();
+    let account_env = [("ZSTACK_ACCOUNT_NAME", "admin"), ("ZSTACK_ACCOUNT_PASSWORD", "password")];
+    workspace.terraform_with_env(&["apply", "-auto-approve", "-no-color", "-input=false"], &account_env).success();
+    assert!(emulator.calls("LogInByAccount").is_empty(), "the block chose an AccessKey: no login");
+    assert_eq!(organization_of(&emulator, ANALYTICS).as_deref(), Some(ENGINEERING));
+
+    // And the other way round: an account in the block, AccessKey variables in the environment.
+    workspace.write_config(&[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("analytics", ANALYTICS, ENGINEERING)].concat());
+    let key_env = [("ZSTACK_ACCESS_KEY_ID", ACCESS_KEY_ID), ("ZSTACK_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET)];
+    workspace.terraform_with_env(&["destroy", "-auto-approve", "-no-color", "-input=false"], &key_env).success();
+    assert!(!emulator.calls("LogInByAccount").is_empty(), "the block chose an account");
+    assert_eq!(organization_of(&emulator, ANALYTICS), None);
+
+    // With no way in the block, both ways from the environment are still two ways.
+    let bare = format!("provider \"tether\" {{\n  zstack {{\n    endpoint = \"{}\"\n  }}\n}}\n", emulator.endpoint());
+    workspace.write_config(&[REQUIRED_PROVIDERS, &bare, &link("analytics", ANALYTICS, ENGINEERING)].concat());
+    let both = [account_env, key_env].concat();
+    let plan = workspace.terraform_with_env(&["plan", "-no-color", "-input=false"], &both);
+    plan.failure();
+    assert!(plan.text().contains("Two ways to authenticate to ZStack"), "{}", plan.text());
+}

@@ -21,6 +21,10 @@ use super::ratelimit::RateLimiter;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 const USER_AGENT: &str = concat!("terraform-provider-tether/", env!("CARGO_PKG_VERSION"));
+/// The largest response body read: 16 MiB, hundreds of times a full page of any API used here.
+/// Bodies are held whole in memory, so without a cap one endless answer (a broken proxy, a
+/// hostile endpoint) would exhaust it.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// A request as the signer sees it. The signer may add or replace headers; what it leaves here
 /// is exactly what goes on the wire.
@@ -394,16 +398,28 @@ impl HttpClient {
                 .await?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
-            let body = response.bytes().await?.into();
-            Ok::<_, reqwest::Error>(HttpResponse {
+            let Some(body) = read_body(response).await? else {
+                return Ok(None);
+            };
+            Ok::<_, reqwest::Error>(Some(HttpResponse {
                 status,
                 headers,
                 body,
-            })
+            }))
         }
         .await;
         match result {
-            Ok(response) => {
+            Ok(None) => Err(SendError {
+                error: CloudError::new(
+                    ErrorKind::Other,
+                    self.cloud,
+                    action,
+                    format!("the response from {host} is larger than {} MiB, the most this provider reads; check that the endpoint is the cloud's API", MAX_BODY_BYTES / (1024 * 1024)),
+                ),
+                // The server answered, so a write may have been acted on.
+                maybe_delivered: true,
+            }),
+            Ok(Some(response)) => {
                 tracing::debug!(
                     cloud = %self.cloud,
                     action,
@@ -456,6 +472,24 @@ impl HttpClient {
             maybe_delivered,
         }
     }
+}
+
+/// The body of `response`, read a chunk at a time; `None` as soon as it passes
+/// [`MAX_BODY_BYTES`], before anything past the limit is held.
+async fn read_body(mut response: reqwest::Response) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    let declared = response.content_length().unwrap_or(0);
+    if declared > MAX_BODY_BYTES as u64 {
+        return Ok(None);
+    }
+    // The declared length is only a hint (it may be wrong), so it caps the first allocation too.
+    let mut body = Vec::with_capacity(usize::try_from(declared).unwrap_or(0).min(MAX_BODY_BYTES));
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
 /// A transport failure from [`HttpClient::send`].
@@ -985,6 +1019,50 @@ mod tests {
         request.body = br#"{"password":"digest"}"#.to_vec();
         let call = Call { action: "Test", idempotent, retry: &retry, cancel: None, first_attempt_paced: false, deadline: None };
         client.execute(call, &NoSigner, &request, Ok).await
+    }
+
+    #[tokio::test]
+    async fn bodies_past_the_cap_are_refused_while_reading() {
+        use tokio::io::AsyncWriteExt;
+        // An endless chunked body: the read must stop soon after the cap, not hold it all.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endless = listener.local_addr().unwrap();
+        let sent = Arc::new(AtomicU32::new(0));
+        let counted = sent.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let counted = counted.clone();
+                tokio::spawn(async move {
+                    if read_request(&mut stream).await.is_none() {
+                        return;
+                    }
+                    let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+                    if stream.write_all(head.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    let chunk = format!("10000\r\n{}\r\n", "x".repeat(0x10000));
+                    while stream.write_all(chunk.as_bytes()).await.is_ok() {
+                        counted.fetch_add(1, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        let client = HttpClient::new(Cloud::Huawei).unwrap();
+        let e = call(&client, &format!("http://{endless}/"), true).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Other);
+        assert!(!e.is_retryable());
+        assert_eq!(e.action, "Test");
+        assert!(e.message.contains("is larger than 16 MiB, the most this provider reads"), "{e}");
+        // Stopped near the cap (64 KiB chunks, plus what the sockets buffer).
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(sent.load(Ordering::SeqCst) < 2 * (MAX_BODY_BYTES as u32 / 0x10000), "kept reading");
+
+        // A declared length past the cap is refused before reading; one under it is read.
+        let huge = serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(), format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", MAX_BODY_BYTES + 1), None).await;
+        let e = call(&client, &format!("http://{}/", huge.addr), true).await.unwrap_err();
+        assert!(e.message.contains("is larger than 16 MiB"), "{e}");
+        let small = serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(), "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".into(), None).await;
+        assert_eq!(call(&client, &format!("http://{}/", small.addr), true).await.unwrap().body, b"{}");
     }
 
     #[tokio::test]

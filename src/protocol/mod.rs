@@ -7,12 +7,14 @@ mod convert;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
+use futures_util::FutureExt;
+use std::panic::AssertUnwindSafe;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 use crate::framework::detach;
 use crate::framework::identity;
-use crate::framework::diag::Diagnostics;
+use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::list::{Found, Listed};
 use crate::framework::plan::plan_change;
 use crate::framework::resource::{Ctx, DataSource, Plan, Provider, Resource};
@@ -320,9 +322,9 @@ fn reply<T>(message: T) -> Result<Response<T>, Status> {
     Ok(Response::new(message))
 }
 
-#[tonic::async_trait]
-impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
-    async fn get_provider_schema(
+/// The RPC handlers. The gRPC service (below) runs each one behind [`guarded`].
+impl<P: Provider> ProviderService<P> {
+    async fn handle_get_provider_schema(
         &self,
         _: Request<pb::get_provider_schema::Request>,
     ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
@@ -353,7 +355,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         })
     }
 
-    async fn validate_provider_config(
+    async fn handle_validate_provider_config(
         &self,
         request: Request<pb::validate_provider_config::Request>,
     ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
@@ -365,7 +367,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         reply(pb::validate_provider_config::Response { diagnostics: convert::diagnostics(&diags) })
     }
 
-    async fn validate_resource_config(
+    async fn handle_validate_resource_config(
         &self,
         request: Request<pb::validate_resource_config::Request>,
     ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
@@ -380,7 +382,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         reply(pb::validate_resource_config::Response { diagnostics: convert::diagnostics(&diags) })
     }
 
-    async fn validate_data_resource_config(
+    async fn handle_validate_data_resource_config(
         &self,
         request: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
@@ -401,7 +403,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         reply(pb::validate_data_resource_config::Response { diagnostics: convert::diagnostics(&diags) })
     }
 
-    async fn upgrade_resource_state(
+    async fn handle_upgrade_resource_state(
         &self,
         request: Request<pb::upgrade_resource_state::Request>,
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
@@ -440,7 +442,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         reply(pb::upgrade_resource_state::Response { upgraded_state, diagnostics: convert::diagnostics(&diags) })
     }
 
-    async fn get_resource_identity_schemas(
+    async fn handle_get_resource_identity_schemas(
         &self,
         _: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
@@ -466,7 +468,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         reply(pb::get_resource_identity_schemas::Response { identity_schemas, diagnostics: Vec::new() })
     }
 
-    async fn upgrade_resource_identity(
+    async fn handle_upgrade_resource_identity(
         &self,
         request: Request<pb::upgrade_resource_identity::Request>,
     ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
@@ -489,7 +491,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         reply(pb::upgrade_resource_identity::Response { upgraded_identity, diagnostics: convert::diagnostics(&diags) })
     }
 
-    async fn configure_provider(
+    async fn handle_configure_provider(
         &self,
         request: Request<pb::configure_provider::Request>,
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
@@ -505,7 +507,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         reply(pb::configure_provider::Response { diagnostics: convert::diagnostics(&diags) })
     }
 
-    async fn read_resource(
+    async fn handle_read_resource(
         &self,
         request: Request<pb::read_resource::Request>,
     ) -> Result<Response<pb::read_resource::Response>, Status> {
@@ -541,7 +543,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         })
     }
 
-    async fn plan_resource_change(
+    async fn handle_plan_resource_change(
         &self,
         request: Request<pb::plan_resource_change::Request>,
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
@@ -605,7 +607,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         reply(response)
     }
 
-    async fn apply_resource_change(
+    async fn handle_apply_resource_change(
         &self,
         request: Request<pb::apply_resource_change::Request>,
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
@@ -685,7 +687,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         reply(response)
     }
 
-    async fn import_resource_state(
+    async fn handle_import_resource_state(
         &self,
         request: Request<pb::import_resource_state::Request>,
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
@@ -737,7 +739,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         })
     }
 
-    async fn read_data_source(
+    async fn handle_read_data_source(
         &self,
         request: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
@@ -767,7 +769,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         reply(pb::read_data_source::Response { state, diagnostics: convert::diagnostics(&diags), deferred: None })
     }
 
-    async fn validate_list_resource_config(
+    async fn handle_validate_list_resource_config(
         &self,
         request: Request<pb::validate_list_resource_config::Request>,
     ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
@@ -780,7 +782,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     /// Streams what the resource's `list` finds, each with its identity (and its state when
     /// Terraform asks for it, as `-generate-config-out` does). Problems arrive as a last event
     /// carrying only diagnostics.
-    async fn list_resource(
+    async fn handle_list_resource(
         &self,
         request: Request<pb::list_resource::Request>,
     ) -> Result<Response<tonic::codegen::BoxStream<pb::list_resource::Event>>, Status> {
@@ -807,12 +809,29 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 let mut sink = Found::new(found_sender, limit);
                 let ctx = Ctx { data: data.as_ref(), stop };
                 let mut diags = Diagnostics::new();
-                handler.list(&ctx, &config, &mut sink, &mut diags).await;
-                diags.under("config")
+                // Caught here, not around the whole stream, so what was found before a panic
+                // still reaches Terraform.
+                let listed = AssertUnwindSafe(handler.list(&ctx, &config, &mut sink, &mut diags)).catch_unwind().await;
+                let mut diags = diags.under("config");
+                if let Err(panic) = listed {
+                    diags.push(internal_error("ListResource", panic.as_ref(), "The listing stopped early; what it found before is listed."));
+                }
+                diags
             };
             let forward = async {
+                let mut sent = 0u64;
                 while let Some(listed) = found.recv().await {
                     let mut diags = Diagnostics::new();
+                    sent += 1;
+                    if sent == limit {
+                        // Terraform stops reading at its limit and then says nothing, so a user
+                        // could take the first 100 for all there is: the last result it reads
+                        // carries the warning.
+                        diags.warning(
+                            format!("Listed {limit} results, the limit"),
+                            format!("This list stopped at its limit of {limit} results, so there may be more. To list more, set a larger `limit` in the list block (for example `limit = {}`).", limit.saturating_mul(10)),
+                        );
+                    }
                     let state = detach::carry(listed.state, &Value::Null, |state| describer.detach_call(state));
                     let event = pb::list_resource::Event {
                         identity: encode_identity(identity, &identity_ty, &state, &mut diags),
@@ -828,7 +847,12 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 }
                 drop(found);
             };
-            let (diags, ()) = tokio::join!(list, forward);
+            // The listing runs on its own task, outside the RPC's guard: a panic in it must
+            // still end the stream with a diagnostic instead of silently.
+            let diags = match AssertUnwindSafe(async { tokio::join!(list, forward).0 }).catch_unwind().await {
+                Ok(diags) => diags,
+                Err(panic) => internal_error("ListResource", panic.as_ref(), "The listing stopped early.").into(),
+            };
             if !diags.is_empty() {
                 let _ = events.send(Ok(pb::list_resource::Event { diagnostic: convert::diagnostics(&diags), ..Default::default() })).await;
             }
@@ -836,7 +860,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         reply(stream)
     }
 
-    async fn stop_provider(
+    async fn handle_stop_provider(
         &self,
         _: Request<pb::stop_provider::Request>,
     ) -> Result<Response<pb::stop_provider::Response>, Status> {
@@ -845,6 +869,129 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             *token = CancellationToken::new();
         }
         reply(pb::stop_provider::Response { error: String::new() })
+    }
+}
+
+
+/// Runs one RPC's handler, turning a panic into `on_panic`'s answer carrying an error
+/// diagnostic. The provider serves every operation of a Terraform run from one process, so
+/// a panic (a bug) must fail only its own RPC: the release profile unwinds (`panic = "unwind"`)
+/// for this catch to work, and nothing else in flight, writes included, is lost.
+async fn guarded<T>(
+    rpc: &'static str,
+    handler: impl Future<Output = Result<Response<T>, Status>>,
+    kept: &'static str,
+    on_panic: impl FnOnce(Vec<pb::Diagnostic>) -> T,
+) -> Result<Response<T>, Status> {
+    match AssertUnwindSafe(handler).catch_unwind().await {
+        Ok(answer) => answer,
+        Err(panic) => reply(on_panic(convert::diagnostics(&Diagnostics::from(internal_error(rpc, panic.as_ref(), kept))))),
+    }
+}
+
+/// The diagnostic for a panic in `rpc`, logged as well.
+fn internal_error(rpc: &str, panic: &(dyn std::any::Any + Send), kept: &str) -> Diagnostic {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|m| m.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_string());
+    tracing::error!(rpc, panic = %message, "internal error: the RPC panicked");
+    Diagnostic::error(
+        "The provider hit an internal error",
+        format!(
+            "terraform-provider-tether failed inside {rpc}: {message}. This is a bug; please report it with this message. Only this operation failed; the provider kept serving the others, so nothing else was affected. {kept}"
+        )
+        .trim_end(),
+    )
+}
+
+/// The gRPC service: each RPC is its handler run behind [`guarded`]. What a failed RPC answers
+/// besides the diagnostic is what Terraform needs to lose nothing: the state it sent, unchanged.
+#[tonic::async_trait]
+impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
+    async fn get_provider_schema(&self, request: Request<pb::get_provider_schema::Request>) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        guarded("GetProviderSchema", self.handle_get_provider_schema(request), "", |diagnostics| pb::get_provider_schema::Response { diagnostics, ..Default::default() }).await
+    }
+
+    async fn validate_provider_config(&self, request: Request<pb::validate_provider_config::Request>) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+        guarded("ValidateProviderConfig", self.handle_validate_provider_config(request), "", |diagnostics| pb::validate_provider_config::Response { diagnostics }).await
+    }
+
+    async fn validate_resource_config(&self, request: Request<pb::validate_resource_config::Request>) -> Result<Response<pb::validate_resource_config::Response>, Status> {
+        guarded("ValidateResourceConfig", self.handle_validate_resource_config(request), "", |diagnostics| pb::validate_resource_config::Response { diagnostics }).await
+    }
+
+    async fn validate_data_resource_config(&self, request: Request<pb::validate_data_resource_config::Request>) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        guarded("ValidateDataResourceConfig", self.handle_validate_data_resource_config(request), "", |diagnostics| pb::validate_data_resource_config::Response { diagnostics }).await
+    }
+
+    async fn upgrade_resource_state(&self, request: Request<pb::upgrade_resource_state::Request>) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
+        guarded("UpgradeResourceState", self.handle_upgrade_resource_state(request), "", |diagnostics| pb::upgrade_resource_state::Response { diagnostics, ..Default::default() }).await
+    }
+
+    async fn get_resource_identity_schemas(&self, request: Request<pb::get_resource_identity_schemas::Request>) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        guarded("GetResourceIdentitySchemas", self.handle_get_resource_identity_schemas(request), "", |diagnostics| pb::get_resource_identity_schemas::Response { diagnostics, ..Default::default() }).await
+    }
+
+    async fn upgrade_resource_identity(&self, request: Request<pb::upgrade_resource_identity::Request>) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        guarded("UpgradeResourceIdentity", self.handle_upgrade_resource_identity(request), "", |diagnostics| pb::upgrade_resource_identity::Response { diagnostics, ..Default::default() }).await
+    }
+
+    async fn configure_provider(&self, request: Request<pb::configure_provider::Request>) -> Result<Response<pb::configure_provider::Response>, Status> {
+        guarded("ConfigureProvider", self.handle_configure_provider(request), "", |diagnostics| pb::configure_provider::Response { diagnostics }).await
+    }
+
+    async fn read_resource(&self, request: Request<pb::read_resource::Request>) -> Result<Response<pb::read_resource::Response>, Status> {
+        let sent = request.get_ref();
+        let kept = pb::read_resource::Response {
+            new_state: sent.current_state.clone(),
+            new_identity: sent.current_identity.clone(),
+            private: sent.private.clone(),
+            ..Default::default()
+        };
+        let note = "The object stays in the state as it was.";
+        guarded("ReadResource", self.handle_read_resource(request), note, |diagnostics| pb::read_resource::Response { diagnostics, ..kept }).await
+    }
+
+    async fn plan_resource_change(&self, request: Request<pb::plan_resource_change::Request>) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        guarded("PlanResourceChange", self.handle_plan_resource_change(request), "", |diagnostics| pb::plan_resource_change::Response { diagnostics, ..Default::default() }).await
+    }
+
+    async fn apply_resource_change(&self, request: Request<pb::apply_resource_change::Request>) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+        // The prior state goes back, as on any failed apply: the object is not dropped.
+        let kept = pb::apply_resource_change::Response { new_state: request.get_ref().prior_state.clone(), ..Default::default() };
+        let note = "The object stays in the state as it was before this apply; if the cloud changed before the failure, the next plan's refresh shows it.";
+        guarded("ApplyResourceChange", self.handle_apply_resource_change(request), note, |diagnostics| pb::apply_resource_change::Response { diagnostics, ..kept }).await
+    }
+
+    async fn import_resource_state(&self, request: Request<pb::import_resource_state::Request>) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        guarded("ImportResourceState", self.handle_import_resource_state(request), "", |diagnostics| pb::import_resource_state::Response { diagnostics, ..Default::default() }).await
+    }
+
+    async fn read_data_source(&self, request: Request<pb::read_data_source::Request>) -> Result<Response<pb::read_data_source::Response>, Status> {
+        guarded("ReadDataSource", self.handle_read_data_source(request), "", |diagnostics| pb::read_data_source::Response { diagnostics, ..Default::default() }).await
+    }
+
+    async fn validate_list_resource_config(&self, request: Request<pb::validate_list_resource_config::Request>) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        guarded("ValidateListResourceConfig", self.handle_validate_list_resource_config(request), "", |diagnostics| pb::validate_list_resource_config::Response { diagnostics }).await
+    }
+
+    async fn list_resource(
+        &self,
+        request: Request<pb::list_resource::Request>,
+    ) -> Result<Response<tonic::codegen::BoxStream<pb::list_resource::Event>>, Status> {
+        let on_panic = |diagnostic| -> tonic::codegen::BoxStream<pb::list_resource::Event> {
+            Box::pin(tokio_stream::once(Ok(pb::list_resource::Event { diagnostic, ..Default::default() })))
+        };
+        guarded("ListResource", self.handle_list_resource(request), "", on_panic).await
+    }
+
+    async fn stop_provider(&self, request: Request<pb::stop_provider::Request>) -> Result<Response<pb::stop_provider::Response>, Status> {
+        guarded("StopProvider", self.handle_stop_provider(request), "", |diagnostics| pb::stop_provider::Response {
+            error: diagnostics.into_iter().map(|d| d.detail).collect::<Vec<_>>().join("; "),
+        })
+        .await
     }
 }
 
@@ -898,6 +1045,177 @@ mod tests {
             .unwrap()
             .into_inner();
         assert_eq!(response.diagnostics[0].summary, "Unknown resource type");
+    }
+
+    /// A provider whose one resource panics wherever it is asked to, to prove a panic fails
+    /// only its own RPC. Test-only: nothing like it is in the shipped provider.
+    mod panicky {
+        use super::*;
+        use crate::framework::detach::DetachCall;
+        use crate::framework::schema::{Attribute, Block};
+
+        pub struct PanickyProvider;
+        pub struct Panicky;
+        pub const TYPE: &str = "test_panicky";
+
+        fn id(value: &Value) -> &str {
+            value.attr("id").and_then(Value::as_str).unwrap_or_default()
+        }
+
+        #[async_trait::async_trait]
+        impl Provider for PanickyProvider {
+            type Data = ();
+            fn schema(&self) -> Schema {
+                Schema::new(0, Block::new("test"))
+            }
+            async fn configure(&self, _: &Value, _: &str, _: &mut Diagnostics) -> Option<()> {
+                Some(())
+            }
+            fn resources(&self) -> Vec<Arc<dyn Resource<()>>> {
+                vec![Arc::new(Panicky)]
+            }
+            fn data_sources(&self) -> Vec<Arc<dyn DataSource<()>>> {
+                Vec::new()
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl Resource<()> for Panicky {
+            fn type_name(&self) -> &'static str {
+                TYPE
+            }
+            fn schema(&self) -> Schema {
+                Schema::new(0, Block::new("test").attribute(Attribute::required("id", Type::String)))
+            }
+            fn validate(&self, config: &Value, _: &mut Diagnostics) {
+                if id(config) == "boom" {
+                    panic!("validate panicked");
+                }
+            }
+            async fn create(&self, _: &Ctx<'_, ()>, planned: &Value, _: &mut Diagnostics) -> Option<Value> {
+                if id(planned) == "boom" {
+                    panic!("create panicked");
+                }
+                Some(planned.clone())
+            }
+            async fn read(&self, _: &Ctx<'_, ()>, current: &Value, _: &mut Diagnostics) -> Option<Value> {
+                if id(current) == "boom" {
+                    panic!("read panicked on {}", id(current));
+                }
+                Some(current.clone())
+            }
+            async fn update(&self, _: &Ctx<'_, ()>, _: &Value, _: &Value, _: &mut Diagnostics) -> Value {
+                panic!("update panicked")
+            }
+            async fn delete(&self, _: &Ctx<'_, ()>, _: &Value, _: &mut Diagnostics) {
+                panic!("delete panicked")
+            }
+            fn detach_call(&self, _: &Value) -> Result<DetachCall, String> {
+                Err("test".into())
+            }
+            async fn destroy_effect(&self, _: &Ctx<'_, ()>, _: &Value) -> String {
+                String::new()
+            }
+            async fn import(&self, _: &Ctx<'_, ()>, _: &str, _: &mut Diagnostics) -> Option<Value> {
+                None
+            }
+            fn list_schema(&self) -> Option<Schema> {
+                Some(Schema::new(0, Block::new("test")))
+            }
+            async fn list(&self, _: &Ctx<'_, ()>, _: &Value, found: &mut Found, _: &mut Diagnostics) {
+                let mut state = Schema::new(0, Block::new("test").attribute(Attribute::required("id", Type::String))).implied_type().null_object();
+                *state.attr_mut("id").unwrap() = Value::from("first");
+                found.push("first", state).await;
+                panic!("list panicked after one");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_fails_only_its_own_rpc_and_keeps_the_state() {
+        use tokio_stream::StreamExt;
+        let service = ProviderService::new(panicky::PanickyProvider);
+        let ty = service.resources[panicky::TYPE].ty.clone();
+        let state = |id: &str| {
+            let mut state = ty.null_object();
+            *state.attr_mut("id").unwrap() = Value::from(id);
+            *state.attr_mut(detach::ATTRIBUTE).unwrap() = Value::Bool(true);
+            pb::DynamicValue { msgpack: value::encode_msgpack(&state, &ty).unwrap(), json: Vec::new() }
+        };
+        let internal = |diagnostics: &[pb::Diagnostic], what: &str| {
+            assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+            let d = &diagnostics[0];
+            assert_eq!(d.severity, pb::diagnostic::Severity::Error as i32);
+            assert_eq!(d.summary, "The provider hit an internal error");
+            assert!(d.detail.contains(what), "{}", d.detail);
+            assert!(d.detail.contains("this is a bug") || d.detail.contains("This is a bug"), "{}", d.detail);
+        };
+        service.configure_provider(Request::new(Default::default())).await.unwrap();
+
+        // A synchronous panic (validate).
+        let response = service
+            .validate_resource_config(Request::new(pb::validate_resource_config::Request { type_name: panicky::TYPE.into(), config: Some(state("boom")), ..Default::default() }))
+            .await
+            .unwrap()
+            .into_inner();
+        internal(&response.diagnostics, "inside ValidateResourceConfig: validate panicked");
+
+        // Read: the state Terraform sent comes back, so the object is not dropped.
+        let response = service
+            .read_resource(Request::new(pb::read_resource::Request { type_name: panicky::TYPE.into(), current_state: Some(state("boom")), ..Default::default() }))
+            .await
+            .unwrap()
+            .into_inner();
+        internal(&response.diagnostics, "inside ReadResource: read panicked on boom");
+        assert_eq!(response.new_state, Some(state("boom")));
+
+        // Apply (update and delete): the prior state comes back.
+        for planned in [Some(state("boom-2")), None] {
+            let response = service
+                .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+                    type_name: panicky::TYPE.into(),
+                    prior_state: Some(state("boom")),
+                    planned_state: planned.or_else(|| convert::encode(&Value::Null, &ty, "", &mut Diagnostics::new())),
+                    ..Default::default()
+                }))
+                .await
+                .unwrap()
+                .into_inner();
+            internal(&response.diagnostics, "panicked");
+            assert_eq!(response.new_state, Some(state("boom")));
+        }
+
+        // A list that panics midway still ends its stream with the diagnostic, after what it found.
+        let events: Vec<_> = service
+            .list_resource(Request::new(pb::list_resource::Request { type_name: panicky::TYPE.into(), limit: 10, ..Default::default() }))
+            .await
+            .unwrap()
+            .into_inner()
+            .collect()
+            .await;
+        assert_eq!(events.len(), 2, "{events:?}");
+        assert_eq!(events[0].as_ref().unwrap().display_name, "first");
+        internal(&events[1].as_ref().unwrap().diagnostic, "inside ListResource: list panicked after one");
+
+        // The service keeps answering, concurrently too.
+        let (fine, boom) = tokio::join!(
+            service.read_resource(Request::new(pb::read_resource::Request { type_name: panicky::TYPE.into(), current_state: Some(state("fine")), ..Default::default() })),
+            service.read_resource(Request::new(pb::read_resource::Request { type_name: panicky::TYPE.into(), current_state: Some(state("boom")), ..Default::default() })),
+        );
+        let fine = fine.unwrap().into_inner();
+        assert!(fine.diagnostics.is_empty(), "{:?}", fine.diagnostics);
+        let read = value::decode_msgpack(&fine.new_state.unwrap().msgpack, &ty).unwrap();
+        assert_eq!(read.attr("id").and_then(Value::as_str), Some("fine"));
+        internal(&boom.unwrap().into_inner().diagnostics, "read panicked");
+    }
+
+    #[test]
+    fn release_builds_unwind_so_panics_can_be_caught() {
+        // `panic = "abort"` would make the catch in `guarded` dead code and a panic fatal.
+        let manifest = include_str!("../../Cargo.toml");
+        let release = manifest.split("[profile.release]").nth(1).expect("a release profile");
+        let release = release.split("\n[").next().unwrap();
+        assert!(release.lines().any(|l| l.trim() == "panic = \"unwind\""), "{release}");
     }
 
     #[tokio::test]

@@ -127,6 +127,9 @@ async fn reconcile(ctx: &Ctx<'_, Clients>, project: &str, organization: &str, kn
     };
     match tokio::time::timeout(RECONCILE_READ_TIMEOUT, read).await {
         Ok(Ok(found)) => found,
+        // The read usually fails the way the attach did (a refused login is remembered for
+        // the run): the error already says it, and repeating it as a warning only doubles it.
+        Ok(Err(e)) if diags.0.iter().any(|d| d.detail.contains(&e.to_string())) => None,
         Ok(Err(e)) => {
             diags.warning("Could not check the project after the failed attach", e.to_string());
             None

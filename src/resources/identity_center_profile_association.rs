@@ -196,7 +196,7 @@ async fn apply_each(
 ) -> Vec<(Assignment, String)> {
     let results = futures_util::stream::iter(assignments.iter().cloned())
         .map(|assignment| async move {
-            let deadline = Instant::now() + timeout;
+            let deadline = timeouts::deadline_after(timeout);
             change_one(client, principal, &assignment, create, deadline, ctx).await.err().map(|why| (assignment, why))
         })
         .buffer_unordered(PARALLEL_REQUESTS)

@@ -88,6 +88,10 @@ pub fn classify_error_code(code: &str) -> ErrorKind {
 
 /// Decodes `{"Response": {..., "RequestId": "..."}}` into `T` plus the RequestId, or the error
 /// envelope into a [`CloudError`]. Like the SDK, any status but 200 is a transient failure.
+/// The message for a rejected signature or key (`AuthFailure.SignatureFailure` and its kin).
+pub const SIGNATURE_REJECTED: &str = "Tencent Cloud rejected the request signature: check secret_id/secret_key \
+     (or TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY), security_token if set, and this machine's clock";
+
 pub fn decode_response<T: DeserializeOwned>(
     action: &str,
     host: &str,
@@ -118,10 +122,16 @@ pub fn decode_response<T: DeserializeOwned>(
     let request_id = response.request_id.take().unwrap_or_default();
     if let Some(api_error) = response.error {
         let code = api_error.code.unwrap_or_default();
-        let mut e = error(
-            classify_error_code(&code),
-            api_error.message.unwrap_or_default(),
-        )
+        let original = api_error.message.unwrap_or_default();
+        // Tencent's own text ("signature mismatch") does not say what to fix; these codes are
+        // what a wrong key pair, a stale token or a skewed clock produce.
+        let message = match code.as_str() {
+            "AuthFailure.SignatureFailure" | "AuthFailure.SignatureExpire" | "AuthFailure.SecretIdNotFound" | "AuthFailure.InvalidSecretId" | "AuthFailure.TokenFailure" => {
+                if original.is_empty() { SIGNATURE_REJECTED.to_owned() } else { format!("{SIGNATURE_REJECTED} ({original})") }
+            }
+            _ => original,
+        };
+        let mut e = error(classify_error_code(&code), message)
         .with_http_status(status)
         .with_code(code);
         if !request_id.is_empty() {

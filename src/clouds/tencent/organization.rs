@@ -33,6 +33,10 @@ pub const MAX_BIND_UINS: usize = 5;
 pub const PAGE_LIMIT: u64 = 50;
 /// Page budget when the API reports no usable `Total`.
 pub(super) const MAX_PAGES_UNKNOWN_TOTAL: u64 = 200;
+/// The most items a listing may claim (`Total`): 2,000 pages of 50, far more than any real
+/// organization binds to one policy. Paging plans its offsets from `Total`, so an absurd one
+/// (a broken or hostile endpoint) would otherwise make a listing allocate, or send, without end.
+pub const MAX_LISTED: u64 = 2_000 * PAGE_LIMIT;
 
 const X_TC_VERSION: HeaderName = HeaderName::from_static("x-tc-version");
 const X_TC_REGION: HeaderName = HeaderName::from_static("x-tc-region");
@@ -410,6 +414,7 @@ impl OrganizationClient {
         let (page, request_id): (Paged<OrgMemberAuthAccount>, _) = self
             .call_paced(DESCRIBE_AUTH_ACCOUNTS_ACTION, &params, true, paced)
             .await?;
+        check_total(DESCRIBE_AUTH_ACCOUNTS_ACTION, page.total)?;
         Ok(AuthAccountPage {
             items: page.items,
             total: page.total,
@@ -508,6 +513,7 @@ impl OrganizationClient {
         };
         let (page, request_id): (Paged<MemberPolicy>, _) =
             self.call(DESCRIBE_POLICIES_ACTION, &params, true).await?;
+        check_total(DESCRIBE_POLICIES_ACTION, page.total)?;
         Ok(MemberPolicyPage {
             items: page.items,
             total: page.total,
@@ -532,7 +538,7 @@ impl OrganizationClient {
             // A short page, the reported total, or a server that ignores Offset ends the scan.
             if count < PAGE_LIMIT
                 || all.len() as u64 >= page.total
-                || offset > page.total + PAGE_LIMIT
+                || offset > page.total.saturating_add(PAGE_LIMIT)
             {
                 return Ok(all);
             }
@@ -613,6 +619,22 @@ impl OrganizationClient {
         tracing::debug!(cloud = %Cloud::Tencent, action, request_id, "cloud API call succeeded");
         Ok((data, request_id))
     }
+}
+
+/// Refuses a page whose `Total` is past [`MAX_LISTED`], before anything plans pages from it.
+fn check_total(action: &'static str, total: u64) -> Result<(), CloudError> {
+    if total <= MAX_LISTED {
+        return Ok(());
+    }
+    Err(CloudError::new(
+        ErrorKind::Other,
+        Cloud::Tencent,
+        action,
+        format!(
+            "the API reports Total {total}, more than the {MAX_LISTED} items ({} pages of {PAGE_LIMIT}) this provider reads in one listing, so it did not page through them; check that the endpoint is Tencent Cloud's Organization API",
+            MAX_LISTED / PAGE_LIMIT
+        ),
+    ))
 }
 
 /// Pages of DescribeOrganizationMemberAuthAccounts. Paging ends at a short page, at `Total`,
@@ -954,6 +976,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_absurd_total_is_refused_before_paging() {
+        // This Total used to make one import plan an offset per page and run out of memory.
+        let server = Server::start(|_, _| Reply::Ok(json!({"Items": [], "Total": u64::MAX}))).await;
+        let client = client(&server);
+        let e = client.list_member_auth_accounts(1, 1).await.unwrap_err();
+        assert_eq!(e.action, DESCRIBE_AUTH_ACCOUNTS_ACTION);
+        assert!(e.to_string().contains("more than the 100000 items (2000 pages of 50)"), "{e}");
+        assert!(client.find_member_auth_account(1, 1, 2).await.is_err());
+        // The shared listing (coalesced reads) too.
+        assert!(client.find_member_auth_account_shared(1, 1, 2).await.is_err());
+        let e = client.list_member_policies(1).await.unwrap_err();
+        assert_eq!(e.action, DESCRIBE_POLICIES_ACTION);
+        // Each listing stopped at its first page.
+        assert_eq!(server.seen().len(), 4);
+        // The largest Total allowed still pages normally (a short page ends it).
+        let server = Server::start(|_, _| Reply::Ok(json!({"Items": [item(1, 1)], "Total": MAX_LISTED}))).await;
+        assert_eq!(super::tests::client(&server).list_member_auth_accounts(1, 1).await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
     async fn null_items_and_total_are_empty() {
         let server = Server::start(|_, _| Reply::Ok(json!({"Items": null, "Total": null}))).await;
         let client = client(&server);
@@ -1265,7 +1307,9 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "Tencent Cloud CancelOrganizationMemberAuthAccount failed: \
-             AuthFailure.SignatureFailure: signature mismatch (RequestId: req-0)"
+             AuthFailure.SignatureFailure: Tencent Cloud rejected the request signature: check \
+             secret_id/secret_key (or TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY), security_token \
+             if set, and this machine's clock (signature mismatch) (RequestId: req-0)"
         );
         let shown = format!("{e} {e:?} {client:?} {:?}", config(&server.url));
         assert!(
