@@ -11,15 +11,34 @@
 //!   older than a write this provider made: the read after a Bind always lists afresh.
 //! - **Listings stop when every reader has its answer.** A listing reads the first page, then
 //!   the last, then backwards, and stops once every sub-account its readers asked for is found;
-//!   a sub-account not found is absent only once every page was read. Pages run in creation
+//!   a sub-account not found is absent only once a consistent view proved it (next point). Pages run in creation
 //!   order (the emulator) or newest first (ASSUMED possible; the order is not documented), so a
 //!   read after a Bind finds its binding on the first or the last page: one or two calls
 //!   instead of the whole listing, which for 1 000 bindings is 20 pages.
+//! - **Absence needs a consistent view.** The API cannot filter by sub-account, so a read pages
+//!   through the policy by offset while other writers (other Terraform processes, the console)
+//!   bind and cancel. A Cancel of an earlier row moves every later row one place down: read
+//!   forwards, or first-page-then-backwards, a row can slide onto a page already read and never
+//!   be seen, and a binding that exists would read as gone — Terraform then drops it from state
+//!   without a Cancel and it stays attached (4 processes × 150 bindings lost 7 this way). So a
+//!   binding found is trusted at once, but "absent" needs a *run*: pages read from the last
+//!   page down to offset 0, one after the other, each reporting the same `Total` and the item
+//!   count that `Total` implies. In creation order (the emulator; new rows are appended), rows
+//!   only ever move down, so a backwards run cannot skip a row that exists throughout it, even
+//!   if `Total` changes; requiring a steady `Total` also catches inserts that push rows up, for
+//!   a server listing newest first (ASSUMED possible). The normal order already ends in such a
+//!   run: after the first page, the last page and backwards down to 0 — re-reading the first
+//!   page, which costs one call, only when a reader is still unanswered. A listing that ends
+//!   without a run gets up to [`CONFIRMING_PASSES`] more backwards passes; if none is steady,
+//!   its unanswered readers get an error, which keeps the binding in state (safe), never
+//!   "absent". Residual risk, newest-first only: an insert and a delete between two page reads
+//!   leave `Total` unchanged and may still hide a row; in creation order there is none.
 //! - **A listing starts where the last one found its bindings.** If the previous listing of the
 //!   member+policy found what its readers wanted on the last page, the next starts at the page
-//!   where bindings made since then begin, and reads forwards; on the first page, it starts
-//!   there. The reads after a stream of Binds then cost one call per round, not two. The start
-//!   is only a guess at the order: the other pages are still read before a binding is absent.
+//!   where bindings made since then begin, then reads from the last page backwards; on the
+//!   first page, it starts there. The reads after a stream of Binds then cost one call per
+//!   round, not two. The start is only a guess at the order: the backwards run down to 0 is
+//!   still read before a binding is absent.
 //! - **Shared calls gather while they wait for their turn.** Under the pacing (20 calls/s per
 //!   action), a batch or a listing takes its pacing slot first and closes after: Binds and reads
 //!   that arrive meanwhile ride on the call the pacing allows next, instead of queueing behind
@@ -126,6 +145,24 @@ enum FoundAt {
     Last { total: u64 },
 }
 
+/// Backwards passes a listing may add when the pages it read did not form a consistent run
+/// (see the module documentation); then its unanswered readers get an error.
+pub(super) const CONFIRMING_PASSES: u32 = 3;
+
+/// The offset of the last page of a listing of `total` (0 when it is empty).
+fn last_page(total: u64) -> u64 {
+    total.saturating_sub(1) / PAGE_LIMIT * PAGE_LIMIT
+}
+
+/// Pages read one after the other from the last page of a listing of `total` down to
+/// `lowest`, each reporting that `total` and the items it implies. Reaching 0 proves that a
+/// sub-account not seen is not bound (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Run {
+    total: u64,
+    lowest: u64,
+}
+
 /// The page a new listing reads first: where the previous listing's readers found theirs, or
 /// the first page when there is no such hint.
 fn first_offset(found_at: Option<FoundAt>) -> Option<u64> {
@@ -154,9 +191,19 @@ struct Progress {
     found: HashMap<u64, OrgMemberAuthAccount>,
     /// The sub-accounts readers wait for; the listing stops once all are found.
     wanted: HashSet<u64>,
-    /// Every page was read (or the member or policy does not exist): a UIN not in `found` is
-    /// not bound.
+    /// A consistent run reached offset 0 (or the member or policy does not exist, or the server
+    /// gives no usable Total and every page was read): a UIN not in `found` is not bound.
     complete: bool,
+    /// The backwards run the pages read so far end with, if any.
+    run: Option<Run>,
+    /// The Total the latest page reported, for a confirming pass.
+    latest_total: u64,
+    /// Confirming passes started so far (at most [`CONFIRMING_PASSES`]).
+    passes: u32,
+    /// The server gave no usable Total: pages go forwards to a short one, and the listing is
+    /// complete when they run out, as before runs existed (no run can be checked without a
+    /// Total; ASSUMED not to happen on Tencent, which documents `Total`).
+    uncounted: bool,
     /// Whether the first page was read; it tells how many pages there are.
     first_page_read: bool,
     /// The page to read first when there is a hint; otherwise offset 0, then the last page
@@ -455,24 +502,30 @@ fn spawn_reader(client: &OrganizationClient, key: PolicyKey, progress: Arc<Mutex
     });
 }
 
-/// The pages after the first one read (at `first`), the next one last: when the first came
-/// from a hint, the pages after it in order (more new bindings), then the ones before it
-/// backwards; otherwise the last page, then backwards (a new binding is on the first page or
-/// the last).
-fn pages_after_first(first: u64, total: u64, hinted: bool) -> Vec<u64> {
-    let pages = total.div_ceil(PAGE_LIMIT);
-    let offsets = (0..pages).map(|n| n * PAGE_LIMIT).filter(|&offset| offset != first);
-    let mut order: Vec<u64> = if hinted {
-        offsets.clone().filter(|&o| o > first).chain(offsets.filter(|&o| o < first).rev()).collect()
-    } else {
-        offsets.rev().collect()
-    };
-    order.reverse();
+/// Every page of a listing of `total`, the next one last: a backwards pass from the last page
+/// to offset 0, the order that can prove absence (see the module documentation).
+fn backwards_pass(total: u64) -> Vec<u64> {
+    (0..=last_page(total) / PAGE_LIMIT).map(|n| n * PAGE_LIMIT).collect()
+}
+
+/// The pages after the first one read (at `first`), the next one last: the last page, then
+/// backwards down to 0. A new binding is on the first page or the last, and bindings made
+/// after a hinted page are on it or after it, so the common reads stop within a call or two.
+/// The first page is read again where it falls in the backwards run — only reached when a
+/// reader is still unanswered — because rows may have slid onto it since; if it is the last
+/// page, the run starts with it and nothing is read twice.
+fn pages_after_first(first: u64, total: u64) -> Vec<u64> {
+    let mut order = backwards_pass(total);
+    if first == last_page(total) {
+        order.retain(|&offset| offset != first);
+    }
     order
 }
 
 /// Reads pages of `key` into `progress` — the first (or the hinted one), then the others in the
-/// order of [`pages_after_first`] — until every wanted UIN is found or every page is read.
+/// order of [`pages_after_first`] — until every wanted UIN is found, or the pages read prove
+/// the others absent (a consistent run, see the module documentation), or confirming passes
+/// run out (an error for the unanswered readers).
 /// `paced`: the first call's pacing slot is already taken.
 async fn read_pages(client: &OrganizationClient, key: PolicyKey, progress: &Mutex<Progress>, changed: &watch::Sender<u64>, mut paced: bool) {
     loop {
@@ -486,8 +539,27 @@ async fn read_pages(client: &OrganizationClient, key: PolicyKey, progress: &Mute
         progress.pages_read += 1;
         match page {
             Ok(page) => {
-                let full = page.items.len() as u64 >= PAGE_LIMIT;
+                let len = page.items.len() as u64;
+                let full = len >= PAGE_LIMIT;
                 let usable_total = !full || page.total > PAGE_LIMIT;
+                // A Total that covers what this page shows (a page past the end shows
+                // nothing); a server that counts nothing (0 with items) cannot support a run.
+                let counted = len == 0 || page.total >= offset + len;
+                progress.latest_total = page.total;
+                // Extend the backwards run, start one at the last page, or break it: a page of
+                // another Total, out of order, or shorter than its Total implies (rows vanished
+                // mid-read) cannot be part of a consistent view.
+                let expected_len = PAGE_LIMIT.min(page.total.saturating_sub(offset));
+                progress.run = if !counted || len != expected_len {
+                    None
+                } else if offset == last_page(page.total) {
+                    Some(Run { total: page.total, lowest: offset })
+                } else {
+                    progress
+                        .run
+                        .filter(|run| run.total == page.total && run.lowest == offset + PAGE_LIMIT)
+                        .map(|run| Run { lowest: offset, ..run })
+                };
                 let mut wanted_here = false;
                 for item in page.items.into_iter().filter(|item| item.policy_id == key.policy_id) {
                     wanted_here |= progress.wanted.contains(&item.org_sub_account_uin);
@@ -503,18 +575,38 @@ async fn read_pages(client: &OrganizationClient, key: PolicyKey, progress: &Mute
                         progress.start_at = None;
                     } else {
                         progress.first_page_read = true;
+                        progress.uncounted = !usable_total || !counted;
                         progress.unread = if usable_total {
-                            pages_after_first(offset, page.total, progress.start_at.is_some())
+                            pages_after_first(offset, page.total)
                         } else {
                             // No usable Total: page forwards while pages come back full.
                             vec![PAGE_LIMIT]
                         };
                     }
-                } else if !usable_total && progress.pages_read < MAX_PAGES_UNKNOWN_TOTAL {
+                } else if progress.uncounted && !usable_total && progress.pages_read < MAX_PAGES_UNKNOWN_TOTAL {
                     progress.unread.push(offset + PAGE_LIMIT);
                 }
-                if progress.first_page_read && progress.unread.is_empty() {
+                if progress.first_page_read && !progress.uncounted && progress.run.is_some_and(|run| run.lowest == 0) {
                     progress.complete = true;
+                } else if progress.first_page_read && progress.unread.is_empty() {
+                    if progress.uncounted {
+                        progress.complete = true;
+                    } else if progress.passes < CONFIRMING_PASSES {
+                        // The pages changed under the listing: it proves nothing about what
+                        // it did not find. Read them again, backwards, from the last page of
+                        // the newest Total. Found bindings stay found.
+                        progress.passes += 1;
+                        progress.unread = backwards_pass(progress.latest_total);
+                    } else {
+                        // Never steady: the unanswered readers get an error, which keeps
+                        // their bindings in state, rather than a guess that they are gone.
+                        progress.error = Some(CloudError::new(
+                            ErrorKind::Transient,
+                            Cloud::Tencent,
+                            DESCRIBE_AUTH_ACCOUNTS_ACTION,
+                            "the listing kept changing while it was read (other writers?): cannot tell whether the binding exists",
+                        ));
+                    }
                 }
             }
             // The member or the policy does not exist (any more): no binding under it can.

@@ -1425,6 +1425,10 @@ mod tests {
         newest_first: bool,
         /// Answer `Total: 0`, as if the API had not counted.
         no_total: bool,
+        /// Other writers: after each Describe answer, the next entry's sub-account (if any) is
+        /// cancelled under the listed member+policy, as another process's Cancel landing
+        /// between two page reads.
+        cancels_between_pages: Arc<std::sync::Mutex<std::collections::VecDeque<Option<u64>>>>,
     }
 
     impl FakeOrg {
@@ -1463,6 +1467,9 @@ mod tests {
                     }
                     let page: Vec<Value> = all.iter().skip(offset).take(limit).cloned().collect();
                     let total = if self.no_total { 0 } else { all.len() };
+                    if let Some(uin) = self.cancels_between_pages.lock().unwrap().pop_front().flatten() {
+                        bindings.retain(|&b| b != (member, policy, uin));
+                    }
                     Reply::Later(self.describe_pause, Box::new(Reply::Ok(json!({"Items": page, "Total": total}))))
                 }
                 other => panic!("unexpected action {other}"),
@@ -1549,7 +1556,8 @@ mod tests {
         }
         // ⌈120/50⌉ pages, once, for 130 reads.
         let offsets: Vec<Value> = calls_of(&server, DESCRIBE_AUTH_ACCOUNTS_ACTION).iter().map(|c| c["Offset"].clone()).collect();
-        assert_eq!(offsets, [json!(0), json!(100), json!(50)], "first, last, then backwards");
+        // 10 are absent: page 0 is read again at the end of the backwards run, which proves it.
+        assert_eq!(offsets, [json!(0), json!(100), json!(50), json!(0)], "first, last, then backwards to 0");
     }
 
     #[tokio::test]
@@ -1658,8 +1666,9 @@ mod tests {
         };
         let (a, b) = tokio::join!(after_cancel(1), after_cancel(2));
         assert!(a.is_none() && b.is_none(), "both reads see both cancels");
-        // One listing, read whole (118 bindings, 3 pages) since neither UIN is found.
-        assert_eq!(describe_offsets(&server), [0, 100, 50]);
+        // One listing, read whole (118 bindings, 3 pages) since neither UIN is found, and page
+        // 0 again to end the backwards run that proves them absent.
+        assert_eq!(describe_offsets(&server), [0, 100, 50, 0]);
     }
 
     fn describe_offsets(server: &Server) -> Vec<u64> {
@@ -1686,10 +1695,11 @@ mod tests {
         let server = FakeOrg::with((1..=120).map(|uin| (10, 1001, uin))).serve().await;
         let client = client(&server);
         assert!(client.find_member_auth_account_shared(10, 1001, 121).await.unwrap().is_none());
-        assert_eq!(describe_offsets(&server), [0, 100, 50]);
+        // Page 0 twice: the last page down to 0 is the run that proves absence.
+        assert_eq!(describe_offsets(&server), [0, 100, 50, 0]);
         // That complete listing now answers any read of the policy.
         assert!(client.find_member_auth_account_shared(10, 1001, 60).await.unwrap().is_some());
-        assert_eq!(describe_offsets(&server).len(), 3);
+        assert_eq!(describe_offsets(&server).len(), 4);
     }
 
     #[tokio::test]
@@ -1755,6 +1765,68 @@ mod tests {
         assert!(client.find_member_auth_account_shared(10, 1001, 110).await.unwrap().is_some());
         assert!(client.find_member_auth_account_shared(10, 1001, 50).await.unwrap().is_none(), "cancelled");
         assert_eq!(describe_offsets(&server), [0, 100, 100, 0], "the empty hinted page, then the only one");
+    }
+
+    /// A fake whose policy 10/1001 holds bindings `1..=count`, and where other writers cancel
+    /// `cancels` (in turn, `None` for none) right after successive Describe answers.
+    fn churning(count: u64, cancels: impl IntoIterator<Item = Option<u64>>) -> FakeOrg {
+        let fake = FakeOrg::with((1..=count).map(|uin| (10, 1001, uin)));
+        fake.cancels_between_pages.lock().unwrap().extend(cancels);
+        fake
+    }
+
+    #[tokio::test]
+    async fn a_binding_that_slides_onto_a_page_already_read_is_still_found() {
+        // The concurrent-destroy bug: 51 is at offset 50 when page 0 is read; another
+        // process's Cancel of 1 then moves it to offset 49, a page this listing already read.
+        // Read forwards, or first page then backwards, it is never seen and reads as gone.
+        let server = churning(120, [Some(1)]).serve().await;
+        let client = client(&server);
+        let found = client.find_member_auth_account_shared(10, 1001, 51).await.unwrap();
+        assert_eq!(found.map(|f| f.org_sub_account_uin), Some(51), "an existing binding must not read as absent");
+        // The backwards run ends by reading page 0 again: one call more, only because 51 was
+        // not found on the way.
+        assert_eq!(describe_offsets(&server), [0, 100, 50, 0]);
+    }
+
+    #[tokio::test]
+    async fn absence_is_concluded_only_from_a_pass_with_a_steady_total() {
+        // Cancels land after the first two pages: the first pass sees Totals 120, 119, 118, so
+        // it proves nothing; a second backwards pass with a steady 118 does.
+        let server = churning(120, [Some(1), Some(2)]).serve().await;
+        let client = client(&server);
+        assert!(client.find_member_auth_account_shared(10, 1001, 500).await.unwrap().is_none());
+        assert_eq!(describe_offsets(&server), [0, 100, 50, 0, 100, 50, 0]);
+    }
+
+    #[tokio::test]
+    async fn a_listing_that_never_steadies_is_an_error_not_an_absence() {
+        // A Cancel between every two pages: no pass ever sees one Total.
+        let server = churning(200, (1..=100).map(Some)).serve().await;
+        let client = client(&server);
+        let (absent, present) = tokio::join!(
+            client.find_member_auth_account_shared(10, 1001, 500),
+            client.find_member_auth_account_shared(10, 1001, 200),
+        );
+        let error = absent.unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Transient, "{error}");
+        // A binding found is trusted at once, whatever the listing does after.
+        assert_eq!(present.unwrap().map(|f| f.org_sub_account_uin), Some(200));
+        // The first pass (4 pages after page 0), then CONFIRMING_PASSES backwards passes.
+        let calls = describe_offsets(&server).len();
+        assert_eq!(calls, 1 + 4 + super::super::coalesce::CONFIRMING_PASSES as usize * 4, "{:?}", describe_offsets(&server));
+    }
+
+    #[tokio::test]
+    async fn a_steady_listing_proves_absence_without_extra_passes() {
+        // Only our own writes, which start new listings: every listing is steady.
+        let server = FakeOrg::with((1..=1000).map(|uin| (10, 1001, uin))).serve().await;
+        let client = client(&server);
+        let reads = (1..=1000).map(|uin| client.find_member_auth_account_shared(10, 1001, uin));
+        for found in futures_util::future::join_all(reads).await {
+            assert!(found.unwrap().is_some());
+        }
+        assert_eq!(describe_offsets(&server).len(), 20, "every binding found: one call per page");
     }
 
     /// A client whose calls are paced at `per_second` per action, with short gathering times so
