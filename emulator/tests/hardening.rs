@@ -331,17 +331,8 @@ fn unauthenticated_16_kb_gets_do_not_grow_memory() {
     if !std::path::Path::new("/proc/self/status").exists() {
         return; // VmRSS is Linux's
     }
-    let mut child = Command::new(EMULATOR)
-        .args(["--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr: std::net::SocketAddr = line.trim().parse().unwrap();
+    let (line, _, mut child) = run_binary(&["--listen", "127.0.0.1:0"], 0);
+    let addr: std::net::SocketAddr = line.expect("the bound address").parse().unwrap();
     let mut parts = Vec::new();
     let mut i = 0;
     while parts.join("&").len() < 16 * 1024 - 16 {
