@@ -18,7 +18,8 @@ use crate::clouds::http::{
 };
 use crate::clouds::ratelimit::RateLimiter;
 use crate::clouds::{Cloud, HttpClient, RetryPolicy, Secret};
-use crate::framework::timeouts::{format_duration, parse_duration};
+use crate::framework::operation::{self, Limits};
+use crate::framework::timeouts::{MAX_DURATION, format_duration, parse_duration};
 use crate::framework::{
     Attribute, AttributePath, Block, DataSource, Diagnostic, Diagnostics, NestedBlock, Provider,
     Resource, Schema, Type, Value,
@@ -30,6 +31,7 @@ use crate::{data_sources, resources};
 pub struct Clients {
     /// Resource types whose destroy the configuration forbids (`protect`).
     protect: Vec<String>,
+    limits: Limits,
     tencent: Result<OrganizationClient, Diagnostic>,
     huawei: Result<HuaweiAccess, Diagnostic>,
     zstack: Result<ZStackClient, Diagnostic>,
@@ -161,6 +163,8 @@ const PROTECT: &str = "protect";
 const MAX_RETRIES: &str = "max_retries";
 const RETRY_MAX_WAIT: &str = "retry_max_wait";
 const REQUESTS_PER_SECOND: &str = "requests_per_second";
+const READ_TIMEOUT: &str = "read_timeout";
+const WRITE_TIMEOUT: &str = "write_timeout";
 
 /// Retries after the first attempt, unless `max_retries` says otherwise.
 const DEFAULT_MAX_RETRIES: u32 = 5;
@@ -297,6 +301,18 @@ fn whole_number(value: &Value, path: &AttributePath, max: u32) -> Result<Option<
     };
     let n = number.as_number().and_then(|n| n.as_u64()).ok_or_else(invalid)?;
     u32::try_from(n).ok().filter(|n| *n <= max).map(Some).ok_or_else(invalid)
+}
+
+/// `read_timeout` or `write_timeout`, if set.
+fn limit(config: &Value, name: &str) -> Result<Option<Duration>, Diagnostic> {
+    let Some(text) = config.attr(name).and_then(Value::as_str) else { return Ok(None) };
+    parse_duration(text).map(Some).map_err(|why| {
+        Diagnostic::error(
+            format!("Invalid {name}"),
+            format!("{text:?} is not a usable time limit: {why}. Expected a duration such as \"90s\", \"5m\" or \"1h\" (units ms, s, m, h), at most {}.", format_duration(MAX_DURATION)),
+        )
+        .at(AttributePath::root(name))
+    })
 }
 
 fn retry_max_wait(config: &Value) -> Result<Option<Duration>, Diagnostic> {
@@ -573,6 +589,8 @@ impl Provider for TetherProvider {
             Block::new("The tether provider manages organization and identity bindings on Tencent Cloud, Huawei Cloud and ZStack. Each cloud is configured in its own block, needed only when a resource of that cloud is used; every credential falls back to the official provider's environment variable.")
                 .attribute(Attribute::optional(PROTECT, Type::list(Type::String)).description("Resource types whose destroy (or replacement) this configuration forbids outright, such as `[\"tether_organization_membership\"]`: any plan that would destroy one fails, saying how to lift the protection. Per resource, `detach_on_destroy = false` makes destroy only forget the binding instead. Default: none, every destroy is allowed."))
                 .attribute(Attribute::optional(MAX_RETRIES, Type::Number).description(&format!("How many times a failed call is retried when the cloud says it may be (throttling, 429, 5xx, connection failures; writes only when the request certainly did not take effect), with exponential backoff and full jitter. Default {DEFAULT_MAX_RETRIES}; `0` disables retrying; at most {MAX_MAX_RETRIES}.")))
+                .attribute(Attribute::optional(READ_TIMEOUT, Type::String).description(&format!("How long one refresh, import, plan-time check, data source or `terraform query` list may take, every request, retry and wait included, such as `\"2m\"`; at most {}. Default `{}`.", format_duration(MAX_DURATION), format_duration(operation::READ_TIMEOUT))))
+                .attribute(Attribute::optional(WRITE_TIMEOUT, Type::String).description(&format!("How long one create or destroy of a resource type without a `timeouts` block (`tether_member_auth_binding`, `tether_organization_membership`) may take, every request, retry and wait included; at most {}. Default `{}`. Resources with a `timeouts` block use it instead.", format_duration(MAX_DURATION), format_duration(operation::WRITE_TIMEOUT))))
                 .attribute(Attribute::optional(RETRY_MAX_WAIT, Type::String).description(&format!("The longest single wait between retries, such as `\"30s\"` (the default) or `\"2m\"`; from 1s to {}.", format_duration(MAX_RETRY_MAX_WAIT))))
                 .block(NestedBlock::single(TENCENT.name, cloud_block(&TENCENT)))
                 .block(NestedBlock::single(HUAWEI.name, cloud_block(&HUAWEI).block(NestedBlock::single("endpoints", endpoints))))
@@ -596,6 +614,8 @@ impl Provider for TetherProvider {
         let mut checks = vec![
             whole_number(config, &AttributePath::root(MAX_RETRIES), MAX_MAX_RETRIES).map(drop),
             retry_max_wait(config).map(drop),
+            limit(config, READ_TIMEOUT).map(drop),
+            limit(config, WRITE_TIMEOUT).map(drop),
         ];
         for cloud in [&TENCENT, &HUAWEI, &ZSTACK] {
             let path = AttributePath::root(cloud.name).attribute(REQUESTS_PER_SECOND);
@@ -617,6 +637,13 @@ impl Provider for TetherProvider {
                 return None;
             }
         };
+        let limits = match (limit(config, READ_TIMEOUT), limit(config, WRITE_TIMEOUT)) {
+            (Ok(read), Ok(write)) => Limits { read: read.unwrap_or(operation::READ_TIMEOUT), write: write.unwrap_or(operation::WRITE_TIMEOUT) },
+            (Err(d), _) | (_, Err(d)) => {
+                diags.push(d);
+                return None;
+            }
+        };
         // Warnings come from configure only (never from validate as well), so a plan shows each
         // once.
         let mut warnings = Vec::new();
@@ -634,7 +661,7 @@ impl Provider for TetherProvider {
             .iter()
             .filter_map(|v| v.as_str().map(str::to_string))
             .collect();
-        Some(Clients { protect, tencent, huawei, zstack })
+        Some(Clients { protect, limits, tencent, huawei, zstack })
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<Clients>>> {
@@ -645,6 +672,10 @@ impl Provider for TetherProvider {
             Arc::new(resources::identity_center_profile_association::ProfileAssociation),
             Arc::new(resources::iam2_project_organization::ProjectOrganization),
         ]
+    }
+
+    fn limits(&self, data: &Clients) -> Limits {
+        data.limits
     }
 
     fn check_destroy(&self, data: &Clients, type_name: &str) -> Result<(), Diagnostic> {

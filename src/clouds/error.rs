@@ -75,6 +75,10 @@ pub struct CloudError {
     pub message: String,
     pub request_id: Option<String>,
     pub http_status: Option<u16>,
+    /// The call certainly never reached the cloud: every attempt failed to connect, was
+    /// throttled, or was stopped before it was sent. Such a write is not ambiguous (see
+    /// [`is_ambiguous`](Self::is_ambiguous)).
+    pub never_sent: bool,
 }
 
 impl fmt::Display for CloudError {
@@ -109,7 +113,20 @@ impl CloudError {
             message: message.into(),
             request_id: None,
             http_status: None,
+            never_sent: false,
         }
+    }
+
+    pub fn never_sent(mut self) -> Self {
+        self.never_sent = true;
+        self
+    }
+
+    /// Whether a write that failed this way may still have taken effect: its answer was lost
+    /// (a timeout, a reset after sending, a 5xx) or it was abandoned in flight, and it was not
+    /// [`never_sent`](Self::never_sent). Only then does the caller need to read to find out.
+    pub fn is_ambiguous(&self) -> bool {
+        !self.never_sent && matches!(self.kind, ErrorKind::Transient | ErrorKind::Cancelled)
     }
 
     /// The error every client returns when its cancellation token fires.
@@ -175,6 +192,15 @@ mod tests {
             "Huawei Cloud UnEnrollAccount failed: connection refused (rgc.example.com)"
         );
         assert_eq!(Cloud::ZStack.to_string(), "ZStack");
+    }
+
+    #[test]
+    fn only_lost_answers_of_sent_calls_are_ambiguous() {
+        let lost = CloudError::new(ErrorKind::Transient, Cloud::Tencent, "Bind", "timed out");
+        assert!(lost.is_ambiguous());
+        assert!(CloudError::cancelled(Cloud::ZStack, "Attach").is_ambiguous());
+        assert!(!lost.clone().never_sent().is_ambiguous(), "a refused connection sent nothing");
+        assert!(!CloudError::new(ErrorKind::Conflict, Cloud::Huawei, "Create", "exists").is_ambiguous());
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::error::Error as _;
 use std::fmt;
 use std::future::Future;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, LOCATION};
@@ -338,7 +339,13 @@ impl HttpClient {
         let decode = &decode;
         let deadline = call.deadline.unwrap_or_else(|| Instant::now() + THROTTLE_PATIENCE);
         let limiter = self.rate_limit.as_ref();
-        call.retry
+        // Whether an attempt that the cloud may have acted on is (or was) in flight. It stays
+        // false through failed connects and throttled answers (the cloud refused those before
+        // acting), and while waiting for a pacing slot or a backoff, so a call stopped or failed
+        // there reports `never_sent` and its caller need not read to find out what happened.
+        let maybe_sent = &AtomicBool::new(false);
+        let result = call
+            .retry
             .run_inner(self.cloud, call.action, call.cancel, deadline, limiter.is_some(), |attempt| async move {
                 if let Some(limiter) = limiter.filter(|_| attempt > 0 || !call.first_attempt_paced) {
                     limiter.acquire(call.action).await;
@@ -349,13 +356,22 @@ impl HttpClient {
                     error,
                     retry: false,
                 })?;
+                maybe_sent.store(true, Ordering::SeqCst);
                 // A transport failure is retried only if its kind says another try can help (a
                 // redirect or an untrusted certificate will answer the same way again).
-                let response = self.send(call.action, req).await.map_err(|sent| Failure {
-                    retry: sent.error.kind.is_retryable() && (call.idempotent || !sent.maybe_delivered),
-                    error: sent.error,
+                let response = self.send(call.action, req).await.map_err(|sent| {
+                    if !sent.maybe_delivered {
+                        maybe_sent.store(false, Ordering::SeqCst);
+                    }
+                    Failure {
+                        retry: sent.error.kind.is_retryable() && (call.idempotent || !sent.maybe_delivered),
+                        error: sent.error,
+                    }
                 })?;
                 let decoded = decode(response);
+                if matches!(&decoded, Err(e) if e.kind == ErrorKind::Throttled) {
+                    maybe_sent.store(false, Ordering::SeqCst);
+                }
                 // The pace adapts to what the cloud answers (see `ratelimit`).
                 if let Some(limiter) = limiter {
                     match &decoded {
@@ -374,7 +390,8 @@ impl HttpClient {
                     error,
                 })
             })
-            .await
+            .await;
+        result.map_err(|error| if maybe_sent.load(Ordering::SeqCst) { error } else { error.never_sent() })
     }
 
     /// One attempt, no signing, no retries. Transport failures come back as `Transient` errors
@@ -1019,6 +1036,56 @@ mod tests {
         request.body = br#"{"password":"digest"}"#.to_vec();
         let call = Call { action: "Test", idempotent, retry: &retry, cancel: None, first_attempt_paced: false, deadline: None };
         client.execute(call, &NoSigner, &request, Ok).await
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_sent_nothing_and_fails_fast() {
+        // Bind, then close: nothing listens on the port any more.
+        let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+        let client = HttpClient::new(Cloud::Tencent).unwrap();
+        let started = Instant::now();
+        let e = call(&client, &format!("http://{closed}/"), false).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Transient);
+        assert!(e.message.contains("cannot connect to"), "{e}");
+        assert!(e.never_sent && !e.is_ambiguous(), "a write that never connected is not ambiguous: {e:?}");
+        assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    }
+
+    #[tokio::test]
+    async fn a_write_stopped_in_flight_is_ambiguous_and_one_stopped_before_sending_is_not() {
+        // Accepts and never answers.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let hung = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                held.push(stream);
+            }
+        });
+        let client = HttpClient::new(Cloud::ZStack).unwrap();
+        let retry = fast();
+        let request = SignableRequest::new(Method::POST, Url::parse(&format!("http://{hung}/")).unwrap());
+        let token = CancellationToken::new();
+        let stopper = token.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            stopper.cancel();
+        });
+        let call = Call { action: "Attach", idempotent: false, retry: &retry, cancel: Some(&token), first_attempt_paced: false, deadline: None };
+        let e = client.execute(call, &NoSigner, &request, Ok).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Cancelled);
+        assert!(e.is_ambiguous(), "the request was on the wire: {e:?}");
+
+        // Stopped while waiting for its pacing slot: nothing went out.
+        let limiter = RateLimiter::per_action(1).unwrap();
+        let client = client.with_rate_limit(Some(limiter));
+        assert!(client.pace("Attach").await);
+        let token = CancellationToken::new();
+        token.cancel();
+        let call = Call { action: "Attach", idempotent: false, retry: &retry, cancel: Some(&token), first_attempt_paced: false, deadline: None };
+        let e = client.execute(call, &NoSigner, &request, Ok).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Cancelled);
+        assert!(e.never_sent && !e.is_ambiguous(), "{e:?}");
     }
 
     #[tokio::test]

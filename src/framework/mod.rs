@@ -5,6 +5,7 @@ pub mod detach;
 pub mod diag;
 pub mod identity;
 pub mod list;
+pub mod operation;
 pub mod plan;
 pub mod resource;
 pub mod schema;

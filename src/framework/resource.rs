@@ -9,14 +9,37 @@ use tokio_util::sync::CancellationToken;
 use super::detach::DetachCall;
 use super::diag::{AttributePath, Diagnostics};
 use super::list::Found;
+use super::operation::Operation;
 use super::schema::Schema;
 use super::value::Value;
 
-/// What every resource operation gets: the configured provider data, and a token that is
-/// cancelled when Terraform calls StopProvider (Ctrl-C), for long waits to notice.
+/// What every resource operation gets: the configured provider data, and its bounds.
 pub struct Ctx<'a, D> {
     pub data: &'a D,
+    /// Cancelled when Terraform calls StopProvider (Ctrl-C) or when the operation's deadline
+    /// passes ([`Operation::stop`]): every client and wait of the operation watches it.
     pub stop: CancellationToken,
+    pub op: &'a Operation,
+}
+
+impl<'a, D> Ctx<'a, D> {
+    pub fn new(data: &'a D, op: &'a Operation) -> Self {
+        Ctx { data, stop: op.stop().clone(), op }
+    }
+
+    /// For reads that find out what an abandoned write did ([`Operation::settle`]).
+    pub fn settle(&self) -> CancellationToken {
+        self.op.settle().clone()
+    }
+
+    /// The time left before the operation's deadline.
+    pub fn remaining(&self) -> std::time::Duration {
+        self.op.remaining()
+    }
+
+    pub fn interrupted(&self) -> bool {
+        self.op.interrupted()
+    }
 }
 
 /// A planned change under construction. The framework has already applied the schema's rules
@@ -69,6 +92,22 @@ pub trait Resource<D: Send + Sync>: Send + Sync {
 
     /// Refreshes the object. `None` means it is gone, and Terraform drops it from state.
     async fn read(&self, ctx: &Ctx<'_, D>, current: &Value, diags: &mut Diagnostics) -> Option<Value>;
+
+    /// Refreshes an object whose create could not confirm that the cloud made it (see
+    /// [`Operation::record_unconfirmed`]); its write was sent at `since`. Returns the state if
+    /// the object exists *and* is the one that write made, `None` otherwise (Terraform then
+    /// drops it and plans the create again). The default is [`read`](Self::read), for resources
+    /// whose create checks beforehand that nothing is there; one whose create cannot (a Tencent
+    /// binding) must also tell an object made before `since` apart.
+    async fn confirm(&self, ctx: &Ctx<'_, D>, current: &Value, _since: std::time::SystemTime, diags: &mut Diagnostics) -> Option<Value> {
+        self.read(ctx, current, diags).await
+    }
+
+    /// The resource's `timeouts` block defaults, if it has one: the framework bounds its create,
+    /// update and delete by them (see [`super::operation`]).
+    fn timeouts(&self) -> Option<super::timeouts::Defaults> {
+        None
+    }
 
     /// Updates in place. Resources whose every argument forces replacement never get here.
     async fn update(
@@ -161,6 +200,11 @@ pub trait Provider: Send + Sync + 'static {
     /// example, no credentials for it), so the plan fails instead of the apply.
     fn check_ready(&self, _data: &Self::Data, _type_name: &str) -> Result<(), super::diag::Diagnostic> {
         Ok(())
+    }
+
+    /// The provider-wide time limits (see [`super::operation`]).
+    fn limits(&self, _data: &Self::Data) -> super::operation::Limits {
+        super::operation::Limits::default()
     }
 
     /// Called once when Terraform shuts the provider down, to release what `configure` acquired

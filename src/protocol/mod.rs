@@ -16,6 +16,7 @@ use crate::framework::detach;
 use crate::framework::identity;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::list::{Found, Listed};
+use crate::framework::operation::{Limit, Operation, StopCause, decode_unconfirmed, encode_unconfirmed};
 use crate::framework::plan::plan_change;
 use crate::framework::resource::{Ctx, DataSource, Plan, Provider, Resource};
 use crate::framework::schema::Schema;
@@ -226,8 +227,9 @@ impl<P: Provider> ProviderService<P> {
         let call = entry.handler.detach_call(prior);
         let enabled = detach::enabled(prior);
         let effect = if call.is_ok() && enabled {
-            let ctx = Ctx { data, stop: self.stop_token() };
-            let Some(effect) = self.cancellable(entry.handler.destroy_effect(&ctx, prior), diags).await else {
+            let op = self.operation(Limit::read(self.provider.limits(data)));
+            let ctx = Ctx::new(data, &op);
+            let Some(effect) = bounded(&op, entry.handler.destroy_effect(&ctx, prior), diags).await else {
                 return;
             };
             effect
@@ -283,8 +285,9 @@ impl<P: Provider> ProviderService<P> {
                 if !entry.identity.iter().all(|a| plan.planned.attr(a.name).is_some_and(Value::is_wholly_known)) {
                     return;
                 }
-                let ctx = Ctx { data, stop: self.stop_token() };
-                let found = self.cancellable(entry.handler.already_exists(&ctx, &plan.planned), diags).await.flatten();
+                let op = self.operation(Limit::read(self.provider.limits(data)));
+                let ctx = Ctx::new(data, &op);
+                let found = bounded(&op, entry.handler.already_exists(&ctx, &plan.planned), diags).await.flatten();
                 if found == Some(true) {
                     let id = entry.object_id(&plan.planned);
                     refusal.detail = format!(
@@ -297,15 +300,21 @@ impl<P: Provider> ProviderService<P> {
         }
     }
 
-    /// Runs read-only work so that StopProvider abandons it at once.
-    async fn cancellable<T>(&self, work: impl Future<Output = T>, diags: &mut Diagnostics) -> Option<T> {
-        let stop = self.stop_token();
-        tokio::select! {
-            result = work => Some(result),
-            _ = stop.cancelled() => {
-                diags.error("Operation cancelled", "Terraform asked the provider to stop (StopProvider), so the operation was abandoned.");
-                None
-            }
+    /// Starts an operation bounded by `limit` and by StopProvider.
+    fn operation(&self, limit: Limit) -> Operation {
+        Operation::start(limit, self.stop_token())
+    }
+}
+
+/// Runs read-only work so that StopProvider or the deadline abandons it at once: dropping it
+/// loses nothing, as it changes nothing.
+async fn bounded<T>(op: &Operation, work: impl Future<Output = T>, diags: &mut Diagnostics) -> Option<T> {
+    tokio::select! {
+        result = op.scope(work) => Some(result),
+        () = op.stop().cancelled() => {
+            let (summary, detail) = op.stopped_detail("the operation");
+            diags.error(summary, detail);
+            None
         }
     }
 }
@@ -515,21 +524,31 @@ impl<P: Provider> ProviderService<P> {
         let mut diags = Diagnostics::new();
         let mut new_state = request.current_state.clone();
         let mut new_identity = request.current_identity.clone();
+        let mut private = request.private.clone();
         if let Some(entry) = self.resource(&request.type_name, &mut diags) {
             if let (Some(current), Some(data)) = (
                 convert::decode(request.current_state.as_ref(), &entry.ty, "current state", &mut diags),
                 self.data(&mut diags),
             ) {
                 if !current.is_null() {
-                    let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
+                    let op = self.operation(Limit::read(self.provider.limits(&data)));
+                    let ctx = Ctx::new(data.as_ref(), &op);
                     let mut read_diags = Diagnostics::new();
-                    let read = self.cancellable(entry.handler.read(&ctx, &current, &mut read_diags), &mut diags).await;
+                    // A state whose create could not confirm the object is confirmed first (see
+                    // `operation`); the mark stays until that succeeds.
+                    let read = match decode_unconfirmed(&request.private) {
+                        Some(since) => bounded(&op, entry.handler.confirm(&ctx, &current, since, &mut read_diags), &mut diags).await,
+                        None => bounded(&op, entry.handler.read(&ctx, &current, &mut read_diags), &mut diags).await,
+                    };
                     diags.extend(read_diags);
                     // On failure keep the current state: an error must never drop an object.
                     if let Some(read) = read.filter(|_| !diags.has_errors()) {
                         let read = read.map(|state| entry.finish(state, &current)).unwrap_or(Value::Null);
                         new_identity = entry.identity_of(&read, &mut diags);
                         new_state = convert::encode(&read, &entry.ty, "state", &mut diags);
+                        if decode_unconfirmed(&private).is_some() && !diags.has_errors() {
+                            private.clear();
+                        }
                     }
                 }
             }
@@ -538,7 +557,7 @@ impl<P: Provider> ProviderService<P> {
             new_state,
             new_identity,
             diagnostics: convert::diagnostics(&diags),
-            private: request.private,
+            private,
             ..Default::default()
         })
     }
@@ -580,9 +599,10 @@ impl<P: Provider> ProviderService<P> {
                 }
             } else if let Some(data) = self.data(&mut diags) {
                 let mut plan = plan_change(&entry.schema, &prior, &proposed, &config);
-                let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
+                let op = self.operation(Limit::read(self.provider.limits(&data)));
+                let ctx = Ctx::new(data.as_ref(), &op);
                 let mut plan_diags = Diagnostics::new();
-                self.cancellable(entry.handler.modify_plan(&ctx, &mut plan, &mut plan_diags), &mut diags).await;
+                bounded(&op, entry.handler.modify_plan(&ctx, &mut plan, &mut plan_diags), &mut diags).await;
                 diags.extend(plan_diags);
                 if plan.is_replace() {
                     self.review_destroy(&request.type_name, entry, &data, &prior, true, &mut diags).await;
@@ -630,9 +650,18 @@ impl<P: Provider> ProviderService<P> {
             self.data(&mut diags),
         );
         if let (Some(prior), Some(planned), Some(data)) = decoded {
-            // Writes are not abandoned on StopProvider: what the cloud did must reach the state.
-            // Long waits inside the resource watch `ctx.stop` instead.
-            let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
+            // Writes are not abandoned from outside on StopProvider or at the deadline: what the
+            // cloud did must reach the state. Every call and wait inside the resource watches
+            // `ctx.stop`, which fires on both, and the resource decides what to record.
+            let (operation, limited_by) = if planned.is_null() {
+                ("delete", &prior)
+            } else if prior.is_null() {
+                ("create", &planned)
+            } else {
+                ("update", &planned)
+            };
+            let op = self.operation(Limit::write(self.provider.limits(&data), entry.handler.timeouts(), operation, limited_by));
+            let ctx = Ctx::new(data.as_ref(), &op);
             let id = entry.object_id(if planned.is_null() { &prior } else { &planned });
             let new_state = if planned.is_null() {
                 if let Err(d) = self.provider.check_destroy(&data, &request.type_name) {
@@ -651,7 +680,7 @@ impl<P: Provider> ProviderService<P> {
                         ),
                     );
                 } else if detach::enabled(&prior) {
-                    entry.handler.delete(&ctx, &prior, &mut diags).await;
+                    op.scope(entry.handler.delete(&ctx, &prior, &mut diags)).await;
                 } else {
                     let call = entry.handler.detach_call(&prior);
                     let preview = detach::DestroyPreview { object: id.clone(), call, effect: String::new(), enabled: false };
@@ -659,10 +688,12 @@ impl<P: Provider> ProviderService<P> {
                 }
                 if diags.has_errors() { prior } else { Value::Null }
             } else if prior.is_null() {
-                let created = entry.handler.create(&ctx, &planned, &mut diags).await;
+                let created = op.scope(entry.handler.create(&ctx, &planned, &mut diags)).await;
                 let created = created.map(|state| entry.finish(state, &planned)).unwrap_or(Value::Null);
-                if !created.is_null() && !diags.has_errors() {
-                    self.record_created(&request.type_name, &entry.object_id(&created));
+                match op.unconfirmed() {
+                    Some(since) if !created.is_null() => response.private = encode_unconfirmed(since),
+                    _ if !created.is_null() && !diags.has_errors() => self.record_created(&request.type_name, &entry.object_id(&created)),
+                    _ => {}
                 }
                 created
             } else if let Some(state) = detach::settings_only_update(&prior, &planned) {
@@ -670,7 +701,7 @@ impl<P: Provider> ProviderService<P> {
                 // resources without an update (every argument forces replacement) get here too.
                 entry.finish(state, &planned)
             } else {
-                entry.finish(entry.handler.update(&ctx, &prior, &planned, &mut diags).await, &planned)
+                entry.finish(op.scope(entry.handler.update(&ctx, &prior, &planned, &mut diags)).await, &planned)
             };
             if !new_state.is_wholly_known() {
                 diags.error(
@@ -695,7 +726,8 @@ impl<P: Provider> ProviderService<P> {
         let mut diags = Diagnostics::new();
         let mut imported_resources = Vec::new();
         if let (Some(entry), Some(data)) = (self.resource(&request.type_name, &mut diags), self.data(&mut diags)) {
-            let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
+            let op = self.operation(Limit::read(self.provider.limits(&data)));
+            let ctx = Ctx::new(data.as_ref(), &op);
             // Import by identity (`import { identity = {...} }`): the identity is the import ID
             // in parts.
             let id = match request.identity.as_ref().and_then(|i| i.identity_data.as_ref()) {
@@ -716,7 +748,7 @@ impl<P: Provider> ProviderService<P> {
             let state = if diags.has_errors() {
                 None
             } else {
-                self.cancellable(entry.handler.import(&ctx, &id, &mut import_diags), &mut diags).await.flatten()
+                bounded(&op, entry.handler.import(&ctx, &id, &mut import_diags), &mut diags).await.flatten()
             };
             diags.extend(import_diags);
             if let Some(state) = state.filter(|_| !diags.has_errors()) {
@@ -756,9 +788,10 @@ impl<P: Provider> ProviderService<P> {
                     convert::decode(request.config.as_ref(), &entry.ty, "configuration", &mut diags),
                     self.data(&mut diags),
                 ) {
-                    let ctx = Ctx { data: data.as_ref(), stop: self.stop_token() };
+                    let op = self.operation(Limit::read(self.provider.limits(&data)));
+                    let ctx = Ctx::new(data.as_ref(), &op);
                     let mut read_diags = Diagnostics::new();
-                    let read = self.cancellable(entry.handler.read(&ctx, &config, &mut read_diags), &mut diags).await.flatten();
+                    let read = bounded(&op, entry.handler.read(&ctx, &config, &mut read_diags), &mut diags).await.flatten();
                     diags.extend(read_diags);
                     if let Some(read) = read.filter(|_| !diags.has_errors()) {
                         state = convert::encode(&read, &entry.ty, "data source state", &mut diags);
@@ -801,18 +834,25 @@ impl<P: Provider> ProviderService<P> {
         let describer = Arc::clone(&entry.handler);
         let (ty, identity_ty, identity) = (entry.ty.clone(), entry.identity_ty.clone(), entry.identity);
         let stop = self.stop_token();
+        let limits = self.provider.limits(&data);
         let limit = u64::try_from(request.limit).unwrap_or(0);
         let include_state = request.include_resource_object;
         tokio::spawn(async move {
             let (found_sender, mut found) = tokio::sync::mpsc::channel::<Listed>(LIST_BUFFER);
             let list = async move {
                 let mut sink = Found::new(found_sender, limit);
-                let ctx = Ctx { data: data.as_ref(), stop };
+                let op = Operation::start(Limit::read(limits), stop);
+                let ctx = Ctx::new(data.as_ref(), &op);
                 let mut diags = Diagnostics::new();
                 // Caught here, not around the whole stream, so what was found before a panic
                 // still reaches Terraform.
-                let listed = AssertUnwindSafe(handler.list(&ctx, &config, &mut sink, &mut diags)).catch_unwind().await;
+                let listed = AssertUnwindSafe(op.scope(handler.list(&ctx, &config, &mut sink, &mut diags))).catch_unwind().await;
                 let mut diags = diags.under("config");
+                // A listing cut by its deadline must not look complete.
+                if op.stop().is_cancelled() && op.cause() == StopCause::TimedOut && !diags.has_errors() {
+                    let (summary, detail) = op.stopped_detail("the listing");
+                    diags.error(summary, format!("{detail} What it found before is listed."));
+                }
                 if let Err(panic) = listed {
                     diags.push(internal_error("ListResource", panic.as_ref(), "The listing stopped early; what it found before is listed."));
                 }

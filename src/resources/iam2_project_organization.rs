@@ -166,6 +166,10 @@ impl Resource<Clients> for ProjectOrganization {
         TYPE_NAME
     }
 
+    fn timeouts(&self) -> Option<Defaults> {
+        Some(TIMEOUTS)
+    }
+
     fn identity(&self) -> &'static [IdentityAttribute] {
         &[
             IdentityAttribute { name: "project_uuid", ty: IdentityType::String, description: "UUID of the project." },

@@ -353,6 +353,10 @@ impl Resource<Clients> for ProfileAssociation {
         TYPE_NAME
     }
 
+    fn timeouts(&self) -> Option<Defaults> {
+        Some(TIMEOUTS)
+    }
+
     fn identity(&self) -> &'static [IdentityAttribute] {
         &[
             IdentityAttribute { name: "instance_id", ty: IdentityType::String, description: "ID of the Identity Center instance." },

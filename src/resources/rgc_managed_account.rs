@@ -216,6 +216,10 @@ impl Resource<Clients> for RgcManagedAccount {
         TYPE_NAME
     }
 
+    fn timeouts(&self) -> Option<Defaults> {
+        Some(TIMEOUTS)
+    }
+
     fn identity(&self) -> &'static [IdentityAttribute] {
         &[
             IdentityAttribute { name: "managed_account_id", ty: IdentityType::String, description: "ID of the managed account." },

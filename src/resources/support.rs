@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::clouds::reconcile::{DetachError, Detached};
 use crate::clouds::{CloudError, ErrorKind};
+use crate::framework::operation;
 use crate::framework::{AttributePath, Diagnostic, Diagnostics, Value};
 
 /// Reads a required positive integer argument (a UIN or an ID). `None` while it is unknown.
@@ -42,10 +43,8 @@ pub fn object<I: IntoIterator<Item = (&'static str, Value)>>(fields: I) -> Value
 /// RequestId in the detail so the user can follow up with the vendor.
 pub fn cloud_error(summary: impl Into<String>, error: &CloudError) -> Diagnostic {
     if error.kind == ErrorKind::Cancelled {
-        return Diagnostic::error(
-            "Operation cancelled",
-            format!("Terraform asked the provider to stop (StopProvider), so {} {} was abandoned.", error.cloud, error.action),
-        );
+        let (summary, detail) = operation::stopped_detail(&format!("{} {}", error.cloud, error.action));
+        return Diagnostic::error(summary, detail);
     }
     Diagnostic::error(summary, error.to_string())
 }

@@ -566,3 +566,131 @@ impl Workspace {
         run
     }
 }
+
+/// A TCP front for an endpoint that either passes connections through or holds them open
+/// without ever answering — an endpoint that accepts TCP and then hangs, as a dead load balancer
+/// or a wedged API server does. The mode is read when a connection is accepted, so switch it
+/// between Terraform commands (each starts a new provider process with new connections).
+pub struct HangingProxy {
+    address: String,
+    hanging: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    held: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl HangingProxy {
+    /// Passes connections to `target` (`host:port`) until [`hang`](Self::hang).
+    pub fn start(target: &str) -> HangingProxy {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let address = listener.local_addr().unwrap().to_string();
+        let hanging = Arc::new(AtomicBool::new(false));
+        let held = Arc::new(AtomicUsize::new(0));
+        let (target, mode, count) = (target.to_string(), Arc::clone(&hanging), Arc::clone(&held));
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if mode.load(Ordering::SeqCst) {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    // Read and drop whatever comes, never answer, until the client gives up.
+                    std::thread::spawn(move || {
+                        let mut client = client;
+                        let _ = std::io::copy(&mut client, &mut std::io::sink());
+                    });
+                    continue;
+                }
+                let Ok(upstream) = TcpStream::connect(&target) else { continue };
+                let (mut client_read, mut upstream_write) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut client_read, &mut upstream_write);
+                    let _ = upstream_write.shutdown(std::net::Shutdown::Write);
+                });
+                let (mut upstream_read, mut client_write) = (upstream, client);
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut upstream_read, &mut client_write);
+                    let _ = client_write.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        HangingProxy { address, hanging, held }
+    }
+
+    /// A proxy that hangs from the start, in front of nothing.
+    pub fn hung() -> HangingProxy {
+        let proxy = HangingProxy::start("127.0.0.1:9");
+        proxy.hang();
+        proxy
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    pub fn hang(&self) {
+        self.hanging.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn pass(&self) {
+        self.hanging.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How many connections were accepted and held without an answer.
+    pub fn held(&self) -> usize {
+        self.held.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// What became of a Terraform command stopped with SIGINT (Ctrl-C).
+pub struct Interrupted {
+    /// From the signal to Terraform's exit.
+    pub exit_after: Duration,
+    pub code: Option<i32>,
+    pub output: String,
+}
+
+/// Runs `terraform <args>` in `workspace`, waits until `ready()` (for example: the emulator saw
+/// the call to interrupt, or the proxy holds a connection), sends SIGINT as Ctrl-C does and waits
+/// for Terraform to exit — at most `limit` after the signal, then it is killed and the test fails.
+pub fn interrupt_when(workspace: &Workspace, args: &[&str], mut ready: impl FnMut() -> bool, limit: Duration) -> Interrupted {
+    use std::time::Instant;
+    let mut child = workspace.spawn_terraform(args, &[]);
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_string(&mut text);
+            }
+            text
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let started = Instant::now();
+    while !ready() {
+        if started.elapsed() > Duration::from_secs(120) || child.try_wait().ok().flatten().is_some() {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("terraform {args:?} never reached the point to interrupt:\n{}{}", stdout.join().unwrap(), stderr.join().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let signalled = Instant::now();
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill -INT");
+    assert!(status.success());
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if signalled.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("terraform {args:?} did not exit within {limit:?} of SIGINT:\n{}{}", stdout.join().unwrap(), stderr.join().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let exit_after = signalled.elapsed();
+    let output = format!("{}{}", stdout.join().unwrap(), stderr.join().unwrap());
+    if let Some(leak) = find_secret(&output) {
+        panic!("terraform {args:?}: {leak} appears in its output");
+    }
+    Interrupted { exit_after, code, output }
+}
