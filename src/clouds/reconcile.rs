@@ -80,10 +80,12 @@ impl fmt::Display for DetachError {
 
 /// Whether a failed non-idempotent call may still have been applied. The HTTP layer has
 /// already re-sent what provably never arrived; what is left as `Transient` is a lost answer
-/// or a server failure mid-way. (A connect failure that outlived the retries is also
-/// `Transient`; reading then costs one call and answers "still there".)
+/// or a server failure mid-way — unless it never reached the cloud at all (a connect failure
+/// that outlived the retries), which needs no read. A call abandoned in flight (`Cancelled`)
+/// is not read here either: the operation is ending, so it fails and keeps the object in state
+/// for the next run, which reads first.
 pub fn may_have_applied(error: &CloudError) -> bool {
-    error.kind == ErrorKind::Transient
+    error.kind == ErrorKind::Transient && !error.never_sent
 }
 
 /// Sends a detach with `send`, and after an answer that may have been lost, asks `probe`
@@ -227,6 +229,13 @@ mod tests {
         let text = e.to_string();
         assert!(text.starts_with("the outcome of Huawei Cloud LeaveOrganization is unknown"), "{text}");
         assert_eq!(calls, ["send", "read"]);
+    }
+
+    #[tokio::test]
+    async fn a_detach_that_never_connected_is_not_read_after() {
+        let (out, calls) = script(3, vec![Err(err(ErrorKind::Transient).never_sent())], vec![]).await;
+        assert!(matches!(out.unwrap_err(), DetachError::Failed(e) if e.never_sent));
+        assert_eq!(calls, ["send"]);
     }
 
     #[tokio::test]

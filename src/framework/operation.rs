@@ -62,21 +62,23 @@ impl Default for Limits {
 #[derive(Debug, Clone)]
 pub struct Limit {
     pub timeout: Duration,
-    /// What set it, e.g. `timeouts.create` or `the provider's default for reads`.
+    /// What set it, e.g. `timeouts.create` or `the provider's read_timeout`.
     pub source: String,
+    /// Where a longer one can be set.
+    pub setting: String,
 }
 
 impl Limit {
     /// The limit for operations that only read.
     pub fn read(limits: Limits) -> Limit {
-        Limit { timeout: limits.read, source: "the provider's read_timeout".into() }
+        Limit { timeout: limits.read, source: "the provider's read_timeout".into(), setting: "`read_timeout` in the provider block".into() }
     }
 
     /// The limit of `operation` (`create`, `update` or `delete`) of a resource with the given
     /// `timeouts` defaults, read from `value` (the planned state, or the prior one for a delete).
     pub fn write(limits: Limits, defaults: Option<Defaults>, operation: &str, value: &Value) -> Limit {
         let Some(defaults) = defaults else {
-            return Limit { timeout: limits.write, source: "the provider's write_timeout".into() };
+            return Limit { timeout: limits.write, source: "the provider's write_timeout".into(), setting: "`write_timeout` in the provider block".into() };
         };
         let default = match operation {
             "create" => defaults.create,
@@ -88,9 +90,10 @@ impl Limit {
             .and_then(|block| block.attr(operation))
             .and_then(Value::as_str)
             .and_then(|text| timeouts::parse_duration(text).ok());
+        let setting = format!("`{operation}` in the resource's `timeouts` block");
         match set {
-            Some(timeout) => Limit { timeout, source: format!("timeouts.{operation}") },
-            None => Limit { timeout: default, source: format!("the default of timeouts.{operation}") },
+            Some(timeout) => Limit { timeout, source: format!("timeouts.{operation}"), setting },
+            None => Limit { timeout: default, source: format!("the default of timeouts.{operation}"), setting },
         }
     }
 }
@@ -236,9 +239,10 @@ impl Shared {
             StopCause::TimedOut => (
                 "Operation timed out".into(),
                 format!(
-                    "The operation did not finish within {} ({}), so {what} was abandoned. A cloud endpoint that does not answer is the usual cause; a longer limit can be set in the resource's timeouts block where it has one.",
+                    "The operation did not finish within {} ({}), so {what} was abandoned. A cloud endpoint that does not answer is the usual cause; a longer limit can be set with {}.",
                     format_duration(self.limit.timeout),
-                    self.limit.source
+                    self.limit.source,
+                    self.limit.setting
                 ),
             ),
         }
@@ -287,7 +291,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_deadline_fires_stop_and_settle_together() {
         let interrupt = CancellationToken::new();
-        let op = Operation::start(Limit { timeout: Duration::from_secs(30), source: "timeouts.create".into() }, interrupt.clone());
+        let op = Operation::start(Limit { timeout: Duration::from_secs(30), source: "timeouts.create".into(), setting: "x".into() }, interrupt.clone());
         tokio::time::sleep(Duration::from_secs(29)).await;
         assert!(!op.stop().is_cancelled());
         tokio::time::sleep(Duration::from_secs(2)).await;
@@ -316,7 +320,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_finished_operation_fires_nothing() {
         let interrupt = CancellationToken::new();
-        let op = Operation::start(Limit { timeout: Duration::from_secs(1), source: "x".into() }, interrupt.clone());
+        let op = Operation::start(Limit { timeout: Duration::from_secs(1), source: "x".into(), setting: "x".into() }, interrupt.clone());
         let stop = op.stop().clone();
         drop(op);
         tokio::time::sleep(Duration::from_secs(5)).await;

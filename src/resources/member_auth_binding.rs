@@ -33,9 +33,6 @@ const IMPORT_FORMS: &str = "`<member_uin>/<policy_id>/<org_sub_account_uin>` (fo
 /// Right after a Bind, Describe may not list the binding yet; re-read briefly before giving up.
 const READ_AFTER_WRITE_ATTEMPTS: u32 = 5;
 const READ_AFTER_WRITE_DELAY: Duration = Duration::from_millis(200);
-/// The read after a Bind ignores StopProvider (Ctrl-C), so an interrupted apply still records
-/// the binding it made, complete and untainted; this bounds how long that read may take.
-const RECORD_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct MemberAuthBinding;
 
@@ -125,19 +122,13 @@ async fn find(client: &OrganizationClient, key: Key) -> Result<Option<OrgMemberA
     }
 }
 
-/// Re-reads after a write until the binding shows up (or the attempts run out). Runs to the
-/// end even if Terraform asks the provider to stop: what the Bind did must reach the state.
-/// `reader` is the provider's client without the StopProvider token.
+/// Re-reads after a write until the binding shows up (or the attempts run out). `reader` carries
+/// the operation's settle token (`Ctx::settle`): what the Bind did should reach the state even
+/// when Terraform asks the provider to stop, but only for a few seconds, since Terraform waits
+/// for the provider before it exits.
 async fn find_after_write(reader: &OrganizationClient, key: Key) -> Result<Option<OrgMemberAuthAccount>, CloudError> {
-    match tokio::time::timeout(RECORD_READ_TIMEOUT, find_until_listed(reader, key)).await {
-        Ok(found) => found,
-        Err(_) => Err(CloudError::new(ErrorKind::Transient, crate::clouds::Cloud::Tencent, "DescribeOrganizationMemberAuthAccounts", format!("no answer within {}s", RECORD_READ_TIMEOUT.as_secs()))),
-    }
-}
-
-async fn find_until_listed(client: &OrganizationClient, key: Key) -> Result<Option<OrgMemberAuthAccount>, CloudError> {
     for attempt in 1..=READ_AFTER_WRITE_ATTEMPTS {
-        if let Some(found) = find(client, key).await? {
+        if let Some(found) = find(reader, key).await? {
             return Ok(Some(found));
         }
         if attempt < READ_AFTER_WRITE_ATTEMPTS {
@@ -145,6 +136,29 @@ async fn find_until_listed(client: &OrganizationClient, key: Key) -> Result<Opti
         }
     }
     Ok(None)
+}
+
+/// Records a binding whose Bind may or may not have taken effect (its answer was lost and the
+/// read that should have told failed too): in the state, marked unconfirmed, so the next refresh
+/// looks before anything else uses it (see `confirm`). After Ctrl-C that is a warning — the run
+/// is ending anyway, and an error would make Terraform taint the object and replace (cancel
+/// and bind again) a binding that may well be fine. At the deadline it is an error: the apply
+/// failed, and Terraform taints it.
+fn record_unknown(ctx: &Ctx<'_, Clients>, key: Key, sent: std::time::SystemTime, lost: &CloudError, read: &str, diags: &mut Diagnostics) -> Option<Value> {
+    ctx.op.record_unconfirmed(sent);
+    let known = format!(
+        "The answer of BindOrganizationMemberAuthAccount for {} was lost ({lost}), and reading whether it took effect failed too ({read}). The binding is recorded in the state as unconfirmed: the next plan or apply reads it first, keeps it if this Bind made it, and binds it if it is not there.",
+        key.id()
+    );
+    if ctx.interrupted() {
+        diags.warning(format!("Outcome of the Bind for {} unknown", key.id()), known);
+    } else {
+        diags.error(
+            format!("Outcome of the Bind for {} unknown", key.id()),
+            format!("{known} Terraform marks it tainted, so that plan replaces it; if it exists, `terraform untaint` keeps it instead."),
+        );
+    }
+    Some(state(key, None))
 }
 
 #[async_trait]
@@ -206,7 +220,7 @@ impl Resource<Clients> for MemberAuthBinding {
                 return None;
             }
         };
-        let reader = client.without_cancellation();
+        let reader = client.with_cancellation(ctx.settle());
         // Taken before the call is even batched, so it is never later than the Bind went out.
         let sent = std::time::SystemTime::now();
         let bound = client.bind_member_auth_account_batched(key.member_uin, key.policy_id, key.sub_account_uin).await;
@@ -223,7 +237,7 @@ impl Resource<Clients> for MemberAuthBinding {
             // was lost). Adopting that would let a later destroy cancel a binding Terraform never
             // made. There is no read before the Bind to tell: proving absence takes the policy's
             // whole listing, too dear per bind (see the destroy guide).
-            Err(e) if matches!(e.kind, ErrorKind::Transient | ErrorKind::Cancelled) => match find_after_write(&reader, key).await {
+            Err(e) if e.is_ambiguous() => match find_after_write(&reader, key).await {
                 Ok(Some(found)) if found.existed_before(sent) => {
                     diags.error(
                         "Binding already exists",
@@ -237,10 +251,12 @@ impl Resource<Clients> for MemberAuthBinding {
                     return None;
                 }
                 Ok(Some(found)) => return Some(state(key, Some(&found))),
-                _ => {
+                // Listed nowhere, after re-reading: the Bind did not take effect.
+                Ok(None) => {
                     diags.push(cloud_error("Could not bind the sub-account", &e));
                     return None;
                 }
+                Err(read) => return record_unknown(ctx, key, sent, &e, &read.to_string(), diags),
             },
             Err(e) => {
                 diags.push(cloud_error("Could not bind the sub-account", &e));
@@ -254,13 +270,48 @@ impl Resource<Clients> for MemberAuthBinding {
                     Err(e) => e.to_string(),
                     _ => "DescribeOrganizationMemberAuthAccounts does not list it yet".to_string(),
                 };
-                // The Bind succeeded, so the binding is recorded (Terraform taints it) rather
-                // than lost from state.
-                diags.error(
+                // Tencent answered the Bind: the binding is ours and goes into the state, and
+                // only its descriptive attributes wait for the next refresh. A warning, not an
+                // error, which would make Terraform taint it and the next apply replace (cancel
+                // and bind again) a binding that is fine — after Ctrl-C this is the usual case.
+                diags.warning(
                     "Bound, but could not read the binding back",
-                    format!("BindOrganizationMemberAuthAccount succeeded for {}, but reading it back failed: {why}. It is recorded in state; run terraform apply again to refresh it.", key.id()),
+                    format!("BindOrganizationMemberAuthAccount succeeded for {}, but reading it back failed: {why}. It is recorded in the state; the next plan or apply reads its details.", key.id()),
                 );
                 Some(state(key, None))
+            }
+        }
+    }
+
+    /// A binding whose Bind (sent at `since`) may not have taken effect: kept only if it exists
+    /// and was not there before that Bind — one created earlier is someone else's, whose
+    /// refusal (SubAccountIdentityExist) was the lost answer, and adopting it would let a
+    /// destroy cancel it.
+    async fn confirm(&self, ctx: &Ctx<'_, Clients>, current: &Value, since: std::time::SystemTime, diags: &mut Diagnostics) -> Option<Value> {
+        let (client, key) = match client_and_key(ctx, current) {
+            Ok(found) => found,
+            Err(d) => {
+                diags.push(d);
+                return Some(current.clone());
+            }
+        };
+        match find(&client, key).await {
+            Ok(Some(found)) if found.existed_before(since) => {
+                diags.warning(
+                    format!("Not recording {}: it was not made by this configuration", key.id()),
+                    format!(
+                        "An interrupted apply recorded {} as unconfirmed. The binding found now was created at {} (Beijing time), before that apply's Bind, so it is someone else's and is dropped from the state (nothing is changed in the cloud). The next apply tries to bind it and reports it exists. {}",
+                        key.id(),
+                        found.create_time,
+                        import_hint(TYPE_NAME, &key.id())
+                    ),
+                );
+                None
+            }
+            Ok(found) => found.map(|found| state(key, Some(&found))),
+            Err(e) => {
+                diags.push(cloud_error("Could not read the member auth binding", &e));
+                Some(current.clone())
             }
         }
     }

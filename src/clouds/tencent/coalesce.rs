@@ -370,8 +370,23 @@ impl Coalescer {
         sub_account_uin: u64,
         cancel: Option<&CancellationToken>,
     ) -> Result<String, CloudError> {
-        let mut outcomes = self.join_batch(client, key, sub_account_uin);
-        let outcomes = answer(&mut outcomes, cancel, BIND_ACTION).await?;
+        let (mut outcomes, batch) = self.join_batch(client, key, sub_account_uin);
+        let outcomes = match answer(&mut outcomes, cancel, BIND_ACTION).await {
+            Ok(outcomes) => outcomes,
+            // Stopped (Ctrl-C, or the operation's deadline) before the batch went out: leave it,
+            // so the Bind never carries a sub-account whose create has already returned. A
+            // binding made after its create gave up would be in the cloud and in no state.
+            Err(e) => {
+                let mut members = batch.lock().unwrap_or_else(|p| p.into_inner());
+                return Err(match members.iter().position(|&uin| uin == sub_account_uin) {
+                    Some(at) => {
+                        members.remove(at);
+                        e.never_sent()
+                    }
+                    None => e,
+                });
+            }
+        };
         outcomes.get(&sub_account_uin).cloned().unwrap_or_else(|| {
             Err(CloudError::new(ErrorKind::Other, Cloud::Tencent, BIND_ACTION, "the batched call gave no answer for this sub-account"))
         })
@@ -379,7 +394,8 @@ impl Coalescer {
 
     /// Adds `sub_account_uin` to the open batch of `key`, or opens one (and starts the task that
     /// sends it once it is full or its gathering time is up).
-    fn join_batch(&self, client: &OrganizationClient, key: PolicyKey, sub_account_uin: u64) -> watch::Receiver<Option<BindOutcomes>> {
+    /// Also returns the batch's list, which a caller that stops waiting leaves (see `bind`).
+    fn join_batch(&self, client: &OrganizationClient, key: PolicyKey, sub_account_uin: u64) -> (watch::Receiver<Option<BindOutcomes>>, Arc<Mutex<Vec<u64>>>) {
         let mut slots = self.slots();
         let slot = slots.entry(key).or_default();
         if let Some(batch) = &slot.open_batch {
@@ -388,12 +404,13 @@ impl Coalescer {
             if !sub_accounts.contains(&sub_account_uin) {
                 sub_accounts.push(sub_account_uin);
                 let outcomes = batch.outcomes.clone();
+                let list = Arc::clone(&batch.sub_accounts);
                 if sub_accounts.len() >= MAX_BIND_UINS {
                     batch.full.notify_one();
                     drop(sub_accounts);
                     slot.open_batch = None;
                 }
-                return outcomes;
+                return (outcomes, list);
             }
         }
         slot.batches += 1;
@@ -407,6 +424,7 @@ impl Coalescer {
         let previous = slot.last_batch.replace(rx.clone());
         let client = client.without_cancellation();
         let gather = self.timing.bind_gather;
+        let list = Arc::clone(&sub_accounts);
         tokio::spawn(async move {
             let ready = async {
                 tokio::time::sleep(gather).await;
@@ -427,12 +445,13 @@ impl Coalescer {
                     slot.open_batch = None;
                 }
             });
-            // Closed: nobody adds to the list any more.
-            let sub_accounts = sub_accounts.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            let outcomes = bind_batch(&client, key, &sub_accounts, paced).await;
+            // Closed: nobody adds to the list any more. Taking it whole marks it sent, so a
+            // caller that stops waiting from now on knows its sub-account went out.
+            let sub_accounts = std::mem::take(&mut *sub_accounts.lock().unwrap_or_else(|p| p.into_inner()));
+            let outcomes = if sub_accounts.is_empty() { HashMap::new() } else { bind_batch(&client, key, &sub_accounts, paced).await };
             let _ = tx.send(Some(Arc::new(outcomes)));
         });
-        rx
+        (rx, list)
     }
 }
 

@@ -1510,6 +1510,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_bind_stopped_before_its_batch_goes_out_leaves_the_batch() {
+        let server = FakeOrg::default().serve().await;
+        let client = client(&server);
+        let token = CancellationToken::new();
+        token.cancel();
+        let stopped = client.with_cancellation(token);
+        // 1 stops at once, while the batch still gathers; 2 stays and is bound.
+        let (left, stayed) = tokio::join!(stopped.bind_member_auth_account_batched(10, 1001, 1), client.bind_member_auth_account_batched(10, 1001, 2));
+        let left = left.unwrap_err();
+        assert_eq!(left.kind, ErrorKind::Cancelled);
+        assert!(left.never_sent && !left.is_ambiguous(), "{left:?}");
+        stayed.unwrap();
+        let bind_calls = calls_of(&server, BIND_ACTION);
+        assert_eq!(bind_calls.len(), 1, "{bind_calls:?}");
+        assert_eq!(bind_calls[0]["OrgSubAccountUins"], json!([2]));
+
+        // Alone in its batch: no Bind goes out at all.
+        let token = CancellationToken::new();
+        token.cancel();
+        let e = client.with_cancellation(token).bind_member_auth_account_batched(10, 1001, 3).await.unwrap_err();
+        assert!(e.never_sent);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(calls_of(&server, BIND_ACTION).len(), 1);
+    }
+
+    #[tokio::test]
     async fn a_refused_batch_is_split_so_each_binding_gets_its_own_answer() {
         // 3 is already bound and 999 does not exist: each refuses the whole batch.
         let server = FakeOrg::with([(10, 1001, 3)]).serve().await;
