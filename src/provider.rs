@@ -164,6 +164,8 @@ const MAX_RETRIES: &str = "max_retries";
 const RETRY_MAX_WAIT: &str = "retry_max_wait";
 const REQUESTS_PER_SECOND: &str = "requests_per_second";
 const READ_TIMEOUT: &str = "read_timeout";
+/// How long ending the ZStack session may hold the provider's shutdown.
+const LOGOUT_LIMIT: Duration = Duration::from_millis(1500);
 const WRITE_TIMEOUT: &str = "write_timeout";
 
 /// Retries after the first attempt, unless `max_retries` says otherwise.
@@ -701,9 +703,13 @@ impl Provider for TetherProvider {
 
     /// Ends the ZStack login session, if the run opened one.
     async fn close(&self, data: &Clients) {
+        // Bounded: Terraform waits for the plugin to exit (go-plugin kills it after 2 s), and a
+        // hung endpoint must not hold the end of a run; an unended session expires by itself.
         if let Ok(zstack) = &data.zstack {
-            if let Err(error) = zstack.logout().await {
-                tracing::debug!(%error, "ZStack logout failed");
+            match tokio::time::timeout(LOGOUT_LIMIT, zstack.logout()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::debug!(%error, "ZStack logout failed"),
+                Err(_) => tracing::debug!("ZStack logout abandoned after {LOGOUT_LIMIT:?}"),
             }
         }
     }
