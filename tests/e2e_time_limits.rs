@@ -126,6 +126,16 @@ fn a_hung_endpoint_fails_every_operation_at_its_limit_and_the_next_apply_converg
     assert!(flat(&import.combined()).contains("did not finish within 6s (the provider's read_timeout)"), "{}", import.combined());
     assert!(took < Duration::from_secs(16), "the import took {took:?}");
     eprintln!("hung endpoint, import with read_timeout = 6s: failed after {took:?}");
+
+    // A `terraform query` list reads too: it ends with an error, never as a short, silent list.
+    workspace.write_file("bindings.tfquery.hcl", &format!("list \"tether_member_auth_binding\" \"all\" {{\n  provider = tether\n  config {{\n    member_uin = {MEMBER}\n  }}\n}}\n"));
+    let (query, took) = timed(&workspace, &["query", "-no-color"]);
+    query.failure();
+    let text = flat(&query.combined());
+    assert!(text.contains("Operation timed out"), "{text}");
+    assert!(text.contains("did not finish within 6s (the provider's read_timeout), so Tencent Cloud DescribeOrganizationMemberPolicies was abandoned"), "{text}");
+    assert!(took < Duration::from_secs(16), "the query took {took:?}");
+    eprintln!("hung endpoint, terraform query with read_timeout = 6s: failed after {took:?}");
 }
 
 #[test]
