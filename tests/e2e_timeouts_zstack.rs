@@ -246,14 +246,21 @@ fn ctrl_c_during_a_held_write_records_what_lets_the_next_apply_converge() {
     assert!(apply.stdout.contains("No changes."), "{}", apply.stdout);
     assert_attached_once(&emulator, &workspace, 1);
 
-    // The same for the detach: kept in state with an error; once it has landed, the next apply
-    // reads the project out of the organization and attaches it again, as configured.
+    // The same for the detach, and this time the read-back hangs as well (the 61 s):
+    // it gets the 3 s grace, no more. Kept in state with an error; once the detach has landed,
+    // the next apply reads the project out of the organization and attaches it again.
     let held = emulator.admin("POST", "faults", Some(&json!({"cloud": "zstack", "action": DETACH, "kind": "latency", "latency_ms": 8000})));
-    let destroy = interrupt_when(&workspace, DESTROY_NO_REFRESH, || fired(&emulator, &held["id"]), Duration::from_secs(30));
-    eprintln!("Ctrl-C, held detach: terraform exited {:?} after SIGINT", destroy.exit_after);
+    let ready = || {
+        // The guard's read went before the detach; only the read-back meets this.
+        let hold_reads = || emulator.admin("POST", "faults", Some(&json!({"cloud": "zstack", "action": "QueryIAM2OrganizationProjectRef", "kind": "latency", "latency_ms": 60000})));
+        fired(&emulator, &held["id"]) && hold_reads().is_object()
+    };
+    let destroy = interrupt_when(&workspace, DESTROY_NO_REFRESH, ready, Duration::from_secs(30));
+    eprintln!("Ctrl-C, held detach and held read-back: terraform exited {:?} after SIGINT", destroy.exit_after);
     assert!(destroy.exit_after < CTRL_C_LIMIT, "{:?}: {}", destroy.exit_after, destroy.output);
     let text = destroy.output.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(text.contains(&format!("Error: Outcome of ZStack {DETACH} unknown")), "{text}");
+    assert!(text.contains("could not tell whether it was detached (the read was stopped as well)"), "{text}");
     assert_eq!(workspace.state_resources().len(), 1, "kept until a read says it is gone");
     wait_until("the held detach", || organization_of(&emulator, PAYMENTS).is_none());
     emulator.admin("DELETE", "faults", None);
