@@ -151,8 +151,8 @@ fn a_refused_connection_fails_fast_and_is_not_an_unknown_outcome() {
     assert!(text.contains("Could not bind the sub-account"), "{text}");
     assert!(text.contains("cannot connect to"), "{text}");
     assert!(!text.contains("unknown") && !text.contains("unconfirmed"), "nothing was sent, so nothing is ambiguous: {text}");
-    // Two quick retries (about 1.5 s at most), not the five with backoff a lost answer gets;
-    // the rest is Terraform's own start-up and plan.
+    // Not retried (nothing listens there), not the five retries with backoff a lost answer
+    // gets; the time is Terraform's own start-up and plan.
     assert!(took < Duration::from_secs(8), "took {took:?}");
     eprintln!("refused connection, create: apply failed after {took:?}");
     assert!(workspace.state_resources().is_empty(), "nothing recorded");

@@ -5,6 +5,11 @@
 //! round, the lookups that arrive within [`KeyBatcher::window`] join it, and one query answers
 //! them all. A round is never reused once its query was sent, so a lookup always gets a query
 //! sent after it asked: never older than a write its caller made before.
+//!
+//! Each lookup waits under its own caller's token (StopProvider or its operation's deadline),
+//! while the shared query runs on a token of its own that fires once every lookup of the round
+//! has given up: nobody is left to answer, so the query (its login, retries and backoffs
+//! included) stops instead of running on in the background.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -33,6 +38,37 @@ struct Round<V> {
     keys: Arc<Mutex<Vec<String>>>,
     full: Arc<Notify>,
     answer: watch::Receiver<Option<Answer<V>>>,
+    /// The lookups still waiting for this round's answer, and the token its query runs on.
+    waiting: Arc<Waiting>,
+}
+
+#[derive(Debug, Default)]
+struct Waiting {
+    count: Mutex<usize>,
+    abandoned: CancellationToken,
+}
+
+/// One lookup's place in a round: dropped when it has its answer or gives up. The last one to
+/// leave before the answer came stops the query.
+struct Member<V> {
+    waiting: Arc<Waiting>,
+    keys: Arc<Mutex<Vec<String>>>,
+    open: Arc<Mutex<Option<Round<V>>>>,
+}
+
+impl<V> Drop for Member<V> {
+    fn drop(&mut self) {
+        // Under the lock of the open round, so that nobody joins a round being abandoned.
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let mut count = self.waiting.count.lock().unwrap_or_else(|p| p.into_inner());
+        *count = count.saturating_sub(1);
+        if *count == 0 {
+            if open.as_ref().is_some_and(|round| Arc::ptr_eq(&round.keys, &self.keys)) {
+                *open = None;
+            }
+            self.waiting.abandoned.cancel();
+        }
+    }
 }
 
 impl<V: Clone + Send + Sync + 'static> KeyBatcher<V> {
@@ -47,7 +83,8 @@ impl<V: Clone + Send + Sync + 'static> KeyBatcher<V> {
     }
 
     /// The value for `key` (`None`: the query did not return it), from a query shared with the
-    /// lookups that arrive within the window. `fetch` runs the query for the round's keys; only
+    /// lookups that arrive within the window. `fetch` runs the query for the round's keys, and
+    /// must stop when the token it is given fires (every lookup of the round has given up); only
     /// the `fetch` of the lookup that opens a round is used, in a task of its own, so a caller
     /// cancelled by `cancel` stops waiting while the others still get their answer.
     pub async fn get<F, Fut>(
@@ -59,13 +96,14 @@ impl<V: Clone + Send + Sync + 'static> KeyBatcher<V> {
         fetch: F,
     ) -> Result<Option<V>, CloudError>
     where
-        F: FnOnce(Vec<String>) -> Fut + Send + 'static,
+        F: FnOnce(Vec<String>, CancellationToken) -> Fut + Send + 'static,
         Fut: Future<Output = Result<HashMap<String, V>, CloudError>> + Send + 'static,
     {
-        let mut answer = self.join(key.clone(), fetch);
+        let (mut answer, member) = self.join(key.clone(), fetch);
         let wait = async { answer.wait_for(Option::is_some).await.ok().and_then(|a| a.clone()) };
-        let answer = cancellable(cancel, wait)
-            .await
+        let answer = cancellable(cancel, wait).await;
+        drop(member);
+        let answer = answer
             .ok_or_else(|| CloudError::cancelled(cloud, action))?
             .ok_or_else(|| CloudError::new(ErrorKind::Transient, cloud, action, "the shared query ended without an answer"))?;
         match &*answer {
@@ -75,14 +113,19 @@ impl<V: Clone + Send + Sync + 'static> KeyBatcher<V> {
     }
 
     /// Adds `key` to the open round, or opens one and starts the task that sends its query once
-    /// it is full or its window is over.
-    fn join<F, Fut>(&self, key: String, fetch: F) -> watch::Receiver<Option<Answer<V>>>
+    /// it is full or its window is over. The member keeps the round's query alive until dropped.
+    fn join<F, Fut>(&self, key: String, fetch: F) -> (watch::Receiver<Option<Answer<V>>>, Member<V>)
     where
-        F: FnOnce(Vec<String>) -> Fut + Send + 'static,
+        F: FnOnce(Vec<String>, CancellationToken) -> Fut + Send + 'static,
         Fut: Future<Output = Result<HashMap<String, V>, CloudError>> + Send + 'static,
     {
         let mut open = Self::lock(&self.open);
+        let member = |round_keys: &Arc<Mutex<Vec<String>>>, waiting: &Arc<Waiting>| {
+            *waiting.count.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+            Member { waiting: Arc::clone(waiting), keys: Arc::clone(round_keys), open: Arc::clone(&self.open) }
+        };
         if let Some(round) = open.as_ref() {
+            let joined = member(&round.keys, &round.waiting);
             let mut keys = round.keys.lock().unwrap_or_else(|p| p.into_inner());
             if !keys.contains(&key) {
                 keys.push(key);
@@ -93,13 +136,15 @@ impl<V: Clone + Send + Sync + 'static> KeyBatcher<V> {
                 drop(keys);
                 *open = None;
             }
-            return answer;
+            return (answer, joined);
         }
         let keys = Arc::new(Mutex::new(vec![key]));
         let full = Arc::new(Notify::new());
         let (tx, answer) = watch::channel(None);
+        let waiting = Arc::new(Waiting::default());
+        let joined = member(&keys, &waiting);
         if self.max_keys > 1 {
-            *open = Some(Round { keys: Arc::clone(&keys), full: Arc::clone(&full), answer: answer.clone() });
+            *open = Some(Round { keys: Arc::clone(&keys), full: Arc::clone(&full), answer: answer.clone(), waiting: Arc::clone(&waiting) });
         } else {
             full.notify_one();
         }
@@ -109,6 +154,8 @@ impl<V: Clone + Send + Sync + 'static> KeyBatcher<V> {
             tokio::select! {
                 _ = tokio::time::sleep(window) => {}
                 _ = full.notified() => {}
+                // Everyone left while the round was gathering: no query at all.
+                _ = waiting.abandoned.cancelled() => return,
             }
             {
                 let mut open = Self::lock(&shared);
@@ -118,9 +165,9 @@ impl<V: Clone + Send + Sync + 'static> KeyBatcher<V> {
             }
             // Closed: nobody adds to the list any more.
             let keys = keys.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            let _ = tx.send(Some(Arc::new(fetch(keys).await)));
+            let _ = tx.send(Some(Arc::new(fetch(keys, waiting.abandoned.clone()).await)));
         });
-        answer
+        (answer, joined)
     }
 }
 
@@ -130,9 +177,9 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A fetch that records the keys of each query and answers every key but "missing".
-    fn recording(queries: &Arc<Mutex<Vec<Vec<String>>>>) -> impl FnOnce(Vec<String>) -> std::future::Ready<Result<HashMap<String, String>, CloudError>> + Send + 'static {
+    fn recording(queries: &Arc<Mutex<Vec<Vec<String>>>>) -> impl FnOnce(Vec<String>, CancellationToken) -> std::future::Ready<Result<HashMap<String, String>, CloudError>> + Send + 'static {
         let queries = Arc::clone(queries);
-        move |keys: Vec<String>| {
+        move |keys: Vec<String>, _| {
             queries.lock().unwrap().push(keys.clone());
             std::future::ready(Ok(keys.into_iter().filter(|k| k != "missing").map(|k| (k.clone(), k.to_uppercase())).collect()))
         }
@@ -174,7 +221,7 @@ mod tests {
         for _ in 0..2 {
             let counter = Arc::clone(&sent);
             let value = batcher
-                .get(Cloud::ZStack, "Query", "a".into(), None, move |_| {
+                .get(Cloud::ZStack, "Query", "a".into(), None, move |_, _| {
                     let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
                     std::future::ready(Ok(HashMap::from([("a".to_string(), n)])))
                 })
@@ -189,12 +236,70 @@ mod tests {
     #[tokio::test]
     async fn a_failed_query_reaches_every_member() {
         let batcher: KeyBatcher<String> = KeyBatcher::new(Duration::from_millis(20), 50);
-        let failing = |_: Vec<String>| std::future::ready(Err(CloudError::new(ErrorKind::Transient, Cloud::ZStack, "Query", "503")));
+        let failing = |_: Vec<String>, _: CancellationToken| std::future::ready(Err(CloudError::new(ErrorKind::Transient, Cloud::ZStack, "Query", "503")));
         let (a, b) = tokio::join!(
             batcher.get(Cloud::ZStack, "Query", "a".into(), None, failing),
             batcher.get(Cloud::ZStack, "Query", "b".into(), None, failing),
         );
         assert_eq!(a.unwrap_err().kind, ErrorKind::Transient);
         assert_eq!(b.unwrap_err().kind, ErrorKind::Transient);
+    }
+
+    type Query = std::pin::Pin<Box<dyn Future<Output = Result<HashMap<String, String>, CloudError>> + Send>>;
+
+    /// A query that runs until its token fires, noting that it was stopped.
+    fn endless(stopped: &Arc<AtomicUsize>) -> impl FnOnce(Vec<String>, CancellationToken) -> Query + Send + 'static {
+        let stopped = Arc::clone(stopped);
+        move |_, token| {
+            Box::pin(async move {
+                token.cancelled().await;
+                stopped.fetch_add(1, Ordering::SeqCst);
+                Err(CloudError::cancelled(Cloud::ZStack, "Query"))
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn the_query_stops_once_every_lookup_has_given_up_and_not_before() {
+        let batcher: KeyBatcher<String> = KeyBatcher::new(Duration::from_millis(5), 50);
+        let stopped = Arc::new(AtomicUsize::new(0));
+        let (early, late) = (CancellationToken::new(), CancellationToken::new());
+        let (a, b, ()) = tokio::join!(
+            batcher.get(Cloud::ZStack, "Query", "a".into(), Some(&early), endless(&stopped)),
+            batcher.get(Cloud::ZStack, "Query", "b".into(), Some(&late), endless(&stopped)),
+            async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                early.cancel();
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                // One lookup is still waiting: its query goes on.
+                assert_eq!(stopped.load(Ordering::SeqCst), 0);
+                late.cancel();
+            },
+        );
+        assert_eq!((a.unwrap_err().kind, b.unwrap_err().kind), (ErrorKind::Cancelled, ErrorKind::Cancelled));
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while stopped.load(Ordering::SeqCst) == 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("the abandoned query stopped");
+
+        // A lookup after that opens a new round with a query of its own.
+        let queries = Arc::new(Mutex::new(Vec::new()));
+        assert_eq!(batcher.get(Cloud::ZStack, "Query", "c".into(), None, recording(&queries)).await.unwrap(), Some("C".into()));
+        assert_eq!(*queries.lock().unwrap(), [vec!["c".to_string()]]);
+    }
+
+    #[tokio::test]
+    async fn a_round_abandoned_while_gathering_sends_no_query() {
+        let batcher: KeyBatcher<String> = KeyBatcher::new(Duration::from_millis(200), 50);
+        let queries = Arc::new(Mutex::new(Vec::new()));
+        let token = CancellationToken::new();
+        token.cancel();
+        let e = batcher.get(Cloud::ZStack, "Query", "a".into(), Some(&token), recording(&queries)).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Cancelled);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(queries.lock().unwrap().is_empty());
     }
 }

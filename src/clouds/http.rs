@@ -123,10 +123,10 @@ struct Failure {
     unreachable: bool,
 }
 
-/// Retries after a failed connect (refused, unreachable, or not opened within 10 s). Nothing was
-/// sent, so a retry is always safe, but an endpoint that refuses connections is almost always
-/// down or mistyped, not blipping: two quick retries (within about 1.5 s) cover a restarting
-/// listener, and the error reaches the user in seconds instead of after the whole backoff.
+/// Retries after a connect that failed without a refusal (unreachable, or not opened within
+/// 10 s; a refused one is not retried at all). Nothing was sent, so a retry is always safe, but
+/// such an endpoint is almost always down or mistyped, not blipping: two quick retries cover a
+/// network hiccup, and the error reaches the user in seconds instead of after the whole backoff.
 const CONNECT_RETRIES: u32 = 2;
 
 impl RetryPolicy {
@@ -374,7 +374,10 @@ impl HttpClient {
                         maybe_sent.store(false, Ordering::SeqCst);
                     }
                     Failure {
-                        retry: sent.error.kind.is_retryable() && (call.idempotent || !sent.maybe_delivered),
+                        // A refused connection is the host's own answer that nothing listens
+                        // there; asking again within the backoff meets the same answer, and
+                        // only turns an immediate error into seconds of waiting.
+                        retry: sent.error.kind.is_retryable() && (call.idempotent || !sent.maybe_delivered) && !sent.refused,
                         unreachable: !sent.maybe_delivered,
                         error: sent.error,
                     }
@@ -447,6 +450,7 @@ impl HttpClient {
                 ),
                 // The server answered, so a write may have been acted on.
                 maybe_delivered: true,
+                refused: false,
             }),
             Ok(Some(response)) => {
                 tracing::debug!(
@@ -463,6 +467,7 @@ impl HttpClient {
                         // The endpoint did receive (and answered) the request; whoever stands
                         // behind it may have acted on a write, so a write stays ambiguous.
                         maybe_delivered: true,
+                        refused: false,
                     });
                 }
                 Ok(response)
@@ -474,6 +479,7 @@ impl HttpClient {
     fn transport_error(&self, action: &str, host: &str, e: reqwest::Error) -> SendError {
         // Only a failed connect proves the server never saw the request.
         let maybe_delivered = !e.is_connect();
+        let refused = e.is_connect() && is_connection_refused(&e);
         if is_certificate_problem(&e) {
             // The TLS handshake failed, so no request was sent. Trying again meets the same
             // certificate: not retryable.
@@ -484,6 +490,7 @@ impl HttpClient {
             return SendError {
                 error: CloudError::new(ErrorKind::Other, self.cloud, action, message),
                 maybe_delivered: false,
+                refused: false,
             };
         }
         let what = if e.is_connect() {
@@ -499,6 +506,7 @@ impl HttpClient {
         SendError {
             error: CloudError::new(ErrorKind::Transient, self.cloud, action, message),
             maybe_delivered,
+            refused,
         }
     }
 }
@@ -527,6 +535,8 @@ pub struct SendError {
     pub error: CloudError,
     /// `false` only when the request certainly never reached the server (connect failed).
     pub maybe_delivered: bool,
+    /// The host refused the connection (nothing listens on the port): not retried.
+    pub refused: bool,
 }
 
 /// The default `reqwest::Client` used by [`HttpClient::new`]: trusts the system's CA store.
@@ -665,6 +675,19 @@ pub fn redirect_error(cloud: Cloud, action: &str, url: &Url, response: &HttpResp
 /// Whether `e` is a refused redirect from [`HttpClient::send`].
 pub fn is_redirect(e: &CloudError) -> bool {
     e.kind == ErrorKind::Other && e.code.is_none() && e.http_status.is_some_and(|s| (300..400).contains(&s))
+}
+
+/// Whether a connect failed because the host refused it (`ECONNREFUSED`), as opposed to timing
+/// out or failing to resolve.
+fn is_connection_refused(e: &reqwest::Error) -> bool {
+    let mut source = e.source();
+    while let Some(cause) = source {
+        if cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused) {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// Whether a request failed on the server's certificate (rustls rejected it).
@@ -1061,6 +1084,20 @@ mod tests {
         assert!(e.message.contains("cannot connect to"), "{e}");
         assert!(e.never_sent && !e.is_ambiguous(), "a write that never connected is not ambiguous: {e:?}");
         assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_not_retried() {
+        let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+        let client = HttpClient::new(Cloud::ZStack).unwrap();
+        // Backoffs of seconds: any retry would show in the time taken.
+        let retry = RetryPolicy { max_retries: 5, max_wait: Duration::from_secs(2), base: Duration::from_secs(2) };
+        let request = SignableRequest::new(Method::GET, Url::parse(&format!("http://{closed}/")).unwrap());
+        let started = Instant::now();
+        let call = Call { action: "Query", idempotent: true, retry: &retry, cancel: None, first_attempt_paced: false, deadline: None };
+        let e = client.execute(call, &NoSigner, &request, Ok).await.unwrap_err();
+        assert!(e.message.contains("Connection refused"), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(1), "retried: {:?}", started.elapsed());
     }
 
     #[tokio::test]

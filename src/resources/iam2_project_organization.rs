@@ -8,14 +8,15 @@
 //!          QueryIAM2Project / QueryIAM2Organization
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
 use crate::clouds::waiter::{PollPolicy, WaitError};
-use crate::clouds::zstack::iam2::NOT_IN_ORGANIZATION;
-use crate::clouds::zstack::{Condition, QueryOp, ZStackClient};
-use crate::clouds::ErrorKind;
+use crate::clouds::zstack::iam2::{ATTACH_PROJECT_ACTION, DETACH_PROJECT_ACTION, NOT_IN_ORGANIZATION};
+use crate::clouds::zstack::{Condition, QueryOp, ZStackClient, POLL_JOB_ACTION};
+use crate::clouds::{CloudError, ErrorKind};
+use crate::framework::operation;
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
     Found, Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Plan, Resource, Schema, Type, Value,
@@ -39,9 +40,6 @@ const POLL: PollPolicy = PollPolicy {
     max_interval: Duration::from_secs(5),
     multiplier: 1.5,
 };
-
-/// How long the final read after a failed or interrupted job may take.
-const RECONCILE_READ_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct ProjectOrganization;
 
@@ -82,8 +80,14 @@ fn client(ctx: &Ctx<'_, Clients>) -> Result<ZStackClient, Diagnostic> {
     Ok(ctx.data.zstack()?.with_cancellation(ctx.stop.clone()))
 }
 
+/// `client` for the reads that find out what a write did: they may go on for a short grace after
+/// Ctrl-C (so that the state records the truth), never past the operation's deadline.
+fn settle_client(client: &ZStackClient, ctx: &Ctx<'_, Clients>) -> ZStackClient {
+    client.with_cancellation(ctx.settle())
+}
+
 /// The organization the project is attached to now, if any.
-async fn attached_organization(client: &ZStackClient, project: &str) -> Result<Option<String>, crate::clouds::CloudError> {
+async fn attached_organization(client: &ZStackClient, project: &str) -> Result<Option<String>, CloudError> {
     let refs = client.query_organization_project_refs_shared(project).await?;
     Ok(refs.into_iter().map(|r| r.organization_uuid).next())
 }
@@ -97,67 +101,124 @@ fn attached(state: &Value) -> Option<&str> {
 
 const ATTACHED: &str = "attached_organization_uuid";
 
+/// The state of a project attached to `organization`, `attached` being the organization
+/// Terraform attached it to; the names are empty until a read fills them in.
+fn link_state(project: &str, organization: &str, attached: &str, names: (String, String), known: &Value) -> Value {
+    object([
+        ("id", Value::from(project)),
+        ("project_uuid", Value::from(project)),
+        ("organization_uuid", Value::from(organization)),
+        ("project_name", Value::from(names.0)),
+        ("organization_name", Value::from(names.1)),
+        (ATTACHED, Value::from(attached)),
+        ("timeouts", known.attr(timeouts::BLOCK).cloned().unwrap_or(Value::Null)),
+    ])
+}
+
 /// The state for a project attached to `organization`, with both names; `attached` is the
 /// organization Terraform attached it to.
-async fn state(client: &ZStackClient, project: &str, organization: &str, attached: &str, known: &Value) -> Result<Value, crate::clouds::CloudError> {
+async fn state(client: &ZStackClient, project: &str, organization: &str, attached: &str, known: &Value) -> Result<Value, CloudError> {
     // Both names at once: each lookup waits a moment for company (see `ZStackClient::get_project_shared`).
     let (found_project, found_organization) = tokio::try_join!(client.get_project_shared(project), client.get_organization_shared(organization))?;
     let project_name = found_project.map(|p| p.name).unwrap_or_default();
     let organization_name = found_organization.map(|o| o.name).unwrap_or_default();
-    Ok(object([
-        ("id", Value::from(project)),
-        ("project_uuid", Value::from(project)),
-        ("organization_uuid", Value::from(organization)),
-        ("project_name", Value::from(project_name)),
-        ("organization_name", Value::from(organization_name)),
-        (ATTACHED, Value::from(attached)),
-        ("timeouts", known.attr(timeouts::BLOCK).cloned().unwrap_or(Value::Null)),
-    ]))
+    Ok(link_state(project, organization, attached, (project_name, organization_name), known))
 }
 
-/// After a failed or interrupted attach: record the link if ZStack made it. Reads without the
-/// StopProvider token, so an interrupted apply still records the truth.
-async fn reconcile(ctx: &Ctx<'_, Clients>, project: &str, organization: &str, known: &Value, diags: &mut Diagnostics) -> Option<Value> {
-    let Ok(client) = ctx.data.zstack() else { return None };
-    let read = async {
-        match attached_organization(client, project).await? {
-            Some(current) if current == organization => state(client, project, organization, organization, known).await.map(Some),
-            _ => Ok(None),
-        }
-    };
-    match tokio::time::timeout(RECONCILE_READ_TIMEOUT, read).await {
-        Ok(Ok(found)) => found,
-        // The read usually fails the way the attach did (a refused login is remembered for
-        // the run): the error already says it, and repeating it as a warning only doubles it.
-        Ok(Err(e)) if diags.0.iter().any(|d| d.detail.contains(&e.to_string())) => None,
-        Ok(Err(e)) => {
-            diags.warning("Could not check the project after the failed attach", e.to_string());
-            None
-        }
-        Err(_) => {
-            diags.warning("Could not check the project after the failed attach", "QueryIAM2OrganizationProjectRef did not answer in time.");
-            None
-        }
+/// Whether a write that ended with `error` may nevertheless have been done, so that only a read
+/// can tell. It certainly was not when ZStack refused the submission (an answer with its error
+/// object starts no job), did not know its job, or ran the job and it failed; nor when it never
+/// went out (a failed or stopped login or guard check, a refused connection, a stop before
+/// sending). It may have been when it was stopped on the wire or while its job ran, or when
+/// polling a started job failed.
+fn may_have_happened(error: &WaitError) -> bool {
+    match error {
+        WaitError::Failed { .. } => false,
+        WaitError::Cancelled { .. } | WaitError::TimedOut { .. } => true,
+        WaitError::Cloud(e) => !e.never_sent && (e.kind == ErrorKind::Cancelled || e.action == POLL_JOB_ACTION),
     }
 }
 
-/// Waits for a submitted job. A submit ZStack answered with an error started no job: that error
-/// is the outcome. A submit whose answer was lost (connection reset after sending) has already
-/// been settled by the client where it could (its job waited on, or sent again with the same
-/// job uuid when ZStack had never received it); if it could not tell, the job is waited on here
-/// rather than submitted again, and a job ZStack turns out not to know reports the submit's own
-/// error.
-async fn wait_for_job(
-    client: &ZStackClient,
-    submitted: Result<crate::clouds::zstack::Job, crate::clouds::CloudError>,
-    timeout: Duration,
-    ctx: &Ctx<'_, Clients>,
-) -> Result<(), WaitError> {
-    client.wait_submitted(submitted, timeout, &POLL, Some(&ctx.stop)).await.map(drop)
+/// What a write stopped by Ctrl-C or its deadline was doing, for the operation's own words
+/// ("Terraform asked the provider to stop…", "did not finish within 30s (timeouts.create)…");
+/// `None` for any other failure.
+fn stopped_work(error: &WaitError) -> Option<String> {
+    match error {
+        WaitError::Cancelled { what, id } | WaitError::TimedOut { what, id, .. } => Some(format!("waiting for {what} {id}")),
+        WaitError::Cloud(e) if e.kind == ErrorKind::Cancelled => Some(format!("ZStack {}", e.action)),
+        _ => None,
+    }
 }
 
-fn job_failed(summary: &str, error: &WaitError) -> Diagnostic {
-    Diagnostic::error(summary, format!("{error}."))
+/// Why a write's outcome is unknown, in one sentence.
+fn why_unknown(error: &WaitError) -> String {
+    match stopped_work(error) {
+        Some(work) => operation::stopped_detail(&work).1,
+        None => format!("{error}."),
+    }
+}
+
+/// A failed write as a diagnostic: a stop or the deadline in the operation's words, ZStack's own
+/// error otherwise (`refused` for a call, `failed` for a job).
+fn write_failed(refused: &str, failed: &str, error: &WaitError) -> Diagnostic {
+    if let Some(work) = stopped_work(error) {
+        let (summary, detail) = operation::stopped_detail(&work);
+        return Diagnostic::error(summary, detail);
+    }
+    match error {
+        WaitError::Cloud(e) => cloud_error(refused, e),
+        other => Diagnostic::error(failed, format!("{other}.")),
+    }
+}
+
+const ATTACH_REFUSED: &str = "Could not attach the project to the organization";
+const ATTACH_FAILED: &str = "Attaching the project did not succeed";
+
+/// Where the project is, read within the settle grace; the reason as text when that cannot be
+/// told.
+async fn read_back(client: &ZStackClient, ctx: &Ctx<'_, Clients>, project: &str) -> Result<Option<String>, String> {
+    attached_organization(&settle_client(client, ctx), project).await.map_err(|e| match e.kind {
+        ErrorKind::Cancelled => "the read was stopped as well".to_string(),
+        _ => format!("the read failed: {e}"),
+    })
+}
+
+/// After an attach whose outcome stays unknown (`why` says what the read-back found): records
+/// the link, marked unconfirmed, so that the next refresh settles it ([`Resource::confirm`])
+/// instead of the next apply attaching it a second time or reporting it as already there. After
+/// Ctrl-C that is a warning: the record is as good as the object, and Terraform keeps it as it
+/// is. At the deadline it is an error, so Terraform marks it tainted, as for any create that
+/// failed: the message says how to keep it.
+fn record_unconfirmed(ctx: &Ctx<'_, Clients>, planned: &Value, sent: SystemTime, error: &WaitError, why: &str, diags: &mut Diagnostics) -> Value {
+    let (project, organization) = (text(planned, "project_uuid"), text(planned, "organization_uuid"));
+    ctx.op.record_unconfirmed(sent);
+    let stop = why_unknown(error);
+    if ctx.interrupted() {
+        diags.warning(
+            format!("Recorded project {project} in organization {organization} unconfirmed"),
+            format!(
+                "{stop} Reading the project afterwards could not tell whether ZStack attached it ({why}). The link is in the Terraform state, marked unconfirmed: the next terraform plan or apply reads the project first, keeps the link if ZStack attached it, and attaches it again if it did not."
+            ),
+        );
+    } else {
+        diags.error(
+            format!("Outcome of ZStack {ATTACH_PROJECT_ACTION} unknown"),
+            format!(
+                "{stop} Reading the project afterwards could not tell whether ZStack attached it ({why}). The link of project {project} to organization {organization} is recorded in the Terraform state, marked unconfirmed, and Terraform marks it tainted. The next terraform apply reads the project first. If ZStack attached it, that apply replaces it (detaching it and attaching it again) unless you keep it as it is with `terraform untaint {TYPE_NAME}.<name>`; if ZStack did not, the apply attaches it."
+            ),
+        );
+    }
+    link_state(project, organization, organization, Default::default(), planned)
+}
+
+/// Waits for a submitted job until the operation's deadline (or its stop). A submit ZStack
+/// answered with an error started no job: that error is the outcome. A submit whose answer was
+/// lost (connection reset after sending) has already been settled by the client where it could
+/// (its job waited on, or sent again with the same job uuid when ZStack had never received it);
+/// if it could not tell, the job is waited on here rather than submitted again, and a job ZStack
+/// turns out not to know reports the submit's own error.
+async fn wait_for_job(client: &ZStackClient, submitted: Result<crate::clouds::zstack::Job, CloudError>, ctx: &Ctx<'_, Clients>) -> Result<(), WaitError> {
+    client.wait_submitted(submitted, ctx.remaining(), &POLL, Some(&ctx.stop)).await.map(drop)
 }
 
 #[async_trait]
@@ -286,26 +347,60 @@ impl Resource<Clients> for ProjectOrganization {
                 return None;
             }
         }
-        let timeout = timeouts::get(planned, "create", TIMEOUTS.create);
+        let sent = SystemTime::now();
         let submitted = client.attach_project_to_organization(project, organization).await;
-        let outcome = wait_for_job(&client, submitted, timeout, ctx).await;
-        if let Err(error) = outcome {
-            diags.push(match &error {
-                WaitError::Cloud(e) => cloud_error("Could not attach the project to the organization", e),
-                other => job_failed("Attaching the project did not succeed", other),
-            });
-            return reconcile(ctx, project, organization, planned, diags).await;
+        if let Err(error) = wait_for_job(&client, submitted, ctx).await {
+            if !may_have_happened(&error) {
+                diags.push(write_failed(ATTACH_REFUSED, ATTACH_FAILED, &error));
+                return None;
+            }
+            // Stopped (Ctrl-C or the deadline) while the attach was on the wire or its job ran,
+            // or the job could not be followed: only the project's organization can tell.
+            return match read_back(&client, ctx, project).await {
+                Ok(Some(current)) if current == organization => {
+                    // The check above found it in no organization: this attach made the link.
+                    let named = state(&settle_client(&client, ctx), project, organization, organization, planned).await;
+                    Some(named.unwrap_or_else(|_| link_state(project, organization, organization, Default::default(), planned)))
+                }
+                Ok(Some(other)) => {
+                    diags.push(write_failed(ATTACH_REFUSED, ATTACH_FAILED, &error));
+                    diags.warning(
+                        format!("Project {project} is in organization {other}"),
+                        format!("Reading the project after the attach was stopped found it in organization {other}, so it was not attached to {organization}; nothing is recorded."),
+                    );
+                    None
+                }
+                Ok(None) => Some(record_unconfirmed(ctx, planned, sent, &error, "it is in no organization yet, and the attach may still be on its way", diags)),
+                Err(why) => Some(record_unconfirmed(ctx, planned, sent, &error, &why, diags)),
+            };
         }
-        match state(&client, project, organization, organization, planned).await {
+        // Attached. Its names are read within the settle grace, so that Ctrl-C right now still
+        // records the link; the next refresh fills in names that could not be read.
+        match state(&settle_client(&client, ctx), project, organization, organization, planned).await {
             Ok(state) => Some(state),
             Err(e) => {
-                diags.error(
-                    "Attached, but could not read the project back",
-                    format!("The attach job succeeded, but reading the names failed: {e}. Run terraform apply again to refresh it."),
+                diags.warning(
+                    "Attached, but could not read the names",
+                    format!("Project {project} was attached to organization {organization}, and is recorded so; reading the names of the project and the organization failed ({}). The next refresh fills them in.", if e.kind == ErrorKind::Cancelled { "the read was stopped".to_string() } else { e.to_string() }),
                 );
-                reconcile(ctx, project, organization, planned, diags).await
+                Some(link_state(project, organization, organization, Default::default(), planned))
             }
         }
+    }
+
+    /// The refresh of a link whose attach could not be confirmed (see `record_unconfirmed`).
+    async fn confirm(&self, ctx: &Ctx<'_, Clients>, current: &Value, _since: SystemTime, diags: &mut Diagnostics) -> Option<Value> {
+        // The create checked that the project was in no organization before it sent the attach,
+        // so the project found in that organization now is the link it made. Anywhere else (or
+        // nowhere) the attach did not take: drop the record, so the next plan attaches it again
+        // and its check reports a project another organization holds, rather than a plan to
+        // move it that could never be applied.
+        let found = self.read(ctx, current, diags).await;
+        if diags.has_errors() {
+            return found;
+        }
+        let found = found?;
+        (found.attr("organization_uuid").and_then(Value::as_str) == attached(current)).then_some(found)
     }
 
     async fn read(&self, ctx: &Ctx<'_, Clients>, current: &Value, diags: &mut Diagnostics) -> Option<Value> {
@@ -351,9 +446,8 @@ impl Resource<Clients> for ProjectOrganization {
         // attached it to, checked right before each send (a resend after a new login included);
         // anywhere else, ours is already detached and the other is not ours to touch.
         let Some(ours) = attached(prior) else { return };
-        let timeout = timeouts::get(prior, "delete", TIMEOUTS.delete);
         let submitted = client.detach_project_from_organization(project, ours).await;
-        let outcome = wait_for_job(&client, submitted, timeout, ctx).await;
+        let outcome = wait_for_job(&client, submitted, ctx).await;
         if let Err(WaitError::Cloud(e)) = &outcome {
             if e.kind == ErrorKind::NotFound {
                 if e.code.as_deref() == Some(NOT_IN_ORGANIZATION) {
@@ -365,12 +459,26 @@ impl Resource<Clients> for ProjectOrganization {
                 return;
             }
         }
-        if let Err(error) = outcome {
-            diags.push(match &error {
-                WaitError::Cloud(e) => cloud_error("Could not detach the project from the organization", e),
-                other => job_failed("Detaching the project did not succeed", other),
-            });
+        let Err(error) = outcome else { return };
+        if !may_have_happened(&error) {
+            diags.push(write_failed("Could not detach the project from the organization", "Detaching the project did not succeed", &error));
+            return;
         }
+        // Stopped while the detach was on the wire or its job ran: gone from our organization
+        // means detached (the guard sent it only while the project was there); still there, or
+        // no answer, means it may yet be, and the object stays in the state.
+        let why = match read_back(&client, ctx, project).await {
+            Ok(current) if current.as_deref() != Some(ours) => return,
+            Ok(_) => format!("it is still in organization {ours}, and the detach may still be on its way"),
+            Err(why) => why,
+        };
+        diags.error(
+            format!("Outcome of ZStack {DETACH_PROJECT_ACTION} unknown"),
+            format!(
+                "{} Reading the project afterwards could not tell whether it was detached ({why}). It stays in the Terraform state; the next terraform apply or destroy reads the project first and detaches it only while it is still in organization {ours}.",
+                why_unknown(&error)
+            ),
+        );
     }
 
     fn detach_call(&self, state: &Value) -> Result<DetachCall, String> {
@@ -471,5 +579,55 @@ impl Resource<Clients> for ProjectOrganization {
             (ATTACHED, Value::Null),
             ("timeouts", Value::Null),
         ]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clouds::Cloud;
+    use crate::framework::operation::{Limit, Operation};
+    use tokio_util::sync::CancellationToken;
+
+    fn cloud(kind: ErrorKind, action: &str) -> CloudError {
+        CloudError::new(kind, Cloud::ZStack, action, "x")
+    }
+
+    #[test]
+    fn only_a_write_that_may_have_reached_zstack_needs_a_read_to_settle_it() {
+        let job = || ("AttachIAM2ProjectToIAM2Organization job".to_string(), "0f0f".to_string());
+        let cases = [
+            // Stopped while its job ran, or while the submission was on the wire.
+            (WaitError::Cancelled { what: job().0, id: job().1 }, true),
+            (WaitError::TimedOut { what: job().0, id: job().1, waited: Duration::from_secs(30), last_progress: None, last_error: None }, true),
+            (WaitError::Cloud(cloud(ErrorKind::Cancelled, ATTACH_PROJECT_ACTION)), true),
+            // Polling a started job failed: it may be running.
+            (WaitError::Cloud(cloud(ErrorKind::Auth, POLL_JOB_ACTION)), true),
+            // Stopped before anything went out: while logging in, or checking the guard.
+            (WaitError::Cloud(cloud(ErrorKind::Cancelled, "LogInByAccount").never_sent()), false),
+            (WaitError::Cloud(cloud(ErrorKind::Cancelled, DETACH_PROJECT_ACTION).never_sent()), false),
+            // A refused connection, a refusal ZStack answered, a job that failed.
+            (WaitError::Cloud(cloud(ErrorKind::Transient, ATTACH_PROJECT_ACTION).never_sent()), false),
+            (WaitError::Cloud(cloud(ErrorKind::Transient, ATTACH_PROJECT_ACTION).with_code("SYS.1000")), false),
+            (WaitError::Failed { what: job().0, id: job().1, status: "SYS.1006".into(), message: "x".into() }, false),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(may_have_happened(&error), expected, "{error:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_write_stopped_at_the_deadline_says_which_limit_it_was() {
+        let op = Operation::start(Limit { timeout: Duration::from_secs(30), source: "timeouts.create".into() }, CancellationToken::new());
+        let error = WaitError::Cancelled { what: "AttachIAM2ProjectToIAM2Organization job".into(), id: "0f0f".into() };
+        let diagnostic = op.scope(async { write_failed(ATTACH_REFUSED, ATTACH_FAILED, &error) }).await;
+        assert_eq!(diagnostic.summary, "Operation timed out");
+        assert!(diagnostic.detail.contains("within 30s (timeouts.create), so waiting for AttachIAM2ProjectToIAM2Organization job 0f0f was abandoned"), "{}", diagnostic.detail);
+
+        // A job that failed keeps ZStack's words.
+        let failed = WaitError::Failed { what: "AttachIAM2ProjectToIAM2Organization job".into(), id: "0f0f".into(), status: "SYS.1006".into(), message: "the organization is being deleted".into() };
+        let diagnostic = op.scope(async { write_failed(ATTACH_REFUSED, ATTACH_FAILED, &failed) }).await;
+        assert_eq!(diagnostic.summary, ATTACH_FAILED);
+        assert!(diagnostic.detail.contains("SYS.1006: the organization is being deleted"), "{}", diagnostic.detail);
     }
 }

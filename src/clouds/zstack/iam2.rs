@@ -489,7 +489,9 @@ const UUIDS_PER_LOOKUP: usize = 50;
 
 /// The lookups by uuid that concurrent reads share: one `projectUuid?=…` or `uuid?=…` query
 /// answers every read that arrives within [`LOOKUP_WINDOW`], where each would otherwise make
-/// its own. At Terraform's default parallelism up to 10 reads share a query: a refresh of N
+/// its own. Each read waits under its own token (its operation's stop or deadline); the shared
+/// query, its login included, runs until every read of its round has its answer or has given
+/// up (see [`crate::clouds::batch`]). At Terraform's default parallelism up to 10 reads share a query: a refresh of N
 /// links can cost as few as 3N/10 queries instead of 3N.
 #[derive(Debug)]
 pub(super) struct SharedLookups {
@@ -520,7 +522,8 @@ impl ZStackClient {
         let action = QUERY_ORGANIZATION_PROJECT_REF_ACTION;
         let project = normalize_uuid(action, "project_uuid", project_uuid)?;
         let client = self.without_cancellation();
-        let refs = self.inner.lookups.refs_by_project.get(Cloud::ZStack, action, project, self.cancel.as_ref(), move |projects| async move {
+        let refs = self.inner.lookups.refs_by_project.get(Cloud::ZStack, action, project, self.cancel.as_ref(), move |projects, abandoned| async move {
+            let client = client.with_cancellation(abandoned);
             let condition = [Condition::new("projectUuid", QueryOp::In, projects.join(","))];
             let refs: Vec<OrganizationProjectRef> = client.query_all(action, REFS_PATH, &condition).await?;
             let mut grouped: HashMap<String, Vec<OrganizationProjectRef>> = HashMap::new();
@@ -538,7 +541,8 @@ impl ZStackClient {
         let action = QUERY_PROJECT_ACTION;
         let uuid = normalize_uuid(action, "project_uuid", uuid)?;
         let client = self.without_cancellation();
-        self.inner.lookups.projects.get(Cloud::ZStack, action, uuid, self.cancel.as_ref(), move |uuids| async move {
+        self.inner.lookups.projects.get(Cloud::ZStack, action, uuid, self.cancel.as_ref(), move |uuids, abandoned| async move {
+            let client = client.with_cancellation(abandoned);
             let condition = [Condition::new("uuid", QueryOp::In, uuids.join(","))];
             Ok(by_uuid(client.query_projects(&condition).await?, |p| &p.uuid))
         })
@@ -551,7 +555,8 @@ impl ZStackClient {
         let action = QUERY_ORGANIZATION_ACTION;
         let uuid = normalize_uuid(action, "organization_uuid", uuid)?;
         let client = self.without_cancellation();
-        self.inner.lookups.organizations.get(Cloud::ZStack, action, uuid, self.cancel.as_ref(), move |uuids| async move {
+        self.inner.lookups.organizations.get(Cloud::ZStack, action, uuid, self.cancel.as_ref(), move |uuids, abandoned| async move {
+            let client = client.with_cancellation(abandoned);
             let condition = [Condition::new("uuid", QueryOp::In, uuids.join(","))];
             Ok(by_uuid(client.query_organizations(&condition).await?, |o| &o.uuid))
         })

@@ -255,7 +255,9 @@ impl ZStackClient {
             let url = url.clone();
             async move {
                 if let Some(guard) = &submission.guard {
-                    self.check_guard(action, guard).await?;
+                    // Whatever the check meets (a refusal, a failed read, a stop), the
+                    // submission itself has not gone out.
+                    self.check_guard(action, guard).await.map_err(CloudError::never_sent)?;
                 }
                 // A fresh job uuid per attempt after a refusal; the HTTP layer's own retries
                 // (throttling, connect failures) and the resend of a submission ZStack never
@@ -1243,5 +1245,65 @@ mod tests {
             assert!(client.job_from_location("A", bad).is_err(), "{bad}");
         }
         assert!(client.job("../x").is_err());
+    }
+
+    /// A token that fires after `after`, as an operation's stop does at its deadline.
+    fn stop_after(after: Duration) -> CancellationToken {
+        let token = CancellationToken::new();
+        let fire = token.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            fire.cancel();
+        });
+        token
+    }
+
+    #[tokio::test]
+    async fn a_write_stopped_before_it_went_out_is_never_sent_and_one_stopped_on_the_wire_is_not() {
+        // The login hangs: the attach never goes out.
+        let server = Server::start(|req, _| {
+            assert!(req.is_login(), "{}", req.line());
+            Reply::Stall
+        })
+        .await;
+        let client = account_client(&server.url).with_cancellation(stop_after(Duration::from_millis(100)));
+        let e = client.attach_project_to_organization(PROJECT, ORG).await.unwrap_err();
+        assert_eq!((e.kind, e.action.as_str()), (ErrorKind::Cancelled, LOGIN_ACTION));
+        assert!(e.never_sent && !e.is_ambiguous(), "{e:?}");
+
+        // The detach's guard (a read) hangs: the detach never goes out.
+        let server = Server::start(|req, _| {
+            assert_eq!(req.method, "GET", "{}", req.line());
+            Reply::Stall
+        })
+        .await;
+        let client = access_key_client(&server.url).with_cancellation(stop_after(Duration::from_millis(100)));
+        let e = client.detach_project_from_organization(PROJECT, ORG).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Cancelled);
+        assert!(e.never_sent && !e.is_ambiguous(), "{e:?}");
+
+        // The attach itself hangs: it may have reached ZStack.
+        let server = Server::start(|_, _| Reply::Stall).await;
+        let client = access_key_client(&server.url).with_cancellation(stop_after(Duration::from_millis(100)));
+        let e = client.attach_project_to_organization(PROJECT, ORG).await.unwrap_err();
+        assert_eq!((e.kind, e.action.as_str()), (ErrorKind::Cancelled, iam2::ATTACH_PROJECT_ACTION));
+        assert!(e.is_ambiguous(), "{e:?}");
+        assert_eq!(server.seen().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_hung_endpoint_holds_a_write_no_longer_than_its_token() {
+        // Accepts every connection and never answers: the submission, its retries and its job
+        // lookups would each wait out the HTTP timeout; the token ends them all.
+        let server = Server::start(|_, _| Reply::Stall).await;
+        let client = account_client(&server.url).with_cancellation(stop_after(Duration::from_millis(300)));
+        let started = std::time::Instant::now();
+        let submitted = client.attach_project_to_organization(PROJECT, ORG).await;
+        let e = client
+            .wait_submitted(submitted, Duration::from_secs(3600), &fast_poll(), None)
+            .await
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(matches!(&e, WaitError::Cloud(e) if e.kind == ErrorKind::Cancelled && e.never_sent), "{e:?}");
     }
 }

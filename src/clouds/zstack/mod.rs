@@ -614,7 +614,9 @@ impl ZStackClient {
         if let Auth::AccessKey(signer) = &self.inner.auth {
             return attempt(Credentials::AccessKey(signer)).await;
         }
-        let session = self.session().await?;
+        // A login that fails (or is stopped) comes before the call itself, which then was
+        // never sent: a write stopped there is not one whose outcome is unknown.
+        let session = self.session().await.map_err(CloudError::never_sent)?;
         let generation = session.generation;
         match attempt(Credentials::Session(session)).await {
             Err(e) if relogin && is_invalid_session(&e) => {
@@ -625,7 +627,8 @@ impl ZStackClient {
                     "session refused; logging in again"
                 );
                 self.invalidate(generation).await;
-                let session = self.session().await?;
+                // The refused attempt was not processed; a failed re-login sends nothing more.
+                let session = self.session().await.map_err(CloudError::never_sent)?;
                 attempt(Credentials::Session(session))
                     .await
                     .map_err(rejected_again)
