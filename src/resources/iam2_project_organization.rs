@@ -618,7 +618,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_write_stopped_at_the_deadline_says_which_limit_it_was() {
-        let op = Operation::start(Limit { timeout: Duration::from_secs(30), source: "timeouts.create".into() }, CancellationToken::new());
+        let op = Operation::start(Limit { timeout: Duration::from_secs(30), source: "timeouts.create".into(), setting: "`create` in the resource's `timeouts` block".into() }, CancellationToken::new());
         let error = WaitError::Cancelled { what: "AttachIAM2ProjectToIAM2Organization job".into(), id: "0f0f".into() };
         let diagnostic = op.scope(async { write_failed(ATTACH_REFUSED, ATTACH_FAILED, &error) }).await;
         assert_eq!(diagnostic.summary, "Operation timed out");
