@@ -141,25 +141,25 @@ fn run_matrix(client: &Client) -> Vec<Outcome> {
     let mut outcomes = Vec::new();
 
     // init: the provider comes from the filesystem mirror.
-    outcomes.push((|| {
+    outcomes.push(step(|| {
         let run = tf(&["init", "-no-color", "-input=false"]);
         expect(run.code == 0 && run.stdout.contains("Installed tether/tether"), "init", &run)
-    })());
+    }));
 
-    outcomes.push((|| {
+    outcomes.push(step(|| {
         let run = tf(&["validate", "-no-color"]);
         expect(run.code == 0 && run.stdout.contains("The configuration is valid."), "validate", &run)
-    })());
+    }));
 
-    outcomes.push((|| {
+    outcomes.push(step(|| {
         let run = plan(&[]);
         expect(run.code == 0 && run.stdout.contains("Plan: 1 to add, 0 to change, 0 to destroy."), "plan", &run)?;
         let run = apply();
         expect(run.code == 0 && emulator.calls("BindOrganizationMemberAuthAccount").len() == 1, "apply binds once", &run)?;
         no_changes("apply")
-    })());
+    }));
 
-    outcomes.push((|| {
+    outcomes.push(step(|| {
         let run = plan(&["-destroy"]);
         let text = run.text();
         expect(
@@ -169,37 +169,37 @@ fn run_matrix(client: &Client) -> Vec<Outcome> {
             "the destroy plan shows the detach call",
             &run,
         )
-    })());
+    }));
 
-    outcomes.push((|| {
+    outcomes.push(step(|| {
         let run = tf(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
         let cancels = emulator.calls("CancelOrganizationMemberAuthAccount");
         expect(run.code == 0 && cancels.len() == 1 && cancels[0]["params"]["OrgSubAccountUin"] == 200000000001u64, "destroy cancels the binding", &run)
-    })());
+    }));
 
     // Bindings made outside Terraform, to adopt.
     for sub in [200000000002, 200000000003, 200000000004, 200000000005] {
         bind_outside(sub);
     }
 
-    outcomes.push((|| {
+    outcomes.push(step(|| {
         workspace.write_config(&format!("{provider}{}", binding("b", 200000000002)));
         let run = tf(&["import", "-no-color", "-input=false", "tether_member_auth_binding.b", "100000000101/1001/200000000002"]);
         expect(run.code == 0 && run.stdout.contains("Import successful!"), "terraform import", &run)?;
         no_changes("terraform import")
-    })());
+    }));
 
     let imported = [binding("b", 200000000002), binding("c", 200000000003)].concat();
-    outcomes.push((|| {
+    outcomes.push(step(|| {
         workspace.write_config(&format!("{provider}{imported}import {{\n  to = tether_member_auth_binding.c\n  id = \"100000000101/1001/200000000003\"\n}}\n"));
         let run = plan(&[]);
         expect(run.code == 0 && run.stdout.contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy."), "import block by id", &run)?;
         let run = apply();
         expect(run.code == 0, "apply of the import", &run)?;
         no_changes("import block")
-    })());
+    }));
 
-    outcomes.push((|| {
+    outcomes.push(step(|| {
         workspace.write_config(&format!("{provider}{imported}import {{\n  to = tether_member_auth_binding.d\n  id = \"1001#100000000101#200000000004\"\n}}\n"));
         let run = plan(&["-generate-config-out=generated.tf"]);
         expect(run.code == 0, "plan -generate-config-out", &run)?;
@@ -208,12 +208,12 @@ fn run_matrix(client: &Client) -> Vec<Outcome> {
         let run = apply();
         expect(run.code == 0, "apply of the generated configuration", &run)?;
         no_changes("generated configuration")
-    })());
+    }));
     // From here on the generated resource is part of the configuration, its import block done.
     let _ = std::fs::remove_file(workspace.path().join("generated.tf"));
     let imported = [imported, binding("d", 200000000004)].concat();
 
-    outcomes.push((|| {
+    outcomes.push(step(|| {
         workspace.write_config(&format!(
             "{provider}{imported}{}import {{\n  to = tether_member_auth_binding.e\n  identity = {{\n    member_uin          = 100000000101\n    policy_id           = 1001\n    org_sub_account_uin = 200000000005\n  }}\n}}\n",
             binding("e", 200000000005)
@@ -223,16 +223,16 @@ fn run_matrix(client: &Client) -> Vec<Outcome> {
         let run = apply();
         expect(run.code == 0, "apply of the identity import", &run)?;
         no_changes("identity import")
-    })());
+    }));
     workspace.write_config(&format!("{provider}{imported}"));
 
-    outcomes.push((|| {
+    outcomes.push(step(|| {
         workspace.write_file("find.tfquery.hcl", "list \"tether_member_auth_binding\" \"admins\" {\n  provider = tether\n  config {\n    member_uin = 100000000101\n    policy_id  = 1001\n  }\n}\n");
         let run = tf(&["query", "-no-color"]);
         let _ = std::fs::remove_file(workspace.path().join("find.tfquery.hcl"));
         let found = run.stdout.lines().filter(|l| l.starts_with("list.tether_member_auth_binding.admins")).count();
         expect(run.code == 0 && found == 4, &format!("query finds the 4 bindings (found {found})"), &run)
-    })());
+    }));
 
     // Leave nothing behind in the emulator (and check destroy once more on this client).
     let _ = tf(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
@@ -319,4 +319,9 @@ fn feature_matrix_across_terraform_versions() {
     assert!(failures.is_empty(), "{table}\n\n{}", failures.join("\n\n"));
     // The pinned client is the newest the provider targets: it has every feature.
     assert!(results[0].iter().all(|o| matches!(o, Outcome::Ok)), "{table}");
+}
+
+/// Runs one step of a sequence; a closure (not a block) so that `?` ends only that step.
+fn step<T>(body: impl FnOnce() -> T) -> T {
+    body()
 }

@@ -290,7 +290,7 @@ fn resource_example(type_name: &str, detach_api: &str) {
 
     let destroy = workspace.terraform(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
     destroy.success();
-    assert!(destroy.text().contains(&format!("Warning: Destroy calls")), "{type_name}: {}", destroy.stdout);
+    assert!(destroy.text().contains("Warning: Destroy calls"), "{type_name}: {}", destroy.stdout);
     assert_eq!(emulator.calls(detach_api).len(), 1, "{type_name}: destroy calls {detach_api} once");
 }
 

@@ -30,6 +30,9 @@ use tfplugin6 as pb;
 pub use tfplugin6::provider_server::ProviderServer as ProviderGrpcServer;
 
 /// A registered resource or data source with its schema and implied type, computed once.
+/// A resource type's entry, as most handlers hold it.
+type ResourceEntry<D> = Entry<dyn Resource<D>>;
+
 struct Entry<T: ?Sized> {
     handler: Arc<T>,
     schema: Schema,
@@ -176,7 +179,7 @@ impl<P: Provider> ProviderService<P> {
     }
 
     /// A listable resource and its list config type.
-    fn list_entry(&self, type_name: &str, diags: &mut Diagnostics) -> Option<(&Entry<dyn Resource<P::Data>>, &Type)> {
+    fn list_entry(&self, type_name: &str, diags: &mut Diagnostics) -> Option<(&ResourceEntry<P::Data>, &Type)> {
         let found = self.resources.get(type_name).and_then(|e| e.list.as_ref().map(|(_, ty)| (e, ty)));
         if found.is_none() {
             diags.error("Unknown list resource type", format!("This provider cannot list {type_name:?}."));
@@ -186,7 +189,7 @@ impl<P: Provider> ProviderService<P> {
 
     /// Decodes and checks a `list` block's config. Terraform sends an object of nulls when the
     /// block is left out; a null is treated the same.
-    fn list_config(&self, type_name: &str, config: Option<&pb::DynamicValue>, diags: &mut Diagnostics) -> Option<(&Entry<dyn Resource<P::Data>>, Value)> {
+    fn list_config(&self, type_name: &str, config: Option<&pb::DynamicValue>, diags: &mut Diagnostics) -> Option<(&ResourceEntry<P::Data>, Value)> {
         let (entry, ty) = self.list_entry(type_name, diags)?;
         let config = convert::decode(config, ty, "list configuration", diags)?;
         let config = if config.is_null() { ty.null_object() } else { config };
