@@ -391,3 +391,36 @@ fn ctrl_c_ends_every_write_within_seconds_and_the_next_run_converges() {
     });
     eprintln!("Ctrl-C, exit after SIGINT:\n  {}", reports.join("\n  "));
 }
+
+/// The other end of an unknown create outcome: the accept took effect, but no read could tell.
+/// The membership is recorded unconfirmed and tainted, with the way to keep it; once the cloud
+/// answers again, `terraform untaint` and a plain apply confirm it (identity and all) with no
+/// second accept and no LeaveOrganization.
+#[test]
+fn an_unconfirmed_membership_that_exists_is_kept_by_untaint() {
+    let emulator = Emulator::start();
+    let workspace = Workspace::new(&config(&MEMBERSHIP, &emulator, &emulator.endpoint(), "", "", HANDSHAKE));
+    workspace.init();
+    emulator.admin("POST", "faults", Some(&json!({"cloud": "huawei", "action": "AcceptHandshake", "kind": "drop_after", "count": 1})));
+    emulator.admin("POST", "faults", Some(&json!({"cloud": "huawei", "action": "ShowOrganization", "kind": "error", "status": 500, "code": "Organizations.500", "message": "injected", "count": 0})));
+    let run = workspace.terraform(APPLY);
+    run.failure();
+    let text = run.text();
+    assert!(text.contains("Error: Outcome of Huawei Cloud AcceptHandshake unknown"), "{text}");
+    assert!(text.contains("reading the membership failed too") && text.contains(UNCONFIRMED_TAINTED), "{text}");
+    assert!(text.contains("`terraform untaint <address>` keeps it"), "{text}");
+    let resources = workspace.state_resources();
+    assert_eq!(resources.len(), 1);
+    assert!(resources[0]["values"]["organization_id"].is_null(), "only the cloud knows it: {}", resources[0]);
+
+    emulator.admin("DELETE", "faults", None);
+    workspace.terraform(&["untaint", "-no-color", "tether_organization_membership.this"]).success();
+    workspace.terraform(APPLY).success();
+    let plan = workspace.terraform(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
+    assert_eq!(plan.code, 0, "{}", plan.text());
+    let values = &workspace.state_resources()[0]["values"];
+    assert_eq!(values["organization_id"], "o-tether0001");
+    assert_eq!(values["handshake_id"], HANDSHAKE);
+    assert_eq!(accepted(&emulator, "AcceptHandshake"), 1);
+    assert!(emulator.calls("LeaveOrganization").is_empty());
+}

@@ -28,7 +28,7 @@ use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
 use super::support::{cloud_error, is_id, object, report_detach};
-use super::write_outcome::{stopped_wait, unconfirmed_create, wait_budget};
+use super::write_outcome::{stopped_wait, unconfirmed_create, wait_budget, UnknownWrite};
 
 pub const TYPE_NAME: &str = "tether_identity_center_profile_association";
 
@@ -516,8 +516,10 @@ impl Resource<Clients> for ProfileAssociation {
             // out), and when any may or may not exist, the state is unconfirmed.
             Err(read) => {
                 let made = wanted.iter().filter(|a| !failures.iter().any(|(f, why)| f == *a && !why.unknown)).cloned().collect();
-                match failures.iter().find(|(_, f)| f.unknown) {
-                    Some((assignment, _)) => (made, Some((assignment.clone(), read))),
+                // The stop's unknown outcomes first: they say why the create ended.
+                let unknown = failures.iter().filter(|(_, f)| f.unknown).max_by_key(|(_, f)| f.stopped);
+                match unknown {
+                    Some((assignment, failure)) => (made, Some((assignment.clone(), failure, read))),
                     None => {
                         diags.warning("Could not re-read the assignments after the failure", read.to_string());
                         (made, None)
@@ -536,14 +538,17 @@ impl Resource<Clients> for ProfileAssociation {
             (None, false) => "None of them is in the cloud, so nothing is recorded; the next apply creates them.",
         };
         report_failures(ctx, diags, "create", &failures, kept, next);
-        if let Some((assignment, read)) = unconfirmed {
-            let call = CloudError::cancelled(crate::clouds::Cloud::Huawei, CREATE_ACCOUNT_ASSIGNMENT_ACTION);
+        if let Some((assignment, failure, read)) = unconfirmed {
+            let write = UnknownWrite {
+                api: format!("{} {CREATE_ACCOUNT_ASSIGNMENT_ACTION}", crate::clouds::Cloud::Huawei),
+                failure: (!failure.stopped).then(|| failure.why.clone()),
+            };
             let why = match read.kind {
                 ErrorKind::Cancelled => "did not finish in time".to_string(),
                 _ => format!("failed ({read})"),
             };
             let found = format!("reading the principal's assignments afterwards {why}, so permission set {} on account {} (and any other unfinished one) may or may not exist", assignment.permission_set_id, assignment.account_id);
-            unconfirmed_create(ctx, sent, &call, &found, "The association with every assignment not known to have failed", diags);
+            unconfirmed_create(ctx, sent, &write, &found, "The association with every assignment not known to have failed", diags);
         }
         kept.then(|| with_assignments(planned, &store, &found))
     }

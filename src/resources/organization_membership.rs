@@ -22,7 +22,7 @@ use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
 use super::support::{cloud_error, object, report_detach};
-use super::write_outcome::{known_or_null, unconfirmed_create};
+use super::write_outcome::{known_or_null, unconfirmed_create, UnknownWrite};
 
 pub const TYPE_NAME: &str = "tether_organization_membership";
 
@@ -290,7 +290,7 @@ impl Resource<Clients> for OrganizationMembership {
                     }
                     // Abandoned in flight, it may still be on its way to the cloud.
                     Ok(None) => {
-                        unconfirmed_create(ctx, sent, &e, "the account is in no organization yet", &membership_of(id), diags);
+                        unconfirmed_create(ctx, sent, &UnknownWrite::of(&e), "the account is in no organization yet", &membership_of(id), diags);
                         Some(known_or_null(planned))
                     }
                     Err(read) => {
@@ -298,7 +298,7 @@ impl Resource<Clients> for OrganizationMembership {
                             ErrorKind::Cancelled => "reading the membership afterwards did not finish in time".to_string(),
                             _ => format!("reading the membership failed too ({read})"),
                         };
-                        unconfirmed_create(ctx, sent, &e, &found, &membership_of(id), diags);
+                        unconfirmed_create(ctx, sent, &UnknownWrite::of(&e), &found, &membership_of(id), diags);
                         Some(known_or_null(planned))
                     }
                 };

@@ -28,7 +28,7 @@ use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
 use super::support::{already_exists, cloud_error, import_hint, object};
-use super::write_outcome::{known_or_null, stopped_wait, unconfirmed_create, wait_budget, wait_error};
+use super::write_outcome::{known_or_null, stopped_wait, unconfirmed_create, wait_budget, wait_error, UnknownWrite};
 
 pub const TYPE_NAME: &str = "tether_rgc_managed_account";
 
@@ -139,7 +139,7 @@ async fn reconcile(ctx: &Ctx<'_, Clients>, id: &str) -> Result<Option<ManagedAcc
 }
 
 /// What the next run does about an RGC operation that did not finish.
-const STILL_RUNNING: &str = "The operation may still finish in RGC; the next refresh records its outcome. Raise the limit in the `timeouts` block if RGC needs longer.";
+const STILL_RUNNING: &str = "The operation may still finish in RGC; the next refresh records its outcome.";
 
 fn wait_failed(summary: &str, error: &WaitError) -> Diagnostic {
     wait_error(summary, error, STILL_RUNNING)
@@ -367,7 +367,7 @@ impl Resource<Clients> for RgcManagedAccount {
                     }
                     // Abandoned in flight, the enroll may still be on its way to RGC.
                     Ok(LostAnswer::NotApplied) if e.kind == ErrorKind::Cancelled => {
-                        unconfirmed_create(ctx, sent, &e, "RGC does not show the account enrolling yet", &format!("Account {id}"), diags);
+                        unconfirmed_create(ctx, sent, &UnknownWrite::of(&e), "RGC does not show the account enrolling yet", &format!("Account {id}"), diags);
                         return Some(known_or_null(planned));
                     }
                     Ok(LostAnswer::NotApplied | LostAnswer::Settled(None)) => {
@@ -375,7 +375,7 @@ impl Resource<Clients> for RgcManagedAccount {
                         return None;
                     }
                     Err(read) => {
-                        unconfirmed_create(ctx, sent, &e, &unread(&read), &format!("Account {id}"), diags);
+                        unconfirmed_create(ctx, sent, &UnknownWrite::of(&e), &unread(&read), &format!("Account {id}"), diags);
                         return Some(known_or_null(planned));
                     }
                 }
@@ -426,7 +426,7 @@ impl Resource<Clients> for RgcManagedAccount {
                     Err(read) => {
                         let call = CloudError::cancelled(crate::clouds::Cloud::Huawei, ENROLL_ACCOUNT_ACTION);
                         let found = format!("RGC accepted it, and the operation did not finish; {}", unread(&read));
-                        unconfirmed_create(ctx, sent, &call, &found, &format!("Account {id}"), diags);
+                        unconfirmed_create(ctx, sent, &UnknownWrite::of(&call), &found, &format!("Account {id}"), diags);
                         Some(known_or_null(planned))
                     }
                 }

@@ -56,8 +56,23 @@ pub fn wait_error(summary: &str, error: &WaitError, hint: &str) -> Diagnostic {
     Diagnostic::error(summary, detail)
 }
 
-/// Reports a create whose write `call` (sent at `sent`) may or may not have taken effect, and
-/// marks the state it returns unconfirmed, so the next refresh checks it against the cloud
+/// A write whose outcome is unknown: the API, and why its answer is missing.
+pub struct UnknownWrite {
+    /// E.g. `Huawei Cloud AcceptHandshake`.
+    pub api: String,
+    /// What went wrong, or `None` when the operation's stop (Ctrl-C, the deadline) abandoned it.
+    pub failure: Option<String>,
+}
+
+impl UnknownWrite {
+    pub fn of(error: &CloudError) -> UnknownWrite {
+        let failure = (error.kind != ErrorKind::Cancelled).then(|| error.to_string());
+        UnknownWrite { api: format!("{} {}", error.cloud, error.action), failure }
+    }
+}
+
+/// Reports a create whose `write` (sent at `sent`) may or may not have taken effect, and marks
+/// the state it returns unconfirmed, so the next refresh checks it against the cloud
 /// ([`crate::framework::Resource::confirm`]) before anything uses it. `found` says what the read
 /// afterwards showed, or why it could not; `recorded` names what the state holds.
 ///
@@ -65,9 +80,9 @@ pub fn wait_error(summary: &str, error: &WaitError, hint: &str) -> Diagnostic {
 /// plain apply confirms it, or drops and creates it, with no error and no replacement. At the
 /// deadline (or after a failure) it is an error, and Terraform taints the object; the detail says
 /// how to keep it.
-pub fn unconfirmed_create<D>(ctx: &Ctx<'_, D>, sent: SystemTime, call: &CloudError, found: &str, recorded: &str, diags: &mut Diagnostics) {
+pub fn unconfirmed_create<D>(ctx: &Ctx<'_, D>, sent: SystemTime, write: &UnknownWrite, found: &str, recorded: &str, diags: &mut Diagnostics) {
     ctx.op.record_unconfirmed(sent);
-    let api = format!("{} {}", call.cloud, call.action);
+    let api = &write.api;
     if ctx.interrupted() {
         diags.warning(
             format!("Create interrupted while {api} was in flight"),
@@ -77,10 +92,9 @@ pub fn unconfirmed_create<D>(ctx: &Ctx<'_, D>, sent: SystemTime, call: &CloudErr
         );
         return;
     }
-    let (summary, cause) = if call.kind == ErrorKind::Cancelled {
-        operation::stopped_detail(&api)
-    } else {
-        (format!("Outcome of {api} unknown"), format!("{call}."))
+    let (summary, cause) = match &write.failure {
+        None => operation::stopped_detail(api),
+        Some(failure) => (format!("Outcome of {api} unknown"), format!("{failure}.")),
     };
     diags.error(
         summary,
@@ -129,14 +143,14 @@ mod tests {
         let (interrupted, interrupt) = op(20);
         interrupt.cancel();
         let mut diags = Diagnostics::new();
-        interrupted.scope(async { unconfirmed_create(&Ctx::new(&(), &interrupted), SystemTime::UNIX_EPOCH, &call, "the read failed", "The membership", &mut diags) }).await;
+        interrupted.scope(async { unconfirmed_create(&Ctx::new(&(), &interrupted), SystemTime::UNIX_EPOCH, &UnknownWrite::of(&call), "the read failed", "The membership", &mut diags) }).await;
         assert!(!diags.has_errors(), "{diags:?}");
         assert_eq!(interrupted.unconfirmed(), Some(SystemTime::UNIX_EPOCH));
 
         let (timed_out, _) = op(20);
         tokio::time::sleep(Duration::from_secs(21)).await;
         let mut diags = Diagnostics::new();
-        timed_out.scope(async { unconfirmed_create(&Ctx::new(&(), &timed_out), SystemTime::UNIX_EPOCH, &call, "the read failed", "The membership", &mut diags) }).await;
+        timed_out.scope(async { unconfirmed_create(&Ctx::new(&(), &timed_out), SystemTime::UNIX_EPOCH, &UnknownWrite::of(&call), "the read failed", "The membership", &mut diags) }).await;
         let error = diags.iter().next().unwrap();
         assert_eq!(error.summary, "Operation timed out");
         assert!(error.detail.contains("within 20s (timeouts.create), so Huawei Cloud AcceptHandshake was abandoned"), "{}", error.detail);
