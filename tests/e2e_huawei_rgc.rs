@@ -126,7 +126,8 @@ fn a_timed_out_enroll_records_the_account_the_cloud_has() {
     let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     apply.failure();
     let output = apply.text();
-    assert!(output.contains("timed out after 3s waiting for EnrollAccount operation"), "{output}");
+    assert!(output.contains("Error: Operation timed out"), "{output}");
+    assert!(output.contains("did not finish within 3s (timeouts.create), so waiting for EnrollAccount operation"), "{output}");
     assert!(output.contains("IN_PROGRESS"), "{output}");
     // RGC has the account (still ENROLLING), so Terraform records it, tainted.
     assert_eq!(managed_state(&emulator, HW_DATA_PLATFORM.id).map(|s| s.0).as_deref(), Some("ENROLLING"));

@@ -16,7 +16,7 @@ use std::future::Future;
 
 use tokio_util::sync::CancellationToken;
 
-use super::error::{CloudError, ErrorKind};
+use super::error::CloudError;
 use super::http::{RetryPolicy, cancellable};
 
 /// What a read after a lost answer shows.
@@ -78,14 +78,12 @@ impl fmt::Display for DetachError {
     }
 }
 
-/// Whether a failed non-idempotent call may still have been applied. The HTTP layer has
-/// already re-sent what provably never arrived; what is left as `Transient` is a lost answer
-/// or a server failure mid-way — unless it never reached the cloud at all (a connect failure
-/// that outlived the retries), which needs no read. A call abandoned in flight (`Cancelled`)
-/// is not read here either: the operation is ending, so it fails and keeps the object in state
-/// for the next run, which reads first.
+/// Whether a failed non-idempotent call may still have been applied: its answer was lost, the
+/// server failed mid-way, or it was abandoned (StopProvider, the deadline) while on the wire.
+/// A call that certainly never reached the cloud (refused connections, throttled, stopped before
+/// it was sent: [`CloudError::never_sent`]) did nothing, and reading would only cost time.
 pub fn may_have_applied(error: &CloudError) -> bool {
-    error.kind == ErrorKind::Transient && !error.never_sent
+    error.is_ambiguous()
 }
 
 /// Sends a detach with `send`, and after an answer that may have been lost, asks `probe`
@@ -93,6 +91,12 @@ pub fn may_have_applied(error: &CloudError) -> bool {
 /// times; the waits between sends follow `retry`'s backoff and stop at once when `cancel`
 /// fires. Errors that say the call was refused (including "not found") come back as
 /// [`DetachError::Failed`] for the caller to judge.
+///
+/// A send abandoned in flight because `cancel` fired is probed too. So `probe` must read with a
+/// token that still allows that one read (the operation's settle token,
+/// `crate::framework::Ctx::settle`, which fires at the deadline or shortly after StopProvider),
+/// not with `cancel`, which has already fired: a probe on `cancel` can only fail, leaving the
+/// outcome unknown. Nothing is sent again once `cancel` has fired.
 pub async fn detach<S, SF, P, PF>(
     retry: &RetryPolicy,
     cancel: Option<&CancellationToken>,
@@ -148,7 +152,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::clouds::error::Cloud;
+    use crate::clouds::error::{Cloud, ErrorKind};
 
     fn fast(max_retries: u32) -> RetryPolicy {
         RetryPolicy { max_retries, max_wait: Duration::from_millis(2), base: Duration::from_millis(1) }
@@ -240,10 +244,50 @@ mod tests {
 
     #[tokio::test]
     async fn a_refusal_is_returned_without_reading() {
-        for kind in [ErrorKind::NotFound, ErrorKind::Auth, ErrorKind::Invalid, ErrorKind::Cancelled] {
+        for kind in [ErrorKind::NotFound, ErrorKind::Auth, ErrorKind::Invalid] {
             let (out, calls) = script(3, vec![Err(err(kind))], vec![]).await;
             assert!(matches!(out.unwrap_err(), DetachError::Failed(e) if e.kind == kind));
             assert_eq!(calls, ["send"]);
         }
+    }
+
+    #[tokio::test]
+    async fn a_call_that_never_reached_the_cloud_is_not_read_after() {
+        // A refused connection (after the HTTP layer's retries), or a stop before sending.
+        for kind in [ErrorKind::Transient, ErrorKind::Cancelled] {
+            let (out, calls) = script(3, vec![Err(err(kind).never_sent())], vec![]).await;
+            assert!(matches!(out.unwrap_err(), DetachError::Failed(e) if e.kind == kind && e.never_sent));
+            assert_eq!(calls, ["send"]);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_call_stopped_in_flight_is_read_after_and_never_sent_again() {
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        let sends = Mutex::new(0);
+        let outcome = |presence: Presence| {
+            let sends = &sends;
+            let cancel = &cancel;
+            async move {
+                detach(
+                    &fast(3),
+                    Some(cancel),
+                    || {
+                        *sends.lock().unwrap() += 1;
+                        async { Err(CloudError::cancelled(Cloud::Huawei, "LeaveOrganization")) }
+                    },
+                    || {
+                        let presence = presence.clone();
+                        async move { Ok(presence) }
+                    },
+                )
+                .await
+            }
+        };
+        assert_eq!(outcome(Presence::Gone).await.unwrap(), Detached::Confirmed);
+        let still_there = outcome(Presence::Present).await.unwrap_err();
+        assert!(matches!(still_there, DetachError::Failed(e) if e.kind == ErrorKind::Cancelled));
+        assert_eq!(*sends.lock().unwrap(), 2, "one send per detach: nothing is sent after the stop");
     }
 }

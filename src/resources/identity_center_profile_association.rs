@@ -11,13 +11,12 @@
 //!          principals, then each principal's full set as `read` has it
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
-use tokio::time::Instant;
 
-use crate::clouds::huawei::identitycenter::is_change_in_progress;
+use crate::clouds::huawei::identitycenter::{is_change_in_progress, CREATE_ACCOUNT_ASSIGNMENT_ACTION, LIST_ASSIGNMENTS_FOR_PRINCIPAL_ACTION};
 use crate::clouds::huawei::{AssignmentTarget, IdentityCenterClient};
 use crate::clouds::waiter::{PollPolicy, WaitError};
 use crate::clouds::{CloudError, ErrorKind};
@@ -29,6 +28,7 @@ use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
 use super::support::{cloud_error, is_id, object, report_detach};
+use super::write_outcome::{stopped_wait, unconfirmed_create, wait_budget, UnknownWrite};
 
 pub const TYPE_NAME: &str = "tether_identity_center_profile_association";
 
@@ -184,50 +184,73 @@ async fn current_assignments(client: &IdentityCenterClient, principal: &Principa
     }
 }
 
-/// Creates (or deletes) each assignment and waits for it, a few at a time. Returns the ones that
-/// did not end in place, with why.
+/// Why one assignment did not end in place.
+#[derive(Debug)]
+struct Failure {
+    why: String,
+    /// The operation stopped it (Ctrl-C, or the deadline), rather than the cloud refusing or
+    /// failing it.
+    stopped: bool,
+    /// It may or may not have taken effect: a request was sent whose end was not seen.
+    unknown: bool,
+}
+
+impl Failure {
+    /// The cloud refused or failed the change, or it was never sent: it did not happen.
+    fn failed(why: impl Into<String>) -> Failure {
+        Failure { why: why.into(), stopped: false, unknown: false }
+    }
+
+    /// A change sent whose outcome no read could tell. One seen after the operation stopped
+    /// counts as the stop's doing: every call and wait of the operation ends when it stops.
+    fn unknown(ctx: &Ctx<'_, Clients>, why: impl Into<String>) -> Failure {
+        Failure { why: why.into(), stopped: ctx.stop.is_cancelled(), unknown: true }
+    }
+}
+
+/// Creates (or deletes) each assignment and waits for it, a few at a time, all within the
+/// operation's deadline. Returns the ones that did not end in place, with why.
 async fn apply_each(
     client: &IdentityCenterClient,
     principal: &Principal,
     assignments: &BTreeSet<Assignment>,
     create: bool,
-    timeout: Duration,
     ctx: &Ctx<'_, Clients>,
-) -> Vec<(Assignment, String)> {
+) -> Vec<(Assignment, Failure)> {
     let results = futures_util::stream::iter(assignments.iter().cloned())
-        .map(|assignment| async move {
-            let deadline = timeouts::deadline_after(timeout);
-            change_one(client, principal, &assignment, create, deadline, ctx).await.err().map(|why| (assignment, why))
-        })
+        .map(|assignment| async move { change_one(client, principal, &assignment, create, ctx).await.err().map(|why| (assignment, why)) })
         .buffer_unordered(PARALLEL_REQUESTS)
         .collect::<Vec<_>>()
         .await;
     results.into_iter().flatten().collect()
 }
 
-/// Starts creating (or deleting) one assignment and waits for the request, by `deadline`.
+/// Starts creating (or deleting) one assignment and waits for the request.
 async fn change_one(
     client: &IdentityCenterClient,
     principal: &Principal,
     assignment: &Assignment,
     create: bool,
-    deadline: Instant,
     ctx: &Ctx<'_, Clients>,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     match start_change(client, principal, assignment, create).await {
-        Ok(request_id) => wait_change(client, principal, &request_id, create, deadline, ctx).await,
+        Ok(request_id) => wait_change(client, principal, &request_id, create, ctx).await,
         // IdentityCenter.1007 ("modification failed") is what a duplicate create gets, but not
         // only that: the assignment counts as there only if a read shows it.
         Err(e) if create && e.kind == ErrorKind::Conflict => match has_assignment(client, principal, assignment).await {
             Ok(true) => Ok(()),
-            Ok(false) => Err(e.to_string()),
-            Err(read) => Err(format!("{e}; checking whether the assignment exists failed too: {read}")),
+            Ok(false) => Err(Failure::failed(e.to_string())),
+            Err(read) => Err(Failure::unknown(ctx, format!("{e}; checking whether the assignment exists failed too: {read}"))),
         },
         Err(e) if !create && e.kind == ErrorKind::NotFound => Ok(()),
+        // Stopped, in flight or before it was sent: nothing more is sent. What the cloud has is
+        // read once for the state (see `truthful_state`).
+        Err(e) if e.kind == ErrorKind::Cancelled => Err(Failure { why: e.to_string(), stopped: true, unknown: e.is_ambiguous() }),
         // The answer was lost, the service failed, or a request for the same assignment is in
-        // progress: the change may be under way. Find out instead of failing.
-        Err(e) if e.kind == ErrorKind::Transient => reconcile_change(client, principal, assignment, create, e, deadline, ctx).await,
-        Err(e) => Err(e.to_string()),
+        // progress: the change may be under way. Find out instead of failing. (A refused
+        // connection never reached the cloud: there is nothing to find out.)
+        Err(e) if e.kind == ErrorKind::Transient && e.is_ambiguous() => reconcile_change(client, principal, assignment, create, e, ctx).await,
+        Err(e) => Err(Failure::failed(e.to_string())),
     }
 }
 
@@ -242,21 +265,17 @@ async fn start_change(client: &IdentityCenterClient, principal: &Principal, assi
     Ok(status.request_id)
 }
 
-async fn wait_change(
-    client: &IdentityCenterClient,
-    principal: &Principal,
-    request_id: &str,
-    create: bool,
-    deadline: Instant,
-    ctx: &Ctx<'_, Clients>,
-) -> Result<(), String> {
-    let timeout = deadline.saturating_duration_since(Instant::now());
+/// Follows one request until it ends or the operation's wait budget does (see
+/// `write_outcome::wait_budget`: the read that records what the cloud has must still fit).
+async fn wait_change(client: &IdentityCenterClient, principal: &Principal, request_id: &str, create: bool, ctx: &Ctx<'_, Clients>) -> Result<(), Failure> {
+    let budget = wait_budget(ctx);
     let outcome = if create {
-        client.wait_creation(&principal.instance_id, request_id, timeout, &POLL, Some(&ctx.stop)).await
+        client.wait_creation(&principal.instance_id, request_id, budget, &POLL, Some(&ctx.stop)).await
     } else {
-        client.wait_deletion(&principal.instance_id, request_id, timeout, &POLL, Some(&ctx.stop)).await
+        client.wait_deletion(&principal.instance_id, request_id, budget, &POLL, Some(&ctx.stop)).await
     };
-    outcome.map(drop).map_err(|e: WaitError| e.to_string())
+    // The request was accepted: unless it ended FAILED, it may still finish.
+    outcome.map(drop).map_err(|e: WaitError| Failure { stopped: stopped_wait(&e), unknown: !matches!(e, WaitError::Failed { .. }), why: e.to_string() })
 }
 
 /// Whether the principal has `assignment` now.
@@ -276,74 +295,98 @@ async fn has_assignment(client: &IdentityCenterClient, principal: &Principal, as
 /// flight another one gets `IdentityCenter.1006`, a create of an existing assignment
 /// `IdentityCenter.1007`, a delete of a missing one a 404 — a change is never applied twice.
 /// While `IdentityCenter.1006` says the first request is still running, this keeps reading
-/// (and probing) until `deadline`; any other failure of the repeat ends it with both errors.
+/// (and probing) until the operation's wait budget runs out; any other failure of the repeat
+/// ends it with both errors.
 async fn reconcile_change(
     client: &IdentityCenterClient,
     principal: &Principal,
     assignment: &Assignment,
     create: bool,
     first: CloudError,
-    deadline: Instant,
     ctx: &Ctx<'_, Clients>,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     tracing::debug!(error = %first, create, "assignment change failed ambiguously; reading and resubmitting");
     let mut pause = POLL.initial_delay;
     loop {
         match has_assignment(client, principal, assignment).await {
             Ok(present) if present == create => return Ok(()),
             Ok(_) => {}
-            Err(read) => return Err(format!("{first}; checking the assignment afterwards failed too: {read}")),
+            Err(read) => return Err(Failure::unknown(ctx, format!("{first}; checking the assignment afterwards failed too: {read}"))),
         }
         match start_change(client, principal, assignment, create).await {
-            Ok(request_id) => return wait_change(client, principal, &request_id, create, deadline, ctx).await,
+            Ok(request_id) => return wait_change(client, principal, &request_id, create, ctx).await,
             Err(e) if is_change_in_progress(&e) => {}
             Err(e) if create && e.kind == ErrorKind::Conflict => {
                 return match has_assignment(client, principal, assignment).await {
                     Ok(true) => Ok(()),
-                    Ok(false) => Err(format!("{first}; submitting it again failed too: {e}")),
-                    Err(read) => Err(format!("{first}; submitting it again failed too: {e}; checking the assignment failed: {read}")),
+                    Ok(false) => Err(Failure::failed(format!("{first}; submitting it again failed too: {e}"))),
+                    Err(read) => Err(Failure::unknown(ctx, format!("{first}; submitting it again failed too: {e}; checking the assignment failed: {read}"))),
                 };
             }
             Err(e) if !create && e.kind == ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(format!("{first}; submitting it again failed too: {e}")),
+            Err(e) => return Err(Failure::unknown(ctx, format!("{first}; submitting it again failed too: {e}"))),
         }
-        // Another request for this assignment is still running: give it time.
-        let wake = Instant::now() + pause;
-        if wake >= deadline {
-            return Err(format!(
-                "{first}; a request for the same assignment was still in progress when the timeout ran out (run terraform apply again to pick up its outcome, or raise the timeout in the `timeouts` block)"
-            ));
+        // Another request for this assignment is still running: give it time, within the
+        // operation's budget for waits.
+        if pause >= wait_budget(ctx) {
+            return Err(Failure {
+                why: format!("{first}; a request for the same assignment was still in progress when the time limit ran out (run terraform apply again to pick up its outcome)"),
+                stopped: true,
+                unknown: true,
+            });
         }
         tokio::select! {
-            _ = ctx.stop.cancelled() => return Err(format!("{first}; cancelled (StopProvider) while waiting for the request in progress")),
-            _ = tokio::time::sleep_until(wake) => {}
+            _ = ctx.stop.cancelled() => return Err(Failure { why: format!("{first}; stopped while waiting for the request in progress"), stopped: true, unknown: true }),
+            _ = tokio::time::sleep(pause) => {}
         }
         pause = POLL.next_interval(pause.max(POLL.interval));
     }
 }
 
-fn report_failures(diags: &mut Diagnostics, verb: &str, failures: &[(Assignment, String)]) {
-    for (assignment, why) in failures {
-        diags.error(
-            format!("Could not {verb} an account assignment"),
-            format!("Permission set {} on account {}: {why}", assignment.permission_set_id, assignment.account_id),
-        );
+/// Reports the assignments that did not end in place. Those the cloud refused or failed are
+/// errors, each on its own. Those the operation's stop left unfinished are one diagnostic, whose
+/// detail ends with `next` (what the state holds, and what the next apply does): an error naming
+/// the limit when the deadline passed, and (when `kept`, a state being recorded) a warning when
+/// Terraform asked the provider to stop (Ctrl-C), so that a create's object is not tainted: the
+/// next apply adds or removes the rest, with no replacement.
+fn report_failures(ctx: &Ctx<'_, Clients>, diags: &mut Diagnostics, verb: &str, failures: &[(Assignment, Failure)], kept: bool, next: &str) {
+    let mut unfinished = Vec::new();
+    for (assignment, failure) in failures {
+        let line = format!("Permission set {} on account {}: {}", assignment.permission_set_id, assignment.account_id, failure.why);
+        if failure.stopped {
+            unfinished.push(line);
+        } else {
+            diags.error(format!("Could not {verb} an account assignment"), line);
+        }
+    }
+    if unfinished.is_empty() {
+        return;
+    }
+    let doing = if verb == "create" { "creating" } else { "deleting" };
+    let (summary, cause) = crate::framework::operation::stopped_detail(&format!("{doing} the account assignments below"));
+    let detail = format!("{cause} {next}\n{}", unfinished.join("\n"));
+    if ctx.interrupted() && kept {
+        diags.warning(summary, detail);
+    } else {
+        diags.error(summary, detail);
     }
 }
 
-/// After a partial failure, the state must show what the cloud really has.
-async fn truthful_state(ctx: &Ctx<'_, Clients>, base: &Value, principal: &Principal, store: &str, fallback: &BTreeSet<Assignment>, diags: &mut Diagnostics) -> Value {
-    let reader = match ctx.data.huawei_identitycenter() {
-        Ok(client) => client.clone(),
-        Err(_) => return with_assignments(base, store, fallback),
-    };
-    match current_assignments(&reader, principal).await {
-        Ok(Some(actual)) => with_assignments(base, store, &actual),
-        Ok(None) => with_assignments(base, store, &BTreeSet::new()),
-        Err(d) => {
-            diags.warning("Could not re-read the assignments after the failure", d.detail);
-            with_assignments(base, store, fallback)
-        }
+/// What the state says after a partial failure when it records what the cloud has.
+const RECORDS_THE_CLOUD: &str = "The state records the assignments the cloud has; the next apply finishes the rest.";
+
+/// What the principal has now, after a change did not end in place. Read with the settle token,
+/// so that it still runs for a moment after Ctrl-C, and ends at the deadline.
+async fn read_back(ctx: &Ctx<'_, Clients>, principal: &Principal) -> Result<BTreeSet<Assignment>, CloudError> {
+    let client = ctx
+        .data
+        .huawei_identitycenter()
+        .map_err(|d| CloudError::new(ErrorKind::Other, crate::clouds::Cloud::Huawei, LIST_ASSIGNMENTS_FOR_PRINCIPAL_ACTION, d.detail))?
+        .with_cancellation(ctx.settle());
+    match client.list_account_assignments_for_principal(&principal.instance_id, &principal.principal_id, &principal.principal_type).await {
+        Ok(list) => Ok(list.into_iter().map(|a| Assignment { permission_set_id: a.permission_set_id, account_id: a.account_id }).collect()),
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(BTreeSet::new()),
+        Err(e) => Err(e),
     }
 }
 
@@ -461,13 +504,65 @@ impl Resource<Clients> for ProfileAssociation {
             }
         };
         let wanted = assignments_of(planned);
-        let timeout = timeouts::get(planned, "create", TIMEOUTS.create);
-        let failures = apply_each(&client, &principal, &wanted, true, timeout, ctx).await;
+        let sent = SystemTime::now();
+        let failures = apply_each(&client, &principal, &wanted, true, ctx).await;
         if failures.is_empty() {
             return Some(with_assignments(planned, &store, &wanted));
         }
-        report_failures(diags, "create", &failures);
-        Some(truthful_state(ctx, planned, &principal, &store, &wanted, diags).await)
+        // The state must say what the cloud has.
+        let (found, unconfirmed) = match read_back(ctx, &principal).await {
+            Ok(actual) => (actual, None),
+            // Unreadable: what this create knows it made (the ones that failed for sure left
+            // out), and when any may or may not exist, the state is unconfirmed.
+            Err(read) => {
+                let made = wanted.iter().filter(|a| !failures.iter().any(|(f, why)| f == *a && !why.unknown)).cloned().collect();
+                // The stop's unknown outcomes first: they say why the create ended.
+                let unknown = failures.iter().filter(|(_, f)| f.unknown).max_by_key(|(_, f)| f.stopped);
+                match unknown {
+                    Some((assignment, failure)) => (made, Some((assignment.clone(), failure, read))),
+                    None => {
+                        diags.warning("Could not re-read the assignments after the failure", read.to_string());
+                        (made, None)
+                    }
+                }
+            }
+        };
+        // A principal left with no assignment holds nothing of this create: nothing is recorded
+        // (with an error), and the next apply creates the association anew, rather than replacing
+        // a tainted, empty one with a DisassociateProfile first. A change that lands after all is
+        // found then: Identity Center refuses the duplicate, and the read shows it there.
+        let kept = !found.is_empty();
+        let next = match (&unconfirmed, kept) {
+            (Some(_), _) => "",
+            (None, true) => RECORDS_THE_CLOUD,
+            (None, false) => "None of them is in the cloud, so nothing is recorded; the next apply creates them.",
+        };
+        report_failures(ctx, diags, "create", &failures, kept, next);
+        if let Some((assignment, failure, read)) = unconfirmed {
+            let write = UnknownWrite {
+                api: format!("{} {CREATE_ACCOUNT_ASSIGNMENT_ACTION}", crate::clouds::Cloud::Huawei),
+                failure: (!failure.stopped).then(|| failure.why.clone()),
+            };
+            let why = match read.kind {
+                ErrorKind::Cancelled => "did not finish in time".to_string(),
+                _ => format!("failed ({read})"),
+            };
+            let found = format!("reading the principal's assignments afterwards {why}, so permission set {} on account {} (and any other unfinished one) may or may not exist", assignment.permission_set_id, assignment.account_id);
+            unconfirmed_create(ctx, sent, &write, &found, "The association with every assignment not known to have failed", diags);
+        }
+        kept.then(|| with_assignments(planned, &store, &found))
+    }
+
+    /// A state whose create was not confirmed stands for the assignments that create made: a
+    /// principal with none (nothing reached the cloud) is dropped, so the next apply creates the
+    /// association anew rather than replacing a tainted one (which would call
+    /// DisassociateProfile first).
+    async fn confirm(&self, ctx: &Ctx<'_, Clients>, current: &Value, _since: SystemTime, diags: &mut Diagnostics) -> Option<Value> {
+        let read = self.read(ctx, current, diags).await?;
+        if diags.has_errors() || !assignments_of(&read).is_empty() {
+            return Some(read);
+        }
+        None
     }
 
     /// A principal always "reads" (with no assignments when it has none): it exists for a
@@ -515,18 +610,24 @@ impl Resource<Clients> for ProfileAssociation {
         let store = planned.attr("identity_store_id").and_then(Value::as_str).unwrap_or_default().to_string();
         let before = assignments_of(prior);
         let after = assignments_of(planned);
-        let timeout = timeouts::get(planned, "update", TIMEOUTS.update.unwrap_or(TIMEOUTS.create));
         let removed: BTreeSet<Assignment> = before.difference(&after).cloned().collect();
         let added: BTreeSet<Assignment> = after.difference(&before).cloned().collect();
-        let mut failures = apply_each(&client, &principal, &removed, false, timeout, ctx).await;
-        report_failures(diags, "delete", &failures);
-        let create_failures = apply_each(&client, &principal, &added, true, timeout, ctx).await;
-        report_failures(diags, "create", &create_failures);
+        let mut failures = apply_each(&client, &principal, &removed, false, ctx).await;
+        report_failures(ctx, diags, "delete", &failures, true, RECORDS_THE_CLOUD);
+        let create_failures = apply_each(&client, &principal, &added, true, ctx).await;
+        report_failures(ctx, diags, "create", &create_failures, true, RECORDS_THE_CLOUD);
         failures.extend(create_failures);
         if failures.is_empty() {
-            with_assignments(planned, &store, &after)
-        } else {
-            truthful_state(ctx, planned, &principal, &store, &before, diags).await
+            return with_assignments(planned, &store, &after);
+        }
+        // After a partial failure, the state must say what the cloud has; unreadable, the prior
+        // assignments stay (an update is never tainted, and the next refresh reads the truth).
+        match read_back(ctx, &principal).await {
+            Ok(actual) => with_assignments(planned, &store, &actual),
+            Err(read) => {
+                diags.warning("Could not re-read the assignments after the failure", format!("{read}. The state keeps the assignments it had; the next refresh reads them."));
+                with_assignments(planned, &store, &before)
+            }
         }
     }
 
@@ -551,8 +652,11 @@ impl Resource<Clients> for ProfileAssociation {
         // all at once) and it is sent again; only other ones there means they were added after
         // it took effect, and they are left alone.
         let intended: Vec<(String, String)> = assignments_of(prior).into_iter().map(|a| (a.permission_set_id, a.account_id)).collect();
+        // The read after a lost answer uses the settle token, so a DisassociateProfile the
+        // operation stopped in flight is still checked, for a moment after Ctrl-C.
+        let settle = ctx.settle();
         let outcome = client
-            .disassociate_profile_reconciled(&principal.instance_id, &principal.principal_id, &principal.principal_type, &store, &intended)
+            .disassociate_profile_reconciled(&principal.instance_id, &principal.principal_id, &principal.principal_type, &store, &intended, Some(&settle))
             .await;
         report_detach(outcome, "Could not disassociate the principal's profile", &format!("the profile of {} {}", principal.principal_type, principal.principal_id), diags);
     }

@@ -345,7 +345,7 @@ impl Resource<Clients> for MemberAuthBinding {
         // binding bound again since (another CreateTime than the one in state) is left alone.
         // Already detached (or its member or policy gone) counts as done.
         let created = prior.attr("create_time").and_then(Value::as_str);
-        let outcome = client.cancel_member_auth_account_reconciled(key.member_uin, key.policy_id, key.sub_account_uin, created).await;
+        let outcome = client.cancel_member_auth_account_reconciled(key.member_uin, key.policy_id, key.sub_account_uin, created, Some(&ctx.settle())).await;
         report_detach(outcome, "Could not cancel the member auth binding", &format!("the member auth binding {}", key.id()), diags);
     }
 

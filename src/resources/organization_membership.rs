@@ -8,6 +8,8 @@
 //! delete = LeaveOrganization (`POST /v1/organizations/leave`, the detach API)
 //! list   = ShowOrganization: the one membership of the configured account, if any
 
+use std::time::SystemTime;
+
 use async_trait::async_trait;
 
 use crate::clouds::huawei::{Handshake, Organization, OrganizationsClient};
@@ -20,6 +22,7 @@ use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
 use super::support::{cloud_error, object, report_detach};
+use super::write_outcome::{known_or_null, unconfirmed_create, UnknownWrite};
 
 pub const TYPE_NAME: &str = "tether_organization_membership";
 
@@ -36,14 +39,27 @@ fn state(handshake_id: &Value, organization: &Organization) -> Value {
     ])
 }
 
+/// What an unconfirmed create records: the invitation, with the organization's attributes (only
+/// the cloud knows them) left for the next refresh.
+fn membership_of(handshake_id: &str) -> String {
+    format!("The membership joined through invitation {handshake_id}")
+}
+
 fn client(ctx: &Ctx<'_, Clients>) -> Result<OrganizationsClient, Diagnostic> {
     Ok(ctx.data.huawei_organizations()?.with_cancellation(ctx.stop.clone()))
+}
+
+/// For the reads that find out what an accept or a leave did after the operation stopped it:
+/// they still run for a moment after Ctrl-C, and end at the deadline (see `Ctx::settle`).
+fn settle_client(ctx: &Ctx<'_, Clients>) -> Result<OrganizationsClient, Diagnostic> {
+    Ok(ctx.data.huawei_organizations()?.with_cancellation(ctx.settle()))
 }
 
 /// After an accept whose outcome is unknown: the organization the account joined through
 /// invitation `handshake_id`, or `None` if it joined none. ShowOrganization says whether the
 /// account is in an organization; ShowHandshake, when it answers, confirms that it is the
-/// invitation's (a different one means this accept did not happen).
+/// invitation's (a different one, or the invitation still pending or declined, means this accept
+/// did not happen).
 async fn joined_after_failed_accept(client: &OrganizationsClient, handshake_id: &str) -> Result<Option<Organization>, CloudError> {
     let Some(organization) = client.show_organization().await? else {
         return Ok(None);
@@ -51,6 +67,10 @@ async fn joined_after_failed_accept(client: &OrganizationsClient, handshake_id: 
     match client.show_handshake(handshake_id).await {
         Ok(Some(handshake)) if !handshake.organization_id.is_empty() && handshake.organization_id != organization.id => {
             tracing::debug!(handshake = %handshake.organization_id, current = %organization.id, "the account is in another organization than the invitation's");
+            Ok(None)
+        }
+        Ok(Some(handshake)) if !handshake.status.is_empty() && !handshake.status.eq_ignore_ascii_case("accepted") => {
+            tracing::debug!(status = %handshake.status, "the invitation was not accepted");
             Ok(None)
         }
         Ok(_) => Ok(Some(organization)),
@@ -222,59 +242,118 @@ impl Resource<Clients> for OrganizationMembership {
     }
 
     async fn create(&self, ctx: &Ctx<'_, Clients>, planned: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let client = match client(ctx) {
-            Ok(client) => client,
-            Err(d) => {
+        let (client, reader) = match (client(ctx), settle_client(ctx)) {
+            (Ok(client), Ok(reader)) => (client, reader),
+            (Err(d), _) | (_, Err(d)) => {
                 diags.push(d);
                 return None;
             }
         };
         let handshake_id = planned.attr("handshake_id").cloned().unwrap_or(Value::Null);
-        if let Some(id) = handshake_id.as_str() {
-            if let Err(e) = client.accept_handshake(id).await {
-                if e.kind != ErrorKind::Transient {
-                    diags.push(cloud_error("Could not accept the invitation", &e));
-                    return None;
+        let Some(id) = handshake_id.as_str() else {
+            // Nothing to accept: the membership the account has now is adopted, a plain read.
+            return match client.show_organization().await {
+                Ok(Some(organization)) => Some(state(&handshake_id, &organization)),
+                Ok(None) => {
+                    diags.error(
+                        "The account is in no organization",
+                        "No handshake_id was given, so this resource adopts the account's current membership, but the account belongs to no organization. Set handshake_id to the ID of a pending invitation to join one.",
+                    );
+                    None
                 }
-                // The accept may have gone through before the connection broke or the server
-                // failed: the account's membership tells. If it did not, the accept's own error
-                // (which names AcceptHandshake and carries the RequestId) is what happened.
+                Err(e) => {
+                    diags.push(cloud_error("Could not read the account's organization", &e));
+                    None
+                }
+            };
+        };
+        let sent = SystemTime::now();
+        let accepted = match client.accept_handshake(id).await {
+            Ok(handshake) => handshake,
+            // Refused, or never sent (a refused connection, a stop before sending): nothing
+            // happened, and the error says why.
+            Err(e) if !e.is_ambiguous() => {
+                diags.push(cloud_error("Could not accept the invitation", &e));
+                return None;
+            }
+            // The accept may have gone through before the connection broke, the server failed,
+            // or the operation stopped it in flight: the account's membership tells.
+            Err(e) => {
                 tracing::debug!(error = %e, "accept failed ambiguously; reading the membership");
-                return match joined_after_failed_accept(&client, id).await {
+                return match joined_after_failed_accept(&reader, id).await {
                     Ok(Some(organization)) => Some(state(&handshake_id, &organization)),
-                    Ok(None) => {
+                    // An answer that was lost or failed came after the server handled the call:
+                    // not joined now means the accept did not happen, and its error says why.
+                    Ok(None) if e.kind != ErrorKind::Cancelled => {
                         diags.push(cloud_error("Could not accept the invitation", &e));
                         None
                     }
+                    // Abandoned in flight, it may still be on its way to the cloud.
+                    Ok(None) => {
+                        unconfirmed_create(ctx, sent, &UnknownWrite::of(&e), "the account is in no organization yet", &membership_of(id), diags);
+                        Some(known_or_null(planned))
+                    }
                     Err(read) => {
-                        diags.push(cloud_error("Could not accept the invitation", &e));
-                        diags.warning(
-                            "Could not check the membership after the failed accept",
-                            format!("{read}. If the invitation was accepted after all, import the membership: terraform import <address> <organization_id>"),
-                        );
-                        None
+                        let found = match read.kind {
+                            ErrorKind::Cancelled => "reading the membership afterwards did not finish in time".to_string(),
+                            _ => format!("reading the membership failed too ({read})"),
+                        };
+                        unconfirmed_create(ctx, sent, &UnknownWrite::of(&e), &found, &membership_of(id), diags);
+                        Some(known_or_null(planned))
                     }
                 };
             }
-        }
-        match client.show_organization().await {
+        };
+        // Joined: record the organization. Read with the settle token, so a stop that comes now
+        // does not lose a membership the cloud has; the invitation names the organization if even
+        // that read fails, and the next refresh fills in the rest.
+        match reader.show_organization().await {
             Ok(Some(organization)) => Some(state(&handshake_id, &organization)),
             Ok(None) => {
-                diags.push(match handshake_id.as_str() {
-                    Some(id) => Diagnostic::error(
-                        "Not in an organization after accepting",
-                        format!("The invitation {id} was accepted, but ShowOrganization says the account belongs to no organization."),
-                    ),
-                    None => Diagnostic::error(
-                        "The account is in no organization",
-                        "No handshake_id was given, so this resource adopts the account's current membership, but the account belongs to no organization. Set handshake_id to the ID of a pending invitation to join one.",
-                    ),
-                });
+                diags.error(
+                    "Not in an organization after accepting",
+                    format!("The invitation {id} was accepted, but ShowOrganization says the account belongs to no organization."),
+                );
                 None
             }
             Err(e) => {
-                diags.push(cloud_error("Could not read the account's organization", &e));
-                None
+                diags.warning(
+                    "Joined, but could not read the organization",
+                    format!("The invitation {id} was accepted, but reading the organization failed: {e}. The state records organization {} from the invitation; the next refresh reads the rest.", accepted.organization_id),
+                );
+                let organization = Organization {
+                    id: accepted.organization_id.clone(),
+                    management_account_id: accepted.management_account_id.clone(),
+                    management_account_name: accepted.management_account_name.clone(),
+                    ..Default::default()
+                };
+                Some(state(&handshake_id, &organization))
+            }
+        }
+    }
+
+    /// A state whose accept's outcome is unknown joined through `handshake_id` or not at all:
+    /// an organization the account is in counts only if the invitation is accepted and is that
+    /// organization's. Anything else (no organization, another one, the invitation pending or
+    /// declined) was not made by that create, so the state is dropped and the next apply
+    /// accepts the invitation.
+    async fn confirm(&self, ctx: &Ctx<'_, Clients>, current: &Value, _since: SystemTime, diags: &mut Diagnostics) -> Option<Value> {
+        let Some(id) = current.attr("handshake_id").and_then(Value::as_str) else {
+            return self.read(ctx, current, diags).await;
+        };
+        let client = match client(ctx) {
+            Ok(client) => client,
+            Err(d) => {
+                diags.push(d);
+                return Some(current.clone());
+            }
+        };
+        match joined_after_failed_accept(&client, id).await {
+            Ok(Some(organization)) => Some(state(&Value::from(id), &organization)),
+            Ok(None) => None,
+            Err(e) => {
+                diags.push(cloud_error("Could not check the membership whose create was not confirmed", &e));
+                Some(current.clone())
             }
         }
     }
@@ -342,8 +421,9 @@ impl Resource<Clients> for OrganizationMembership {
             }
         }
         // Not repeated blindly: after a lost answer ShowOrganization is read first, and only an
-        // account still in this organization leaves again.
-        let outcome = client.leave_organization_reconciled(expected).await;
+        // account still in this organization leaves again. That read uses the settle token: a
+        // leave the operation stopped in flight is still checked, for a moment after Ctrl-C.
+        let outcome = client.leave_organization_reconciled(expected, Some(&ctx.settle())).await;
         report_detach(outcome, "Could not leave the organization", &format!("the membership of organization {expected}"), diags);
     }
 

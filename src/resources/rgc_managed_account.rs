@@ -8,10 +8,9 @@
 //! list   = ListManagedAccountsForParent: the managed accounts directly under one OU
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use tokio::time::Instant;
 
 use crate::clouds::huawei::rgc::{
     ENROLL_ACCOUNT_ACTION, STATE_ENROLLED, STATE_ENROLLING, STATE_UN_ENROLLING, STATE_UPDATING, UN_ENROLL_ACCOUNT_ACTION,
@@ -20,6 +19,7 @@ use crate::clouds::huawei::rgc::{
 use crate::clouds::huawei::{AccountGoal, Blueprint, ManagedAccount, RgcClient};
 use crate::clouds::waiter::{PollPolicy, PollState, WaitError};
 use crate::clouds::{CloudError, ErrorKind};
+use crate::framework::operation;
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
     Found, Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, NestedBlock, Plan, Resource, Schema, Type, Value,
@@ -28,6 +28,7 @@ use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
 use super::support::{already_exists, cloud_error, import_hint, object};
+use super::write_outcome::{known_or_null, stopped_wait, unconfirmed_create, wait_budget, wait_error, UnknownWrite};
 
 pub const TYPE_NAME: &str = "tether_rgc_managed_account";
 
@@ -44,9 +45,6 @@ const POLL: PollPolicy = PollPolicy {
     max_interval: Duration::from_secs(30),
     multiplier: 1.5,
 };
-
-/// How long the final read after a failed, timed-out or interrupted operation may take.
-const RECONCILE_READ_TIMEOUT: Duration = Duration::from_secs(60);
 
 const COMPUTED: &[(&str, &str)] = &[
     ("account_name", "Name of the account."),
@@ -132,30 +130,27 @@ fn client(ctx: &Ctx<'_, Clients>) -> Result<RgcClient, Diagnostic> {
     Ok(ctx.data.huawei_rgc()?.with_cancellation(ctx.stop.clone()))
 }
 
-/// After an operation did not succeed: what does the cloud have now? Read without the
-/// StopProvider token, so an interrupted apply still records the truth.
-async fn reconcile(ctx: &Ctx<'_, Clients>, id: &str) -> Result<Option<ManagedAccount>, String> {
-    let client = ctx.data.huawei_rgc().map_err(|d| d.detail)?;
-    match tokio::time::timeout(RECONCILE_READ_TIMEOUT, client.show_managed_account(id)).await {
-        Ok(result) => result.map_err(|e| e.to_string()),
-        Err(_) => Err("ShowManagedAccount did not answer".to_string()),
-    }
+/// After an operation did not succeed: what does the cloud have now? Read with the settle
+/// token, so that an operation stopped by Ctrl-C still records the truth (the read may run for a
+/// moment after it), while the read still ends at the operation's deadline.
+async fn reconcile(ctx: &Ctx<'_, Clients>, id: &str) -> Result<Option<ManagedAccount>, CloudError> {
+    let client = ctx.data.huawei_rgc().map_err(|d| CloudError::new(ErrorKind::Other, crate::clouds::Cloud::Huawei, "ShowManagedAccount", d.detail))?;
+    client.with_cancellation(ctx.settle()).show_managed_account(id).await
 }
+
+/// What the next run does about an RGC operation that did not finish.
+const STILL_RUNNING: &str = "The operation may still finish in RGC; the next refresh records its outcome.";
 
 fn wait_failed(summary: &str, error: &WaitError) -> Diagnostic {
-    let hint = if error.is_timeout() {
-        " The operation may still finish in RGC; run terraform apply again to pick up its outcome, or raise the timeout in the `timeouts` block."
-    } else {
-        ""
-    };
-    Diagnostic::error(summary, format!("{error}.{hint}"))
+    wait_error(summary, error, STILL_RUNNING)
 }
 
-/// Whether a failed write may still have been applied: the answer was lost (the connection
-/// broke after sending) or the service failed while processing it. RGC is then asked what it
-/// has instead of trusting the error.
-fn ambiguous(error: &CloudError) -> bool {
-    error.kind == ErrorKind::Transient
+/// Why the read after a write could not tell what RGC has, for an unconfirmed create.
+fn unread(error: &CloudError) -> String {
+    match error.kind {
+        ErrorKind::Cancelled => "reading the account afterwards did not finish in time".to_string(),
+        _ => format!("reading the account afterwards failed ({error})"),
+    }
 }
 
 /// What RGC shows after a write whose answer was lost.
@@ -169,8 +164,8 @@ enum LostAnswer {
 }
 
 /// After a write whose answer was lost (so there is no operation id to follow): when
-/// ShowManagedAccount shows the change (`under_way`), waits within `timeout` for the account to
-/// settle at `goal`. `Err` when RGC could not be asked.
+/// ShowManagedAccount shows the change (`under_way`), waits within the operation's wait budget
+/// for the account to settle at `goal`. `Err` when RGC could not be asked.
 async fn settle_after_lost_answer(
     ctx: &Ctx<'_, Clients>,
     client: &RgcClient,
@@ -178,8 +173,7 @@ async fn settle_after_lost_answer(
     id: &str,
     goal: AccountGoal,
     under_way: impl Fn(&ManagedAccount) -> bool,
-    timeout: Duration,
-) -> Result<LostAnswer, String> {
+) -> Result<LostAnswer, CloudError> {
     let seen = reconcile(ctx, id).await?;
     let account = match (goal, seen) {
         (AccountGoal::Unmanaged, None) => return Ok(LostAnswer::Settled(None)),
@@ -191,10 +185,26 @@ async fn settle_after_lost_answer(
         return Ok(LostAnswer::Settled(settled.map(Box::new)));
     }
     tracing::debug!(action, id, "the answer was lost, but RGC shows the change under way; waiting for the account to settle");
-    Ok(match client.wait_account_settled(action, id, goal, timeout, &POLL, Some(&ctx.stop)).await {
+    Ok(match client.wait_account_settled(action, id, goal, wait_budget(ctx), &POLL, Some(&ctx.stop)).await {
         Ok(settled) => LostAnswer::Settled(settled.map(Box::new)),
         Err(error) => LostAnswer::Unsettled(error),
     })
+}
+
+/// The error for an UnEnrollAccount (`call`) that may or may not have taken effect, the read
+/// after it having failed (`read`). When the operation's stop abandoned the call, the stop (and
+/// the limit that ran out) comes first.
+fn unknown_un_enroll(id: &str, call: &CloudError, read: &CloudError) -> Diagnostic {
+    let keep = format!("Account {id} may or may not still be enrolled, so it stays in the Terraform state. Run terraform destroy again: it reads RGC before calling UnEnrollAccount again.");
+    if call.kind == ErrorKind::Cancelled {
+        let (summary, stopped) = operation::stopped_detail(&format!("{} {}", call.cloud, call.action));
+        let read = if read.kind == ErrorKind::Cancelled { String::new() } else { format!(" Reading whether it took effect failed: {read}.") };
+        return Diagnostic::error(summary, format!("{stopped} It was already sent, and its outcome is unknown.{read} {keep}"));
+    }
+    Diagnostic::error(
+        format!("Outcome of {} {} unknown", call.cloud, call.action),
+        format!("Its answer was lost ({call}), and reading whether it took effect failed too ({read}). {keep}"),
+    )
 }
 
 fn check_id(value: &str, name: &str, example: &str) -> Result<(), Diagnostic> {
@@ -299,11 +309,9 @@ impl Resource<Clients> for RgcManagedAccount {
                 return None;
             }
         };
-        let started = Instant::now();
         let id = text_attr(planned, "managed_account_id");
         let ou = text_attr(planned, "parent_organizational_unit_id");
         let blueprint = blueprint_from(planned);
-        let timeout = timeouts::get(planned, "create", TIMEOUTS.create);
         // Read before the write. An account RGC already manages was not enrolled by this
         // resource, and adopting it would let a later destroy un-enroll something Terraform
         // never made; so it is refused with an import hint. Knowing it was not managed before
@@ -328,39 +336,47 @@ impl Resource<Clients> for RgcManagedAccount {
                 return None;
             }
         }
+        let sent = SystemTime::now();
         let outcome = match client.enroll_account(id, ou, blueprint.as_ref()).await {
             Ok(operation) => client
-                .wait_operation_of(ENROLL_ACCOUNT_ACTION, &operation, timeout, &POLL, Some(&ctx.stop))
+                .wait_operation_of(ENROLL_ACCOUNT_ACTION, &operation, wait_budget(ctx), &POLL, Some(&ctx.stop))
                 .await
                 .map(|_| Some(operation)),
             Err(e) if e.kind == ErrorKind::Conflict || e.code.as_deref() == Some("RGC.1202") => {
                 diags.push(already_exists("The account is already enrolled", &e, TYPE_NAME, id));
                 return None;
             }
-            Err(e) if ambiguous(&e) => {
-                // The enroll may have gone through before the answer was lost; if RGC shows the
-                // account enrolling (or already enrolled where this enroll puts it), follow it to
-                // its end instead of failing. It was not managed before the call (read above), so
-                // what RGC shows now is this enroll's doing (or a concurrent one's for the same
-                // account and OU, which leaves the same enrollment).
+            Err(e) if e.is_ambiguous() => {
+                // The enroll may have gone through before the answer was lost (or the operation
+                // stopped it in flight); if RGC shows the account enrolling (or already enrolled
+                // where this enroll puts it), follow it to its end instead of failing. It was not
+                // managed before the call (read above), so what RGC shows now is this enroll's
+                // doing (or a concurrent one's for the same account and OU, which leaves the same
+                // enrollment).
                 let enrolling = |a: &ManagedAccount| {
                     a.state == STATE_ENROLLING || (a.state == STATE_ENROLLED && a.parent_organizational_unit_id == ou)
                 };
-                let remaining = timeout.saturating_sub(started.elapsed());
-                match settle_after_lost_answer(ctx, &client, ENROLL_ACCOUNT_ACTION, id, AccountGoal::Managed, enrolling, remaining).await {
+                match settle_after_lost_answer(ctx, &client, ENROLL_ACCOUNT_ACTION, id, AccountGoal::Managed, enrolling).await {
                     Ok(LostAnswer::Settled(Some(account))) => return Some(state(&account, planned)),
+                    // Under way, and the operation stopped before it settled: the enrollment is
+                    // this create's, so it is recorded (see below).
+                    Ok(LostAnswer::Unsettled(wait)) if stopped_wait(&wait) => Err(wait),
                     Ok(LostAnswer::Unsettled(wait)) => {
                         diags.push(cloud_error("Could not enroll the account", &e));
                         Err(wait)
+                    }
+                    // Abandoned in flight, the enroll may still be on its way to RGC.
+                    Ok(LostAnswer::NotApplied) if e.kind == ErrorKind::Cancelled => {
+                        unconfirmed_create(ctx, sent, &UnknownWrite::of(&e), "RGC does not show the account enrolling yet", &format!("Account {id}"), diags);
+                        return Some(known_or_null(planned));
                     }
                     Ok(LostAnswer::NotApplied | LostAnswer::Settled(None)) => {
                         diags.push(cloud_error("Could not enroll the account", &e));
                         return None;
                     }
-                    Err(why) => {
-                        diags.push(cloud_error("Could not enroll the account", &e));
-                        diags.warning("Could not check the account after the failed enroll", why);
-                        return None;
+                    Err(read) => {
+                        unconfirmed_create(ctx, sent, &UnknownWrite::of(&e), &unread(&read), &format!("Account {id}"), diags);
+                        return Some(known_or_null(planned));
                     }
                 }
             }
@@ -370,7 +386,9 @@ impl Resource<Clients> for RgcManagedAccount {
             }
         };
         match outcome {
-            Ok(operation) => match client.show_managed_account(id).await {
+            // Read with the settle token: a stop that comes now must not lose an enrollment RGC
+            // has finished.
+            Ok(operation) => match reconcile(ctx, id).await {
                 Ok(Some(account)) => Some(state(&account, planned)),
                 Ok(None) => {
                     diags.error(
@@ -380,13 +398,39 @@ impl Resource<Clients> for RgcManagedAccount {
                     None
                 }
                 Err(e) => {
-                    diags.error(
+                    diags.warning(
                         "Enrolled, but could not read the account",
-                        format!("EnrollAccount operation {} succeeded, but reading the account failed: {e}. Run terraform apply again to record it.", operation.unwrap_or_default()),
+                        format!("EnrollAccount operation {} succeeded, but reading the account failed: {e}. The state records the account; the next refresh reads the rest.", operation.unwrap_or_default()),
                     );
-                    None
+                    Some(known_or_null(planned))
                 }
             },
+            // RGC accepted the enroll, and the operation stopped before it finished. The state
+            // must say what the cloud has: the account as RGC shows it (tainted only when the
+            // deadline passed; after Ctrl-C it is kept as is, and the next refresh follows it).
+            Err(error) if stopped_wait(&error) => {
+                let stopped = wait_failed("Enrolling the account did not finish", &error);
+                match reconcile(ctx, id).await {
+                    Ok(Some(account)) => {
+                        if ctx.interrupted() {
+                            diags.warning(stopped.summary, format!("{} The state records the account as RGC shows it now ({}).", stopped.detail, account.state));
+                        } else {
+                            diags.push(stopped);
+                        }
+                        Some(state(&account, planned))
+                    }
+                    Ok(None) => {
+                        diags.push(stopped);
+                        None
+                    }
+                    Err(read) => {
+                        let call = CloudError::cancelled(crate::clouds::Cloud::Huawei, ENROLL_ACCOUNT_ACTION);
+                        let found = format!("RGC accepted it, and the operation did not finish; {}", unread(&read));
+                        unconfirmed_create(ctx, sent, &UnknownWrite::of(&call), &found, &format!("Account {id}"), diags);
+                        Some(known_or_null(planned))
+                    }
+                }
+            }
             Err(error) => {
                 diags.push(wait_failed("Enrolling the account did not succeed", &error));
                 // The state must say what the cloud has: a half-enrolled account is recorded
@@ -395,7 +439,7 @@ impl Resource<Clients> for RgcManagedAccount {
                     Ok(Some(account)) => Some(state(&account, planned)),
                     Ok(None) => None,
                     Err(why) => {
-                        diags.warning("Could not check the account after the failed enroll", why);
+                        diags.warning("Could not check the account after the failed enroll", why.to_string());
                         None
                     }
                 }
@@ -434,8 +478,6 @@ impl Resource<Clients> for RgcManagedAccount {
             || prior.attr("parent_organizational_unit_name") != planned.attr("parent_organizational_unit_name")
             || prior.attr("blueprint") != planned.attr("blueprint");
         if changed {
-            let begun = Instant::now();
-            let timeout = timeouts::get(planned, "update", TIMEOUTS.update.unwrap_or(TIMEOUTS.create));
             let target_ou = text_attr(planned, "parent_organizational_unit_id");
             let started = client
                 .update_managed_account(
@@ -447,10 +489,10 @@ impl Resource<Clients> for RgcManagedAccount {
                 .await;
             let outcome = match started {
                 Ok(operation) => client
-                    .wait_operation_of(UPDATE_MANAGED_ACCOUNT_ACTION, &operation, timeout, &POLL, Some(&ctx.stop))
+                    .wait_operation_of(UPDATE_MANAGED_ACCOUNT_ACTION, &operation, wait_budget(ctx), &POLL, Some(&ctx.stop))
                     .await
                     .map(drop),
-                Err(e) if ambiguous(&e) => {
+                Err(e) if e.is_ambiguous() => {
                     // The update may have started before the answer was lost: follow it if RGC
                     // shows it (UPDATING, or already moved to the new OU).
                     let moved = prior.attr("parent_organizational_unit_id") != planned.attr("parent_organizational_unit_id");
@@ -458,8 +500,7 @@ impl Resource<Clients> for RgcManagedAccount {
                     let under_way = |a: &ManagedAccount| {
                         a.state == STATE_UPDATING || (moved && !blueprint_changed && a.parent_organizational_unit_id == target_ou)
                     };
-                    let remaining = timeout.saturating_sub(begun.elapsed());
-                    match settle_after_lost_answer(ctx, &client, UPDATE_MANAGED_ACCOUNT_ACTION, id, AccountGoal::Managed, under_way, remaining).await {
+                    match settle_after_lost_answer(ctx, &client, UPDATE_MANAGED_ACCOUNT_ACTION, id, AccountGoal::Managed, under_way).await {
                         Ok(LostAnswer::Settled(Some(account))) if !moved || account.parent_organizational_unit_id == target_ou => Ok(()),
                         Ok(LostAnswer::Unsettled(wait)) => {
                             diags.push(cloud_error("Could not update the managed account", &e));
@@ -485,7 +526,7 @@ impl Resource<Clients> for RgcManagedAccount {
                 prior.clone()
             }
             Err(why) => {
-                diags.error("Could not read the managed account after the update", why);
+                diags.push(cloud_error("Could not read the managed account after the update", &why));
                 prior.clone()
             }
         }
@@ -500,30 +541,27 @@ impl Resource<Clients> for RgcManagedAccount {
             }
         };
         let id = text_attr(prior, "managed_account_id");
-        let started = Instant::now();
-        let timeout = timeouts::get(prior, "delete", TIMEOUTS.delete);
+        let un_enrolling = |a: &ManagedAccount| a.state == STATE_UN_ENROLLING;
         let operation = match client.un_enroll_account(id).await {
             Ok(operation) => operation,
             // Not managed any more: the goal of destroy holds.
             Err(e) if e.kind == ErrorKind::NotFound => return,
-            Err(e) if ambiguous(&e) => {
-                // The un-enroll may have gone through before the answer was lost: if RGC no
-                // longer has the account, or is un-enrolling it, follow that to its end.
-                let un_enrolling = |a: &ManagedAccount| a.state == STATE_UN_ENROLLING;
-                let remaining = timeout.saturating_sub(started.elapsed());
-                match settle_after_lost_answer(ctx, &client, UN_ENROLL_ACCOUNT_ACTION, id, AccountGoal::Unmanaged, un_enrolling, remaining).await {
+            // The answer was lost, the service failed, the operation stopped the call in flight,
+            // or RGC refuses it because an operation is running on the account (an un-enroll an
+            // earlier, interrupted destroy started): if RGC no longer has the account, or is
+            // un-enrolling it, follow that to its end.
+            Err(e) if e.is_ambiguous() || e.kind == ErrorKind::Conflict => {
+                match settle_after_lost_answer(ctx, &client, UN_ENROLL_ACCOUNT_ACTION, id, AccountGoal::Unmanaged, un_enrolling).await {
                     Ok(LostAnswer::Settled(None)) => {}
                     Ok(LostAnswer::Settled(Some(_)) | LostAnswer::NotApplied) => {
                         diags.push(cloud_error("Could not un-enroll the account", &e));
                     }
                     Ok(LostAnswer::Unsettled(wait)) => {
-                        diags.push(cloud_error("Could not un-enroll the account", &e));
-                        diags.push(wait_failed("Un-enrolling the account did not succeed", &wait));
+                        diags.push(wait_failed("Un-enrolling the account did not finish", &wait));
                     }
-                    Err(why) => {
-                        diags.push(cloud_error("Could not un-enroll the account", &e));
-                        diags.warning("Could not check the account after the failed un-enroll", why);
-                    }
+                    // Sent, and no read could tell what it did: the account stays in the state,
+                    // and the next destroy reads it before sending anything.
+                    Err(read) => diags.push(unknown_un_enroll(id, &e, &read)),
                 }
                 return;
             }
@@ -532,7 +570,7 @@ impl Resource<Clients> for RgcManagedAccount {
                 return;
             }
         };
-        if let Err(error) = client.wait_operation_of(UN_ENROLL_ACCOUNT_ACTION, &operation, timeout, &POLL, Some(&ctx.stop)).await {
+        if let Err(error) = client.wait_operation_of(UN_ENROLL_ACCOUNT_ACTION, &operation, wait_budget(ctx), &POLL, Some(&ctx.stop)).await {
             // If RGC let go of the account anyway, destroy succeeded.
             if let Ok(None) = reconcile(ctx, id).await {
                 return;

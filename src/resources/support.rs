@@ -93,10 +93,19 @@ pub fn report_detach(outcome: Result<Detached, DetachError>, failed: &str, what:
         Err(DetachError::Failed(e)) => diags.push(cloud_error(failed, &e)),
         Err(unknown @ DetachError::Unknown { .. }) => {
             let call = unknown.call_error();
-            diags.push(Diagnostic::error(
-                format!("Outcome of {} {} unknown", call.cloud, call.action),
-                format!("{unknown}. {} may or may not still be attached, so it stays in the Terraform state. Run terraform destroy again: it reads the cloud before calling {} again.", capitalize(what), call.action),
-            ))
+            let keep = format!("{} may or may not still be attached, so it stays in the Terraform state. Run terraform destroy again: it reads the cloud before calling {} again.", capitalize(what), call.action);
+            // Abandoned in flight (Ctrl-C, or the deadline) with no read able to tell: the stop
+            // is what the user must hear about first, with the limit that ran out.
+            if call.kind == ErrorKind::Cancelled {
+                let (summary, stopped) = operation::stopped_detail(&format!("{} {}", call.cloud, call.action));
+                let read = match &unknown {
+                    DetachError::Unknown { read, .. } if read.kind != ErrorKind::Cancelled => format!(" Reading whether it took effect failed: {read}."),
+                    _ => String::new(),
+                };
+                diags.push(Diagnostic::error(summary, format!("{stopped} It was already sent, and its outcome is unknown.{read} {keep}")));
+                return;
+            }
+            diags.push(Diagnostic::error(format!("Outcome of {} {} unknown", call.cloud, call.action), format!("{unknown}. {keep}")))
         }
     }
 }

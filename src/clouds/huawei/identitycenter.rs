@@ -447,6 +447,10 @@ impl IdentityCenterClient {
     /// others are there, the call took effect and they were added afterwards — by someone who
     /// wants them — so they are left alone ([`Detached::Replaced`]) rather than removed by a
     /// call made before they existed.
+    ///
+    /// The read after a lost answer goes through a handle on `settle` when given: it must still
+    /// run after this handle's own token stopped the DisassociateProfile in flight (see
+    /// [`reconcile::detach`]).
     pub async fn disassociate_profile_reconciled(
         &self,
         instance_id: &str,
@@ -454,13 +458,16 @@ impl IdentityCenterClient {
         accessor_type: &str,
         identity_store_id: &str,
         intended: &[(String, String)],
+        settle: Option<&CancellationToken>,
     ) -> Result<Detached, DetachError> {
+        let reader = settle.map_or_else(|| self.clone(), |token| self.with_cancellation(token.clone()));
+        let reader = &reader;
         reconcile::detach(
             self.svc.retry(),
             self.cancel.as_ref(),
             || self.disassociate_profile(instance_id, principal_id, accessor_type, identity_store_id),
-            || async {
-                let left = match self.list_account_assignments_for_principal(instance_id, principal_id, accessor_type).await {
+            || async move {
+                let left = match reader.list_account_assignments_for_principal(instance_id, principal_id, accessor_type).await {
                     Ok(left) => left,
                     Err(e) if e.is_not_found() => Vec::new(),
                     Err(e) => return Err(e),
@@ -988,7 +995,7 @@ mod tests {
         let fake = FakePrincipal::with(&[("ps-1", "acc-1"), ("ps-2", "acc-2")]);
         let server = fake.serve(|n| (true, n == 0), |_| {}).await;
         let out = client(&server)
-            .disassociate_profile_reconciled("ins-1", "user-1", "USER", "d-1", &intended())
+            .disassociate_profile_reconciled("ins-1", "user-1", "USER", "d-1", &intended(), None)
             .await
             .unwrap();
         assert_eq!(out, Detached::Confirmed);
@@ -1002,7 +1009,7 @@ mod tests {
         // The first is lost before it applied; the second is applied and answered.
         let server = fake.serve(|n| (n > 0, n == 0), |_| {}).await;
         let out = client(&server)
-            .disassociate_profile_reconciled("ins-1", "user-1", "USER", "d-1", &intended())
+            .disassociate_profile_reconciled("ins-1", "user-1", "USER", "d-1", &intended(), None)
             .await
             .unwrap();
         assert_eq!(out, Detached::Answered);
@@ -1016,7 +1023,7 @@ mod tests {
         // Applied, answer lost; before the read, someone assigns ps-3 to the principal.
         let server = fake.serve(|n| (true, n == 0), |list| list.push(("ps-3".into(), "acc-3".into()))).await;
         let out = client(&server)
-            .disassociate_profile_reconciled("ins-1", "user-1", "USER", "d-1", &intended())
+            .disassociate_profile_reconciled("ins-1", "user-1", "USER", "d-1", &intended(), None)
             .await
             .unwrap();
         assert_eq!(out, Detached::Replaced("assignments added since: ps-3 on acc-3".into()));
@@ -1035,7 +1042,7 @@ mod tests {
         })
         .await;
         let e = client(&server)
-            .disassociate_profile_reconciled("ins-1", "user-1", "USER", "d-1", &intended())
+            .disassociate_profile_reconciled("ins-1", "user-1", "USER", "d-1", &intended(), None)
             .await
             .unwrap_err();
         assert!(matches!(&e, DetachError::Unknown { lost, read } if lost.kind == ErrorKind::Transient && read.kind == ErrorKind::Auth), "{e:?}");

@@ -239,13 +239,19 @@ impl OrganizationsClient {
     /// accepted by this very account, which cannot happen between the two calls unless the
     /// caller does it. A "not found" answer (`Organizations.1015`) is returned as the error it
     /// is, for the caller to treat as already left.
-    pub async fn leave_organization_reconciled(&self, organization_id: &str) -> Result<Detached, DetachError> {
+    ///
+    /// The read after a lost answer goes through a handle on `settle` when given: it must still
+    /// run after this handle's own token stopped the LeaveOrganization in flight (see
+    /// [`reconcile::detach`]).
+    pub async fn leave_organization_reconciled(&self, organization_id: &str, settle: Option<&CancellationToken>) -> Result<Detached, DetachError> {
+        let reader = settle.map_or_else(|| self.clone(), |token| self.with_cancellation(token.clone()));
+        let reader = &reader;
         reconcile::detach(
             self.svc.retry(),
             self.cancel.as_ref(),
             || self.leave_organization(),
-            || async {
-                Ok(match self.show_organization().await? {
+            || async move {
+                Ok(match reader.show_organization().await? {
                     Some(current) if organization_id.is_empty() || current.id == organization_id => Presence::Present,
                     _ => Presence::Gone,
                 })
@@ -557,7 +563,7 @@ mod tests {
     async fn a_leave_applied_but_unanswered_is_confirmed_by_reading_not_resent() {
         let member_of = in_org("o-1");
         let server = fake_member(member_of.clone(), |n| (true, n == 0), None).await;
-        let out = client(&server).leave_organization_reconciled("o-1").await.unwrap();
+        let out = client(&server).leave_organization_reconciled("o-1", None).await.unwrap();
         assert_eq!(out, Detached::Confirmed);
         assert_eq!(server.lines(), [LEAVE, SHOW]);
         assert_eq!(*member_of.lock().unwrap(), None);
@@ -567,7 +573,7 @@ mod tests {
     async fn a_leave_lost_before_it_applied_is_sent_once_more() {
         let member_of = in_org("o-1");
         let server = fake_member(member_of.clone(), |n| (n > 0, n == 0), None).await;
-        let out = client(&server).leave_organization_reconciled("o-1").await.unwrap();
+        let out = client(&server).leave_organization_reconciled("o-1", None).await.unwrap();
         assert_eq!(out, Detached::Answered);
         assert_eq!(server.lines(), [LEAVE, SHOW, LEAVE]);
         assert_eq!(*member_of.lock().unwrap(), None);
@@ -577,7 +583,7 @@ mod tests {
     async fn an_account_found_in_another_organization_after_a_lost_leave_stays_there() {
         let member_of = in_org("o-1");
         let server = fake_member(member_of.clone(), |n| (true, n == 0), Some("o-2")).await;
-        let out = client(&server).leave_organization_reconciled("o-1").await.unwrap();
+        let out = client(&server).leave_organization_reconciled("o-1", None).await.unwrap();
         assert_eq!(out, Detached::Confirmed, "o-1 was left");
         assert_eq!(server.lines(), [LEAVE, SHOW], "o-2 is not left");
         assert_eq!(member_of.lock().unwrap().as_deref(), Some("o-2"));
@@ -596,7 +602,7 @@ mod tests {
     #[tokio::test]
     async fn a_leave_with_an_unreadable_outcome_is_unknown() {
         let server = Server::start(|req, _| if req.line() == LEAVE { Reply::HangUp } else { api_error(403, "Organizations.1007", "denied") }).await;
-        let e = client(&server).leave_organization_reconciled("o-1").await.unwrap_err();
+        let e = client(&server).leave_organization_reconciled("o-1", None).await.unwrap_err();
         assert!(matches!(&e, DetachError::Unknown { read, .. } if read.kind == ErrorKind::Auth), "{e:?}");
         assert_eq!(server.lines(), [LEAVE, SHOW]);
     }

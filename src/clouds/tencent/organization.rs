@@ -351,14 +351,21 @@ impl OrganizationClient {
     /// alone ([`Detached::Replaced`]). A "not found" answer (`FailedOperation.SubAccountNotExist`,
     /// a missing member or policy) is returned as the error it is, for the caller to treat as
     /// already detached.
+    ///
+    /// The read after a lost answer goes through a handle on `settle` when given (the
+    /// operation's settle token): a Cancel abandoned in flight on Ctrl-C is read after too, with
+    /// this handle's own token already fired.
     pub async fn cancel_member_auth_account_reconciled(
         &self,
         member_uin: u64,
         policy_id: u64,
         org_sub_account_uin: u64,
         created: Option<&str>,
+        settle: Option<&CancellationToken>,
     ) -> Result<Detached, DetachError> {
         let created = created.map(str::trim).filter(|c| !c.is_empty());
+        let reader = settle.map_or_else(|| self.clone(), |token| self.with_cancellation(token.clone()));
+        let reader = &reader;
         reconcile::detach(
             &self.inner.retry,
             self.cancel.as_ref(),
@@ -367,7 +374,7 @@ impl OrganizationClient {
             },
             || async {
                 // A shared listing never predates the Cancel: it ended before this read began.
-                match self.find_member_auth_account_shared(member_uin, policy_id, org_sub_account_uin).await {
+                match reader.find_member_auth_account_shared(member_uin, policy_id, org_sub_account_uin).await {
                     Ok(None) => Ok(Presence::Gone),
                     Err(e) if e.is_not_found() => Ok(Presence::Gone),
                     Ok(Some(found)) => Ok(match created {
@@ -1190,7 +1197,7 @@ mod tests {
     async fn a_cancel_applied_but_unanswered_is_confirmed_by_reading_not_resent() {
         let binding = bound();
         let server = fake_binding(binding.clone(), |n| (true, n == 0), None).await;
-        let out = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED)).await.unwrap();
+        let out = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED), None).await.unwrap();
         assert_eq!(out, Detached::Confirmed);
         assert_eq!(actions(&server), [CANCEL_ACTION, DESCRIBE_AUTH_ACCOUNTS_ACTION]);
         assert_eq!(*binding.lock().unwrap(), None);
@@ -1200,7 +1207,7 @@ mod tests {
     async fn a_cancel_lost_before_it_applied_is_sent_once_more() {
         let binding = bound();
         let server = fake_binding(binding.clone(), |n| (n > 0, n == 0), None).await;
-        let out = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED)).await.unwrap();
+        let out = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED), None).await.unwrap();
         assert_eq!(out, Detached::Answered);
         assert_eq!(actions(&server), [CANCEL_ACTION, DESCRIBE_AUTH_ACCOUNTS_ACTION, CANCEL_ACTION]);
         assert_eq!(*binding.lock().unwrap(), None);
@@ -1210,7 +1217,7 @@ mod tests {
     async fn a_binding_bound_again_after_a_lost_cancel_applied_is_left_alone() {
         let binding = bound();
         let server = fake_binding(binding.clone(), |n| (true, n == 0), Some("2021-07-15 08:00:00")).await;
-        let out = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED)).await.unwrap();
+        let out = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED), None).await.unwrap();
         assert!(matches!(&out, Detached::Replaced(seen) if seen.contains("2021-07-15 08:00:00")), "{out:?}");
         assert_eq!(actions(&server), [CANCEL_ACTION, DESCRIBE_AUTH_ACCOUNTS_ACTION], "not cancelled again");
         assert_eq!(binding.lock().unwrap().as_deref(), Some("2021-07-15 08:00:00"));
@@ -1222,7 +1229,7 @@ mod tests {
         // a new one, so what is there is taken to be it.
         let binding = bound();
         let server = fake_binding(binding.clone(), |n| (n > 0, n == 0), None).await;
-        let out = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, None).await.unwrap();
+        let out = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, None, None).await.unwrap();
         assert_eq!(out, Detached::Answered);
         assert_eq!(actions(&server), [CANCEL_ACTION, DESCRIBE_AUTH_ACCOUNTS_ACTION, CANCEL_ACTION]);
     }
@@ -1231,7 +1238,7 @@ mod tests {
     async fn re_sent_cancels_stop_at_the_retry_budget() {
         let binding = bound();
         let server = fake_binding(binding.clone(), |_| (false, true), None).await;
-        let e = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED)).await.unwrap_err();
+        let e = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED), None).await.unwrap_err();
         assert!(matches!(&e, DetachError::Failed(e) if e.kind == ErrorKind::Transient), "{e:?}");
         // fast_retry allows two re-sends.
         let cancels = actions(&server).iter().filter(|a| *a == CANCEL_ACTION).count();
@@ -1246,7 +1253,7 @@ mod tests {
             _ => Reply::ApiError("AuthFailure.UnauthorizedOperation", "no permission"),
         })
         .await;
-        let e = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED)).await.unwrap_err();
+        let e = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED), None).await.unwrap_err();
         assert!(matches!(&e, DetachError::Unknown { read, .. } if read.kind == ErrorKind::Auth), "{e:?}");
         assert!(e.to_string().contains("CancelOrganizationMemberAuthAccount is unknown"), "{e}");
         assert_eq!(actions(&server), [CANCEL_ACTION, DESCRIBE_AUTH_ACCOUNTS_ACTION]);
