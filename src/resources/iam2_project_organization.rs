@@ -25,6 +25,7 @@ use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
 use super::support::{cloud_error, import_hint, object};
+use super::write_outcome::wait_budget;
 
 pub const TYPE_NAME: &str = "tether_iam2_project_organization";
 
@@ -211,14 +212,16 @@ fn record_unconfirmed(ctx: &Ctx<'_, Clients>, planned: &Value, sent: SystemTime,
     link_state(project, organization, organization, Default::default(), planned)
 }
 
-/// Waits for a submitted job until the operation's deadline (or its stop). A submit ZStack
+/// Waits for a submitted job until shortly before the operation's deadline (or its stop),
+/// leaving the read that records what ZStack did time to run (`write_outcome::wait_budget`): a
+/// job still running at the end is then read, not recorded as unknown. A submit ZStack
 /// answered with an error started no job: that error is the outcome. A submit whose answer was
 /// lost (connection reset after sending) has already been settled by the client where it could
 /// (its job waited on, or sent again with the same job uuid when ZStack had never received it);
 /// if it could not tell, the job is waited on here rather than submitted again, and a job ZStack
 /// turns out not to know reports the submit's own error.
 async fn wait_for_job(client: &ZStackClient, submitted: Result<crate::clouds::zstack::Job, CloudError>, ctx: &Ctx<'_, Clients>) -> Result<(), WaitError> {
-    client.wait_submitted(submitted, ctx.remaining(), &POLL, Some(&ctx.stop)).await.map(drop)
+    client.wait_submitted(submitted, wait_budget(ctx), &POLL, Some(&ctx.stop)).await.map(drop)
 }
 
 #[async_trait]

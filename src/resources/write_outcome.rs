@@ -1,7 +1,7 @@
 //! What a create reports when its operation stops (Ctrl-C, or the deadline) before a write's
 //! outcome is known, and how waits for asynchronous operations leave time to find it out.
 //!
-//! Used by the Huawei Cloud resources; nothing here is specific to one cloud.
+//! Used by the Huawei Cloud and ZStack resources; nothing here is specific to one cloud.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
