@@ -29,6 +29,18 @@ fi
 gpg_version=$(gpg --version)
 echo "${gpg_version%%$'\n'*}"
 
+echo "==> Formatting and lints"
+# One style (rustfmt.toml) and no clippy warnings, in the workspace and the fuzz crate alike.
+# The toolchain comes with the machine; a missing component is installed, never skipped.
+for component in rustfmt clippy; do
+  if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+    rustup component add "$component"
+  fi
+done
+cargo fmt --all --check
+(cd fuzz && cargo fmt --check)
+cargo clippy --locked --workspace --all-targets -- -D warnings
+
 echo "==> Build"
 cargo build --locked --workspace --all-targets
 

@@ -4,8 +4,8 @@
 pub mod clouds;
 pub mod data_sources;
 pub mod framework;
-pub mod transport;
-pub mod protocol;
 pub mod logging;
+pub mod protocol;
 pub mod provider;
 pub mod resources;
+pub mod transport;

@@ -11,10 +11,10 @@ use time::format_description::FormatItem;
 use time::macros::format_description;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::EnvFilter;
 
 /// go-plugin parses `@timestamp` with Go's layout `2006-01-02T15:04:05.000000Z07:00`: exactly six
 /// fractional digits, or the whole line is not recognised as JSON.
@@ -22,9 +22,7 @@ const TIMESTAMP: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
 
 pub fn init() {
-    let level = std::env::var("TF_LOG_PROVIDER")
-        .or_else(|_| std::env::var("TF_LOG"))
-        .unwrap_or_default();
+    let level = std::env::var("TF_LOG_PROVIDER").or_else(|_| std::env::var("TF_LOG")).unwrap_or_default();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(filter_for(&level)))
         .with_writer(std::io::stderr)
@@ -56,9 +54,12 @@ where
     N: for<'a> FormatFields<'a> + 'static,
 {
     fn format_event(&self, _ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
-        let line = hclog_line(event.metadata().level(), event.metadata().target(), time::OffsetDateTime::now_utc(), |visitor| {
-            event.record(visitor)
-        });
+        let line = hclog_line(
+            event.metadata().level(),
+            event.metadata().target(),
+            time::OffsetDateTime::now_utc(),
+            |visitor| event.record(visitor),
+        );
         writeln!(writer, "{line}")
     }
 }

@@ -68,9 +68,8 @@ fn run(args: &[String]) -> Result<ExitCode, Box<dyn std::error::Error>> {
     runtime.block_on(async move {
         let shutdown = tokio_util::sync::CancellationToken::new();
         watch_interrupts(debug, shutdown.clone());
-        let service = std::sync::Arc::new(tether::protocol::ProviderService::new(
-            tether::provider::TetherProvider::new(),
-        ));
+        let service =
+            std::sync::Arc::new(tether::protocol::ProviderService::new(tether::provider::TetherProvider::new()));
         let routes = tonic::service::Routes::new(service.grpc());
         let config = ServeConfig { env, mode, app_protocol_version };
         let served = transport::serve(config, routes, shutdown, |address| {

@@ -7,22 +7,22 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::clouds::huawei::{
-    HuaweiClients, HuaweiConfig, HuaweiCredentials, HuaweiEndpoints, IdentityCenterClient,
-    OrganizationsClient, RgcClient, DEFAULT_REGION,
-};
-use crate::clouds::tencent::{OrganizationClient, TencentConfig, TencentCredentials, ORGANIZATION_ENDPOINT};
-use crate::clouds::zstack::{ZStackAuth, ZStackClient, ZStackConfig};
 use crate::clouds::http::{
-    default_reqwest_client, is_loopback, load_ca_bundle, plain_http_reqwest_client, reqwest_client, ClientSetupError,
+    ClientSetupError, default_reqwest_client, is_loopback, load_ca_bundle, plain_http_reqwest_client, reqwest_client,
+};
+use crate::clouds::huawei::{
+    DEFAULT_REGION, HuaweiClients, HuaweiConfig, HuaweiCredentials, HuaweiEndpoints, IdentityCenterClient,
+    OrganizationsClient, RgcClient,
 };
 use crate::clouds::ratelimit::RateLimiter;
+use crate::clouds::tencent::{ORGANIZATION_ENDPOINT, OrganizationClient, TencentConfig, TencentCredentials};
+use crate::clouds::zstack::{ZStackAuth, ZStackClient, ZStackConfig};
 use crate::clouds::{Cloud, HttpClient, RetryPolicy, Secret};
 use crate::framework::operation::{self, Limits};
 use crate::framework::timeouts::{MAX_DURATION, format_duration, parse_duration};
 use crate::framework::{
-    Attribute, AttributePath, Block, DataSource, Diagnostic, Diagnostics, NestedBlock, Provider,
-    Resource, Schema, Type, Value,
+    Attribute, AttributePath, Block, DataSource, Diagnostic, Diagnostics, NestedBlock, Provider, Resource, Schema,
+    Type, Value,
 };
 use crate::{data_sources, resources};
 
@@ -105,12 +105,42 @@ const TENCENT: CloudBlock = CloudBlock {
     users: "Tencent Cloud resources",
     description: "Tencent Cloud credentials and endpoint, for `tether_member_auth_binding` and `tether_member_policies`.",
     settings: &[
-        Setting { name: "secret_id", env: Some("TENCENTCLOUD_SECRET_ID"), sensitive: true, description: "Tencent Cloud API SecretId. Falls back to `TENCENTCLOUD_SECRET_ID`." },
-        Setting { name: "secret_key", env: Some("TENCENTCLOUD_SECRET_KEY"), sensitive: true, description: "Tencent Cloud API SecretKey. Falls back to `TENCENTCLOUD_SECRET_KEY`." },
-        Setting { name: "security_token", env: Some("TENCENTCLOUD_SECURITY_TOKEN"), sensitive: true, description: "Token of temporary credentials (STS), sent as `X-TC-Token`. Falls back to `TENCENTCLOUD_SECURITY_TOKEN` only when neither `secret_id` nor `secret_key` is set in this block: a token goes with the keys it was issued for." },
-        Setting { name: "region", env: Some("TENCENTCLOUD_REGION"), sensitive: false, description: "Region sent as `X-TC-Region`. The Organization API is global and does not need one. Falls back to `TENCENTCLOUD_REGION`." },
-        Setting { name: "endpoint", env: None, sensitive: false, description: "Full URL of the Organization API, scheme included. Defaults to `https://organization.tencentcloudapi.com`; use `https://organization.intl.tencentcloudapi.com` for the international site, or `http://127.0.0.1:PORT` for the tether emulator. Plain `http://` to any other host sends the request signatures (and `X-TC-Token`) unencrypted, and the plan warns about it." },
-        Setting { name: CA_CERT_FILE, env: Some("TENCENTCLOUD_CA_CERT_FILE"), sensitive: false, description: CA_CERT_FILE_DESCRIPTION_TENCENT },
+        Setting {
+            name: "secret_id",
+            env: Some("TENCENTCLOUD_SECRET_ID"),
+            sensitive: true,
+            description: "Tencent Cloud API SecretId. Falls back to `TENCENTCLOUD_SECRET_ID`.",
+        },
+        Setting {
+            name: "secret_key",
+            env: Some("TENCENTCLOUD_SECRET_KEY"),
+            sensitive: true,
+            description: "Tencent Cloud API SecretKey. Falls back to `TENCENTCLOUD_SECRET_KEY`.",
+        },
+        Setting {
+            name: "security_token",
+            env: Some("TENCENTCLOUD_SECURITY_TOKEN"),
+            sensitive: true,
+            description: "Token of temporary credentials (STS), sent as `X-TC-Token`. Falls back to `TENCENTCLOUD_SECURITY_TOKEN` only when neither `secret_id` nor `secret_key` is set in this block: a token goes with the keys it was issued for.",
+        },
+        Setting {
+            name: "region",
+            env: Some("TENCENTCLOUD_REGION"),
+            sensitive: false,
+            description: "Region sent as `X-TC-Region`. The Organization API is global and does not need one. Falls back to `TENCENTCLOUD_REGION`.",
+        },
+        Setting {
+            name: "endpoint",
+            env: None,
+            sensitive: false,
+            description: "Full URL of the Organization API, scheme included. Defaults to `https://organization.tencentcloudapi.com`; use `https://organization.intl.tencentcloudapi.com` for the international site, or `http://127.0.0.1:PORT` for the tether emulator. Plain `http://` to any other host sends the request signatures (and `X-TC-Token`) unencrypted, and the plan warns about it.",
+        },
+        Setting {
+            name: CA_CERT_FILE,
+            env: Some("TENCENTCLOUD_CA_CERT_FILE"),
+            sensitive: false,
+            description: CA_CERT_FILE_DESCRIPTION_TENCENT,
+        },
     ],
 };
 
@@ -119,13 +149,48 @@ const HUAWEI: CloudBlock = CloudBlock {
     users: "Huawei Cloud resources",
     description: "Huawei Cloud credentials (AK/SK) and endpoints, for `tether_organization_membership`, `tether_rgc_managed_account` and `tether_identity_center_profile_association`. For `tether_organization_membership`, these are the *member* account's credentials: configure it through a provider alias.",
     settings: &[
-        Setting { name: "access_key", env: Some("HW_ACCESS_KEY"), sensitive: true, description: "Access key (AK). Falls back to `HW_ACCESS_KEY`." },
-        Setting { name: "secret_key", env: Some("HW_SECRET_KEY"), sensitive: true, description: "Secret key (SK). Falls back to `HW_SECRET_KEY`." },
-        Setting { name: "security_token", env: Some("HW_SECURITY_TOKEN"), sensitive: true, description: "Security token of temporary credentials, sent as `X-Security-Token`. Falls back to `HW_SECURITY_TOKEN` only when neither `access_key` nor `secret_key` is set in this block: a token goes with the keys it was issued for." },
-        Setting { name: "region", env: Some("HW_REGION_NAME"), sensitive: false, description: "Region of the RGC endpoint, such as `cn-north-4` (the default). Falls back to `HW_REGION_NAME`." },
-        Setting { name: "domain_id", env: Some("HW_DOMAIN_ID"), sensitive: false, description: "Account (domain) ID, sent as `X-Domain-Id` to the global services (Organizations, Identity Center); required for their resources. Falls back to `HW_DOMAIN_ID`." },
-        Setting { name: "project_id", env: Some("HW_PROJECT_ID"), sensitive: false, description: "Project ID of the region, sent as `X-Project-Id` to RGC; required for `tether_rgc_managed_account`. Falls back to `HW_PROJECT_ID`." },
-        Setting { name: CA_CERT_FILE, env: Some("HW_CA_CERT_FILE"), sensitive: false, description: CA_CERT_FILE_DESCRIPTION_HUAWEI },
+        Setting {
+            name: "access_key",
+            env: Some("HW_ACCESS_KEY"),
+            sensitive: true,
+            description: "Access key (AK). Falls back to `HW_ACCESS_KEY`.",
+        },
+        Setting {
+            name: "secret_key",
+            env: Some("HW_SECRET_KEY"),
+            sensitive: true,
+            description: "Secret key (SK). Falls back to `HW_SECRET_KEY`.",
+        },
+        Setting {
+            name: "security_token",
+            env: Some("HW_SECURITY_TOKEN"),
+            sensitive: true,
+            description: "Security token of temporary credentials, sent as `X-Security-Token`. Falls back to `HW_SECURITY_TOKEN` only when neither `access_key` nor `secret_key` is set in this block: a token goes with the keys it was issued for.",
+        },
+        Setting {
+            name: "region",
+            env: Some("HW_REGION_NAME"),
+            sensitive: false,
+            description: "Region of the RGC endpoint, such as `cn-north-4` (the default). Falls back to `HW_REGION_NAME`.",
+        },
+        Setting {
+            name: "domain_id",
+            env: Some("HW_DOMAIN_ID"),
+            sensitive: false,
+            description: "Account (domain) ID, sent as `X-Domain-Id` to the global services (Organizations, Identity Center); required for their resources. Falls back to `HW_DOMAIN_ID`.",
+        },
+        Setting {
+            name: "project_id",
+            env: Some("HW_PROJECT_ID"),
+            sensitive: false,
+            description: "Project ID of the region, sent as `X-Project-Id` to RGC; required for `tether_rgc_managed_account`. Falls back to `HW_PROJECT_ID`.",
+        },
+        Setting {
+            name: CA_CERT_FILE,
+            env: Some("HW_CA_CERT_FILE"),
+            sensitive: false,
+            description: CA_CERT_FILE_DESCRIPTION_HUAWEI,
+        },
     ],
 };
 
@@ -134,12 +199,42 @@ const ZSTACK: CloudBlock = CloudBlock {
     users: "ZStack resources",
     description: "ZStack management node and credentials, for `tether_iam2_project_organization`. Authenticate either with an account (`account_name` and `account_password`; the provider logs in once per run, shares the session, logs in again once if it expires, and logs out when Terraform is done) or with an AccessKey (`access_key_id` and `access_key_secret`). The block's choice wins over the environment: a block that sets only one way ignores the `ZSTACK_*` variables of the other.",
     settings: &[
-        Setting { name: "endpoint", env: Some("ZSTACK_ENDPOINT"), sensitive: false, description: "Base URL of the management node's API, scheme included, such as `https://zstack.example.com` (the `/zstack/v1/...` paths are appended). Plain `http://` to any host but this machine sends the login's password digest and the session id (or the AccessKey signatures) unencrypted, and the plan warns about it. Falls back to `ZSTACK_ENDPOINT`." },
-        Setting { name: CA_CERT_FILE, env: Some("ZSTACK_CA_CERT_FILE"), sensitive: false, description: CA_CERT_FILE_DESCRIPTION_ZSTACK },
-        Setting { name: "account_name", env: Some("ZSTACK_ACCOUNT_NAME"), sensitive: false, description: "Account to log in as. Falls back to `ZSTACK_ACCOUNT_NAME`." },
-        Setting { name: "account_password", env: Some("ZSTACK_ACCOUNT_PASSWORD"), sensitive: true, description: "The account's password (sent only as its SHA-512 digest, as ZStack's login expects). Falls back to `ZSTACK_ACCOUNT_PASSWORD`." },
-        Setting { name: "access_key_id", env: Some("ZSTACK_ACCESS_KEY_ID"), sensitive: true, description: "AccessKey ID, instead of an account login. Falls back to `ZSTACK_ACCESS_KEY_ID`." },
-        Setting { name: "access_key_secret", env: Some("ZSTACK_ACCESS_KEY_SECRET"), sensitive: true, description: "AccessKey secret. Falls back to `ZSTACK_ACCESS_KEY_SECRET`." },
+        Setting {
+            name: "endpoint",
+            env: Some("ZSTACK_ENDPOINT"),
+            sensitive: false,
+            description: "Base URL of the management node's API, scheme included, such as `https://zstack.example.com` (the `/zstack/v1/...` paths are appended). Plain `http://` to any host but this machine sends the login's password digest and the session id (or the AccessKey signatures) unencrypted, and the plan warns about it. Falls back to `ZSTACK_ENDPOINT`.",
+        },
+        Setting {
+            name: CA_CERT_FILE,
+            env: Some("ZSTACK_CA_CERT_FILE"),
+            sensitive: false,
+            description: CA_CERT_FILE_DESCRIPTION_ZSTACK,
+        },
+        Setting {
+            name: "account_name",
+            env: Some("ZSTACK_ACCOUNT_NAME"),
+            sensitive: false,
+            description: "Account to log in as. Falls back to `ZSTACK_ACCOUNT_NAME`.",
+        },
+        Setting {
+            name: "account_password",
+            env: Some("ZSTACK_ACCOUNT_PASSWORD"),
+            sensitive: true,
+            description: "The account's password (sent only as its SHA-512 digest, as ZStack's login expects). Falls back to `ZSTACK_ACCOUNT_PASSWORD`.",
+        },
+        Setting {
+            name: "access_key_id",
+            env: Some("ZSTACK_ACCESS_KEY_ID"),
+            sensitive: true,
+            description: "AccessKey ID, instead of an account login. Falls back to `ZSTACK_ACCESS_KEY_ID`.",
+        },
+        Setting {
+            name: "access_key_secret",
+            env: Some("ZSTACK_ACCESS_KEY_SECRET"),
+            sensitive: true,
+            description: "AccessKey secret. Falls back to `ZSTACK_ACCESS_KEY_SECRET`.",
+        },
     ],
 };
 
@@ -190,7 +285,10 @@ const HUAWEI_ENDPOINTS: &[(&str, &str)] = &[
 
 fn cloud_block(cloud: &CloudBlock) -> Block {
     let pace = match default_requests_per_second(cloud) {
-        0 => "By default calls are not paced (no limit is published); 429 / throttling answers are retried with backoff.".to_string(),
+        0 => {
+            "By default calls are not paced (no limit is published); 429 / throttling answers are retried with backoff."
+                .to_string()
+        }
         n => format!("Default {n}, the published limit."),
     };
     cloud
@@ -217,28 +315,50 @@ struct CallSettings {
 
 impl CallSettings {
     fn from_config(config: &Value) -> Result<Self, Diagnostic> {
-        let max_retries = whole_number(config, &AttributePath::root(MAX_RETRIES), MAX_MAX_RETRIES)?.unwrap_or(DEFAULT_MAX_RETRIES);
+        let max_retries =
+            whole_number(config, &AttributePath::root(MAX_RETRIES), MAX_MAX_RETRIES)?.unwrap_or(DEFAULT_MAX_RETRIES);
         let max_wait = retry_max_wait(config)?.unwrap_or(DEFAULT_RETRY_MAX_WAIT);
-        Ok(CallSettings { retry: RetryPolicy { max_retries, max_wait, ..RetryPolicy::default() }, http: OnceLock::new() })
+        Ok(CallSettings {
+            retry: RetryPolicy { max_retries, max_wait, ..RetryPolicy::default() },
+            http: OnceLock::new(),
+        })
     }
 
     /// The HTTP client for `cloud`, whose calls go to `endpoints`: trusting its block's
     /// `ca_cert_file` as well as the system's CA store, and paced per its `requests_per_second`.
-    fn http_client(&self, config: &Value, cloud: &CloudBlock, kind: Cloud, endpoints: &[&url::Url]) -> Result<HttpClient, Diagnostic> {
+    fn http_client(
+        &self,
+        config: &Value,
+        cloud: &CloudBlock,
+        kind: Cloud,
+        endpoints: &[&url::Url],
+    ) -> Result<HttpClient, Diagnostic> {
         let path = AttributePath::root(cloud.name).attribute(REQUESTS_PER_SECOND);
         let block = block_of(config, cloud);
-        let per_second = whole_number(block, &path, MAX_REQUESTS_PER_SECOND)?.unwrap_or_else(|| default_requests_per_second(cloud));
+        let per_second =
+            whole_number(block, &path, MAX_REQUESTS_PER_SECOND)?.unwrap_or_else(|| default_requests_per_second(cloud));
         let client = self.reqwest_client(block, cloud, endpoints)?;
         // Huawei Cloud's API gateway counts the calls of one access key together, whatever the
         // API (`APIG.0308 ... policy user over ratelimit`); Tencent Cloud counts each action.
-        let limiter = if cloud.name == HUAWEI.name { RateLimiter::per_credential(per_second) } else { RateLimiter::per_action(per_second) };
+        let limiter = if cloud.name == HUAWEI.name {
+            RateLimiter::per_credential(per_second)
+        } else {
+            RateLimiter::per_action(per_second)
+        };
         Ok(HttpClient::with_client(kind, client).with_rate_limit(limiter))
     }
 
-    fn reqwest_client(&self, block: &Value, cloud: &CloudBlock, endpoints: &[&url::Url]) -> Result<reqwest::Client, Diagnostic> {
+    fn reqwest_client(
+        &self,
+        block: &Value,
+        cloud: &CloudBlock,
+        endpoints: &[&url::Url],
+    ) -> Result<reqwest::Client, Diagnostic> {
         let path = AttributePath::root(cloud.name).attribute(CA_CERT_FILE);
         let env = find_setting(cloud, CA_CERT_FILE).env.expect("ca_cert_file has an environment variable");
-        let setup_failed = |e: ClientSetupError| Diagnostic::error(format!("Could not set up the {} HTTP client", cloud.name), e.to_string());
+        let setup_failed = |e: ClientSetupError| {
+            Diagnostic::error(format!("Could not set up the {} HTTP client", cloud.name), e.to_string())
+        };
         if let Some(file) = setting(block, cloud, CA_CERT_FILE) {
             let roots = load_ca_bundle(Path::new(&file)).map_err(|why| {
                 Diagnostic::error(format!("Invalid {}.{CA_CERT_FILE}", cloud.name), format!("{why}. Set by `{CA_CERT_FILE}` in the provider's `{}` block or the {env} environment variable.", cloud.name))
@@ -253,7 +373,11 @@ impl CallSettings {
                 plain_http_reqwest_client().map_err(setup_failed)
             }
             Err(e @ ClientSetupError::NoSystemRoots) => {
-                let hosts: Vec<String> = endpoints.iter().filter(|url| url.scheme() == "https").map(|url| crate::clouds::http::host_header(url)).collect();
+                let hosts: Vec<String> = endpoints
+                    .iter()
+                    .filter(|url| url.scheme() == "https")
+                    .map(|url| crate::clouds::http::host_header(url))
+                    .collect();
                 Err(Diagnostic::error(
                     format!("No CA certificates to trust {}", hosts.join(", ")),
                     format!("{e}, so the certificate of {} cannot be verified. Install the system's CA certificates (the ca-certificates package), or set `{CA_CERT_FILE}` in the provider's `{}` block (or {env}) to a PEM file holding the CA that issued it.", hosts.join(", "), cloud.name),
@@ -271,7 +395,8 @@ impl CallSettings {
 /// authentication. Each cloud has its own summary, so Terraform does not fold the warnings of
 /// different clouds into one.
 fn cleartext_warning(cloud: Cloud, endpoints: &[(AttributePath, &url::Url)], what: &str) -> Option<Diagnostic> {
-    let exposed: Vec<&(AttributePath, &url::Url)> = endpoints.iter().filter(|(_, url)| url.scheme() == "http" && !is_loopback(url)).collect();
+    let exposed: Vec<&(AttributePath, &url::Url)> =
+        endpoints.iter().filter(|(_, url)| url.scheme() == "http" && !is_loopback(url)).collect();
     let (first_path, _) = exposed.first()?;
     let mut hosts: Vec<String> = exposed.iter().map(|(_, url)| crate::clouds::http::host_header(url)).collect();
     hosts.dedup();
@@ -297,7 +422,10 @@ fn whole_number(value: &Value, path: &AttributePath, max: u32) -> Result<Option<
     let invalid = || {
         Diagnostic::error(
             format!("Invalid {path}"),
-            format!("{path} must be a whole number from 0 to {max}; got {}.", number.as_number().map(|n| n.to_string()).unwrap_or_else(|| "a non-number".into())),
+            format!(
+                "{path} must be a whole number from 0 to {max}; got {}.",
+                number.as_number().map(|n| n.to_string()).unwrap_or_else(|| "a non-number".into())
+            ),
         )
         .at(path.clone())
     };
@@ -322,7 +450,10 @@ fn retry_max_wait(config: &Value) -> Result<Option<Duration>, Diagnostic> {
     let invalid = |why: String| {
         Diagnostic::error(
             format!("Invalid {RETRY_MAX_WAIT}"),
-            format!("{text:?} is not a usable wait: {why}. Expected a duration from 1s to {}, such as \"30s\" or \"2m\".", format_duration(MAX_RETRY_MAX_WAIT)),
+            format!(
+                "{text:?} is not a usable wait: {why}. Expected a duration from 1s to {}, such as \"30s\" or \"2m\".",
+                format_duration(MAX_RETRY_MAX_WAIT)
+            ),
         )
         .at(AttributePath::root(RETRY_MAX_WAIT))
     };
@@ -401,7 +532,11 @@ fn block_of<'a>(config: &'a Value, cloud: &CloudBlock) -> &'a Value {
     config.attr(cloud.name).unwrap_or(&NULL)
 }
 
-fn configure_tencent(config: &Value, settings: &CallSettings, warnings: &mut Vec<Diagnostic>) -> Result<OrganizationClient, Diagnostic> {
+fn configure_tencent(
+    config: &Value,
+    settings: &CallSettings,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<OrganizationClient, Diagnostic> {
     let block = block_of(config, &TENCENT);
     let get = |name| setting(block, &TENCENT, name);
     let secret_id = get("secret_id").ok_or_else(|| missing(&TENCENT, "secret_id"))?;
@@ -417,14 +552,14 @@ fn configure_tencent(config: &Value, settings: &CallSettings, warnings: &mut Vec
     } else {
         "every request's TC3-HMAC-SHA256 signature (with the SecretId) and the organization data in requests and answers"
     };
-    let warning = cleartext_warning(Cloud::Tencent, &[(AttributePath::root(TENCENT.name).attribute("endpoint"), &endpoint)], what);
+    let warning = cleartext_warning(
+        Cloud::Tencent,
+        &[(AttributePath::root(TENCENT.name).attribute("endpoint"), &endpoint)],
+        what,
+    );
     let client = OrganizationClient::with_http_client(
         TencentConfig {
-            credentials: TencentCredentials {
-                secret_id,
-                secret_key: Secret::new(secret_key),
-                security_token,
-            },
+            credentials: TencentCredentials { secret_id, secret_key: Secret::new(secret_key), security_token },
             region: get("region"),
             endpoint,
             retry: settings.retry,
@@ -437,7 +572,11 @@ fn configure_tencent(config: &Value, settings: &CallSettings, warnings: &mut Vec
     Ok(client)
 }
 
-fn configure_huawei(config: &Value, settings: &CallSettings, warnings: &mut Vec<Diagnostic>) -> Result<HuaweiAccess, Diagnostic> {
+fn configure_huawei(
+    config: &Value,
+    settings: &CallSettings,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<HuaweiAccess, Diagnostic> {
     let block = block_of(config, &HUAWEI);
     let get = |name| setting(block, &HUAWEI, name);
     let access_key = get("access_key").ok_or_else(|| missing(&HUAWEI, "access_key"))?;
@@ -446,7 +585,9 @@ fn configure_huawei(config: &Value, settings: &CallSettings, warnings: &mut Vec<
     if !crate::clouds::huawei::is_valid_region(&region) {
         return Err(Diagnostic::error(
             "Invalid huaweicloud.region",
-            format!("{region:?} is not a Huawei Cloud region ID; expected one such as \"cn-north-4\" or \"ap-southeast-1\"."),
+            format!(
+                "{region:?} is not a Huawei Cloud region ID; expected one such as \"cn-north-4\" or \"ap-southeast-1\"."
+            ),
         )
         .at(AttributePath::root(HUAWEI.name).attribute("region")));
     }
@@ -464,7 +605,12 @@ fn configure_huawei(config: &Value, settings: &CallSettings, warnings: &mut Vec<
     }
     let domain_id = get("domain_id");
     let project_id = get("project_id");
-    let http = settings.http_client(config, &HUAWEI, Cloud::Huawei, &[&endpoints.organizations, &endpoints.rgc, &endpoints.identitycenter])?;
+    let http = settings.http_client(
+        config,
+        &HUAWEI,
+        Cloud::Huawei,
+        &[&endpoints.organizations, &endpoints.rgc, &endpoints.identitycenter],
+    )?;
     let security_token = security_token(block, &HUAWEI, ["access_key", "secret_key"]);
     let what = if security_token.is_some() {
         "every request's SDK-HMAC-SHA256 signature (with the access key), the temporary credentials' security token (X-Security-Token) and the organization data in requests and answers"
@@ -482,11 +628,7 @@ fn configure_huawei(config: &Value, settings: &CallSettings, warnings: &mut Vec<
         what,
     );
     let config = HuaweiConfig {
-        credentials: HuaweiCredentials {
-            access_key,
-            secret_key: Secret::new(secret_key),
-            security_token,
-        },
+        credentials: HuaweiCredentials { access_key, secret_key: Secret::new(secret_key), security_token },
         region,
         domain_id: domain_id.clone(),
         project_id: project_id.clone(),
@@ -499,7 +641,11 @@ fn configure_huawei(config: &Value, settings: &CallSettings, warnings: &mut Vec<
     Ok(HuaweiAccess { clients, domain_id, project_id })
 }
 
-fn configure_zstack(config: &Value, settings: &CallSettings, warnings: &mut Vec<Diagnostic>) -> Result<ZStackClient, Diagnostic> {
+fn configure_zstack(
+    config: &Value,
+    settings: &CallSettings,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<ZStackClient, Diagnostic> {
     let block = block_of(config, &ZSTACK);
     let get = |name| setting(block, &ZSTACK, name);
     let endpoint = get("endpoint").ok_or_else(|| missing(&ZSTACK, "endpoint"))?;
@@ -526,8 +672,12 @@ fn configure_zstack(config: &Value, settings: &CallSettings, warnings: &mut Vec<
             // zstack block (a path ending at the block itself only reaches the provider block).
             .at(AttributePath::root(ZSTACK.name).attribute("access_key_id")));
         }
-        ((Some(account_name), Some(password)), _) => ZStackAuth::Account { account_name, password: Secret::new(password) },
-        (_, (Some(access_key_id), Some(secret))) => ZStackAuth::AccessKey { access_key_id, access_key_secret: Secret::new(secret) },
+        ((Some(account_name), Some(password)), _) => {
+            ZStackAuth::Account { account_name, password: Secret::new(password) }
+        }
+        (_, (Some(access_key_id), Some(secret))) => {
+            ZStackAuth::AccessKey { access_key_id, access_key_secret: Secret::new(secret) }
+        }
         ((Some(_), None), _) => return Err(missing(&ZSTACK, "account_password")),
         ((None, Some(_)), _) => return Err(missing(&ZSTACK, "account_name")),
         (_, (Some(_), None)) => return Err(missing(&ZSTACK, "access_key_secret")),
@@ -542,10 +692,15 @@ fn configure_zstack(config: &Value, settings: &CallSettings, warnings: &mut Vec<
     };
     let http = settings.http_client(config, &ZSTACK, Cloud::ZStack, &[&endpoint])?;
     let what = match &auth {
-        ZStackAuth::Account { .. } => "the login's password digest (SHA-512 of the password, which ZStack accepts in place of the password), the session id on every call and the organization data in requests and answers",
-        ZStackAuth::AccessKey { .. } => "every request's AccessKey signature (with the AccessKey ID) and the organization data in requests and answers",
+        ZStackAuth::Account { .. } => {
+            "the login's password digest (SHA-512 of the password, which ZStack accepts in place of the password), the session id on every call and the organization data in requests and answers"
+        }
+        ZStackAuth::AccessKey { .. } => {
+            "every request's AccessKey signature (with the AccessKey ID) and the organization data in requests and answers"
+        }
     };
-    let warning = cleartext_warning(Cloud::ZStack, &[(AttributePath::root(ZSTACK.name).attribute("endpoint"), &endpoint)], what);
+    let warning =
+        cleartext_warning(Cloud::ZStack, &[(AttributePath::root(ZSTACK.name).attribute("endpoint"), &endpoint)], what);
     let client = ZStackClient::with_http_client(ZStackConfig { endpoint, auth, retry: settings.retry }, http)
         .map_err(|e| Diagnostic::error("Could not set up the ZStack client", e.to_string()))?;
     warnings.extend(warning);
@@ -607,7 +762,10 @@ impl Provider for TetherProvider {
                 diags.push(
                     Diagnostic::error(
                         "Unknown resource type in protect",
-                        format!("{name:?} is not a resource type of this provider; expected one of {}.", known.join(", ")),
+                        format!(
+                            "{name:?} is not a resource type of this provider; expected one of {}.",
+                            known.join(", ")
+                        ),
                     )
                     .at(AttributePath::root(PROTECT).index(index as i64)),
                 );
@@ -640,7 +798,10 @@ impl Provider for TetherProvider {
             }
         };
         let limits = match (limit(config, READ_TIMEOUT), limit(config, WRITE_TIMEOUT)) {
-            (Ok(read), Ok(write)) => Limits { read: read.unwrap_or(operation::READ_TIMEOUT), write: write.unwrap_or(operation::WRITE_TIMEOUT) },
+            (Ok(read), Ok(write)) => Limits {
+                read: read.unwrap_or(operation::READ_TIMEOUT),
+                write: write.unwrap_or(operation::WRITE_TIMEOUT),
+            },
             (Err(d), _) | (_, Err(d)) => {
                 diags.push(d);
                 return None;
@@ -686,7 +847,9 @@ impl Provider for TetherProvider {
         }
         Err(Diagnostic::error(
             format!("Destroying {type_name} is forbidden"),
-            format!("The provider configuration protects {type_name} (protect = [\"{type_name}\", ...]), so no plan may destroy or replace one. To allow it, remove \"{type_name}\" from `protect` in the provider \"tether\" block, then plan again. To stop managing a binding without touching the cloud, use `terraform state rm` instead."),
+            format!(
+                "The provider configuration protects {type_name} (protect = [\"{type_name}\", ...]), so no plan may destroy or replace one. To allow it, remove \"{type_name}\" from `protect` in the provider \"tether\" block, then plan again. To stop managing a binding without touching the cloud, use `terraform state rm` instead."
+            ),
         ))
     }
 
@@ -737,7 +900,9 @@ mod tests {
         let provider = TetherProvider::new();
         let mut problems = provider.schema().block.check("provider.");
         for resource in provider.resources() {
-            problems.extend(crate::framework::detach::guarded(resource.schema()).block.check(&format!("{}.", resource.type_name())));
+            problems.extend(
+                crate::framework::detach::guarded(resource.schema()).block.check(&format!("{}.", resource.type_name())),
+            );
         }
         for data_source in provider.data_sources() {
             problems.extend(data_source.schema().block.check(&format!("data.{}.", data_source.type_name())));
@@ -749,16 +914,41 @@ mod tests {
     fn cleartext_warning_names_only_the_exposed_endpoints() {
         let url = |s: &str| url::Url::parse(s).unwrap();
         let path = |name: &str| AttributePath::root(HUAWEI.name).attribute("endpoints").attribute(name);
-        let (gateway, tls, local, gateway_again) = (url("http://gw.example:8080"), url("https://gw.example"), url("http://[::1]:9000"), url("http://gw.example:8080/rgc"));
-        let one = cleartext_warning(Cloud::Huawei, &[(path("organizations"), &gateway), (path("rgc"), &tls), (path("identitycenter"), &local)], "the signatures").unwrap();
+        let (gateway, tls, local, gateway_again) = (
+            url("http://gw.example:8080"),
+            url("https://gw.example"),
+            url("http://[::1]:9000"),
+            url("http://gw.example:8080/rgc"),
+        );
+        let one = cleartext_warning(
+            Cloud::Huawei,
+            &[(path("organizations"), &gateway), (path("rgc"), &tls), (path("identitycenter"), &local)],
+            "the signatures",
+        )
+        .unwrap();
         assert_eq!(one.severity, crate::framework::diag::Severity::Warning);
         assert_eq!(one.summary, "Huawei Cloud credentials would travel unencrypted");
         assert_eq!(one.path, Some(path("organizations")));
         assert!(one.detail.starts_with("huaweicloud.endpoints.organizations uses plain http:// to gw.example:8080, so the signatures cross the network unencrypted"), "{}", one.detail);
-        let two = cleartext_warning(Cloud::Huawei, &[(path("organizations"), &tls), (path("rgc"), &gateway), (path("identitycenter"), &gateway_again)], "x").unwrap();
+        let two = cleartext_warning(
+            Cloud::Huawei,
+            &[(path("organizations"), &tls), (path("rgc"), &gateway), (path("identitycenter"), &gateway_again)],
+            "x",
+        )
+        .unwrap();
         assert_eq!(two.path, Some(path("rgc")));
         assert!(two.detail.starts_with("huaweicloud.endpoints.rgc, huaweicloud.endpoints.identitycenter use plain http:// to gw.example:8080, so"), "{}", two.detail);
-        assert_eq!(cleartext_warning(Cloud::ZStack, &[(AttributePath::root("zstack").attribute("endpoint"), &local)], "x"), None);
-        assert_eq!(cleartext_warning(Cloud::Tencent, &[(AttributePath::root("tencentcloud").attribute("endpoint"), &tls)], "x"), None);
+        assert_eq!(
+            cleartext_warning(Cloud::ZStack, &[(AttributePath::root("zstack").attribute("endpoint"), &local)], "x"),
+            None
+        );
+        assert_eq!(
+            cleartext_warning(
+                Cloud::Tencent,
+                &[(AttributePath::root("tencentcloud").attribute("endpoint"), &tls)],
+                "x"
+            ),
+            None
+        );
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use tether::framework::schema::{Attribute, Block, Nesting, NestedBlock};
+use tether::framework::schema::{Attribute, Block, NestedBlock, Nesting};
 use tether::framework::{Provider, Schema, Type};
 use tether::provider::TetherProvider;
 
@@ -62,12 +62,20 @@ fn attribute_line(a: &Attribute, anchor_prefix: &str, nested: &mut Vec<(String, 
     if a.sensitive {
         notes.push("Sensitive".to_string());
     }
-    let mut line = format!("- `{}` ({}{})", a.name, type_name(&a.ty), if notes.is_empty() { String::new() } else { format!(", {}", notes.join(", ")) });
+    let mut line = format!(
+        "- `{}` ({}{})",
+        a.name,
+        type_name(&a.ty),
+        if notes.is_empty() { String::new() } else { format!(", {}", notes.join(", ")) }
+    );
     let (description, field_docs) = split_fields(&a.description);
     if let Some(fields) = object_fields(&a.ty) {
         let anchor = format!("{anchor_prefix}--{}", a.name);
         let _ = write!(line, " (see [below for nested schema](#{anchor}))");
-        let documented = fields.iter().map(|(name, ty)| (name.clone(), (ty.clone(), field_docs.get(name).cloned().unwrap_or_default()))).collect();
+        let documented = fields
+            .iter()
+            .map(|(name, ty)| (name.clone(), (ty.clone(), field_docs.get(name).cloned().unwrap_or_default())))
+            .collect();
         nested.push((anchor, a.name.clone(), Nested::Object(documented)));
     }
     if !description.is_empty() {
@@ -98,7 +106,10 @@ fn render_block(out: &mut String, block: &Block, anchor_prefix: &str, heading: &
     let required: Vec<&Attribute> = block.attributes.iter().filter(|a| a.required).collect();
     let optional: Vec<&Attribute> = block.attributes.iter().filter(|a| a.optional).collect();
     let read_only: Vec<&Attribute> = block.attributes.iter().filter(|a| a.computed && !a.optional).collect();
-    let mut section = |title: &str, attributes: &[&Attribute], blocks: Vec<&NestedBlock>, nested: &mut Vec<(String, String, Nested)>| {
+    let mut section = |title: &str,
+                       attributes: &[&Attribute],
+                       blocks: Vec<&NestedBlock>,
+                       nested: &mut Vec<(String, String, Nested)>| {
         if attributes.is_empty() && blocks.is_empty() {
             return;
         }
@@ -118,7 +129,11 @@ fn render_block(out: &mut String, block: &Block, anchor_prefix: &str, heading: &
                 Nesting::Set => "Block Set",
                 Nesting::Map => "Block Map",
             };
-            let _ = writeln!(out, "- `{}` ({kind}) {} (see [below for nested schema](#{anchor}))", b.type_name, b.block.description);
+            let _ = writeln!(
+                out,
+                "- `{}` ({kind}) {} (see [below for nested schema](#{anchor}))",
+                b.type_name, b.block.description
+            );
             nested.push((anchor, b.type_name.clone(), Nested::Block(b.clone())));
         }
         out.push('\n');
@@ -168,7 +183,9 @@ fn page(kind: &str, name: &str, schema: &Schema, examples_dir: &Path, example_fi
 
 fn index(provider: &TetherProvider) -> String {
     let schema = provider.schema();
-    let mut out = String::from("---\npage_title: \"tether Provider\"\ndescription: |-\n  Organization and identity bindings on Tencent Cloud, Huawei Cloud and ZStack, where destroying a binding calls the cloud's documented detach API.\n---\n\n# tether Provider\n\n");
+    let mut out = String::from(
+        "---\npage_title: \"tether Provider\"\ndescription: |-\n  Organization and identity bindings on Tencent Cloud, Huawei Cloud and ZStack, where destroying a binding calls the cloud's documented detach API.\n---\n\n# tether Provider\n\n",
+    );
     out.push_str(&schema.block.description);
     out.push_str("\n\n");
     out.push_str(include_str!("../docs-src/index-intro.md"));
@@ -188,7 +205,13 @@ fn generate() -> BTreeMap<PathBuf, String> {
         let short = name.trim_start_matches("tether_");
         files.insert(
             PathBuf::from(format!("docs/resources/{short}.md")),
-            page("Resource", name, &tether::framework::detach::guarded(resource.schema()), &repo().join("examples/resources").join(name), "resource.tf"),
+            page(
+                "Resource",
+                name,
+                &tether::framework::detach::guarded(resource.schema()),
+                &repo().join("examples/resources").join(name),
+                "resource.tf",
+            ),
         );
     }
     for data_source in provider.data_sources() {
@@ -196,7 +219,13 @@ fn generate() -> BTreeMap<PathBuf, String> {
         let short = name.trim_start_matches("tether_");
         files.insert(
             PathBuf::from(format!("docs/data-sources/{short}.md")),
-            page("Data Source", name, &data_source.schema(), &repo().join("examples/data-sources").join(name), "data-source.tf"),
+            page(
+                "Data Source",
+                name,
+                &data_source.schema(),
+                &repo().join("examples/data-sources").join(name),
+                "data-source.tf",
+            ),
         );
     }
     for resource in provider.resources() {
@@ -224,7 +253,9 @@ fn guides() -> BTreeMap<PathBuf, String> {
         }
         let source = std::fs::read_to_string(entry.path()).unwrap();
         assert!(
-            source.starts_with("---\npage_title: ") && source.contains("\nsubcategory: ") && source[4..].contains("\n---\n"),
+            source.starts_with("---\npage_title: ")
+                && source.contains("\nsubcategory: ")
+                && source[4..].contains("\n---\n"),
             "docs-src/guides/{name} needs Registry front matter (page_title, subcategory)"
         );
         let mut out = String::new();
@@ -345,7 +376,10 @@ fn every_argument_attribute_block_and_field_is_described() {
             }
             for field in object_fields(&attribute.ty).map(|f| f.keys().collect::<Vec<_>>()).unwrap_or_default() {
                 if fields.get(field).is_none_or(|text| text.is_empty()) {
-                    missing.push(format!("{path}.{}[*].{field} (write \"- `{field}`: ...\" in {}'s description)", attribute.name, attribute.name));
+                    missing.push(format!(
+                        "{path}.{}[*].{field} (write \"- `{field}`: ...\" in {}'s description)",
+                        attribute.name, attribute.name
+                    ));
                 }
             }
         });
@@ -358,11 +392,15 @@ fn every_argument_attribute_block_and_field_is_described() {
 #[test]
 fn every_optional_argument_says_what_leaving_it_out_does() {
     let provider = TetherProvider::new();
-    let says = ["Default", "default", "Falls back to", "Leave it out", "leave it out", "Left out", "left out", "when omitted"];
+    let says =
+        ["Default", "default", "Falls back to", "Leave it out", "leave it out", "Left out", "left out", "when omitted"];
     let mut silent = Vec::new();
     for (at, block) in all_blocks(&provider) {
         walk(&at, &block, &mut |path, attribute| {
-            if attribute.optional && attribute.default.is_none() && !says.iter().any(|s| attribute.description.contains(s)) {
+            if attribute.optional
+                && attribute.default.is_none()
+                && !says.iter().any(|s| attribute.description.contains(s))
+            {
                 silent.push(format!("{path}.{}", attribute.name));
             }
         });
@@ -379,14 +417,20 @@ fn pages_call_out_force_new_sensitive_and_default() {
         let page = if at == "provider" {
             "docs/index.md".to_string()
         } else {
-            let (kind, name) = at.split_once(' ').map(|(k, n)| (if k == "list" { "list-resources" } else { "data-sources" }, n)).unwrap_or(("resources", at.as_str()));
+            let (kind, name) = at
+                .split_once(' ')
+                .map(|(k, n)| (if k == "list" { "list-resources" } else { "data-sources" }, n))
+                .unwrap_or(("resources", at.as_str()));
             format!("docs/{kind}/{}.md", name.trim_start_matches("tether_"))
         };
         let text = &files[&PathBuf::from(&page)];
         walk(&at, &block, &mut |path, attribute| {
             let line = text
                 .lines()
-                .find(|l| l.starts_with(&format!("- `{}` (", attribute.name)) && (!attribute.sensitive || l.contains("Sensitive")))
+                .find(|l| {
+                    l.starts_with(&format!("- `{}` (", attribute.name))
+                        && (!attribute.sensitive || l.contains("Sensitive"))
+                })
                 .unwrap_or_else(|| panic!("{page} has no line for {path}.{}", attribute.name));
             if attribute.force_new {
                 assert!(line.contains("Changing this forces a new resource to be created."), "{page}: {line}");

@@ -15,7 +15,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use support::{Emulator, Run, Workspace, HW_MANAGEMENT, REQUIRED_PROVIDERS, TENCENT_SECRET_ID, TENCENT_SECRET_KEY};
+use support::{Emulator, HW_MANAGEMENT, REQUIRED_PROVIDERS, Run, TENCENT_SECRET_ID, TENCENT_SECRET_KEY, Workspace};
 
 const MAB: &str = "tether_member_auth_binding";
 const MEMBERSHIP: &str = "tether_organization_membership";
@@ -51,14 +51,16 @@ const WRITE_ACTIONS: &[&str] = &[
 // The expected forms, as the provider words them.
 const ID_CHARS: &str = "is not a valid ID: expected letters, digits, '-' and '_'.";
 const READ_ONLY: &str = "is read-only: the provider reads it from the cloud, so a configuration cannot set it. Remove";
-const DURATION: &str = "Expected a number with a unit, such as \"90s\", \"30m\" or \"1h30m\" (units ms, s, m, h), at most 720h (30 days).";
+const DURATION: &str =
+    "Expected a number with a unit, such as \"90s\", \"30m\" or \"1h30m\" (units ms, s, m, h), at most 720h (30 days).";
 const UUID: &str = "is not a ZStack UUID: expected 32 lower-case hexadecimal characters without dashes, such as \"6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01\".";
 const HANDSHAKE: &str = "is not an invitation (handshake) ID; expected the ID from the invitation, such as \"h-7c1e0a9b2d4f4e6a\" (letters, digits, '-' and '_').";
 const URL: &str = "Expected a full URL with scheme, such as \"https://organization.tencentcloudapi.com\" or \"http://127.0.0.1:8080\".";
 const RETRY_WAIT: &str = "Expected a duration from 1s to 10m, such as \"30s\" or \"2m\".";
 const RESOURCE_TYPES: &str = "expected one of tether_member_auth_binding, tether_organization_membership, tether_rgc_managed_account, tether_identity_center_profile_association, tether_iam2_project_organization.";
 const MAB_FORMS: &str = "Expected `<member_uin>/<policy_id>/<org_sub_account_uin>` (for example `100000000101/1001/200000000001`), or Tencent's own `<policy_id>#<member_uin>#<org_sub_account_uin>`.";
-const IC_FORM: &str = "Expected `<instance_id>/<USER|GROUP>/<principal_id>` (for example `ins-tether00000001/USER/u-alice`).";
+const IC_FORM: &str =
+    "Expected `<instance_id>/<USER|GROUP>/<principal_id>` (for example `ins-tether00000001/USER/u-alice`).";
 const MEMBERSHIP_FORM: &str = "is not an organization ID. Expected `<organization_id>`, the ID of the organization this account belongs to (for example `o-tether0001`).";
 const RGC_FORM: &str = "is not a managed account ID. Expected `<managed_account_id>`, the ID of the enrolled account (for example `1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71`).";
 const IAM2_FORM: &str = "is not a project UUID. Expected `<project_uuid>`: 32 lower-case hexadecimal characters without dashes, such as `6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01`.";
@@ -67,16 +69,28 @@ const IAM2_FORM: &str = "is not a project UUID. Expected `<project_uuid>`: 32 lo
 fn template(type_name: &str) -> &'static [&'static str] {
     match type_name {
         MAB => &["member_uin = 100000000101", "policy_id = 1001", "org_sub_account_uin = 200000000001"],
-        RGC => &["managed_account_id = \"2c7f3e4a1d9f4a6b8c8e3d4f5a6b7c82\"", "parent_organizational_unit_id = \"ou-tether-workloads\""],
+        RGC => &[
+            "managed_account_id = \"2c7f3e4a1d9f4a6b8c8e3d4f5a6b7c82\"",
+            "parent_organizational_unit_id = \"ou-tether-workloads\"",
+        ],
         IC => &["instance_id = \"ins-tether00000001\"", "principal_type = \"GROUP\"", "principal_id = \"g-admins\""],
-        IAM2 => &["project_uuid = \"6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01\"", "organization_uuid = \"7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02\""],
+        IAM2 => &[
+            "project_uuid = \"6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01\"",
+            "organization_uuid = \"7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02\"",
+        ],
         "tether_member_policies" => &["member_uin = 100000000101"],
         "tether_member_auth_bindings" => &["member_uin = 100000000101", "policy_id = 1001"],
-        "tether_identity_center_principal_assignments" => &["instance_id = \"ins-tether00000001\"", "principal_type = \"USER\"", "principal_id = \"u-alice\""],
+        "tether_identity_center_principal_assignments" => {
+            &["instance_id = \"ins-tether00000001\"", "principal_type = \"USER\"", "principal_id = \"u-alice\""]
+        }
         "tether_rgc_managed_accounts" => &["parent_organizational_unit_id = \"ou-tether-workloads\""],
         "list tether_member_auth_binding" => &["provider = tether", "config.member_uin = 100000000101"],
-        "list tether_rgc_managed_account" => &["provider = tether", "config.parent_organizational_unit_id = \"ou-tether-workloads\""],
-        "list tether_identity_center_profile_association" => &["provider = tether", "config.instance_id = \"ins-tether00000001\""],
+        "list tether_rgc_managed_account" => {
+            &["provider = tether", "config.parent_organizational_unit_id = \"ou-tether-workloads\""]
+        }
+        "list tether_identity_center_profile_association" => {
+            &["provider = tether", "config.instance_id = \"ins-tether00000001\""]
+        }
         "list tether_iam2_project_organization" | "list tether_organization_membership" => &["provider = tether"],
         _ => &[],
     }
@@ -102,7 +116,14 @@ struct Bad {
 
 impl Bad {
     /// The block `template` with `overrides` applied; its diagnostic is given by [`Bad::answer`].
-    fn new(subject: &str, kind: &'static str, file: &'static str, block: String, template: &[&str], overrides: &[&str]) -> Bad {
+    fn new(
+        subject: &str,
+        kind: &'static str,
+        file: &'static str,
+        block: String,
+        template: &[&str],
+        overrides: &[&str],
+    ) -> Bad {
         let key = |line: &str| line.trim_start_matches('-').split(" = ").next().unwrap_or_default().to_string();
         let mut body: Vec<String> = template.iter().map(|l| l.to_string()).collect();
         for line in overrides {
@@ -118,16 +139,7 @@ impl Bad {
             let (path, value) = l.split_once(" = ").expect("path = value");
             format!("{} = {value}", path.rsplit('.').next().unwrap())
         });
-        Bad {
-            subject: subject.to_string(),
-            kind,
-            file,
-            block,
-            body,
-            shown,
-            summary: String::new(),
-            expect: Vec::new(),
-        }
+        Bad { subject: subject.to_string(), kind, file, block, body, shown, summary: String::new(), expect: Vec::new() }
     }
 
     fn answer(mut self, summary: &str, expect: &[&str]) -> Bad {
@@ -143,15 +155,25 @@ impl Bad {
 }
 
 fn resource(type_name: &str, overrides: &[&str], summary: &str, expect: &[&str]) -> Bad {
-    Bad::new(type_name, "config", "main.tf", format!("resource \"{type_name}\""), template(type_name), overrides).answer(summary, expect)
+    Bad::new(type_name, "config", "main.tf", format!("resource \"{type_name}\""), template(type_name), overrides)
+        .answer(summary, expect)
 }
 
 fn data(type_name: &str, overrides: &[&str], summary: &str, expect: &[&str]) -> Bad {
-    Bad::new(DATA_SOURCES, "config", "main.tf", format!("data \"{type_name}\""), template(type_name), overrides).answer(summary, expect)
+    Bad::new(DATA_SOURCES, "config", "main.tf", format!("data \"{type_name}\""), template(type_name), overrides)
+        .answer(summary, expect)
 }
 
 fn list(type_name: &str, overrides: &[&str], summary: &str, expect: &[&str]) -> Bad {
-    Bad::new(type_name, "list", "bad.tfquery.hcl", format!("list \"{type_name}\""), template(&format!("list {type_name}")), overrides).answer(summary, expect)
+    Bad::new(
+        type_name,
+        "list",
+        "bad.tfquery.hcl",
+        format!("list \"{type_name}\""),
+        template(&format!("list {type_name}")),
+        overrides,
+    )
+    .answer(summary, expect)
 }
 
 fn provider(kind: &'static str, body: &[&str], shown: &str, summary: &str, expect: &[&str]) -> Bad {
@@ -169,7 +191,13 @@ struct BadImport {
 }
 
 fn import_id(type_name: &'static str, id: &str, expect: &[&str]) -> BadImport {
-    BadImport { type_name, id: Some(id.to_string()), identity: Vec::new(), seen: id.to_string(), expect: expect.iter().map(|e| e.to_string()).collect() }
+    BadImport {
+        type_name,
+        id: Some(id.to_string()),
+        identity: Vec::new(),
+        seen: id.to_string(),
+        expect: expect.iter().map(|e| e.to_string()).collect(),
+    }
 }
 
 fn import_identity(type_name: &'static str, identity: &[&str], seen: &str, expect: &[&str]) -> BadImport {
@@ -185,103 +213,462 @@ fn import_identity(type_name: &'static str, identity: &[&str], seen: &str, expec
 fn resource_cases() -> Vec<Bad> {
     vec![
         // tether_member_auth_binding
-        resource(MAB, &["member_uin = -5"], "Invalid member_uin", &["member_uin must be a positive whole number, such as 100000000101; got -5."]),
-        resource(MAB, &["policy_id = 1.5"], "Invalid policy_id", &["policy_id must be a positive whole number, such as 1001; got 1.5."]),
-        resource(MAB, &["policy_id = 0"], "Invalid policy_id", &["policy_id must be a positive whole number, such as 1001; got 0."]),
-        resource(MAB, &["org_sub_account_uin = 100000000000000000000"], "Invalid org_sub_account_uin", &["org_sub_account_uin must be a positive whole number, such as 200000000001; got 100000000000000000000."]),
-        resource(MAB, &["member_uin = \"finance-prod\""], "Incorrect attribute value type", &["Inappropriate value for attribute \"member_uin\": a number is required."]),
-        resource(MAB, &["detach_on_destroy = \"maybe\""], "Incorrect attribute value type", &["Inappropriate value for attribute \"detach_on_destroy\": a bool is required."]),
+        resource(
+            MAB,
+            &["member_uin = -5"],
+            "Invalid member_uin",
+            &["member_uin must be a positive whole number, such as 100000000101; got -5."],
+        ),
+        resource(
+            MAB,
+            &["policy_id = 1.5"],
+            "Invalid policy_id",
+            &["policy_id must be a positive whole number, such as 1001; got 1.5."],
+        ),
+        resource(
+            MAB,
+            &["policy_id = 0"],
+            "Invalid policy_id",
+            &["policy_id must be a positive whole number, such as 1001; got 0."],
+        ),
+        resource(
+            MAB,
+            &["org_sub_account_uin = 100000000000000000000"],
+            "Invalid org_sub_account_uin",
+            &["org_sub_account_uin must be a positive whole number, such as 200000000001; got 100000000000000000000."],
+        ),
+        resource(
+            MAB,
+            &["member_uin = \"finance-prod\""],
+            "Incorrect attribute value type",
+            &["Inappropriate value for attribute \"member_uin\": a number is required."],
+        ),
+        resource(
+            MAB,
+            &["detach_on_destroy = \"maybe\""],
+            "Incorrect attribute value type",
+            &["Inappropriate value for attribute \"detach_on_destroy\": a bool is required."],
+        ),
         resource(MAB, &["policy_name = \"admin-access\""], "Read-only attribute policy_name is set", &[READ_ONLY]),
-        resource(MAB, &["-policy_id"], "Missing required argument", &["The argument \"policy_id\" is required, but no definition was found."]).shows("{header}"),
-        resource(MAB, &["timeouts.create = \"10m\""], "Unsupported block type", &["Blocks of type \"timeouts\" are not expected here."]).shows("timeouts {"),
+        resource(
+            MAB,
+            &["-policy_id"],
+            "Missing required argument",
+            &["The argument \"policy_id\" is required, but no definition was found."],
+        )
+        .shows("{header}"),
+        resource(
+            MAB,
+            &["timeouts.create = \"10m\""],
+            "Unsupported block type",
+            &["Blocks of type \"timeouts\" are not expected here."],
+        )
+        .shows("timeouts {"),
         // tether_organization_membership
         resource(MEMBERSHIP, &["handshake_id = \"\""], "Invalid handshake_id", &[&format!("\"\" {HANDSHAKE}")]),
-        resource(MEMBERSHIP, &["handshake_id = \"h 7c1e0a9b2d4f4e6a\""], "Invalid handshake_id", &[&format!("\"h 7c1e0a9b2d4f4e6a\" {HANDSHAKE}")]),
-        resource(MEMBERSHIP, &["handshake_id = \"received-handshakes/h-7c1e0a9b2d4f4e6a\""], "Invalid handshake_id", &[&format!("\"received-handshakes/h-7c1e0a9b2d4f4e6a\" {HANDSHAKE}")]),
-        resource(MEMBERSHIP, &["handshake_id = \"h-7c1e0a9b2d4f4e6ah-7c1e0a9b2d4f4e6ah-7c1e0a9b2d4f4e6ah-7c1e0a9b2d4f4e6a\""], "Invalid handshake_id", &[HANDSHAKE]),
-        resource(MEMBERSHIP, &["organization_id = \"o-tether0001\""], "Read-only attribute organization_id is set", &[READ_ONLY]),
+        resource(
+            MEMBERSHIP,
+            &["handshake_id = \"h 7c1e0a9b2d4f4e6a\""],
+            "Invalid handshake_id",
+            &[&format!("\"h 7c1e0a9b2d4f4e6a\" {HANDSHAKE}")],
+        ),
+        resource(
+            MEMBERSHIP,
+            &["handshake_id = \"received-handshakes/h-7c1e0a9b2d4f4e6a\""],
+            "Invalid handshake_id",
+            &[&format!("\"received-handshakes/h-7c1e0a9b2d4f4e6a\" {HANDSHAKE}")],
+        ),
+        resource(
+            MEMBERSHIP,
+            &["handshake_id = \"h-7c1e0a9b2d4f4e6ah-7c1e0a9b2d4f4e6ah-7c1e0a9b2d4f4e6ah-7c1e0a9b2d4f4e6a\""],
+            "Invalid handshake_id",
+            &[HANDSHAKE],
+        ),
+        resource(
+            MEMBERSHIP,
+            &["organization_id = \"o-tether0001\""],
+            "Read-only attribute organization_id is set",
+            &[READ_ONLY],
+        ),
         // tether_rgc_managed_account
-        resource(RGC, &["managed_account_id = \"acct/1\""], "Invalid managed_account_id", &["\"acct/1\" is not a valid managed_account_id; expected an ID such as \"1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71\" (letters, digits, '-' and '_')."]),
-        resource(RGC, &["parent_organizational_unit_id = \"\""], "Invalid parent_organizational_unit_id", &["\"\" is not a valid parent_organizational_unit_id; expected an ID such as \"ou-tether-workloads\" (letters, digits, '-' and '_')."]),
-        resource(RGC, &["parent_organizational_unit_id = \"Workloads OU\""], "Invalid parent_organizational_unit_id", &["\"Workloads OU\" is not a valid parent_organizational_unit_id; expected an ID such as \"ou-tether-workloads\""]),
+        resource(
+            RGC,
+            &["managed_account_id = \"acct/1\""],
+            "Invalid managed_account_id",
+            &[
+                "\"acct/1\" is not a valid managed_account_id; expected an ID such as \"1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71\" (letters, digits, '-' and '_').",
+            ],
+        ),
+        resource(
+            RGC,
+            &["parent_organizational_unit_id = \"\""],
+            "Invalid parent_organizational_unit_id",
+            &[
+                "\"\" is not a valid parent_organizational_unit_id; expected an ID such as \"ou-tether-workloads\" (letters, digits, '-' and '_').",
+            ],
+        ),
+        resource(
+            RGC,
+            &["parent_organizational_unit_id = \"Workloads OU\""],
+            "Invalid parent_organizational_unit_id",
+            &[
+                "\"Workloads OU\" is not a valid parent_organizational_unit_id; expected an ID such as \"ou-tether-workloads\"",
+            ],
+        ),
         resource(RGC, &["state = \"ENROLLED\""], "Read-only attribute state is set", &[READ_ONLY]),
-        resource(RGC, &["timeouts.create = \"5 minutes\""], "Invalid timeouts.create", &["\"5 minutes\" is not a usable duration: unknown unit \" minutes\".", DURATION]),
-        resource(RGC, &["timeouts.update = \"10\""], "Invalid timeouts.update", &["\"10\" is not a usable duration: a unit is missing.", DURATION]),
-        resource(RGC, &["timeouts.delete = \"0s\""], "Invalid timeouts.delete", &["\"0s\" is not a usable duration: it must be longer than zero.", DURATION]),
-        resource(RGC, &["timeouts.create = \"1d\""], "Invalid timeouts.create", &["\"1d\" is not a usable duration: unknown unit \"d\".", DURATION]),
+        resource(
+            RGC,
+            &["timeouts.create = \"5 minutes\""],
+            "Invalid timeouts.create",
+            &["\"5 minutes\" is not a usable duration: unknown unit \" minutes\".", DURATION],
+        ),
+        resource(
+            RGC,
+            &["timeouts.update = \"10\""],
+            "Invalid timeouts.update",
+            &["\"10\" is not a usable duration: a unit is missing.", DURATION],
+        ),
+        resource(
+            RGC,
+            &["timeouts.delete = \"0s\""],
+            "Invalid timeouts.delete",
+            &["\"0s\" is not a usable duration: it must be longer than zero.", DURATION],
+        ),
+        resource(
+            RGC,
+            &["timeouts.create = \"1d\""],
+            "Invalid timeouts.create",
+            &["\"1d\" is not a usable duration: unknown unit \"d\".", DURATION],
+        ),
         // tether_identity_center_profile_association
-        resource(IC, &["instance_id = \"ins tether\""], "Invalid instance_id", &[&format!("\"ins tether\" {ID_CHARS}")]),
-        resource(IC, &["principal_type = \"group\""], "Invalid principal_type", &["principal_type must be \"USER\" or \"GROUP\"; got \"group\"."]),
-        resource(IC, &["principal_type = \"ROLE\""], "Invalid principal_type", &["principal_type must be \"USER\" or \"GROUP\"; got \"ROLE\"."]),
-        resource(IC, &["principal_id = \"groups/g-admins\""], "Invalid principal_id", &[&format!("\"groups/g-admins\" {ID_CHARS}")]),
+        resource(
+            IC,
+            &["instance_id = \"ins tether\""],
+            "Invalid instance_id",
+            &[&format!("\"ins tether\" {ID_CHARS}")],
+        ),
+        resource(
+            IC,
+            &["principal_type = \"group\""],
+            "Invalid principal_type",
+            &["principal_type must be \"USER\" or \"GROUP\"; got \"group\"."],
+        ),
+        resource(
+            IC,
+            &["principal_type = \"ROLE\""],
+            "Invalid principal_type",
+            &["principal_type must be \"USER\" or \"GROUP\"; got \"ROLE\"."],
+        ),
+        resource(
+            IC,
+            &["principal_id = \"groups/g-admins\""],
+            "Invalid principal_id",
+            &[&format!("\"groups/g-admins\" {ID_CHARS}")],
+        ),
         resource(IC, &["identity_store_id = \"\""], "Invalid identity_store_id", &[&format!("\"\" {ID_CHARS}")]),
-        resource(IC, &["assignment.permission_set_id = \"AdministratorAccess (ps-admin)\"", "assignment.account_id = \"1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71\""], "Invalid assignment permission_set_id", &["\"AdministratorAccess (ps-admin)\" is not a valid permission_set_id: expected an ID of letters, digits, '-' and '_', such as \"ps-admin\"."]),
-        resource(IC, &["assignment.account_id = \"finance prod\"", "assignment.permission_set_id = \"ps-admin\""], "Invalid assignment account_id", &["\"finance prod\" is not a valid account_id: expected an ID of letters, digits, '-' and '_', such as \"1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71\"."]),
+        resource(
+            IC,
+            &[
+                "assignment.permission_set_id = \"AdministratorAccess (ps-admin)\"",
+                "assignment.account_id = \"1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71\"",
+            ],
+            "Invalid assignment permission_set_id",
+            &[
+                "\"AdministratorAccess (ps-admin)\" is not a valid permission_set_id: expected an ID of letters, digits, '-' and '_', such as \"ps-admin\".",
+            ],
+        ),
+        resource(
+            IC,
+            &["assignment.account_id = \"finance prod\"", "assignment.permission_set_id = \"ps-admin\""],
+            "Invalid assignment account_id",
+            &[
+                "\"finance prod\" is not a valid account_id: expected an ID of letters, digits, '-' and '_', such as \"1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71\".",
+            ],
+        ),
         // Used to abort the apply: `Instant + Duration` overflowed.
-        resource(IC, &["timeouts.create = \"9300000000000000000s\""], "Invalid timeouts.create", &["\"9300000000000000000s\" is not a usable duration: it is longer than 720h, the limit.", DURATION]),
-        resource(IC, &["timeouts.delete = \"-1s\""], "Invalid timeouts.delete", &["\"-1s\" is not a usable duration: expected a number at \"-1s\".", DURATION]),
+        resource(
+            IC,
+            &["timeouts.create = \"9300000000000000000s\""],
+            "Invalid timeouts.create",
+            &["\"9300000000000000000s\" is not a usable duration: it is longer than 720h, the limit.", DURATION],
+        ),
+        resource(
+            IC,
+            &["timeouts.delete = \"-1s\""],
+            "Invalid timeouts.delete",
+            &["\"-1s\" is not a usable duration: expected a number at \"-1s\".", DURATION],
+        ),
         // tether_iam2_project_organization
-        resource(IAM2, &["project_uuid = \"6A1F0C2B3D4E4F5A8B9C0D1E2F3A4B01\""], "Invalid project_uuid", &[&format!("\"6A1F0C2B3D4E4F5A8B9C0D1E2F3A4B01\" {UUID}")]),
-        resource(IAM2, &["project_uuid = \"6a1f0c2b-3d4e-4f5a-8b9c-0d1e2f3a4b01\""], "Invalid project_uuid", &[&format!("\"6a1f0c2b-3d4e-4f5a-8b9c-0d1e2f3a4b01\" {UUID}")]),
-        resource(IAM2, &["organization_uuid = \"Finance Dept\""], "Invalid organization_uuid", &[&format!("\"Finance Dept\" {UUID}")]),
-        resource(IAM2, &["organization_uuid = \"7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d0\""], "Invalid organization_uuid", &[&format!("\"7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d0\" {UUID}")]),
-        resource(IAM2, &["timeouts.create = \"1.5.5s\""], "Invalid timeouts.create", &["\"1.5.5s\" is not a usable duration: \"1.5.5\" is not a number.", DURATION]),
-        resource(IAM2, &["timeouts.delete = \"99999999999999999999h\""], "Invalid timeouts.delete", &["\"99999999999999999999h\" is not a usable duration: it is longer than 720h, the limit.", DURATION]),
-        resource(IAM2, &["timeouts.create = \"721h\""], "Invalid timeouts.create", &["\"721h\" is not a usable duration: it is longer than 720h, the limit.", DURATION]),
+        resource(
+            IAM2,
+            &["project_uuid = \"6A1F0C2B3D4E4F5A8B9C0D1E2F3A4B01\""],
+            "Invalid project_uuid",
+            &[&format!("\"6A1F0C2B3D4E4F5A8B9C0D1E2F3A4B01\" {UUID}")],
+        ),
+        resource(
+            IAM2,
+            &["project_uuid = \"6a1f0c2b-3d4e-4f5a-8b9c-0d1e2f3a4b01\""],
+            "Invalid project_uuid",
+            &[&format!("\"6a1f0c2b-3d4e-4f5a-8b9c-0d1e2f3a4b01\" {UUID}")],
+        ),
+        resource(
+            IAM2,
+            &["organization_uuid = \"Finance Dept\""],
+            "Invalid organization_uuid",
+            &[&format!("\"Finance Dept\" {UUID}")],
+        ),
+        resource(
+            IAM2,
+            &["organization_uuid = \"7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d0\""],
+            "Invalid organization_uuid",
+            &[&format!("\"7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d0\" {UUID}")],
+        ),
+        resource(
+            IAM2,
+            &["timeouts.create = \"1.5.5s\""],
+            "Invalid timeouts.create",
+            &["\"1.5.5s\" is not a usable duration: \"1.5.5\" is not a number.", DURATION],
+        ),
+        resource(
+            IAM2,
+            &["timeouts.delete = \"99999999999999999999h\""],
+            "Invalid timeouts.delete",
+            &["\"99999999999999999999h\" is not a usable duration: it is longer than 720h, the limit.", DURATION],
+        ),
+        resource(
+            IAM2,
+            &["timeouts.create = \"721h\""],
+            "Invalid timeouts.create",
+            &["\"721h\" is not a usable duration: it is longer than 720h, the limit.", DURATION],
+        ),
         resource(IAM2, &["id = \"6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01\""], "Read-only attribute id is set", &[READ_ONLY]),
-        resource(IAM2, &["timeouts.update = \"5m\""], "Unsupported argument", &["An argument named \"update\" is not expected here."]),
+        resource(
+            IAM2,
+            &["timeouts.update = \"5m\""],
+            "Unsupported argument",
+            &["An argument named \"update\" is not expected here."],
+        ),
     ]
 }
 
 fn data_source_cases() -> Vec<Bad> {
     vec![
-        data("tether_member_policies", &["member_uin = 0"], "Invalid member_uin", &["member_uin must be a positive whole number, such as 100000000101; got 0."]),
-        data("tether_member_auth_bindings", &["policy_id = -1001"], "Invalid policy_id", &["policy_id must be a positive whole number, such as 1001; got -1001."]),
-        data("tether_identity_center_principal_assignments", &["principal_type = \"ROLE\""], "Invalid principal_type", &["principal_type must be \"USER\" or \"GROUP\"; got \"ROLE\"."]),
-        data("tether_identity_center_principal_assignments", &["principal_id = \"u bob\""], "Invalid principal_id", &[&format!("\"u bob\" {ID_CHARS}")]),
-        data("tether_rgc_managed_accounts", &["parent_organizational_unit_id = \"Workloads OU\""], "Invalid parent_organizational_unit_id", &["\"Workloads OU\" is not a valid ID: expected letters, digits, '-' and '_', such as \"ou-tether-workloads\"."]),
-        data("tether_iam2_projects", &["name = \"\""], "Invalid name", &["name cannot be sent to ZStack as written: query condition \"name=\" has no value."]),
-        data("tether_iam2_organizations", &["name_like = \"Fin%!=x\""], "Invalid name_like", &["name_like cannot be sent to ZStack as written: query condition \"name~=Fin%!=x\" would be misread by ZStack: the value contains a query operator."]),
-        data("tether_organization", &["organization_id = \"o-tether0001\""], "Read-only attribute organization_id is set", &[READ_ONLY]),
+        data(
+            "tether_member_policies",
+            &["member_uin = 0"],
+            "Invalid member_uin",
+            &["member_uin must be a positive whole number, such as 100000000101; got 0."],
+        ),
+        data(
+            "tether_member_auth_bindings",
+            &["policy_id = -1001"],
+            "Invalid policy_id",
+            &["policy_id must be a positive whole number, such as 1001; got -1001."],
+        ),
+        data(
+            "tether_identity_center_principal_assignments",
+            &["principal_type = \"ROLE\""],
+            "Invalid principal_type",
+            &["principal_type must be \"USER\" or \"GROUP\"; got \"ROLE\"."],
+        ),
+        data(
+            "tether_identity_center_principal_assignments",
+            &["principal_id = \"u bob\""],
+            "Invalid principal_id",
+            &[&format!("\"u bob\" {ID_CHARS}")],
+        ),
+        data(
+            "tether_rgc_managed_accounts",
+            &["parent_organizational_unit_id = \"Workloads OU\""],
+            "Invalid parent_organizational_unit_id",
+            &[
+                "\"Workloads OU\" is not a valid ID: expected letters, digits, '-' and '_', such as \"ou-tether-workloads\".",
+            ],
+        ),
+        data(
+            "tether_iam2_projects",
+            &["name = \"\""],
+            "Invalid name",
+            &["name cannot be sent to ZStack as written: query condition \"name=\" has no value."],
+        ),
+        data(
+            "tether_iam2_organizations",
+            &["name_like = \"Fin%!=x\""],
+            "Invalid name_like",
+            &[
+                "name_like cannot be sent to ZStack as written: query condition \"name~=Fin%!=x\" would be misread by ZStack: the value contains a query operator.",
+            ],
+        ),
+        data(
+            "tether_organization",
+            &["organization_id = \"o-tether0001\""],
+            "Read-only attribute organization_id is set",
+            &[READ_ONLY],
+        ),
     ]
 }
 
 fn list_cases() -> Vec<Bad> {
     vec![
-        list(MAB, &["config.policy_id = 0"], "Invalid policy_id", &["policy_id must be a positive whole number, such as 1001; got 0."]),
-        list(MAB, &["config.member_uin = 0.5"], "Invalid member_uin", &["member_uin must be a positive whole number, such as 100000000101; got 0.5."]),
-        list(RGC, &["config.parent_organizational_unit_id = \"ou/workloads\""], "Invalid parent_organizational_unit_id", &["\"ou/workloads\" is not a valid parent_organizational_unit_id; expected an ID such as \"ou-tether-workloads\" (letters, digits, '-' and '_')."]),
-        list(IC, &["config.instance_id = \"ins tether\""], "Invalid instance_id", &[&format!("\"ins tether\" {ID_CHARS}")]),
+        list(
+            MAB,
+            &["config.policy_id = 0"],
+            "Invalid policy_id",
+            &["policy_id must be a positive whole number, such as 1001; got 0."],
+        ),
+        list(
+            MAB,
+            &["config.member_uin = 0.5"],
+            "Invalid member_uin",
+            &["member_uin must be a positive whole number, such as 100000000101; got 0.5."],
+        ),
+        list(
+            RGC,
+            &["config.parent_organizational_unit_id = \"ou/workloads\""],
+            "Invalid parent_organizational_unit_id",
+            &[
+                "\"ou/workloads\" is not a valid parent_organizational_unit_id; expected an ID such as \"ou-tether-workloads\" (letters, digits, '-' and '_').",
+            ],
+        ),
+        list(
+            IC,
+            &["config.instance_id = \"ins tether\""],
+            "Invalid instance_id",
+            &[&format!("\"ins tether\" {ID_CHARS}")],
+        ),
         list(IC, &["config.account_id = \"acct#1\""], "Invalid account_id", &[&format!("\"acct#1\" {ID_CHARS}")]),
-        list(IAM2, &["config.organization_uuid = \"7B2E1D3C-4F5A-4B6C-9D0E-1F2A3B4C5D02\""], "Invalid organization_uuid", &[&format!("\"7B2E1D3C-4F5A-4B6C-9D0E-1F2A3B4C5D02\" {UUID}")]),
-        list(MEMBERSHIP, &["config.organization_id = \"o-tether0001\""], "Unsupported argument", &["An argument named \"organization_id\" is not expected here."]),
+        list(
+            IAM2,
+            &["config.organization_uuid = \"7B2E1D3C-4F5A-4B6C-9D0E-1F2A3B4C5D02\""],
+            "Invalid organization_uuid",
+            &[&format!("\"7B2E1D3C-4F5A-4B6C-9D0E-1F2A3B4C5D02\" {UUID}")],
+        ),
+        list(
+            MEMBERSHIP,
+            &["config.organization_id = \"o-tether0001\""],
+            "Unsupported argument",
+            &["An argument named \"organization_id\" is not expected here."],
+        ),
     ]
 }
 
 /// Checked by ValidateProviderConfig (`terraform validate`).
 fn provider_validate_cases() -> Vec<Bad> {
     vec![
-        provider("validate", &["protect = [\"tether_member_auth_binding\", \"tether_membership\"]"], "protect = [\"tether_member_auth_binding\", \"tether_membership\"]", "Unknown resource type in protect", &["\"tether_membership\" is not a resource type of this provider;", RESOURCE_TYPES]),
-        provider("validate", &["protect = [\"tether_member_policies\"]"], "protect = [\"tether_member_policies\"]", "Unknown resource type in protect", &["\"tether_member_policies\" is not a resource type of this provider;", RESOURCE_TYPES]),
-        provider("validate", &["tencentcloud.endpoint = \"organization.tencentcloudapi.com\""], "endpoint = \"organization.tencentcloudapi.com\"", "Invalid endpoint", &["\"organization.tencentcloudapi.com\" is not a usable endpoint:", URL]),
-        provider("validate", &["huaweicloud.endpoints.rgc = \"ftp://rgc.cn-north-4.myhuaweicloud.com\""], "rgc = \"ftp://rgc.cn-north-4.myhuaweicloud.com\"", "Invalid endpoint", &["\"ftp://rgc.cn-north-4.myhuaweicloud.com\" is not a usable endpoint: the scheme must be http or https.", URL]),
-        provider("validate", &["huaweicloud.endpoints.identitycenter = \"identitycenter.myhuaweicloud.com:443\""], "identitycenter = \"identitycenter.myhuaweicloud.com:443\"", "Invalid endpoint", &["\"identitycenter.myhuaweicloud.com:443\" is not a usable endpoint: the scheme must be http or https.", URL]),
-        provider("validate", &["huaweicloud.endpoints.organizations = \"not a url\""], "organizations = \"not a url\"", "Invalid endpoint", &["\"not a url\" is not a usable endpoint:", URL]),
-        provider("validate", &["zstack.endpoint = \"http://\""], "endpoint = \"http://\"", "Invalid endpoint", &["\"http://\" is not a usable endpoint:", URL]),
-        provider("validate", &["max_retries = -1"], "max_retries = -1", "Invalid max_retries", &["max_retries must be a whole number from 0 to 20; got -1."]),
-        provider("validate", &["max_retries = 100"], "max_retries = 100", "Invalid max_retries", &["max_retries must be a whole number from 0 to 20; got 100."]),
-        provider("validate", &["retry_max_wait = \"forever\""], "retry_max_wait = \"forever\"", "Invalid retry_max_wait", &["\"forever\" is not a usable wait:", RETRY_WAIT]),
+        provider(
+            "validate",
+            &["protect = [\"tether_member_auth_binding\", \"tether_membership\"]"],
+            "protect = [\"tether_member_auth_binding\", \"tether_membership\"]",
+            "Unknown resource type in protect",
+            &["\"tether_membership\" is not a resource type of this provider;", RESOURCE_TYPES],
+        ),
+        provider(
+            "validate",
+            &["protect = [\"tether_member_policies\"]"],
+            "protect = [\"tether_member_policies\"]",
+            "Unknown resource type in protect",
+            &["\"tether_member_policies\" is not a resource type of this provider;", RESOURCE_TYPES],
+        ),
+        provider(
+            "validate",
+            &["tencentcloud.endpoint = \"organization.tencentcloudapi.com\""],
+            "endpoint = \"organization.tencentcloudapi.com\"",
+            "Invalid endpoint",
+            &["\"organization.tencentcloudapi.com\" is not a usable endpoint:", URL],
+        ),
+        provider(
+            "validate",
+            &["huaweicloud.endpoints.rgc = \"ftp://rgc.cn-north-4.myhuaweicloud.com\""],
+            "rgc = \"ftp://rgc.cn-north-4.myhuaweicloud.com\"",
+            "Invalid endpoint",
+            &[
+                "\"ftp://rgc.cn-north-4.myhuaweicloud.com\" is not a usable endpoint: the scheme must be http or https.",
+                URL,
+            ],
+        ),
+        provider(
+            "validate",
+            &["huaweicloud.endpoints.identitycenter = \"identitycenter.myhuaweicloud.com:443\""],
+            "identitycenter = \"identitycenter.myhuaweicloud.com:443\"",
+            "Invalid endpoint",
+            &[
+                "\"identitycenter.myhuaweicloud.com:443\" is not a usable endpoint: the scheme must be http or https.",
+                URL,
+            ],
+        ),
+        provider(
+            "validate",
+            &["huaweicloud.endpoints.organizations = \"not a url\""],
+            "organizations = \"not a url\"",
+            "Invalid endpoint",
+            &["\"not a url\" is not a usable endpoint:", URL],
+        ),
+        provider(
+            "validate",
+            &["zstack.endpoint = \"http://\""],
+            "endpoint = \"http://\"",
+            "Invalid endpoint",
+            &["\"http://\" is not a usable endpoint:", URL],
+        ),
+        provider(
+            "validate",
+            &["max_retries = -1"],
+            "max_retries = -1",
+            "Invalid max_retries",
+            &["max_retries must be a whole number from 0 to 20; got -1."],
+        ),
+        provider(
+            "validate",
+            &["max_retries = 100"],
+            "max_retries = 100",
+            "Invalid max_retries",
+            &["max_retries must be a whole number from 0 to 20; got 100."],
+        ),
+        provider(
+            "validate",
+            &["retry_max_wait = \"forever\""],
+            "retry_max_wait = \"forever\"",
+            "Invalid retry_max_wait",
+            &["\"forever\" is not a usable wait:", RETRY_WAIT],
+        ),
         // Used to abort `terraform validate`: the sum of the parts overflowed.
-        provider("validate", &["retry_max_wait = \"10000000000000000000s10000000000000000000s\""], "retry_max_wait = \"10000000000000000000s10000000000000000000s\"", "Invalid retry_max_wait", &["\"10000000000000000000s10000000000000000000s\" is not a usable wait: it is longer than 720h, the limit.", RETRY_WAIT]),
-        provider("validate", &["retry_max_wait = \"1h\""], "retry_max_wait = \"1h\"", "Invalid retry_max_wait", &["\"1h\" is not a usable wait: it is out of range.", RETRY_WAIT]),
-        provider("validate", &["tencentcloud.requests_per_second = 2.5"], "requests_per_second = 2.5", "Invalid tencentcloud.requests_per_second", &["tencentcloud.requests_per_second must be a whole number from 0 to 1000; got 2.5."]),
+        provider(
+            "validate",
+            &["retry_max_wait = \"10000000000000000000s10000000000000000000s\""],
+            "retry_max_wait = \"10000000000000000000s10000000000000000000s\"",
+            "Invalid retry_max_wait",
+            &[
+                "\"10000000000000000000s10000000000000000000s\" is not a usable wait: it is longer than 720h, the limit.",
+                RETRY_WAIT,
+            ],
+        ),
+        provider(
+            "validate",
+            &["retry_max_wait = \"1h\""],
+            "retry_max_wait = \"1h\"",
+            "Invalid retry_max_wait",
+            &["\"1h\" is not a usable wait: it is out of range.", RETRY_WAIT],
+        ),
+        provider(
+            "validate",
+            &["tencentcloud.requests_per_second = 2.5"],
+            "requests_per_second = 2.5",
+            "Invalid tencentcloud.requests_per_second",
+            &["tencentcloud.requests_per_second must be a whole number from 0 to 1000; got 2.5."],
+        ),
     ]
 }
 
 /// Checked by ConfigureProvider (`terraform plan`): credentials and region.
 fn provider_configure_cases(endpoint: &str) -> Vec<Bad> {
     let e = format!("\"{endpoint}\"");
-    let tencent = |extra: &[&str]| -> Vec<String> { [extra.iter().map(|l| format!("tencentcloud.{l}")).collect::<Vec<_>>(), vec![format!("tencentcloud.endpoint = {e}")]].concat() };
+    let tencent = |extra: &[&str]| -> Vec<String> {
+        [
+            extra.iter().map(|l| format!("tencentcloud.{l}")).collect::<Vec<_>>(),
+            vec![format!("tencentcloud.endpoint = {e}")],
+        ]
+        .concat()
+    };
     let zstack = |extra: &[&str]| -> Vec<String> { extra.iter().map(|l| format!("zstack.{l}")).collect() };
     let huawei = |extra: &[&str]| -> Vec<String> { extra.iter().map(|l| format!("huaweicloud.{l}")).collect() };
     let two_ways = format!("access_key_id = \"{ZSTACK_KEY_ID}\"");
@@ -322,11 +709,31 @@ fn missing_credential_cases() -> Vec<Bad> {
         bad
     };
     vec![
-        case(MAB, "Missing tencentcloud.secret_id", "Set `secret_id` in the provider's `tencentcloud` block or the TENCENTCLOUD_SECRET_ID environment variable."),
-        case(MEMBERSHIP, "Missing huaweicloud.domain_id", "Set `domain_id` in the provider's `huaweicloud` block or the HW_DOMAIN_ID environment variable."),
-        case(RGC, "Missing huaweicloud.project_id", "Set `project_id` in the provider's `huaweicloud` block or the HW_PROJECT_ID environment variable."),
-        case(IC, "Missing huaweicloud.domain_id", "Set `domain_id` in the provider's `huaweicloud` block or the HW_DOMAIN_ID environment variable."),
-        case(IAM2, "Missing zstack.endpoint", "Set `endpoint` in the provider's `zstack` block or the ZSTACK_ENDPOINT environment variable."),
+        case(
+            MAB,
+            "Missing tencentcloud.secret_id",
+            "Set `secret_id` in the provider's `tencentcloud` block or the TENCENTCLOUD_SECRET_ID environment variable.",
+        ),
+        case(
+            MEMBERSHIP,
+            "Missing huaweicloud.domain_id",
+            "Set `domain_id` in the provider's `huaweicloud` block or the HW_DOMAIN_ID environment variable.",
+        ),
+        case(
+            RGC,
+            "Missing huaweicloud.project_id",
+            "Set `project_id` in the provider's `huaweicloud` block or the HW_PROJECT_ID environment variable.",
+        ),
+        case(
+            IC,
+            "Missing huaweicloud.domain_id",
+            "Set `domain_id` in the provider's `huaweicloud` block or the HW_DOMAIN_ID environment variable.",
+        ),
+        case(
+            IAM2,
+            "Missing zstack.endpoint",
+            "Set `endpoint` in the provider's `zstack` block or the ZSTACK_ENDPOINT environment variable.",
+        ),
     ]
 }
 
@@ -337,7 +744,12 @@ fn import_cases() -> Vec<BadImport> {
         import_id(MAB, "100000000101-1001-200000000001", &["it must have exactly three parts.", MAB_FORMS]),
         import_id(MAB, "100000000101/1001/ops-alice", &["\"ops-alice\" is not a positive whole number.", MAB_FORMS]),
         import_id(MAB, "0/1001/200000000001", &["\"0\" is not a positive whole number.", MAB_FORMS]),
-        import_identity(MAB, &["member_uin = -1", "policy_id = 1001", "org_sub_account_uin = 200000000001"], "-1/1001/200000000001", &["\"-1\" is not a positive whole number.", MAB_FORMS]),
+        import_identity(
+            MAB,
+            &["member_uin = -1", "policy_id = 1001", "org_sub_account_uin = 200000000001"],
+            "-1/1001/200000000001",
+            &["\"-1\" is not a positive whole number.", MAB_FORMS],
+        ),
         import_id(MEMBERSHIP, "o tether", &[MEMBERSHIP_FORM]),
         import_id(MEMBERSHIP, "organizations/o-tether0001", &[MEMBERSHIP_FORM]),
         import_identity(MEMBERSHIP, &["organization_id = \"o:tether\""], "o:tether", &[MEMBERSHIP_FORM]),
@@ -345,11 +757,35 @@ fn import_cases() -> Vec<BadImport> {
         import_id(RGC, "managed-accounts/1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71", &[RGC_FORM]),
         import_identity(RGC, &["managed_account_id = \"1b6e2d3f 0c8e4f5a\""], "1b6e2d3f 0c8e4f5a", &[RGC_FORM]),
         import_id(IC, "ins-tether00000001/USER", &["it must have exactly three parts.", IC_FORM]),
-        import_id(IC, "ins-tether00000001/ROLE/u-alice", &["the principal type \"ROLE\" must be USER or GROUP.", IC_FORM]),
-        import_id(IC, "ins-tether00000001/user/u-alice", &["the principal type \"user\" must be USER or GROUP.", IC_FORM]),
-        import_id(IC, "ins-tether00000001/GROUP/g admins", &["the principal ID \"g admins\" is empty or has characters other than letters, digits, '-' and '_'.", IC_FORM]),
-        import_id(IC, "/USER/u-bob", &["the instance ID \"\" is empty or has characters other than letters, digits, '-' and '_'.", IC_FORM]),
-        import_identity(IC, &["instance_id = \"ins-tether00000001\"", "principal_type = \"ROLE\"", "principal_id = \"u-bob\""], "ins-tether00000001/ROLE/u-bob", &["the principal type \"ROLE\" must be USER or GROUP.", IC_FORM]),
+        import_id(
+            IC,
+            "ins-tether00000001/ROLE/u-alice",
+            &["the principal type \"ROLE\" must be USER or GROUP.", IC_FORM],
+        ),
+        import_id(
+            IC,
+            "ins-tether00000001/user/u-alice",
+            &["the principal type \"user\" must be USER or GROUP.", IC_FORM],
+        ),
+        import_id(
+            IC,
+            "ins-tether00000001/GROUP/g admins",
+            &[
+                "the principal ID \"g admins\" is empty or has characters other than letters, digits, '-' and '_'.",
+                IC_FORM,
+            ],
+        ),
+        import_id(
+            IC,
+            "/USER/u-bob",
+            &["the instance ID \"\" is empty or has characters other than letters, digits, '-' and '_'.", IC_FORM],
+        ),
+        import_identity(
+            IC,
+            &["instance_id = \"ins-tether00000001\"", "principal_type = \"ROLE\"", "principal_id = \"u-bob\""],
+            "ins-tether00000001/ROLE/u-bob",
+            &["the principal type \"ROLE\" must be USER or GROUP.", IC_FORM],
+        ),
         import_id(IAM2, "6A1F0C2B3D4E4F5A8B9C0D1E2F3A4B01", &[IAM2_FORM]),
         import_id(IAM2, "6a1f0c2b-3d4e-4f5a-8b9c-0d1e2f3a4b01", &[IAM2_FORM]),
         import_id(IAM2, "payments", &[IAM2_FORM]),
@@ -459,7 +895,10 @@ fn place(files: &mut Files, cases: &[Bad], prefix: &str) -> Vec<Placed> {
                 .unwrap_or_else(|| panic!("{shown:?} is not a line of\n{}", lines.join("\n")));
             let first = files.push(case.file, &(lines.join("\n") + "\n"));
             if case.block == PROVIDER {
-                files.push(case.file, &format!("resource \"{MEMBERSHIP}\" \"uses_{name}\" {{\n  provider = tether.{name}\n}}\n"));
+                files.push(
+                    case.file,
+                    &format!("resource \"{MEMBERSHIP}\" \"uses_{name}\" {{\n  provider = tether.{name}\n}}\n"),
+                );
             }
             let line = first + offset;
             Placed {
@@ -484,7 +923,11 @@ fn place_imports(files: &mut Files, cases: &[BadImport]) {
         let body: Vec<String> = template(case.type_name).iter().map(|l| l.to_string()).collect();
         files.push(
             "main.tf",
-            &format!("import {{\n  to = {address}\n{target}}}\n\nresource \"{}\" \"i{index:02}\" {{\n{}\n}}\n", case.type_name, render_body(&body, 1).join("\n")),
+            &format!(
+                "import {{\n  to = {address}\n{target}}}\n\nresource \"{}\" \"i{index:02}\" {{\n{}\n}}\n",
+                case.type_name,
+                render_body(&body, 1).join("\n")
+            ),
         );
     }
 }
@@ -519,7 +962,13 @@ fn errors(run: &Run) -> Vec<String> {
 /// The provider must never crash, whatever it is given.
 fn assert_no_crash(run: &Run, what: &str) {
     let text = run.combined();
-    for sign in ["Plugin did not respond", "panicked", "Stack trace from the terraform-provider", "unexpected EOF", "plugin exited"] {
+    for sign in [
+        "Plugin did not respond",
+        "panicked",
+        "Stack trace from the terraform-provider",
+        "unexpected EOF",
+        "plugin exited",
+    ] {
         assert!(!text.contains(sign), "{what}: the provider crashed ({sign}):\n{text}");
     }
 }
@@ -531,11 +980,18 @@ fn check_placed(run: &Run, placed: &[Placed], failures: &mut Vec<String>) {
     for case in placed {
         let at: Vec<&String> = errors.iter().filter(|d| d.contains(&case.location)).collect();
         let [diagnostic] = at[..] else {
-            failures.push(format!("{} {}: expected one error at `{}`, found {}", case.subject, case.kind, case.location, at.len()));
+            failures.push(format!(
+                "{} {}: expected one error at `{}`, found {}",
+                case.subject,
+                case.kind,
+                case.location,
+                at.len()
+            ));
             continue;
         };
         if !diagnostic.starts_with(&format!("Error: {} ", case.summary)) {
-            failures.push(format!("{} {}: expected summary {:?}:\n  {diagnostic}", case.subject, case.kind, case.summary));
+            failures
+                .push(format!("{} {}: expected summary {:?}:\n  {diagnostic}", case.subject, case.kind, case.summary));
         }
         for fragment in &case.expect {
             if !diagnostic.contains(&normalize(fragment)) {
@@ -553,15 +1009,26 @@ fn check_imports(run: &Run, cases: &[BadImport], failures: &mut Vec<String>) {
         let quoted = normalize(&format!("{:?}", case.seen));
         let at: Vec<&String> = errors.iter().filter(|d| d.contains(&format!("{quoted} is not a"))).collect();
         let [diagnostic] = at[..] else {
-            failures.push(format!("{} import {:?}: expected one error quoting it, found {}", case.type_name, case.seen, at.len()));
+            failures.push(format!(
+                "{} import {:?}: expected one error quoting it, found {}",
+                case.type_name,
+                case.seen,
+                at.len()
+            ));
             continue;
         };
         if !diagnostic.starts_with("Error: Invalid import ID ") {
-            failures.push(format!("{} import {:?}: expected summary \"Invalid import ID\":\n  {diagnostic}", case.type_name, case.seen));
+            failures.push(format!(
+                "{} import {:?}: expected summary \"Invalid import ID\":\n  {diagnostic}",
+                case.type_name, case.seen
+            ));
         }
         for fragment in &case.expect {
             if !diagnostic.contains(&normalize(fragment)) {
-                failures.push(format!("{} import {:?}: expected {fragment:?} in:\n  {diagnostic}", case.type_name, case.seen));
+                failures.push(format!(
+                    "{} import {:?}: expected {fragment:?} in:\n  {diagnostic}",
+                    case.type_name, case.seen
+                ));
             }
         }
     }
@@ -614,7 +1081,9 @@ fn bad_input_gets_a_diagnostic_with_its_path_and_expected_form_and_changes_nothi
     workspace.init();
     let mut failures = Vec::new();
     let mut summary: BTreeMap<String, BTreeMap<&'static str, usize>> = BTreeMap::new();
-    let mut count = |subject: &str, kind: &'static str| *summary.entry(subject.to_string()).or_default().entry(kind).or_default() += 1;
+    let mut count = |subject: &str, kind: &'static str| {
+        *summary.entry(subject.to_string()).or_default().entry(kind).or_default() += 1
+    };
 
     // 1. Resource arguments, data sources and list blocks: one `terraform validate -query`
     //    reports every invalid block of main.tf and the .tfquery.hcl file.
@@ -673,7 +1142,11 @@ fn bad_input_gets_a_diagnostic_with_its_path_and_expected_form_and_changes_nothi
     assert_no_crash(&run, "apply (missing credentials)");
     check_placed(&run, &placed, &mut failures);
     check_error_count(&run, placed.len(), "apply (missing credentials)", &mut failures);
-    assert!(workspace.state_resources().is_empty(), "a failed create records nothing: {:?}", workspace.state_resources());
+    assert!(
+        workspace.state_resources().is_empty(),
+        "a failed create records nothing: {:?}",
+        workspace.state_resources()
+    );
     placed.iter().for_each(|p| count(&p.subject, p.kind));
 
     // 5. Import blocks by ID and by identity: every one is refused in the same run.
@@ -697,7 +1170,11 @@ fn bad_input_gets_a_diagnostic_with_its_path_and_expected_form_and_changes_nothi
         }
         count(case.type_name, "import");
     }
-    assert!(workspace.state_resources().is_empty(), "a refused import records nothing: {:?}", workspace.state_resources());
+    assert!(
+        workspace.state_resources().is_empty(),
+        "a refused import records nothing: {:?}",
+        workspace.state_resources()
+    );
 
     // 6. `terraform import` on the command line.
     let cli = cli_import_cases();
@@ -705,7 +1182,10 @@ fn bad_input_gets_a_diagnostic_with_its_path_and_expected_form_and_changes_nothi
     files.push("main.tf", &format!("{REQUIRED_PROVIDERS}\n{}\n", provider_for_all_clouds(&emulator)));
     for case in &cli {
         let body: Vec<String> = template(case.type_name).iter().map(|l| l.to_string()).collect();
-        files.push("main.tf", &format!("resource \"{}\" \"cli\" {{\n{}\n}}\n", case.type_name, render_body(&body, 1).join("\n")));
+        files.push(
+            "main.tf",
+            &format!("resource \"{}\" \"cli\" {{\n{}\n}}\n", case.type_name, render_body(&body, 1).join("\n")),
+        );
     }
     files.write(&workspace);
     for case in &cli {
@@ -717,7 +1197,11 @@ fn bad_input_gets_a_diagnostic_with_its_path_and_expected_form_and_changes_nothi
         check_error_count(&run, 1, &format!("terraform import {address} {:?}", case.seen), &mut failures);
         count(case.type_name, "import (CLI)");
     }
-    assert!(workspace.state_resources().is_empty(), "a refused import records nothing: {:?}", workspace.state_resources());
+    assert!(
+        workspace.state_resources().is_empty(),
+        "a refused import records nothing: {:?}",
+        workspace.state_resources()
+    );
 
     assert!(failures.is_empty(), "{} of the catalogue's expectations failed:\n{}", failures.len(), failures.join("\n"));
 
@@ -729,7 +1213,11 @@ fn bad_input_gets_a_diagnostic_with_its_path_and_expected_form_and_changes_nothi
     let calls = emulator.admin("GET", "calls", None).as_array().map(Vec::len).unwrap_or_default();
 
     let total: usize = summary.values().flat_map(|kinds| kinds.values()).sum();
-    eprintln!("bad-input catalogue: {total} cases in {:.1} s; each refused with its path and expected form, nothing in state, {} cloud calls, none of them writes", started.elapsed().as_secs_f64(), calls);
+    eprintln!(
+        "bad-input catalogue: {total} cases in {:.1} s; each refused with its path and expected form, nothing in state, {} cloud calls, none of them writes",
+        started.elapsed().as_secs_f64(),
+        calls
+    );
     for (subject, kinds) in &summary {
         let detail: Vec<String> = kinds.iter().map(|(kind, n)| format!("{kind} {n}")).collect();
         eprintln!("  {subject:<45} {:>3}  ({})", kinds.values().sum::<usize>(), detail.join(", "));

@@ -12,7 +12,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{block_on, tencent_client, tencent_provider, terraform_path, Emulator, Run, Workspace};
+use support::{Emulator, Run, Workspace, block_on, tencent_client, tencent_provider, terraform_path};
 
 type Version = (u32, u32, u32);
 
@@ -96,18 +96,32 @@ const FEATURES: &[Feature] = &[
     Feature { name: "destroy preview warning in the plan", needs: (1, 0, 0), refusal: &[] },
     Feature { name: "destroy calls the detach API", needs: (1, 0, 0), refusal: &[] },
     Feature { name: "terraform import <ID>", needs: (1, 0, 0), refusal: &[] },
-    Feature { name: "import block by id", needs: (1, 5, 0), refusal: &["Blocks of type \"import\" are not expected here"] },
+    Feature {
+        name: "import block by id",
+        needs: (1, 5, 0),
+        refusal: &["Blocks of type \"import\" are not expected here"],
+    },
     Feature {
         name: "plan -generate-config-out",
         needs: (1, 5, 0),
-        refusal: &["flag provided but not defined: -generate-config-out", "Blocks of type \"import\" are not expected here"],
+        refusal: &[
+            "flag provided but not defined: -generate-config-out",
+            "Blocks of type \"import\" are not expected here",
+        ],
     },
     Feature {
         name: "import block by identity",
         needs: (1, 12, 0),
-        refusal: &["An argument named \"identity\" is not expected here", "Blocks of type \"import\" are not expected here"],
+        refusal: &[
+            "An argument named \"identity\" is not expected here",
+            "Blocks of type \"import\" are not expected here",
+        ],
     },
-    Feature { name: "terraform query (list resources)", needs: (1, 14, 0), refusal: &["Terraform has no command named \"query\""] },
+    Feature {
+        name: "terraform query (list resources)",
+        needs: (1, 14, 0),
+        refusal: &["Terraform has no command named \"query\""],
+    },
 ];
 
 #[derive(Debug)]
@@ -123,9 +137,12 @@ fn run_matrix(client: &Client) -> Vec<Outcome> {
     let emulator = Emulator::start();
     let provider = tencent_provider(&emulator);
     let binding = |name: &str, sub: u64| {
-        format!("resource \"tether_member_auth_binding\" \"{name}\" {{\n  member_uin          = 100000000101\n  policy_id           = 1001\n  org_sub_account_uin = {sub}\n}}\n")
+        format!(
+            "resource \"tether_member_auth_binding\" \"{name}\" {{\n  member_uin          = 100000000101\n  policy_id           = 1001\n  org_sub_account_uin = {sub}\n}}\n"
+        )
     };
-    let bind_outside = |sub: u64| block_on(tencent_client(&emulator).bind_member_auth_accounts(100000000101, 1001, &[sub])).unwrap();
+    let bind_outside =
+        |sub: u64| block_on(tencent_client(&emulator).bind_member_auth_accounts(100000000101, 1001, &[sub])).unwrap();
     let workspace = Workspace::new(&format!("{provider}{}", binding("a", 200000000001)));
     let tf = |args: &[&str]| workspace.terraform_with(&client.path, args);
     let plan = |extra: &[&str]| {
@@ -155,7 +172,11 @@ fn run_matrix(client: &Client) -> Vec<Outcome> {
         let run = plan(&[]);
         expect(run.code == 0 && run.stdout.contains("Plan: 1 to add, 0 to change, 0 to destroy."), "plan", &run)?;
         let run = apply();
-        expect(run.code == 0 && emulator.calls("BindOrganizationMemberAuthAccount").len() == 1, "apply binds once", &run)?;
+        expect(
+            run.code == 0 && emulator.calls("BindOrganizationMemberAuthAccount").len() == 1,
+            "apply binds once",
+            &run,
+        )?;
         no_changes("apply")
     }));
 
@@ -174,7 +195,11 @@ fn run_matrix(client: &Client) -> Vec<Outcome> {
     outcomes.push(step(|| {
         let run = tf(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
         let cancels = emulator.calls("CancelOrganizationMemberAuthAccount");
-        expect(run.code == 0 && cancels.len() == 1 && cancels[0]["params"]["OrgSubAccountUin"] == 200000000001u64, "destroy cancels the binding", &run)
+        expect(
+            run.code == 0 && cancels.len() == 1 && cancels[0]["params"]["OrgSubAccountUin"] == 200000000001u64,
+            "destroy cancels the binding",
+            &run,
+        )
     }));
 
     // Bindings made outside Terraform, to adopt.
@@ -184,7 +209,13 @@ fn run_matrix(client: &Client) -> Vec<Outcome> {
 
     outcomes.push(step(|| {
         workspace.write_config(&format!("{provider}{}", binding("b", 200000000002)));
-        let run = tf(&["import", "-no-color", "-input=false", "tether_member_auth_binding.b", "100000000101/1001/200000000002"]);
+        let run = tf(&[
+            "import",
+            "-no-color",
+            "-input=false",
+            "tether_member_auth_binding.b",
+            "100000000101/1001/200000000002",
+        ]);
         expect(run.code == 0 && run.stdout.contains("Import successful!"), "terraform import", &run)?;
         no_changes("terraform import")
     }));
@@ -242,7 +273,11 @@ fn run_matrix(client: &Client) -> Vec<Outcome> {
         .zip(FEATURES)
         .map(|(result, feature)| match result {
             Ok(()) => Outcome::Ok,
-            Err(text) if client.version < feature.needs && feature.refusal.iter().any(|r| squash(&text).contains(r)) => Outcome::Unsupported,
+            Err(text)
+                if client.version < feature.needs && feature.refusal.iter().any(|r| squash(&text).contains(r)) =>
+            {
+                Outcome::Unsupported
+            }
             Err(text) => Outcome::Failed(text),
         })
         .collect()
@@ -254,17 +289,16 @@ fn squash(text: &str) -> String {
 }
 
 fn expect(ok: bool, what: &str, run: &Run) -> Result<(), String> {
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("{what} (exit {}):\n{}", run.code, run.combined()))
-    }
+    if ok { Ok(()) } else { Err(format!("{what} (exit {}):\n{}", run.code, run.combined())) }
 }
 
 #[test]
 fn feature_matrix_across_terraform_versions() {
     let pinned_path = terraform_path();
-    let pinned = Client { version: version_of(&pinned_path).expect("the pinned Terraform answers `version -json`"), path: pinned_path };
+    let pinned = Client {
+        version: version_of(&pinned_path).expect("the pinned Terraform answers `version -json`"),
+        path: pinned_path,
+    };
     let others = other_clients(&pinned);
     let clients: Vec<&Client> = std::iter::once(&pinned).chain(&others).collect();
     // Different clients, each with its own emulator, at the same time.
@@ -291,7 +325,12 @@ fn feature_matrix_across_terraform_versions() {
     }
     println!("Terraform clients:");
     for client in &clients {
-        println!("  {} at {}{}", show(client.version), client.path.display(), if client.path == pinned.path { " (pinned)" } else { "" });
+        println!(
+            "  {} at {}{}",
+            show(client.version),
+            client.path.display(),
+            if client.path == pinned.path { " (pinned)" } else { "" }
+        );
     }
     println!("\n{table}\n");
 

@@ -11,7 +11,7 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use support::{tencent_provider, Emulator, Run, Workspace};
+use support::{Emulator, Run, Workspace, tencent_provider};
 
 const MEMBERS: [u64; 3] = [100000000101, 100000000102, 100000000103];
 const POLICIES: [u64; 2] = [1001, 1002];
@@ -24,7 +24,11 @@ fn config(emulator: &Emulator, index: u64, per_pair: u64, max_retries: Option<u3
     let first = FIRST_SUB_ACCOUNT + index * per_pair;
     let mut provider = tencent_provider(emulator);
     if let Some(max_retries) = max_retries {
-        provider = provider.replacen("provider \"tether\" {", &format!("provider \"tether\" {{\n  max_retries = {max_retries}"), 1);
+        provider = provider.replacen(
+            "provider \"tether\" {",
+            &format!("provider \"tether\" {{\n  max_retries = {max_retries}"),
+            1,
+        );
     }
     format!(
         r#"{provider}
@@ -77,7 +81,8 @@ fn apply_and_destroy_at_once(processes: u64, per_pair: u64, max_retries: Option<
     let per_process = per_pair * (MEMBERS.len() * POLICIES.len()) as u64;
     let sub_accounts = (processes * per_pair).to_string();
     let emulator = Emulator::start_with(&["--tencent-rate-limit", "20", "--tencent-sub-accounts", &sub_accounts]);
-    let workspaces: Vec<Workspace> = (0..processes).map(|i| Workspace::new(&config(&emulator, i, per_pair, max_retries))).collect();
+    let workspaces: Vec<Workspace> =
+        (0..processes).map(|i| Workspace::new(&config(&emulator, i, per_pair, max_retries))).collect();
     for workspace in &workspaces {
         workspace.init();
     }
@@ -85,7 +90,12 @@ fn apply_and_destroy_at_once(processes: u64, per_pair: u64, max_retries: Option<
 
     let (applies, apply_time) = all_at_once(&workspaces, &[&["apply"], &args[..]].concat());
     let failed: Vec<String> = applies.iter().filter(|r| r.code != 0).map(Run::combined).collect();
-    assert!(failed.is_empty(), "{} of {processes} concurrent applies failed:\n{}", failed.len(), failed.join("\n----\n"));
+    assert!(
+        failed.is_empty(),
+        "{} of {processes} concurrent applies failed:\n{}",
+        failed.len(),
+        failed.join("\n----\n")
+    );
     for run in &applies {
         assert!(run.stdout.contains(&format!("Apply complete! Resources: {per_process} added")), "{}", run.stdout);
     }
@@ -94,10 +104,17 @@ fn apply_and_destroy_at_once(processes: u64, per_pair: u64, max_retries: Option<
 
     let (destroys, destroy_time) = all_at_once(&workspaces, &[&["destroy"], &args[..]].concat());
     let failed: Vec<String> = destroys.iter().filter(|r| r.code != 0).map(Run::combined).collect();
-    assert!(failed.is_empty(), "{} of {processes} concurrent destroys failed:\n{}", failed.len(), failed.join("\n----\n"));
+    assert!(
+        failed.is_empty(),
+        "{} of {processes} concurrent destroys failed:\n{}",
+        failed.len(),
+        failed.join("\n----\n")
+    );
     let total = processes * per_process;
-    let binds = emulator.calls("BindOrganizationMemberAuthAccount").iter().filter(|c| c["error_code"].is_null()).count();
-    let cancels = emulator.calls("CancelOrganizationMemberAuthAccount").iter().filter(|c| c["error_code"].is_null()).count();
+    let binds =
+        emulator.calls("BindOrganizationMemberAuthAccount").iter().filter(|c| c["error_code"].is_null()).count();
+    let cancels =
+        emulator.calls("CancelOrganizationMemberAuthAccount").iter().filter(|c| c["error_code"].is_null()).count();
     // The rate-bound optimum: one Bind takes up to 5 sub-accounts, one Cancel takes one, 20/s each.
     let apply_optimum = total.div_ceil(5) as f64 / 20.0;
     let destroy_optimum = total as f64 / 20.0;
@@ -109,7 +126,11 @@ fn apply_and_destroy_at_once(processes: u64, per_pair: u64, max_retries: Option<
         cloud_bindings(&emulator).len(),
     );
     for run in &destroys {
-        assert!(run.stdout.contains(&format!("Destroy complete! Resources: {per_process} destroyed.")), "{}", run.stdout);
+        assert!(
+            run.stdout.contains(&format!("Destroy complete! Resources: {per_process} destroyed.")),
+            "{}",
+            run.stdout
+        );
     }
     assert!(cloud_bindings(&emulator).is_empty(), "every binding detached");
     assert_eq!(cancels as u64, total, "one Cancel per binding, none repeated");

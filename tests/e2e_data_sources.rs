@@ -6,8 +6,11 @@ mod support;
 
 use std::time::Duration;
 
-use serde_json::{json, Value};
-use support::{block_on, huawei_clients, huawei_provider_block, tencent_provider, Emulator, HuaweiAccount, Workspace, HW_FINANCE_PROD, HW_MANAGEMENT, REQUIRED_PROVIDERS};
+use serde_json::{Value, json};
+use support::{
+    Emulator, HW_FINANCE_PROD, HW_MANAGEMENT, HuaweiAccount, REQUIRED_PROVIDERS, Workspace, block_on, huawei_clients,
+    huawei_provider_block, tencent_provider,
+};
 use tether::clouds::huawei::AssignmentTarget;
 use tether::clouds::waiter::PollPolicy;
 
@@ -97,13 +100,22 @@ output "readonly" {
     assert_eq!(outputs["times_set"], true);
     assert_eq!(outputs["readonly"], json!([]));
     let calls = emulator.calls("DescribeOrganizationMemberAuthAccounts");
-    assert!(calls.iter().any(|c| c["params"]["MemberUin"] == 100000000101u64 && c["params"]["PolicyId"] == 1002 && c["params"]["Limit"] == 50), "{calls:#?}");
+    assert!(
+        calls.iter().any(|c| c["params"]["MemberUin"] == 100000000101u64
+            && c["params"]["PolicyId"] == 1002
+            && c["params"]["Limit"] == 50),
+        "{calls:#?}"
+    );
 
     // A policy id that is not a positive whole number is refused at the attribute.
     workspace.write_config(&config.replace("policy_id  = 1002", "policy_id  = 0"));
     let plan = workspace.terraform(&["plan", "-no-color", "-input=false"]);
     plan.failure();
-    assert!(plan.text().contains("policy_id must be a positive whole number, such as 1001; got 0."), "{}", plan.combined());
+    assert!(
+        plan.text().contains("policy_id must be a positive whole number, such as 1001; got 0."),
+        "{}",
+        plan.combined()
+    );
 }
 
 #[test]
@@ -111,9 +123,19 @@ fn huawei_organization_identity_center_and_rgc_listings() {
     let emulator = Emulator::start();
     // Two assignments of alice, made outside Terraform.
     let ic = huawei_clients(&emulator, HW_MANAGEMENT).identitycenter;
-    let fast = PollPolicy { initial_delay: Duration::from_millis(200), interval: Duration::from_millis(200), max_interval: Duration::from_secs(1), multiplier: 1.0 };
+    let fast = PollPolicy {
+        initial_delay: Duration::from_millis(200),
+        interval: Duration::from_millis(200),
+        max_interval: Duration::from_secs(1),
+        multiplier: 1.0,
+    };
     for (permission_set, account) in [("ps-readonly", HW_FINANCE_PROD.id), ("ps-admin", HW_MANAGEMENT.id)] {
-        let target = AssignmentTarget { permission_set_id: permission_set.into(), principal_id: "u-alice".into(), principal_type: "USER".into(), target_id: account.into() };
+        let target = AssignmentTarget {
+            permission_set_id: permission_set.into(),
+            principal_id: "u-alice".into(),
+            principal_type: "USER".into(),
+            target_id: account.into(),
+        };
         let status = block_on(ic.create_account_assignment(INSTANCE, &target)).unwrap();
         block_on(ic.wait_creation(INSTANCE, &status.request_id, Duration::from_secs(30), &fast, None)).unwrap();
     }
@@ -184,7 +206,13 @@ output "workloads" {
         .map(|a| (a["permission_set_id"].as_str().unwrap().to_string(), a["account_id"].as_str().unwrap().to_string()))
         .collect();
     alice.sort();
-    assert_eq!(alice, [("ps-admin".to_string(), HW_MANAGEMENT.id.to_string()), ("ps-readonly".to_string(), HW_FINANCE_PROD.id.to_string())]);
+    assert_eq!(
+        alice,
+        [
+            ("ps-admin".to_string(), HW_MANAGEMENT.id.to_string()),
+            ("ps-readonly".to_string(), HW_FINANCE_PROD.id.to_string())
+        ]
+    );
     assert_eq!(outputs["admins"], json!([]));
     let lists = emulator.calls("ListAccountAssignmentsForPrincipal");
     let listed = serde_json::to_string(&lists).unwrap();

@@ -3,15 +3,25 @@
 
 mod support;
 
-use support::{huawei_provider_block, tencent_provider, Emulator, Workspace, HW_DATA_PLATFORM, HW_FINANCE_PROD, HW_MANAGEMENT, HW_NEW_ACQUISITION};
+use support::{
+    Emulator, HW_DATA_PLATFORM, HW_FINANCE_PROD, HW_MANAGEMENT, HW_NEW_ACQUISITION, Workspace, huawei_provider_block,
+    tencent_provider,
+};
 
 fn everything(emulator: &Emulator, extra_provider: &str, guard: &str) -> String {
     let tencent = tencent_provider(emulator);
     let huawei = huawei_provider_block(emulator, HW_MANAGEMENT, None);
     // One provider block with all three clouds: splice the Huawei and ZStack blocks into it.
     let huawei_inner = huawei.trim_start_matches("provider \"tether\" {\n").trim_end().trim_end_matches('}');
-    let zstack = format!("  zstack {{\n    endpoint         = \"{}\"\n    account_name     = \"admin\"\n    account_password = \"password\"\n  }}\n", emulator.endpoint());
-    let provider = tencent.replacen("provider \"tether\" {\n", &format!("provider \"tether\" {{\n{extra_provider}{huawei_inner}{zstack}"), 1);
+    let zstack = format!(
+        "  zstack {{\n    endpoint         = \"{}\"\n    account_name     = \"admin\"\n    account_password = \"password\"\n  }}\n",
+        emulator.endpoint()
+    );
+    let provider = tencent.replacen(
+        "provider \"tether\" {\n",
+        &format!("provider \"tether\" {{\n{extra_provider}{huawei_inner}{zstack}"),
+        1,
+    );
     let member = huawei_provider_block(emulator, HW_NEW_ACQUISITION, Some("member"));
     format!(
         r#"{provider}
@@ -81,7 +91,8 @@ fn destroy_plans_name_each_detach_call_and_its_blast_radius() {
     }
 
     // A replacement shows the preview for its destroy half.
-    let replaced = everything(&emulator, "", "").replace("org_sub_account_uin = 200000000001", "org_sub_account_uin = 200000000002");
+    let replaced = everything(&emulator, "", "")
+        .replace("org_sub_account_uin = 200000000001", "org_sub_account_uin = 200000000002");
     workspace.write_config(&replaced);
     let plan = workspace.terraform(&["plan", "-no-color", "-input=false"]);
     plan.success();
@@ -101,28 +112,49 @@ fn detach_on_destroy_false_only_forgets_and_protect_forbids() {
 
     // Protecting a type makes any destroy plan fail, saying how to lift it. (protect belongs to
     // a provider configuration: here the default one, which manages the RGC account.)
-    workspace.write_config(&everything(&emulator, "  protect = [\"tether_rgc_managed_account\"]\n", "  detach_on_destroy = false\n"));
+    workspace.write_config(&everything(
+        &emulator,
+        "  protect = [\"tether_rgc_managed_account\"]\n",
+        "  detach_on_destroy = false\n",
+    ));
     let plan = workspace.terraform(&["plan", "-destroy", "-no-color", "-input=false"]);
     plan.failure();
     let text = plan.text();
     assert!(text.contains("Error: Destroying tether_rgc_managed_account is forbidden"), "{text}");
-    assert!(text.contains("remove \"tether_rgc_managed_account\" from `protect` in the provider \"tether\" block"), "{text}");
+    assert!(
+        text.contains("remove \"tether_rgc_managed_account\" from `protect` in the provider \"tether\" block"),
+        "{text}"
+    );
     let destroy = workspace.terraform(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
     destroy.failure();
     assert!(emulator.calls("UnEnrollAccount").is_empty(), "a protected account must not be un-enrolled");
     assert!(emulator.calls("LeaveOrganization").is_empty(), "a failed plan destroys nothing");
 
     // A protect entry that names no resource type is caught by validate.
-    workspace.write_config(&everything(&emulator, "  protect = [\"tether_nonsense\"]\n", "  detach_on_destroy = false\n"));
+    workspace.write_config(&everything(
+        &emulator,
+        "  protect = [\"tether_nonsense\"]\n",
+        "  detach_on_destroy = false\n",
+    ));
     let validate = workspace.terraform(&["validate", "-no-color"]);
     validate.failure();
-    assert!(validate.text().contains("\"tether_nonsense\" is not a resource type of this provider"), "{}", validate.text());
+    assert!(
+        validate.text().contains("\"tether_nonsense\" is not a resource type of this provider"),
+        "{}",
+        validate.text()
+    );
 
     // Lift the protection: destroy detaches everything but the binding with detach_on_destroy = false.
     workspace.write_config(&everything(&emulator, "", "  detach_on_destroy = false\n"));
     let plan = workspace.terraform(&["plan", "-destroy", "-no-color", "-input=false"]);
     plan.success();
-    assert!(plan.text().contains("Warning: Destroy only forgets 100000000101/1001/200000000001 with tether_member_auth_binding.alice"), "{}", plan.stdout);
+    assert!(
+        plan.text().contains(
+            "Warning: Destroy only forgets 100000000101/1001/200000000001 with tether_member_auth_binding.alice"
+        ),
+        "{}",
+        plan.stdout
+    );
     assert!(plan.text().contains("detach_on_destroy is false, so destroy removes it from the Terraform state without calling Tencent Cloud CancelOrganizationMemberAuthAccount; the binding stays in the cloud."), "{}", plan.stdout);
     workspace.terraform(&["destroy", "-auto-approve", "-no-color", "-input=false"]).success();
     assert!(workspace.state_resources().is_empty());

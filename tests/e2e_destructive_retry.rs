@@ -12,8 +12,8 @@ mod support;
 
 use serde_json::{Value as Json, json};
 use support::{
-    Emulator, HW_DATA_PLATFORM, HW_FINANCE_PROD, HW_MANAGEMENT, HW_NEW_ACQUISITION, REQUIRED_PROVIDERS, Workspace, huawei_provider_block,
-    tencent_provider,
+    Emulator, HW_DATA_PLATFORM, HW_FINANCE_PROD, HW_MANAGEMENT, HW_NEW_ACQUISITION, REQUIRED_PROVIDERS, Workspace,
+    huawei_provider_block, tencent_provider,
 };
 
 const BINDING: &str = "100000000101/1001/200000000001";
@@ -110,8 +110,14 @@ fn an_unknown_outcome_fails_the_destroy_and_keeps_the_state() {
     workspace.init();
     apply(&workspace);
     // The Cancel is applied but its answer lost, and every read afterwards is refused.
-    fault(&emulator, json!({"cloud": "tencent", "action": "CancelOrganizationMemberAuthAccount", "kind": "drop_after", "count": 1}));
-    fault(&emulator, json!({"cloud": "tencent", "action": "DescribeOrganizationMemberAuthAccounts", "kind": "error", "code": "UnauthorizedOperation", "message": "injected", "count": 0}));
+    fault(
+        &emulator,
+        json!({"cloud": "tencent", "action": "CancelOrganizationMemberAuthAccount", "kind": "drop_after", "count": 1}),
+    );
+    fault(
+        &emulator,
+        json!({"cloud": "tencent", "action": "DescribeOrganizationMemberAuthAccounts", "kind": "error", "code": "UnauthorizedOperation", "message": "injected", "count": 0}),
+    );
     let run = workspace.terraform(&["destroy", "-auto-approve", "-refresh=false", "-no-color", "-input=false"]);
     run.failure();
     let text = run.text();

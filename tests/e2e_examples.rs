@@ -14,10 +14,10 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde_json::{json, Value as Json};
+use serde_json::{Value as Json, json};
 use support::{
-    block_on, huawei_clients, tencent_client, Emulator, Run, Workspace, HW_FINANCE_PROD, HW_MANAGEMENT,
-    HW_NEW_ACQUISITION, REQUIRED_PROVIDERS, TENCENT_SECRET_ID, TENCENT_SECRET_KEY,
+    Emulator, HW_FINANCE_PROD, HW_MANAGEMENT, HW_NEW_ACQUISITION, REQUIRED_PROVIDERS, Run, TENCENT_SECRET_ID,
+    TENCENT_SECRET_KEY, Workspace, block_on, huawei_clients, tencent_client,
 };
 use tether::clouds::huawei::AssignmentTarget;
 use tether::clouds::waiter::PollPolicy;
@@ -183,7 +183,9 @@ fn import_commands(script: &str) -> Vec<(String, String)> {
 
 /// Calls that only read (or sign in): everything but the binds, attaches and their undoing.
 fn is_read(action: &str) -> bool {
-    ["Describe", "Show", "List", "Query", "Get", "LogIn", "LogOut", "Validate", "PollApiJob", "Keystone"].iter().any(|p| action.starts_with(p))
+    ["Describe", "Show", "List", "Query", "Get", "LogIn", "LogOut", "Validate", "PollApiJob", "Keystone"]
+        .iter()
+        .any(|p| action.starts_with(p))
 }
 
 const APPLY: &[&str] = &["apply", "-auto-approve", "-no-color", "-input=false"];
@@ -270,7 +272,8 @@ fn resource_example(type_name: &str, detach_api: &str) {
         let plan = workspace.terraform(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
         // An import cannot know the configuration's `timeouts`, nor the invitation a membership
         // was accepted from (`handshake_id`).
-        let recorded = plan.stdout.contains("+ timeouts {") || (type_name == "tether_organization_membership" && plan.stdout.contains("+ handshake_id"));
+        let recorded = plan.stdout.contains("+ timeouts {")
+            || (type_name == "tether_organization_membership" && plan.stdout.contains("+ handshake_id"));
         if plan.code == 2 && recorded && plan.stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy.") {
             // So the first plan adds them to the state; applying that calls no cloud API that
             // changes anything.
@@ -280,11 +283,19 @@ fn resource_example(type_name: &str, detach_api: &str) {
                 .filter(|c| !is_read(c["action"].as_str().unwrap_or_default()))
                 .cloned()
                 .collect();
-            assert!(writes.is_empty(), "{type_name}: recording what the import could not know changed the cloud: {writes:#?}");
+            assert!(
+                writes.is_empty(),
+                "{type_name}: recording what the import could not know changed the cloud: {writes:#?}"
+            );
             let plan = workspace.terraform(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
             assert_eq!(plan.code, 0, "{type_name}: {}", plan.combined());
         } else {
-            assert_eq!(plan.code, 0, "{type_name}: after importing {id}, the example plans no changes:\n{}", plan.combined());
+            assert_eq!(
+                plan.code,
+                0,
+                "{type_name}: after importing {id}, the example plans no changes:\n{}",
+                plan.combined()
+            );
         }
     }
 
@@ -336,12 +347,16 @@ fn every_resource_example_is_run() {
 fn expected_data_source_outputs(name: &str) -> Json {
     match name {
         "tether_iam2_organizations" => json!({"department_names": ["Finance Dept", "Engineering Dept"]}),
-        "tether_iam2_projects" => json!({"payments_project_uuid": "6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01", "legacy_projects": ["legacy-erp"]}),
+        "tether_iam2_projects" => {
+            json!({"payments_project_uuid": "6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01", "legacy_projects": ["legacy-erp"]})
+        }
         "tether_identity_center_instances" => json!({"identity_store_id": "d-tether00001"}),
         "tether_identity_center_principal_assignments" => json!({"admin_accounts": []}),
         "tether_member_auth_bindings" => json!({"finance_prod_admin_sub_accounts": []}),
         "tether_member_policies" => json!({"finance_prod_policy_ids": {"admin-access": 1001, "readonly-access": 1002}}),
-        "tether_organization" => json!({"organization": {"id": "o-tether0001", "management_account": "tether-management"}}),
+        "tether_organization" => {
+            json!({"organization": {"id": "o-tether0001", "management_account": "tether-management"}})
+        }
         "tether_rgc_managed_accounts" => json!({"enrolled_workload_accounts": ["finance-prod"]}),
         other => panic!("no expected outputs for the new data source example {other}: add them here"),
     }
@@ -362,7 +377,11 @@ fn data_source_examples_read_the_fixture() {
         validate(&workspace, &name);
         // Data sources are read during the plan; a failed read fails it.
         let resources = example.matches("\nresource \"").count() + usize::from(example.starts_with("resource \""));
-        let expected = if resources == 0 { "No changes.".to_string() } else { format!("Plan: {resources} to add, 0 to change, 0 to destroy.") };
+        let expected = if resources == 0 {
+            "No changes.".to_string()
+        } else {
+            format!("Plan: {resources} to add, 0 to change, 0 to destroy.")
+        };
         assert_eq!(plan_summary(&workspace.terraform(PLAN)), expected, "{name}");
         if resources == 0 {
             workspace.terraform(APPLY).success();
@@ -376,7 +395,8 @@ fn data_source_examples_read_the_fixture() {
             }
         });
     }
-    let bound = emulator.calls("BindOrganizationMemberAuthAccount").len() + emulator.calls("AttachIAM2ProjectToIAM2Organization").len();
+    let bound = emulator.calls("BindOrganizationMemberAuthAccount").len()
+        + emulator.calls("AttachIAM2ProjectToIAM2Organization").len();
     assert_eq!(bound, 0, "reading changes nothing");
 }
 
@@ -408,8 +428,18 @@ fn list_resource_examples_find_what_exists() {
     // RGC enrollment and its membership are in the fixture).
     block_on(tencent_client(&emulator).bind_member_auth_accounts(100000000101, 1001, &[200000000001])).unwrap();
     let ic = huawei_clients(&emulator, HW_MANAGEMENT).identitycenter;
-    let target = AssignmentTarget { permission_set_id: "ps-admin".into(), principal_id: "g-admins".into(), principal_type: "GROUP".into(), target_id: HW_FINANCE_PROD.id.into() };
-    let fast = PollPolicy { initial_delay: Duration::from_millis(100), interval: Duration::from_millis(100), max_interval: Duration::from_millis(500), multiplier: 1.0 };
+    let target = AssignmentTarget {
+        permission_set_id: "ps-admin".into(),
+        principal_id: "g-admins".into(),
+        principal_type: "GROUP".into(),
+        target_id: HW_FINANCE_PROD.id.into(),
+    };
+    let fast = PollPolicy {
+        initial_delay: Duration::from_millis(100),
+        interval: Duration::from_millis(100),
+        max_interval: Duration::from_millis(500),
+        multiplier: 1.0,
+    };
     let status = block_on(ic.create_account_assignment("ins-tether00000001", &target)).unwrap();
     block_on(ic.wait_creation("ins-tether00000001", &status.request_id, Duration::from_secs(30), &fast, None)).unwrap();
 
@@ -469,7 +499,10 @@ fn the_getting_started_example_applies_and_destroys_as_the_guide_says() {
     };
     assert_eq!(plan_summary(&with_var(PLAN)), "Plan: 2 to add, 0 to change, 0 to destroy.");
     with_var(APPLY).success();
-    assert_eq!(outputs(&workspace), json!({"alice_binding": "ops-alice -> admin-access", "payments_organization": "Finance Dept"}));
+    assert_eq!(
+        outputs(&workspace),
+        json!({"alice_binding": "ops-alice -> admin-access", "payments_organization": "Finance Dept"})
+    );
     let plan = with_var(&["plan", "-destroy", "-no-color", "-input=false"]);
     let text = plan.text();
     assert!(text.contains("Warning: Destroy calls Tencent Cloud CancelOrganizationMemberAuthAccount"), "{text}");
@@ -477,7 +510,10 @@ fn the_getting_started_example_applies_and_destroys_as_the_guide_says() {
     with_var(&["destroy", "-auto-approve", "-no-color", "-input=false"]).success();
     let cancels = emulator.calls("CancelOrganizationMemberAuthAccount");
     assert_eq!(cancels.len(), 1);
-    assert_eq!(cancels[0]["params"], json!({"MemberUin": 100000000101u64, "PolicyId": 1001, "OrgSubAccountUin": 200000000001u64}));
+    assert_eq!(
+        cancels[0]["params"],
+        json!({"MemberUin": 100000000101u64, "PolicyId": 1001, "OrgSubAccountUin": 200000000001u64})
+    );
     assert_eq!(emulator.calls("DetachIAM2ProjectFromIAM2Organization").len(), 1);
 }
 
@@ -487,7 +523,12 @@ fn the_getting_started_example_applies_and_destroys_as_the_guide_says() {
 fn doc_snippets_are_well_formed() {
     let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs-src");
     let mut pages = vec![sources.join("index-intro.md")];
-    pages.extend(std::fs::read_dir(sources.join("guides")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "md")));
+    pages.extend(
+        std::fs::read_dir(sources.join("guides"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "md")),
+    );
     let workspace = Workspace::new("");
     let snippets = workspace.path().join("snippets");
     std::fs::create_dir(&snippets).unwrap();

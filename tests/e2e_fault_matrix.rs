@@ -10,14 +10,15 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 
-use serde_json::{json, Value as Json};
+use serde_json::{Value as Json, json};
 use support::{
-    huawei_provider_block, tencent_provider, Emulator, Run, Workspace, HW_DATA_PLATFORM, HW_FINANCE_PROD, HW_MANAGEMENT,
-    HW_NEW_ACQUISITION, REQUIRED_PROVIDERS,
+    Emulator, HW_DATA_PLATFORM, HW_FINANCE_PROD, HW_MANAGEMENT, HW_NEW_ACQUISITION, REQUIRED_PROVIDERS, Run, Workspace,
+    huawei_provider_block, tencent_provider,
 };
 
 /// Fast asynchronous operations, so the async faults are quick to run through.
-const EMULATOR_ARGS: &[&str] = &["--huawei-operation-ms", "300", "--huawei-assignment-ms", "200", "--zstack-job-ms", "300"];
+const EMULATOR_ARGS: &[&str] =
+    &["--huawei-operation-ms", "300", "--huawei-assignment-ms", "200", "--zstack-job-ms", "300"];
 const INSTANCE: &str = "ins-tether00000001";
 const PAYMENTS: &str = "6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01";
 const ENGINEERING: &str = "7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d03";
@@ -114,7 +115,12 @@ fn targets() -> Vec<Target> {
             documented_error: (None, "FailedOperation.OperatePolicy"),
             server_error: (None, "InternalError"),
             applies: synchronous,
-            config: |e| format!("{}resource \"tether_member_auth_binding\" \"this\" {{\n  member_uin          = 100000000101\n  policy_id           = 1001\n  org_sub_account_uin = 200000000001\n}}\n", tencent_provider(e)),
+            config: |e| {
+                format!(
+                    "{}resource \"tether_member_auth_binding\" \"this\" {{\n  member_uin          = 100000000101\n  policy_id           = 1001\n  org_sub_account_uin = 200000000001\n}}\n",
+                    tencent_provider(e)
+                )
+            },
             in_cloud: |world| {
                 world["tencent"]["organization"]["bindings"]
                     .as_array()
@@ -133,7 +139,12 @@ fn targets() -> Vec<Target> {
             documented_error: (Some(403), "Organizations.1007"),
             server_error: (Some(500), "Organizations.500"),
             applies: synchronous,
-            config: |e| format!("{REQUIRED_PROVIDERS}{}resource \"tether_organization_membership\" \"this\" {{\n  handshake_id = \"h-7c1e0a9b2d4f4e6a\"\n}}\n", huawei_provider_block(e, HW_NEW_ACQUISITION, None)),
+            config: |e| {
+                format!(
+                    "{REQUIRED_PROVIDERS}{}resource \"tether_organization_membership\" \"this\" {{\n  handshake_id = \"h-7c1e0a9b2d4f4e6a\"\n}}\n",
+                    huawei_provider_block(e, HW_NEW_ACQUISITION, None)
+                )
+            },
             in_cloud: |world| {
                 let members = world["huawei"]["organizations"]["organization"]["members"].as_array().unwrap();
                 members
@@ -152,7 +163,13 @@ fn targets() -> Vec<Target> {
             documented_error: (Some(400), "RGC.1000"),
             server_error: (Some(500), "RGC.500"),
             applies: |kind, _| kind != Kind::SessionExpire,
-            config: |e| format!("{REQUIRED_PROVIDERS}{}resource \"tether_rgc_managed_account\" \"this\" {{\n  managed_account_id            = \"{}\"\n  parent_organizational_unit_id = \"ou-tether-sandbox\"\n  timeouts {{\n    create = \"3s\"\n    delete = \"3s\"\n  }}\n}}\n", huawei_provider_block(e, HW_MANAGEMENT, None), HW_DATA_PLATFORM.id),
+            config: |e| {
+                format!(
+                    "{REQUIRED_PROVIDERS}{}resource \"tether_rgc_managed_account\" \"this\" {{\n  managed_account_id            = \"{}\"\n  parent_organizational_unit_id = \"ou-tether-sandbox\"\n  timeouts {{\n    create = \"3s\"\n    delete = \"3s\"\n  }}\n}}\n",
+                    huawei_provider_block(e, HW_MANAGEMENT, None),
+                    HW_DATA_PLATFORM.id
+                )
+            },
             in_cloud: |world| {
                 world["huawei"]["rgc"]["managed_accounts"]
                     .as_array()
@@ -172,15 +189,27 @@ fn targets() -> Vec<Target> {
             documented_error: (Some(409), "IdentityCenter.1007"),
             server_error: (Some(500), "IdentityCenter.500"),
             // DisassociateProfile is synchronous: the job faults do not apply to it.
-            applies: |kind, phase| kind != Kind::SessionExpire && !(phase == Phase::Destroy && matches!(kind, Kind::AsyncFail | Kind::AsyncHang)),
-            config: |e| format!("{REQUIRED_PROVIDERS}{}resource \"tether_identity_center_profile_association\" \"this\" {{\n  instance_id    = \"{INSTANCE}\"\n  principal_type = \"USER\"\n  principal_id   = \"u-alice\"\n  assignment {{\n    permission_set_id = \"ps-admin\"\n    account_id        = \"{}\"\n  }}\n  assignment {{\n    permission_set_id = \"ps-readonly\"\n    account_id        = \"{}\"\n  }}\n  timeouts {{\n    create = \"3s\"\n    delete = \"3s\"\n  }}\n}}\n", huawei_provider_block(e, HW_MANAGEMENT, None), HW_FINANCE_PROD.id, HW_DATA_PLATFORM.id),
+            applies: |kind, phase| {
+                kind != Kind::SessionExpire
+                    && !(phase == Phase::Destroy && matches!(kind, Kind::AsyncFail | Kind::AsyncHang))
+            },
+            config: |e| {
+                format!(
+                    "{REQUIRED_PROVIDERS}{}resource \"tether_identity_center_profile_association\" \"this\" {{\n  instance_id    = \"{INSTANCE}\"\n  principal_type = \"USER\"\n  principal_id   = \"u-alice\"\n  assignment {{\n    permission_set_id = \"ps-admin\"\n    account_id        = \"{}\"\n  }}\n  assignment {{\n    permission_set_id = \"ps-readonly\"\n    account_id        = \"{}\"\n  }}\n  timeouts {{\n    create = \"3s\"\n    delete = \"3s\"\n  }}\n}}\n",
+                    huawei_provider_block(e, HW_MANAGEMENT, None),
+                    HW_FINANCE_PROD.id,
+                    HW_DATA_PLATFORM.id
+                )
+            },
             in_cloud: |world| {
                 world["huawei"]["identity_center"]["assignments"]
                     .as_array()
                     .unwrap()
                     .iter()
                     .filter(|a| a["principal_id"] == "u-alice")
-                    .map(|a| format!("{}@{}", a["permission_set_id"].as_str().unwrap(), a["account_id"].as_str().unwrap()))
+                    .map(|a| {
+                        format!("{}@{}", a["permission_set_id"].as_str().unwrap(), a["account_id"].as_str().unwrap())
+                    })
                     .collect()
             },
             in_state: |r| {
@@ -188,7 +217,9 @@ fn targets() -> Vec<Target> {
                     .as_array()
                     .unwrap()
                     .iter()
-                    .map(|a| format!("{}@{}", a["permission_set_id"].as_str().unwrap(), a["account_id"].as_str().unwrap()))
+                    .map(|a| {
+                        format!("{}@{}", a["permission_set_id"].as_str().unwrap(), a["account_id"].as_str().unwrap())
+                    })
                     .collect()
             },
         },
@@ -200,17 +231,31 @@ fn targets() -> Vec<Target> {
             documented_error: (Some(503), "SYS.1006"),
             server_error: (Some(500), "SYS.1000"),
             applies: |_, _| true,
-            config: |e| format!("{REQUIRED_PROVIDERS}provider \"tether\" {{\n  zstack {{\n    endpoint         = \"{}\"\n    account_name     = \"admin\"\n    account_password = \"password\"\n  }}\n}}\nresource \"tether_iam2_project_organization\" \"this\" {{\n  project_uuid      = \"{PAYMENTS}\"\n  organization_uuid = \"{ENGINEERING}\"\n  timeouts {{\n    create = \"3s\"\n    delete = \"3s\"\n  }}\n}}\n", e.endpoint()),
+            config: |e| {
+                format!(
+                    "{REQUIRED_PROVIDERS}provider \"tether\" {{\n  zstack {{\n    endpoint         = \"{}\"\n    account_name     = \"admin\"\n    account_password = \"password\"\n  }}\n}}\nresource \"tether_iam2_project_organization\" \"this\" {{\n  project_uuid      = \"{PAYMENTS}\"\n  organization_uuid = \"{ENGINEERING}\"\n  timeouts {{\n    create = \"3s\"\n    delete = \"3s\"\n  }}\n}}\n",
+                    e.endpoint()
+                )
+            },
             in_cloud: |world| {
                 world["zstack"]["project_organization_refs"]
                     .as_array()
                     .unwrap()
                     .iter()
                     .filter(|r| r["project_uuid"] == PAYMENTS)
-                    .map(|r| format!("{}>{}", r["project_uuid"].as_str().unwrap(), r["organization_uuid"].as_str().unwrap()))
+                    .map(|r| {
+                        format!("{}>{}", r["project_uuid"].as_str().unwrap(), r["organization_uuid"].as_str().unwrap())
+                    })
                     .collect()
             },
-            in_state: |r| [format!("{}>{}", r["values"]["project_uuid"].as_str().unwrap(), r["values"]["organization_uuid"].as_str().unwrap())].into(),
+            in_state: |r| {
+                [format!(
+                    "{}>{}",
+                    r["values"]["project_uuid"].as_str().unwrap(),
+                    r["values"]["organization_uuid"].as_str().unwrap()
+                )]
+                .into()
+            },
         },
     ]
 }
@@ -223,7 +268,9 @@ fn fault(target: &Target, kind: Kind, action: &str) -> Json {
         _ => (None, ""),
     };
     let spec = match kind {
-        Kind::Error | Kind::ServerError => json!({"kind": "error", "code": code, "message": format!("injected {}", kind.name())}),
+        Kind::Error | Kind::ServerError => {
+            json!({"kind": "error", "code": code, "message": format!("injected {}", kind.name())})
+        }
         // Twice in a row: the retry must back off and try again.
         Kind::Throttle => json!({"kind": "throttle", "count": 2}),
         Kind::Latency => json!({"kind": "latency", "latency_ms": 1500}),
@@ -245,7 +292,8 @@ fn fault(target: &Target, kind: Kind, action: &str) -> Json {
 fn divergences(target: &Target, emulator: &Emulator, workspace: &Workspace, excuse_unconfirmed: bool) -> Vec<String> {
     let cloud = (target.in_cloud)(&emulator.state());
     let resources = workspace.state_resources();
-    let state: BTreeSet<String> = resources.iter().filter(|r| r["type"] == target.resource).flat_map(target.in_state).collect();
+    let state: BTreeSet<String> =
+        resources.iter().filter(|r| r["type"] == target.resource).flat_map(target.in_state).collect();
     let unconfirmed = if excuse_unconfirmed { unconfirmed(target, workspace) } else { BTreeSet::new() };
     let mut found = Vec::new();
     for missing in cloud.difference(&state) {
@@ -269,7 +317,8 @@ fn unconfirmed(target: &Target, workspace: &Workspace) -> BTreeSet<String> {
         .filter(|r| r["mode"] == "managed" && r["type"] == target.resource)
         .flat_map(|r| r["instances"].as_array().cloned().unwrap_or_default())
         .filter(|instance| {
-            let private = instance["private"].as_str().and_then(|p| base64::engine::general_purpose::STANDARD.decode(p).ok());
+            let private =
+                instance["private"].as_str().and_then(|p| base64::engine::general_purpose::STANDARD.decode(p).ok());
             private.is_some_and(|p| tether::framework::operation::decode_unconfirmed(&p).is_some())
         })
         .flat_map(|instance| (target.in_state)(&json!({"values": instance["attributes"]})))
@@ -310,7 +359,13 @@ fn run_scenario(emulator: &Emulator, target: &Target, phase: Phase, kind: Kind) 
     let injected = emulator.admin("POST", "faults", Some(&fault(target, kind, action)));
     let run = if phase == Phase::Create { apply(&workspace) } else { destroy(&workspace) };
     let fired = emulator.admin("GET", "faults", None);
-    let fired = fired.as_array().unwrap().iter().find(|f| f["id"] == injected["id"]).map(|f| f["fired"].as_u64().unwrap_or(0)).unwrap_or(0);
+    let fired = fired
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == injected["id"])
+        .map(|f| f["fired"].as_u64().unwrap_or(0))
+        .unwrap_or(0);
     if fired == 0 {
         problems.push(format!("the {} fault on {action} never fired", kind.name()));
     }
@@ -330,7 +385,9 @@ fn run_scenario(emulator: &Emulator, target: &Target, phase: Phase, kind: Kind) 
             let faulted = emulator.calls(action).into_iter().find(|c| !c["fault"].is_null());
             let faulted = faulted.filter(|c| c["fault"] != "throttle");
             match faulted.and_then(|c| c["request_id"].as_str().map(str::to_string)) {
-                Some(request_id) if !text.contains(&request_id) => problems.push(format!("the error does not quote RequestId {request_id}: {text}")),
+                Some(request_id) if !text.contains(&request_id) => {
+                    problems.push(format!("the error does not quote RequestId {request_id}: {text}"))
+                }
                 None => problems.push("the faulted call is missing from the emulator's log".to_string()),
                 _ => {}
             }

@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use support::{Emulator, Workspace, HW_FINANCE_PROD as HW_MEMBER, REQUIRED_PROVIDERS, TENCENT_SECRET_ID, TENCENT_SECRET_KEY};
+use support::{
+    Emulator, HW_FINANCE_PROD as HW_MEMBER, REQUIRED_PROVIDERS, TENCENT_SECRET_ID, TENCENT_SECRET_KEY, Workspace,
+};
 
 const APPLY: &[&str] = &["apply", "-auto-approve", "-no-color", "-input=false"];
 const PLAN: &[&str] = &["plan", "-no-color", "-input=false"];
@@ -25,7 +27,9 @@ fn binding() -> &'static str {
 }
 
 fn project_link() -> String {
-    format!("resource \"tether_iam2_project_organization\" \"p\" {{\n  project_uuid      = \"{PROJECT}\"\n  organization_uuid = \"{ORGANIZATION}\"\n}}\n")
+    format!(
+        "resource \"tether_iam2_project_organization\" \"p\" {{\n  project_uuid      = \"{PROJECT}\"\n  organization_uuid = \"{ORGANIZATION}\"\n}}\n"
+    )
 }
 
 fn zstack_provider(endpoint: &str, extra: &str) -> String {
@@ -48,7 +52,9 @@ fn read_request(stream: &mut TcpStream) -> Option<String> {
             let head = String::from_utf8_lossy(&buf[..end]).into_owned();
             let length: usize = head
                 .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                .find_map(|l| {
+                    l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0))
+                })
                 .unwrap_or(0);
             if buf.len() >= end + 4 + length {
                 return Some(head);
@@ -78,10 +84,14 @@ impl Redirector {
                     while let Some(head) = read_request(&mut stream) {
                         let action = head
                             .lines()
-                            .find_map(|l| l.to_ascii_lowercase().starts_with("x-tc-action:").then(|| l[12..].trim().to_string()))
+                            .find_map(|l| {
+                                l.to_ascii_lowercase().starts_with("x-tc-action:").then(|| l[12..].trim().to_string())
+                            })
                             .unwrap_or_else(|| head.lines().next().unwrap_or_default().to_string());
                         seen.lock().unwrap().push(action);
-                        let answer = format!("HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n");
+                        let answer = format!(
+                            "HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n"
+                        );
                         if stream.write_all(answer.as_bytes()).is_err() {
                             return;
                         }
@@ -139,9 +149,13 @@ impl Sink {
 fn redirects_fail_naming_the_status_and_host_and_nothing_reaches_the_other_host() {
     let sink = Sink::start();
     // The Location carries what a collector would want back; it must not be echoed either.
-    let redirector = Redirector::start(format!("http://{}/collect?session=0b7c3d2e1f8a4b6c9d0e1f2a3b4c5d61", sink.addr));
+    let redirector =
+        Redirector::start(format!("http://{}/collect?session=0b7c3d2e1f8a4b6c9d0e1f2a3b4c5d61", sink.addr));
     let endpoint = redirector.endpoint();
-    let expected = format!("answered 307 Temporary Redirect to host {}; cloud APIs do not redirect, so nothing was sent there. Check the endpoint URL.", sink.addr);
+    let expected = format!(
+        "answered 307 Temporary Redirect to host {}; cloud APIs do not redirect, so nothing was sent there. Check the endpoint URL.",
+        sink.addr
+    );
 
     let tencent = format!(
         "{REQUIRED_PROVIDERS}provider \"tether\" {{\n  tencentcloud {{\n    secret_id      = \"{TENCENT_SECRET_ID}\"\n    secret_key     = \"{TENCENT_SECRET_KEY}\"\n    security_token = \"sts-session-token\"\n    endpoint       = \"{endpoint}\"\n  }}\n}}\n{}",
@@ -166,7 +180,10 @@ fn redirects_fail_naming_the_status_and_host_and_nothing_reaches_the_other_host(
         let text = apply.text();
         assert!(text.contains(&format!("Error: {cloud} ")) || text.contains(&format!("{cloud} ")), "{cloud}: {text}");
         assert!(text.contains(&expected), "{cloud}: {text}");
-        assert!(!text.contains("collect") && !text.contains("0b7c3d2e1f8a4b6c"), "{cloud}: the Location leaked: {text}");
+        assert!(
+            !text.contains("collect") && !text.contains("0b7c3d2e1f8a4b6c"),
+            "{cloud}: the Location leaked: {text}"
+        );
         let requests = redirector.requests()[before..].to_vec();
         assert_eq!(requests.first().map(String::as_str), Some(first_call), "{cloud}: {requests:?}");
         // The answer is not retried: each call reached the endpoint once.
@@ -197,12 +214,16 @@ impl TlsFront {
         let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
         let key = rcgen::KeyPair::generate().unwrap();
         let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().signed_by(&key, &ca).unwrap();
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(vec![cert.der().clone()], rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()))
-            .unwrap();
+        let config =
+            rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(
+                    vec![cert.der().clone()],
+                    rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+                )
+                .unwrap();
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
@@ -241,7 +262,10 @@ fn a_private_ca_is_trusted_only_through_ca_cert_file() {
     let apply = workspace.terraform(APPLY);
     apply.failure();
     let text = apply.text();
-    assert!(text.contains(&format!("ZStack LogInByAccount failed: the TLS certificate of {} is not trusted: ", front.addr)), "{text}");
+    assert!(
+        text.contains(&format!("ZStack LogInByAccount failed: the TLS certificate of {} is not trusted: ", front.addr)),
+        "{text}"
+    );
     assert!(text.contains("UnknownIssuer"), "{text}");
     assert!(text.contains("trust its CA with the `ca_cert_file` setting"), "{text}");
     assert!(emulator.calls("LogInByAccount").is_empty());
@@ -249,13 +273,22 @@ fn a_private_ca_is_trusted_only_through_ca_cert_file() {
     // Trusted through ca_cert_file: the same apply works end to end.
     workspace.write_file("private-ca.pem", &front.ca_pem);
     let ca_file = hcl_path(&workspace.path().join("private-ca.pem"));
-    workspace.write_config(&format!("{}{}", zstack_provider(&front.endpoint(), &format!("    ca_cert_file     = \"{ca_file}\"\n")), project_link()));
+    workspace.write_config(&format!(
+        "{}{}",
+        zstack_provider(&front.endpoint(), &format!("    ca_cert_file     = \"{ca_file}\"\n")),
+        project_link()
+    ));
     workspace.terraform(APPLY).success();
     assert_eq!(emulator.calls("AttachIAM2ProjectToIAM2Organization").len(), 1);
 
     // The environment variable works as well.
     workspace.write_config(&format!("{}{}", zstack_provider(&front.endpoint(), ""), project_link()));
-    workspace.terraform_with_env(&["destroy", "-auto-approve", "-no-color", "-input=false"], &[("ZSTACK_CA_CERT_FILE", &ca_file)]).success();
+    workspace
+        .terraform_with_env(
+            &["destroy", "-auto-approve", "-no-color", "-input=false"],
+            &[("ZSTACK_CA_CERT_FILE", &ca_file)],
+        )
+        .success();
     assert_eq!(emulator.calls("DetachIAM2ProjectFromIAM2Organization").len(), 1);
 
     // A bad bundle is an error at the attribute, with the expected form.
@@ -263,13 +296,21 @@ fn a_private_ca_is_trusted_only_through_ca_cert_file() {
         ("missing.pem", None, "cannot read"),
         ("empty.pem", Some(""), "holds no certificate"),
         ("key.pem", Some("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), "holds no certificate"),
-        ("garbage.pem", Some("-----BEGIN CERTIFICATE-----\nAAECAwQF\n-----END CERTIFICATE-----\n"), "is not a usable CA certificate"),
+        (
+            "garbage.pem",
+            Some("-----BEGIN CERTIFICATE-----\nAAECAwQF\n-----END CERTIFICATE-----\n"),
+            "is not a usable CA certificate",
+        ),
     ] {
         if let Some(contents) = contents {
             workspace.write_file(name, contents);
         }
         let path = hcl_path(&workspace.path().join(name));
-        workspace.write_config(&format!("{}{}", zstack_provider(&front.endpoint(), &format!("    ca_cert_file     = \"{path}\"\n")), project_link()));
+        workspace.write_config(&format!(
+            "{}{}",
+            zstack_provider(&front.endpoint(), &format!("    ca_cert_file     = \"{path}\"\n")),
+            project_link()
+        ));
         let plan = workspace.terraform(PLAN);
         plan.failure();
         let text = plan.text();
@@ -277,7 +318,10 @@ fn a_private_ca_is_trusted_only_through_ca_cert_file() {
         assert!(text.contains(why), "{name}: {text}");
         assert!(text.contains("ca_cert_file = "), "{name}: the error does not point at the attribute: {text}");
         if why != "is not a usable CA certificate" {
-            assert!(text.contains("expected a PEM file holding one or more \"-----BEGIN CERTIFICATE-----\" blocks"), "{name}: {text}");
+            assert!(
+                text.contains("expected a PEM file holding one or more \"-----BEGIN CERTIFICATE-----\" blocks"),
+                "{name}: {text}"
+            );
         }
     }
 }
@@ -358,9 +402,21 @@ fn plain_http_to_another_host_is_warned_about_once_per_cloud_and_loopback_is_not
     plan.success();
     let text = plan.text();
     for (summary, attribute, what) in [
-        ("Tencent Cloud credentials would travel unencrypted", "tencentcloud.endpoint uses plain http:// to tether-test.invalid:8080", "every request's TC3-HMAC-SHA256 signature (with the SecretId), the temporary credentials' session token (X-TC-Token)"),
-        ("Huawei Cloud credentials would travel unencrypted", "huaweicloud.endpoints.organizations uses plain http:// to tether-test.invalid:8081", "every request's SDK-HMAC-SHA256 signature (with the access key), the temporary credentials' security token (X-Security-Token)"),
-        ("ZStack credentials would travel unencrypted", "zstack.endpoint uses plain http:// to tether-test.invalid:8082", "the login's password digest (SHA-512 of the password, which ZStack accepts in place of the password), the session id on every call"),
+        (
+            "Tencent Cloud credentials would travel unencrypted",
+            "tencentcloud.endpoint uses plain http:// to tether-test.invalid:8080",
+            "every request's TC3-HMAC-SHA256 signature (with the SecretId), the temporary credentials' session token (X-TC-Token)",
+        ),
+        (
+            "Huawei Cloud credentials would travel unencrypted",
+            "huaweicloud.endpoints.organizations uses plain http:// to tether-test.invalid:8081",
+            "every request's SDK-HMAC-SHA256 signature (with the access key), the temporary credentials' security token (X-Security-Token)",
+        ),
+        (
+            "ZStack credentials would travel unencrypted",
+            "zstack.endpoint uses plain http:// to tether-test.invalid:8082",
+            "the login's password digest (SHA-512 of the password, which ZStack accepts in place of the password), the session id on every call",
+        ),
     ] {
         assert_eq!(text.matches(&format!("Warning: {summary}")).count(), 1, "{summary}: {text}");
         assert!(text.contains(attribute), "{summary}: {text}");

@@ -7,7 +7,10 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use support::{block_on, huawei_clients, huawei_provider_block, Emulator, Workspace, HW_DATA_PLATFORM, HW_FINANCE_PROD, HW_MANAGEMENT, REQUIRED_PROVIDERS};
+use support::{
+    Emulator, HW_DATA_PLATFORM, HW_FINANCE_PROD, HW_MANAGEMENT, REQUIRED_PROVIDERS, Workspace, block_on,
+    huawei_clients, huawei_provider_block,
+};
 use tether::clouds::huawei::AssignmentTarget;
 use tether::clouds::waiter::PollPolicy;
 
@@ -16,21 +19,30 @@ const INSTANCE: &str = "ins-tether00000001";
 fn association(principal_type: &str, principal: &str, assignments: &[(&str, &str)]) -> String {
     let blocks: String = assignments
         .iter()
-        .map(|(ps, account)| format!("  assignment {{\n    permission_set_id = \"{ps}\"\n    account_id        = \"{account}\"\n  }}\n"))
+        .map(|(ps, account)| {
+            format!("  assignment {{\n    permission_set_id = \"{ps}\"\n    account_id        = \"{account}\"\n  }}\n")
+        })
         .collect();
-    format!("resource \"tether_identity_center_profile_association\" \"this\" {{\n  instance_id    = \"{INSTANCE}\"\n  principal_type = \"{principal_type}\"\n  principal_id   = \"{principal}\"\n{blocks}}}\n")
+    format!(
+        "resource \"tether_identity_center_profile_association\" \"this\" {{\n  instance_id    = \"{INSTANCE}\"\n  principal_type = \"{principal_type}\"\n  principal_id   = \"{principal}\"\n{blocks}}}\n"
+    )
 }
 
 fn config(emulator: &Emulator, resource: &str) -> String {
-    [REQUIRED_PROVIDERS.to_string(), huawei_provider_block(emulator, HW_MANAGEMENT, None), resource.to_string()].concat()
+    [REQUIRED_PROVIDERS.to_string(), huawei_provider_block(emulator, HW_MANAGEMENT, None), resource.to_string()]
+        .concat()
 }
 
 fn cloud_assignments(emulator: &Emulator, principal_type: &str, principal: &str) -> BTreeSet<(String, String)> {
-    block_on(huawei_clients(emulator, HW_MANAGEMENT).identitycenter.list_account_assignments_for_principal(INSTANCE, principal, principal_type))
-        .unwrap()
-        .into_iter()
-        .map(|a| (a.permission_set_id, a.account_id))
-        .collect()
+    block_on(huawei_clients(emulator, HW_MANAGEMENT).identitycenter.list_account_assignments_for_principal(
+        INSTANCE,
+        principal,
+        principal_type,
+    ))
+    .unwrap()
+    .into_iter()
+    .map(|a| (a.permission_set_id, a.account_id))
+    .collect()
 }
 
 fn set(pairs: &[(&str, &str)]) -> BTreeSet<(String, String)> {
@@ -55,7 +67,12 @@ fn create_update_drift_import_and_disassociate() {
     assert_eq!(creates.len(), 2);
     for body in &creates {
         let text = body.to_string();
-        assert!(text.contains("\"principal_id\":\"u-alice\"") && text.contains("\"principal_type\":\"USER\"") && text.contains("\"target_type\":\"ACCOUNT\""), "{text}");
+        assert!(
+            text.contains("\"principal_id\":\"u-alice\"")
+                && text.contains("\"principal_type\":\"USER\"")
+                && text.contains("\"target_type\":\"ACCOUNT\""),
+            "{text}"
+        );
     }
     assert!(!emulator.calls("DescribeAccountAssignmentCreationStatus").is_empty(), "creations are waited on");
     let values = &workspace.state_resources()[0]["values"];
@@ -82,8 +99,18 @@ fn create_update_drift_import_and_disassociate() {
 
     // An assignment made outside Terraform is drift, and apply removes it.
     let ic = huawei_clients(&emulator, HW_MANAGEMENT).identitycenter;
-    let target = AssignmentTarget { permission_set_id: "ps-readonly".into(), principal_id: "u-alice".into(), principal_type: "USER".into(), target_id: HW_FINANCE_PROD.id.into() };
-    let fast = PollPolicy { initial_delay: Duration::from_millis(200), interval: Duration::from_millis(200), max_interval: Duration::from_secs(1), multiplier: 1.0 };
+    let target = AssignmentTarget {
+        permission_set_id: "ps-readonly".into(),
+        principal_id: "u-alice".into(),
+        principal_type: "USER".into(),
+        target_id: HW_FINANCE_PROD.id.into(),
+    };
+    let fast = PollPolicy {
+        initial_delay: Duration::from_millis(200),
+        interval: Duration::from_millis(200),
+        max_interval: Duration::from_secs(1),
+        multiplier: 1.0,
+    };
     let status = block_on(ic.create_account_assignment(INSTANCE, &target)).unwrap();
     block_on(ic.wait_creation(INSTANCE, &status.request_id, Duration::from_secs(30), &fast, None)).unwrap();
     let plan = workspace.terraform(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
@@ -96,7 +123,13 @@ fn create_update_drift_import_and_disassociate() {
 
     // Import by <instance>/<type>/<principal>.
     workspace.terraform(&["state", "rm", "-no-color", "tether_identity_center_profile_association.this"]).success();
-    let import = workspace.terraform(&["import", "-no-color", "-input=false", "tether_identity_center_profile_association.this", &format!("{INSTANCE}/USER/u-alice")]);
+    let import = workspace.terraform(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        "tether_identity_center_profile_association.this",
+        &format!("{INSTANCE}/USER/u-alice"),
+    ]);
     import.success();
     let plan = workspace.terraform(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
     assert_eq!(plan.code, 0, "{}", plan.combined());
@@ -107,7 +140,12 @@ fn create_update_drift_import_and_disassociate() {
     let disassociations = bodies(&emulator, "DisassociateProfile");
     assert_eq!(disassociations.len(), 1);
     let body = disassociations[0].to_string();
-    assert!(body.contains("\"id\":\"u-alice\"") && body.contains("\"accessor_type\":\"USER\"") && body.contains("\"identity_store_id\":\"d-tether00001\""), "{body}");
+    assert!(
+        body.contains("\"id\":\"u-alice\"")
+            && body.contains("\"accessor_type\":\"USER\"")
+            && body.contains("\"identity_store_id\":\"d-tether00001\""),
+        "{body}"
+    );
     assert!(cloud_assignments(&emulator, "USER", "u-alice").is_empty());
     assert!(workspace.state_resources().is_empty());
 }
@@ -144,14 +182,25 @@ fn a_failed_assignment_is_reported_and_the_state_shows_what_exists() {
 #[test]
 fn bad_principal_type_and_import_id_are_explained() {
     let emulator = Emulator::start();
-    let workspace = Workspace::new(&config(&emulator, &association("ROLE", "u-alice", &[("ps-admin", HW_FINANCE_PROD.id)])));
+    let workspace =
+        Workspace::new(&config(&emulator, &association("ROLE", "u-alice", &[("ps-admin", HW_FINANCE_PROD.id)])));
     workspace.init();
     let validate = workspace.terraform(&["validate", "-no-color"]);
     validate.failure();
-    assert!(validate.text().contains("principal_type must be \"USER\" or \"GROUP\"; got \"ROLE\"."), "{}", validate.text());
+    assert!(
+        validate.text().contains("principal_type must be \"USER\" or \"GROUP\"; got \"ROLE\"."),
+        "{}",
+        validate.text()
+    );
 
     workspace.write_config(&config(&emulator, &association("USER", "u-bob", &[])));
-    let import = workspace.terraform(&["import", "-no-color", "-input=false", "tether_identity_center_profile_association.this", "u-bob"]);
+    let import = workspace.terraform(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        "tether_identity_center_profile_association.this",
+        "u-bob",
+    ]);
     import.failure();
     assert!(import.text().contains("<instance_id>/<USER|GROUP>/<principal_id>"), "{}", import.text());
 }

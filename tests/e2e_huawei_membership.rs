@@ -4,8 +4,8 @@
 mod support;
 
 use support::{
-    block_on, huawei_clients, huawei_provider_block, Emulator, Workspace, HW_FINANCE_PROD, HW_MANAGEMENT,
-    HW_NEW_ACQUISITION, REQUIRED_PROVIDERS,
+    Emulator, HW_FINANCE_PROD, HW_MANAGEMENT, HW_NEW_ACQUISITION, REQUIRED_PROVIDERS, Workspace, block_on,
+    huawei_clients, huawei_provider_block,
 };
 
 const ORG: &str = "o-tether0001";
@@ -15,7 +15,9 @@ const LONE_WOLF_ID: &str = "4e9b5a6c3f1b4c8d8e0a5f6b7c8d9ea4";
 
 fn membership(provider_alias: &str, handshake: Option<&str>) -> String {
     let handshake = handshake.map(|h| format!("  handshake_id = \"{h}\"\n")).unwrap_or_default();
-    format!("resource \"tether_organization_membership\" \"this\" {{\n  provider = tether.{provider_alias}\n{handshake}}}\n")
+    format!(
+        "resource \"tether_organization_membership\" \"this\" {{\n  provider = tether.{provider_alias}\n{handshake}}}\n"
+    )
 }
 
 fn org_of(emulator: &Emulator, account: support::HuaweiAccount) -> Option<String> {
@@ -27,7 +29,11 @@ fn writes_since(emulator: &Emulator, since: usize) -> Vec<serde_json::Value> {
     let calls = emulator.admin("GET", "calls", None);
     let calls = calls.as_array().expect("calls is an array");
     let read = |action: &str| ["Show", "List"].iter().any(|p| action.starts_with(p));
-    calls[since.min(calls.len())..].iter().filter(|c| !read(c["action"].as_str().unwrap_or_default())).cloned().collect()
+    calls[since.min(calls.len())..]
+        .iter()
+        .filter(|c| !read(c["action"].as_str().unwrap_or_default()))
+        .cloned()
+        .collect()
 }
 
 fn call_count(emulator: &Emulator) -> usize {
@@ -40,7 +46,8 @@ const APPLY: &[&str] = &["apply", "-auto-approve", "-no-color", "-input=false"];
 /// new-acquisition joined by accepting the fixture's invitation, managed by `workspace`.
 fn joined_new_acquisition() -> (Emulator, Workspace, String) {
     let emulator = Emulator::start();
-    let provider = [REQUIRED_PROVIDERS.to_string(), huawei_provider_block(&emulator, HW_NEW_ACQUISITION, Some("member"))].concat();
+    let provider =
+        [REQUIRED_PROVIDERS.to_string(), huawei_provider_block(&emulator, HW_NEW_ACQUISITION, Some("member"))].concat();
     let workspace = Workspace::new(&[provider.clone(), membership("member", Some(HANDSHAKE))].concat());
     workspace.init();
     workspace.terraform(APPLY).success();
@@ -74,7 +81,12 @@ fn assert_replaces(plan: &support::Run) {
 #[test]
 fn accepting_an_invitation_then_leaving_on_destroy() {
     let emulator = Emulator::start();
-    let config = [REQUIRED_PROVIDERS.to_string(), huawei_provider_block(&emulator, HW_NEW_ACQUISITION, Some("member")), membership("member", Some(HANDSHAKE))].concat();
+    let config = [
+        REQUIRED_PROVIDERS.to_string(),
+        huawei_provider_block(&emulator, HW_NEW_ACQUISITION, Some("member")),
+        membership("member", Some(HANDSHAKE)),
+    ]
+    .concat();
     let workspace = Workspace::new(&config);
     workspace.init();
     assert_eq!(org_of(&emulator, HW_NEW_ACQUISITION), None);
@@ -109,7 +121,12 @@ fn accepting_an_invitation_then_leaving_on_destroy() {
 #[test]
 fn adopting_importing_drift_and_already_left() {
     let emulator = Emulator::start();
-    let config = [REQUIRED_PROVIDERS.to_string(), huawei_provider_block(&emulator, HW_FINANCE_PROD, Some("finance")), membership("finance", None)].concat();
+    let config = [
+        REQUIRED_PROVIDERS.to_string(),
+        huawei_provider_block(&emulator, HW_FINANCE_PROD, Some("finance")),
+        membership("finance", None),
+    ]
+    .concat();
     let workspace = Workspace::new(&config);
     workspace.init();
 
@@ -117,7 +134,11 @@ fn adopting_importing_drift_and_already_left() {
     // and the plan says that its destroy would leave an organization Terraform never joined.
     let plan = workspace.terraform(&["plan", "-no-color", "-input=false"]);
     plan.success();
-    assert!(plan.text().contains("Warning: Adopting this account's current organization membership"), "{}", plan.text());
+    assert!(
+        plan.text().contains("Warning: Adopting this account's current organization membership"),
+        "{}",
+        plan.text()
+    );
     assert!(plan.text().contains("Destroying this resource later calls LeaveOrganization, which Terraform cannot undo, although Terraform did not join this organization."), "{}", plan.text());
     workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
     assert!(emulator.calls("AcceptHandshake").is_empty());
@@ -125,11 +146,18 @@ fn adopting_importing_drift_and_already_left() {
 
     // Import by organization ID.
     workspace.terraform(&["state", "rm", "-no-color", "tether_organization_membership.this"]).success();
-    let import = workspace.terraform(&["import", "-no-color", "-input=false", "tether_organization_membership.this", ORG]);
+    let import =
+        workspace.terraform(&["import", "-no-color", "-input=false", "tether_organization_membership.this", ORG]);
     import.success();
     let plan = workspace.terraform(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
     assert_eq!(plan.code, 0, "{}", plan.combined());
-    let bad = workspace.terraform(&["import", "-no-color", "-input=false", "tether_organization_membership.other", "o-elsewhere"]);
+    let bad = workspace.terraform(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        "tether_organization_membership.other",
+        "o-elsewhere",
+    ]);
     bad.failure();
 
     // Leaving behind Terraform's back is drift: the membership is gone and would be re-created.
@@ -148,7 +176,12 @@ fn adopting_importing_drift_and_already_left() {
 #[test]
 fn destroy_after_leaving_out_of_band_succeeds_without_calling_leave() {
     let emulator = Emulator::start();
-    let config = [REQUIRED_PROVIDERS.to_string(), huawei_provider_block(&emulator, HW_NEW_ACQUISITION, Some("member")), membership("member", Some(HANDSHAKE))].concat();
+    let config = [
+        REQUIRED_PROVIDERS.to_string(),
+        huawei_provider_block(&emulator, HW_NEW_ACQUISITION, Some("member")),
+        membership("member", Some(HANDSHAKE)),
+    ]
+    .concat();
     let workspace = Workspace::new(&config);
     workspace.init();
     workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
@@ -162,7 +195,12 @@ fn destroy_after_leaving_out_of_band_succeeds_without_calling_leave() {
 #[test]
 fn the_management_account_cannot_leave_and_keeps_its_state() {
     let emulator = Emulator::start();
-    let config = [REQUIRED_PROVIDERS.to_string(), huawei_provider_block(&emulator, HW_MANAGEMENT, Some("mgmt")), membership("mgmt", None)].concat();
+    let config = [
+        REQUIRED_PROVIDERS.to_string(),
+        huawei_provider_block(&emulator, HW_MANAGEMENT, Some("mgmt")),
+        membership("mgmt", None),
+    ]
+    .concat();
     let workspace = Workspace::new(&config);
     workspace.init();
     workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
@@ -180,8 +218,14 @@ fn the_management_account_cannot_leave_and_keeps_its_state() {
 #[test]
 fn missing_domain_id_names_the_attribute_and_variable() {
     let emulator = Emulator::start();
-    let provider = huawei_provider_block(&emulator, HW_FINANCE_PROD, None).replace(&format!("    domain_id  = \"{}\"\n", HW_FINANCE_PROD.id), "");
-    let config = [REQUIRED_PROVIDERS.to_string(), provider, "resource \"tether_organization_membership\" \"this\" {}\n".to_string()].concat();
+    let provider = huawei_provider_block(&emulator, HW_FINANCE_PROD, None)
+        .replace(&format!("    domain_id  = \"{}\"\n", HW_FINANCE_PROD.id), "");
+    let config = [
+        REQUIRED_PROVIDERS.to_string(),
+        provider,
+        "resource \"tether_organization_membership\" \"this\" {}\n".to_string(),
+    ]
+    .concat();
     let workspace = Workspace::new(&config);
     workspace.init();
     let plan = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
@@ -249,7 +293,9 @@ fn an_invitation_the_account_did_not_join_through_still_replaces_the_membership(
     let (emulator, workspace, provider) = joined_new_acquisition();
     // The emulator has one organization, so "another organization's invitation" is stood in for
     // by one that does not exist, and by a pending one (to lone-wolf) of the same organization.
-    let pending = block_on(huawei_clients(&emulator, HW_MANAGEMENT).organizations.invite_account("account", LONE_WOLF_ID, "")).unwrap();
+    let pending =
+        block_on(huawei_clients(&emulator, HW_MANAGEMENT).organizations.invite_account("account", LONE_WOLF_ID, ""))
+            .unwrap();
     assert_eq!(pending.status, "pending");
     let before = call_count(&emulator);
     for handshake in ["h-0000000000000000", pending.id.as_str()] {

@@ -5,7 +5,10 @@ mod support;
 
 use std::time::Duration;
 
-use support::{block_on, huawei_clients, huawei_provider_block, tencent_client, tencent_provider, Emulator, Workspace, HW_FINANCE_PROD, HW_MANAGEMENT, REQUIRED_PROVIDERS};
+use support::{
+    Emulator, HW_FINANCE_PROD, HW_MANAGEMENT, REQUIRED_PROVIDERS, Workspace, block_on, huawei_clients,
+    huawei_provider_block, tencent_client, tencent_provider,
+};
 use tether::clouds::huawei::AssignmentTarget;
 use tether::clouds::waiter::PollPolicy;
 
@@ -15,13 +18,30 @@ fn import_blocks_by_identity_and_by_id() {
     // Bindings and assignments that exist before Terraform.
     block_on(tencent_client(&emulator).bind_member_auth_accounts(100000000101, 1001, &[200000000011])).unwrap();
     let ic = huawei_clients(&emulator, HW_MANAGEMENT).identitycenter;
-    let target = AssignmentTarget { permission_set_id: "ps-readonly".into(), principal_id: "u-bob".into(), principal_type: "USER".into(), target_id: HW_FINANCE_PROD.id.into() };
-    let fast = PollPolicy { initial_delay: Duration::from_millis(200), interval: Duration::from_millis(200), max_interval: Duration::from_secs(1), multiplier: 1.0 };
+    let target = AssignmentTarget {
+        permission_set_id: "ps-readonly".into(),
+        principal_id: "u-bob".into(),
+        principal_type: "USER".into(),
+        target_id: HW_FINANCE_PROD.id.into(),
+    };
+    let fast = PollPolicy {
+        initial_delay: Duration::from_millis(200),
+        interval: Duration::from_millis(200),
+        max_interval: Duration::from_secs(1),
+        multiplier: 1.0,
+    };
     let status = block_on(ic.create_account_assignment("ins-tether00000001", &target)).unwrap();
     block_on(ic.wait_creation("ins-tether00000001", &status.request_id, Duration::from_secs(30), &fast, None)).unwrap();
 
     let huawei = huawei_provider_block(&emulator, HW_MANAGEMENT, None);
-    let provider = tencent_provider(&emulator).replacen("provider \"tether\" {\n", &format!("provider \"tether\" {{\n{}", huawei.trim_start_matches("provider \"tether\" {\n").trim_end().trim_end_matches('}')), 1);
+    let provider = tencent_provider(&emulator).replacen(
+        "provider \"tether\" {\n",
+        &format!(
+            "provider \"tether\" {{\n{}",
+            huawei.trim_start_matches("provider \"tether\" {\n").trim_end().trim_end_matches('}')
+        ),
+        1,
+    );
     let config = format!(
         r#"{provider}
 import {{
@@ -86,8 +106,14 @@ resource "tether_rgc_managed_account" "finance" {{
     let state: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let resources = state["values"]["root_module"]["resources"].as_array().unwrap().clone();
     let identity_of = |name: &str| resources.iter().find(|r| r["name"] == name).map(|r| r["identity"].clone()).unwrap();
-    assert_eq!(identity_of("mallory"), serde_json::json!({"member_uin": 100000000101u64, "policy_id": 1001, "org_sub_account_uin": 200000000011u64}));
-    assert_eq!(identity_of("bob"), serde_json::json!({"instance_id": "ins-tether00000001", "principal_type": "USER", "principal_id": "u-bob"}));
+    assert_eq!(
+        identity_of("mallory"),
+        serde_json::json!({"member_uin": 100000000101u64, "policy_id": 1001, "org_sub_account_uin": 200000000011u64})
+    );
+    assert_eq!(
+        identity_of("bob"),
+        serde_json::json!({"instance_id": "ins-tether00000001", "principal_type": "USER", "principal_id": "u-bob"})
+    );
     assert_eq!(identity_of("finance"), serde_json::json!({"managed_account_id": HW_FINANCE_PROD.id}));
 
     let plan = workspace.terraform(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
@@ -116,7 +142,9 @@ fn generated_configuration_for_an_import_applies_with_no_changes() {
         emulator.endpoint()
     );
     // legacy-erp was attached to Finance Dept before Terraform.
-    let config = format!("{provider}\nimport {{\n  to = tether_iam2_project_organization.erp\n  id = \"6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b04\"\n}}\n");
+    let config = format!(
+        "{provider}\nimport {{\n  to = tether_iam2_project_organization.erp\n  id = \"6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b04\"\n}}\n"
+    );
     let workspace = Workspace::new(&config);
     workspace.init();
     let plan = workspace.terraform(&["plan", "-no-color", "-input=false", "-generate-config-out=generated.tf"]);

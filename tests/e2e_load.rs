@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{tencent_provider, Emulator, Workspace};
+use support::{Emulator, Workspace, tencent_provider};
 
 /// `count` bindings spread over the three members and policies 1001/1002, `count / 6`
 /// sub-accounts each (the emulator is seeded with that many).
@@ -47,11 +47,7 @@ fn cloud_bindings(emulator: &Emulator) -> BTreeSet<String> {
 
 /// The bindings Terraform's state has, as `member/policy/sub` IDs (each recorded once).
 fn state_bindings(workspace: &Workspace) -> Vec<String> {
-    workspace
-        .state_resources()
-        .iter()
-        .map(|r| r["values"]["id"].as_str().expect("id").to_string())
-        .collect()
+    workspace.state_resources().iter().map(|r| r["values"]["id"].as_str().expect("id").to_string()).collect()
 }
 
 /// Calls of `action` that the emulator carried out (not throttled or refused).
@@ -132,7 +128,8 @@ fn an_interrupted_apply_is_finished_by_the_next_with_no_duplicates_and_no_orphan
     let workspace = Workspace::new(&bindings_config(&emulator, 17));
     workspace.init();
 
-    let mut apply = workspace.spawn_terraform(&["apply", "-auto-approve", "-no-color", "-input=false", "-parallelism=10"], &[]);
+    let mut apply =
+        workspace.spawn_terraform(&["apply", "-auto-approve", "-no-color", "-input=false", "-parallelism=10"], &[]);
     // Drain the output as it comes: a full pipe would stall Terraform.
     let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
         std::thread::spawn(move || {
@@ -173,7 +170,8 @@ fn an_interrupted_apply_is_finished_by_the_next_with_no_duplicates_and_no_orphan
     assert_eq!(state.len(), 102);
     assert_eq!(state.iter().cloned().collect::<BTreeSet<_>>(), cloud_bindings(&emulator), "no orphans");
     let binds = emulator.calls("BindOrganizationMemberAuthAccount");
-    let refused: Vec<_> = binds.iter().filter(|c| !c["error_code"].is_null() && c["error_code"] != "RequestLimitExceeded").collect();
+    let refused: Vec<_> =
+        binds.iter().filter(|c| !c["error_code"].is_null() && c["error_code"] != "RequestLimitExceeded").collect();
     assert!(refused.is_empty(), "no binding was bound twice: {refused:?}");
     let mut seen = std::collections::BTreeMap::new();
     for id in bound_by_binds(&emulator) {
@@ -182,7 +180,12 @@ fn an_interrupted_apply_is_finished_by_the_next_with_no_duplicates_and_no_orphan
     let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
     if !twice.is_empty() {
         let all = emulator.admin("GET", "calls", None);
-        let log: Vec<String> = all.as_array().unwrap().iter().map(|c| format!("{} {} {} {} {}", c["seq"], c["action"], c["params"], c["error_code"], c["fault"])).collect();
+        let log: Vec<String> = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| format!("{} {} {} {} {}", c["seq"], c["action"], c["params"], c["error_code"], c["fault"]))
+            .collect();
         panic!("bound twice: {twice:?}\nINTERRUPTED:\n{stdout}\nLOG:\n{}", log.join("\n"));
     }
     assert_eq!(seen.len(), 102);

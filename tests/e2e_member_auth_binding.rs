@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::json;
-use support::{tencent_client, tencent_provider, Emulator, Workspace, TENCENT_SECRET_ID, TENCENT_SECRET_KEY};
+use support::{Emulator, TENCENT_SECRET_ID, TENCENT_SECRET_KEY, Workspace, tencent_client, tencent_provider};
 
 const MEMBER: u64 = 100000000101;
 const OTHER_MEMBER: u64 = 100000000102;
@@ -53,10 +53,7 @@ fn bindings_in_emulator(emulator: &Emulator) -> Vec<(u64, u64, u64)> {
 }
 
 fn resource<'a>(resources: &'a [serde_json::Value], name: &str) -> &'a serde_json::Value {
-    resources
-        .iter()
-        .find(|r| r["name"] == name)
-        .unwrap_or_else(|| panic!("{name} not in state: {resources:?}"))
+    resources.iter().find(|r| r["name"] == name).unwrap_or_else(|| panic!("{name} not in state: {resources:?}"))
 }
 
 #[test]
@@ -75,7 +72,11 @@ fn apply_refresh_drift_import_and_destroy() {
         let params = &call["params"];
         assert_eq!(params.as_object().unwrap().len(), 3, "{params}");
         for uin in params["OrgSubAccountUins"].as_array().unwrap() {
-            bound.push((params["MemberUin"].as_u64().unwrap(), params["PolicyId"].as_u64().unwrap(), uin.as_u64().unwrap()));
+            bound.push((
+                params["MemberUin"].as_u64().unwrap(),
+                params["PolicyId"].as_u64().unwrap(),
+                uin.as_u64().unwrap(),
+            ));
         }
     }
     bound.sort();
@@ -118,7 +119,13 @@ fn apply_refresh_drift_import_and_destroy() {
 
     // Import, in Tencent's own ID form, of a binding that Terraform forgot.
     workspace.terraform(&["state", "rm", "-no-color", "tether_member_auth_binding.bob"]).success();
-    let import = workspace.terraform(&["import", "-no-color", "-input=false", "tether_member_auth_binding.bob", "1001#100000000101#200000000002"]);
+    let import = workspace.terraform(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        "tether_member_auth_binding.bob",
+        "1001#100000000101#200000000002",
+    ]);
     import.success();
     assert!(import.stdout.contains("Import successful!"), "{}", import.stdout);
     let resources = workspace.state_resources();
@@ -156,7 +163,8 @@ fn apply_refresh_drift_import_and_destroy() {
 #[test]
 fn destroying_an_already_cancelled_binding_succeeds() {
     let emulator = Emulator::start();
-    let workspace = Workspace::new(&[tencent_provider(&emulator), binding("alice", MEMBER, 1002, 200000000004)].concat());
+    let workspace =
+        Workspace::new(&[tencent_provider(&emulator), binding("alice", MEMBER, 1002, 200000000004)].concat());
     workspace.init();
     workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
     cancel_out_of_band(&emulator, MEMBER, 1002, 200000000004);
@@ -173,11 +181,19 @@ fn destroying_an_already_cancelled_binding_succeeds() {
 #[test]
 fn bind_of_an_existing_binding_fails_and_suggests_import() {
     let emulator = Emulator::start();
-    let workspace = Workspace::new(&[tencent_provider(&emulator), binding("alice", MEMBER, 1001, 200000000005)].concat());
+    let workspace =
+        Workspace::new(&[tencent_provider(&emulator), binding("alice", MEMBER, 1001, 200000000005)].concat());
     workspace.init();
     workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
     // A second configuration with the same binding under another name.
-    workspace.write_config(&[tencent_provider(&emulator), binding("alice", MEMBER, 1001, 200000000005), binding("twin", MEMBER, 1001, 200000000005)].concat());
+    workspace.write_config(
+        &[
+            tencent_provider(&emulator),
+            binding("alice", MEMBER, 1001, 200000000005),
+            binding("twin", MEMBER, 1001, 200000000005),
+        ]
+        .concat(),
+    );
     let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     apply.failure();
     let output = apply.combined();
@@ -211,14 +227,26 @@ fn import_with_a_bad_id_shows_the_expected_form() {
     let emulator = Emulator::start();
     let workspace = Workspace::new(&[tencent_provider(&emulator), binding("x", MEMBER, 1001, 200000000001)].concat());
     workspace.init();
-    let import = workspace.terraform(&["import", "-no-color", "-input=false", "tether_member_auth_binding.x", "100000000101-1001"]);
+    let import = workspace.terraform(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        "tether_member_auth_binding.x",
+        "100000000101-1001",
+    ]);
     import.failure();
     let output = import.combined();
     assert!(output.contains("Invalid import ID"), "{output}");
     assert!(output.contains("<member_uin>/<policy_id>/<org_sub_account_uin>"), "{output}");
     assert!(output.contains("<policy_id>#<member_uin>#<org_sub_account_uin>"), "{output}");
     // A well-formed ID of a binding that does not exist is refused by Terraform after our read.
-    let import = workspace.terraform(&["import", "-no-color", "-input=false", "tether_member_auth_binding.x", "100000000101/1001/200000000001"]);
+    let import = workspace.terraform(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        "tether_member_auth_binding.x",
+        "100000000101/1001/200000000001",
+    ]);
     import.failure();
     assert!(import.combined().contains("Cannot import non-existent remote object"), "{}", import.combined());
 }

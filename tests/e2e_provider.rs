@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::{tencent_provider, Emulator, Workspace, REQUIRED_PROVIDERS, TENCENT_SECRET_ID, TENCENT_SECRET_KEY};
+use support::{Emulator, REQUIRED_PROVIDERS, TENCENT_SECRET_ID, TENCENT_SECRET_KEY, Workspace, tencent_provider};
 
 fn binding(name: &str, member: u64, policy: u64, sub: u64) -> String {
     format!(
@@ -16,11 +16,11 @@ fn binding(name: &str, member: u64, policy: u64, sub: u64) -> String {
     )
 }
 
-
 #[test]
 fn changing_a_key_plans_a_replacement_that_cancels_then_binds() {
     let emulator = Emulator::start();
-    let workspace = Workspace::new(&[tencent_provider(&emulator), binding("x", 100000000101, 1001, 200000000006)].concat());
+    let workspace =
+        Workspace::new(&[tencent_provider(&emulator), binding("x", 100000000101, 1001, 200000000006)].concat());
     workspace.init();
     workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
 
@@ -28,16 +28,33 @@ fn changing_a_key_plans_a_replacement_that_cancels_then_binds() {
     let plan = workspace.terraform(&["plan", "-no-color", "-input=false"]);
     plan.success();
     assert!(plan.stdout.contains("tether_member_auth_binding.x must be replaced"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("~ org_sub_account_uin      = 200000000006 -> 200000000007 # forces replacement"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("~ org_sub_account_uin      = 200000000006 -> 200000000007 # forces replacement"),
+        "{}",
+        plan.stdout
+    );
     // The new ID follows from the keys, so the plan shows it instead of "known after apply".
-    assert!(plan.stdout.contains("~ id                       = \"100000000101/1001/200000000006\" -> \"100000000101/1001/200000000007\""), "{}", plan.stdout);
-    assert!(plan.stdout.contains("~ org_sub_account_name     = \"ops-frank\" -> (known after apply)"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains(
+            "~ id                       = \"100000000101/1001/200000000006\" -> \"100000000101/1001/200000000007\""
+        ),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("~ org_sub_account_name     = \"ops-frank\" -> (known after apply)"),
+        "{}",
+        plan.stdout
+    );
     assert!(plan.stdout.contains("Plan: 1 to add, 0 to change, 1 to destroy."), "{}", plan.stdout);
 
     workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
     let cancels = emulator.calls("CancelOrganizationMemberAuthAccount");
     assert_eq!(cancels.len(), 1);
-    assert_eq!(cancels[0]["params"], json!({"MemberUin": 100000000101u64, "PolicyId": 1001, "OrgSubAccountUin": 200000000006u64}));
+    assert_eq!(
+        cancels[0]["params"],
+        json!({"MemberUin": 100000000101u64, "PolicyId": 1001, "OrgSubAccountUin": 200000000006u64})
+    );
     let binds = emulator.calls("BindOrganizationMemberAuthAccount");
     assert_eq!(binds.len(), 2);
     assert_eq!(binds[1]["params"]["OrgSubAccountUins"], json!([200000000007u64]));
@@ -116,7 +133,8 @@ fn member_policies_data_source_lists_every_policy() {
 #[test]
 fn ctrl_c_stops_a_slow_refresh_promptly() {
     let emulator = Emulator::start();
-    let workspace = Workspace::new(&[tencent_provider(&emulator), binding("x", 100000000101, 1002, 200000000009)].concat());
+    let workspace =
+        Workspace::new(&[tencent_provider(&emulator), binding("x", 100000000101, 1002, 200000000009)].concat());
     workspace.init();
     workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
     // Every Describe now hangs for a minute.
@@ -164,7 +182,8 @@ fn ctrl_c_stops_a_slow_refresh_promptly() {
 #[test]
 fn debug_mode_serves_terraform_through_reattach() {
     let emulator = Emulator::start();
-    let workspace = Workspace::new(&[tencent_provider(&emulator), binding("x", 100000000103, 1001, 200000000010)].concat());
+    let workspace =
+        Workspace::new(&[tencent_provider(&emulator), binding("x", 100000000103, 1001, 200000000010)].concat());
     let mut provider = Command::new(env!("CARGO_BIN_EXE_terraform-provider-tether"))
         .arg("--debug")
         .stdout(Stdio::piped())
@@ -207,7 +226,10 @@ fn every_run_is_traced_and_scanned_for_secrets() {
     // The scanner knows every fixture credential and the shapes of signatures and sessions...
     assert_eq!(support::find_secret(&format!("x {TENCENT_SECRET_KEY} y")).as_deref(), Some("the Tencent SecretKey"));
     assert_eq!(support::find_secret("Authorization: TC3-HMAC-SHA256 Credential=x, SignedHeaders=y, Signature=2ed4e5f0b1c3d5e7f9a1b3c5d7e9f1a3b5c7d9e1f3a5b7c9d1e3f5a7b9c1d3e5").as_deref(), Some("a request signature"));
-    assert_eq!(support::find_secret("Authorization: OAuth 0b7c3d2e1f8a4b6c9d0e1f2a3b4c5d61").as_deref(), Some("a ZStack session id"));
+    assert_eq!(
+        support::find_secret("Authorization: OAuth 0b7c3d2e1f8a4b6c9d0e1f2a3b4c5d61").as_deref(),
+        Some("a ZStack session id")
+    );
     assert_eq!(support::find_secret("secret_key = (sensitive value)"), None);
     // ...and a real run through all three clouds writes a TRACE log, which the harness scanned.
     let emulator = Emulator::start();
@@ -226,16 +248,34 @@ fn every_run_is_traced_and_scanned_for_secrets() {
     assert!(apply.trace_log.contains("[TRACE]"), "no TRACE log was written");
     // The provider logs hclog JSON, which go-plugin parses into Terraform's own log lines:
     // message, then the fields (never the raw JSON).
-    let provider_lines: Vec<&str> = apply.trace_log.lines().filter(|l| l.contains("provider.terraform-provider-tether_v")).collect();
+    let provider_lines: Vec<&str> =
+        apply.trace_log.lines().filter(|l| l.contains("provider.terraform-provider-tether_v")).collect();
     assert!(!provider_lines.iter().any(|l| l.contains("{\"@level\"")), "a provider line was not parsed as hclog JSON");
     let bind = &emulator.calls("BindOrganizationMemberAuthAccount")[0];
     let request_id = bind["request_id"].as_str().unwrap();
-    let logged = |parts: &[&str]| provider_lines.iter().any(|l| l.contains("[DEBUG]") && parts.iter().all(|p| l.contains(p)));
-    assert!(logged(&["cloud API call succeeded:", "action=BindOrganizationMemberAuthAccount", &format!("request_id={request_id}"), "cloud=\"Tencent Cloud\""]), "{}", provider_lines.join("\n"));
-    assert!(logged(&["cloud API response:", "action=BindOrganizationMemberAuthAccount", "status=200", "elapsed_ms="]), "{}", provider_lines.join("\n"));
+    let logged =
+        |parts: &[&str]| provider_lines.iter().any(|l| l.contains("[DEBUG]") && parts.iter().all(|p| l.contains(p)));
+    assert!(
+        logged(&[
+            "cloud API call succeeded:",
+            "action=BindOrganizationMemberAuthAccount",
+            &format!("request_id={request_id}"),
+            "cloud=\"Tencent Cloud\""
+        ]),
+        "{}",
+        provider_lines.join("\n")
+    );
+    assert!(
+        logged(&["cloud API response:", "action=BindOrganizationMemberAuthAccount", "status=200", "elapsed_ms="]),
+        "{}",
+        provider_lines.join("\n")
+    );
     // The provider's own log (each API call at debug) is part of what was scanned.
     for action in ["BindOrganizationMemberAuthAccount", "LogInByAccount", "AttachIAM2ProjectToIAM2Organization"] {
-        assert!(apply.trace_log.contains(&format!("action={action}")), "the provider's log of {action} is missing from the TRACE log");
+        assert!(
+            apply.trace_log.contains(&format!("action={action}")),
+            "the provider's log of {action} is missing from the TRACE log"
+        );
     }
     assert_eq!(emulator.calls("AttachIAM2ProjectToIAM2Organization").len(), 1);
     workspace.terraform(&["destroy", "-auto-approve", "-no-color", "-input=false"]).success();

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde_json::Value as Json;
 use support::{
-    block_on, huawei_clients, huawei_provider_block, tencent_client, tencent_provider, Emulator, Run, Workspace,
-    HW_DATA_PLATFORM, HW_FINANCE_PROD, HW_MANAGEMENT, REQUIRED_PROVIDERS,
+    Emulator, HW_DATA_PLATFORM, HW_FINANCE_PROD, HW_MANAGEMENT, REQUIRED_PROVIDERS, Run, Workspace, block_on,
+    huawei_clients, huawei_provider_block, tencent_client, tencent_provider,
 };
 use tether::clouds::huawei::AssignmentTarget;
 use tether::clouds::waiter::PollPolicy;
@@ -81,11 +81,8 @@ fn member_auth_bindings_are_found_and_generate_configuration() {
     assert!(!generated.contains("policy_name"), "computed attributes are not configuration: {generated}");
     // The same bindings found by both list blocks: keep one list's worth to import.
     std::fs::remove_file(workspace.path().join("bindings.tfquery.hcl")).unwrap();
-    let finance_only: String = generated
-        .split("\n\n")
-        .filter(|block| !block.contains("admins"))
-        .collect::<Vec<_>>()
-        .join("\n\n");
+    let finance_only: String =
+        generated.split("\n\n").filter(|block| !block.contains("admins")).collect::<Vec<_>>().join("\n\n");
     workspace.write_file("generated.tf", &finance_only);
     generated_config_imports_without_changes(&workspace, 3);
     assert_eq!(emulator.calls("BindOrganizationMemberAuthAccount").len(), 2, "importing binds nothing");
@@ -127,10 +124,7 @@ fn a_limit_stops_the_listing_early() {
     // Two results came from policy 1001's first page: policy 1002 was never read.
     let pages = emulator.calls("DescribeOrganizationMemberAuthAccounts");
     assert!(!pages.is_empty());
-    assert!(
-        pages.iter().all(|call| call["params"]["PolicyId"] == 1001),
-        "{pages:?}"
-    );
+    assert!(pages.iter().all(|call| call["params"]["PolicyId"] == 1001), "{pages:?}");
 
     // Terraform says nothing itself when a list stops at its limit: the provider warns.
     let query = workspace.terraform(&["query", "-no-color"]);
@@ -163,9 +157,11 @@ fn organization_membership_and_rgc_accounts_are_found_and_import_cleanly() {
     let query = workspace.terraform(&["query", "-json", "-no-color"]);
     let results = query_results(&query);
     assert_eq!(results.len(), 2, "{}", query.stdout);
-    let membership = results.iter().find(|r| r["address"] == "list.tether_organization_membership.finance").expect("membership");
+    let membership =
+        results.iter().find(|r| r["address"] == "list.tether_organization_membership.finance").expect("membership");
     assert_eq!(membership["identity"], serde_json::json!({"organization_id": "o-tether0001"}));
-    let account = results.iter().find(|r| r["address"] == "list.tether_rgc_managed_account.workloads").expect("managed account");
+    let account =
+        results.iter().find(|r| r["address"] == "list.tether_rgc_managed_account.workloads").expect("managed account");
     assert_eq!(account["identity"], serde_json::json!({"managed_account_id": HW_FINANCE_PROD.id}));
     assert!(account["display_name"].as_str().unwrap().starts_with("finance-prod ("), "{account}");
 
@@ -175,24 +171,38 @@ fn organization_membership_and_rgc_accounts_are_found_and_import_cleanly() {
     assert!(generated.contains("parent_organizational_unit_id   = \"ou-tether-workloads\""), "{generated}");
     std::fs::remove_file(workspace.path().join("huawei.tfquery.hcl")).unwrap();
     generated_config_imports_without_changes(&workspace, 2);
-    assert!(emulator.calls("LeaveOrganization").is_empty() && emulator.calls("EnrollAccount").is_empty(), "importing changes nothing");
+    assert!(
+        emulator.calls("LeaveOrganization").is_empty() && emulator.calls("EnrollAccount").is_empty(),
+        "importing changes nothing"
+    );
 }
 
 #[test]
 fn identity_center_principals_are_found_with_all_their_assignments() {
     let emulator = Emulator::start();
     let ic = huawei_clients(&emulator, HW_MANAGEMENT).identitycenter;
-    let fast = PollPolicy { initial_delay: Duration::from_millis(100), interval: Duration::from_millis(100), max_interval: Duration::from_millis(500), multiplier: 1.0 };
+    let fast = PollPolicy {
+        initial_delay: Duration::from_millis(100),
+        interval: Duration::from_millis(100),
+        max_interval: Duration::from_millis(500),
+        multiplier: 1.0,
+    };
     for (principal_type, principal, permission_set, account) in [
         ("USER", "u-bob", "ps-readonly", HW_FINANCE_PROD.id),
         ("GROUP", "g-admins", "ps-admin", HW_FINANCE_PROD.id),
         ("GROUP", "g-admins", "ps-admin", HW_DATA_PLATFORM.id),
     ] {
-        let target = AssignmentTarget { permission_set_id: permission_set.into(), principal_id: principal.into(), principal_type: principal_type.into(), target_id: account.into() };
+        let target = AssignmentTarget {
+            permission_set_id: permission_set.into(),
+            principal_id: principal.into(),
+            principal_type: principal_type.into(),
+            target_id: account.into(),
+        };
         let status = block_on(ic.create_account_assignment(INSTANCE, &target)).unwrap();
         block_on(ic.wait_creation(INSTANCE, &status.request_id, Duration::from_secs(30), &fast, None)).unwrap();
     }
-    let workspace = Workspace::new(&format!("{REQUIRED_PROVIDERS}{}", huawei_provider_block(&emulator, HW_MANAGEMENT, None)));
+    let workspace =
+        Workspace::new(&format!("{REQUIRED_PROVIDERS}{}", huawei_provider_block(&emulator, HW_MANAGEMENT, None)));
     workspace.write_file(
         "ic.tfquery.hcl",
         &format!("list \"tether_identity_center_profile_association\" \"all\" {{\n  provider = tether\n  config {{\n    instance_id = \"{INSTANCE}\"\n  }}\n}}\n\nlist \"tether_identity_center_profile_association\" \"data_platform\" {{\n  provider = tether\n  config {{\n    instance_id = \"{INSTANCE}\"\n    account_id  = \"{}\"\n  }}\n}}\n", HW_DATA_PLATFORM.id),
@@ -200,10 +210,17 @@ fn identity_center_principals_are_found_with_all_their_assignments() {
     workspace.init();
     let query = workspace.terraform(&["query", "-json", "-no-color"]);
     let results = query_results(&query);
-    let of = |address: &str| results.iter().filter(|r| r["address"] == address).map(|r| r["identity"].clone()).collect::<Vec<_>>();
+    let of = |address: &str| {
+        results.iter().filter(|r| r["address"] == address).map(|r| r["identity"].clone()).collect::<Vec<_>>()
+    };
     let admins = serde_json::json!({"instance_id": INSTANCE, "principal_type": "GROUP", "principal_id": "g-admins"});
     let bob = serde_json::json!({"instance_id": INSTANCE, "principal_type": "USER", "principal_id": "u-bob"});
-    assert_eq!(of("list.tether_identity_center_profile_association.all"), vec![admins.clone(), bob], "{}", query.stdout);
+    assert_eq!(
+        of("list.tether_identity_center_profile_association.all"),
+        vec![admins.clone(), bob],
+        "{}",
+        query.stdout
+    );
     assert_eq!(of("list.tether_identity_center_profile_association.data_platform"), vec![admins], "{}", query.stdout);
     let admins_result = results.iter().find(|r| r["display_name"] == "group g-admins (2 assignments)");
     assert!(admins_result.is_some(), "the label counts every assignment of the principal: {}", query.stdout);
@@ -211,11 +228,15 @@ fn identity_center_principals_are_found_with_all_their_assignments() {
     workspace.terraform(&["query", "-no-color", "-generate-config-out=generated.tf"]).success();
     std::fs::remove_file(workspace.path().join("ic.tfquery.hcl")).unwrap();
     let generated = workspace.read_file("generated.tf");
-    let all_only: String = generated.split("\n\n").filter(|block| !block.contains("data_platform")).collect::<Vec<_>>().join("\n\n");
+    let all_only: String =
+        generated.split("\n\n").filter(|block| !block.contains("data_platform")).collect::<Vec<_>>().join("\n\n");
     assert_eq!(all_only.matches("assignment {").count(), 3, "{all_only}");
     workspace.write_file("generated.tf", &all_only);
     generated_config_imports_without_changes(&workspace, 2);
-    assert!(emulator.calls("CreateAccountAssignment").len() == 3 && emulator.calls("DeleteAccountAssignment").is_empty(), "importing changes nothing");
+    assert!(
+        emulator.calls("CreateAccountAssignment").len() == 3 && emulator.calls("DeleteAccountAssignment").is_empty(),
+        "importing changes nothing"
+    );
 }
 
 #[test]
@@ -236,7 +257,10 @@ fn project_organization_links_are_found_per_organization() {
     assert_eq!(results.len(), 1, "only legacy-erp is attached, to Finance Dept: {}", query.stdout);
     assert_eq!(results[0]["address"], "list.tether_iam2_project_organization.all");
     assert_eq!(results[0]["identity"], serde_json::json!({"project_uuid": "6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b04"}));
-    assert_eq!(results[0]["display_name"], "legacy-erp (6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b04) in Finance Dept (7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02)");
+    assert_eq!(
+        results[0]["display_name"],
+        "legacy-erp (6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b04) in Finance Dept (7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02)"
+    );
 
     workspace.terraform(&["query", "-no-color", "-generate-config-out=generated.tf"]).success();
     std::fs::remove_file(workspace.path().join("zstack.tfquery.hcl")).unwrap();
@@ -247,7 +271,9 @@ fn project_organization_links_are_found_per_organization() {
 #[test]
 fn the_list_examples_validate() {
     let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/list-resources");
-    let workspace = Workspace::new(&format!("{REQUIRED_PROVIDERS}provider \"tether\" {{}}\nprovider \"tether\" {{\n  alias = \"finance_prod\"\n}}\n"));
+    let workspace = Workspace::new(&format!(
+        "{REQUIRED_PROVIDERS}provider \"tether\" {{}}\nprovider \"tether\" {{\n  alias = \"finance_prod\"\n}}\n"
+    ));
     let mut count = 0;
     for entry in std::fs::read_dir(&examples).unwrap() {
         let dir = entry.unwrap().path();

@@ -214,13 +214,21 @@ fn a_release_archive_installed_packed_is_what_terraform_init_installs_offline() 
     let workspace = Workspace::with_mirror(REQUIRED_PROVIDERS, &mirror);
     let init = workspace.terraform(&["init", "-no-color", "-input=false"]);
     init.success();
-    assert!(init.text().contains(&format!("Installed tether/tether v{PROVIDER_VERSION} (unauthenticated)")), "{}", init.combined());
+    assert!(
+        init.text().contains(&format!("Installed tether/tether v{PROVIDER_VERSION} (unauthenticated)")),
+        "{}",
+        init.combined()
+    );
     let from_zip = format!("installing {PROVIDER_ADDRESS} v{PROVIDER_VERSION} from {}", packed.display());
     assert!(init.trace_log.contains(&from_zip), "init did not install from the packed archive");
 
     let version = workspace.terraform(&["version"]);
     version.success();
-    assert!(version.stdout.contains(&format!("+ provider {PROVIDER_ADDRESS} v{PROVIDER_VERSION}")), "{}", version.stdout);
+    assert!(
+        version.stdout.contains(&format!("+ provider {PROVIDER_ADDRESS} v{PROVIDER_VERSION}")),
+        "{}",
+        version.stdout
+    );
     let providers = workspace.terraform(&["providers", "-no-color"]);
     providers.success();
     assert!(providers.stdout.contains(&format!("provider[{PROVIDER_ADDRESS}]")), "{}", providers.stdout);
@@ -281,7 +289,11 @@ fn release_archives_are_reproducible_and_named_per_platform() {
     drop(file);
     let second = release(&stub, &tmp.path().join("second"), &["--platform", "linux_arm64"], &[epoch]);
     for name in [zip_name("linux_arm64"), sums_name(), manifest_name()] {
-        assert_eq!(std::fs::read(first.join(&name)).unwrap(), std::fs::read(second.join(&name)).unwrap(), "{name} differs");
+        assert_eq!(
+            std::fs::read(first.join(&name)).unwrap(),
+            std::fs::read(second.join(&name)).unwrap(),
+            "{name} differs"
+        );
     }
     let entries = zip_entries(&first.join(zip_name("linux_arm64")));
     assert_eq!(entries[0].name, format!("terraform-provider-tether_v{PROVIDER_VERSION}"));
@@ -328,7 +340,15 @@ fn sha256sums_are_signed_with_the_key_gpg_key_id_names() {
             .expect("gpg (Debian's gpg package) is needed to test release signing");
         succeeded(&output, &format!("gpg {args:?}"))
     };
-    gpg(&["--passphrase", "", "--quick-gen-key", "tether release test <release-test@example.invalid>", "ed25519", "sign", "never"]);
+    gpg(&[
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        "tether release test <release-test@example.invalid>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
     let listing = gpg(&["--with-colons", "--list-secret-keys"]);
     let fingerprint = listing
         .lines()
@@ -361,7 +381,10 @@ fn install_from_zip_checks_the_archive_and_keeps_one_layout() {
     let zip = dist.join(zip_name(&platform));
     let mirror_arg = tmp.path().join("mirror");
     let provider_dir = mirror_arg.join(PROVIDER_ADDRESS);
-    let unpacked = provider_dir.join(PROVIDER_VERSION).join(&platform).join(format!("terraform-provider-tether_v{PROVIDER_VERSION}"));
+    let unpacked = provider_dir
+        .join(PROVIDER_VERSION)
+        .join(&platform)
+        .join(format!("terraform-provider-tether_v{PROVIDER_VERSION}"));
 
     // Unpacked, then packed, then unpacked again: each install leaves only its own layout, since
     // Terraform would silently prefer an unpacked copy over the archive.
@@ -390,11 +413,17 @@ fn install_from_zip_checks_the_archive_and_keeps_one_layout() {
     let sums = std::fs::read_to_string(dist.join(sums_name())).unwrap();
     let wrong = sums.replace(&sha256_file(&zip), &"0".repeat(64));
     std::fs::write(tampered.join(sums_name()), wrong).unwrap();
-    refused(&["--from-zip", tampered.join(zip_name(&platform)).to_str().unwrap()], &format!("but {}", tampered.join(sums_name()).display()));
+    refused(
+        &["--from-zip", tampered.join(zip_name(&platform)).to_str().unwrap()],
+        &format!("but {}", tampered.join(sums_name()).display()),
+    );
     // A name Terraform could not read a version and platform from.
     let misnamed = tmp.path().join("terraform-provider-tether.zip");
     std::fs::copy(&zip, &misnamed).unwrap();
-    refused(&["--from-zip", misnamed.to_str().unwrap()], "is not named terraform-provider-tether_<version>_<os>_<arch>.zip");
+    refused(
+        &["--from-zip", misnamed.to_str().unwrap()],
+        "is not named terraform-provider-tether_<version>_<os>_<arch>.zip",
+    );
     // An archive whose binary is for another version than its name says.
     let renamed = tmp.path().join(format!("terraform-provider-tether_9.9.9_{platform}.zip"));
     std::fs::copy(&zip, &renamed).unwrap();

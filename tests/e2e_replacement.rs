@@ -7,13 +7,18 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use support::{block_on, huawei_clients, huawei_provider_block, tencent_provider, Emulator, Workspace, HW_DATA_PLATFORM, HW_FINANCE_PROD, HW_MANAGEMENT, REQUIRED_PROVIDERS};
+use support::{
+    Emulator, HW_DATA_PLATFORM, HW_FINANCE_PROD, HW_MANAGEMENT, REQUIRED_PROVIDERS, Workspace, block_on,
+    huawei_clients, huawei_provider_block, tencent_provider,
+};
 
 const MEMBER: u64 = 100000000101;
 const INSTANCE: &str = "ins-tether00000001";
 
 fn binding(name: &str, sub: u64, lifecycle: &str) -> String {
-    format!("resource \"tether_member_auth_binding\" \"{name}\" {{\n  member_uin          = {MEMBER}\n  policy_id           = 1001\n  org_sub_account_uin = {sub}\n{lifecycle}}}\n")
+    format!(
+        "resource \"tether_member_auth_binding\" \"{name}\" {{\n  member_uin          = {MEMBER}\n  policy_id           = 1001\n  org_sub_account_uin = {sub}\n{lifecycle}}}\n"
+    )
 }
 
 fn protected(provider: &str, types: &str) -> String {
@@ -55,27 +60,53 @@ fn replace_and_taint_show_the_detach_in_the_plan_and_protect_refuses_them_at_pla
     let plan = workspace.terraform(&["plan", "-no-color", "-input=false", "-replace=tether_member_auth_binding.alice"]);
     plan.success();
     assert!(plan.stdout.contains("will be replaced, as requested"), "{}", plan.stdout);
-    assert!(squash(&plan.stdout).contains(&format!("~ detach_call = \"{call}\" -> (known after apply)")), "{}", plan.stdout);
+    assert!(
+        squash(&plan.stdout).contains(&format!("~ detach_call = \"{call}\" -> (known after apply)")),
+        "{}",
+        plan.stdout
+    );
 
     // Tainted: the same.
     workspace.terraform(&["taint", "-no-color", "tether_member_auth_binding.alice"]).success();
     let plan = workspace.terraform(&["plan", "-no-color", "-input=false"]);
     plan.success();
     assert!(plan.stdout.contains("is tainted, so must be replaced"), "{}", plan.stdout);
-    assert!(squash(&plan.stdout).contains(&format!("~ detach_call = \"{call}\" -> (known after apply)")), "{}", plan.stdout);
+    assert!(
+        squash(&plan.stdout).contains(&format!("~ detach_call = \"{call}\" -> (known after apply)")),
+        "{}",
+        plan.stdout
+    );
 
     // protect refuses both at plan time, before anything is called.
-    workspace.write_config(&[protected(&tencent_provider(&emulator), "\"tether_member_auth_binding\""), binding("alice", 200000000001, "")].concat());
+    workspace.write_config(
+        &[
+            protected(&tencent_provider(&emulator), "\"tether_member_auth_binding\""),
+            binding("alice", 200000000001, ""),
+        ]
+        .concat(),
+    );
     let plan = workspace.terraform(&["plan", "-no-color", "-input=false"]);
     plan.failure();
     assert!(plan.text().contains("Error: Destroying tether_member_auth_binding is forbidden"), "{}", plan.text());
-    assert!(plan.text().contains("100000000101/1001/200000000001 already exists in the cloud. If it is this resource's tainted object"), "{}", plan.text());
+    assert!(
+        plan.text().contains(
+            "100000000101/1001/200000000001 already exists in the cloud. If it is this resource's tainted object"
+        ),
+        "{}",
+        plan.text()
+    );
     workspace.terraform(&["untaint", "-no-color", "tether_member_auth_binding.alice"]).success();
     let plan = workspace.terraform(&["plan", "-no-color", "-input=false", "-replace=tether_member_auth_binding.alice"]);
     plan.failure();
     assert!(plan.text().contains("Error: Destroying tether_member_auth_binding is forbidden"), "{}", plan.text());
     assert!(plan.text().contains("This plan replaces 100000000101/1001/200000000001 because Terraform was asked to (-replace, or replace_triggered_by), which destroys it."), "{}", plan.text());
-    let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false", "-replace=tether_member_auth_binding.alice"]);
+    let apply = workspace.terraform(&[
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-input=false",
+        "-replace=tether_member_auth_binding.alice",
+    ]);
     apply.failure();
     assert_eq!(ok_calls(&emulator, "CancelOrganizationMemberAuthAccount"), 0, "a protected binding is never cancelled");
     // An unprotected plan with nothing to replace still passes.
@@ -103,20 +134,33 @@ fn create_before_destroy_replacements_of_the_same_object_keep_it() {
     let association = |store: &str| {
         let blocks: String = first
             .iter()
-            .map(|(ps, account)| format!("  assignment {{\n    permission_set_id = \"{ps}\"\n    account_id        = \"{account}\"\n  }}\n"))
+            .map(|(ps, account)| {
+                format!(
+                    "  assignment {{\n    permission_set_id = \"{ps}\"\n    account_id        = \"{account}\"\n  }}\n"
+                )
+            })
             .collect();
-        format!("resource \"tether_identity_center_profile_association\" \"admins\" {{\n  instance_id    = \"{INSTANCE}\"\n{store}  principal_type = \"GROUP\"\n  principal_id   = \"g-admins\"\n{blocks}{cbd}}}\n")
+        format!(
+            "resource \"tether_identity_center_profile_association\" \"admins\" {{\n  instance_id    = \"{INSTANCE}\"\n{store}  principal_type = \"GROUP\"\n  principal_id   = \"g-admins\"\n{blocks}{cbd}}}\n"
+        )
     };
-    let config = |store: &str| [REQUIRED_PROVIDERS.to_string(), huawei_provider_block(&emulator, HW_MANAGEMENT, None), association(store)].concat();
+    let config = |store: &str| {
+        [REQUIRED_PROVIDERS.to_string(), huawei_provider_block(&emulator, HW_MANAGEMENT, None), association(store)]
+            .concat()
+    };
     let workspace = Workspace::new(&config(""));
     workspace.init();
     workspace.terraform(APPLY).success();
     let cloud = || -> BTreeSet<(String, String)> {
-        block_on(huawei_clients(&emulator, HW_MANAGEMENT).identitycenter.list_account_assignments_for_principal(INSTANCE, "g-admins", "GROUP"))
-            .unwrap()
-            .into_iter()
-            .map(|a| (a.permission_set_id, a.account_id))
-            .collect()
+        block_on(
+            huawei_clients(&emulator, HW_MANAGEMENT)
+                .identitycenter
+                .list_account_assignments_for_principal(INSTANCE, "g-admins", "GROUP"),
+        )
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.permission_set_id, a.account_id))
+        .collect()
     };
     let wanted: BTreeSet<(String, String)> = first.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
     assert_eq!(cloud(), wanted);
@@ -134,9 +178,14 @@ fn create_before_destroy_replacements_of_the_same_object_keep_it() {
     // -replace with create_before_destroy: the new object takes over the principal's
     // assignments, and the deposed object's destroy calls nothing.
     workspace.write_config(&config(""));
-    let apply = workspace.terraform(&[APPLY, &["-replace=tether_identity_center_profile_association.admins"][..]].concat());
+    let apply =
+        workspace.terraform(&[APPLY, &["-replace=tether_identity_center_profile_association.admins"][..]].concat());
     apply.success();
-    assert!(apply.text().contains("Kept ins-tether00000001/GROUP/g-admins: the replacement holds it"), "{}", apply.text());
+    assert!(
+        apply.text().contains("Kept ins-tether00000001/GROUP/g-admins: the replacement holds it"),
+        "{}",
+        apply.text()
+    );
     assert_eq!(ok_calls(&emulator, "DisassociateProfile"), 0, "{}", apply.text());
     assert_eq!(cloud(), wanted, "no assignment was lost");
     let state = workspace.state_resources();
@@ -155,7 +204,11 @@ fn create_before_destroy_replacements_of_the_same_object_keep_it() {
     workspace.terraform(APPLY).success();
     let apply = workspace.terraform(&[APPLY, &["-replace=tether_member_auth_binding.alice"][..]].concat());
     apply.failure();
-    assert!(apply.text().contains("If this create replaces that same object with create_before_destroy"), "{}", apply.text());
+    assert!(
+        apply.text().contains("If this create replaces that same object with create_before_destroy"),
+        "{}",
+        apply.text()
+    );
     assert_eq!(cloud_bindings(&emulator), BTreeSet::from([200000000001]));
     assert_eq!(ok_calls(&emulator, "CancelOrganizationMemberAuthAccount"), 0);
     assert_eq!(workspace.state_resources().len(), 1);
@@ -172,7 +225,11 @@ fn create_before_destroy_replacements_of_the_same_object_keep_it() {
     workspace.terraform(APPLY).success();
     let apply = workspace.terraform(&[APPLY, &["-replace=tether_iam2_project_organization.payments"][..]].concat());
     apply.failure();
-    assert!(apply.text().contains("If this create replaces that same object with create_before_destroy"), "{}", apply.text());
+    assert!(
+        apply.text().contains("If this create replaces that same object with create_before_destroy"),
+        "{}",
+        apply.text()
+    );
     assert!(emulator.calls("DetachIAM2ProjectFromIAM2Organization").is_empty(), "{}", apply.text());
     assert_eq!(emulator.calls("AttachIAM2ProjectToIAM2Organization").len(), 1, "only the first apply attached");
     assert_eq!(workspace.state_resources().len(), 1);
@@ -195,7 +252,9 @@ fn a_destroy_of_many_bindings_shows_every_detach() {
     let text = plan.text();
     assert!(!text.contains("more similar warnings"), "{text}");
     for sub in &subs {
-        let summary = format!("Warning: Destroy calls Tencent Cloud CancelOrganizationMemberAuthAccount for {MEMBER}/1001/{sub} with tether_member_auth_binding.b{sub},");
+        let summary = format!(
+            "Warning: Destroy calls Tencent Cloud CancelOrganizationMemberAuthAccount for {MEMBER}/1001/{sub} with tether_member_auth_binding.b{sub},"
+        );
         assert_eq!(text.matches(&summary).count(), 1, "{summary}\n\n{text}");
         let detail = format!("{{MemberUin: {MEMBER}, PolicyId: 1001, OrgSubAccountUin: {sub}}}");
         assert!(text.contains(&detail), "{detail}");
@@ -207,7 +266,8 @@ fn a_destroy_of_many_bindings_shows_every_detach() {
 #[test]
 fn creating_what_already_exists_names_the_import_in_the_error() {
     let emulator = Emulator::start();
-    let config = [tencent_provider(&emulator), binding("alice", 200000000001, ""), binding("bob", 200000000002, "")].concat();
+    let config =
+        [tencent_provider(&emulator), binding("alice", 200000000001, ""), binding("bob", 200000000002, "")].concat();
     let first = Workspace::new(&config);
     first.init();
     first.terraform(APPLY).success();
@@ -218,8 +278,14 @@ fn creating_what_already_exists_names_the_import_in_the_error() {
     apply.failure();
     let text = apply.text();
     for (name, sub) in [("alice", 200000000001u64), ("bob", 200000000002)] {
-        assert!(text.contains(&format!("Error: Binding already exists with tether_member_auth_binding.{name}")), "{text}");
-        assert!(text.contains(&format!("terraform import tether_member_auth_binding.<name> {MEMBER}/1001/{sub}")), "{text}");
+        assert!(
+            text.contains(&format!("Error: Binding already exists with tether_member_auth_binding.{name}")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("terraform import tether_member_auth_binding.<name> {MEMBER}/1001/{sub}")),
+            "{text}"
+        );
         assert!(text.contains(&format!("id = \"{MEMBER}/1001/{sub}\"")), "{text}");
     }
     assert!(!text.contains("more similar"), "{text}");

@@ -14,12 +14,16 @@ use support::*;
 const MEMBER: u64 = 100000000101;
 
 fn binding(name: &str, sub: u64) -> String {
-    format!("resource \"tether_member_auth_binding\" \"{name}\" {{\n  member_uin          = {MEMBER}\n  policy_id           = 1001\n  org_sub_account_uin = {sub}\n}}\n")
+    format!(
+        "resource \"tether_member_auth_binding\" \"{name}\" {{\n  member_uin          = {MEMBER}\n  policy_id           = 1001\n  org_sub_account_uin = {sub}\n}}\n"
+    )
 }
 
 /// The emulator's Tencent provider block, reached through `endpoint`, with provider-wide limits.
 fn provider(emulator: &Emulator, endpoint: &str, limits: &str) -> String {
-    tencent_provider(emulator).replace(&emulator.endpoint(), endpoint).replace("provider \"tether\" {\n", &format!("provider \"tether\" {{\n{limits}"))
+    tencent_provider(emulator)
+        .replace(&emulator.endpoint(), endpoint)
+        .replace("provider \"tether\" {\n", &format!("provider \"tether\" {{\n{limits}"))
 }
 
 /// The bindings the emulator holds, as `member/policy/sub` IDs.
@@ -106,7 +110,8 @@ fn a_hung_endpoint_fails_every_operation_at_its_limit_and_the_next_apply_converg
 
     // A destroy against the hung endpoint ends at write_timeout and keeps the binding in state.
     proxy.hang();
-    let (destroy, took) = timed(&workspace, &["destroy", "-auto-approve", "-no-color", "-input=false", "-refresh=false"]);
+    let (destroy, took) =
+        timed(&workspace, &["destroy", "-auto-approve", "-no-color", "-input=false", "-refresh=false"]);
     destroy.failure();
     let text = flat(&destroy.combined());
     assert!(text.contains("Operation timed out"), "{text}");
@@ -121,9 +126,16 @@ fn a_hung_endpoint_fails_every_operation_at_its_limit_and_the_next_apply_converg
 
     // An import reads: read_timeout.
     proxy.hang();
-    let (import, took) = timed(&workspace, &["import", "-no-color", "-input=false", "tether_member_auth_binding.x", "100000000101/1001/200000000006"]);
+    let (import, took) = timed(
+        &workspace,
+        &["import", "-no-color", "-input=false", "tether_member_auth_binding.x", "100000000101/1001/200000000006"],
+    );
     import.failure();
-    assert!(flat(&import.combined()).contains("did not finish within 6s (the provider's read_timeout)"), "{}", import.combined());
+    assert!(
+        flat(&import.combined()).contains("did not finish within 6s (the provider's read_timeout)"),
+        "{}",
+        import.combined()
+    );
     assert!(took < Duration::from_secs(16), "the import took {took:?}");
     eprintln!("hung endpoint, import with read_timeout = 6s: failed after {took:?}");
 
@@ -143,14 +155,18 @@ fn a_refused_connection_fails_fast_and_is_not_an_unknown_outcome() {
     let emulator = Emulator::start();
     // Bind, then close: nothing listens there.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let workspace = Workspace::new(&[provider(&emulator, &format!("http://{closed}"), ""), binding("x", 200000000007)].concat());
+    let workspace =
+        Workspace::new(&[provider(&emulator, &format!("http://{closed}"), ""), binding("x", 200000000007)].concat());
     workspace.init();
     let (apply, took) = timed(&workspace, APPLY);
     apply.failure();
     let text = flat(&apply.combined());
     assert!(text.contains("Could not bind the sub-account"), "{text}");
     assert!(text.contains("cannot connect to"), "{text}");
-    assert!(!text.contains("unknown") && !text.contains("unconfirmed"), "nothing was sent, so nothing is ambiguous: {text}");
+    assert!(
+        !text.contains("unknown") && !text.contains("unconfirmed"),
+        "nothing was sent, so nothing is ambiguous: {text}"
+    );
     // Not retried (nothing listens there), not the five retries with backoff a lost answer
     // gets; the time is Terraform's own start-up and plan.
     assert!(took < Duration::from_secs(8), "took {took:?}");
@@ -172,10 +188,19 @@ fn ctrl_c_ends_a_run_in_seconds_and_the_next_apply_converges() {
     proxy.hang();
     let held = proxy.held();
     let stopped = interrupt_when(&workspace, APPLY, || proxy.held() > held, Duration::from_secs(15));
-    assert!(stopped.exit_after < Duration::from_secs(6), "exited {:?} after SIGINT:\n{}", stopped.exit_after, stopped.output);
+    assert!(
+        stopped.exit_after < Duration::from_secs(6),
+        "exited {:?} after SIGINT:\n{}",
+        stopped.exit_after,
+        stopped.output
+    );
     eprintln!("Ctrl-C: terraform exited {:?} after SIGINT", stopped.exit_after);
     assert_ne!(stopped.code, Some(0));
-    assert!(flat(&stopped.output).contains("Outcome of the Bind for 100000000101/1001/200000000008 unknown"), "{}", stopped.output);
+    assert!(
+        flat(&stopped.output).contains("Outcome of the Bind for 100000000101/1001/200000000008 unknown"),
+        "{}",
+        stopped.output
+    );
     assert_eq!(workspace.state_resources().len(), 1);
     assert!(!tainted(&workspace), "an interrupted write is not tainted: the next apply must not replace it");
 
@@ -193,29 +218,69 @@ fn ctrl_c_ends_a_run_in_seconds_and_the_next_apply_converges() {
     // while it hangs. The binding the cloud made is recorded, and the next apply keeps it: no
     // second Bind, no Cancel, no changes.
     workspace.write_config(&[config.clone(), binding("b", 200000000009)].concat());
-    emulator.admin("POST", "faults", Some(&json!({"cloud": "tencent", "action": "BindOrganizationMemberAuthAccount", "kind": "drop_after"})));
+    emulator.admin(
+        "POST",
+        "faults",
+        Some(&json!({"cloud": "tencent", "action": "BindOrganizationMemberAuthAccount", "kind": "drop_after"})),
+    );
     emulator.admin("POST", "faults", Some(&json!({"cloud": "tencent", "action": "DescribeOrganizationMemberAuthAccounts", "kind": "latency", "latency_ms": 120000, "count": 0})));
-    let fired = || emulator.admin("GET", "faults", None).as_array().unwrap().iter().any(|f| f["action"] == "DescribeOrganizationMemberAuthAccounts" && f["fired"].as_u64() > Some(0));
-    let stopped = interrupt_when(&workspace, &["apply", "-auto-approve", "-no-color", "-input=false", "-refresh=false"], fired, Duration::from_secs(15));
-    assert!(stopped.exit_after < Duration::from_secs(6), "exited {:?} after SIGINT:\n{}", stopped.exit_after, stopped.output);
+    let fired = || {
+        emulator
+            .admin("GET", "faults", None)
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["action"] == "DescribeOrganizationMemberAuthAccounts" && f["fired"].as_u64() > Some(0))
+    };
+    let stopped = interrupt_when(
+        &workspace,
+        &["apply", "-auto-approve", "-no-color", "-input=false", "-refresh=false"],
+        fired,
+        Duration::from_secs(15),
+    );
+    assert!(
+        stopped.exit_after < Duration::from_secs(6),
+        "exited {:?} after SIGINT:\n{}",
+        stopped.exit_after,
+        stopped.output
+    );
     eprintln!("Ctrl-C: terraform exited {:?} after SIGINT", stopped.exit_after);
-    assert!(flat(&stopped.output).contains("Outcome of the Bind for 100000000101/1001/200000000009 unknown"), "{}", stopped.output);
+    assert!(
+        flat(&stopped.output).contains("Outcome of the Bind for 100000000101/1001/200000000009 unknown"),
+        "{}",
+        stopped.output
+    );
     emulator.admin("DELETE", "faults", None);
     let apply = workspace.terraform(APPLY);
     apply.success();
-    assert!(apply.stdout.contains("No changes") || apply.stdout.contains("0 added, 0 changed, 0 destroyed"), "{}", apply.stdout);
+    assert!(
+        apply.stdout.contains("No changes") || apply.stdout.contains("0 added, 0 changed, 0 destroyed"),
+        "{}",
+        apply.stdout
+    );
     assert_eq!(cloud_bindings(&emulator), ["100000000101/1001/200000000008", "100000000101/1001/200000000009"]);
     assert_eq!(count(&emulator, "BindOrganizationMemberAuthAccount"), 2, "bound once each");
     assert_eq!(count(&emulator, "CancelOrganizationMemberAuthAccount"), 0);
-    let recorded: Vec<String> = workspace.state_resources().iter().map(|r| r["values"]["id"].as_str().unwrap().to_string()).collect();
+    let recorded: Vec<String> =
+        workspace.state_resources().iter().map(|r| r["values"]["id"].as_str().unwrap().to_string()).collect();
     assert_eq!(recorded.len(), 2, "{recorded:?}");
 
     // 3. Ctrl-C while a destroy's Cancel hangs: Terraform exits at once and the bindings stay in
     // state; the next destroy reads first and finishes.
     proxy.hang();
     let held = proxy.held();
-    let stopped = interrupt_when(&workspace, &["destroy", "-auto-approve", "-no-color", "-input=false", "-refresh=false"], || proxy.held() > held, Duration::from_secs(15));
-    assert!(stopped.exit_after < Duration::from_secs(6), "exited {:?} after SIGINT:\n{}", stopped.exit_after, stopped.output);
+    let stopped = interrupt_when(
+        &workspace,
+        &["destroy", "-auto-approve", "-no-color", "-input=false", "-refresh=false"],
+        || proxy.held() > held,
+        Duration::from_secs(15),
+    );
+    assert!(
+        stopped.exit_after < Duration::from_secs(6),
+        "exited {:?} after SIGINT:\n{}",
+        stopped.exit_after,
+        stopped.output
+    );
     eprintln!("Ctrl-C: terraform exited {:?} after SIGINT", stopped.exit_after);
     assert!(flat(&stopped.output).contains("Operation cancelled"), "{}", stopped.output);
     proxy.pass();

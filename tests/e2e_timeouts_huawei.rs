@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use support::{
-    block_on, huawei_clients, huawei_provider_block, interrupt_when, Emulator, HangingProxy, HuaweiAccount, Run, Workspace, HW_DATA_PLATFORM,
-    HW_FINANCE_PROD, HW_MANAGEMENT, HW_NEW_ACQUISITION, REQUIRED_PROVIDERS,
+    Emulator, HW_DATA_PLATFORM, HW_FINANCE_PROD, HW_MANAGEMENT, HW_NEW_ACQUISITION, HangingProxy, HuaweiAccount,
+    REQUIRED_PROVIDERS, Run, Workspace, block_on, huawei_clients, huawei_provider_block, interrupt_when,
 };
 
 const APPLY: &[&str] = &["apply", "-auto-approve", "-no-color", "-input=false"];
@@ -78,7 +78,9 @@ const MEMBERSHIP: Case = Case {
     detach: "LeaveOrganization",
     create_limit: "within 20s (the provider's write_timeout)",
     delete_limit: "within 20s (the provider's write_timeout)",
-    config: |handshake, _| format!("resource \"tether_organization_membership\" \"this\" {{\n  handshake_id = \"{handshake}\"\n}}\n"),
+    config: |handshake, _| {
+        format!("resource \"tether_organization_membership\" \"this\" {{\n  handshake_id = \"{handshake}\"\n}}\n")
+    },
     // The accept hangs, then no read can tell; a destroy reads the membership before leaving.
     timed_out: [UNCONFIRMED_TAINTED, "so Huawei Cloud ShowOrganization was abandoned."],
     interrupted: [
@@ -147,7 +149,12 @@ fn provider(emulator: &Emulator, endpoint: &str, account: HuaweiAccount, alias: 
 }
 
 fn config(case: &Case, emulator: &Emulator, endpoint: &str, limits: &str, timeouts: &str, handshake: &str) -> String {
-    [REQUIRED_PROVIDERS.to_string(), provider(emulator, endpoint, case.account, None, limits), (case.config)(handshake, timeouts)].concat()
+    [
+        REQUIRED_PROVIDERS.to_string(),
+        provider(emulator, endpoint, case.account, None, limits),
+        (case.config)(handshake, timeouts),
+    ]
+    .concat()
 }
 
 /// The calls of `action` the emulator answered with success.
@@ -165,7 +172,11 @@ fn timed(run: impl FnOnce() -> Run) -> (Run, Duration) {
 #[track_caller]
 fn ended_at_the_limit(what: &str, run: &Run, took: Duration, limit: Duration) {
     run.failure();
-    assert!(took >= limit - Duration::from_secs(1) && took < limit + Duration::from_secs(10), "{what} took {took:?} with a limit of {limit:?}:\n{}", run.text());
+    assert!(
+        took >= limit - Duration::from_secs(1) && took < limit + Duration::from_secs(10),
+        "{what} took {took:?} with a limit of {limit:?}:\n{}",
+        run.text()
+    );
 }
 
 /// Whether the emulator has started the injected fault `id` (a hanging call is in it).
@@ -176,7 +187,12 @@ fn fired(emulator: &Emulator, id: &serde_json::Value) -> bool {
 
 /// Makes every call of `action` hang in the emulator (until the faults are deleted).
 fn hang_action(emulator: &Emulator, action: &str) -> serde_json::Value {
-    emulator.admin("POST", "faults", Some(&json!({"cloud": "huawei", "action": action, "kind": "latency", "latency_ms": HANG_MS, "count": 0})))["id"].clone()
+    emulator.admin(
+        "POST",
+        "faults",
+        Some(&json!({"cloud": "huawei", "action": action, "kind": "latency", "latency_ms": HANG_MS, "count": 0})),
+    )["id"]
+        .clone()
 }
 
 /// Create, destroy and refresh of one resource type against a hung endpoint, each ending at its
@@ -220,7 +236,10 @@ fn hung_endpoint(case: &Case) -> String {
     let (run, took) = timed(|| workspace.terraform(PLAN));
     ended_at_the_limit("the refresh", &run, took, Duration::from_secs(10));
     let text = run.text();
-    assert!(text.contains("Operation timed out") && text.contains("within 10s (the provider's read_timeout)"), "{text}");
+    assert!(
+        text.contains("Operation timed out") && text.contains("within 10s (the provider's read_timeout)"),
+        "{text}"
+    );
     report += &format!(", refresh {:.1}s", took.as_secs_f64());
 
     proxy.pass();
@@ -287,7 +306,10 @@ fn a_refused_connection_fails_fast_and_is_never_an_unknown_outcome() {
     run.failure();
     let text = run.text();
     for action in ["AcceptHandshake", "CreateAccountAssignment", "ShowManagedAccount"] {
-        assert!(text.contains(&format!("Huawei Cloud {action} failed: cannot connect to {closed}")), "{action}: {text}");
+        assert!(
+            text.contains(&format!("Huawei Cloud {action} failed: cannot connect to {closed}")),
+            "{action}: {text}"
+        );
     }
     assert!(!unknown.iter().any(|w| text.contains(w)), "{text}");
     assert!(workspace.state_resources().is_empty());
@@ -298,15 +320,23 @@ fn a_refused_connection_fails_fast_and_is_never_an_unknown_outcome() {
     workspace.write_config(&resources(&emulator.endpoint()));
     workspace.terraform(APPLY).success();
     workspace.write_config(&resources(&refused));
-    let (run, took) = timed(|| workspace.terraform(&["destroy", "-auto-approve", "-refresh=false", "-no-color", "-input=false"]));
+    let (run, took) =
+        timed(|| workspace.terraform(&["destroy", "-auto-approve", "-refresh=false", "-no-color", "-input=false"]));
     run.failure();
     let text = run.text();
     for action in ["ShowOrganization", "DisassociateProfile", "UnEnrollAccount"] {
-        assert!(text.contains(&format!("Huawei Cloud {action} failed: cannot connect to {closed}")), "{action}: {text}");
+        assert!(
+            text.contains(&format!("Huawei Cloud {action} failed: cannot connect to {closed}")),
+            "{action}: {text}"
+        );
     }
     assert!(!unknown.iter().any(|w| text.contains(w)), "{text}");
     assert_eq!(workspace.state_resources().len(), 3);
-    eprintln!("refused connection, time to fail: create {:.1}s, destroy {:.1}s", create.as_secs_f64(), took.as_secs_f64());
+    eprintln!(
+        "refused connection, time to fail: create {:.1}s, destroy {:.1}s",
+        create.as_secs_f64(),
+        took.as_secs_f64()
+    );
     assert!(create < Duration::from_secs(10) && took < Duration::from_secs(10), "create {create:?}, destroy {took:?}");
 }
 
@@ -322,13 +352,20 @@ fn ctrl_c(case: &Case) -> String {
     let mut interrupt = |what: &str, args: &[&str], ready: &mut dyn FnMut() -> bool| {
         let stopped = interrupt_when(&workspace, args, ready, Duration::from_secs(30));
         let text = stopped.output.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(stopped.exit_after < CTRL_C_PROMISE, "{what}: terraform exited {:?} after SIGINT:\n{text}", stopped.exit_after);
+        assert!(
+            stopped.exit_after < CTRL_C_PROMISE,
+            "{what}: terraform exited {:?} after SIGINT:\n{text}",
+            stopped.exit_after
+        );
         assert_ne!(stopped.code, Some(0), "{text}");
         let (said, recorded) = case.interrupted[step];
         step += 1;
         assert!(text.contains(said), "{what}: {text}");
         if recorded {
-            assert!(text.contains(UNCONFIRMED) && !text.contains("Error: Operation"), "{what}: recorded as unconfirmed, untainted: {text}");
+            assert!(
+                text.contains(UNCONFIRMED) && !text.contains("Error: Operation"),
+                "{what}: recorded as unconfirmed, untainted: {text}"
+            );
         } else {
             assert!(text.contains("Error: Operation cancelled") && text.contains(INTERRUPTED), "{what}: {text}");
         }
@@ -340,7 +377,8 @@ fn ctrl_c(case: &Case) -> String {
     workspace.terraform(&["plan", "-out=create.tfplan", "-no-color", "-input=false"]).success();
     proxy.hang();
     let held = proxy.held();
-    let recorded = interrupt("create/hung", &["apply", "-no-color", "-input=false", "create.tfplan"], &mut || proxy.held() > held);
+    let recorded =
+        interrupt("create/hung", &["apply", "-no-color", "-input=false", "create.tfplan"], &mut || proxy.held() > held);
     assert_eq!(workspace.state_resources().len(), usize::from(recorded));
     proxy.pass();
     workspace.terraform(APPLY).success();
@@ -367,7 +405,12 @@ fn ctrl_c(case: &Case) -> String {
 
     // Create, only the write hanging. A membership needs a new invitation to join again.
     if case.resource == MEMBERSHIP.resource {
-        let invitation = block_on(huawei_clients(&emulator, HW_MANAGEMENT).organizations.invite_account("account", HW_NEW_ACQUISITION.id, "again")).unwrap();
+        let invitation = block_on(huawei_clients(&emulator, HW_MANAGEMENT).organizations.invite_account(
+            "account",
+            HW_NEW_ACQUISITION.id,
+            "again",
+        ))
+        .unwrap();
         workspace.write_config(&config(case, &emulator, &proxy.endpoint(), "", "", &invitation.id));
     }
     let fault = hang_action(&emulator, case.write);
@@ -401,7 +444,11 @@ fn an_unconfirmed_membership_that_exists_is_kept_by_untaint() {
     let emulator = Emulator::start();
     let workspace = Workspace::new(&config(&MEMBERSHIP, &emulator, &emulator.endpoint(), "", "", HANDSHAKE));
     workspace.init();
-    emulator.admin("POST", "faults", Some(&json!({"cloud": "huawei", "action": "AcceptHandshake", "kind": "drop_after", "count": 1})));
+    emulator.admin(
+        "POST",
+        "faults",
+        Some(&json!({"cloud": "huawei", "action": "AcceptHandshake", "kind": "drop_after", "count": 1})),
+    );
     emulator.admin("POST", "faults", Some(&json!({"cloud": "huawei", "action": "ShowOrganization", "kind": "error", "status": 500, "code": "Organizations.500", "message": "injected", "count": 0})));
     let run = workspace.terraform(APPLY);
     run.failure();

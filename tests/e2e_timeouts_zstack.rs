@@ -10,7 +10,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::{block_on, interrupt_when, Emulator, HangingProxy, Run, Workspace, REQUIRED_PROVIDERS};
+use support::{Emulator, HangingProxy, REQUIRED_PROVIDERS, Run, Workspace, block_on, interrupt_when};
 use tether::clouds::zstack::{ZStackAuth, ZStackClient, ZStackConfig};
 use tether::clouds::{RetryPolicy, Secret};
 
@@ -35,7 +35,9 @@ fn provider(endpoint: &str, read_timeout: &str) -> String {
 
 /// The link of PAYMENTS to FINANCE, with `timeouts` (e.g. `create = "30s"`).
 fn link(timeouts: &str) -> String {
-    format!("resource \"tether_iam2_project_organization\" \"payments\" {{\n  project_uuid      = \"{PAYMENTS}\"\n  organization_uuid = \"{FINANCE}\"\n  timeouts {{\n{timeouts}\n  }}\n}}\n")
+    format!(
+        "resource \"tether_iam2_project_organization\" \"payments\" {{\n  project_uuid      = \"{PAYMENTS}\"\n  organization_uuid = \"{FINANCE}\"\n  timeouts {{\n{timeouts}\n  }}\n}}\n"
+    )
 }
 
 const DATA_SOURCES: &str = "data \"tether_iam2_organizations\" \"all\" {}\ndata \"tether_iam2_projects\" \"all\" {}\n";
@@ -64,7 +66,11 @@ fn out_of_band(emulator: &Emulator) -> ZStackClient {
 }
 
 fn organization_of(emulator: &Emulator, project: &str) -> Option<String> {
-    block_on(out_of_band(emulator).query_organization_project_refs(project)).unwrap().into_iter().map(|r| r.organization_uuid).next()
+    block_on(out_of_band(emulator).query_organization_project_refs(project))
+        .unwrap()
+        .into_iter()
+        .map(|r| r.organization_uuid)
+        .next()
 }
 
 /// The calls of `action` the emulator applied (answered without an error).
@@ -75,7 +81,12 @@ fn applied(emulator: &Emulator, action: &str) -> usize {
 /// Whether the fault with `id` has fired (for a latency fault: the call has arrived and is
 /// being held).
 fn fired(emulator: &Emulator, id: &serde_json::Value) -> bool {
-    emulator.admin("GET", "faults", None).as_array().unwrap().iter().any(|f| f["id"] == *id && f["fired"].as_u64().unwrap_or(0) > 0)
+    emulator
+        .admin("GET", "faults", None)
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["id"] == *id && f["fired"].as_u64().unwrap_or(0) > 0)
 }
 
 /// Waits until `done`, for work the emulator finishes on its own time.
@@ -93,7 +104,11 @@ fn assert_attached_once(emulator: &Emulator, workspace: &Workspace, attaches: us
     let resources = workspace.state_resources();
     assert_eq!(resources.len(), 1, "{resources:?}");
     let values = &resources[0]["values"];
-    assert_eq!((values["organization_uuid"].as_str(), values["attached_organization_uuid"].as_str()), (Some(FINANCE), Some(FINANCE)), "{values}");
+    assert_eq!(
+        (values["organization_uuid"].as_str(), values["attached_organization_uuid"].as_str()),
+        (Some(FINANCE), Some(FINANCE)),
+        "{values}"
+    );
     assert_eq!(values["project_name"], "payments", "{values}");
     assert!(resources[0].get("tainted").is_none_or(|t| t == false), "{:?}", resources[0]);
     assert_eq!(organization_of(emulator, PAYMENTS).as_deref(), Some(FINANCE));
@@ -120,7 +135,12 @@ fn a_hung_endpoint_fails_every_operation_at_its_own_deadline() {
     assert!(took >= Duration::from_secs(30) && took < Duration::from_secs(40), "{took:?}: {text}");
     assert!(text.contains("Error: Operation timed out"), "{text}");
     // The first thing the create does is read where the project is; that read is what hangs.
-    assert!(text.contains("did not finish within 30s (timeouts.create), so ZStack QueryIAM2OrganizationProjectRef was abandoned"), "{text}");
+    assert!(
+        text.contains(
+            "did not finish within 30s (timeouts.create), so ZStack QueryIAM2OrganizationProjectRef was abandoned"
+        ),
+        "{text}"
+    );
     assert!(!text.contains("unknown"), "nothing was sent, so nothing is unknown: {text}");
     assert!(proxy.held() >= 1);
     assert!(workspace.state_resources().is_empty());
@@ -147,7 +167,11 @@ fn a_hung_endpoint_fails_every_operation_at_its_own_deadline() {
     assert!(took >= Duration::from_secs(10) && took < Duration::from_secs(20), "{took:?}: {text}");
     assert_eq!(text.matches("Error: Operation timed out").count(), 3, "{text}");
     assert_eq!(text.matches("did not finish within 10s (the provider's read_timeout)").count(), 3, "{text}");
-    for address in ["tether_iam2_project_organization.payments", "data.tether_iam2_organizations.all", "data.tether_iam2_projects.all"] {
+    for address in [
+        "tether_iam2_project_organization.payments",
+        "data.tether_iam2_organizations.all",
+        "data.tether_iam2_projects.all",
+    ] {
         assert!(text.contains(&format!("with {address}")), "{address}: {text}");
     }
 
@@ -186,7 +210,10 @@ fn a_refused_connection_fails_fast_and_is_not_an_unknown_outcome() {
 fn ctrl_c_against_a_hung_endpoint_exits_promptly_and_the_next_apply_converges() {
     let emulator = Emulator::start_with(&["--zstack-job-ms", "300"]);
     let proxy = HangingProxy::start(&emulator.address);
-    let workspace = Workspace::new(&config(&[&provider(&proxy.endpoint(), "5m"), &link("    create = \"10m\"\n    delete = \"10m\"")]));
+    let workspace = Workspace::new(&config(&[
+        &provider(&proxy.endpoint(), "5m"),
+        &link("    create = \"10m\"\n    delete = \"10m\""),
+    ]));
     workspace.init();
 
     proxy.hang();
@@ -224,19 +251,33 @@ fn ctrl_c_against_a_hung_endpoint_exits_promptly_and_the_next_apply_converges() 
 #[test]
 fn ctrl_c_during_a_held_write_records_what_lets_the_next_apply_converge() {
     let emulator = Emulator::start_with(&["--zstack-job-ms", "300"]);
-    let workspace = Workspace::new(&config(&[&provider(&emulator.endpoint(), "5m"), &link("    create = \"10m\"\n    delete = \"10m\"")]));
+    let workspace = Workspace::new(&config(&[
+        &provider(&emulator.endpoint(), "5m"),
+        &link("    create = \"10m\"\n    delete = \"10m\""),
+    ]));
     workspace.init();
 
-    let held = emulator.admin("POST", "faults", Some(&json!({"cloud": "zstack", "action": ATTACH, "kind": "latency", "latency_ms": 8000})));
+    let held = emulator.admin(
+        "POST",
+        "faults",
+        Some(&json!({"cloud": "zstack", "action": ATTACH, "kind": "latency", "latency_ms": 8000})),
+    );
     let create = interrupt_when(&workspace, APPLY, || fired(&emulator, &held["id"]), Duration::from_secs(30));
     eprintln!("Ctrl-C, held attach: terraform exited {:?} after SIGINT", create.exit_after);
     assert!(create.exit_after < CTRL_C_LIMIT, "{:?}: {}", create.exit_after, create.output);
     let text = create.output.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(text.contains(&format!("Warning: Recorded project {PAYMENTS} in organization {FINANCE} unconfirmed")), "{text}");
+    assert!(
+        text.contains(&format!("Warning: Recorded project {PAYMENTS} in organization {FINANCE} unconfirmed")),
+        "{text}"
+    );
     assert!(!text.contains("Error: The project is already attached"), "{text}");
     let resources = workspace.state_resources();
     assert_eq!(resources.len(), 1, "the link whose attach may have happened is recorded: {resources:?}");
-    assert!(resources[0].get("tainted").is_none_or(|t| t == false), "an interrupted create is not tainted: {:?}", resources[0]);
+    assert!(
+        resources[0].get("tainted").is_none_or(|t| t == false),
+        "an interrupted create is not tainted: {:?}",
+        resources[0]
+    );
 
     // The held attach lands; the next apply confirms it and changes nothing.
     wait_until("the held attach", || organization_of(&emulator, PAYMENTS).is_some());
@@ -249,10 +290,16 @@ fn ctrl_c_during_a_held_write_records_what_lets_the_next_apply_converge() {
     // The same for the detach, and this time the read-back hangs as well (the 61 s):
     // it gets the 3 s grace, no more. Kept in state with an error; once the detach has landed,
     // the next apply reads the project out of the organization and attaches it again.
-    let held = emulator.admin("POST", "faults", Some(&json!({"cloud": "zstack", "action": DETACH, "kind": "latency", "latency_ms": 8000})));
+    let held = emulator.admin(
+        "POST",
+        "faults",
+        Some(&json!({"cloud": "zstack", "action": DETACH, "kind": "latency", "latency_ms": 8000})),
+    );
     let ready = || {
         // The guard's read went before the detach; only the read-back meets this.
-        let hold_reads = || emulator.admin("POST", "faults", Some(&json!({"cloud": "zstack", "action": "QueryIAM2OrganizationProjectRef", "kind": "latency", "latency_ms": 60000})));
+        let hold_reads = || {
+            emulator.admin("POST", "faults", Some(&json!({"cloud": "zstack", "action": "QueryIAM2OrganizationProjectRef", "kind": "latency", "latency_ms": 60000})))
+        };
         fired(&emulator, &held["id"]) && hold_reads().is_object()
     };
     let destroy = interrupt_when(&workspace, DESTROY_NO_REFRESH, ready, Duration::from_secs(30));
@@ -277,14 +324,21 @@ fn a_create_past_its_deadline_is_recorded_tainted_and_untaint_keeps_it() {
     let emulator = Emulator::start_with(&["--zstack-job-ms", "300"]);
     let workspace = Workspace::new(&config(&[&provider(&emulator.endpoint(), "5m"), &link("    create = \"5s\"")]));
     workspace.init();
-    emulator.admin("POST", "faults", Some(&json!({"cloud": "zstack", "action": ATTACH, "kind": "latency", "latency_ms": 10000})));
+    emulator.admin(
+        "POST",
+        "faults",
+        Some(&json!({"cloud": "zstack", "action": ATTACH, "kind": "latency", "latency_ms": 10000})),
+    );
     let (apply, took) = timed(&workspace, APPLY);
     apply.failure();
     let text = apply.text();
     eprintln!("held attach, create = 5s: the apply failed after {took:?}");
     assert!(took >= Duration::from_secs(5) && took < Duration::from_secs(10), "{took:?}: {text}");
     assert!(text.contains(&format!("Error: Outcome of ZStack {ATTACH} unknown")), "{text}");
-    assert!(text.contains(&format!("did not finish within 5s (timeouts.create), so ZStack {ATTACH} was abandoned")), "{text}");
+    assert!(
+        text.contains(&format!("did not finish within 5s (timeouts.create), so ZStack {ATTACH} was abandoned")),
+        "{text}"
+    );
     assert!(text.contains(&format!("The link of project {PAYMENTS} to organization {FINANCE} is recorded in the Terraform state, marked unconfirmed, and Terraform marks it tainted")), "{text}");
     assert!(text.contains("terraform untaint tether_iam2_project_organization.<name>"), "{text}");
     let resources = workspace.state_resources();

@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::json;
-use support::{block_on, Emulator, Workspace, REQUIRED_PROVIDERS};
+use support::{Emulator, REQUIRED_PROVIDERS, Workspace, block_on};
 use tether::clouds::waiter::PollPolicy;
 use tether::clouds::zstack::{ZStackAuth, ZStackClient, ZStackConfig};
 use tether::clouds::{RetryPolicy, Secret};
@@ -39,19 +39,29 @@ fn access_key_provider(emulator: &Emulator) -> String {
 }
 
 fn link(name: &str, project: &str, organization: &str) -> String {
-    format!("resource \"tether_iam2_project_organization\" \"{name}\" {{\n  project_uuid      = \"{project}\"\n  organization_uuid = \"{organization}\"\n}}\n")
+    format!(
+        "resource \"tether_iam2_project_organization\" \"{name}\" {{\n  project_uuid      = \"{project}\"\n  organization_uuid = \"{organization}\"\n}}\n"
+    )
 }
 
 fn out_of_band(emulator: &Emulator) -> ZStackClient {
     ZStackClient::new(ZStackConfig {
         endpoint: emulator.endpoint().parse().unwrap(),
-        auth: ZStackAuth::AccessKey { access_key_id: ACCESS_KEY_ID.into(), access_key_secret: Secret::new(ACCESS_KEY_SECRET) },
+        auth: ZStackAuth::AccessKey {
+            access_key_id: ACCESS_KEY_ID.into(),
+            access_key_secret: Secret::new(ACCESS_KEY_SECRET),
+        },
         retry: RetryPolicy::default(),
     })
     .unwrap()
 }
 
-const FAST: PollPolicy = PollPolicy { initial_delay: Duration::from_millis(200), interval: Duration::from_millis(200), max_interval: Duration::from_secs(1), multiplier: 1.0 };
+const FAST: PollPolicy = PollPolicy {
+    initial_delay: Duration::from_millis(200),
+    interval: Duration::from_millis(200),
+    max_interval: Duration::from_secs(1),
+    multiplier: 1.0,
+};
 
 /// Moves `project` from organization `from` to `to` behind Terraform's back.
 fn move_out_of_band(zstack: &ZStackClient, project: &str, from: &str, to: &str) {
@@ -64,13 +74,19 @@ fn move_out_of_band(zstack: &ZStackClient, project: &str, from: &str, to: &str) 
 }
 
 fn organization_of(emulator: &Emulator, project: &str) -> Option<String> {
-    block_on(out_of_band(emulator).query_organization_project_refs(project)).unwrap().into_iter().map(|r| r.organization_uuid).next()
+    block_on(out_of_band(emulator).query_organization_project_refs(project))
+        .unwrap()
+        .into_iter()
+        .map(|r| r.organization_uuid)
+        .next()
 }
 
 #[test]
 fn attach_drift_import_and_detach_with_an_account_login() {
     let emulator = emulator();
-    let workspace = Workspace::new(&[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("payments", PAYMENTS, FINANCE)].concat());
+    let workspace = Workspace::new(
+        &[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("payments", PAYMENTS, FINANCE)].concat(),
+    );
     workspace.init();
 
     let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
@@ -96,9 +112,26 @@ fn attach_drift_import_and_detach_with_an_account_login() {
     // the plan says so, and the apply detaches nothing and fails on the attach.
     let plan = workspace.terraform(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
     assert_eq!(plan.code, 2, "{}", plan.combined());
-    assert!(plan.stdout.contains(&format!("~ organization_uuid          = \"{ENGINEERING}\" -> \"{FINANCE}\" # forces replacement")), "{}", plan.stdout);
-    assert!(plan.text().contains(&format!("Warning: Project {PAYMENTS} was moved to another organization outside Terraform")), "{}", plan.text());
-    assert!(plan.text().contains(&format!("Project {PAYMENTS} is now in organization {ENGINEERING}, not in {FINANCE}, where Terraform attached it.")), "{}", plan.text());
+    assert!(
+        plan.stdout.contains(&format!(
+            "~ organization_uuid          = \"{ENGINEERING}\" -> \"{FINANCE}\" # forces replacement"
+        )),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.text()
+            .contains(&format!("Warning: Project {PAYMENTS} was moved to another organization outside Terraform")),
+        "{}",
+        plan.text()
+    );
+    assert!(
+        plan.text().contains(&format!(
+            "Project {PAYMENTS} is now in organization {ENGINEERING}, not in {FINANCE}, where Terraform attached it."
+        )),
+        "{}",
+        plan.text()
+    );
     assert!(plan.text().contains(&format!("Warning: Destroy calls nothing for {PAYMENTS}")), "{}", plan.text());
     emulator.admin("DELETE", "calls", None);
     workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).failure();
@@ -117,8 +150,22 @@ fn attach_drift_import_and_detach_with_an_account_login() {
     assert_eq!(organization_of(&emulator, PAYMENTS).as_deref(), Some(FINANCE));
 
     // Import of a link made before Terraform, by project UUID.
-    workspace.write_config(&[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("payments", PAYMENTS, FINANCE), &link("erp", LEGACY_ERP, FINANCE)].concat());
-    let import = workspace.terraform(&["import", "-no-color", "-input=false", "tether_iam2_project_organization.erp", LEGACY_ERP]);
+    workspace.write_config(
+        &[
+            REQUIRED_PROVIDERS,
+            &account_provider(&emulator),
+            &link("payments", PAYMENTS, FINANCE),
+            &link("erp", LEGACY_ERP, FINANCE),
+        ]
+        .concat(),
+    );
+    let import = workspace.terraform(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        "tether_iam2_project_organization.erp",
+        LEGACY_ERP,
+    ]);
     import.success();
     let plan = workspace.terraform(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
     assert_eq!(plan.code, 0, "{}", plan.combined());
@@ -130,7 +177,10 @@ fn attach_drift_import_and_detach_with_an_account_login() {
     let detaches = emulator.calls("DetachIAM2ProjectFromIAM2Organization");
     assert_eq!(detaches.len(), 2, "{detaches:?}");
     let detached: Vec<String> = detaches.iter().map(|c| c["params"].to_string()).collect();
-    assert!(detached.iter().any(|p| p.contains(PAYMENTS)) && detached.iter().any(|p| p.contains(LEGACY_ERP)), "{detached:?}");
+    assert!(
+        detached.iter().any(|p| p.contains(PAYMENTS)) && detached.iter().any(|p| p.contains(LEGACY_ERP)),
+        "{detached:?}"
+    );
     assert_eq!(organization_of(&emulator, PAYMENTS), None);
     assert_eq!(organization_of(&emulator, LEGACY_ERP), None);
     assert!(workspace.state_resources().is_empty());
@@ -139,7 +189,9 @@ fn attach_drift_import_and_detach_with_an_account_login() {
 #[test]
 fn access_key_authentication_and_destroy_leaves_a_moved_project_alone() {
     let emulator = emulator();
-    let workspace = Workspace::new(&[REQUIRED_PROVIDERS, &access_key_provider(&emulator), &link("analytics", ANALYTICS, ENGINEERING)].concat());
+    let workspace = Workspace::new(
+        &[REQUIRED_PROVIDERS, &access_key_provider(&emulator), &link("analytics", ANALYTICS, ENGINEERING)].concat(),
+    );
     workspace.init();
     workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
     assert!(emulator.calls("LogInByAccount").is_empty(), "AccessKey needs no login");
@@ -160,7 +212,9 @@ fn access_key_authentication_and_destroy_leaves_a_moved_project_alone() {
 #[test]
 fn a_refreshed_destroy_never_detaches_a_project_from_an_organization_terraform_did_not_attach() {
     let emulator = emulator();
-    let workspace = Workspace::new(&[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("payments", PAYMENTS, FINANCE)].concat());
+    let workspace = Workspace::new(
+        &[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("payments", PAYMENTS, FINANCE)].concat(),
+    );
     workspace.init();
     workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
     assert_eq!(workspace.state_resources()[0]["values"]["attached_organization_uuid"], FINANCE);
@@ -175,7 +229,13 @@ fn a_refreshed_destroy_never_detaches_a_project_from_an_organization_terraform_d
         "{}",
         plan.stdout
     );
-    assert!(plan.stdout.contains(&format!("- detach_call                = \"none: project {PAYMENTS} is in organization {ENGINEERING}")), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains(&format!(
+            "- detach_call                = \"none: project {PAYMENTS} is in organization {ENGINEERING}"
+        )),
+        "{}",
+        plan.stdout
+    );
 
     emulator.admin("DELETE", "calls", None);
     workspace.terraform(&["destroy", "-auto-approve", "-no-color", "-input=false"]).success();
@@ -190,7 +250,8 @@ fn a_refreshed_destroy_never_detaches_a_project_from_an_organization_terraform_d
 #[test]
 fn attaching_what_is_already_attached_is_refused_with_the_import() {
     let emulator = emulator();
-    let workspace = Workspace::new(&[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("erp", LEGACY_ERP, FINANCE)].concat());
+    let workspace =
+        Workspace::new(&[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("erp", LEGACY_ERP, FINANCE)].concat());
     workspace.init();
     let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     apply.failure();
@@ -200,7 +261,9 @@ fn attaching_what_is_already_attached_is_refused_with_the_import() {
     assert!(emulator.calls("AttachIAM2ProjectToIAM2Organization").is_empty(), "nothing was sent");
     assert!(workspace.state_resources().is_empty());
 
-    workspace.write_config(&[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("erp", LEGACY_ERP, ENGINEERING)].concat());
+    workspace.write_config(
+        &[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("erp", LEGACY_ERP, ENGINEERING)].concat(),
+    );
     let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     apply.failure();
     assert!(apply.text().contains("Error: The project is in another organization"), "{}", apply.text());
@@ -215,19 +278,34 @@ fn attaching_what_is_already_attached_is_refused_with_the_import() {
 #[test]
 fn naming_the_new_organization_adopts_a_move() {
     let emulator = emulator();
-    let workspace = Workspace::new(&[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("payments", PAYMENTS, FINANCE)].concat());
+    let workspace = Workspace::new(
+        &[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("payments", PAYMENTS, FINANCE)].concat(),
+    );
     workspace.init();
     workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
     let zstack = out_of_band(&emulator);
     move_out_of_band(&zstack, PAYMENTS, FINANCE, ENGINEERING);
-    workspace.write_config(&[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("payments", PAYMENTS, ENGINEERING)].concat());
+    workspace.write_config(
+        &[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("payments", PAYMENTS, ENGINEERING)].concat(),
+    );
     let plan = workspace.terraform(&["plan", "-no-color", "-input=false"]);
     plan.success();
-    assert!(plan.stdout.contains(&format!("~ attached_organization_uuid = \"{FINANCE}\" -> \"{ENGINEERING}\"")), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains(&format!("~ attached_organization_uuid = \"{FINANCE}\" -> \"{ENGINEERING}\"")),
+        "{}",
+        plan.stdout
+    );
     assert!(plan.stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{}", plan.stdout);
     emulator.admin("DELETE", "calls", None);
     workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]).success();
-    let writes: Vec<_> = emulator.admin("GET", "calls", None).as_array().unwrap().iter().filter(|c| c["action"].as_str().is_some_and(|a| a.contains("Attach") || a.contains("Detach"))).cloned().collect();
+    let writes: Vec<_> = emulator
+        .admin("GET", "calls", None)
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"].as_str().is_some_and(|a| a.contains("Attach") || a.contains("Detach")))
+        .cloned()
+        .collect();
     assert!(writes.is_empty(), "adopting calls no write API: {writes:?}");
     workspace.terraform(&["destroy", "-auto-approve", "-no-color", "-input=false"]).success();
     assert_eq!(emulator.calls("DetachIAM2ProjectFromIAM2Organization").len(), 1);
@@ -237,7 +315,9 @@ fn naming_the_new_organization_adopts_a_move() {
 #[test]
 fn an_expired_session_costs_exactly_one_re_login() {
     let emulator = emulator();
-    let workspace = Workspace::new(&[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("payments", PAYMENTS, FINANCE)].concat());
+    let workspace = Workspace::new(
+        &[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("payments", PAYMENTS, FINANCE)].concat(),
+    );
     workspace.init();
     // The session dies right before the attach is submitted.
     emulator.admin("POST", "faults", Some(&json!({"cloud": "zstack", "action": "AttachIAM2ProjectToIAM2Organization", "kind": "session_expire", "count": 1})));
@@ -245,7 +325,8 @@ fn an_expired_session_costs_exactly_one_re_login() {
     apply.success();
     assert_eq!(emulator.calls("LogInByAccount").len(), 2, "the first login and exactly one re-login");
     assert_eq!(organization_of(&emulator, PAYMENTS).as_deref(), Some(FINANCE));
-    let attaches: Vec<_> = emulator.calls("AttachIAM2ProjectToIAM2Organization").into_iter().filter(|c| c["status"] == "ok").collect();
+    let attaches: Vec<_> =
+        emulator.calls("AttachIAM2ProjectToIAM2Organization").into_iter().filter(|c| c["status"] == "ok").collect();
     assert_eq!(attaches.len(), 1, "the attach is applied once");
 }
 
@@ -253,7 +334,9 @@ fn an_expired_session_costs_exactly_one_re_login() {
 fn a_failing_job_surfaces_the_zstack_error_and_records_nothing() {
     let emulator = emulator();
     emulator.admin("POST", "faults", Some(&json!({"cloud": "zstack", "action": "AttachIAM2ProjectToIAM2Organization", "kind": "async_fail", "code": "SYS.1006", "message": "the organization is being deleted"})));
-    let workspace = Workspace::new(&[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("payments", PAYMENTS, FINANCE)].concat());
+    let workspace = Workspace::new(
+        &[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("payments", PAYMENTS, FINANCE)].concat(),
+    );
     workspace.init();
     let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     apply.failure();
@@ -268,7 +351,9 @@ fn a_failing_job_surfaces_the_zstack_error_and_records_nothing() {
 #[test]
 fn bad_uuids_credentials_and_import_ids_are_explained() {
     let emulator = emulator();
-    let workspace = Workspace::new(&[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("x", "6A1F-not-a-uuid", FINANCE)].concat());
+    let workspace = Workspace::new(
+        &[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("x", "6A1F-not-a-uuid", FINANCE)].concat(),
+    );
     workspace.init();
     let validate = workspace.terraform(&["validate", "-no-color"]);
     validate.failure();
@@ -276,11 +361,13 @@ fn bad_uuids_credentials_and_import_ids_are_explained() {
     assert!(validate.text().contains("32 lower-case hexadecimal characters"), "{}", validate.text());
 
     workspace.write_config(&[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("x", PAYMENTS, FINANCE)].concat());
-    let import = workspace.terraform(&["import", "-no-color", "-input=false", "tether_iam2_project_organization.x", "payments"]);
+    let import =
+        workspace.terraform(&["import", "-no-color", "-input=false", "tether_iam2_project_organization.x", "payments"]);
     import.failure();
     assert!(import.text().contains("Expected `<project_uuid>`"), "{}", import.text());
 
-    let wrong = account_provider(&emulator).replace("account_password = \"password\"", "account_password = \"hunter2\"");
+    let wrong =
+        account_provider(&emulator).replace("account_password = \"password\"", "account_password = \"hunter2\"");
     workspace.write_config(&[REQUIRED_PROVIDERS, &wrong, &link("x", PAYMENTS, FINANCE)].concat());
     let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     apply.failure();
@@ -288,7 +375,8 @@ fn bad_uuids_credentials_and_import_ids_are_explained() {
     assert!(apply.text().contains("ZStack"), "{}", apply.text());
     assert_eq!(organization_of(&emulator, PAYMENTS), None);
 
-    let half = access_key_provider(&emulator).replace(&format!("    access_key_secret = \"{ACCESS_KEY_SECRET}\"\n"), "");
+    let half =
+        access_key_provider(&emulator).replace(&format!("    access_key_secret = \"{ACCESS_KEY_SECRET}\"\n"), "");
     workspace.write_config(&[REQUIRED_PROVIDERS, &half, &link("x", PAYMENTS, FINANCE)].concat());
     let plan = workspace.terraform(&["plan", "-no-color", "-input=false"]);
     plan.failure();
@@ -299,7 +387,8 @@ fn bad_uuids_credentials_and_import_ids_are_explained() {
 #[test]
 fn a_refused_login_is_reported_once() {
     let emulator = emulator();
-    let wrong = account_provider(&emulator).replace("account_password = \"password\"", "account_password = \"hunter2\"");
+    let wrong =
+        account_provider(&emulator).replace("account_password = \"password\"", "account_password = \"hunter2\"");
     let workspace = Workspace::new(&[REQUIRED_PROVIDERS, &wrong, &link("x", PAYMENTS, FINANCE)].concat());
     workspace.init();
     let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
@@ -315,7 +404,9 @@ fn the_blocks_choice_of_authentication_beats_the_environment() {
     // Variables exported for another alias (or another tool) name the other way to log in; the
     // block's own choice wins instead of making it "two ways".
     let emulator = emulator();
-    let workspace = Workspace::new(&[REQUIRED_PROVIDERS, &access_key_provider(&emulator), &link("analytics", ANALYTICS, ENGINEERING)].concat());
+    let workspace = Workspace::new(
+        &[REQUIRED_PROVIDERS, &access_key_provider(&emulator), &link("analytics", ANALYTICS, ENGINEERING)].concat(),
+    );
     workspace.init();
     let account_env = [("ZSTACK_ACCOUNT_NAME", "admin"), ("ZSTACK_ACCOUNT_PASSWORD", "password")];
     workspace.terraform_with_env(&["apply", "-auto-approve", "-no-color", "-input=false"], &account_env).success();
@@ -323,7 +414,9 @@ fn the_blocks_choice_of_authentication_beats_the_environment() {
     assert_eq!(organization_of(&emulator, ANALYTICS).as_deref(), Some(ENGINEERING));
 
     // And the other way round: an account in the block, AccessKey variables in the environment.
-    workspace.write_config(&[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("analytics", ANALYTICS, ENGINEERING)].concat());
+    workspace.write_config(
+        &[REQUIRED_PROVIDERS, &account_provider(&emulator), &link("analytics", ANALYTICS, ENGINEERING)].concat(),
+    );
     let key_env = [("ZSTACK_ACCESS_KEY_ID", ACCESS_KEY_ID), ("ZSTACK_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET)];
     workspace.terraform_with_env(&["destroy", "-auto-approve", "-no-color", "-input=false"], &key_env).success();
     assert!(!emulator.calls("LogInByAccount").is_empty(), "the block chose an account");

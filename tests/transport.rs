@@ -42,8 +42,8 @@ struct ClientIdentity {
 /// Like go-plugin's `generateCert`: P-521, CA:TRUE, CN=localhost, O=HashiCorp, SAN localhost.
 fn terraform_client_identity() -> ClientIdentity {
     use rcgen::{
-        BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-        IsCa, KeyPair, KeyUsagePurpose, SerialNumber,
+        BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+        KeyUsagePurpose, SerialNumber,
     };
     let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).expect("P-521 key");
     let mut params = CertificateParams::new(vec!["localhost".to_string()]).expect("params");
@@ -57,8 +57,7 @@ fn terraform_client_identity() -> ClientIdentity {
         KeyUsagePurpose::KeyAgreement,
         KeyUsagePurpose::KeyCertSign,
     ];
-    params.extended_key_usages =
-        vec![ExtendedKeyUsagePurpose::ClientAuth, ExtendedKeyUsagePurpose::ServerAuth];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth, ExtendedKeyUsagePurpose::ServerAuth];
     let mut serial: [u8; 16] = rand::random();
     serial[0] &= 0x7f; // a positive 128-bit serial, as Go's rand.Int produces
     params.serial_number = Some(SerialNumber::from_slice(&serial));
@@ -66,11 +65,7 @@ fn terraform_client_identity() -> ClientIdentity {
     params.not_before = now - time::Duration::seconds(30);
     params.not_after = now + time::Duration::hours(262_980);
     let cert = params.self_signed(&key).expect("self-signed client certificate");
-    ClientIdentity {
-        pem: cert.pem(),
-        cert: cert.der().clone(),
-        key: PrivatePkcs8KeyDer::from(key.serialize_der()),
-    }
+    ClientIdentity { pem: cert.pem(), cert: cert.der().clone(), key: PrivatePkcs8KeyDer::from(key.serialize_der()) }
 }
 
 /// Kills and reaps the child when dropped, so a failing test never leaves a plugin behind; on
@@ -187,9 +182,10 @@ impl Plugin {
     }
 
     fn field(&self, index: usize) -> &str {
-        self.handshake.split('|').nth(index).unwrap_or_else(|| {
-            panic!("handshake line {:?} has no field {index}", self.handshake)
-        })
+        self.handshake
+            .split('|')
+            .nth(index)
+            .unwrap_or_else(|| panic!("handshake line {:?} has no field {index}", self.handshake))
     }
 
     fn socket_path(&self) -> PathBuf {
@@ -207,31 +203,22 @@ impl Plugin {
     /// Opens a TLS connection as Terraform does: TLS 1.2+, ALPN h2, server name `localhost`,
     /// the server certificate from the handshake as the only root, and optionally a client
     /// certificate.
-    async fn connect_tls(
-        &self,
-        client: Option<&ClientIdentity>,
-    ) -> std::io::Result<TlsStream<UnixStream>> {
+    async fn connect_tls(&self, client: Option<&ClientIdentity>) -> std::io::Result<TlsStream<UnixStream>> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let mut roots = rustls::RootCertStore::empty();
         roots.add(self.server_cert()).expect("server certificate as a trust anchor");
         // webpki verifies a non-CA self-signed leaf against itself as the anchor (as Go does),
         // checking signature, validity, EKU serverAuth and the `localhost` SAN.
-        let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
-            Arc::new(roots),
-            provider.clone(),
-        )
-        .build()
-        .expect("server verifier");
+        let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .build()
+            .expect("server verifier");
         let builder = rustls::ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .expect("TLS versions")
             .with_webpki_verifier(verifier);
         let mut config = match client {
             Some(client) => builder
-                .with_client_auth_cert(
-                    vec![client.cert.clone()],
-                    PrivateKeyDer::Pkcs8(client.key.clone_key()),
-                )
+                .with_client_auth_cert(vec![client.cert.clone()], PrivateKeyDer::Pkcs8(client.key.clone_key()))
                 .expect("client certificate"),
             None => builder.with_no_client_auth(),
         };
@@ -260,9 +247,7 @@ async fn grpc_channel(stream: TlsStream<UnixStream>) -> Result<Channel, tonic::t
         .await
 }
 
-async fn get_provider_schema(
-    channel: Channel,
-) -> Result<tfplugin6::get_provider_schema::Response, tonic::Status> {
+async fn get_provider_schema(channel: Channel) -> Result<tfplugin6::get_provider_schema::Response, tonic::Status> {
     let mut client = ProviderClient::new(channel).max_decoding_message_size(256 << 20);
     let call = client.get_provider_schema(tfplugin6::get_provider_schema::Request {});
     match tokio::time::timeout(CALL_TIMEOUT, call).await {
@@ -290,9 +275,7 @@ async fn plugin_shutdown(channel: Channel) -> Result<(), tonic::Status> {
 }
 
 /// Opens the streams Terraform keeps open for a plugin's whole life: StreamStdio and the broker.
-async fn open_terraform_streams(
-    channel: Channel,
-) -> (tonic::Streaming<Empty>, tonic::Streaming<Empty>) {
+async fn open_terraform_streams(channel: Channel) -> (tonic::Streaming<Empty>, tonic::Streaming<Empty>) {
     let mut grpc = tonic::client::Grpc::new(channel);
     grpc.ready().await.expect("channel ready");
     let stdio = grpc
@@ -327,9 +310,8 @@ fn run_to_exit(command: &mut Command) -> (ExitStatus, String, String) {
         let _ = stdout.read_to_string(&mut s);
         s
     });
-    let status = child
-        .wait_timeout(Duration::from_secs(5))
-        .unwrap_or_else(|| panic!("the binary did not exit within 5 s"));
+    let status =
+        child.wait_timeout(Duration::from_secs(5)).unwrap_or_else(|| panic!("the binary did not exit within 5 s"));
     eprintln!("exited with {status} after {:?}", started.elapsed());
     let stdout = out.join().unwrap();
     std::thread::sleep(Duration::from_millis(50)); // let the stderr reader finish
@@ -339,10 +321,7 @@ fn run_to_exit(command: &mut Command) -> (ExitStatus, String, String) {
 fn assert_refused_launch(status: ExitStatus, stdout: &str, stderr: &str) {
     assert!(!status.success(), "expected a non-zero exit, got {status}");
     assert!(stdout.is_empty(), "nothing (certainly no handshake) may go to stdout: {stdout:?}");
-    assert!(
-        stderr.contains("is a Terraform plugin"),
-        "stderr should explain this is a Terraform plugin: {stderr:?}"
-    );
+    assert!(stderr.contains("is a Terraform plugin"), "stderr should explain this is a Terraform plugin: {stderr:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -451,10 +430,9 @@ async fn assert_rejected(plugin: &Plugin, client: Option<&ClientIdentity>) {
         Ok(channel) => channel,
     };
     match get_provider_schema(channel).await {
-        Ok(response) => panic!(
-            "an unauthenticated client got a schema with {} resource types",
-            response.resource_schemas.len()
-        ),
+        Ok(response) => {
+            panic!("an unauthenticated client got a schema with {} resource types", response.resource_schemas.len())
+        }
         Err(status) => eprintln!("rejected at the first call: {status}"),
     }
 }

@@ -36,8 +36,8 @@ struct ClientIdentity {
 
 fn client_identity() -> ClientIdentity {
     use rcgen::{
-        BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-        IsCa, KeyPair, KeyUsagePurpose,
+        BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+        KeyUsagePurpose,
     };
     let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).expect("P-521 key");
     let mut params = CertificateParams::new(vec!["localhost".to_string()]).expect("certificate params");
@@ -155,7 +155,12 @@ impl Drop for Reaped {
     }
 }
 
-fn launch(runtime: &tokio::runtime::Runtime, binary: &Path, identity: &ClientIdentity, scratch: &Path) -> Result<Launch, String> {
+fn launch(
+    runtime: &tokio::runtime::Runtime,
+    binary: &Path,
+    identity: &ClientIdentity,
+    scratch: &Path,
+) -> Result<Launch, String> {
     // go-plugin puts the socket under TMPDIR; a directory per launch keeps them apart.
     let tmpdir = scratch.join(format!("launch-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmpdir);
@@ -248,7 +253,11 @@ impl Watchdog {
 /// Connects as Terraform does (TLS 1.2+, ALPN h2, server name `localhost`, the handshake's
 /// certificate as the only root, our client certificate) and makes the unary call
 /// `/tfplugin6.Provider/GetProviderSchema` with an empty request. Returns the message bytes.
-async fn get_provider_schema(socket: &Path, server_cert: CertificateDer<'static>, identity: &ClientIdentity) -> Result<Vec<u8>, String> {
+async fn get_provider_schema(
+    socket: &Path,
+    server_cert: CertificateDer<'static>,
+    identity: &ClientIdentity,
+) -> Result<Vec<u8>, String> {
     let crypto = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     roots.add(server_cert).map_err(|e| format!("server certificate: {e}"))?;
@@ -263,7 +272,8 @@ async fn get_provider_schema(socket: &Path, server_cert: CertificateDer<'static>
         .map_err(|e| format!("client certificate: {e}"))?;
     config.alpn_protocols = vec![b"h2".to_vec()];
 
-    let stream = tokio::net::UnixStream::connect(socket).await.map_err(|e| format!("connect {}: {e}", socket.display()))?;
+    let stream =
+        tokio::net::UnixStream::connect(socket).await.map_err(|e| format!("connect {}: {e}", socket.display()))?;
     let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
         .connect(ServerName::try_from("localhost").expect("server name"), stream)
         .await

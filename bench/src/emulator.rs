@@ -65,7 +65,11 @@ impl Emulator {
         if !head.starts_with("HTTP/1.1 2") {
             return Err(format!("admin {method} {path}: {}", head.lines().next().unwrap_or("")));
         }
-        let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { unchunk(body) } else { body.to_string() };
+        let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+            unchunk(body)
+        } else {
+            body.to_string()
+        };
         if body.trim().is_empty() {
             return Ok(Value::Null);
         }

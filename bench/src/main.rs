@@ -88,8 +88,10 @@ fn main() {
     let cli = Cli::parse();
     match cli.command {
         Cmd::Report { results, markdown } => {
-            let text = std::fs::read_to_string(&results).unwrap_or_else(|e| die(&format!("read {}: {e}", results.display())));
-            let mut r: Results = serde_json::from_str(&text).unwrap_or_else(|e| die(&format!("parse {}: {e}", results.display())));
+            let text =
+                std::fs::read_to_string(&results).unwrap_or_else(|e| die(&format!("read {}: {e}", results.display())));
+            let mut r: Results =
+                serde_json::from_str(&text).unwrap_or_else(|e| die(&format!("parse {}: {e}", results.display())));
             r.targets = targets::evaluate(&r);
             write_markdown(&r, &markdown, &results);
         }
@@ -153,8 +155,13 @@ fn run(args: RunArgs) {
     let _ = procfs::children_cpu_secs();
     let partial = args.quick || !args.only.is_empty() || !args.sizes.is_empty() || args.reps.is_some();
     let wants = |section: &str| args.only.is_empty() || args.only.iter().any(|s| s == section);
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(if partial { "bench/results/quick.json" } else { "bench/results/latest.json" }));
-    let markdown = args.markdown.clone().unwrap_or_else(|| PathBuf::from(if partial { "target/bench/BENCHMARKS.md" } else { "BENCHMARKS.md" }));
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from(if partial { "bench/results/quick.json" } else { "bench/results/latest.json" })
+    });
+    let markdown = args
+        .markdown
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(if partial { "target/bench/BENCHMARKS.md" } else { "BENCHMARKS.md" }));
     let mut plan = Plan::new(args.quick);
     if !args.sizes.is_empty() {
         let reps = plan.bindings.last().map(|(_, r)| *r).expect("a size");
@@ -176,30 +183,49 @@ fn run(args: RunArgs) {
     let work = std::fs::canonicalize(&args.work).expect("work dir");
     let terraform = Terraform {
         binary: std::fs::canonicalize(&args.terraform).expect("terraform path"),
-        mirror: std::fs::canonicalize(&args.mirror).unwrap_or_else(|e| die(&format!("mirror {}: {e}", args.mirror.display()))),
+        mirror: std::fs::canonicalize(&args.mirror)
+            .unwrap_or_else(|e| die(&format!("mirror {}: {e}", args.mirror.display()))),
     };
 
     let max_n = plan.bindings.iter().map(|(n, _)| *n).chain(plan.rate.map(|(n, _)| n)).max().unwrap_or(1);
     let rate_off_args: Vec<String> = [
-        "--tencent-rate-limit", "0",
-        "--tencent-sub-accounts", &max_n.max(100).to_string(),
+        "--tencent-rate-limit",
+        "0",
+        "--tencent-sub-accounts",
+        &max_n.max(100).to_string(),
         // The mixed configuration measures the provider, not the clouds' asynchronous waits.
-        "--huawei-operation-ms", "0",
-        "--huawei-assignment-ms", "0",
-        "--zstack-job-ms", "0",
+        "--huawei-operation-ms",
+        "0",
+        "--huawei-assignment-ms",
+        "0",
+        "--zstack-job-ms",
+        "0",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
     let rate_on_args: Vec<String> = plan
         .rate
-        .map(|(n, _)| vec!["--tencent-rate-limit".into(), RATE_PER_SECOND.to_string(), "--tencent-sub-accounts".into(), n.to_string()])
+        .map(|(n, _)| {
+            vec![
+                "--tencent-rate-limit".into(),
+                RATE_PER_SECOND.to_string(),
+                "--tencent-sub-accounts".into(),
+                n.to_string(),
+            ]
+        })
         .unwrap_or_default();
 
     let mut results = Results {
         format: results::FORMAT,
         generated_at: now_utc(),
-        mode: if args.quick { "quick".into() } else if partial { "partial".into() } else { "full".into() },
+        mode: if args.quick {
+            "quick".into()
+        } else if partial {
+            "partial".into()
+        } else {
+            "full".into()
+        },
         duration_secs: 0.0,
         machine: procfs::Machine::read(),
         versions: versions(&terraform.binary),
@@ -251,15 +277,20 @@ fn run(args: RunArgs) {
                 if wants("e2e") {
                     for (n, reps) in &plan.bindings {
                         eprintln!("==> Terraform end to end: {n} bindings vs {n} terraform_data");
-                        let case = suite::run_case(&terraform, &emulator, &work, CaseSpec {
-                            name: "bindings",
-                            n: *n,
-                            bindings: *n,
-                            tether_tf: configs::bindings(*n),
-                            data_tf: configs::terraform_data(*n),
-                            reps: *reps,
-                            limit: plan.e2e_limit,
-                        });
+                        let case = suite::run_case(
+                            &terraform,
+                            &emulator,
+                            &work,
+                            CaseSpec {
+                                name: "bindings",
+                                n: *n,
+                                bindings: *n,
+                                tether_tf: configs::bindings(*n),
+                                data_tf: configs::terraform_data(*n),
+                                reps: *reps,
+                                limit: plan.e2e_limit,
+                            },
+                        );
                         summarise_case(&case);
                         results.cases.push(case);
                         save(&mut results);
@@ -267,15 +298,20 @@ fn run(args: RunArgs) {
                 }
                 if let (true, Some((n, reps))) = (wants("mixed"), plan.mixed) {
                     eprintln!("==> Terraform end to end: mixed configuration of {n} resources vs {n} terraform_data");
-                    let case = suite::run_case(&terraform, &emulator, &work, CaseSpec {
-                        name: "mixed",
-                        n,
-                        bindings: n - configs::MIXED_OTHERS,
-                        tether_tf: configs::mixed(n),
-                        data_tf: configs::terraform_data(n),
-                        reps,
-                        limit: plan.e2e_limit,
-                    });
+                    let case = suite::run_case(
+                        &terraform,
+                        &emulator,
+                        &work,
+                        CaseSpec {
+                            name: "mixed",
+                            n,
+                            bindings: n - configs::MIXED_OTHERS,
+                            tether_tf: configs::mixed(n),
+                            data_tf: configs::terraform_data(n),
+                            reps,
+                            limit: plan.e2e_limit,
+                        },
+                    );
                     summarise_case(&case);
                     results.cases.push(case);
                     save(&mut results);
@@ -289,7 +325,8 @@ fn run(args: RunArgs) {
         match Emulator::start(&args.emulator, &rate_on_args) {
             Err(e) => die(&e),
             Ok(emulator) => {
-                let rate = suite::run_rate_limited(&terraform, &emulator, &work, n, reps, plan.rate_limit, RATE_PER_SECOND);
+                let rate =
+                    suite::run_rate_limited(&terraform, &emulator, &work, n, reps, plan.rate_limit, RATE_PER_SECOND);
                 for p in &rate.phases {
                     eprintln!(
                         "  {}: {} vs optimum {:.1} s",
@@ -336,7 +373,8 @@ fn write_markdown(results: &Results, path: &Path, results_path: &Path) {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         let _ = std::fs::create_dir_all(dir);
     }
-    std::fs::write(path, report::render(results, notes.as_deref(), results_path)).unwrap_or_else(|e| die(&format!("write {}: {e}", path.display())));
+    std::fs::write(path, report::render(results, notes.as_deref(), results_path))
+        .unwrap_or_else(|e| die(&format!("write {}: {e}", path.display())));
 }
 
 fn now_utc() -> String {
@@ -363,6 +401,7 @@ fn versions(terraform: &Path) -> Versions {
         provider: env!("CARGO_PKG_VERSION").to_string(),
         git_commit: command_line("git", &["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into()),
         // --no-optional-locks: only read; `git status` would otherwise refresh the index.
-        git_dirty: command_line("git", &["--no-optional-locks", "status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty()),
+        git_dirty: command_line("git", &["--no-optional-locks", "status", "--porcelain", "--untracked-files=no"])
+            .is_some_and(|s| !s.is_empty()),
     }
 }

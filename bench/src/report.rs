@@ -110,8 +110,10 @@ fn machine(w: &mut String, r: &Results) {
         v.git_commit,
         if v.git_dirty { " with uncommitted changes" } else { "" }
     );
-    let _ = writeln!(w, "| Emulator, rate limit off | `tether-emulator {}` |", r.settings.emulator_args_rate_off.join(" "));
-    let _ = writeln!(w, "| Emulator, rate limit on | `tether-emulator {}` |", r.settings.emulator_args_rate_on.join(" "));
+    let _ =
+        writeln!(w, "| Emulator, rate limit off | `tether-emulator {}` |", r.settings.emulator_args_rate_off.join(" "));
+    let _ =
+        writeln!(w, "| Emulator, rate limit on | `tether-emulator {}` |", r.settings.emulator_args_rate_on.join(" "));
     let _ = writeln!(w);
 }
 
@@ -141,7 +143,9 @@ fn cold_start(w: &mut String, r: &Results) {
         c.runs, c.schema_bytes
     );
     let _ = writeln!(w, "| measure | median (min–max) | IQR |\n|---|---|---|");
-    let iqr = |s: Option<&Stats>, scale: f64, d: usize| s.map(|s| format!("{:.*}–{:.*}", d, s.q1 * scale, d, s.q3 * scale)).unwrap_or_default();
+    let iqr = |s: Option<&Stats>, scale: f64, d: usize| {
+        s.map(|s| format!("{:.*}–{:.*}", d, s.q1 * scale, d, s.q3 * scale)).unwrap_or_default()
+    };
     let rows: [(&str, Option<&Stats>, f64, usize, &str); 7] = [
         ("spawn → handshake line", c.spawn_to_handshake_ms.as_ref(), 1.0, 2, "ms"),
         ("first RPC over mTLS (connect + TLS + GetProviderSchema)", c.first_rpc_ms.as_ref(), 1.0, 2, "ms"),
@@ -159,7 +163,9 @@ fn cold_start(w: &mut String, r: &Results) {
             w,
             "| release binary (as built / stripped copy) | {:.2} MiB / {} | |",
             b.bytes as f64 / 1048576.0,
-            b.stripped_bytes.map(|s| format!("{:.2} MiB", s as f64 / 1048576.0)).unwrap_or_else(|| "strip failed".into())
+            b.stripped_bytes
+                .map(|s| format!("{:.2} MiB", s as f64 / 1048576.0))
+                .unwrap_or_else(|| "strip failed".into())
         );
     }
     for f in &c.failures {
@@ -202,7 +208,10 @@ fn end_to_end(w: &mut String, r: &Results) {
          emulator (`…-ms 0`), so it measures the provider's polling, not the clouds' waits.\n",
         r.settings.parallelism, r.settings.provider_requests_per_second_rate_off
     );
-    let _ = writeln!(w, "| configuration | N | reps | command | tether, s | terraform_data, s | ratio |\n|---|---|---|---|---|---|---|");
+    let _ = writeln!(
+        w,
+        "| configuration | N | reps | command | tether, s | terraform_data, s | ratio |\n|---|---|---|---|---|---|---|"
+    );
     for c in &r.cases {
         for p in &c.phases {
             let _ = writeln!(
@@ -227,7 +236,10 @@ fn end_to_end(w: &mut String, r: &Results) {
          side: Terraform alone.\n",
         r.machine.cores
     );
-    let _ = writeln!(w, "| configuration | N | command | tether: Terraform | tether: provider | tether: emulator | terraform_data: Terraform |\n|---|---|---|---|---|---|---|");
+    let _ = writeln!(
+        w,
+        "| configuration | N | command | tether: Terraform | tether: provider | tether: emulator | terraform_data: Terraform |\n|---|---|---|---|---|---|---|"
+    );
     for c in &r.cases {
         for p in &c.phases {
             let med = |s: &Option<Stats>| s.as_ref().map(|s| s.median);
@@ -254,13 +266,26 @@ fn end_to_end(w: &mut String, r: &Results) {
         "Provider memory, sampled from `/proc` every 50 ms while the command runs: the peak (VmHWM) of the provider \
          process Terraform started for the work, and its VmRSS at the last sample before it exited; median (min–max), MiB.\n"
     );
-    let _ = writeln!(w, "| configuration | N | apply: peak | apply: at the end | destroy: peak |\n|---|---|---|---|---|");
+    let _ =
+        writeln!(w, "| configuration | N | apply: peak | apply: at the end | destroy: peak |\n|---|---|---|---|---|");
     for c in &r.cases {
         let mem = |phase: &str, end: bool| {
             let p = c.phase(phase);
-            opt_spread(p.and_then(|p| if end { p.provider_end_rss_kb.as_ref() } else { p.provider_peak_kb.as_ref() }), 1.0 / 1024.0, 1)
+            opt_spread(
+                p.and_then(|p| if end { p.provider_end_rss_kb.as_ref() } else { p.provider_peak_kb.as_ref() }),
+                1.0 / 1024.0,
+                1,
+            )
         };
-        let _ = writeln!(w, "| {} | {} | {} | {} | {} |", case_label(c), c.n, mem("apply", false), mem("apply", true), mem("destroy", false));
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} | {} |",
+            case_label(c),
+            c.n,
+            mem("apply", false),
+            mem("apply", true),
+            mem("destroy", false)
+        );
     }
     let _ = writeln!(w);
     for c in r.cases.iter().filter(|c| !c.failures.is_empty()) {
@@ -279,7 +304,9 @@ fn median_ok(calls: &[Calls], action: &str) -> Option<f64> {
 
 fn batches(calls: &[Calls]) -> String {
     // The first repetition's batch sizes (they vary little, and all are in the JSON).
-    let Some(sizes) = calls.first().and_then(|c| c.by_action.get(BIND)).map(|a| &a.batch_sizes) else { return "—".into() };
+    let Some(sizes) = calls.first().and_then(|c| c.by_action.get(BIND)).map(|a| &a.batch_sizes) else {
+        return "—".into();
+    };
     sizes.iter().rev().map(|(size, count)| format!("{count}×{size}")).collect::<Vec<_>>().join(", ")
 }
 
@@ -329,7 +356,11 @@ fn calls(w: &mut String, r: &Results) {
             for (i, calls) in p.calls.iter().enumerate() {
                 for (action, a) in &calls.by_action {
                     for (code, count) in &a.errors {
-                        refused.push(format!("N={} {phase}, repetition {}: {count} × {action} refused with {code}", c.n, i + 1));
+                        refused.push(format!(
+                            "N={} {phase}, repetition {}: {count} × {action} refused with {code}",
+                            c.n,
+                            i + 1
+                        ));
                     }
                 }
             }
@@ -371,7 +402,9 @@ fn rate_limited(w: &mut String, r: &Results) {
         let floor = terraform_floor(r, rate.n, &p.phase).map(|f| format!("{f:.1}")).unwrap_or_else(|| "—".into());
         let wall = match (&p.secs, p.timed_out) {
             (Some(s), _) => spread(s, 1.0, 1),
-            (None, true) => format!("killed at {} s", r.settings.command_limit_secs.get("rate_limited").copied().unwrap_or(0)),
+            (None, true) => {
+                format!("killed at {} s", r.settings.command_limit_secs.get("rate_limited").copied().unwrap_or(0))
+            }
             (None, false) => "not run".into(),
         };
         let mut actions: BTreeSet<&String> = BTreeSet::new();
@@ -385,7 +418,9 @@ fn rate_limited(w: &mut String, r: &Results) {
                 actions
                     .iter()
                     .filter_map(|a| c.by_action.get(*a).map(|x| (a, x)))
-                    .map(|(a, x)| format!("{}: {} / {} / {}", short(a), x.ok, x.throttled(), x.failed() - x.throttled()))
+                    .map(|(a, x)| {
+                        format!("{}: {} / {} / {}", short(a), x.ok, x.throttled(), x.failed() - x.throttled())
+                    })
                     .collect::<Vec<_>>()
                     .join("; ")
             })

@@ -58,14 +58,22 @@ pub fn run_case(terraform: &Terraform, emulator: &Emulator, work: &Path, spec: C
         ("TF_VAR_endpoint".to_string(), emulator.endpoint()),
         ("TF_VAR_requests_per_second".to_string(), "0".to_string()),
     ];
-    let workspaces = terraform
-        .workspace(&work.join(format!("{}-{}-tether", spec.name, spec.n)), &spec.tether_tf, &env)
-        .and_then(|t| Ok((t, terraform.workspace(&work.join(format!("{}-{}-data", spec.name, spec.n)), &spec.data_tf, &[])?)));
+    let workspaces =
+        terraform.workspace(&work.join(format!("{}-{}-tether", spec.name, spec.n)), &spec.tether_tf, &env).and_then(
+            |t| Ok((t, terraform.workspace(&work.join(format!("{}-{}-data", spec.name, spec.n)), &spec.data_tf, &[])?)),
+        );
     let (tether_ws, data_ws) = match workspaces {
         Ok(pair) => pair,
         Err(e) => {
             failures.push(e);
-            return Case { name: spec.name.into(), n: spec.n, bindings: spec.bindings, reps: 0, phases: Vec::new(), failures };
+            return Case {
+                name: spec.name.into(),
+                n: spec.n,
+                bindings: spec.bindings,
+                reps: 0,
+                phases: Vec::new(),
+                failures,
+            };
         }
     };
     let mut tether = Side::default();
@@ -130,7 +138,14 @@ pub fn run_case(terraform: &Terraform, emulator: &Emulator, work: &Path, spec: C
 
 /// plan, apply, no-change plan, destroy from an empty state; with an emulator, from its seed
 /// (checked: the apply made `bindings` bindings and the destroy removed them).
-fn repetition(terraform: &Terraform, workspace: &Workspace, emulator: Option<&Emulator>, bindings: usize, limit: Duration, side: &mut Side) -> Result<(), String> {
+fn repetition(
+    terraform: &Terraform,
+    workspace: &Workspace,
+    emulator: Option<&Emulator>,
+    bindings: usize,
+    limit: Duration,
+    side: &mut Side,
+) -> Result<(), String> {
     workspace.clear_state();
     if let Some(emulator) = emulator {
         emulator.reset()?;
@@ -188,7 +203,15 @@ fn check(phase: &str, run: &Run, expected: i32) -> Result<(), String> {
 /// With the emulator's 20/s per action and the provider's default pacing: apply, refresh
 /// (no-change plan) and destroy of `n` bindings of one member+policy, against the rate-bound
 /// optimum of each.
-pub fn run_rate_limited(terraform: &Terraform, emulator: &Emulator, work: &Path, n: usize, reps: Reps, limit: Duration, per_second: u32) -> RateLimited {
+pub fn run_rate_limited(
+    terraform: &Terraform,
+    emulator: &Emulator,
+    work: &Path,
+    n: usize,
+    reps: Reps,
+    limit: Duration,
+    per_second: u32,
+) -> RateLimited {
     let mut failures = Vec::new();
     let env = vec![("TF_VAR_endpoint".to_string(), emulator.endpoint())];
     let workspace = match terraform.workspace(&work.join(format!("rate-{n}")), &crate::configs::bindings(n), &env) {

@@ -74,11 +74,15 @@ pub fn evaluate(r: &Results) -> Vec<Target> {
     let slack = r.settings.refresh_describe_slack;
     for case in r.cases.iter().filter(|c| c.name == "bindings") {
         let n = case.n as u64;
-        let describes = case.phase("plan_nochange").and_then(|p| p.calls.iter().map(|c| c.ok(DESCRIBE) + failed_of(c, DESCRIBE)).max());
+        let describes = case
+            .phase("plan_nochange")
+            .and_then(|p| p.calls.iter().map(|c| c.ok(DESCRIBE) + failed_of(c, DESCRIBE)).max());
         let limit = n.div_ceil(50) + slack;
         add(
             &format!("calls.refresh_{n}"),
-            format!("Refresh (no-change plan), N = {n} bindings of one member+policy: Describe calls (max over repetitions)"),
+            format!(
+                "Refresh (no-change plan), N = {n} bindings of one member+policy: Describe calls (max over repetitions)"
+            ),
             &format!("≤ ⌈N/50⌉ + {slack} = {limit}"),
             describes.map(|d| d.to_string()),
             describes.map(|d| d <= limit),
@@ -87,15 +91,17 @@ pub fn evaluate(r: &Results) -> Vec<Target> {
     for case in r.cases.iter().filter(|c| c.name == "bindings" && c.n >= 100) {
         let n = case.n as u64;
         let binds = case.phase("apply").and_then(|p| p.calls.iter().map(|c| c.ok(BIND)).max());
-        let largest_batch = case
-            .phase("apply")
-            .and_then(|p| p.calls.iter().filter_map(|c| c.by_action.get(BIND)?.batch_sizes.keys().max().copied()).max());
+        let largest_batch = case.phase("apply").and_then(|p| {
+            p.calls.iter().filter_map(|c| c.by_action.get(BIND)?.batch_sizes.keys().max().copied()).max()
+        });
         // "Coalesced into calls of up to 5": on average at least 4 sub-accounts per Bind, so
         // a few partial batches (the last ones, or ones cut short by a lull) still pass.
         let limit = (n.div_ceil(5) as f64 * 1.25).floor() as u64;
         add(
             &format!("calls.create_{n}"),
-            format!("Create (apply), N = {n} bindings of one member+policy: successful Bind calls (max over repetitions)"),
+            format!(
+                "Create (apply), N = {n} bindings of one member+policy: successful Bind calls (max over repetitions)"
+            ),
             &format!("≤ 1.25 × ⌈N/5⌉ = {limit}, none over 5 sub-accounts"),
             binds.map(|b| match largest_batch {
                 Some(size) => format!("{b} (largest batch {size})"),
@@ -126,7 +132,9 @@ pub fn evaluate(r: &Results) -> Vec<Target> {
                 (None, false) => None,
             };
             let pass = match (&apply.secs, apply.timed_out) {
-                (Some(s), false) => Some(apply.ratio.unwrap_or(f64::INFINITY) <= 1.2 && s.n > 0 && failed.unwrap_or(0) == 0),
+                (Some(s), false) => {
+                    Some(apply.ratio.unwrap_or(f64::INFINITY) <= 1.2 && s.n > 0 && failed.unwrap_or(0) == 0)
+                }
                 (_, true) => Some(false),
                 _ => None,
             };
@@ -136,7 +144,10 @@ pub fn evaluate(r: &Results) -> Vec<Target> {
             });
             add(
                 "rate.apply",
-                format!("Apply of {} bindings with the 20/s limit on ÷ rate-bound optimum (⌈N/5⌉ Binds ÷ 20/s), and failed calls", rate.n),
+                format!(
+                    "Apply of {} bindings with the 20/s limit on ÷ rate-bound optimum (⌈N/5⌉ Binds ÷ 20/s), and failed calls",
+                    rate.n
+                ),
                 "≤ 1.2×, 0 failed",
                 measured,
                 pass,

@@ -98,7 +98,13 @@ impl Terraform {
         let mut child = match command.spawn() {
             Ok(child) => child,
             Err(e) => {
-                return Run { wall: started.elapsed(), code: Some(-1), output_tail: format!("spawn terraform: {e}"), provider_memory: ProviderMemory::default(), cpu_secs: 0.0 };
+                return Run {
+                    wall: started.elapsed(),
+                    code: Some(-1),
+                    output_tail: format!("spawn terraform: {e}"),
+                    provider_memory: ProviderMemory::default(),
+                    cpu_secs: 0.0,
+                };
             }
         };
         let watch = ProviderWatch::start(child.id(), PROVIDER_PROGRAM, SAMPLE_EVERY);

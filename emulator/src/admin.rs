@@ -40,10 +40,7 @@ pub fn router() -> Router<Arc<Emulator>> {
         .route("/calls/stats", get(call_stats))
         .route("/state", get(show_state))
         .route("/reset", post(reset))
-        .route(
-            "/faults",
-            get(list_faults).post(add_fault).delete(clear_faults),
-        )
+        .route("/faults", get(list_faults).post(add_fault).delete(clear_faults))
         .route("/faults/{id}", delete(remove_fault))
         .layer(middleware::from_fn(guard))
 }
@@ -59,8 +56,7 @@ pub struct BoundAddr(pub SocketAddr);
 /// with a body that is not `application/json`.
 async fn guard(request: Request, next: Next) -> Response {
     let bound = request.extensions().get::<BoundAddr>().map(|b| b.0);
-    if let Err((status, message)) = check_admin_request(request.method(), request.headers(), bound)
-    {
+    if let Err((status, message)) = check_admin_request(request.method(), request.headers(), bound) {
         return admin_error(status, message);
     }
     next.run(request).await
@@ -71,10 +67,7 @@ fn check_admin_request(
     headers: &HeaderMap,
     bound: Option<SocketAddr>,
 ) -> Result<(), (StatusCode, String)> {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
     if !host_allowed(host, bound) {
         return Err((
             StatusCode::MISDIRECTED_REQUEST,
@@ -87,34 +80,17 @@ fn check_admin_request(
     if let Some(origin) = headers.get(header::ORIGIN) {
         // An Origin is only sent by browsers; accept the emulator's own pages' (there are none,
         // but a developer may open the admin API from the address bar and use dev tools).
-        let own = origin
-            .to_str()
-            .ok()
-            .and_then(|o| o.strip_prefix("http://"))
-            .is_some_and(|o| host_allowed(o, bound));
+        let own = origin.to_str().ok().and_then(|o| o.strip_prefix("http://")).is_some_and(|o| host_allowed(o, bound));
         if !own {
-            return Err((
-                StatusCode::FORBIDDEN,
-                "the admin API refuses cross-origin requests".to_owned(),
-            ));
+            return Err((StatusCode::FORBIDDEN, "the admin API refuses cross-origin requests".to_owned()));
         }
     }
-    if headers
-        .get("sec-fetch-site")
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"))
-    {
-        return Err((
-            StatusCode::FORBIDDEN,
-            "the admin API refuses cross-site requests".to_owned(),
-        ));
+    if headers.get("sec-fetch-site").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site")) {
+        return Err((StatusCode::FORBIDDEN, "the admin API refuses cross-site requests".to_owned()));
     }
     if !matches!(*method, Method::GET | Method::HEAD) {
-        let content_type = headers
-            .get(header::CONTENT_TYPE)
-            .map(|v| v.to_str().unwrap_or("<not text>"));
-        let has_body = headers
-            .get(header::CONTENT_LENGTH)
-            .is_some_and(|len| len.as_bytes() != b"0")
+        let content_type = headers.get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("<not text>"));
+        let has_body = headers.get(header::CONTENT_LENGTH).is_some_and(|len| len.as_bytes() != b"0")
             || headers.contains_key(header::TRANSFER_ENCODING);
         match content_type {
             Some(value) if is_json(value) => {}
@@ -124,9 +100,7 @@ fn check_admin_request(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     format!(
                         "admin writes take Content-Type: application/json (or no body), not {}",
-                        other.map_or("a body without Content-Type".to_owned(), |v| format!(
-                            "{v:?}"
-                        ))
+                        other.map_or("a body without Content-Type".to_owned(), |v| format!("{v:?}"))
                     ),
                 ));
             }
@@ -137,10 +111,7 @@ fn check_admin_request(
 
 /// `application/json`, with parameters (`; charset=utf-8`) allowed, case-insensitively.
 fn is_json(content_type: &str) -> bool {
-    content_type
-        .split(';')
-        .next()
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+    content_type.split(';').next().is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
 /// `localhost`, a loopback address or the bound address — an IP literal or `localhost`, never
@@ -148,12 +119,10 @@ fn is_json(content_type: &str) -> bool {
 fn host_allowed(host: &str, bound: Option<SocketAddr>) -> bool {
     let (name, port) = match host.rsplit_once(':') {
         // `[::1]:8080`, `127.0.0.1:8080`, `localhost:8080`; an IPv6 literal needs brackets.
-        Some((name, port)) if !name.is_empty() && !port.contains(']') => {
-            match port.parse::<u16>() {
-                Ok(port) => (name, Some(port)),
-                Err(_) => return false,
-            }
-        }
+        Some((name, port)) if !name.is_empty() && !port.contains(']') => match port.parse::<u16>() {
+            Ok(port) => (name, Some(port)),
+            Err(_) => return false,
+        },
         _ => (host, None),
     };
     let port = port.unwrap_or(80);
@@ -163,12 +132,7 @@ fn host_allowed(host: &str, bound: Option<SocketAddr>) -> bool {
     if name.eq_ignore_ascii_case("localhost") {
         return true;
     }
-    let Ok(ip) = name
-        .strip_prefix('[')
-        .and_then(|n| n.strip_suffix(']'))
-        .unwrap_or(name)
-        .parse::<IpAddr>()
-    else {
+    let Ok(ip) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')).unwrap_or(name).parse::<IpAddr>() else {
         return false;
     };
     match bound.map(|b| b.ip()) {
@@ -185,15 +149,8 @@ struct CallFilter {
     action: Option<String>,
 }
 
-async fn list_calls(
-    State(emu): State<Arc<Emulator>>,
-    Query(filter): Query<CallFilter>,
-) -> Response {
-    Json(
-        emu.audit
-            .list(filter.cloud.as_deref(), filter.action.as_deref()),
-    )
-    .into_response()
+async fn list_calls(State(emu): State<Arc<Emulator>>, Query(filter): Query<CallFilter>) -> Response {
+    Json(emu.audit.list(filter.cloud.as_deref(), filter.action.as_deref())).into_response()
 }
 
 async fn call_stats(State(emu): State<Arc<Emulator>>) -> Response {
@@ -213,10 +170,9 @@ async fn show_state(State(emu): State<Arc<Emulator>>) -> Response {
 async fn reset(State(emu): State<Arc<Emulator>>) -> Response {
     match emu.reset() {
         Ok(()) => Json(json!({ "reset": true })).into_response(),
-        Err(err) => admin_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("reset applied but saving state failed: {err}"),
-        ),
+        Err(err) => {
+            admin_error(StatusCode::INTERNAL_SERVER_ERROR, format!("reset applied but saving state failed: {err}"))
+        }
     }
 }
 
@@ -250,10 +206,7 @@ async fn remove_fault(State(emu): State<Arc<Emulator>>, Path(id): Path<String>) 
 
 /// Anything no cloud router claims: a JSON 404 that says so, to make a wrong endpoint obvious.
 pub async fn not_emulated(method: axum::http::Method, uri: axum::http::Uri) -> Response {
-    admin_error(
-        StatusCode::NOT_FOUND,
-        format!("tether-emulator does not emulate {method} {}", uri.path()),
-    )
+    admin_error(StatusCode::NOT_FOUND, format!("tether-emulator does not emulate {method} {}", uri.path()))
 }
 
 fn admin_error(status: StatusCode, message: String) -> Response {
@@ -271,13 +224,7 @@ mod tests {
     #[test]
     fn hosts() {
         let bound = addr("127.0.0.1:4000");
-        for ok in [
-            "127.0.0.1:4000",
-            "localhost:4000",
-            "LOCALHOST:4000",
-            "[::1]:4000",
-            "127.0.0.2:4000",
-        ] {
+        for ok in ["127.0.0.1:4000", "localhost:4000", "LOCALHOST:4000", "[::1]:4000", "127.0.0.2:4000"] {
             assert!(host_allowed(ok, bound), "{ok}");
         }
         for bad in [

@@ -113,10 +113,7 @@ struct Inner {
 impl AuditLog {
     /// A log that keeps the last `capacity` calls (at least one).
     pub fn with_capacity(capacity: usize) -> Self {
-        AuditLog {
-            inner: Mutex::new(Inner::default()),
-            capacity: capacity.max(1),
-        }
+        AuditLog { inner: Mutex::new(Inner::default()), capacity: capacity.max(1) }
     }
 
     pub fn record(&self, call: Call) {
@@ -135,11 +132,7 @@ impl AuditLog {
             service: call.service.map(str::to_owned),
             action: call.action,
             params: Value::Null,
-            status: if call.error_code.is_some() {
-                CallStatus::Error
-            } else {
-                CallStatus::Ok
-            },
+            status: if call.error_code.is_some() { CallStatus::Error } else { CallStatus::Ok },
             error_code: call.error_code,
             request_id: call.request_id,
             fault: call.fault.map(str::to_owned),
@@ -193,9 +186,7 @@ impl AuditLog {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -270,10 +261,7 @@ mod tests {
         log.record(call(json!({ "big": "x".repeat(AUDIT_MAX_PARAMS_BYTES) })));
         let records = log.list(None, None);
         assert_eq!(records[0].params["small"].as_str().unwrap().len(), 100);
-        assert_eq!(
-            records[1].params["tether_emulator_truncated"]["limit"],
-            AUDIT_MAX_PARAMS_BYTES
-        );
+        assert_eq!(records[1].params["tether_emulator_truncated"]["limit"], AUDIT_MAX_PARAMS_BYTES);
         assert_eq!(log.stats().truncated_params, 1);
     }
 

@@ -26,10 +26,7 @@ impl http_body::Body for FailingBody {
     type Data = Bytes;
     type Error = io::Error;
 
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+    fn poll_frame(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         Poll::Ready(Some(Err(io::Error::new(
             io::ErrorKind::ConnectionAborted,
             "tether-emulator fault: connection dropped on purpose",

@@ -173,10 +173,7 @@ struct Inner {
 impl FaultSpec {
     fn validate(&self) -> Result<(), String> {
         if self.cloud != "*" && !CLOUDS.contains(&self.cloud.as_str()) {
-            return Err(format!(
-                "cloud must be one of {CLOUDS:?} or \"*\", got {:?}",
-                self.cloud
-            ));
+            return Err(format!("cloud must be one of {CLOUDS:?} or \"*\", got {:?}", self.cloud));
         }
         if self.action.is_empty() {
             return Err("action must be an API action name or \"*\"".into());
@@ -186,9 +183,7 @@ impl FaultSpec {
                 return Err(format!("probability must be within 0..=1, got {p}"));
             }
         }
-        if self.kind == FaultKind::SessionExpire
-            && self.cloud != "*"
-            && !SESSION_CLOUDS.contains(&self.cloud.as_str())
+        if self.kind == FaultKind::SessionExpire && self.cloud != "*" && !SESSION_CLOUDS.contains(&self.cloud.as_str())
         {
             return Err(format!(
                 "session_expire applies only to clouds with sessions ({SESSION_CLOUDS:?}), not {:?}",
@@ -203,14 +198,10 @@ impl FaultSpec {
                 return Err("status applies only to faults of kind error".into());
             }
             if !(400..=599).contains(&status) {
-                return Err(format!(
-                    "status must be an HTTP error status (400..=599), got {status}"
-                ));
+                return Err(format!("status must be an HTTP error status (400..=599), got {status}"));
             }
             if self.cloud == "tencent" {
-                return Err(
-                    "tencent answers every error with HTTP 200: status is not allowed".into(),
-                );
+                return Err("tencent answers every error with HTTP 200: status is not allowed".into());
             }
         }
         Ok(())
@@ -262,14 +253,7 @@ impl FaultSet {
     /// Decides, and consumes, the faults for one call of `cloud`/`action`. `starts_job` says whether
     /// the action starts an asynchronous job (only then can `async_fail`/`async_hang` match).
     pub fn plan(&self, cloud: &str, action: &str, starts_job: bool) -> FaultPlan {
-        self.plan_call(
-            cloud,
-            action,
-            CallShape {
-                starts_job,
-                has_session: false,
-            },
-        )
+        self.plan_call(cloud, action, CallShape { starts_job, has_session: false })
     }
 
     /// [`FaultSet::plan`] for a call of the given shape (see [`CallShape`]).
@@ -297,16 +281,14 @@ impl FaultSet {
                     code: fault.code.clone(),
                     message: fault.message.clone(),
                 },
-                FaultKind::Throttle => FaultOutcome::Throttle {
-                    code: fault.code.clone(),
-                    message: fault.message.clone(),
-                },
+                FaultKind::Throttle => {
+                    FaultOutcome::Throttle { code: fault.code.clone(), message: fault.message.clone() }
+                }
                 FaultKind::DropBefore => FaultOutcome::DropBefore,
                 FaultKind::DropAfter => FaultOutcome::DropAfter,
-                FaultKind::AsyncFail => FaultOutcome::AsyncFail {
-                    code: fault.code.clone(),
-                    message: fault.message.clone(),
-                },
+                FaultKind::AsyncFail => {
+                    FaultOutcome::AsyncFail { code: fault.code.clone(), message: fault.message.clone() }
+                }
                 FaultKind::AsyncHang => FaultOutcome::AsyncHang,
                 FaultKind::SessionExpire => FaultOutcome::SessionExpire,
             };
@@ -317,9 +299,7 @@ impl FaultSet {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -387,10 +367,7 @@ mod tests {
 
         let mut status = spec(FaultKind::Error, "*", None);
         status.status = Some(503);
-        assert!(
-            set.add(status.clone()).is_err(),
-            "tencent has no error statuses"
-        );
+        assert!(set.add(status.clone()).is_err(), "tencent has no error statuses");
         status.cloud = "huawei".into();
         set.add(status.clone()).unwrap();
         status.status = Some(200);
@@ -407,19 +384,10 @@ mod tests {
         fail.cloud = "huawei".into();
         fail.message = Some("quota exceeded".into());
         set.add(fail).unwrap();
-        assert_eq!(
-            set.plan("huawei", "ShowOperation", false),
-            FaultPlan::default()
-        );
+        assert_eq!(set.plan("huawei", "ShowOperation", false), FaultPlan::default());
         assert_eq!(set.list()[0].remaining, Some(1), "skipped, not consumed");
         let plan = set.plan("huawei", "EnrollAccount", true);
-        assert_eq!(
-            plan.outcome,
-            Some(FaultOutcome::AsyncFail {
-                code: None,
-                message: Some("quota exceeded".into())
-            })
-        );
+        assert_eq!(plan.outcome, Some(FaultOutcome::AsyncFail { code: None, message: Some("quota exceeded".into()) }));
         assert_eq!(plan.fired, Some(FaultKind::AsyncFail));
         assert_eq!(set.plan("huawei", "EnrollAccount", true).outcome, None);
     }
@@ -433,28 +401,16 @@ mod tests {
         assert!(set.add(tencent.clone()).is_err(), "huawei has no sessions");
         tencent.cloud = "zstack".into();
         set.add(tencent).unwrap();
-        let keyed = CallShape {
-            starts_job: true,
-            has_session: false,
-        };
+        let keyed = CallShape { starts_job: true, has_session: false };
         assert_eq!(
             set.plan_call("zstack", "X", keyed),
             FaultPlan::default(),
             "an AccessKey call has no session to end"
         );
         assert_eq!(set.list()[0].remaining, Some(1), "skipped, not consumed");
-        let session = CallShape {
-            starts_job: false,
-            has_session: true,
-        };
+        let session = CallShape { starts_job: false, has_session: true };
         let plan = set.plan_call("zstack", "X", session);
-        assert_eq!(
-            (plan.outcome, plan.fired),
-            (
-                Some(FaultOutcome::SessionExpire),
-                Some(FaultKind::SessionExpire)
-            )
-        );
+        assert_eq!((plan.outcome, plan.fired), (Some(FaultOutcome::SessionExpire), Some(FaultKind::SessionExpire)));
         assert_eq!(set.list()[0].remaining, Some(0));
     }
 }

@@ -3,20 +3,17 @@
 
 use crate::huawei::jobs::states;
 use crate::huawei::model::{
-    Account, Handshake, HuaweiCredential, HuaweiWorld, IdentityCenterWorld, Instance,
-    ManagedAccount, Membership, Organization as HwOrganization, OrganizationalUnit,
-    OrganizationsWorld, PermissionSet, Principal, RgcWorld,
+    Account, Handshake, HuaweiCredential, HuaweiWorld, IdentityCenterWorld, Instance, ManagedAccount, Membership,
+    Organization as HwOrganization, OrganizationalUnit, OrganizationsWorld, PermissionSet, Principal, RgcWorld,
 };
 use crate::huawei::organizations::HANDSHAKE_TTL_MS;
 use crate::huawei::rgc::{OWNER_CUSTOM, OWNER_RGC, TYPE_MANAGEMENT, TYPE_MEMBER};
 use crate::state::{Credentials, SCHEMA_VERSION, World};
-use crate::tencent::model::{
-    Member, MemberPolicy, Organization, SubAccount, TencentCredential, TencentWorld,
-};
+use crate::tencent::model::{Member, MemberPolicy, Organization, SubAccount, TencentCredential, TencentWorld};
 use crate::timefmt;
 use crate::zstack::model::{
-    ACCESS_KEY_DISABLED, ACCESS_KEY_ENABLED, Organization as ZsOrganization, Project,
-    ProjectOrganizationRef, ZStackAccessKey, ZStackAccount, ZStackCredentials, ZStackWorld,
+    ACCESS_KEY_DISABLED, ACCESS_KEY_ENABLED, Organization as ZsOrganization, Project, ProjectOrganizationRef,
+    ZStackAccessKey, ZStackAccount, ZStackCredentials, ZStackWorld,
 };
 
 pub const TENCENT_SECRET_ID: &str = "AKIDtetheremulator00000000000000000";
@@ -27,11 +24,8 @@ pub const TENCENT_TEMP_TOKEN: &str = "tether-emulator-tencent-token";
 
 pub const TENCENT_ORG_ID: i64 = 10_001;
 pub const TENCENT_MANAGEMENT_UIN: i64 = 100_000_000_001;
-pub const TENCENT_MEMBERS: [(i64, &str); 3] = [
-    (100_000_000_101, "finance-prod"),
-    (100_000_000_102, "data-platform"),
-    (100_000_000_103, "sandbox"),
-];
+pub const TENCENT_MEMBERS: [(i64, &str); 3] =
+    [(100_000_000_101, "finance-prod"), (100_000_000_102, "data-platform"), (100_000_000_103, "sandbox")];
 /// Names of the management account's CAM sub-users, UINs 200000000001.. in this order.
 pub const TENCENT_SUB_ACCOUNT_NAMES: [&str; 12] = [
     "ops-alice",
@@ -101,13 +95,8 @@ pub const HUAWEI_LONE_WOLF: HuaweiFixtureAccount = HuaweiFixtureAccount {
     secret_key: "tether-emulator-huawei-lone-wolf-sk",
     role: "standalone account without invitations",
 };
-pub const HUAWEI_ACCOUNTS: [HuaweiFixtureAccount; 5] = [
-    HUAWEI_MANAGEMENT,
-    HUAWEI_FINANCE_PROD,
-    HUAWEI_DATA_PLATFORM,
-    HUAWEI_NEW_ACQUISITION,
-    HUAWEI_LONE_WOLF,
-];
+pub const HUAWEI_ACCOUNTS: [HuaweiFixtureAccount; 5] =
+    [HUAWEI_MANAGEMENT, HUAWEI_FINANCE_PROD, HUAWEI_DATA_PLATFORM, HUAWEI_NEW_ACQUISITION, HUAWEI_LONE_WOLF];
 pub const HUAWEI_TEMP_ACCESS_KEY: &str = "HWTETHERTEMPMGMT0001";
 pub const HUAWEI_TEMP_SECRET_KEY: &str = "tether-emulator-huawei-temp-sk";
 pub const HUAWEI_TEMP_TOKEN: &str = "tether-emulator-huawei-security-token";
@@ -124,13 +113,9 @@ pub const HUAWEI_OUS: [(&str, &str); 4] = [
 pub const HUAWEI_IC_INSTANCE: &str = "ins-tether00000001";
 pub const HUAWEI_IC_IDENTITY_STORE: &str = "d-tether00001";
 pub const HUAWEI_IC_USERS: [(&str, &str); 2] = [("u-alice", "alice"), ("u-bob", "bob")];
-pub const HUAWEI_IC_GROUPS: [(&str, &str); 2] =
-    [("g-admins", "admins"), ("g-auditors", "auditors")];
-pub const HUAWEI_IC_PERMISSION_SETS: [(&str, &str); 3] = [
-    ("ps-admin", "AdministratorAccess"),
-    ("ps-readonly", "ReadOnlyAccess"),
-    ("ps-billing", "BillingAccess"),
-];
+pub const HUAWEI_IC_GROUPS: [(&str, &str); 2] = [("g-admins", "admins"), ("g-auditors", "auditors")];
+pub const HUAWEI_IC_PERMISSION_SETS: [(&str, &str); 3] =
+    [("ps-admin", "AdministratorAccess"), ("ps-readonly", "ReadOnlyAccess"), ("ps-billing", "BillingAccess")];
 
 /// ZStack's built-in administrator (`AccountConstant.INITIAL_SYSTEM_ADMIN_UUID`).
 pub const ZSTACK_ADMIN_UUID: &str = "36c27e8ff05c4780bf6d2fa65700f22e";
@@ -156,39 +141,14 @@ pub const ZSTACK_PROJECTS: [(&str, &str, &str, &str); 4] = [
         "8d3e2f1a0b9c4d8e9f0a1b2c3d4e5f02",
         "Data analytics and reporting",
     ),
-    (
-        "6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b03",
-        "sandbox",
-        "8d3e2f1a0b9c4d8e9f0a1b2c3d4e5f03",
-        "Experiments; anything goes",
-    ),
-    (
-        "6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b04",
-        "legacy-erp",
-        "8d3e2f1a0b9c4d8e9f0a1b2c3d4e5f04",
-        "The old ERP system",
-    ),
+    ("6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b03", "sandbox", "8d3e2f1a0b9c4d8e9f0a1b2c3d4e5f03", "Experiments; anything goes"),
+    ("6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b04", "legacy-erp", "8d3e2f1a0b9c4d8e9f0a1b2c3d4e5f04", "The old ERP system"),
 ];
 /// IAM2 organizations: uuid, name, type, parent uuid (all `Enabled`).
 pub const ZSTACK_ORGANIZATIONS: [(&str, &str, &str, Option<&str>); 3] = [
-    (
-        "7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d01",
-        "Tether Corp",
-        "Company",
-        None,
-    ),
-    (
-        "7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02",
-        "Finance Dept",
-        "Department",
-        Some("7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d01"),
-    ),
-    (
-        "7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d03",
-        "Engineering Dept",
-        "Department",
-        Some("7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d01"),
-    ),
+    ("7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d01", "Tether Corp", "Company", None),
+    ("7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02", "Finance Dept", "Department", Some("7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d01")),
+    ("7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d03", "Engineering Dept", "Department", Some("7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d01")),
 ];
 
 /// Fixed so that a freshly seeded world is byte-for-byte reproducible.
@@ -209,10 +169,10 @@ pub fn seed_with_sub_accounts(sub_accounts: usize) -> World {
     let organization = &mut world.tencent.organization;
     let named = organization.sub_accounts.len();
     organization.sub_accounts.truncate(sub_accounts);
-    organization.sub_accounts.extend((named..sub_accounts).map(|i| SubAccount {
-        uin: TENCENT_FIRST_SUB_ACCOUNT_UIN + i as i64,
-        name: format!("sub-{:04}", i + 1),
-    }));
+    organization.sub_accounts.extend(
+        (named..sub_accounts)
+            .map(|i| SubAccount { uin: TENCENT_FIRST_SUB_ACCOUNT_UIN + i as i64, name: format!("sub-{:04}", i + 1) }),
+    );
     world
 }
 
@@ -225,9 +185,7 @@ pub fn seed_at(now: i64) -> World {
             huawei: huawei_credentials(),
             zstack: zstack_credentials(),
         },
-        tencent: TencentWorld {
-            organization: tencent_organization(),
-        },
+        tencent: TencentWorld { organization: tencent_organization() },
         huawei: huawei_world(now),
         zstack: zstack_world(),
     }
@@ -250,12 +208,7 @@ fn zstack_credentials() -> ZStackCredentials {
             description: "the built-in administrator; LogInByAccount sends password_sha512".into(),
         }],
         access_keys: vec![
-            key(
-                ZSTACK_ACCESS_KEY_ID,
-                ZSTACK_ACCESS_KEY_SECRET,
-                ACCESS_KEY_ENABLED,
-                "AccessKey of admin",
-            ),
+            key(ZSTACK_ACCESS_KEY_ID, ZSTACK_ACCESS_KEY_SECRET, ACCESS_KEY_ENABLED, "AccessKey of admin"),
             key(
                 ZSTACK_DISABLED_ACCESS_KEY_ID,
                 ZSTACK_DISABLED_ACCESS_KEY_SECRET,
@@ -369,9 +322,7 @@ fn huawei_world(now: i64) -> HuaweiWorld {
     };
     let handshake = Handshake {
         id: HUAWEI_PENDING_HANDSHAKE.into(),
-        urn: format!(
-            "organizations::{management}:handshake:{HUAWEI_ORG_ID}/{HUAWEI_PENDING_HANDSHAKE}"
-        ),
+        urn: format!("organizations::{management}:handshake:{HUAWEI_ORG_ID}/{HUAWEI_PENDING_HANDSHAKE}"),
         organization_id: HUAWEI_ORG_ID.into(),
         management_account_id: management.into(),
         target_type: "account".into(),
@@ -383,55 +334,32 @@ fn huawei_world(now: i64) -> HuaweiWorld {
         updated_at: now,
         expired_at: now + HANDSHAKE_TTL_MS,
     };
-    let managed = |account: &HuaweiFixtureAccount, account_type: &str, owner: &str, ou: &str| {
-        ManagedAccount {
-            account_id: account.id.into(),
-            account_type: account_type.into(),
-            owner: owner.into(),
-            state: states::ENROLLED.into(),
-            parent_organizational_unit_id: ou.into(),
-            blueprint: None,
-            created_at: HUAWEI_SEED_MS,
-            updated_at: HUAWEI_SEED_MS,
-        }
+    let managed = |account: &HuaweiFixtureAccount, account_type: &str, owner: &str, ou: &str| ManagedAccount {
+        account_id: account.id.into(),
+        account_type: account_type.into(),
+        owner: owner.into(),
+        state: states::ENROLLED.into(),
+        parent_organizational_unit_id: ou.into(),
+        blueprint: None,
+        created_at: HUAWEI_SEED_MS,
+        updated_at: HUAWEI_SEED_MS,
     };
     let principals = |list: &[(&str, &str)]| {
-        list.iter()
-            .map(|(id, name)| Principal {
-                id: (*id).into(),
-                name: (*name).into(),
-            })
-            .collect()
+        list.iter().map(|(id, name)| Principal { id: (*id).into(), name: (*name).into() }).collect()
     };
     HuaweiWorld {
         region: HUAWEI_REGION.into(),
         accounts,
-        organizations: OrganizationsWorld {
-            organization,
-            handshakes: vec![handshake],
-        },
+        organizations: OrganizationsWorld { organization, handshakes: vec![handshake] },
         rgc: RgcWorld {
             landing_zone_version: HUAWEI_LANDING_ZONE_VERSION.into(),
             organizational_units: HUAWEI_OUS
                 .iter()
-                .map(|(id, name)| OrganizationalUnit {
-                    id: (*id).into(),
-                    name: (*name).into(),
-                })
+                .map(|(id, name)| OrganizationalUnit { id: (*id).into(), name: (*name).into() })
                 .collect(),
             managed_accounts: vec![
-                managed(
-                    &HUAWEI_MANAGEMENT,
-                    TYPE_MANAGEMENT,
-                    OWNER_RGC,
-                    "ou-tether-root",
-                ),
-                managed(
-                    &HUAWEI_FINANCE_PROD,
-                    TYPE_MEMBER,
-                    OWNER_CUSTOM,
-                    "ou-tether-workloads",
-                ),
+                managed(&HUAWEI_MANAGEMENT, TYPE_MANAGEMENT, OWNER_RGC, "ou-tether-root"),
+                managed(&HUAWEI_FINANCE_PROD, TYPE_MEMBER, OWNER_CUSTOM, "ou-tether-workloads"),
             ],
             operations: Vec::new(),
         },
@@ -446,10 +374,7 @@ fn huawei_world(now: i64) -> HuaweiWorld {
             groups: principals(&HUAWEI_IC_GROUPS),
             permission_sets: HUAWEI_IC_PERMISSION_SETS
                 .iter()
-                .map(|(id, name)| PermissionSet {
-                    id: (*id).into(),
-                    name: (*name).into(),
-                })
+                .map(|(id, name)| PermissionSet { id: (*id).into(), name: (*name).into() })
                 .collect(),
             assignments: Vec::new(),
             assignment_requests: Vec::new(),
@@ -472,8 +397,7 @@ fn tencent_credentials() -> Vec<TencentCredential> {
             secret_key: TENCENT_TEMP_SECRET_KEY.into(),
             token: Some(TENCENT_TEMP_TOKEN.into()),
             owner_uin: TENCENT_MANAGEMENT_UIN,
-            description: "temporary (STS) credential of the management account; needs X-TC-Token"
-                .into(),
+            description: "temporary (STS) credential of the management account; needs X-TC-Token".into(),
         },
     ]
 }
@@ -510,20 +434,13 @@ fn tencent_organization() -> Organization {
                     "Billing and cost management of the member account",
                 ));
             }
-            Member {
-                uin,
-                name: name.into(),
-                policies,
-            }
+            Member { uin, name: name.into(), policies }
         })
         .collect();
     let sub_accounts = TENCENT_SUB_ACCOUNT_NAMES
         .iter()
         .zip(TENCENT_FIRST_SUB_ACCOUNT_UIN..)
-        .map(|(name, uin)| SubAccount {
-            uin,
-            name: (*name).into(),
-        })
+        .map(|(name, uin)| SubAccount { uin, name: (*name).into() })
         .collect();
     Organization {
         org_id: TENCENT_ORG_ID,
@@ -535,14 +452,7 @@ fn tencent_organization() -> Organization {
     }
 }
 
-fn policy(
-    id: i64,
-    name: &str,
-    identity_id: i64,
-    role: &str,
-    alias: &str,
-    description: &str,
-) -> MemberPolicy {
+fn policy(id: i64, name: &str, identity_id: i64, role: &str, alias: &str, description: &str) -> MemberPolicy {
     MemberPolicy {
         policy_id: id,
         policy_name: name.into(),
@@ -581,9 +491,7 @@ mod tests {
         assert_eq!(org.sub_accounts[11].uin, 200_000_000_012);
         assert_eq!(org.sub_account(200_000_000_002).unwrap().name, "ops-bob");
         assert!(org.bindings.is_empty());
-        assert!(
-            TENCENT_SECRET_ID.starts_with("AKID") && TENCENT_TEMP_SECRET_ID.starts_with("AKID")
-        );
+        assert!(TENCENT_SECRET_ID.starts_with("AKID") && TENCENT_TEMP_SECRET_ID.starts_with("AKID"));
     }
 
     #[test]
@@ -593,21 +501,13 @@ mod tests {
         assert_eq!(credentials.len(), 6);
         for credential in credentials {
             assert_eq!(credential.access_key.len(), 20, "{}", credential.access_key);
-            assert!(
-                credential
-                    .access_key
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-            );
+            assert!(credential.access_key.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
             assert_eq!(credential.domain_id, credential.account_id);
         }
         for account in &world.huawei.accounts {
             for id in [&account.id, &account.project_id] {
                 assert_eq!(id.len(), 32);
-                assert!(
-                    id.chars()
-                        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-                );
+                assert!(id.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
             }
         }
         let org = &world.huawei.organizations.organization;
@@ -615,10 +515,7 @@ mod tests {
         assert!(!org.is_member(HUAWEI_NEW_ACQUISITION.id));
         let handshake = &world.huawei.organizations.handshakes[0];
         assert_eq!(handshake.expired_at - handshake.created_at, 14 * 86_400_000);
-        assert_eq!(
-            timefmt::huawei_datetime(HUAWEI_SEED_MS),
-            "2024-01-15T02:00:00.000Z"
-        );
+        assert_eq!(timefmt::huawei_datetime(HUAWEI_SEED_MS), "2024-01-15T02:00:00.000Z");
         assert_eq!(world.huawei.rgc.managed_accounts.len(), 2);
         assert!(world.huawei.rgc.managed(HUAWEI_DATA_PLATFORM.id).is_none());
         assert_eq!(world.huawei.identity_center.permission_sets.len(), 3);
@@ -627,18 +524,10 @@ mod tests {
     #[test]
     fn zstack_seed_matches_the_documented_fixture() {
         use sha2::{Digest, Sha512};
-        assert_eq!(
-            hex::encode(Sha512::digest(ZSTACK_ADMIN_PASSWORD)),
-            ZSTACK_ADMIN_PASSWORD_SHA512
-        );
+        assert_eq!(hex::encode(Sha512::digest(ZSTACK_ADMIN_PASSWORD)), ZSTACK_ADMIN_PASSWORD_SHA512);
         let world = seed();
         let zstack = &world.zstack;
-        let is_uuid = |id: &str| {
-            id.len() == 32
-                && id
-                    .chars()
-                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-        };
+        let is_uuid = |id: &str| id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
         for project in &zstack.projects {
             assert!(is_uuid(&project.uuid) && is_uuid(&project.linked_account_uuid));
         }
@@ -646,15 +535,8 @@ mod tests {
         assert!(is_uuid(ZSTACK_ADMIN_UUID));
         assert_eq!(zstack.project_organization_refs.len(), 1);
         let erp = zstack.project_ref(ZSTACK_PROJECTS[3].0).unwrap();
-        assert_eq!(
-            zstack.organization(&erp.organization_uuid).unwrap().name,
-            "Finance Dept"
-        );
+        assert_eq!(zstack.organization(&erp.organization_uuid).unwrap().name, "Finance Dept");
         let keys = &world.credentials.zstack.access_keys;
-        assert_eq!(
-            keys.iter().filter(|k| k.is_enabled()).count(),
-            1,
-            "one enabled, one disabled key"
-        );
+        assert_eq!(keys.iter().filter(|k| k.is_enabled()).count(), 1, "one enabled, one disabled key");
     }
 }

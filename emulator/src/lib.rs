@@ -155,9 +155,7 @@ impl Emulator {
     pub fn world(&self) -> MutexGuard<'_, World> {
         // A panic while holding the lock cannot leave the world half-mutated in a way that matters
         // more than taking the server down would, so recover from poisoning.
-        self.world
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.world.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Runs `f` on the world; when it reports a mutation, saves the state file while still holding
@@ -231,16 +229,9 @@ async fn read_body(State(emu): State<Arc<Emulator>>, request: Request, next: Nex
     let bytes = match tokio::time::timeout(config.body_read_timeout, read).await {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(err)) => {
-            let status = if is_length_limit(&err) {
-                StatusCode::PAYLOAD_TOO_LARGE
-            } else {
-                StatusCode::BAD_REQUEST
-            };
+            let status = if is_length_limit(&err) { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST };
             let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                format!(
-                    "the request body is larger than {} bytes",
-                    config.max_body_bytes
-                )
+                format!("the request body is larger than {} bytes", config.max_body_bytes)
             } else {
                 format!("the request body could not be read: {err}")
             };
@@ -249,15 +240,11 @@ async fn read_body(State(emu): State<Arc<Emulator>>, request: Request, next: Nex
         Err(_) => {
             return transport_error(
                 StatusCode::REQUEST_TIMEOUT,
-                format!(
-                    "the request body did not arrive within {} ms",
-                    config.body_read_timeout.as_millis()
-                ),
+                format!("the request body did not arrive within {} ms", config.body_read_timeout.as_millis()),
             );
         }
     };
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 
 fn is_length_limit(err: &axum::Error) -> bool {
@@ -274,10 +261,7 @@ fn is_length_limit(err: &axum::Error) -> bool {
 fn transport_error(status: StatusCode, message: String) -> Response {
     let mut response = (status, Json(serde_json::json!({ "error": message }))).into_response();
     // Whatever is left of the body is still in the socket: do not read it as the next request.
-    response.headers_mut().insert(
-        axum::http::header::CONNECTION,
-        axum::http::HeaderValue::from_static("close"),
-    );
+    response.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
     response
 }
 

@@ -26,10 +26,7 @@ pub struct Exceeded {
 
 impl RateLimiter {
     pub fn new(limit: u32) -> Self {
-        RateLimiter {
-            limit,
-            windows: Mutex::new(HashMap::new()),
-        }
+        RateLimiter { limit, windows: Mutex::new(HashMap::new()) }
     }
 
     pub fn limit(&self) -> u32 {
@@ -41,33 +38,21 @@ impl RateLimiter {
         if self.limit == 0 {
             return Ok(());
         }
-        let mut windows = self
-            .windows
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut windows = self.windows.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let window = windows.entry(key.to_owned()).or_default();
-        while window
-            .front()
-            .is_some_and(|&t| now.saturating_duration_since(t) >= WINDOW)
-        {
+        while window.front().is_some_and(|&t| now.saturating_duration_since(t) >= WINDOW) {
             window.pop_front();
         }
         let in_window = u32::try_from(window.len()).unwrap_or(u32::MAX);
         if in_window >= self.limit {
-            return Err(Exceeded {
-                attempted: in_window.saturating_add(1),
-                limit: self.limit,
-            });
+            return Err(Exceeded { attempted: in_window.saturating_add(1), limit: self.limit });
         }
         window.push_back(now);
         Ok(())
     }
 
     pub fn clear(&self) {
-        self.windows
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clear();
+        self.windows.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
     }
 }
 
@@ -82,13 +67,7 @@ mod tests {
         for _ in 0..3 {
             limiter.check("A", t0).unwrap();
         }
-        assert_eq!(
-            limiter.check("A", t0),
-            Err(Exceeded {
-                attempted: 4,
-                limit: 3
-            })
-        );
+        assert_eq!(limiter.check("A", t0), Err(Exceeded { attempted: 4, limit: 3 }));
         limiter.check("B", t0).unwrap();
         // Rejections do not extend the window: one second after the admitted ones, A is free again.
         assert!(limiter.check("A", t0 + Duration::from_millis(999)).is_err());

@@ -38,12 +38,8 @@ pub struct Credentials {
 /// Reads a state file written by [`save`].
 pub fn load(path: &Path) -> io::Result<World> {
     let text = fs::read_to_string(path)?;
-    let world: World = serde_json::from_str(&text).map_err(|err| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("state file {}: {err}", path.display()),
-        )
-    })?;
+    let world: World = serde_json::from_str(&text)
+        .map_err(|err| io::Error::new(io::ErrorKind::InvalidData, format!("state file {}: {err}", path.display())))?;
     if world.schema != SCHEMA_VERSION {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
@@ -72,16 +68,12 @@ pub fn save(path: &Path, world: &World) -> io::Result<()> {
     let mut prefix = std::ffi::OsString::from(".");
     prefix.push(path.file_name().unwrap_or_default());
     prefix.push(".");
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&prefix)
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(&prefix).suffix(".tmp").tempfile_in(dir)?;
     #[cfg(unix)]
     {
         // tempfile creates 0600 already; say so explicitly, it is the point.
         use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(fs::Permissions::from_mode(0o600))?;
+        tmp.as_file().set_permissions(fs::Permissions::from_mode(0o600))?;
     }
     tmp.write_all(&json)?;
     tmp.write_all(b"\n")?;
@@ -97,8 +89,7 @@ mod tests {
 
     #[test]
     fn save_then_load_round_trips() {
-        let dir =
-            std::env::temp_dir().join(format!("tether-emulator-state-{}", uuid::Uuid::new_v4()));
+        let dir = std::env::temp_dir().join(format!("tether-emulator-state-{}", uuid::Uuid::new_v4()));
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join("state.json");
         let world = crate::fixtures::seed();
@@ -113,8 +104,7 @@ mod tests {
     #[test]
     fn the_state_file_is_private_even_over_a_world_readable_one() {
         use std::os::unix::fs::PermissionsExt;
-        let dir =
-            std::env::temp_dir().join(format!("tether-emulator-state-{}", uuid::Uuid::new_v4()));
+        let dir = std::env::temp_dir().join(format!("tether-emulator-state-{}", uuid::Uuid::new_v4()));
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join("state.json");
         fs::write(&path, b"{}").unwrap();

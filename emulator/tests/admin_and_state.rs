@@ -17,8 +17,7 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new() -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("tether-emulator-test-{}", uuid::Uuid::new_v4()));
+        let dir = std::env::temp_dir().join(format!("tether-emulator-test-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
     }
@@ -34,55 +33,26 @@ impl Drop for TempDir {
 async fn state_file_survives_a_restart() {
     let dir = TempDir::new();
     let path = dir.0.join("world.json");
-    let config = Config {
-        state_file: Some(path.clone()),
-        ..Config::default()
-    };
+    let config = Config { state_file: Some(path.clone()), ..Config::default() };
 
     let first = start_with(config.clone()).await;
     assert!(path.exists(), "the seed is written at start");
-    assert_ok(
-        &first
-            .client()
-            .call(BIND, bind_params(MEMBER, 1001, &[SUB, SUB + 1]))
-            .await,
-    );
+    assert_ok(&first.client().call(BIND, bind_params(MEMBER, 1001, &[SUB, SUB + 1])).await);
     let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    assert_eq!(
-        saved["tencent"]["organization"]["bindings"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(saved["tencent"]["organization"]["bindings"].as_array().unwrap().len(), 2);
     drop(first);
 
     let second = start_with(config.clone()).await;
-    let listed = second
-        .client()
-        .call(DESCRIBE, describe_params(MEMBER, 1001, 0, 10))
-        .await;
+    let listed = second.client().call(DESCRIBE, describe_params(MEMBER, 1001, 0, 10)).await;
     assert_eq!(item_uins(&listed), [SUB, SUB + 1]);
-    assert_eq!(
-        second.admin_get("calls").await.as_array().unwrap().len(),
-        1,
-        "the call log is not persisted"
-    );
+    assert_eq!(second.admin_get("calls").await.as_array().unwrap().len(), 1, "the call log is not persisted");
 
     // A reset is persisted too.
     let (status, _) = second.admin_post("reset", json!({})).await;
     assert_eq!(status, 200);
     drop(second);
     let third = start_with(config).await;
-    assert!(
-        third
-            .emulator
-            .world()
-            .tencent
-            .organization
-            .bindings
-            .is_empty()
-    );
+    assert!(third.emulator.world().tencent.organization.bindings.is_empty());
 
     // No temporary files are left next to the state file.
     assert_eq!(std::fs::read_dir(&dir.0).unwrap().count(), 1);
@@ -93,12 +63,9 @@ async fn corrupt_state_file_is_an_error_not_a_silent_reseed() {
     let dir = TempDir::new();
     let path = dir.0.join("world.json");
     std::fs::write(&path, "{ not json").unwrap();
-    let err = tether_emulator::Emulator::new(Config {
-        state_file: Some(path),
-        ..Config::default()
-    })
-    .err()
-    .expect("load fails");
+    let err = tether_emulator::Emulator::new(Config { state_file: Some(path), ..Config::default() })
+        .err()
+        .expect("load fails");
     assert!(err.to_string().contains("world.json"), "{err}");
 }
 
@@ -107,44 +74,22 @@ async fn reset_state_and_calls() {
     let emu = start().await;
     let tc = emu.client();
     assert_ok(&tc.call(BIND, bind_params(MEMBER, 1001, &[SUB])).await);
-    assert_ok(
-        &tc.call(DESCRIBE, describe_params(MEMBER, 1001, 0, 10))
-            .await,
-    );
-    emu.admin_post(
-        "faults",
-        json!({"cloud": "tencent", "kind": "error", "count": 0}),
-    )
-    .await;
+    assert_ok(&tc.call(DESCRIBE, describe_params(MEMBER, 1001, 0, 10)).await);
+    emu.admin_post("faults", json!({"cloud": "tencent", "kind": "error", "count": 0})).await;
 
     let state = emu.admin_get("state").await;
     let creds = state["credentials"]["tencent"].as_array().unwrap();
     assert_eq!(creds[0]["secret_id"], SECRET_ID);
     assert_eq!(creds[0]["secret_key"], SECRET_KEY);
     assert_eq!(creds[1]["token"], TEMP_TOKEN);
-    assert_eq!(
-        state["tencent"]["organization"]["management_uin"],
-        100_000_000_001_i64
-    );
-    assert_eq!(
-        state["tencent"]["organization"]["bindings"][0]["sub_account_uin"],
-        SUB
-    );
+    assert_eq!(state["tencent"]["organization"]["management_uin"], 100_000_000_001_i64);
+    assert_eq!(state["tencent"]["organization"]["bindings"][0]["sub_account_uin"], SUB);
 
     // Filters, and every entry has the documented fields.
     let all = emu.admin_get("calls").await;
     assert_eq!(all.as_array().unwrap().len(), 2);
     for entry in all.as_array().unwrap() {
-        for field in [
-            "seq",
-            "time",
-            "cloud",
-            "action",
-            "params",
-            "status",
-            "error_code",
-            "request_id",
-        ] {
+        for field in ["seq", "time", "cloud", "action", "params", "status", "error_code", "request_id"] {
             assert!(entry.get(field).is_some(), "{field} missing in {entry}");
         }
     }
@@ -159,10 +104,7 @@ async fn reset_state_and_calls() {
     assert_eq!(emu.admin_get("faults").await, json!([]));
     // The seed, except for the pending Huawei invitation's timestamps (stamped at seeding).
     let without_seed_times = |mut state: serde_json::Value| {
-        for handshake in state["huawei"]["organizations"]["handshakes"]
-            .as_array_mut()
-            .unwrap()
-        {
+        for handshake in state["huawei"]["organizations"]["handshakes"].as_array_mut().unwrap() {
             for field in ["created_at", "updated_at", "expired_at"] {
                 handshake.as_object_mut().unwrap().remove(field);
             }
@@ -173,20 +115,13 @@ async fn reset_state_and_calls() {
         without_seed_times(emu.admin_get("state").await),
         without_seed_times(serde_json::to_value(tether_emulator::fixtures::seed()).unwrap())
     );
-    assert_ok(
-        &tc.call(DESCRIBE, describe_params(MEMBER, 1001, 0, 10))
-            .await,
-    );
+    assert_ok(&tc.call(DESCRIBE, describe_params(MEMBER, 1001, 0, 10)).await);
 
     assert_eq!(emu.admin_delete("calls").await["deleted"], 1);
     assert_eq!(emu.admin_get("calls").await, json!([]));
 
     // Paths no cloud claims get a JSON 404 that names them.
-    let resp = http()
-        .get(format!("{}/v1/nothing", emu.base))
-        .send()
-        .await
-        .unwrap();
+    let resp = http().get(format!("{}/v1/nothing", emu.base)).send().await.unwrap();
     assert_eq!(resp.status(), 404);
     let body: serde_json::Value = resp.json().await.unwrap();
     assert!(body["error"].as_str().unwrap().contains("/v1/nothing"));
@@ -201,9 +136,7 @@ fn binary_prints_the_bound_address_first() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let address = line.trim_end().to_owned();
     let parsed: std::net::SocketAddr = address.parse().expect("first line is exactly an address");
     assert!(parsed.ip().is_loopback() && parsed.port() != 0, "{address}");

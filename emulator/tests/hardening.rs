@@ -18,9 +18,7 @@ const EMULATOR: &str = env!("CARGO_BIN_EXE_tether-emulator");
 /// Sends `raw` on a new connection and reads until the server closes it (10 s at most).
 fn exchange(addr: std::net::SocketAddr, raw: &[u8]) -> String {
     let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     stream.write_all(raw).unwrap();
     let mut answer = Vec::new();
     let _ = stream.read_to_end(&mut answer);
@@ -28,20 +26,12 @@ fn exchange(addr: std::net::SocketAddr, raw: &[u8]) -> String {
 }
 
 fn status_of(answer: &str) -> u16 {
-    answer
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"))
+    answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"))
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_half_sent_request_is_closed_after_the_header_read_timeout() {
-    let emu = start_with(Config {
-        header_read_timeout: Duration::from_millis(500),
-        ..Config::default()
-    })
-    .await;
+    let emu = start_with(Config { header_read_timeout: Duration::from_millis(500), ..Config::default() }).await;
     let addr = emu.addr;
     let (elapsed, answer) = tokio::task::spawn_blocking(move || {
         let started = Instant::now();
@@ -50,22 +40,16 @@ async fn a_half_sent_request_is_closed_after_the_header_read_timeout() {
     })
     .await
     .unwrap();
-    assert!(
-        elapsed >= Duration::from_millis(400) && elapsed < Duration::from_secs(3),
-        "closed after {elapsed:?}"
-    );
+    assert!(elapsed >= Duration::from_millis(400) && elapsed < Duration::from_secs(3), "closed after {elapsed:?}");
     // hyper answers 408 or just closes; either way the connection is gone.
     assert!(answer.is_empty() || status_of(&answer) == 408, "{answer:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_slow_or_oversized_body_is_refused() {
-    let emu = start_with(Config {
-        body_read_timeout: Duration::from_millis(500),
-        max_body_bytes: 1024,
-        ..Config::default()
-    })
-    .await;
+    let emu =
+        start_with(Config { body_read_timeout: Duration::from_millis(500), max_body_bytes: 1024, ..Config::default() })
+            .await;
     let addr = emu.addr;
     let (elapsed, answer) = tokio::task::spawn_blocking(move || {
         let started = Instant::now();
@@ -117,126 +101,41 @@ async fn the_admin_api_refuses_what_a_web_page_could_send() {
 
     // DNS rebinding: the page's own host name, with the right port.
     let rebinding = format!("Host: attacker.example:{port}\r\n");
-    assert_eq!(
-        run("GET /_emulator/state", rebinding.clone(), "").await,
-        421
-    );
-    assert_eq!(
-        run(
-            "POST /_emulator/reset",
-            format!("{rebinding}{json_ct}"),
-            "{}"
-        )
-        .await,
-        421
-    );
-    assert_eq!(
-        run(
-            "GET /_emulator/calls",
-            format!("Host: 127.0.0.1:{}\r\n", port.wrapping_add(1)),
-            ""
-        )
-        .await,
-        421
-    );
-    assert_eq!(
-        run("GET /_emulator/calls", String::new(), "").await,
-        421,
-        "no Host at all"
-    );
+    assert_eq!(run("GET /_emulator/state", rebinding.clone(), "").await, 421);
+    assert_eq!(run("POST /_emulator/reset", format!("{rebinding}{json_ct}"), "{}").await, 421);
+    assert_eq!(run("GET /_emulator/calls", format!("Host: 127.0.0.1:{}\r\n", port.wrapping_add(1)), "").await, 421);
+    assert_eq!(run("GET /_emulator/calls", String::new(), "").await, 421, "no Host at all");
     // Cross-site simple requests: a form post, a text/plain fetch, an Origin, Sec-Fetch-Site.
     let form = "Content-Type: application/x-www-form-urlencoded\r\n";
-    assert_eq!(
-        run("POST /_emulator/reset", format!("{host}{form}"), "a=b").await,
-        415
-    );
+    assert_eq!(run("POST /_emulator/reset", format!("{host}{form}"), "a=b").await, 415);
     let text = "Content-Type: text/plain\r\n";
     let fault = r#"{"cloud":"*","kind":"error"}"#;
-    assert_eq!(
-        run("POST /_emulator/faults", format!("{host}{text}"), fault).await,
-        415
-    );
-    assert_eq!(
-        run("POST /_emulator/faults", host.clone(), fault).await,
-        415,
-        "a body without a type"
-    );
+    assert_eq!(run("POST /_emulator/faults", format!("{host}{text}"), fault).await, 415);
+    assert_eq!(run("POST /_emulator/faults", host.clone(), fault).await, 415, "a body without a type");
     let origin = "Origin: http://attacker.example\r\n";
-    assert_eq!(
-        run(
-            "POST /_emulator/reset",
-            format!("{host}{json_ct}{origin}"),
-            "{}"
-        )
-        .await,
-        403
-    );
-    assert_eq!(
-        run(
-            "POST /_emulator/reset",
-            format!("{host}Origin: null\r\n"),
-            ""
-        )
-        .await,
-        403
-    );
+    assert_eq!(run("POST /_emulator/reset", format!("{host}{json_ct}{origin}"), "{}").await, 403);
+    assert_eq!(run("POST /_emulator/reset", format!("{host}Origin: null\r\n"), "").await, 403);
     let site = "Sec-Fetch-Site: cross-site\r\n";
-    assert_eq!(
-        run("POST /_emulator/reset", format!("{host}{site}"), "").await,
-        403
-    );
-    assert!(
-        emu.emulator.faults.list().is_empty(),
-        "no refused fault was added"
-    );
+    assert_eq!(run("POST /_emulator/reset", format!("{host}{site}"), "").await, 403);
+    assert!(emu.emulator.faults.list().is_empty(), "no refused fault was added");
 
     // What the existing clients send keeps working: the e2e harness and the SDK tests (Host
     // 127.0.0.1:port, Content-Type: application/json, also on GET and DELETE), the bench (no
     // Content-Type, empty body), reqwest, `localhost:port`, and the emulator's own origin.
-    assert_eq!(
-        run("POST /_emulator/faults", format!("{host}{json_ct}"), fault).await,
-        201
-    );
-    assert_eq!(
-        run("GET /_emulator/faults", format!("{host}{json_ct}"), "").await,
-        200
-    );
-    assert_eq!(
-        run("DELETE /_emulator/faults", format!("{host}{json_ct}"), "").await,
-        200
-    );
+    assert_eq!(run("POST /_emulator/faults", format!("{host}{json_ct}"), fault).await, 201);
+    assert_eq!(run("GET /_emulator/faults", format!("{host}{json_ct}"), "").await, 200);
+    assert_eq!(run("DELETE /_emulator/faults", format!("{host}{json_ct}"), "").await, 200);
     assert_eq!(run("POST /_emulator/reset", host.clone(), "").await, 200);
     assert_eq!(run("DELETE /_emulator/calls", host.clone(), "").await, 200);
     let json_utf8 = "Content-Type: application/json; charset=utf-8\r\n";
-    assert_eq!(
-        run(
-            "POST /_emulator/reset",
-            format!("Host: localhost:{port}\r\n{json_utf8}"),
-            "{}"
-        )
-        .await,
-        200
-    );
+    assert_eq!(run("POST /_emulator/reset", format!("Host: localhost:{port}\r\n{json_utf8}"), "{}").await, 200);
     let own = format!("Origin: http://127.0.0.1:{port}\r\n");
-    assert_eq!(
-        run(
-            "POST /_emulator/reset",
-            format!("{host}{own}{json_ct}"),
-            "{}"
-        )
-        .await,
-        200
-    );
+    assert_eq!(run("POST /_emulator/reset", format!("{host}{own}{json_ct}"), "{}").await, 200);
     assert_eq!(emu.admin_post("reset", json!({})).await.0, 200);
     assert!(emu.admin_get("calls").await.is_array());
 
     // The cloud APIs do not care about Host (signed requests; ZStack echoes it in job locations).
-    let answer = run(
-        "POST /",
-        format!("Host: anything.example:{port}\r\n{json_ct}"),
-        "{}",
-    )
-    .await;
+    let answer = run("POST /", format!("Host: anything.example:{port}\r\n{json_ct}"), "{}").await;
     assert_eq!(answer, 200, "Tencent answers its own envelope");
 }
 
@@ -247,11 +146,8 @@ impl TestEmulatorAddr {
     fn request(&self, line: &str, headers: &str, body: &str) -> String {
         exchange(
             self.0,
-            format!(
-                "{line} HTTP/1.1\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            )
-            .as_bytes(),
+            format!("{line} HTTP/1.1\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+                .as_bytes(),
         )
     }
 }
@@ -273,45 +169,25 @@ async fn the_call_log_is_a_ring_with_a_dropped_counter() {
     assert!(big.contains("AuthFailure"), "{big}");
     let calls = emu.admin_get("calls").await;
     assert_eq!(calls[0]["params"], json!({"A.0": "1", "B": "x"}));
-    assert_eq!(
-        calls[1]["params"],
-        json!({"tether_emulator_truncated": {"limit": 8192}})
-    );
+    assert_eq!(calls[1]["params"], json!({"tether_emulator_truncated": {"limit": 8192}}));
     let stats = emu.admin_get("calls/stats").await;
-    assert_eq!(
-        (stats["retained"].clone(), stats["truncated_params"].clone()),
-        (json!(2), json!(1))
-    );
+    assert_eq!((stats["retained"].clone(), stats["truncated_params"].clone()), (json!(2), json!(1)));
 }
 
 async fn exchange_async(emu: &TestEmulator, request_line: &str) -> String {
     let addr = emu.addr;
     let raw = format!("{request_line}\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    tokio::task::spawn_blocking(move || exchange(addr, raw.as_bytes()))
-        .await
-        .unwrap()
+    tokio::task::spawn_blocking(move || exchange(addr, raw.as_bytes())).await.unwrap()
 }
 
 #[tokio::test]
 async fn an_authenticated_get_that_expands_too_far_is_refused() {
     let emu = start().await;
     let query: Vec<String> = (0..11).map(|i| format!("P{i}.1000=1")).collect();
-    let response = emu
-        .client()
-        .call_get("DescribeOrganizationMemberPolicies", &query.join("&"))
-        .await;
-    assert_eq!(
-        response["Error"]["Code"], "RequestSizeLimitExceeded",
-        "{response}"
-    );
+    let response = emu.client().call_get("DescribeOrganizationMemberPolicies", &query.join("&")).await;
+    assert_eq!(response["Error"]["Code"], "RequestSizeLimitExceeded", "{response}");
     // Within the budget the parameters are read as usual.
-    let response = emu
-        .client()
-        .call_get(
-            "DescribeOrganizationMemberPolicies",
-            "MemberUin=100000000101",
-        )
-        .await;
+    let response = emu.client().call_get("DescribeOrganizationMemberPolicies", "MemberUin=100000000101").await;
     assert!(response.get("Error").is_none(), "{response}");
 }
 
@@ -339,10 +215,7 @@ fn unauthenticated_16_kb_gets_do_not_grow_memory() {
         parts.push(format!("a{i}.1000="));
         i += 1;
     }
-    let raw = format!(
-        "GET /?{} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n",
-        parts.join("&")
-    );
+    let raw = format!("GET /?{} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n", parts.join("&"));
     let _ = exchange(addr, raw.as_bytes()); // warm-up: allocator arenas, thread stacks
     let before = vm_rss_kb(child.id());
     for _ in 0..50 {
@@ -358,20 +231,10 @@ fn unauthenticated_16_kb_gets_do_not_grow_memory() {
 
 /// Starts the binary; its first stdout line (None if it exited without one) and its stderr: all
 /// of it when it exited, else `warning_lines` lines.
-fn run_binary(
-    args: &[&str],
-    warning_lines: usize,
-) -> (Option<String>, String, std::process::Child) {
-    let mut child = Command::new(EMULATOR)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+fn run_binary(args: &[&str], warning_lines: usize) -> (Option<String>, String, std::process::Child) {
+    let mut child = Command::new(EMULATOR).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let first = (!line.is_empty()).then(|| line.trim().to_owned());
     let mut stderr = String::new();
     let mut err = BufReader::new(child.stderr.take().unwrap());
@@ -415,20 +278,13 @@ async fn the_state_file_is_written_0600() {
     let dir = std::env::temp_dir().join(format!("tether-emulator-mode-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("world.json");
-    let emu = start_with(Config {
-        state_file: Some(path.clone()),
-        ..Config::default()
-    })
-    .await;
+    let emu = start_with(Config { state_file: Some(path.clone()), ..Config::default() }).await;
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&path), 0o600);
     let (status, _) = emu.admin_post("reset", json!({})).await;
     assert_eq!(status, 200);
     assert_eq!(mode(&path), 0o600);
-    let names: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names, ["world.json"], "no temporary file left");
     let _: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();

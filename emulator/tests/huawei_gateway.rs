@@ -16,10 +16,7 @@ async fn signed_requests_are_served_with_a_request_id() {
     let answer = member.get("/v1/organizations").await;
     let org = &answer.ok()["organization"];
     assert_eq!(org["id"], HW_ORG);
-    assert_eq!(
-        org["urn"],
-        format!("organizations::{HW_MGMT}:organization:{HW_ORG}")
-    );
+    assert_eq!(org["urn"], format!("organizations::{HW_MGMT}:organization:{HW_ORG}"));
     assert_eq!(org["management_account_id"], HW_MGMT);
     assert_eq!(org["management_account_name"], "tether-management");
     assert_eq!(org["created_at"], "2024-01-15T02:00:00.000Z");
@@ -29,10 +26,7 @@ async fn signed_requests_are_served_with_a_request_id() {
     temp.token = Some(HW_TEMP_TOKEN.into());
     temp.domain_id = Some(HW_MGMT.into());
     temp.project_id = Some(HW_MGMT_PROJECT.into());
-    assert_eq!(
-        temp.get("/v1/organizations").await.ok()["organization"]["id"],
-        HW_ORG
-    );
+    assert_eq!(temp.get("/v1/organizations").await.ok()["organization"]["id"], HW_ORG);
 }
 
 #[tokio::test]
@@ -59,10 +53,7 @@ async fn authentication_failures_are_401_apigw_0301() {
         stale.skew_secs = skew;
         let answer = stale.get(path).await;
         answer.assert_error(401, "APIGW.0301");
-        assert!(
-            answer.message().contains("x-sdk-date expired"),
-            "{answer:?}"
-        );
+        assert!(answer.message().contains("x-sdk-date expired"), "{answer:?}");
     }
     let mut slightly_off = emu.hw(HW_FINANCE);
     slightly_off.skew_secs = 14 * 60;
@@ -79,46 +70,26 @@ async fn authentication_failures_are_401_apigw_0301() {
     other_domain.domain_id = Some(HW_MGMT.into());
     let answer = other_domain.get(path).await;
     answer.assert_error(401, "APIGW.0301");
-    assert!(
-        answer
-            .message()
-            .ends_with("x-domain-id does not match the credential")
-    );
+    assert!(answer.message().ends_with("x-domain-id does not match the credential"));
     let mut other_project = emu.hw(HW_MGMT);
     other_project.project_id = Some("ffffffffffffffffffffffffffffffff".into());
-    other_project
-        .get("/v1/managed-organization/managed-accounts/x")
-        .await
-        .assert_error(401, "APIGW.0301");
+    other_project.get("/v1/managed-organization/managed-accounts/x").await.assert_error(401, "APIGW.0301");
 
     // No Authorization header at all, and a tampered body.
-    let resp = http()
-        .get(format!("{}{path}", emu.base))
-        .send()
-        .await
-        .unwrap();
+    let resp = http().get(format!("{}{path}", emu.base)).send().await.unwrap();
     let answer = hw_answer(resp).await;
     answer.assert_error(401, "APIGW.0301");
     assert!(answer.message().contains("authorization header missing"));
 
     let client = emu.hw(HW_MGMT);
-    let signed_for =
-        serde_json::to_vec(&json!({"parent_organizational_unit_id": "ou-tether-sandbox"})).unwrap();
-    let mut request = client.http.post(format!(
-        "{}/v1/managed-organization/accounts/{HW_DATA}/enroll",
-        emu.base
-    ));
-    for (name, value) in client.headers(
-        "POST",
-        &format!("/v1/managed-organization/accounts/{HW_DATA}/enroll"),
-        "",
-        &signed_for,
-    ) {
+    let signed_for = serde_json::to_vec(&json!({"parent_organizational_unit_id": "ou-tether-sandbox"})).unwrap();
+    let mut request = client.http.post(format!("{}/v1/managed-organization/accounts/{HW_DATA}/enroll", emu.base));
+    for (name, value) in
+        client.headers("POST", &format!("/v1/managed-organization/accounts/{HW_DATA}/enroll"), "", &signed_for)
+    {
         request = request.header(name, value);
     }
-    let tampered =
-        serde_json::to_vec(&json!({"parent_organizational_unit_id": "ou-tether-security"}))
-            .unwrap();
+    let tampered = serde_json::to_vec(&json!({"parent_organizational_unit_id": "ou-tether-security"})).unwrap();
     let answer = hw_answer(request.body(tampered).send().await.unwrap()).await;
     answer.assert_error(401, "APIGW.0301");
 
@@ -144,16 +115,10 @@ async fn unknown_apis_are_apigw_0101_before_authentication() {
         ("GET", "/v1/organizations/roots"),
         ("DELETE", "/v1/organizations"),
         ("GET", "/v1/managed-organization/managed-accounts"),
-        (
-            "PUT",
-            "/v1/instances/ins-tether00000001/disassociate-profile",
-        ),
+        ("PUT", "/v1/instances/ins-tether00000001/disassociate-profile"),
     ] {
         let resp = http()
-            .request(
-                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
-                format!("{}{path}", emu.base),
-            )
+            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), format!("{}{path}", emu.base))
             .send()
             .await
             .unwrap();
@@ -166,11 +131,7 @@ async fn unknown_apis_are_apigw_0101_before_authentication() {
 
 #[tokio::test]
 async fn rate_limit_per_access_key() {
-    let emu = start_with(Config {
-        huawei_rate_limit: 3,
-        ..Config::default()
-    })
-    .await;
+    let emu = start_with(Config { huawei_rate_limit: 3, ..Config::default() }).await;
     let member = emu.hw(HW_FINANCE);
     let mut answers = Vec::new();
     for attempt in 0..3 {
@@ -202,12 +163,8 @@ async fn rate_limit_per_access_key() {
 #[tokio::test]
 async fn faults_answer_in_the_huawei_envelope() {
     let emu = start().await;
-    let (status, _) = emu
-        .admin_post(
-            "faults",
-            json!({"cloud": "huawei", "action": "ShowOrganization", "kind": "throttle"}),
-        )
-        .await;
+    let (status, _) =
+        emu.admin_post("faults", json!({"cloud": "huawei", "action": "ShowOrganization", "kind": "throttle"})).await;
     assert_eq!(status, 201);
     let member = emu.hw(HW_FINANCE);
     let answer = member.get("/v1/organizations").await;
@@ -224,54 +181,24 @@ async fn faults_answer_in_the_huawei_envelope() {
     answer.assert_error(409, "Organizations.1003");
     assert_eq!(answer.message(), "Concurrent modification");
     assert!(
-        emu.emulator
-            .world()
-            .huawei
-            .organizations
-            .organization
-            .is_member(HW_FINANCE),
+        emu.emulator.world().huawei.organizations.organization.is_member(HW_FINANCE),
         "an error fault applies nothing"
     );
 
-    emu.admin_post(
-        "faults",
-        json!({"cloud": "huawei", "action": "ShowOrganization", "kind": "error"}),
-    )
-    .await;
-    member
-        .get("/v1/organizations")
-        .await
-        .assert_error(500, "Organizations.500");
+    emu.admin_post("faults", json!({"cloud": "huawei", "action": "ShowOrganization", "kind": "error"})).await;
+    member.get("/v1/organizations").await.assert_error(500, "Organizations.500");
 
     // drop_after: the member leaves, but the client sees no answer.
-    emu.admin_post(
-        "faults",
-        json!({"cloud": "huawei", "action": "LeaveOrganization", "kind": "drop_after"}),
-    )
-    .await;
-    let err = member
-        .send_raw("POST", "/v1/organizations/leave", Vec::new())
-        .await
-        .expect_err("no HTTP response");
+    emu.admin_post("faults", json!({"cloud": "huawei", "action": "LeaveOrganization", "kind": "drop_after"})).await;
+    let err = member.send_raw("POST", "/v1/organizations/leave", Vec::new()).await.expect_err("no HTTP response");
     assert!(err.is_request() && err.status().is_none(), "{err:?}");
-    member
-        .get("/v1/organizations")
-        .await
-        .assert_error(401, "Organizations.1015");
+    member.get("/v1/organizations").await.assert_error(401, "Organizations.1015");
     let log = emu.hw_calls("LeaveOrganization").await;
     assert_eq!(log[0]["fault"], "error");
-    assert_eq!(
-        (log[1]["fault"].as_str(), log[1]["status"].as_str()),
-        (Some("drop_after"), Some("ok"))
-    );
+    assert_eq!((log[1]["fault"].as_str(), log[1]["status"].as_str()), (Some("drop_after"), Some("ok")));
 
     // A status on a Tencent fault is refused (Tencent answers errors with HTTP 200).
-    let (status, body) = emu
-        .admin_post(
-            "faults",
-            json!({"cloud": "tencent", "kind": "error", "status": 500}),
-        )
-        .await;
+    let (status, body) = emu.admin_post("faults", json!({"cloud": "tencent", "kind": "error", "status": 500})).await;
     assert_eq!(status, 400, "{body}");
 }
 
@@ -291,10 +218,7 @@ async fn iam_lookups_for_sdk_discovery() {
     assert_eq!(project["id"], HW_MGMT_PROJECT);
     assert_eq!(project["name"], "cn-north-4");
     assert_eq!(project["domain_id"], HW_MGMT);
-    let none = emu
-        .hw(HW_MGMT)
-        .get("/v3/projects?name=ap-southeast-1")
-        .await;
+    let none = emu.hw(HW_MGMT).get("/v3/projects?name=ap-southeast-1").await;
     assert_eq!(none.ok()["projects"], json!([]));
 
     let calls = emu.hw_calls("KeystoneListProjects").await;
@@ -309,10 +233,7 @@ async fn state_lists_the_huawei_credentials_and_reset_reseeds() {
     let creds = state["credentials"]["huawei"].as_array().unwrap();
     assert_eq!(creds.len(), 6);
     assert_eq!(creds[0]["access_key"], "HWTETHERMANAGEMENT01");
-    assert_eq!(
-        creds[0]["secret_key"],
-        "tether-emulator-huawei-management-sk"
-    );
+    assert_eq!(creds[0]["secret_key"], "tether-emulator-huawei-management-sk");
     assert_eq!(creds[0]["account_id"], HW_MGMT);
     assert_eq!(creds[0]["account_name"], "tether-management");
     assert_eq!(creds[0]["domain_id"], HW_MGMT);
@@ -320,18 +241,9 @@ async fn state_lists_the_huawei_credentials_and_reset_reseeds() {
     assert_eq!(creds[1]["access_key"], HW_TEMP_AK);
     assert_eq!(creds[1]["security_token"], HW_TEMP_TOKEN);
 
-    emu.hw(HW_NEWACQ)
-        .post_empty(&format!("/v1/received-handshakes/{HW_HANDSHAKE}/accept"))
-        .await
-        .ok();
+    emu.hw(HW_NEWACQ).post_empty(&format!("/v1/received-handshakes/{HW_HANDSHAKE}/accept")).await.ok();
     let (status, _) = emu.admin_post("reset", json!({})).await;
     assert_eq!(status, 200);
-    emu.hw(HW_NEWACQ)
-        .get("/v1/organizations")
-        .await
-        .assert_error(401, "Organizations.1015");
-    assert_eq!(
-        emu.emulator.world().huawei.organizations.handshakes[0].status,
-        "pending"
-    );
+    emu.hw(HW_NEWACQ).get("/v1/organizations").await.assert_error(401, "Organizations.1015");
+    assert_eq!(emu.emulator.world().huawei.organizations.handshakes[0].status, "pending");
 }

@@ -15,28 +15,15 @@ async fn bind_describe_cancel_round_trip() {
     let emu = start().await;
     let tc = emu.client();
 
-    let bound = tc
-        .call(BIND, bind_params(MEMBER, ADMIN_POLICY, &[SUB, SUB + 1]))
-        .await;
+    let bound = tc.call(BIND, bind_params(MEMBER, ADMIN_POLICY, &[SUB, SUB + 1])).await;
     assert_ok(&bound);
-    assert_eq!(
-        bound.as_object().unwrap().len(),
-        1,
-        "Bind answers only RequestId: {bound}"
-    );
+    assert_eq!(bound.as_object().unwrap().len(), 1, "Bind answers only RequestId: {bound}");
 
-    let listed = tc
-        .call(DESCRIBE, describe_params(MEMBER, ADMIN_POLICY, 0, 10))
-        .await;
+    let listed = tc.call(DESCRIBE, describe_params(MEMBER, ADMIN_POLICY, 0, 10)).await;
     assert_ok(&listed);
     assert_eq!(listed["Total"], 2);
     let item = &listed["Items"][0];
-    let mut fields: Vec<&str> = item
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let mut fields: Vec<&str> = item.as_object().unwrap().keys().map(String::as_str).collect();
     fields.sort_unstable();
     assert_eq!(
         fields,
@@ -71,13 +58,10 @@ async fn bind_describe_cancel_round_trip() {
 
     // The same binding again: rejected, and the other policy is untouched.
     assert_error(
-        &tc.call(BIND, bind_params(MEMBER, ADMIN_POLICY, &[SUB + 1]))
-            .await,
+        &tc.call(BIND, bind_params(MEMBER, ADMIN_POLICY, &[SUB + 1])).await,
         "FailedOperation.SubAccountIdentityExist",
     );
-    let other_policy = tc
-        .call(DESCRIBE, describe_params(MEMBER, 1002, 0, 10))
-        .await;
+    let other_policy = tc.call(DESCRIBE, describe_params(MEMBER, 1002, 0, 10)).await;
     assert_eq!(other_policy["Total"], 0);
 
     // Numbers as strings, like Tencent's own Cancel example.
@@ -85,22 +69,13 @@ async fn bind_describe_cancel_round_trip() {
         .call(CANCEL, json!({"MemberUin": MEMBER.to_string(), "PolicyId": "1001", "OrgSubAccountUin": SUB.to_string()}))
         .await;
     assert_ok(&cancelled);
-    let listed = tc
-        .call(DESCRIBE, describe_params(MEMBER, ADMIN_POLICY, 0, 10))
-        .await;
+    let listed = tc.call(DESCRIBE, describe_params(MEMBER, ADMIN_POLICY, 0, 10)).await;
     assert_eq!(item_uins(&listed), [SUB + 1]);
 
     // Cancelling again: the documented choice is FailedOperation.SubAccountNotExist, "not bound".
-    let again = tc
-        .call(CANCEL, cancel_params(MEMBER, ADMIN_POLICY, SUB))
-        .await;
+    let again = tc.call(CANCEL, cancel_params(MEMBER, ADMIN_POLICY, SUB)).await;
     assert_error(&again, "FailedOperation.SubAccountNotExist");
-    assert!(
-        again["Error"]["Message"]
-            .as_str()
-            .unwrap()
-            .contains("not bound")
-    );
+    assert!(again["Error"]["Message"].as_str().unwrap().contains("not bound"));
 
     let calls = emu.calls(CANCEL).await;
     assert_eq!(calls.len(), 2);
@@ -115,127 +90,41 @@ async fn documented_resource_errors() {
     let emu = start().await;
     let tc = emu.client();
     let cases = [
-        (
-            BIND,
-            bind_params(100_000_000_999, ADMIN_POLICY, &[SUB]),
-            "ResourceNotFound.MemberNotExist",
-        ),
-        (
-            BIND,
-            bind_params(MEMBER, 1003, &[SUB]),
-            "ResourceNotFound.MemberPolicyNotExist",
-        ),
-        (
-            BIND,
-            bind_params(MEMBER, ADMIN_POLICY, &[SUB, 299_999_999_999]),
-            "FailedOperation.SubAccountNotExist",
-        ),
-        (
-            BIND,
-            bind_params(MEMBER, ADMIN_POLICY, &[1, 2, 3, 4, 5, 6]),
-            "InvalidParameter",
-        ),
-        (
-            BIND,
-            bind_params(MEMBER, ADMIN_POLICY, &[]),
-            "InvalidParameter",
-        ),
-        (
-            BIND,
-            json!({"MemberUin": MEMBER, "PolicyId": ADMIN_POLICY}),
-            "MissingParameter",
-        ),
-        (
-            BIND,
-            json!({"MemberUin": "abc", "PolicyId": ADMIN_POLICY, "OrgSubAccountUins": [SUB]}),
-            "InvalidParameter",
-        ),
+        (BIND, bind_params(100_000_000_999, ADMIN_POLICY, &[SUB]), "ResourceNotFound.MemberNotExist"),
+        (BIND, bind_params(MEMBER, 1003, &[SUB]), "ResourceNotFound.MemberPolicyNotExist"),
+        (BIND, bind_params(MEMBER, ADMIN_POLICY, &[SUB, 299_999_999_999]), "FailedOperation.SubAccountNotExist"),
+        (BIND, bind_params(MEMBER, ADMIN_POLICY, &[1, 2, 3, 4, 5, 6]), "InvalidParameter"),
+        (BIND, bind_params(MEMBER, ADMIN_POLICY, &[]), "InvalidParameter"),
+        (BIND, json!({"MemberUin": MEMBER, "PolicyId": ADMIN_POLICY}), "MissingParameter"),
+        (BIND, json!({"MemberUin": "abc", "PolicyId": ADMIN_POLICY, "OrgSubAccountUins": [SUB]}), "InvalidParameter"),
         (
             BIND,
             json!({"MemberUin": MEMBER, "PolicyId": ADMIN_POLICY, "OrgSubAccountUins": [SUB], "Foo": 1}),
             "UnknownParameter",
         ),
-        (
-            CANCEL,
-            cancel_params(100_000_000_999, ADMIN_POLICY, SUB),
-            "ResourceNotFound.MemberNotExist",
-        ),
-        (
-            CANCEL,
-            cancel_params(MEMBER, 9999, SUB),
-            "ResourceNotFound.MemberPolicyNotExist",
-        ),
-        (
-            CANCEL,
-            cancel_params(MEMBER, ADMIN_POLICY, 299_999_999_999),
-            "FailedOperation.SubAccountNotExist",
-        ),
-        (
-            DESCRIBE,
-            describe_params(100_000_000_999, ADMIN_POLICY, 0, 10),
-            "ResourceNotFound.MemberNotExist",
-        ),
-        (
-            DESCRIBE,
-            describe_params(MEMBER, 1003, 0, 10),
-            "ResourceNotFound.MemberPolicyNotExist",
-        ),
-        (
-            DESCRIBE,
-            describe_params(MEMBER, ADMIN_POLICY, 0, 51),
-            "InvalidParameter",
-        ),
-        (
-            DESCRIBE,
-            describe_params(MEMBER, ADMIN_POLICY, 0, 0),
-            "InvalidParameter",
-        ),
-        (
-            DESCRIBE,
-            describe_params(MEMBER, ADMIN_POLICY, -10, 10),
-            "InvalidParameter",
-        ),
+        (CANCEL, cancel_params(100_000_000_999, ADMIN_POLICY, SUB), "ResourceNotFound.MemberNotExist"),
+        (CANCEL, cancel_params(MEMBER, 9999, SUB), "ResourceNotFound.MemberPolicyNotExist"),
+        (CANCEL, cancel_params(MEMBER, ADMIN_POLICY, 299_999_999_999), "FailedOperation.SubAccountNotExist"),
+        (DESCRIBE, describe_params(100_000_000_999, ADMIN_POLICY, 0, 10), "ResourceNotFound.MemberNotExist"),
+        (DESCRIBE, describe_params(MEMBER, 1003, 0, 10), "ResourceNotFound.MemberPolicyNotExist"),
+        (DESCRIBE, describe_params(MEMBER, ADMIN_POLICY, 0, 51), "InvalidParameter"),
+        (DESCRIBE, describe_params(MEMBER, ADMIN_POLICY, 0, 0), "InvalidParameter"),
+        (DESCRIBE, describe_params(MEMBER, ADMIN_POLICY, -10, 10), "InvalidParameter"),
         (
             POLICIES,
             json!({"MemberUin": 100_000_000_999_i64, "Offset": 0, "Limit": 10}),
             "ResourceNotFound.MemberNotExist",
         ),
-        (
-            POLICIES,
-            json!({"Offset": 0, "Limit": 10}),
-            "MissingParameter",
-        ),
+        (POLICIES, json!({"Offset": 0, "Limit": 10}), "MissingParameter"),
     ];
     for (action, params, code) in cases {
         let response = tc.call(action, params.clone()).await;
-        assert_eq!(
-            error_code(&response),
-            Some(code),
-            "{action} {params}: {response}"
-        );
+        assert_eq!(error_code(&response), Some(code), "{action} {params}: {response}");
     }
-    let message = tc
-        .call(
-            BIND,
-            json!({"MemberUin": [1], "PolicyId": 1, "OrgSubAccountUins": [1]}),
-        )
-        .await;
-    assert!(
-        message["Error"]["Message"]
-            .as_str()
-            .unwrap()
-            .contains("MemberUin"),
-        "{message}"
-    );
+    let message = tc.call(BIND, json!({"MemberUin": [1], "PolicyId": 1, "OrgSubAccountUins": [1]})).await;
+    assert!(message["Error"]["Message"].as_str().unwrap().contains("MemberUin"), "{message}");
     // Nothing was bound by any of that.
-    assert!(
-        emu.emulator
-            .world()
-            .tencent
-            .organization
-            .bindings
-            .is_empty()
-    );
+    assert!(emu.emulator.world().tencent.organization.bindings.is_empty());
 }
 
 #[tokio::test]
@@ -244,19 +133,13 @@ async fn paging_through_twelve_bindings() {
     let tc = emu.client();
     let subs: Vec<i64> = (0..12).map(|i| SUB + i).collect();
     // Bound in three calls, in an order that differs from UIN order within a call.
-    for chunk in [
-        &[SUB + 4, SUB + 3, SUB + 2, SUB + 1, SUB][..],
-        &subs[5..10],
-        &subs[10..],
-    ] {
+    for chunk in [&[SUB + 4, SUB + 3, SUB + 2, SUB + 1, SUB][..], &subs[5..10], &subs[10..]] {
         assert_ok(&tc.call(BIND, bind_params(MEMBER2, 1003, chunk)).await);
     }
     let mut seen = Vec::new();
     let mut offset = 0;
     loop {
-        let page = tc
-            .call(DESCRIBE, describe_params(MEMBER2, 1003, offset, 5))
-            .await;
+        let page = tc.call(DESCRIBE, describe_params(MEMBER2, 1003, offset, 5)).await;
         assert_ok(&page);
         assert_eq!(page["Total"], 12);
         let uins = item_uins(&page);
@@ -269,14 +152,8 @@ async fn paging_through_twelve_bindings() {
     }
     assert_eq!(seen, subs, "creation order, then UIN");
     // Offset must be a multiple of Limit.
-    assert_error(
-        &tc.call(DESCRIBE, describe_params(MEMBER2, 1003, 3, 5))
-            .await,
-        "InvalidParameter",
-    );
-    let page = tc
-        .call(DESCRIBE, describe_params(MEMBER2, 1003, 10, 5))
-        .await;
+    assert_error(&tc.call(DESCRIBE, describe_params(MEMBER2, 1003, 3, 5)).await, "InvalidParameter");
+    let page = tc.call(DESCRIBE, describe_params(MEMBER2, 1003, 10, 5)).await;
     assert_eq!(page["Items"][1]["OrgSubAccountName"], "ops-niaj");
 }
 
@@ -284,20 +161,10 @@ async fn paging_through_twelve_bindings() {
 async fn member_policies() {
     let emu = start().await;
     let tc = emu.client();
-    let all = tc
-        .call(
-            POLICIES,
-            json!({"MemberUin": MEMBER2, "Offset": 0, "Limit": 10}),
-        )
-        .await;
+    let all = tc.call(POLICIES, json!({"MemberUin": MEMBER2, "Offset": 0, "Limit": 10})).await;
     assert_ok(&all);
     assert_eq!(all["Total"], 3);
-    let ids: Vec<i64> = all["Items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["PolicyId"].as_i64().unwrap())
-        .collect();
+    let ids: Vec<i64> = all["Items"].as_array().unwrap().iter().map(|p| p["PolicyId"].as_i64().unwrap()).collect();
     assert_eq!(ids, [1001, 1002, 1003]);
     let readonly = &all["Items"][1];
     assert_eq!(readonly["PolicyName"], "readonly-access");
@@ -307,19 +174,9 @@ async fn member_policies() {
     for field in ["Description", "CreateTime", "UpdateTime"] {
         assert!(readonly[field].is_string(), "{field}");
     }
-    let second_page = tc
-        .call(
-            POLICIES,
-            json!({"MemberUin": MEMBER2, "Offset": 2, "Limit": 2}),
-        )
-        .await;
+    let second_page = tc.call(POLICIES, json!({"MemberUin": MEMBER2, "Offset": 2, "Limit": 2})).await;
     assert_eq!(second_page["Items"].as_array().unwrap().len(), 1);
-    let searched = tc
-        .call(
-            POLICIES,
-            json!({"MemberUin": MEMBER2, "SearchKey": "billing"}),
-        )
-        .await;
+    let searched = tc.call(POLICIES, json!({"MemberUin": MEMBER2, "SearchKey": "billing"})).await;
     assert_eq!(searched["Total"], 1);
     assert_eq!(searched["Items"][0]["PolicyId"], 1003);
     let defaults = tc.call(POLICIES, json!({"MemberUin": MEMBER})).await;
@@ -341,10 +198,7 @@ async fn authentication_failures() {
         .send()
         .await
         .unwrap();
-    assert_error(
-        &response_object(resp).await,
-        "AuthFailure.InvalidAuthorization",
-    );
+    assert_error(&response_object(resp).await, "AuthFailure.InvalidAuthorization");
 
     let good = emu.client();
     let mut unknown_id = good.clone();
@@ -373,15 +227,8 @@ async fn authentication_failures() {
         (&good, None),
     ];
     for (client, expected) in cases {
-        let response = client
-            .call(DESCRIBE, describe_params(MEMBER, ADMIN_POLICY, 0, 10))
-            .await;
-        assert_eq!(
-            error_code(&response),
-            expected,
-            "{}: {response}",
-            client.secret_id
-        );
+        let response = client.call(DESCRIBE, describe_params(MEMBER, ADMIN_POLICY, 0, 10)).await;
+        assert_eq!(error_code(&response), expected, "{}: {response}", client.secret_id);
     }
 
     // A body changed after signing.
@@ -396,13 +243,7 @@ async fn authentication_failures() {
     // Auth failures are logged too, with the params but never a secret.
     let log = emu.admin_get("calls").await.to_string();
     assert!(log.contains("AuthFailure.TokenFailure"));
-    for secret in [
-        SECRET_KEY,
-        TEMP_SECRET_KEY,
-        TEMP_TOKEN,
-        "stolen",
-        "TC3-HMAC-SHA256",
-    ] {
+    for secret in [SECRET_KEY, TEMP_SECRET_KEY, TEMP_TOKEN, "stolen", "TC3-HMAC-SHA256"] {
         assert!(!log.contains(secret), "the call log leaks {secret}");
     }
 }
@@ -413,40 +254,21 @@ async fn signing_styles() {
     // The current documentation signs x-tc-action too; the server accepts any declared set.
     let mut with_action = emu.client();
     with_action.sign_action = true;
-    assert_ok(
-        &with_action
-            .call(DESCRIBE, describe_params(MEMBER, ADMIN_POLICY, 0, 10))
-            .await,
-    );
+    assert_ok(&with_action.call(DESCRIBE, describe_params(MEMBER, ADMIN_POLICY, 0, 10)).await);
 
     let mut unsigned = emu.client();
     unsigned.unsigned_payload = true;
-    assert_ok(
-        &unsigned
-            .call(BIND, bind_params(MEMBER, ADMIN_POLICY, &[SUB]))
-            .await,
-    );
+    assert_ok(&unsigned.call(BIND, bind_params(MEMBER, ADMIN_POLICY, &[SUB])).await);
 
     // GET with the SDK's flattened query parameters.
     let tc = emu.client();
-    let query = format!(
-        "MemberUin={MEMBER}&PolicyId=1002&OrgSubAccountUins.0={}&OrgSubAccountUins.1={}",
-        SUB + 5,
-        SUB + 6
-    );
+    let query =
+        format!("MemberUin={MEMBER}&PolicyId=1002&OrgSubAccountUins.0={}&OrgSubAccountUins.1={}", SUB + 5, SUB + 6);
     assert_ok(&tc.call_get(BIND, &query).await);
-    let listed = tc
-        .call_get(
-            DESCRIBE,
-            &format!("Limit=10&MemberUin={MEMBER}&Offset=0&PolicyId=1002"),
-        )
-        .await;
+    let listed = tc.call_get(DESCRIBE, &format!("Limit=10&MemberUin={MEMBER}&Offset=0&PolicyId=1002")).await;
     assert_eq!(item_uins(&listed), [SUB + 5, SUB + 6]);
     let calls = emu.calls(BIND).await;
-    assert_eq!(
-        calls[1]["params"]["OrgSubAccountUins"],
-        json!([(SUB + 5).to_string(), (SUB + 6).to_string()])
-    );
+    assert_eq!(calls[1]["params"]["OrgSubAccountUins"], json!([(SUB + 5).to_string(), (SUB + 6).to_string()]));
 }
 
 #[tokio::test]
@@ -454,39 +276,19 @@ async fn version_and_action_routing() {
     let emu = start().await;
     let mut old_version = emu.client();
     old_version.version = Some("2018-12-25".into());
-    assert_error(
-        &old_version
-            .call(DESCRIBE, describe_params(MEMBER, ADMIN_POLICY, 0, 10))
-            .await,
-        "NoSuchVersion",
-    );
+    assert_error(&old_version.call(DESCRIBE, describe_params(MEMBER, ADMIN_POLICY, 0, 10)).await, "NoSuchVersion");
     let mut no_version = emu.client();
     no_version.version = None;
-    assert_error(
-        &no_version
-            .call(DESCRIBE, describe_params(MEMBER, ADMIN_POLICY, 0, 10))
-            .await,
-        "NoSuchVersion",
-    );
+    assert_error(&no_version.call(DESCRIBE, describe_params(MEMBER, ADMIN_POLICY, 0, 10)).await, "NoSuchVersion");
 
     let tc = emu.client();
-    assert_error(
-        &tc.call("DescribeOrganization", json!({})).await,
-        "InvalidAction",
-    );
-    assert_error(
-        &tc.call("describeOrganizationMemberAuthAccounts", json!({}))
-            .await,
-        "InvalidAction",
-    );
+    assert_error(&tc.call("DescribeOrganization", json!({})).await, "InvalidAction");
+    assert_error(&tc.call("describeOrganizationMemberAuthAccounts", json!({})).await, "InvalidAction");
 
     // Authentication comes first: a bad signature on an unknown action is an auth failure.
     let mut wrong_key = emu.client();
     wrong_key.secret_key = "nope".into();
-    assert_error(
-        &wrong_key.call("NoSuchAction", json!({})).await,
-        "AuthFailure.SignatureFailure",
-    );
+    assert_error(&wrong_key.call("NoSuchAction", json!({})).await, "AuthFailure.SignatureFailure");
 
     // A body that is not JSON (but correctly signed) is a parameter error.
     let resp = tc.post_raw(DESCRIBE, b"not json".to_vec()).await.unwrap();

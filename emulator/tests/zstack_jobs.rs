@@ -38,20 +38,13 @@ async fn attach_is_a_job_and_the_ref_appears_only_when_it_finished() {
     assert_eq!(inventory["state"], "Enabled");
     assert_eq!(inventory["attributes"], json!([]));
 
-    let refs = session
-        .get(&format!(
-            "/v1/iam2/projects/organizations/refs?q=projectUuid={ZS_PAYMENTS}"
-        ))
-        .await;
+    let refs = session.get(&format!("/v1/iam2/projects/organizations/refs?q=projectUuid={ZS_PAYMENTS}")).await;
     let refs = refs.ok()["inventories"].as_array().unwrap().clone();
     assert_eq!(refs.len(), 1);
     assert_eq!(refs[0]["organizationUuid"], ZS_FINANCE);
     assert_eq!(refs[0]["id"], 2, "after the fixture's ref 1");
     let created = refs[0]["createDate"].as_str().unwrap();
-    assert!(
-        created.ends_with(" AM") || created.ends_with(" PM"),
-        "{created}"
-    );
+    assert!(created.ends_with(" AM") || created.ends_with(" PM"), "{created}");
 
     // The result stays readable; the audit log ties the call to its job.
     zs_wait(&location).await.0.ok();
@@ -75,11 +68,7 @@ async fn detach_is_a_job_too_and_is_idempotent() {
     assert_eq!(key.organization_of(ZS_LEGACY_ERP).await, [ZS_FINANCE]);
     let detach = key.detach(ZS_LEGACY_ERP).await;
     let location = detach.location();
-    assert_eq!(
-        key.organization_of(ZS_LEGACY_ERP).await,
-        [ZS_FINANCE],
-        "still attached while the job runs"
-    );
+    assert_eq!(key.organization_of(ZS_LEGACY_ERP).await, [ZS_FINANCE], "still attached while the job runs");
     let (done, _) = zs_wait(&location).await;
     assert_eq!(done.ok()["inventory"]["name"], "legacy-erp");
     assert!(key.organization_of(ZS_LEGACY_ERP).await.is_empty());
@@ -104,23 +93,14 @@ async fn a_project_belongs_to_one_organization() {
     assert_eq!(key.organization_of(ZS_LEGACY_ERP).await, [ZS_FINANCE]);
 
     // Attaching it to Finance again succeeds without a change.
-    let before = key
-        .get("/v1/iam2/projects/organizations/refs")
-        .await
-        .ok()
-        .clone();
+    let before = key.get("/v1/iam2/projects/organizations/refs").await.ok().clone();
     let (same, _) = zs_wait(&key.attach(ZS_LEGACY_ERP, ZS_FINANCE).await.location()).await;
     assert_eq!(same.ok()["inventory"]["uuid"], ZS_LEGACY_ERP);
     let after = key.get("/v1/iam2/projects/organizations/refs").await;
     assert_eq!(after.ok(), &before);
     // The attach without a body is accepted too.
-    let bare = key
-        .call(
-            "POST",
-            &format!("/v1/iam2/projects/{ZS_SANDBOX}/iam2/organizations/{ZS_TETHER_CORP}"),
-            None,
-        )
-        .await;
+    let bare =
+        key.call("POST", &format!("/v1/iam2/projects/{ZS_SANDBOX}/iam2/organizations/{ZS_TETHER_CORP}"), None).await;
     zs_wait(&bare.location()).await.0.ok();
     assert_eq!(key.organization_of(ZS_SANDBOX).await, [ZS_TETHER_CORP]);
 }
@@ -130,11 +110,9 @@ async fn unknown_uuids_fail_the_job_with_sys_1003() {
     let emu = start_with(zs_config()).await;
     let key = emu.zs_key();
     let nowhere = "0123456789abcdef0123456789abcdef";
-    for answer in [
-        key.attach(nowhere, ZS_FINANCE).await,
-        key.attach(ZS_PAYMENTS, nowhere).await,
-        key.detach(nowhere).await,
-    ] {
+    for answer in
+        [key.attach(nowhere, ZS_FINANCE).await, key.attach(ZS_PAYMENTS, nowhere).await, key.detach(nowhere).await]
+    {
         let (failed, _) = zs_wait(&answer.location()).await;
         failed.assert_error(503, "SYS.1003");
         assert!(failed.details().contains(nowhere), "{failed:?}");
@@ -155,18 +133,9 @@ async fn unknown_uuids_fail_the_job_with_sys_1003() {
 async fn unknown_jobs_are_404_and_polling_needs_no_credentials() {
     let emu = start_with(zs_config()).await;
     let anonymous = emu.zs(ZsAuth::None);
-    let answer = anonymous
-        .get("/v1/api-jobs/0123456789abcdef0123456789abcdef")
-        .await;
+    let answer = anonymous.get("/v1/api-jobs/0123456789abcdef0123456789abcdef").await;
     answer.assert_error(404, "SYS.1003");
-    anonymous
-        .call(
-            "DELETE",
-            "/v1/api-jobs/0123456789abcdef0123456789abcdef",
-            None,
-        )
-        .await
-        .assert_error(405, "SYS.1008");
+    anonymous.call("DELETE", "/v1/api-jobs/0123456789abcdef0123456789abcdef", None).await.assert_error(405, "SYS.1008");
     let location = emu.zs_key().detach(ZS_PAYMENTS).await.location();
     let path = location.split("/zstack").nth(1).unwrap().to_owned();
     let (done, _) = zs_wait(&location).await;
@@ -181,21 +150,12 @@ async fn x_job_uuid_names_the_job() {
     let chosen = "c0ffee00c0ffee00c0ffee00c0ffee00";
     key.headers = vec![("X-Job-UUID".into(), chosen.into())];
     let location = key.attach(ZS_PAYMENTS, ZS_FINANCE).await.location();
-    assert!(
-        location.ends_with(&format!("/api-jobs/{chosen}")),
-        "{location}"
-    );
+    assert!(location.ends_with(&format!("/api-jobs/{chosen}")), "{location}");
     // A retry with the same uuid (e.g. after a dropped connection) is refused: poll the job.
-    key.attach(ZS_PAYMENTS, ZS_FINANCE)
-        .await
-        .assert_error(400, "SYS.1007");
+    key.attach(ZS_PAYMENTS, ZS_FINANCE).await.assert_error(400, "SYS.1007");
     zs_wait(&location).await.0.ok();
 
-    for bad in [
-        "c0ffee00-c0ff-ee00-c0ff-ee00c0ffee00",
-        "xyz",
-        "c0ffee00c0ffee00c0ffee00c0ffee0g",
-    ] {
+    for bad in ["c0ffee00-c0ff-ee00-c0ff-ee00c0ffee00", "xyz", "c0ffee00c0ffee00c0ffee00c0ffee0g"] {
         key.headers = vec![("X-Job-UUID".into(), bad.into())];
         let answer = key.detach(ZS_PAYMENTS).await;
         answer.assert_error(400, "SYS.1007");
@@ -221,29 +181,18 @@ async fn async_fail_and_async_hang() {
     failed.assert_error(503, "SYS.1006");
     assert_eq!(failed.description(), "the organization is being deleted");
     assert_eq!(failed.details(), "the organization is being deleted");
-    assert!(
-        key.organization_of(ZS_PAYMENTS).await.is_empty(),
-        "nothing applied"
-    );
+    assert!(key.organization_of(ZS_PAYMENTS).await.is_empty(), "nothing applied");
     let logged = emu.zs_calls(ZS_ATTACH).await;
-    assert_eq!(
-        (logged[0]["fault"].as_str(), logged[0]["status"].as_str()),
-        (Some("async_fail"), Some("ok"))
-    );
+    assert_eq!((logged[0]["fault"].as_str(), logged[0]["status"].as_str()), (Some("async_fail"), Some("ok")));
 
     // Defaults: SYS.1006 and a message saying it was injected.
-    emu.admin_post(
-        "faults",
-        json!({"cloud": "zstack", "action": ZS_DETACH, "kind": "async_fail"}),
-    )
-    .await;
+    emu.admin_post("faults", json!({"cloud": "zstack", "action": ZS_DETACH, "kind": "async_fail"})).await;
     let (failed, _) = zs_wait(&key.detach(ZS_LEGACY_ERP).await.location()).await;
     failed.assert_error(503, "SYS.1006");
     assert!(failed.description().contains("injected"), "{failed:?}");
     assert_eq!(key.organization_of(ZS_LEGACY_ERP).await, [ZS_FINANCE]);
 
-    emu.admin_post("faults", json!({"cloud": "zstack", "kind": "async_hang"}))
-        .await;
+    emu.admin_post("faults", json!({"cloud": "zstack", "kind": "async_hang"})).await;
     let location = key.attach(ZS_ANALYTICS, ZS_ENGINEERING).await.location();
     tokio::time::sleep(Duration::from_millis(900)).await;
     let hanging = zs_answer(http().get(&location).send().await.unwrap()).await;
@@ -264,66 +213,36 @@ async fn error_throttle_latency_and_dropped_connections() {
     let answer = key.attach(ZS_PAYMENTS, ZS_FINANCE).await;
     answer.assert_error(500, "SYS.1000");
     assert_eq!(answer.description(), "database is gone");
-    assert!(
-        emu.emulator.world().zstack.jobs.is_empty(),
-        "no job started"
-    );
+    assert!(emu.emulator.world().zstack.jobs.is_empty(), "no job started");
 
-    emu.admin_post("faults", json!({"cloud": "zstack", "kind": "error"}))
-        .await;
-    key.get("/v1/iam2/projects")
-        .await
-        .assert_error(503, "SYS.1000");
+    emu.admin_post("faults", json!({"cloud": "zstack", "kind": "error"})).await;
+    key.get("/v1/iam2/projects").await.assert_error(503, "SYS.1000");
 
-    emu.admin_post("faults", json!({"cloud": "zstack", "kind": "throttle"}))
-        .await;
+    emu.admin_post("faults", json!({"cloud": "zstack", "kind": "throttle"})).await;
     let throttled = key.get("/v1/iam2/projects").await;
     throttled.assert_error(503, "SYS.1010");
-    assert_eq!(
-        throttled.description(),
-        "Management server is not ready to serve"
-    );
+    assert_eq!(throttled.description(), "Management server is not ready to serve");
 
-    emu.admin_post(
-        "faults",
-        json!({"cloud": "zstack", "kind": "latency", "latency_ms": 300}),
-    )
-    .await;
+    emu.admin_post("faults", json!({"cloud": "zstack", "kind": "latency", "latency_ms": 300})).await;
     let started = std::time::Instant::now();
     key.get("/v1/iam2/projects").await.ok();
     assert!(started.elapsed() >= Duration::from_millis(300));
 
     // drop_before: no answer and no job; drop_after: no answer but the job runs.
-    emu.admin_post(
-        "faults",
-        json!({"cloud": "zstack", "action": ZS_ATTACH, "kind": "drop_before"}),
-    )
-    .await;
+    emu.admin_post("faults", json!({"cloud": "zstack", "action": ZS_ATTACH, "kind": "drop_before"})).await;
     assert!(
-        key.send(
-            "POST",
-            &format!("/v1/iam2/projects/{ZS_PAYMENTS}/iam2/organizations/{ZS_FINANCE}"),
-            None
-        )
-        .await
-        .is_err()
+        key.send("POST", &format!("/v1/iam2/projects/{ZS_PAYMENTS}/iam2/organizations/{ZS_FINANCE}"), None)
+            .await
+            .is_err()
     );
     assert!(emu.emulator.world().zstack.jobs.is_empty());
-    emu.admin_post(
-        "faults",
-        json!({"cloud": "zstack", "action": ZS_ATTACH, "kind": "drop_after"}),
-    )
-    .await;
+    emu.admin_post("faults", json!({"cloud": "zstack", "action": ZS_ATTACH, "kind": "drop_after"})).await;
     let mut chosen = key.clone();
     let job = "0000000000000000000000000000abcd";
     chosen.headers = vec![("X-Job-UUID".into(), job.into())];
     assert!(
         chosen
-            .send(
-                "POST",
-                &format!("/v1/iam2/projects/{ZS_PAYMENTS}/iam2/organizations/{ZS_FINANCE}"),
-                None
-            )
+            .send("POST", &format!("/v1/iam2/projects/{ZS_PAYMENTS}/iam2/organizations/{ZS_FINANCE}"), None)
             .await
             .is_err()
     );
@@ -331,10 +250,7 @@ async fn error_throttle_latency_and_dropped_connections() {
     done.ok();
     assert_eq!(key.organization_of(ZS_PAYMENTS).await, [ZS_FINANCE]);
     let logged = emu.zs_calls(ZS_ATTACH).await;
-    let faults: Vec<&str> = logged
-        .iter()
-        .map(|c| c["fault"].as_str().unwrap_or("-"))
-        .collect();
+    let faults: Vec<&str> = logged.iter().map(|c| c["fault"].as_str().unwrap_or("-")).collect();
     assert_eq!(faults, ["error", "drop_before", "drop_after"]);
     assert_eq!(logged[1]["error_code"], "ConnectionDropped");
     assert_eq!(logged[2]["status"], "ok");
@@ -359,11 +275,7 @@ impl Drop for TempDir {
 #[tokio::test]
 async fn refs_jobs_and_sessions_survive_a_restart_and_reset_restores_the_fixture() {
     let dir = TempDir::new();
-    let config = Config {
-        state_file: Some(dir.0.join("world.json")),
-        zstack_job_ms: 300,
-        ..Config::default()
-    };
+    let config = Config { state_file: Some(dir.0.join("world.json")), zstack_job_ms: 300, ..Config::default() };
     let first = start_with(config.clone()).await;
     let session = first.zs_session().await;
     let key = first.zs_key();
@@ -391,28 +303,19 @@ async fn refs_jobs_and_sessions_survive_a_restart_and_reset_restores_the_fixture
     let (finished, polls) = zs_wait(&moved(&running)).await;
     finished.ok();
     assert_eq!(polls, 0);
-    assert_eq!(
-        session.organization_of(ZS_ANALYTICS).await,
-        [ZS_ENGINEERING]
-    );
+    assert_eq!(session.organization_of(ZS_ANALYTICS).await, [ZS_ENGINEERING]);
 
     let (status, _) = second.admin_post("reset", json!({})).await;
     assert_eq!(status, 200);
-    session
-        .get("/v1/iam2/projects")
-        .await
-        .assert_error(503, "ID.1001");
+    session.get("/v1/iam2/projects").await.assert_error(503, "ID.1001");
     let key = second.zs_key();
     let refs = key.get("/v1/iam2/projects/organizations/refs").await;
     let refs = &refs.ok()["inventories"];
     assert_eq!(refs.as_array().unwrap().len(), 1);
     assert_eq!(refs[0]["projectUuid"], ZS_LEGACY_ERP);
-    key.get(attached.split("/zstack").nth(1).unwrap())
-        .await
-        .assert_error(404, "SYS.1003");
+    key.get(attached.split("/zstack").nth(1).unwrap()).await.assert_error(404, "SYS.1003");
     drop(second);
-    let saved: Value =
-        serde_json::from_slice(&std::fs::read(dir.0.join("world.json")).unwrap()).unwrap();
+    let saved: Value = serde_json::from_slice(&std::fs::read(dir.0.join("world.json")).unwrap()).unwrap();
     assert_eq!(saved["zstack"]["jobs"], json!([]));
     assert_eq!(saved["zstack"]["sessions"], json!([]));
 }

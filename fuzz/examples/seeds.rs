@@ -35,10 +35,7 @@ impl Corpus {
     fn new(root: &Path, target: &str) -> Corpus {
         let dir = root.join(target);
         fs::create_dir_all(&dir).expect("create the corpus directory");
-        for entry in fs::read_dir(&dir)
-            .expect("read the corpus directory")
-            .flatten()
-        {
+        for entry in fs::read_dir(&dir).expect("read the corpus directory").flatten() {
             if entry.file_name().to_string_lossy().starts_with("seed-") {
                 fs::remove_file(entry.path()).expect("remove an old seed");
             }
@@ -47,16 +44,7 @@ impl Corpus {
     }
 
     fn seed(&self, name: &str, bytes: impl AsRef<[u8]>) {
-        let name: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let name: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
         fs::write(self.dir.join(format!("seed-{name}")), bytes).expect("write a seed");
     }
 }
@@ -74,22 +62,10 @@ fn prefixed(first: u8, rest: &[u8]) -> Vec<u8> {
 /// A few values whose type travels with the input (`0xff <type JSON> 0 <value>`), covering
 /// numbers, unknowns and dynamic values the wire types' samples do not.
 fn typed_values() -> Vec<(&'static str, Type, Value)> {
-    let refined = Refinements {
-        not_null: true,
-        string_prefix: Some("ou-".into()),
-        ..Refinements::default()
-    };
+    let refined = Refinements { not_null: true, string_prefix: Some("ou-".into()), ..Refinements::default() };
     vec![
-        (
-            "big-number",
-            Type::Number,
-            Value::Number(Number::Decimal("123456789012345678901234567890.5".into())),
-        ),
-        (
-            "float",
-            Type::list(Type::Number),
-            Value::List(vec![Value::from(1.5f64), Value::from(-7i64)]),
-        ),
+        ("big-number", Type::Number, Value::Number(Number::Decimal("123456789012345678901234567890.5".into()))),
+        ("float", Type::list(Type::Number), Value::List(vec![Value::from(1.5f64), Value::from(-7i64)])),
         ("refined-unknown", Type::String, Value::Unknown(refined)),
         (
             "tuple",
@@ -97,19 +73,13 @@ fn typed_values() -> Vec<(&'static str, Type, Value)> {
             Value::Tuple(vec![
                 Value::from("a"),
                 Value::Bool(false),
-                Value::Dynamic(
-                    Type::list(Type::String),
-                    Box::new(Value::List(vec![Value::from("z")])),
-                ),
+                Value::Dynamic(Type::list(Type::String), Box::new(Value::List(vec![Value::from("z")]))),
             ]),
         ),
         (
             "set-of-objects",
             Type::set(Type::object([("id", Type::String), ("n", Type::Number)])),
-            sample(&Type::set(Type::object([
-                ("id", Type::String),
-                ("n", Type::Number),
-            ]))),
+            sample(&Type::set(Type::object([("id", Type::String), ("n", Type::Number)]))),
         ),
     ]
 }
@@ -121,15 +91,8 @@ fn values(root: &Path) {
         let index = u8::try_from(index).expect("fewer than 255 wire types");
         assert_ne!(index, TYPE_FROM_INPUT);
         let value = sample(ty);
-        msgpack.seed(
-            name,
-            prefixed(
-                index,
-                &encode_msgpack(&value, ty).expect("a sample encodes"),
-            ),
-        );
-        let text =
-            serde_json::to_vec(&encode_json(&value, ty).expect("a sample encodes")).expect("JSON");
+        msgpack.seed(name, prefixed(index, &encode_msgpack(&value, ty).expect("a sample encodes")));
+        let text = serde_json::to_vec(&encode_json(&value, ty).expect("a sample encodes")).expect("JSON");
         json.seed(name, prefixed(index, &text));
     }
     for (name, ty, value) in typed_values() {
@@ -143,10 +106,7 @@ fn values(root: &Path) {
         };
         with(&msgpack, encode_msgpack(&value, &ty).expect("encodes"));
         if value.is_wholly_known() {
-            with(
-                &json,
-                serde_json::to_vec(&encode_json(&value, &ty).expect("encodes")).expect("JSON"),
-            );
+            with(&json, serde_json::to_vec(&encode_json(&value, &ty).expect("encodes")).expect("JSON"));
         }
     }
 }
@@ -155,29 +115,17 @@ fn imports(root: &Path) {
     let corpus = Corpus::new(root, "import_ids");
     let ids = [
         ("member_auth_binding", "100000000101/1001/200000000001"),
-        (
-            "member_auth_binding-tencent-order",
-            "1001#100000000101#200000000001",
-        ),
+        ("member_auth_binding-tencent-order", "1001#100000000101#200000000001"),
         ("organization_membership", "o-tether0001"),
         ("rgc_managed_account", "2c7f3e4a1d9f4a6b8c8e3d4f5a6b7c82"),
-        (
-            "identity_center_profile_association",
-            "ins-tether00000001/GROUP/g-admins",
-        ),
-        (
-            "iam2_project_organization",
-            "6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01",
-        ),
+        ("identity_center_profile_association", "ins-tether00000001/GROUP/g-admins"),
+        ("iam2_project_organization", "6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01"),
     ];
     for (name, id) in ids {
         corpus.seed(&format!("id-{name}"), prefixed(0, id.as_bytes()));
     }
     // Identities, as `import { identity = {...} }` sends them: from the states these IDs import.
-    let ctx = Ctx {
-        data: unconfigured_clients(),
-        stop: CancellationToken::new(),
-    };
+    let ctx = Ctx { data: unconfigured_clients(), stop: CancellationToken::new() };
     for (index, entry) in resources().iter().enumerate() {
         for (_, id) in ids {
             let mut diags = Diagnostics::new();
@@ -187,13 +135,9 @@ fn imports(root: &Path) {
             let Some(identity) = identity::from_state(entry.identity, &state) else {
                 continue;
             };
-            let bytes =
-                encode_msgpack(&identity, &entry.identity_type).expect("an identity encodes");
+            let bytes = encode_msgpack(&identity, &entry.identity_type).expect("an identity encodes");
             let mode = 1 | u8::try_from(index).expect("few resources") << 1;
-            corpus.seed(
-                &format!("identity-{}", entry.resource.type_name()),
-                prefixed(mode, &bytes),
-            );
+            corpus.seed(&format!("identity-{}", entry.resource.type_name()), prefixed(mode, &bytes));
         }
     }
 }
@@ -206,37 +150,19 @@ fn routes(root: &Path) {
         (1, "/v1/organizations/leave"),
         (0, "/v1/organizations/accounts/acc%2D1"),
         (1, "/v1/received-handshakes/h-7c1e0a9b2d4f4e6a/accept"),
-        (
-            1,
-            "/v1/managed-organization/accounts/2c7f3e4a1d9f4a6b8c8e3d4f5a6b7c82/enroll",
-        ),
-        (
-            1,
-            "/v1/managed-organization/managed-accounts/2c7f3e4a1d9f4a6b8c8e3d4f5a6b7c82/un-enroll",
-        ),
+        (1, "/v1/managed-organization/accounts/2c7f3e4a1d9f4a6b8c8e3d4f5a6b7c82/enroll"),
+        (1, "/v1/managed-organization/managed-accounts/2c7f3e4a1d9f4a6b8c8e3d4f5a6b7c82/un-enroll"),
         (0, "/v1/managed-organization/operations/op-1"),
         (1, "/v1/instances/ins-tether00000001/disassociate-profile"),
-        (
-            0,
-            "/v1/instances/ins-tether00000001/account-assignments/principals/g-admins",
-        ),
+        (0, "/v1/instances/ins-tether00000001/account-assignments/principals/g-admins"),
         (2, "/v1/accounts/login"),
         (0, "/v1/api-jobs/0123456789abcdef0123456789abcdef"),
-        (
-            1,
-            "/v1/iam2/projects/6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01/iam2/organizations/7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02",
-        ),
-        (
-            3,
-            "/v1/iam2/projects/6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01/iam2/organizations",
-        ),
+        (1, "/v1/iam2/projects/6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01/iam2/organizations/7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02"),
+        (3, "/v1/iam2/projects/6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01/iam2/organizations"),
         (0, "/v1/iam2/projects/organizations/refs"),
     ];
     for (method, path) in paths {
-        corpus.seed(
-            path.trim_start_matches('/'),
-            prefixed(method, path.as_bytes()),
-        );
+        corpus.seed(path.trim_start_matches('/'), prefixed(method, path.as_bytes()));
     }
 }
 
@@ -247,28 +173,16 @@ fn tencent_params(root: &Path) {
             "get-bind",
             "MemberUin=100000000101&PolicyId=1001&OrgSubAccountUins.0=200000000001&OrgSubAccountUins.1=200000000002",
         ),
-        (
-            "get-describe",
-            "MemberUin=100000000101&PolicyId=1001&Offset=0&Limit=50",
-        ),
+        ("get-describe", "MemberUin=100000000101&PolicyId=1001&Offset=0&Limit=50"),
         ("get-nested", "Filters.0.Name=a+b&Filters.0.Values.0=x%2Cy"),
     ];
     for (name, query) in get {
         corpus.seed(name, prefixed(0, query.as_bytes()));
     }
     let post = [
-        (
-            "post-bind",
-            r#"{"MemberUin":100000000101,"PolicyId":1001,"OrgSubAccountUins":[200000000003]}"#,
-        ),
-        (
-            "post-cancel",
-            r#"{"MemberUin":"100000000101","PolicyId":"1001","OrgSubAccountUin":200000000001}"#,
-        ),
-        (
-            "post-policies",
-            r#"{"MemberUin":100000000101,"Offset":0,"Limit":10,"SearchKey":"admin"}"#,
-        ),
+        ("post-bind", r#"{"MemberUin":100000000101,"PolicyId":1001,"OrgSubAccountUins":[200000000003]}"#),
+        ("post-cancel", r#"{"MemberUin":"100000000101","PolicyId":"1001","OrgSubAccountUin":200000000001}"#),
+        ("post-policies", r#"{"MemberUin":100000000101,"Offset":0,"Limit":10,"SearchKey":"admin"}"#),
     ];
     for (name, body) in post {
         corpus.seed(name, prefixed(1, body.as_bytes()));
@@ -278,33 +192,21 @@ fn tencent_params(root: &Path) {
 fn zstack_query(root: &Path) {
     let corpus = Corpus::new(root, "emulator_zstack_query");
     let queries = [
-        (
-            "like-sort-page",
-            "q=name~=%25e%25&sort=-name&limit=2&start=1&fields=uuid,name&replyWithCount=true",
-        ),
-        (
-            "in-count",
-            "q=uuid?=6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01,x&count=true",
-        ),
+        ("like-sort-page", "q=name~=%25e%25&sort=-name&limit=2&start=1&fields=uuid,name&replyWithCount=true"),
+        ("in-count", "q=uuid?=6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01,x&count=true"),
         ("null", "q=parentUuid is null&q=state=Enabled"),
         ("ref", "q=projectUuid!=x&q=id>=1&sort=id"),
     ];
     for (name, query) in queries {
         corpus.seed(name, prefixed(0, query.as_bytes()));
     }
-    corpus.seed(
-        "like",
-        prefixed(1, &join(&[b"payments-prod", b"pay%\\_prod"])),
-    );
+    corpus.seed("like", prefixed(1, &join(&[b"payments-prod", b"pay%\\_prod"])));
 }
 
 /// A request signed by the provider, as `<method> 0 <path> 0 <query> 0 <header lines> 0 <body>`.
 fn signed_request(request: &SignableRequest) -> Vec<u8> {
-    let headers: String = request
-        .headers
-        .iter()
-        .map(|(name, value)| format!("{name}: {}\n", value.to_str().expect("ASCII")))
-        .collect();
+    let headers: String =
+        request.headers.iter().map(|(name, value)| format!("{name}: {}\n", value.to_str().expect("ASCII"))).collect();
     join(&[
         request.method.as_str().as_bytes(),
         request.url.path().as_bytes(),
@@ -333,10 +235,7 @@ fn auth(root: &Path) {
         service: "organization".into(),
         signed_headers: SignedHeaders::ContentTypeHostAction,
     };
-    let mut request = SignableRequest::new(
-        Method::POST,
-        Url::parse("http://127.0.0.1:8080/").expect("URL"),
-    );
+    let mut request = SignableRequest::new(Method::POST, Url::parse("http://127.0.0.1:8080/").expect("URL"));
     request.headers = header_map(&[
         ("content-type", "application/json"),
         ("x-tc-action", "DescribeOrganizationMemberPolicies"),
@@ -351,12 +250,13 @@ fn auth(root: &Path) {
         secret_key: Secret::new(fixtures::HUAWEI_TEMP_SECRET_KEY),
         security_token: Some(Secret::new(fixtures::HUAWEI_TEMP_TOKEN)),
     };
-    let url = Url::parse("http://127.0.0.1:8080/v1/managed-organization/managed-accounts?parent_organizational_unit_id=ou-1&limit=5").expect("URL");
+    let url = Url::parse(
+        "http://127.0.0.1:8080/v1/managed-organization/managed-accounts?parent_organizational_unit_id=ou-1&limit=5",
+    )
+    .expect("URL");
     let mut request = SignableRequest::new(Method::GET, url);
-    request.headers = header_map(&[
-        ("content-type", "application/json"),
-        ("x-domain-id", fixtures::HUAWEI_MANAGEMENT.id),
-    ]);
+    request.headers =
+        header_map(&[("content-type", "application/json"), ("x-domain-id", fixtures::HUAWEI_MANAGEMENT.id)]);
     huawei.sign_at(&mut request, at).expect("signs");
     corpus.seed("huawei", prefixed(0, &signed_request(&request)));
 
@@ -365,12 +265,20 @@ fn auth(root: &Path) {
         Secret::new(fixtures::ZSTACK_ACCESS_KEY_SECRET),
         "/zstack",
     );
-    let url = Url::parse("http://127.0.0.1:8080/zstack/v1/iam2/projects/6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01/iam2/organizations").expect("URL");
+    let url =
+        Url::parse("http://127.0.0.1:8080/zstack/v1/iam2/projects/6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01/iam2/organizations")
+            .expect("URL");
     let mut request = SignableRequest::new(Method::DELETE, url);
     zstack.sign_at(&mut request, at).expect("signs");
     corpus.seed("zstack", prefixed(0, &signed_request(&request)));
 
-    let session = join(&[b"GET", b"/zstack/v1/iam2/projects", b"q=name=x", b"authorization: OAuth 0123456789abcdef0123456789abcdef\ndate: Mon, 15 Jan 2024 10:00:00 CST", b""]);
+    let session = join(&[
+        b"GET",
+        b"/zstack/v1/iam2/projects",
+        b"q=name=x",
+        b"authorization: OAuth 0123456789abcdef0123456789abcdef\ndate: Mon, 15 Jan 2024 10:00:00 CST",
+        b"",
+    ]);
     corpus.seed("zstack-session", prefixed(0, &session));
 }
 
@@ -393,12 +301,7 @@ fn sign_verify(root: &Path) {
         "tencent-temporary-host-port",
         prefixed(
             3 | 0x10,
-            &join(&[
-                b"127.0.0.1:8080",
-                b"DescribeOrganizationMemberPolicies",
-                b"application/json",
-                b"\x10{}",
-            ]),
+            &join(&[b"127.0.0.1:8080", b"DescribeOrganizationMemberPolicies", b"application/json", b"\x10{}"]),
         ),
     );
     corpus.seed(
@@ -418,26 +321,12 @@ fn sign_verify(root: &Path) {
         "huawei-unsigned-payload",
         prefixed(
             1 | 0x10 | 0x20,
-            &join(&[
-                b"\x00",
-                b"v1/managed-organization/accounts/%2F/enroll",
-                b"",
-                b"user-agent: tether",
-                b"\x90",
-            ]),
+            &join(&[b"\x00", b"v1/managed-organization/accounts/%2F/enroll", b"", b"user-agent: tether", b"\x90"]),
         ),
     );
     corpus.seed(
         "zstack",
-        prefixed(
-            2,
-            &join(&[
-                b"\x03",
-                b"v1/iam2/projects/6a1f/iam2/organizations",
-                b"",
-                b"\x00\x00\x80\x65",
-            ]),
-        ),
+        prefixed(2, &join(&[b"\x03", b"v1/iam2/projects/6a1f/iam2/organizations", b"", b"\x00\x00\x80\x65"])),
     );
 }
 

@@ -34,11 +34,7 @@ fn check_parsers(text: &str) {
             "TC3-HMAC-SHA256 Credential={}/{}/{}/tc3_request, SignedHeaders={}, Signature={}",
             auth.secret_id, auth.date, auth.service, auth.signed_headers_raw, auth.signature
         );
-        assert_eq!(
-            tencent_sign::parse_authorization(&written).as_ref(),
-            Some(&auth),
-            "TC3 {text:?} -> {written:?}"
-        );
+        assert_eq!(tencent_sign::parse_authorization(&written).as_ref(), Some(&auth), "TC3 {text:?} -> {written:?}");
     }
     if let Some(auth) = huawei_sign::parse_authorization(text) {
         let written = format!(
@@ -47,18 +43,11 @@ fn check_parsers(text: &str) {
             auth.signed_headers_line(),
             auth.signature
         );
-        assert_eq!(
-            huawei_sign::parse_authorization(&written).as_ref(),
-            Some(&auth),
-            "SDK {text:?} -> {written:?}"
-        );
+        assert_eq!(huawei_sign::parse_authorization(&written).as_ref(), Some(&auth), "SDK {text:?} -> {written:?}");
     }
     let _ = huawei_auth::parse_sdk_date(text.trim());
     if let Some(instants) = zstack_auth::parse_date(text) {
-        assert!(
-            matches!(instants.len(), 1 | 2),
-            "{text:?} means {instants:?}"
-        );
+        assert!(matches!(instants.len(), 1 | 2), "{text:?} means {instants:?}");
     }
 }
 
@@ -75,63 +64,21 @@ fuzz_target!(|data: &[u8]| {
         check_parsers(line.split_once(':').map_or(line, |(_, value)| value));
     }
     let headers = tether_fuzz::header_lines(&header_text);
-    let now = if mode & 1 == 0 {
-        NOW
-    } else {
-        NOW + i64::from(mode) * 7 - 900
-    };
+    let now = if mode & 1 == 0 { NOW } else { NOW + i64::from(mode) * 7 - 900 };
     let world = world();
 
-    let request = tencent_auth::SignedRequest {
-        method: &method,
-        path: &path,
-        query: &query,
-        headers: &headers,
-        body,
-    };
-    let lookup = |id: &str| {
-        world
-            .credentials
-            .tencent
-            .iter()
-            .find(|c| c.secret_id == id)
-            .cloned()
-    };
+    let request = tencent_auth::SignedRequest { method: &method, path: &path, query: &query, headers: &headers, body };
+    let lookup = |id: &str| world.credentials.tencent.iter().find(|c| c.secret_id == id).cloned();
     let _ = tencent_auth::verify(&request, lookup, "organization", now);
 
-    let request = huawei_auth::SignedRequest {
-        method: &method,
-        path: &path,
-        query: &query,
-        headers: &headers,
-        body,
-    };
-    let lookup = |ak: &str| {
-        world
-            .credentials
-            .huawei
-            .iter()
-            .find(|c| c.access_key == ak)
-            .cloned()
-    };
+    let request = huawei_auth::SignedRequest { method: &method, path: &path, query: &query, headers: &headers, body };
+    let lookup = |ak: &str| world.credentials.huawei.iter().find(|c| c.access_key == ak).cloned();
     if let Ok(credential) = huawei_auth::verify(&request, lookup, now) {
         let _ = huawei_auth::check_scope(&headers, &credential);
     }
 
     let uri = huawei_sign::percent_decode_str(&path, false);
-    let request = zstack_auth::SignedRequest {
-        method: &method,
-        uri: &uri,
-        headers: &headers,
-    };
-    let lookup = |id: &str| {
-        world
-            .credentials
-            .zstack
-            .access_keys
-            .iter()
-            .find(|k| k.access_key_id == id)
-            .cloned()
-    };
+    let request = zstack_auth::SignedRequest { method: &method, uri: &uri, headers: &headers };
+    let lookup = |id: &str| world.credentials.zstack.access_keys.iter().find(|k| k.access_key_id == id).cloned();
     let _ = zstack_auth::authenticate(&request, lookup, now);
 });

@@ -13,16 +13,11 @@ use tether_emulator::huawei::routes as huawei;
 use tether_emulator::huawei::sign::{percent_decode, uri_encode};
 use tether_emulator::zstack::routes::{self as zstack, NoRoute};
 
-const METHODS: [&str; 8] = [
-    "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "get",
-];
+const METHODS: [&str; 8] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "get"];
 
 /// The path with each `/`-separated segment decoded and re-encoded (RFC 3986).
 fn reencoded(path: &str) -> String {
-    path.split('/')
-        .map(|segment| uri_encode(&percent_decode(segment, false)))
-        .collect::<Vec<_>>()
-        .join("/")
+    path.split('/').map(|segment| uri_encode(&percent_decode(segment, false))).collect::<Vec<_>>().join("/")
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -34,42 +29,23 @@ fuzz_target!(|data: &[u8]| {
     let normal = reencoded(&path);
 
     let route = huawei::route(method, &path);
-    assert_eq!(
-        huawei::route(method, &normal),
-        route,
-        "Huawei: {path:?} and {normal:?} route differently"
-    );
+    assert_eq!(huawei::route(method, &normal), route, "Huawei: {path:?} and {normal:?} route differently");
     if let Some(route) = &route {
         for (name, value) in &route.path_params {
-            assert!(
-                !value.is_empty(),
-                "Huawei: empty path parameter {name} for {path:?}"
-            );
+            assert!(!value.is_empty(), "Huawei: empty path parameter {name} for {path:?}");
             assert_eq!(route.param(name), value);
         }
     }
 
     let route = zstack::route(method, &path);
-    assert_eq!(
-        zstack::route(method, &normal),
-        route,
-        "ZStack: {path:?} and {normal:?} route differently"
-    );
+    assert_eq!(zstack::route(method, &normal), route, "ZStack: {path:?} and {normal:?} route differently");
     match &route {
         Ok(route) => {
             for (name, value) in &route.path_params {
-                assert!(
-                    !value.is_empty(),
-                    "ZStack: empty path parameter {name} for {path:?}"
-                );
+                assert!(!value.is_empty(), "ZStack: empty path parameter {name} for {path:?}");
                 assert_eq!(route.param(name), Some(value.as_str()));
             }
-            assert!(
-                route
-                    .loggable_params()
-                    .all(|(name, _)| *name != "sessionUuid"),
-                "a session uuid would be logged"
-            );
+            assert!(route.loggable_params().all(|(name, _)| *name != "sessionUuid"), "a session uuid would be logged");
         }
         Err(NoRoute::MethodNotAllowed { allowed }) => {
             assert_ne!(method, *allowed);

@@ -56,11 +56,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let get = mode & 1 == 0;
     let query = String::from_utf8_lossy(rest);
-    let parsed = if get {
-        from_request("GET", &query, b"")
-    } else {
-        from_request("POST", "", rest)
-    };
+    let parsed = if get { from_request("GET", &query, b"") } else { from_request("POST", "", rest) };
     let Ok(value) = parsed else { return };
     let Value::Object(fields) = &value else {
         panic!("parameters are not an object: {value:?}");
@@ -68,22 +64,15 @@ fuzz_target!(|data: &[u8]| {
 
     if get {
         // Un-flattening recurses once per name segment; names are limited to 32 segments.
-        assert!(
-            depth(&value) <= 33,
-            "{query:?} nests its parameters more than 32 levels deep"
-        );
+        assert!(depth(&value) <= 33, "{query:?} nests its parameters more than 32 levels deep");
         let mut pairs = Vec::new();
         for (name, item) in fields {
             flatten(&uri_encode(name.as_bytes()), item, &mut pairs);
         }
         let flattened = pairs.join("&");
-        let again = from_request("GET", &flattened, b"").unwrap_or_else(|e| {
-            panic!("re-flattened query {flattened:?} of {query:?} does not parse: {e:?}")
-        });
-        assert_eq!(
-            again, value,
-            "{query:?} and its re-flattening {flattened:?} differ"
-        );
+        let again = from_request("GET", &flattened, b"")
+            .unwrap_or_else(|e| panic!("re-flattened query {flattened:?} of {query:?} does not parse: {e:?}"));
+        assert_eq!(again, value, "{query:?} and its re-flattening {flattened:?} differ");
     }
 
     let params = Params::new(value).expect("an object is valid parameters");
@@ -91,12 +80,7 @@ fuzz_target!(|data: &[u8]| {
         let mut org = organization().clone();
         match execute(action, &params, &mut org, "2024-01-15 10:00:00") {
             Ok(executed) if !executed.mutated => {
-                assert_eq!(
-                    &org,
-                    organization(),
-                    "{} changed the organization but said it did not",
-                    action.name()
-                );
+                assert_eq!(&org, organization(), "{} changed the organization but said it did not", action.name());
             }
             Ok(_) => {}
             Err(err) => {

@@ -23,11 +23,8 @@ fn world() -> &'static ZStackWorld {
     WORLD.get_or_init(|| tether_emulator::fixtures::seed_at(0).zstack)
 }
 
-const QUERIES: [Action; 3] = [
-    Action::QueryIAM2Project,
-    Action::QueryIAM2Organization,
-    Action::QueryIAM2OrganizationProjectRef,
-];
+const QUERIES: [Action; 3] =
+    [Action::QueryIAM2Project, Action::QueryIAM2Organization, Action::QueryIAM2OrganizationProjectRef];
 
 fn check_query(raw: &str) {
     let Ok(query) = Query::parse(&query_pairs(raw)) else {
@@ -38,54 +35,26 @@ fn check_query(raw: &str) {
             continue;
         };
         let name = action.name();
-        let all = Query {
-            limit: usize::MAX,
-            start: 0,
-            count: false,
-            reply_with_count: false,
-            ..query.clone()
-        };
-        let selected =
-            iam2::query(action, &all, world()).unwrap_or_else(|e| {
-                panic!("{name}: {raw:?} answers, but not without paging: {e:?}")
-            })["inventories"]
-                .as_array()
-                .expect("inventories")
-                .len();
+        let all = Query { limit: usize::MAX, start: 0, count: false, reply_with_count: false, ..query.clone() };
+        let selected = iam2::query(action, &all, world())
+            .unwrap_or_else(|e| panic!("{name}: {raw:?} answers, but not without paging: {e:?}"))["inventories"]
+            .as_array()
+            .expect("inventories")
+            .len();
         if query.count {
-            assert_eq!(
-                body,
-                serde_json::json!({ "total": selected }),
-                "{name}: count of {raw:?}"
-            );
+            assert_eq!(body, serde_json::json!({ "total": selected }), "{name}: count of {raw:?}");
             continue;
         }
-        let rows = body["inventories"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{name}: no inventories for {raw:?}"));
-        assert!(
-            rows.len() <= query.limit,
-            "{name}: {raw:?} answered more than limit rows"
-        );
-        assert_eq!(
-            rows.len(),
-            selected.saturating_sub(query.start).min(query.limit),
-            "{name}: page size of {raw:?}"
-        );
+        let rows = body["inventories"].as_array().unwrap_or_else(|| panic!("{name}: no inventories for {raw:?}"));
+        assert!(rows.len() <= query.limit, "{name}: {raw:?} answered more than limit rows");
+        assert_eq!(rows.len(), selected.saturating_sub(query.start).min(query.limit), "{name}: page size of {raw:?}");
         if query.reply_with_count {
-            assert_eq!(
-                body["total"],
-                Value::from(selected),
-                "{name}: total of {raw:?}"
-            );
+            assert_eq!(body["total"], Value::from(selected), "{name}: total of {raw:?}");
         }
         if let Some(fields) = &query.fields {
             for row in rows {
                 let row = row.as_object().expect("rows are objects");
-                assert!(
-                    row.keys().all(|k| fields.contains(k)),
-                    "{name}: {raw:?} returned unrequested fields"
-                );
+                assert!(row.keys().all(|k| fields.contains(k)), "{name}: {raw:?} returned unrequested fields");
             }
         }
     }
@@ -135,20 +104,10 @@ fuzz_target!(|data: &[u8]| {
         let text_chars: Vec<char> = text.chars().collect();
         let pattern_tokens = tokens(&pattern);
         // The reference is exponential in the number of `%`: keep its inputs small.
-        if text_chars.len() > 40
-            || pattern_tokens
-                .iter()
-                .filter(|t| matches!(t, Token::Any))
-                .count()
-                > 6
-        {
+        if text_chars.len() > 40 || pattern_tokens.iter().filter(|t| matches!(t, Token::Any)).count() > 6 {
             let _ = like(&text, &pattern);
             return;
         }
-        assert_eq!(
-            like(&text, &pattern),
-            naive_like(&text_chars, &pattern_tokens),
-            "like({text:?}, {pattern:?})"
-        );
+        assert_eq!(like(&text, &pattern), naive_like(&text_chars, &pattern_tokens), "like({text:?}, {pattern:?})");
     }
 });

@@ -19,22 +19,13 @@ use tether_fuzz::{ResourceEntry, ready, resources, unconfigured_clients};
 use tokio_util::sync::CancellationToken;
 
 fn import(entry: &ResourceEntry, id: &str) -> Option<Value> {
-    let ctx = Ctx {
-        data: unconfigured_clients(),
-        stop: CancellationToken::new(),
-    };
+    let ctx = Ctx { data: unconfigured_clients(), stop: CancellationToken::new() };
     let mut diags = Diagnostics::new();
     let name = entry.resource.type_name();
     let state = ready(name, entry.resource.import(&ctx, id, &mut diags));
     match &state {
-        Some(_) => assert!(
-            !diags.has_errors(),
-            "{name}: import of {id:?} returned a state and errors"
-        ),
-        None => assert!(
-            diags.has_errors(),
-            "{name}: import of {id:?} returned neither a state nor an error"
-        ),
+        Some(_) => assert!(!diags.has_errors(), "{name}: import of {id:?} returned a state and errors"),
+        None => assert!(diags.has_errors(), "{name}: import of {id:?} returned neither a state nor an error"),
     }
     state.map(|state| detach::carry(state, &Value::Null, |state| entry.resource.detach_call(state)))
 }
@@ -63,13 +54,9 @@ fn check(entry: &ResourceEntry, id: &str) {
         Some(canonical.as_str()),
         "{name}: the id of the state imported from {id:?} is not its identity's import ID"
     );
-    let again = import(entry, &canonical).unwrap_or_else(|| {
-        panic!("{name}: the canonical ID {canonical:?} of {id:?} does not import")
-    });
-    assert_eq!(
-        again, state,
-        "{name}: {id:?} and its canonical ID {canonical:?} import differently"
-    );
+    let again = import(entry, &canonical)
+        .unwrap_or_else(|| panic!("{name}: the canonical ID {canonical:?} of {id:?} does not import"));
+    assert_eq!(again, state, "{name}: {id:?} and its canonical ID {canonical:?} import differently");
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -32,13 +32,7 @@ fn world() -> &'static World {
 
 /// 2024-01-15T02:00:00Z, the fixture's seed time.
 const NOW: i64 = 1_705_284_000;
-const METHODS: [Method; 5] = [
-    Method::GET,
-    Method::POST,
-    Method::PUT,
-    Method::DELETE,
-    Method::PATCH,
-];
+const METHODS: [Method; 5] = [Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::PATCH];
 
 /// `base` with the `/`-separated `segments` appended as path segments.
 fn with_segments(base: &str, segments: &str) -> Option<Url> {
@@ -63,8 +57,7 @@ fn with_query(url: &mut Url, pairs: &str) {
 
 fn tencent(fields: &mut Fields<'_>, flags: u8) {
     let world = world();
-    let credential =
-        &world.credentials.tencent[usize::from(flags >> 1) % world.credentials.tencent.len()];
+    let credential = &world.credentials.tencent[usize::from(flags >> 1) % world.credentials.tencent.len()];
     let host = fields.text(0);
     let action = fields.text(0);
     let content_type = fields.text(0);
@@ -75,10 +68,7 @@ fn tencent(fields: &mut Fields<'_>, flags: u8) {
     if url.path() != "/" || url.query().is_some() || url.host_str().is_none() {
         return;
     }
-    let (Ok(action), Ok(content_type)) = (
-        HeaderValue::from_str(&action),
-        HeaderValue::from_str(&content_type),
-    ) else {
+    let (Ok(action), Ok(content_type)) = (HeaderValue::from_str(&action), HeaderValue::from_str(&content_type)) else {
         return;
     };
     let mut request = SignableRequest::new(Method::POST, url);
@@ -106,14 +96,7 @@ fn tencent(fields: &mut Fields<'_>, flags: u8) {
         headers: &request.headers,
         body: &request.body,
     };
-    let lookup = |id: &str| {
-        world
-            .credentials
-            .tencent
-            .iter()
-            .find(|c| c.secret_id == id)
-            .cloned()
-    };
+    let lookup = |id: &str| world.credentials.tencent.iter().find(|c| c.secret_id == id).cloned();
     match tencent::auth::verify(&signed, lookup, tencent::organization::SERVICE, timestamp) {
         Ok(verified) => assert_eq!(verified.secret_id, credential.secret_id),
         Err(e) => {
@@ -124,14 +107,10 @@ fn tencent(fields: &mut Fields<'_>, flags: u8) {
 
 fn huawei(fields: &mut Fields<'_>, flags: u8) {
     let world = world();
-    let credential =
-        &world.credentials.huawei[usize::from(flags >> 1) % world.credentials.huawei.len()];
+    let credential = &world.credentials.huawei[usize::from(flags >> 1) % world.credentials.huawei.len()];
     let method = METHODS[usize::from(fields.byte()) % METHODS.len()].clone();
-    let host = [
-        "organizations.myhuaweicloud.com",
-        "127.0.0.1:8080",
-        "rgc.cn-north-4.myhuaweicloud.com",
-    ][usize::from(flags >> 5) % 3];
+    let host = ["organizations.myhuaweicloud.com", "127.0.0.1:8080", "rgc.cn-north-4.myhuaweicloud.com"]
+        [usize::from(flags >> 5) % 3];
     let Some(mut url) = with_segments(&format!("http://{host}/"), &fields.text(0)) else {
         return;
     };
@@ -141,10 +120,8 @@ fn huawei(fields: &mut Fields<'_>, flags: u8) {
         let Some((name, value)) = line.split_once(':') else {
             continue;
         };
-        let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.trim().as_bytes()),
-            HeaderValue::from_str(value),
-        ) else {
+        let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.trim().as_bytes()), HeaderValue::from_str(value))
+        else {
             continue;
         };
         // The clients set this one only to ask for an unsigned payload.
@@ -153,10 +130,7 @@ fn huawei(fields: &mut Fields<'_>, flags: u8) {
         }
     }
     if flags & 0x10 != 0 {
-        request.headers.insert(
-            "x-sdk-content-sha256",
-            HeaderValue::from_static("UNSIGNED-PAYLOAD"),
-        );
+        request.headers.insert("x-sdk-content-sha256", HeaderValue::from_static("UNSIGNED-PAYLOAD"));
     }
     let at = NOW + i64::from(fields.byte()) - 128;
     request.body = fields.rest().to_vec();
@@ -178,31 +152,16 @@ fn huawei(fields: &mut Fields<'_>, flags: u8) {
         headers: &request.headers,
         body: &request.body,
     };
-    let lookup = |ak: &str| {
-        world
-            .credentials
-            .huawei
-            .iter()
-            .find(|c| c.access_key == ak)
-            .cloned()
-    };
+    let lookup = |ak: &str| world.credentials.huawei.iter().find(|c| c.access_key == ak).cloned();
     match huawei::auth::verify(&signed, lookup, at) {
         Ok(verified) => assert_eq!(verified.access_key, credential.access_key),
-        Err(e) => panic!(
-            "the emulator refuses an SDK-HMAC-SHA256 request the provider signed: {e:?}\n{request:?}"
-        ),
+        Err(e) => panic!("the emulator refuses an SDK-HMAC-SHA256 request the provider signed: {e:?}\n{request:?}"),
     }
 }
 
 fn zstack(fields: &mut Fields<'_>) {
     let world = world();
-    let key = world
-        .credentials
-        .zstack
-        .access_keys
-        .iter()
-        .find(|k| k.is_enabled())
-        .expect("an enabled key");
+    let key = world.credentials.zstack.access_keys.iter().find(|k| k.is_enabled()).expect("an enabled key");
     let method = METHODS[usize::from(fields.byte()) % METHODS.len()].clone();
     // Any path: the provider signs the decoded path, which is what ZStack's RestServer verifies
     // (`getDecodedUrl`), as the emulator does.
@@ -212,61 +171,30 @@ fn zstack(fields: &mut Fields<'_>) {
     };
     with_query(&mut url, &fields.text(0));
     // Any instant from 1970 to 9999: the date header must parse back to it.
-    let at = i64::from(u32::from_le_bytes([
-        fields.byte(),
-        fields.byte(),
-        fields.byte(),
-        fields.byte(),
-    ])) * 59;
+    let at = i64::from(u32::from_le_bytes([fields.byte(), fields.byte(), fields.byte(), fields.byte()])) * 59;
     let Ok(at_time) = OffsetDateTime::from_unix_timestamp(at) else {
         return;
     };
     let mut request = SignableRequest::new(method, url);
-    let signer = AccessKeySigner::new(
-        key.access_key_id.clone(),
-        Secret::new(key.access_key_secret.clone()),
-        "/zstack",
-    );
+    let signer = AccessKeySigner::new(key.access_key_id.clone(), Secret::new(key.access_key_secret.clone()), "/zstack");
     if signer.sign_at(&mut request, at_time).is_err() {
         return;
     }
-    let date = request
-        .headers
-        .get("date")
-        .and_then(|d| d.to_str().ok())
-        .expect("a Date header");
-    assert_eq!(
-        zstack::auth::parse_date(date),
-        Some(vec![at]),
-        "the emulator reads {date:?} as another instant"
-    );
+    let date = request.headers.get("date").and_then(|d| d.to_str().ok()).expect("a Date header");
+    assert_eq!(zstack::auth::parse_date(date), Some(vec![at]), "the emulator reads {date:?} as another instant");
     // The emulator authenticates only requests it routes, which are all below `/zstack/`.
     let path = request.url.path();
     if !path.starts_with("/zstack/") {
         return;
     }
     let uri = huawei::sign::percent_decode_str(path.strip_prefix("/zstack").unwrap_or(path), false);
-    let signed = zstack::auth::SignedRequest {
-        method: request.method.as_str(),
-        uri: &uri,
-        headers: &request.headers,
-    };
-    let lookup = |id: &str| {
-        world
-            .credentials
-            .zstack
-            .access_keys
-            .iter()
-            .find(|k| k.access_key_id == id)
-            .cloned()
-    };
+    let signed = zstack::auth::SignedRequest { method: request.method.as_str(), uri: &uri, headers: &request.headers };
+    let lookup = |id: &str| world.credentials.zstack.access_keys.iter().find(|k| k.access_key_id == id).cloned();
     match zstack::auth::authenticate(&signed, lookup, at) {
         Ok(zstack::auth::AuthHeader::AccessKey { access_key_id, .. }) => {
             assert_eq!(access_key_id, key.access_key_id)
         }
-        other => panic!(
-            "the emulator refuses a ZStack AccessKey request the provider signed: {other:?}\n{request:?}"
-        ),
+        other => panic!("the emulator refuses a ZStack AccessKey request the provider signed: {other:?}\n{request:?}"),
     }
 }
 

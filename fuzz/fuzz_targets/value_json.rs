@@ -20,31 +20,18 @@ fuzz_target!(|data: &[u8]| {
     if let Err(e) = value.conforms_to(ty) {
         panic!("decoded value does not conform to its type: {e}\n{value:?}");
     }
-    assert!(
-        value.is_wholly_known(),
-        "JSON cannot carry unknowns: {value:?}"
-    );
-    let json = encode_json(&value, ty)
-        .unwrap_or_else(|e| panic!("decoded value does not re-encode: {e}\n{value:?}"));
+    assert!(value.is_wholly_known(), "JSON cannot carry unknowns: {value:?}");
+    let json = encode_json(&value, ty).unwrap_or_else(|e| panic!("decoded value does not re-encode: {e}\n{value:?}"));
     let text = serde_json::to_vec(&json).expect("serde_json writes its own values");
-    let again = decode_json(&text, ty).unwrap_or_else(|e| {
-        panic!(
-            "re-encoded value does not decode: {e}\n{}",
-            String::from_utf8_lossy(&text)
-        )
-    });
+    let again = decode_json(&text, ty)
+        .unwrap_or_else(|e| panic!("re-encoded value does not decode: {e}\n{}", String::from_utf8_lossy(&text)));
     assert_eq!(again, value, "JSON round trip changed the value");
-    let text_again =
-        serde_json::to_vec(&encode_json(&again, ty).expect("encodes")).expect("writes");
+    let text_again = serde_json::to_vec(&encode_json(&again, ty).expect("encodes")).expect("writes");
     assert_eq!(text_again, text, "JSON encoding is not a fixed point");
 
-    let msgpack = encode_msgpack(&value, ty).unwrap_or_else(|e| {
-        panic!("JSON-decoded value does not encode as msgpack: {e}\n{value:?}")
-    });
+    let msgpack = encode_msgpack(&value, ty)
+        .unwrap_or_else(|e| panic!("JSON-decoded value does not encode as msgpack: {e}\n{value:?}"));
     let from_msgpack = decode_msgpack(&msgpack, ty)
         .unwrap_or_else(|e| panic!("msgpack encoding does not decode: {e}\n{msgpack:02x?}"));
-    assert_eq!(
-        from_msgpack, value,
-        "JSON -> msgpack -> value changed the value"
-    );
+    assert_eq!(from_msgpack, value, "JSON -> msgpack -> value changed the value");
 });

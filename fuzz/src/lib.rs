@@ -23,25 +23,16 @@ pub fn wire_types() -> &'static [(String, Type)] {
         let mut types = vec![("provider".to_string(), provider.schema().implied_type())];
         for resource in provider.resources() {
             let name = resource.type_name();
-            types.push((
-                name.to_string(),
-                detach::guarded(resource.schema()).implied_type(),
-            ));
+            types.push((name.to_string(), detach::guarded(resource.schema()).implied_type()));
             if let Some(list) = resource.list_schema() {
                 types.push((format!("list {name}"), list.implied_type()));
             }
             if !resource.identity().is_empty() {
-                types.push((
-                    format!("identity {name}"),
-                    identity::object_type(resource.identity()),
-                ));
+                types.push((format!("identity {name}"), identity::object_type(resource.identity())));
             }
         }
         for data_source in provider.data_sources() {
-            types.push((
-                format!("data {}", data_source.type_name()),
-                data_source.schema().implied_type(),
-            ));
+            types.push((format!("data {}", data_source.type_name()), data_source.schema().implied_type()));
         }
         types.push(("dynamic".to_string(), Type::Dynamic));
         types.push((
@@ -53,15 +44,9 @@ pub fn wire_types() -> &'static [(String, Type)] {
                 ("d", Type::Dynamic),
                 ("l", Type::list(Type::Number)),
                 ("st", Type::set(Type::String)),
-                (
-                    "so",
-                    Type::set(Type::object([("k", Type::String), ("v", Type::Dynamic)])),
-                ),
+                ("so", Type::set(Type::object([("k", Type::String), ("v", Type::Dynamic)]))),
                 ("m", Type::map(Type::list(Type::Bool))),
-                (
-                    "t",
-                    Type::Tuple(vec![Type::String, Type::Number, Type::Dynamic]),
-                ),
+                ("t", Type::Tuple(vec![Type::String, Type::Number, Type::Dynamic])),
             ]),
         ));
         types
@@ -75,10 +60,7 @@ pub fn choose_type(data: &[u8]) -> Option<(std::borrow::Cow<'static, Type>, &[u8
     let (&selector, rest) = data.split_first()?;
     if selector != TYPE_FROM_INPUT {
         let types = wire_types();
-        return Some((
-            std::borrow::Cow::Borrowed(&types[usize::from(selector) % types.len()].1),
-            rest,
-        ));
+        return Some((std::borrow::Cow::Borrowed(&types[usize::from(selector) % types.len()].1), rest));
     }
     let split = rest.iter().position(|&b| b == 0)?;
     let ty = Type::from_json_bytes(&rest[..split]).ok()?;
@@ -99,12 +81,9 @@ pub fn sample(ty: &Type) -> Value {
         Type::List(element) => Value::List(vec![sample(element)]),
         Type::Set(element) => Value::Set(vec![sample(element)]),
         Type::Map(element) => Value::Map(BTreeMap::from([("k".to_string(), sample(element))])),
-        Type::Object(attributes) => Value::Object(
-            attributes
-                .iter()
-                .map(|(name, ty)| (name.clone(), sample(ty)))
-                .collect(),
-        ),
+        Type::Object(attributes) => {
+            Value::Object(attributes.iter().map(|(name, ty)| (name.clone(), sample(ty))).collect())
+        }
         Type::Tuple(elements) => Value::Tuple(elements.iter().map(sample).collect()),
     }
 }
@@ -113,10 +92,7 @@ pub fn sample(ty: &Type) -> Value {
 /// The import paths fuzzed here must never reach the network, so a pending future is a bug.
 pub fn ready<F: Future>(what: &str, future: F) -> F::Output {
     let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
+    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(output) => output,
         Poll::Pending => panic!("{what} did not complete at once: it waited on I/O"),
     }
@@ -177,31 +153,13 @@ pub fn unconfigured_clients() -> &'static Clients {
         set("huaweicloud", "region", "not a region");
         set("zstack", "endpoint", "not a url");
         let mut diags = Diagnostics::new();
-        let clients = ready(
-            "configure",
-            provider.configure(&Value::Object(config), "fuzz", &mut diags),
-        )
-        .expect("configure returns provider data");
-        assert!(
-            clients.tencent().is_err(),
-            "the Tencent client must be unusable"
-        );
-        assert!(
-            clients.huawei_organizations().is_err(),
-            "the Huawei clients must be unusable"
-        );
-        assert!(
-            clients.huawei_rgc().is_err(),
-            "the Huawei clients must be unusable"
-        );
-        assert!(
-            clients.huawei_identitycenter().is_err(),
-            "the Huawei clients must be unusable"
-        );
-        assert!(
-            clients.zstack().is_err(),
-            "the ZStack client must be unusable"
-        );
+        let clients = ready("configure", provider.configure(&Value::Object(config), "fuzz", &mut diags))
+            .expect("configure returns provider data");
+        assert!(clients.tencent().is_err(), "the Tencent client must be unusable");
+        assert!(clients.huawei_organizations().is_err(), "the Huawei clients must be unusable");
+        assert!(clients.huawei_rgc().is_err(), "the Huawei clients must be unusable");
+        assert!(clients.huawei_identitycenter().is_err(), "the Huawei clients must be unusable");
+        assert!(clients.zstack().is_err(), "the ZStack client must be unusable");
         clients
     })
 }

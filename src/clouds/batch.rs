@@ -103,9 +103,9 @@ impl<V: Clone + Send + Sync + 'static> KeyBatcher<V> {
         let wait = async { answer.wait_for(Option::is_some).await.ok().and_then(|a| a.clone()) };
         let answer = cancellable(cancel, wait).await;
         drop(member);
-        let answer = answer
-            .ok_or_else(|| CloudError::cancelled(cloud, action))?
-            .ok_or_else(|| CloudError::new(ErrorKind::Transient, cloud, action, "the shared query ended without an answer"))?;
+        let answer = answer.ok_or_else(|| CloudError::cancelled(cloud, action))?.ok_or_else(|| {
+            CloudError::new(ErrorKind::Transient, cloud, action, "the shared query ended without an answer")
+        })?;
         match &*answer {
             Ok(found) => Ok(found.get(&key).cloned()),
             Err(e) => Err(e.clone()),
@@ -144,7 +144,12 @@ impl<V: Clone + Send + Sync + 'static> KeyBatcher<V> {
         let waiting = Arc::new(Waiting::default());
         let joined = member(&keys, &waiting);
         if self.max_keys > 1 {
-            *open = Some(Round { keys: Arc::clone(&keys), full: Arc::clone(&full), answer: answer.clone(), waiting: Arc::clone(&waiting) });
+            *open = Some(Round {
+                keys: Arc::clone(&keys),
+                full: Arc::clone(&full),
+                answer: answer.clone(),
+                waiting: Arc::clone(&waiting),
+            });
         } else {
             full.notify_one();
         }
@@ -177,11 +182,19 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A fetch that records the keys of each query and answers every key but "missing".
-    fn recording(queries: &Arc<Mutex<Vec<Vec<String>>>>) -> impl FnOnce(Vec<String>, CancellationToken) -> std::future::Ready<Result<HashMap<String, String>, CloudError>> + Send + 'static {
+    fn recording(
+        queries: &Arc<Mutex<Vec<Vec<String>>>>,
+    ) -> impl FnOnce(Vec<String>, CancellationToken) -> std::future::Ready<Result<HashMap<String, String>, CloudError>>
+    + Send
+    + 'static {
         let queries = Arc::clone(queries);
         move |keys: Vec<String>, _| {
             queries.lock().unwrap().push(keys.clone());
-            std::future::ready(Ok(keys.into_iter().filter(|k| k != "missing").map(|k| (k.clone(), k.to_uppercase())).collect()))
+            std::future::ready(Ok(keys
+                .into_iter()
+                .filter(|k| k != "missing")
+                .map(|k| (k.clone(), k.to_uppercase()))
+                .collect()))
         }
     }
 
@@ -189,11 +202,16 @@ mod tests {
     async fn concurrent_lookups_share_one_query_and_each_gets_its_own_value() {
         let batcher = KeyBatcher::new(Duration::from_millis(20), 50);
         let queries = Arc::new(Mutex::new(Vec::new()));
-        let lookups = ["a", "b", "a", "missing"].map(|key| batcher.get(Cloud::ZStack, "Query", key.into(), None, recording(&queries)));
+        let lookups = ["a", "b", "a", "missing"]
+            .map(|key| batcher.get(Cloud::ZStack, "Query", key.into(), None, recording(&queries)));
         let answers = futures_util::future::join_all(lookups).await;
         let answers: Vec<Option<String>> = answers.into_iter().map(Result::unwrap).collect();
         assert_eq!(answers, [Some("A".into()), Some("B".into()), Some("A".into()), None]);
-        assert_eq!(*queries.lock().unwrap(), [vec!["a".to_string(), "b".into(), "missing".into()]], "one query, each key once");
+        assert_eq!(
+            *queries.lock().unwrap(),
+            [vec!["a".to_string(), "b".into(), "missing".into()]],
+            "one query, each key once"
+        );
     }
 
     #[tokio::test]
@@ -236,7 +254,9 @@ mod tests {
     #[tokio::test]
     async fn a_failed_query_reaches_every_member() {
         let batcher: KeyBatcher<String> = KeyBatcher::new(Duration::from_millis(20), 50);
-        let failing = |_: Vec<String>, _: CancellationToken| std::future::ready(Err(CloudError::new(ErrorKind::Transient, Cloud::ZStack, "Query", "503")));
+        let failing = |_: Vec<String>, _: CancellationToken| {
+            std::future::ready(Err(CloudError::new(ErrorKind::Transient, Cloud::ZStack, "Query", "503")))
+        };
         let (a, b) = tokio::join!(
             batcher.get(Cloud::ZStack, "Query", "a".into(), None, failing),
             batcher.get(Cloud::ZStack, "Query", "b".into(), None, failing),
@@ -287,7 +307,10 @@ mod tests {
 
         // A lookup after that opens a new round with a query of its own.
         let queries = Arc::new(Mutex::new(Vec::new()));
-        assert_eq!(batcher.get(Cloud::ZStack, "Query", "c".into(), None, recording(&queries)).await.unwrap(), Some("C".into()));
+        assert_eq!(
+            batcher.get(Cloud::ZStack, "Query", "c".into(), None, recording(&queries)).await.unwrap(),
+            Some("C".into())
+        );
         assert_eq!(*queries.lock().unwrap(), [vec!["c".to_string()]]);
     }
 

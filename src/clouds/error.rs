@@ -99,12 +99,7 @@ impl fmt::Display for CloudError {
 impl std::error::Error for CloudError {}
 
 impl CloudError {
-    pub fn new(
-        kind: ErrorKind,
-        cloud: Cloud,
-        action: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(kind: ErrorKind, cloud: Cloud, action: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             kind,
             cloud,
@@ -187,10 +182,7 @@ mod tests {
             "UnEnrollAccount",
             "connection refused (rgc.example.com)",
         );
-        assert_eq!(
-            e.to_string(),
-            "Huawei Cloud UnEnrollAccount failed: connection refused (rgc.example.com)"
-        );
+        assert_eq!(e.to_string(), "Huawei Cloud UnEnrollAccount failed: connection refused (rgc.example.com)");
         assert_eq!(Cloud::ZStack.to_string(), "ZStack");
     }
 
@@ -207,13 +199,7 @@ mod tests {
     fn retryable_kinds() {
         assert!(ErrorKind::Throttled.is_retryable());
         assert!(ErrorKind::Transient.is_retryable());
-        for k in [
-            ErrorKind::NotFound,
-            ErrorKind::Auth,
-            ErrorKind::Invalid,
-            ErrorKind::Conflict,
-            ErrorKind::Other,
-        ] {
+        for k in [ErrorKind::NotFound, ErrorKind::Auth, ErrorKind::Invalid, ErrorKind::Conflict, ErrorKind::Other] {
             assert!(!k.is_retryable(), "{k:?}");
         }
     }

@@ -41,12 +41,7 @@ pub struct SignableRequest {
 
 impl SignableRequest {
     pub fn new(method: Method, url: Url) -> Self {
-        Self {
-            method,
-            url,
-            headers: HeaderMap::new(),
-            body: Vec::new(),
-        }
+        Self { method, url, headers: HeaderMap::new(), body: Vec::new() }
     }
 
     /// The `Host` header value for this URL: `host`, or `host:port` when the port is not the
@@ -107,11 +102,7 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self {
-            max_retries: 3,
-            max_wait: Duration::from_secs(30),
-            base: Duration::from_millis(500),
-        }
+        Self { max_retries: 3, max_wait: Duration::from_secs(30), base: Duration::from_millis(500) }
     }
 }
 
@@ -131,11 +122,7 @@ const CONNECT_RETRIES: u32 = 2;
 
 impl RetryPolicy {
     pub const fn no_retries() -> Self {
-        Self {
-            max_retries: 0,
-            max_wait: Duration::ZERO,
-            base: Duration::ZERO,
-        }
+        Self { max_retries: 0, max_wait: Duration::ZERO, base: Duration::ZERO }
     }
 
     /// The upper bound of the wait before retry number `retry` (0-based): `min(max_wait, base·2^retry)`.
@@ -240,10 +227,7 @@ impl RetryPolicy {
                 error = %err.message,
                 "retrying cloud API call"
             );
-            if cancellable(cancel, tokio::time::sleep(wait))
-                .await
-                .is_none()
-            {
+            if cancellable(cancel, tokio::time::sleep(wait)).await.is_none() {
                 return Err(CloudError::cancelled(cloud, action));
             }
         }
@@ -302,9 +286,8 @@ impl HttpClient {
     /// Builds the default client: rustls, 10 s connect timeout, 60 s request timeout, the
     /// provider's user agent.
     pub fn new(cloud: Cloud) -> Result<Self, CloudError> {
-        let client = default_reqwest_client().map_err(|e| {
-            CloudError::new(ErrorKind::Other, cloud, "client setup", e.to_string())
-        })?;
+        let client = default_reqwest_client()
+            .map_err(|e| CloudError::new(ErrorKind::Other, cloud, "client setup", e.to_string()))?;
         Ok(Self { cloud, client, rate_limit: None })
     }
 
@@ -361,11 +344,7 @@ impl HttpClient {
                 }
                 let sent = Instant::now();
                 let mut req = request.clone();
-                signer.sign(&mut req).map_err(|error| Failure {
-                    error,
-                    retry: false,
-                    unreachable: false,
-                })?;
+                signer.sign(&mut req).map_err(|error| Failure { error, retry: false, unreachable: false })?;
                 maybe_sent.store(true, Ordering::SeqCst);
                 // A transport failure is retried only if its kind says another try can help (a
                 // redirect or an untrusted certificate will answer the same way again).
@@ -377,7 +356,9 @@ impl HttpClient {
                         // A refused connection is the host's own answer that nothing listens
                         // there; asking again within the backoff meets the same answer, and
                         // only turns an immediate error into seconds of waiting.
-                        retry: sent.error.kind.is_retryable() && (call.idempotent || !sent.maybe_delivered) && !sent.refused,
+                        retry: sent.error.kind.is_retryable()
+                            && (call.idempotent || !sent.maybe_delivered)
+                            && !sent.refused,
                         unreachable: !sent.maybe_delivered,
                         error: sent.error,
                     }
@@ -399,8 +380,7 @@ impl HttpClient {
                     }
                 }
                 decoded.map_err(|error| Failure {
-                    retry: error.kind.is_retryable()
-                        && (call.idempotent || error.kind == ErrorKind::Throttled),
+                    retry: error.kind.is_retryable() && (call.idempotent || error.kind == ErrorKind::Throttled),
                     error,
                     unreachable: false,
                 })
@@ -412,32 +392,18 @@ impl HttpClient {
     /// One attempt, no signing, no retries. Transport failures come back as `Transient` errors
     /// that name the endpoint host; a redirect (3xx) comes back as an error too, see
     /// [`redirect_error`].
-    pub async fn send(
-        &self,
-        action: &str,
-        req: SignableRequest,
-    ) -> Result<HttpResponse, SendError> {
+    pub async fn send(&self, action: &str, req: SignableRequest) -> Result<HttpResponse, SendError> {
         let host = req.host();
         let req_url = req.url.clone();
         let started = Instant::now();
         let result = async {
-            let response = self
-                .client
-                .request(req.method, req.url)
-                .headers(req.headers)
-                .body(req.body)
-                .send()
-                .await?;
+            let response = self.client.request(req.method, req.url).headers(req.headers).body(req.body).send().await?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
             let Some(body) = read_body(response).await? else {
                 return Ok(None);
             };
-            Ok::<_, reqwest::Error>(Some(HttpResponse {
-                status,
-                headers,
-                body,
-            }))
+            Ok::<_, reqwest::Error>(Some(HttpResponse { status, headers, body }))
         }
         .await;
         match result {
@@ -446,7 +412,10 @@ impl HttpClient {
                     ErrorKind::Other,
                     self.cloud,
                     action,
-                    format!("the response from {host} is larger than {} MiB, the most this provider reads; check that the endpoint is the cloud's API", MAX_BODY_BYTES / (1024 * 1024)),
+                    format!(
+                        "the response from {host} is larger than {} MiB, the most this provider reads; check that the endpoint is the cloud's API",
+                        MAX_BODY_BYTES / (1024 * 1024)
+                    ),
                 ),
                 // The server answered, so a write may have been acted on.
                 maybe_delivered: true,
@@ -552,7 +521,8 @@ pub fn default_reqwest_client() -> Result<reqwest::Client, ClientSetupError> {
 /// password digest, which works as the password) and session-bearing `Referer`s to whatever
 /// host the `Location` names. [`HttpClient::send`] turns a 3xx into an error instead.
 pub fn reqwest_client(extra_roots: &[CertificateDer<'static>]) -> Result<reqwest::Client, ClientSetupError> {
-    let roots = extra_roots.iter().map(|der| reqwest::Certificate::from_der(der.as_ref())).collect::<Result<Vec<_>, _>>();
+    let roots =
+        extra_roots.iter().map(|der| reqwest::Certificate::from_der(der.as_ref())).collect::<Result<Vec<_>, _>>();
     let roots = roots.map_err(|e| ClientSetupError::Other(error_chain(e)))?;
     builder().tls_certs_merge(roots).build().map_err(|e| {
         if extra_roots.is_empty() && is_missing_system_roots(&e) {
@@ -643,9 +613,9 @@ pub fn load_ca_bundle(path: &Path) -> Result<Vec<CertificateDer<'static>>, Strin
     // setup failure.
     let mut store = rustls::RootCertStore::empty();
     for (n, cert) in certs.iter().enumerate() {
-        store
-            .add(cert.clone())
-            .map_err(|e| format!("certificate {} of {} in {shown} is not a usable CA certificate: {e}", n + 1, certs.len()))?;
+        store.add(cert.clone()).map_err(|e| {
+            format!("certificate {} of {} in {shown} is not a usable CA certificate: {e}", n + 1, certs.len())
+        })?;
     }
     Ok(certs)
 }
@@ -743,11 +713,7 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     fn fast() -> RetryPolicy {
-        RetryPolicy {
-            max_retries: 3,
-            max_wait: Duration::from_millis(4),
-            base: Duration::from_millis(1),
-        }
+        RetryPolicy { max_retries: 3, max_wait: Duration::from_millis(4), base: Duration::from_millis(1) }
     }
 
     fn err(kind: ErrorKind) -> CloudError {
@@ -779,10 +745,7 @@ mod tests {
     #[test]
     fn host_header_keeps_non_default_port() {
         let h = |u: &str| host_header(&Url::parse(u).unwrap());
-        assert_eq!(
-            h("https://organization.tencentcloudapi.com/"),
-            "organization.tencentcloudapi.com"
-        );
+        assert_eq!(h("https://organization.tencentcloudapi.com/"), "organization.tencentcloudapi.com");
         assert_eq!(h("https://example.com:443/"), "example.com");
         assert_eq!(h("http://127.0.0.1:8080"), "127.0.0.1:8080");
         assert_eq!(h("http://[::1]:9000/"), "[::1]:9000");
@@ -794,13 +757,7 @@ mod tests {
         let out = fast()
             .run(Cloud::Tencent, "Test", None, None, |n| {
                 calls.fetch_add(1, Ordering::SeqCst);
-                async move {
-                    if n < 2 {
-                        Err(err(ErrorKind::Throttled))
-                    } else {
-                        Ok(n)
-                    }
-                }
+                async move { if n < 2 { Err(err(ErrorKind::Throttled)) } else { Ok(n) } }
             })
             .await;
         assert_eq!(out.unwrap(), 2);
@@ -890,7 +847,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_throttled_answer_slows_the_pace_and_a_success_speeds_it_up() {
-        let throttled = r#"{"Response":{"Error":{"Code":"RequestLimitExceeded","Message":"slow down"},"RequestId":"r"}}"#;
+        let throttled =
+            r#"{"Response":{"Error":{"Code":"RequestLimitExceeded","Message":"slow down"},"RequestId":"r"}}"#;
         let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{throttled}", throttled.len());
         let server = serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(), answer, None).await;
         let limiter = RateLimiter::per_action(100).unwrap();
@@ -905,7 +863,9 @@ mod tests {
             first_attempt_paced: false,
             deadline: Some(Instant::now() + Duration::from_millis(500)),
         };
-        let decode = |r: HttpResponse| crate::clouds::tencent::decode_response::<serde_json::Value>("Cancel", "h", r.status, &r.body);
+        let decode = |r: HttpResponse| {
+            crate::clouds::tencent::decode_response::<serde_json::Value>("Cancel", "h", r.status, &r.body)
+        };
         let e = client.execute(call, &NoSigner, &request, decode).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Throttled);
         // Each throttle sent at the lowered pace halved it again, down to the floor; the
@@ -919,11 +879,7 @@ mod tests {
     #[tokio::test]
     async fn cancellation_stops_waiting() {
         let token = CancellationToken::new();
-        let slow = RetryPolicy {
-            max_retries: 10,
-            max_wait: Duration::from_secs(60),
-            base: Duration::from_secs(60),
-        };
+        let slow = RetryPolicy { max_retries: 10, max_wait: Duration::from_secs(60), base: Duration::from_secs(60) };
         let cancel = token.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -984,8 +940,12 @@ mod tests {
     #[test]
     fn relative_missing_and_odd_locations() {
         let url = Url::parse("https://organization.tencentcloudapi.com/").unwrap();
-        let message = |status, location| redirect_error(Cloud::Tencent, "Bind", &url, &response(status, location)).message;
-        assert!(message(301, Some("/elsewhere?x=1")).contains("answered 301 Moved Permanently to host organization.tencentcloudapi.com;"));
+        let message =
+            |status, location| redirect_error(Cloud::Tencent, "Bind", &url, &response(status, location)).message;
+        assert!(
+            message(301, Some("/elsewhere?x=1"))
+                .contains("answered 301 Moved Permanently to host organization.tencentcloudapi.com;")
+        );
         assert!(message(302, None).contains("answered 302 Found with no location;"));
         assert!(message(308, Some("http://")).contains("answered 308 Permanent Redirect to an unreadable location;"));
         assert!(message(399, Some("https://b.example/")).contains("answered 399 to host b.example;"));
@@ -1022,7 +982,11 @@ mod tests {
         }
     }
 
-    async fn serve(listener: tokio::net::TcpListener, answer: String, tls: Option<tokio_rustls::TlsAcceptor>) -> TestServer {
+    async fn serve(
+        listener: tokio::net::TcpListener,
+        answer: String,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> TestServer {
         use tokio::io::AsyncWriteExt;
         let server = TestServer {
             addr: listener.local_addr().unwrap(),
@@ -1069,7 +1033,14 @@ mod tests {
         let mut request = SignableRequest::new(Method::POST, Url::parse(url).unwrap());
         request.headers.insert("x-tc-token", "sts-session-token".parse().unwrap());
         request.body = br#"{"password":"digest"}"#.to_vec();
-        let call = Call { action: "Test", idempotent, retry: &retry, cancel: None, first_attempt_paced: false, deadline: None };
+        let call = Call {
+            action: "Test",
+            idempotent,
+            retry: &retry,
+            cancel: None,
+            first_attempt_paced: false,
+            deadline: None,
+        };
         client.execute(call, &NoSigner, &request, Ok).await
     }
 
@@ -1094,7 +1065,14 @@ mod tests {
         let retry = RetryPolicy { max_retries: 5, max_wait: Duration::from_secs(2), base: Duration::from_secs(2) };
         let request = SignableRequest::new(Method::GET, Url::parse(&format!("http://{closed}/")).unwrap());
         let started = Instant::now();
-        let call = Call { action: "Query", idempotent: true, retry: &retry, cancel: None, first_attempt_paced: false, deadline: None };
+        let call = Call {
+            action: "Query",
+            idempotent: true,
+            retry: &retry,
+            cancel: None,
+            first_attempt_paced: false,
+            deadline: None,
+        };
         let e = client.execute(call, &NoSigner, &request, Ok).await.unwrap_err();
         assert!(e.message.contains("Connection refused"), "{e}");
         assert!(started.elapsed() < Duration::from_secs(1), "retried: {:?}", started.elapsed());
@@ -1120,7 +1098,14 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(200)).await;
             stopper.cancel();
         });
-        let call = Call { action: "Attach", idempotent: false, retry: &retry, cancel: Some(&token), first_attempt_paced: false, deadline: None };
+        let call = Call {
+            action: "Attach",
+            idempotent: false,
+            retry: &retry,
+            cancel: Some(&token),
+            first_attempt_paced: false,
+            deadline: None,
+        };
         let e = client.execute(call, &NoSigner, &request, Ok).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Cancelled);
         assert!(e.is_ambiguous(), "the request was on the wire: {e:?}");
@@ -1131,7 +1116,14 @@ mod tests {
         assert!(client.pace("Attach").await);
         let token = CancellationToken::new();
         token.cancel();
-        let call = Call { action: "Attach", idempotent: false, retry: &retry, cancel: Some(&token), first_attempt_paced: false, deadline: None };
+        let call = Call {
+            action: "Attach",
+            idempotent: false,
+            retry: &retry,
+            cancel: Some(&token),
+            first_attempt_paced: false,
+            deadline: None,
+        };
         let e = client.execute(call, &NoSigner, &request, Ok).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Cancelled);
         assert!(e.never_sent && !e.is_ambiguous(), "{e:?}");
@@ -1174,18 +1166,38 @@ mod tests {
         assert!(sent.load(Ordering::SeqCst) < 2 * (MAX_BODY_BYTES as u32 / 0x10000), "kept reading");
 
         // A declared length past the cap is refused before reading; one under it is read.
-        let huge = serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(), format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", MAX_BODY_BYTES + 1), None).await;
+        let huge = serve(
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", MAX_BODY_BYTES + 1),
+            None,
+        )
+        .await;
         let e = call(&client, &format!("http://{}/", huge.addr), true).await.unwrap_err();
         assert!(e.message.contains("is larger than 16 MiB"), "{e}");
-        let small = serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(), "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".into(), None).await;
+        let small = serve(
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".into(),
+            None,
+        )
+        .await;
         assert_eq!(call(&client, &format!("http://{}/", small.addr), true).await.unwrap().body, b"{}");
     }
 
     #[tokio::test]
     async fn redirects_are_errors_and_nothing_reaches_the_target() {
-        let target = serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(), "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".into(), None).await;
-        for status in ["301 Moved Permanently", "302 Found", "303 See Other", "307 Temporary Redirect", "308 Permanent Redirect"] {
-            let answer = format!("HTTP/1.1 {status}\r\nLocation: http://{}/steal?session=abc\r\nContent-Length: 0\r\n\r\n", target.addr);
+        let target = serve(
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".into(),
+            None,
+        )
+        .await;
+        for status in
+            ["301 Moved Permanently", "302 Found", "303 See Other", "307 Temporary Redirect", "308 Permanent Redirect"]
+        {
+            let answer = format!(
+                "HTTP/1.1 {status}\r\nLocation: http://{}/steal?session=abc\r\nContent-Length: 0\r\n\r\n",
+                target.addr
+            );
             let redirector = serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(), answer, None).await;
             let client = HttpClient::new(Cloud::Tencent).unwrap();
             for idempotent in [true, false] {
@@ -1228,7 +1240,9 @@ mod tests {
         // What the docs promise for `ca_cert_file`: a self-signed server certificate works as
         // its own trust anchor, but not one marked CA:TRUE (as `openssl req -x509` makes them),
         // which webpki refuses to accept as a server certificate.
-        for (is_ca, works) in [(rcgen::IsCa::NoCa, true), (rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained), false)] {
+        for (is_ca, works) in
+            [(rcgen::IsCa::NoCa, true), (rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained), false)]
+        {
             let key = rcgen::KeyPair::generate().unwrap();
             let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
             params.is_ca = is_ca;
@@ -1257,7 +1271,10 @@ mod tests {
         let untrusted = HttpClient::new(Cloud::ZStack).unwrap();
         let e = call(&untrusted, &url, true).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Other, "{e}");
-        assert!(e.message.starts_with(&format!("the TLS certificate of 127.0.0.1:{} is not trusted: ", server.addr.port())), "{e}");
+        assert!(
+            e.message.starts_with(&format!("the TLS certificate of 127.0.0.1:{} is not trusted: ", server.addr.port())),
+            "{e}"
+        );
         assert!(e.message.contains("ca_cert_file"), "{e}");
         // One handshake, no retries: the certificate would be refused again.
         assert_eq!(server.connections.load(Ordering::SeqCst), 1);
@@ -1284,15 +1301,28 @@ mod tests {
 
         let expected = "expected a PEM file holding one or more \"-----BEGIN CERTIFICATE-----\" blocks";
         let missing = load_ca_bundle(&dir.path().join("nope.pem")).unwrap_err();
-        assert!(missing.starts_with(&format!("cannot read {}", dir.path().join("nope.pem").display())) && missing.contains(expected), "{missing}");
+        assert!(
+            missing.starts_with(&format!("cannot read {}", dir.path().join("nope.pem").display()))
+                && missing.contains(expected),
+            "{missing}"
+        );
         let empty = load_ca_bundle(&write("empty.pem", "")).unwrap_err();
         assert!(empty.contains("holds no certificate") && empty.contains(expected), "{empty}");
-        let key_only = load_ca_bundle(&write("key.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")).unwrap_err();
+        let key_only =
+            load_ca_bundle(&write("key.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"))
+                .unwrap_err();
         assert!(key_only.contains("holds no certificate"), "{key_only}");
-        let broken = load_ca_bundle(&write("broken.pem", "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n")).unwrap_err();
+        let broken =
+            load_ca_bundle(&write("broken.pem", "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n"))
+                .unwrap_err();
         assert!(broken.contains("is not a readable PEM file") && broken.contains(expected), "{broken}");
-        let not_x509 = load_ca_bundle(&write("garbage.pem", "-----BEGIN CERTIFICATE-----\nAAECAwQF\n-----END CERTIFICATE-----\n")).unwrap_err();
-        assert!(not_x509.contains("certificate 1 of 1 in") && not_x509.contains("is not a usable CA certificate"), "{not_x509}");
+        let not_x509 =
+            load_ca_bundle(&write("garbage.pem", "-----BEGIN CERTIFICATE-----\nAAECAwQF\n-----END CERTIFICATE-----\n"))
+                .unwrap_err();
+        assert!(
+            not_x509.contains("certificate 1 of 1 in") && not_x509.contains("is not a usable CA certificate"),
+            "{not_x509}"
+        );
         // A directory is not a bundle.
         let dir_err = load_ca_bundle(dir.path()).unwrap_err();
         assert!(dir_err.starts_with("cannot read"), "{dir_err}");
@@ -1300,10 +1330,23 @@ mod tests {
 
     #[test]
     fn loopback_hosts() {
-        for url in ["http://127.0.0.1:8080", "http://127.1.2.3/", "http://[::1]:9000", "http://localhost:1", "http://LOCALHOST./", "http://[::ffff:127.0.0.1]/"] {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3/",
+            "http://[::1]:9000",
+            "http://localhost:1",
+            "http://LOCALHOST./",
+            "http://[::ffff:127.0.0.1]/",
+        ] {
             assert!(is_loopback(&Url::parse(url).unwrap()), "{url}");
         }
-        for url in ["http://10.0.0.1", "http://zstack.example.com:8080", "http://localhost.example.com/", "http://[::2]/", "http://128.0.0.1/"] {
+        for url in [
+            "http://10.0.0.1",
+            "http://zstack.example.com:8080",
+            "http://localhost.example.com/",
+            "http://[::2]/",
+            "http://128.0.0.1/",
+        ] {
             assert!(!is_loopback(&Url::parse(url).unwrap()), "{url}");
         }
     }

@@ -24,9 +24,7 @@ fn text(s: Scalar) -> String {
 }
 
 pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(Option::<Scalar>::deserialize(d)?
-        .map(text)
-        .unwrap_or_default())
+    Ok(Option::<Scalar>::deserialize(d)?.map(text).unwrap_or_default())
 }
 
 pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -37,22 +35,17 @@ pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error>
     use serde::de::Error;
     match Option::<Scalar>::deserialize(d)? {
         None => Ok(None),
-        Some(Scalar::U(n)) => i64::try_from(n)
-            .map(Some)
-            .map_err(|_| D::Error::custom(format!("integer {n} out of range"))),
+        Some(Scalar::U(n)) => {
+            i64::try_from(n).map(Some).map_err(|_| D::Error::custom(format!("integer {n} out of range")))
+        }
         Some(Scalar::I(n)) => Ok(Some(n)),
         // Integral floats only (some gateways render integers as 40.0).
         Some(Scalar::F(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
         Some(Scalar::S(s)) if s.trim().is_empty() => Ok(None),
-        Some(Scalar::S(s)) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| D::Error::custom(format!("expected an integer, got {s:?}"))),
-        Some(other) => Err(D::Error::custom(format!(
-            "expected an integer, got {}",
-            text(other)
-        ))),
+        Some(Scalar::S(s)) => {
+            s.trim().parse().map(Some).map_err(|_| D::Error::custom(format!("expected an integer, got {s:?}")))
+        }
+        Some(other) => Err(D::Error::custom(format!("expected an integer, got {}", text(other)))),
     }
 }
 
@@ -64,10 +57,7 @@ pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Erro
         Some(Scalar::S(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
         Some(Scalar::S(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
         Some(Scalar::S(s)) if s.trim().is_empty() => Ok(None),
-        Some(other) => Err(D::Error::custom(format!(
-            "expected a boolean, got {}",
-            text(other)
-        ))),
+        Some(other) => Err(D::Error::custom(format!("expected a boolean, got {}", text(other)))),
     }
 }
 

@@ -8,9 +8,9 @@ pub mod batch;
 pub mod error;
 pub mod http;
 pub mod huawei;
+pub(crate) mod lenient;
 pub mod ratelimit;
 pub mod reconcile;
-pub(crate) mod lenient;
 pub mod tencent;
 #[cfg(test)]
 pub(crate) mod test_server;

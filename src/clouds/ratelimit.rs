@@ -141,7 +141,8 @@ impl RateLimiter {
         let floor = FLOOR_PER_SECOND.min(ceiling);
         let now = Instant::now();
         let mut slowed = self.lock();
-        let bucket = slowed.entry(self.key(action).to_owned()).or_insert(Slowed { rate: ceiling, next: now, lowered_at: sent });
+        let bucket =
+            slowed.entry(self.key(action).to_owned()).or_insert(Slowed { rate: ceiling, next: now, lowered_at: sent });
         if sent < bucket.lowered_at {
             return bucket.rate;
         }

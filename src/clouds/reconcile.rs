@@ -212,7 +212,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_replacement_is_left_alone() {
-        let (out, calls) = script(3, vec![Err(err(ErrorKind::Transient))], vec![Ok(Presence::Replaced("new".into()))]).await;
+        let (out, calls) =
+            script(3, vec![Err(err(ErrorKind::Transient))], vec![Ok(Presence::Replaced("new".into()))]).await;
         assert_eq!(out.unwrap(), Detached::Replaced("new".into()));
         assert_eq!(calls, ["send", "read"]);
     }

@@ -39,16 +39,11 @@ impl Seen {
 
     /// Decoded query pairs.
     pub fn query_pairs(&self) -> Vec<(String, String)> {
-        url::form_urlencoded::parse(self.query.as_deref().unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect()
+        url::form_urlencoded::parse(self.query.as_deref().unwrap_or_default().as_bytes()).into_owned().collect()
     }
 
     pub fn query_param(&self, key: &str) -> Option<String> {
-        self.query_pairs()
-            .into_iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v)
+        self.query_pairs().into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 }
 
@@ -90,14 +85,11 @@ pub struct Server {
 
 impl Server {
     /// Listens on a free loopback port; `handler` gets each request and its 0-based index.
-    pub async fn start<R: IntoReply>(
-        handler: impl Fn(&Seen, usize) -> R + Send + Sync + 'static,
-    ) -> Self {
+    pub async fn start<R: IntoReply>(handler: impl Fn(&Seen, usize) -> R + Send + Sync + 'static) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let handler: Arc<Handler> =
-            Arc::new(move |req, index| handler(req, index).into_reply(index));
+        let handler: Arc<Handler> = Arc::new(move |req, index| handler(req, index).into_reply(index));
         let log = Arc::clone(&seen);
         tokio::spawn(async move {
             while let Ok((sock, _)) = listener.accept().await {
@@ -180,10 +172,7 @@ async fn read_request(sock: &mut TcpStream) -> Option<Seen> {
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    let len: usize = headers
-        .get("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
     while buf.len() < header_end + len {
         match sock.read(&mut chunk).await {
             Ok(0) | Err(_) => return None,
@@ -192,21 +181,10 @@ async fn read_request(sock: &mut TcpStream) -> Option<Seen> {
     }
     let raw_body = buf[header_end..header_end + len].to_vec();
     let body = serde_json::from_slice(&raw_body).unwrap_or(Value::Null);
-    Some(Seen {
-        method,
-        path,
-        query,
-        headers,
-        raw_body,
-        body,
-    })
+    Some(Seen { method, path, query, headers, raw_body, body })
 }
 
 /// Retries fast enough for tests: two, 1–5 ms apart.
 pub fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_retries: 2,
-        max_wait: Duration::from_millis(5),
-        base: Duration::from_millis(1),
-    }
+    RetryPolicy { max_retries: 2, max_wait: Duration::from_millis(5), base: Duration::from_millis(1) }
 }

@@ -65,13 +65,8 @@ impl PollPolicy {
     /// The interval after `current`: `min(max_interval, current × multiplier)`, never shorter
     /// than `current` unless `current` already exceeds `max_interval`.
     pub fn next_interval(&self, current: Duration) -> Duration {
-        let factor = if self.multiplier.is_finite() && self.multiplier > 1.0 {
-            self.multiplier
-        } else {
-            1.0
-        };
-        let next = Duration::try_from_secs_f64(current.as_secs_f64() * factor)
-            .unwrap_or(self.max_interval);
+        let factor = if self.multiplier.is_finite() && self.multiplier > 1.0 { self.multiplier } else { 1.0 };
+        let next = Duration::try_from_secs_f64(current.as_secs_f64() * factor).unwrap_or(self.max_interval);
         next.min(self.max_interval.max(Duration::ZERO))
     }
 }
@@ -105,12 +100,7 @@ pub enum WaitError {
         last_error: Option<CloudError>,
     },
     #[error("{}", failed_message(.what, .id, .status, .message))]
-    Failed {
-        what: String,
-        id: String,
-        status: String,
-        message: String,
-    },
+    Failed { what: String, id: String, status: String, message: String },
     #[error("cancelled while waiting for {what} {id}")]
     Cancelled { what: String, id: String },
     #[error("{0}")]
@@ -142,10 +132,7 @@ fn timed_out_message(
     last_progress: &Option<String>,
     last_error: &Option<CloudError>,
 ) -> String {
-    let mut text = format!(
-        "timed out after {} waiting for {what} {id}",
-        HumanDuration(*waited)
-    );
+    let mut text = format!("timed out after {} waiting for {what} {id}", HumanDuration(*waited));
     if let Some(progress) = last_progress {
         text.push_str(&format!(" (last status {progress})"));
     }
@@ -209,26 +196,18 @@ where
 {
     let started = Instant::now();
     // A timeout too large to represent means "no deadline" in practice.
-    let deadline = started
-        .checked_add(timeout)
-        .unwrap_or_else(|| started + Duration::from_secs(100 * 365 * 24 * 3600));
+    let deadline = started.checked_add(timeout).unwrap_or_else(|| started + Duration::from_secs(100 * 365 * 24 * 3600));
     let mut last_progress: Option<String> = None;
     let mut last_error: Option<CloudError> = None;
     let mut delay = policy.initial_delay;
     let mut interval = policy.interval;
     let mut polls = 0u64;
 
-    let cancelled = || WaitError::Cancelled {
-        what: what.to_owned(),
-        id: id.to_owned(),
-    };
+    let cancelled = || WaitError::Cancelled { what: what.to_owned(), id: id.to_owned() };
 
     loop {
         // Wait (never past the deadline).
-        let wake = Instant::now()
-            .checked_add(delay)
-            .unwrap_or(deadline)
-            .min(deadline);
+        let wake = Instant::now().checked_add(delay).unwrap_or(deadline).min(deadline);
         let timed_out = match race(cancel, deadline, tokio::time::sleep_until(wake)).await {
             Race::Cancelled => return Err(cancelled()),
             Race::Deadline => true,
@@ -260,31 +239,14 @@ where
         };
         match outcome {
             Ok(PollState::Done(value)) => {
-                tracing::debug!(
-                    what,
-                    id,
-                    polls,
-                    elapsed_ms = millis(started.elapsed()),
-                    "wait finished"
-                );
+                tracing::debug!(what, id, polls, elapsed_ms = millis(started.elapsed()), "wait finished");
                 return Ok(value);
             }
             Ok(PollState::Failed { status, message }) => {
-                return Err(WaitError::Failed {
-                    what: what.to_owned(),
-                    id: id.to_owned(),
-                    status,
-                    message,
-                });
+                return Err(WaitError::Failed { what: what.to_owned(), id: id.to_owned(), status, message });
             }
             Ok(PollState::Pending { progress }) => {
-                tracing::debug!(
-                    what,
-                    id,
-                    polls,
-                    progress = progress.as_deref(),
-                    "still waiting"
-                );
+                tracing::debug!(what, id, polls, progress = progress.as_deref(), "still waiting");
                 if progress.is_some() {
                     last_progress = progress;
                 }
@@ -323,11 +285,7 @@ enum Race<T> {
     Done(T),
 }
 
-async fn race<F: Future>(
-    cancel: Option<&CancellationToken>,
-    deadline: Instant,
-    fut: F,
-) -> Race<F::Output> {
+async fn race<F: Future>(cancel: Option<&CancellationToken>, deadline: Instant, fut: F) -> Race<F::Output> {
     let cancelled = async {
         match cancel {
             Some(token) => token.cancelled().await,
@@ -366,25 +324,16 @@ mod tests {
     #[tokio::test]
     async fn done_after_pending_polls() {
         let calls = AtomicU32::new(0);
-        let out = wait_for(
-            "RGC operation",
-            "op-1",
-            Duration::from_secs(10),
-            &fast(),
-            None,
-            || {
-                let n = calls.fetch_add(1, Ordering::SeqCst);
-                async move {
-                    Ok(if n < 3 {
-                        PollState::Pending {
-                            progress: Some(format!("IN_PROGRESS, {}%", n * 30)),
-                        }
-                    } else {
-                        PollState::Done(n)
-                    })
-                }
-            },
-        )
+        let out = wait_for("RGC operation", "op-1", Duration::from_secs(10), &fast(), None, || {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            async move {
+                Ok(if n < 3 {
+                    PollState::Pending { progress: Some(format!("IN_PROGRESS, {}%", n * 30)) }
+                } else {
+                    PollState::Done(n)
+                })
+            }
+        })
         .await;
         assert_eq!(out.unwrap(), 3);
         assert_eq!(calls.load(Ordering::SeqCst), 4);
@@ -392,25 +341,12 @@ mod tests {
 
     #[tokio::test]
     async fn failure_names_operation_and_message() {
-        let out: Result<(), _> = wait_for(
-            "RGC operation",
-            "4f2a",
-            Duration::from_secs(10),
-            &fast(),
-            None,
-            || async {
-                Ok(PollState::Failed {
-                    status: "FAILED".into(),
-                    message: "account is frozen".into(),
-                })
-            },
-        )
+        let out: Result<(), _> = wait_for("RGC operation", "4f2a", Duration::from_secs(10), &fast(), None, || async {
+            Ok(PollState::Failed { status: "FAILED".into(), message: "account is frozen".into() })
+        })
         .await;
         let e = out.unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "RGC operation 4f2a ended FAILED: account is frozen"
-        );
+        assert_eq!(e.to_string(), "RGC operation 4f2a ended FAILED: account is frozen");
         assert!(!e.is_timeout());
 
         let e = WaitError::Failed {
@@ -419,49 +355,27 @@ mod tests {
             status: "Failed".into(),
             message: " ".into(),
         };
-        assert_eq!(
-            e.to_string(),
-            "ZStack job j ended Failed (the cloud gave no reason)"
-        );
+        assert_eq!(e.to_string(), "ZStack job j ended Failed (the cloud gave no reason)");
     }
 
     #[tokio::test]
     async fn timeout_names_id_and_last_progress() {
         let started = std::time::Instant::now();
-        let out: Result<(), _> = wait_for(
-            "RGC operation",
-            "4f2a",
-            Duration::from_millis(50),
-            &fast(),
-            None,
-            || async {
-                Ok(PollState::Pending {
-                    progress: Some("IN_PROGRESS, 40%".into()),
-                })
-            },
-        )
-        .await;
+        let out: Result<(), _> =
+            wait_for("RGC operation", "4f2a", Duration::from_millis(50), &fast(), None, || async {
+                Ok(PollState::Pending { progress: Some("IN_PROGRESS, 40%".into()) })
+            })
+            .await;
         let e = out.unwrap_err();
         assert!(e.is_timeout());
-        let WaitError::TimedOut {
-            waited,
-            last_progress,
-            last_error,
-            ..
-        } = &e
-        else {
-            panic!("{e:?}")
-        };
+        let WaitError::TimedOut { waited, last_progress, last_error, .. } = &e else { panic!("{e:?}") };
         assert!(*waited >= Duration::from_millis(50), "{waited:?}");
         assert!(started.elapsed() < Duration::from_secs(5));
         assert_eq!(last_progress.as_deref(), Some("IN_PROGRESS, 40%"));
         assert_eq!(last_error, &None);
         let text = e.to_string();
         assert!(text.starts_with("timed out after "), "{text}");
-        assert!(
-            text.ends_with("ms waiting for RGC operation 4f2a (last status IN_PROGRESS, 40%)"),
-            "{text}"
-        );
+        assert!(text.ends_with("ms waiting for RGC operation 4f2a (last status IN_PROGRESS, 40%)"), "{text}");
     }
 
     #[test]
@@ -473,10 +387,7 @@ mod tests {
             last_progress: Some("IN_PROGRESS, 40%".into()),
             last_error: None,
         };
-        assert_eq!(
-            e.to_string(),
-            "timed out after 30m waiting for RGC operation 4f2a (last status IN_PROGRESS, 40%)"
-        );
+        assert_eq!(e.to_string(), "timed out after 30m waiting for RGC operation 4f2a (last status IN_PROGRESS, 40%)");
         let e = WaitError::TimedOut {
             what: "ZStack job".into(),
             id: "j".into(),
@@ -492,10 +403,7 @@ mod tests {
         assert_eq!(HumanDuration(Duration::ZERO).to_string(), "0ms");
         assert_eq!(HumanDuration(Duration::from_secs(45)).to_string(), "45s");
         assert_eq!(HumanDuration(Duration::from_secs(3600)).to_string(), "1h");
-        assert_eq!(
-            HumanDuration(Duration::from_secs(5400)).to_string(),
-            "1h30m"
-        );
+        assert_eq!(HumanDuration(Duration::from_secs(5400)).to_string(), "1h30m");
     }
 
     #[tokio::test]
@@ -517,12 +425,11 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 4);
 
         let calls = AtomicU32::new(0);
-        let out: Result<(), _> =
-            wait_for("op", "1", Duration::from_secs(10), &fast(), None, || {
-                calls.fetch_add(1, Ordering::SeqCst);
-                async { Err(err(ErrorKind::Auth)) }
-            })
-            .await;
+        let out: Result<(), _> = wait_for("op", "1", Duration::from_secs(10), &fast(), None, || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async { Err(err(ErrorKind::Auth)) }
+        })
+        .await;
         let e = out.unwrap_err();
         assert_eq!(e.cloud_error().unwrap().kind, ErrorKind::Auth);
         assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -531,15 +438,9 @@ mod tests {
 
     #[tokio::test]
     async fn timeout_reports_last_poll_error() {
-        let out: Result<(), _> = wait_for(
-            "op",
-            "7",
-            Duration::from_millis(30),
-            &fast(),
-            None,
-            || async { Err(err(ErrorKind::Transient)) },
-        )
-        .await;
+        let out: Result<(), _> =
+            wait_for("op", "7", Duration::from_millis(30), &fast(), None, || async { Err(err(ErrorKind::Transient)) })
+                .await;
         match out.unwrap_err() {
             WaitError::TimedOut { last_error, .. } => {
                 assert_eq!(last_error.unwrap().kind, ErrorKind::Transient)
@@ -564,21 +465,14 @@ mod tests {
             t.cancel();
         });
         let started = std::time::Instant::now();
-        let out: Result<(), _> = wait_for(
-            "RGC operation",
-            "op-c",
-            Duration::from_secs(7200),
-            &slow,
-            Some(&token),
-            || async { Ok(PollState::Pending { progress: None }) },
-        )
-        .await;
+        let out: Result<(), _> =
+            wait_for("RGC operation", "op-c", Duration::from_secs(7200), &slow, Some(&token), || async {
+                Ok(PollState::Pending { progress: None })
+            })
+            .await;
         let e = out.unwrap_err();
         assert!(e.is_cancelled(), "{e:?}");
-        assert_eq!(
-            e.to_string(),
-            "cancelled while waiting for RGC operation op-c"
-        );
+        assert_eq!(e.to_string(), "cancelled while waiting for RGC operation op-c");
         assert!(started.elapsed() < Duration::from_secs(5));
 
         // In the middle of a hanging poll.
@@ -588,30 +482,16 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(30)).await;
             t.cancel();
         });
-        let out: Result<(), _> = wait_for(
-            "op",
-            "x",
-            Duration::from_secs(7200),
-            &fast(),
-            Some(&token),
-            std::future::pending,
-        )
-        .await;
+        let out: Result<(), _> =
+            wait_for("op", "x", Duration::from_secs(7200), &fast(), Some(&token), std::future::pending).await;
         assert!(out.unwrap_err().is_cancelled());
 
         // Already cancelled: no poll at all.
         let calls = AtomicU32::new(0);
-        let out: Result<(), _> = wait_for(
-            "op",
-            "x",
-            Duration::from_secs(10),
-            &fast(),
-            Some(&token),
-            || {
-                calls.fetch_add(1, Ordering::SeqCst);
-                async { Ok(PollState::Pending { progress: None }) }
-            },
-        )
+        let out: Result<(), _> = wait_for("op", "x", Duration::from_secs(10), &fast(), Some(&token), || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async { Ok(PollState::Pending { progress: None }) }
+        })
         .await;
         assert!(out.unwrap_err().is_cancelled());
         assert_eq!(calls.load(Ordering::SeqCst), 0);
@@ -621,18 +501,11 @@ mod tests {
     async fn client_cancelled_error_maps_to_cancelled() {
         let token = CancellationToken::new();
         let t = token.clone();
-        let out: Result<(), _> = wait_for(
-            "op",
-            "x",
-            Duration::from_secs(10),
-            &fast(),
-            Some(&token),
-            move || {
-                // A client with the same token returns its "cancelled" error.
-                t.cancel();
-                async { Err(CloudError::cancelled(Cloud::Huawei, "ShowOperation")) }
-            },
-        )
+        let out: Result<(), _> = wait_for("op", "x", Duration::from_secs(10), &fast(), Some(&token), move || {
+            // A client with the same token returns its "cancelled" error.
+            t.cancel();
+            async { Err(CloudError::cancelled(Cloud::Huawei, "ShowOperation")) }
+        })
         .await;
         assert!(out.unwrap_err().is_cancelled());
     }
@@ -640,15 +513,8 @@ mod tests {
     #[tokio::test]
     async fn hanging_poll_is_cut_at_the_deadline() {
         let started = std::time::Instant::now();
-        let out: Result<(), _> = wait_for(
-            "op",
-            "h",
-            Duration::from_millis(40),
-            &fast(),
-            None,
-            std::future::pending,
-        )
-        .await;
+        let out: Result<(), _> =
+            wait_for("op", "h", Duration::from_millis(40), &fast(), None, std::future::pending).await;
         assert!(out.unwrap_err().is_timeout());
         assert!(started.elapsed() < Duration::from_secs(5));
     }
@@ -657,42 +523,15 @@ mod tests {
     async fn intervals_back_off_to_the_cap() {
         let p = PollPolicy::default();
         assert_eq!(p.initial_delay, Duration::ZERO);
-        assert_eq!(
-            p.next_interval(Duration::from_secs(1)),
-            Duration::from_millis(1500)
-        );
-        assert_eq!(
-            p.next_interval(Duration::from_secs(8)),
-            Duration::from_secs(10)
-        );
-        assert_eq!(
-            p.next_interval(Duration::from_secs(10)),
-            Duration::from_secs(10)
-        );
-        let odd = PollPolicy {
-            multiplier: f64::NAN,
-            ..p
-        };
-        assert_eq!(
-            odd.next_interval(Duration::from_secs(2)),
-            Duration::from_secs(2)
-        );
-        let shrink = PollPolicy {
-            multiplier: 0.1,
-            ..p
-        };
-        assert_eq!(
-            shrink.next_interval(Duration::from_secs(2)),
-            Duration::from_secs(2)
-        );
-        let huge = PollPolicy {
-            multiplier: f64::MAX,
-            ..p
-        };
-        assert_eq!(
-            huge.next_interval(Duration::from_secs(2)),
-            Duration::from_secs(10)
-        );
+        assert_eq!(p.next_interval(Duration::from_secs(1)), Duration::from_millis(1500));
+        assert_eq!(p.next_interval(Duration::from_secs(8)), Duration::from_secs(10));
+        assert_eq!(p.next_interval(Duration::from_secs(10)), Duration::from_secs(10));
+        let odd = PollPolicy { multiplier: f64::NAN, ..p };
+        assert_eq!(odd.next_interval(Duration::from_secs(2)), Duration::from_secs(2));
+        let shrink = PollPolicy { multiplier: 0.1, ..p };
+        assert_eq!(shrink.next_interval(Duration::from_secs(2)), Duration::from_secs(2));
+        let huge = PollPolicy { multiplier: f64::MAX, ..p };
+        assert_eq!(huge.next_interval(Duration::from_secs(2)), Duration::from_secs(10));
 
         // Poll times follow the schedule: 0, +1, +2, +4, +4 (paused clock).
         let times = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -708,13 +547,7 @@ mod tests {
         let _ = wait_for("op", "s", Duration::from_secs(10), &policy, None, || {
             log.lock().unwrap().push(start.elapsed());
             let n = calls.fetch_add(1, Ordering::SeqCst);
-            async move {
-                Ok(if n < 4 {
-                    PollState::Pending { progress: None }
-                } else {
-                    PollState::Done(())
-                })
-            }
+            async move { Ok(if n < 4 { PollState::Pending { progress: None } } else { PollState::Done(()) }) }
         })
         .await;
         let times = times.lock().unwrap();
@@ -730,13 +563,7 @@ mod tests {
         let calls = AtomicU32::new(0);
         let out = wait_for("op", "x", Duration::MAX, &fast(), None, || {
             let n = calls.fetch_add(1, Ordering::SeqCst);
-            async move {
-                Ok(if n < 2 {
-                    PollState::Pending { progress: None }
-                } else {
-                    PollState::Done(n)
-                })
-            }
+            async move { Ok(if n < 2 { PollState::Pending { progress: None } } else { PollState::Done(n) }) }
         })
         .await;
         assert_eq!(out.unwrap(), 2);

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
-use crate::clouds::zstack::iam2::QUERY_ORGANIZATION_ACTION as ACTION;
 use crate::clouds::zstack::Organization;
+use crate::clouds::zstack::iam2::QUERY_ORGANIZATION_ACTION as ACTION;
 use crate::framework::{Attribute, Block, Ctx, DataSource, Diagnostics, Schema, Type, Value};
 use crate::provider::Clients;
 use crate::resources::support::{cloud_error, object};

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 
-use crate::framework::{Attribute, AttributePath, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value};
+use crate::framework::{
+    Attribute, AttributePath, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value,
+};
 use crate::provider::Clients;
 use crate::resources::support::{cloud_error, is_id, object, require_string};
 
@@ -40,13 +42,25 @@ impl DataSource<Clients> for IdentityCenterPrincipalAssignments {
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         if let Some(kind) = config.attr("principal_type").and_then(Value::as_str) {
             if !matches!(kind, "USER" | "GROUP") {
-                diags.push(Diagnostic::error("Invalid principal_type", format!("principal_type must be \"USER\" or \"GROUP\"; got {kind:?}.")).at(AttributePath::root("principal_type")));
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid principal_type",
+                        format!("principal_type must be \"USER\" or \"GROUP\"; got {kind:?}."),
+                    )
+                    .at(AttributePath::root("principal_type")),
+                );
             }
         }
         for name in ID_ARGUMENTS {
             if let Some(id) = config.attr(name).and_then(Value::as_str) {
                 if !is_id(id) {
-                    diags.push(Diagnostic::error(format!("Invalid {name}"), format!("{id:?} is not a valid ID: expected letters, digits, '-' and '_'.")).at(AttributePath::root(name)));
+                    diags.push(
+                        Diagnostic::error(
+                            format!("Invalid {name}"),
+                            format!("{id:?} is not a valid ID: expected letters, digits, '-' and '_'."),
+                        )
+                        .at(AttributePath::root(name)),
+                    );
                 }
             }
         }
@@ -60,7 +74,8 @@ impl DataSource<Clients> for IdentityCenterPrincipalAssignments {
                 return None;
             }
         };
-        let args: Vec<_> = ["instance_id", "principal_type", "principal_id"].iter().map(|name| require_string(config, name)).collect();
+        let args: Vec<_> =
+            ["instance_id", "principal_type", "principal_id"].iter().map(|name| require_string(config, name)).collect();
         let (instance_id, principal_type, principal_id) = match args.as_slice() {
             [Ok(instance_id), Ok(principal_type), Ok(principal_id)] => (*instance_id, *principal_type, *principal_id),
             _ => {
@@ -73,7 +88,8 @@ impl DataSource<Clients> for IdentityCenterPrincipalAssignments {
         match client.list_account_assignments_for_principal(instance_id, principal_id, principal_type).await {
             Ok(assignments) => {
                 // A set: the same pair is listed once however the pages fall.
-                let pairs: BTreeSet<(String, String)> = assignments.into_iter().map(|a| (a.permission_set_id, a.account_id)).collect();
+                let pairs: BTreeSet<(String, String)> =
+                    assignments.into_iter().map(|a| (a.permission_set_id, a.account_id)).collect();
                 Some(object([
                     ("instance_id", Value::from(instance_id)),
                     ("principal_type", Value::from(principal_type)),
@@ -84,7 +100,10 @@ impl DataSource<Clients> for IdentityCenterPrincipalAssignments {
                             pairs
                                 .into_iter()
                                 .map(|(permission_set_id, account_id)| {
-                                    object([("permission_set_id", Value::from(permission_set_id)), ("account_id", Value::from(account_id))])
+                                    object([
+                                        ("permission_set_id", Value::from(permission_set_id)),
+                                        ("account_id", Value::from(account_id)),
+                                    ])
                                 })
                                 .collect(),
                         ),

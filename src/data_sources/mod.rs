@@ -20,7 +20,11 @@ pub(crate) fn zstack_name_filters(config: &Value, action: &str) -> Result<Vec<Co
         if let Some(value) = config.attr(argument).and_then(Value::as_str) {
             let condition = Condition::new("name", op, value);
             if let Err(e) = condition.validate(action) {
-                return Err(Diagnostic::error(format!("Invalid {argument}"), format!("{argument} cannot be sent to ZStack as written: {}.", e.message)).at(AttributePath::root(argument)));
+                return Err(Diagnostic::error(
+                    format!("Invalid {argument}"),
+                    format!("{argument} cannot be sent to ZStack as written: {}.", e.message),
+                )
+                .at(AttributePath::root(argument)));
             }
             conditions.push(condition);
         }

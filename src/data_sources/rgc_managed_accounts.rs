@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 
 use crate::clouds::huawei::ManagedAccount;
-use crate::framework::{Attribute, AttributePath, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value};
+use crate::framework::{
+    Attribute, AttributePath, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value,
+};
 use crate::provider::Clients;
 use crate::resources::support::{cloud_error, is_id, object};
 
@@ -70,7 +72,10 @@ impl DataSource<Clients> for RgcManagedAccounts {
             }
         };
         let Some(ou_id) = config.attr(OU_ARGUMENT).and_then(Value::as_str) else {
-            diags.push(Diagnostic::error(format!("Missing {OU_ARGUMENT}"), format!("{OU_ARGUMENT} has no value.")).at(AttributePath::root(OU_ARGUMENT)));
+            diags.push(
+                Diagnostic::error(format!("Missing {OU_ARGUMENT}"), format!("{OU_ARGUMENT} has no value."))
+                    .at(AttributePath::root(OU_ARGUMENT)),
+            );
             return None;
         };
         match client.list_managed_accounts_for_parent(ou_id).await {

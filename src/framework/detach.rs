@@ -62,7 +62,9 @@ pub fn enabled(state: &Value) -> bool {
 /// The `detach_call` text for a state.
 pub fn describe(call: &Result<DetachCall, String>, enabled: bool) -> String {
     match call {
-        _ if !enabled => "none: detach_on_destroy is false, so destroy only removes this object from the Terraform state".to_string(),
+        _ if !enabled => {
+            "none: detach_on_destroy is false, so destroy only removes this object from the Terraform state".to_string()
+        }
         Ok(call) => format!("{} {}", call.api, call.parameters),
         Err(reason) => format!("none: {reason}"),
     }
@@ -98,7 +100,11 @@ pub fn settings_only_update(prior: &Value, planned: &Value) -> Option<Value> {
         return None;
     };
     let cloud_side = |fields: &std::collections::BTreeMap<String, Value>| {
-        fields.iter().filter(|(name, _)| !PROVIDER_SETTINGS.contains(&name.as_str())).map(|(n, v)| (n.clone(), v.clone())).collect::<Vec<_>>()
+        fields
+            .iter()
+            .filter(|(name, _)| !PROVIDER_SETTINGS.contains(&name.as_str()))
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect::<Vec<_>>()
     };
     if cloud_side(before) != cloud_side(after) {
         return None;
@@ -137,7 +143,10 @@ pub fn preview_warning(preview: &DestroyPreview, replacing: bool) -> Diagnostic 
                 format!("{lead}{} {}: {}", call.api, call.parameters, preview.effect),
             )
         }
-        Err(reason) => Diagnostic::warning(format!("Destroy calls nothing for {object}"), format!("Destroying {object} calls no detach API: {reason}.")),
+        Err(reason) => Diagnostic::warning(
+            format!("Destroy calls nothing for {object}"),
+            format!("Destroying {object} calls no detach API: {reason}."),
+        ),
     }
 }
 

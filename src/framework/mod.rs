@@ -12,9 +12,9 @@ pub mod schema;
 pub mod timeouts;
 pub mod value;
 
+pub use detach::DetachCall;
 pub use diag::{AttributePath, Diagnostic, Diagnostics};
 pub use list::Found;
-pub use detach::DetachCall;
 pub use resource::{Ctx, DataSource, Plan, Provider, Resource};
 pub use schema::{Attribute, Block, NestedBlock, Schema};
 pub use value::{Type, Value};

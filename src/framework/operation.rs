@@ -71,14 +71,22 @@ pub struct Limit {
 impl Limit {
     /// The limit for operations that only read.
     pub fn read(limits: Limits) -> Limit {
-        Limit { timeout: limits.read, source: "the provider's read_timeout".into(), setting: "`read_timeout` in the provider block".into() }
+        Limit {
+            timeout: limits.read,
+            source: "the provider's read_timeout".into(),
+            setting: "`read_timeout` in the provider block".into(),
+        }
     }
 
     /// The limit of `operation` (`create`, `update` or `delete`) of a resource with the given
     /// `timeouts` defaults, read from `value` (the planned state, or the prior one for a delete).
     pub fn write(limits: Limits, defaults: Option<Defaults>, operation: &str, value: &Value) -> Limit {
         let Some(defaults) = defaults else {
-            return Limit { timeout: limits.write, source: "the provider's write_timeout".into(), setting: "`write_timeout` in the provider block".into() };
+            return Limit {
+                timeout: limits.write,
+                source: "the provider's write_timeout".into(),
+                setting: "`write_timeout` in the provider block".into(),
+            };
         };
         let default = match operation {
             "create" => defaults.create,
@@ -260,7 +268,10 @@ tokio::task_local! {
 /// both causes.
 pub fn stopped_detail(what: &str) -> (String, String) {
     CURRENT.try_with(|shared| shared.stopped(what)).unwrap_or_else(|_| {
-        ("Operation cancelled".into(), format!("The provider was asked to stop, or the operation's time limit ran out, so {what} was abandoned."))
+        (
+            "Operation cancelled".into(),
+            format!("The provider was asked to stop, or the operation's time limit ran out, so {what} was abandoned."),
+        )
     })
 }
 
@@ -291,7 +302,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_deadline_fires_stop_and_settle_together() {
         let interrupt = CancellationToken::new();
-        let op = Operation::start(Limit { timeout: Duration::from_secs(30), source: "timeouts.create".into(), setting: "x".into() }, interrupt.clone());
+        let op = Operation::start(
+            Limit { timeout: Duration::from_secs(30), source: "timeouts.create".into(), setting: "x".into() },
+            interrupt.clone(),
+        );
         tokio::time::sleep(Duration::from_secs(29)).await;
         assert!(!op.stop().is_cancelled());
         tokio::time::sleep(Duration::from_secs(2)).await;
@@ -320,7 +334,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_finished_operation_fires_nothing() {
         let interrupt = CancellationToken::new();
-        let op = Operation::start(Limit { timeout: Duration::from_secs(1), source: "x".into(), setting: "x".into() }, interrupt.clone());
+        let op = Operation::start(
+            Limit { timeout: Duration::from_secs(1), source: "x".into(), setting: "x".into() },
+            interrupt.clone(),
+        );
         let stop = op.stop().clone();
         drop(op);
         tokio::time::sleep(Duration::from_secs(5)).await;
@@ -330,11 +347,16 @@ mod tests {
     #[test]
     fn limits_name_their_source() {
         let defaults = Defaults { create: Duration::from_secs(600), update: None, delete: Duration::from_secs(300) };
-        let planned = Value::Object([(timeouts::BLOCK.to_string(), Value::Object([("create".to_string(), Value::from("30s"))].into()))].into());
+        let planned = Value::Object(
+            [(timeouts::BLOCK.to_string(), Value::Object([("create".to_string(), Value::from("30s"))].into()))].into(),
+        );
         let create = Limit::write(Limits::default(), Some(defaults), "create", &planned);
         assert_eq!((create.timeout, create.source.as_str()), (Duration::from_secs(30), "timeouts.create"));
         let update = Limit::write(Limits::default(), Some(defaults), "update", &planned);
-        assert_eq!((update.timeout, update.source.as_str()), (Duration::from_secs(600), "the default of timeouts.update"));
+        assert_eq!(
+            (update.timeout, update.source.as_str()),
+            (Duration::from_secs(600), "the default of timeouts.update")
+        );
         assert_eq!(Limit::write(Limits::default(), None, "delete", &planned).timeout, WRITE_TIMEOUT);
     }
 

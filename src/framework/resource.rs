@@ -99,7 +99,13 @@ pub trait Resource<D: Send + Sync>: Send + Sync {
     /// drops it and plans the create again). The default is [`read`](Self::read), for resources
     /// whose create checks beforehand that nothing is there; one whose create cannot (a Tencent
     /// binding) must also tell an object made before `since` apart.
-    async fn confirm(&self, ctx: &Ctx<'_, D>, current: &Value, _since: std::time::SystemTime, diags: &mut Diagnostics) -> Option<Value> {
+    async fn confirm(
+        &self,
+        ctx: &Ctx<'_, D>,
+        current: &Value,
+        _since: std::time::SystemTime,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         self.read(ctx, current, diags).await
     }
 
@@ -110,13 +116,7 @@ pub trait Resource<D: Send + Sync>: Send + Sync {
     }
 
     /// Updates in place. Resources whose every argument forces replacement never get here.
-    async fn update(
-        &self,
-        _ctx: &Ctx<'_, D>,
-        prior: &Value,
-        _planned: &Value,
-        diags: &mut Diagnostics,
-    ) -> Value {
+    async fn update(&self, _ctx: &Ctx<'_, D>, prior: &Value, _planned: &Value, diags: &mut Diagnostics) -> Value {
         diags.error(
             "Update not supported",
             format!("{} cannot be updated in place; this is a provider bug.", self.type_name()),
@@ -181,12 +181,7 @@ pub trait Provider: Send + Sync + 'static {
 
     fn schema(&self) -> Schema;
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
-    async fn configure(
-        &self,
-        config: &Value,
-        terraform_version: &str,
-        diags: &mut Diagnostics,
-    ) -> Option<Self::Data>;
+    async fn configure(&self, config: &Value, terraform_version: &str, diags: &mut Diagnostics) -> Option<Self::Data>;
     fn resources(&self) -> Vec<Arc<dyn Resource<Self::Data>>>;
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Self::Data>>>;
 

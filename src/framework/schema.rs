@@ -183,7 +183,9 @@ impl Block {
         for nested in &self.blocks {
             let Some(value) = config.attr(&nested.type_name).filter(|v| !v.is_null() && v.is_known()) else { continue };
             match nested.nesting {
-                Nesting::Single | Nesting::Group => nested.block.collect_read_only(value, Some(&path(&nested.type_name)), found),
+                Nesting::Single | Nesting::Group => {
+                    nested.block.collect_read_only(value, Some(&path(&nested.type_name)), found)
+                }
                 // Set elements have no stable index: the path names the block type.
                 Nesting::List | Nesting::Set | Nesting::Map => {
                     for element in value.elements().unwrap_or_default() {
@@ -225,7 +227,9 @@ impl Block {
             }
             match (a.required, a.optional, a.computed) {
                 (true, false, false) | (false, true, _) | (false, false, true) => {}
-                _ => problems.push(format!("{at}: must be exactly one of required, optional or computed (optional may be computed)")),
+                _ => problems.push(format!(
+                    "{at}: must be exactly one of required, optional or computed (optional may be computed)"
+                )),
             }
             if a.force_new && a.computed && !a.optional {
                 problems.push(format!("{at}: a computed-only attribute cannot force replacement"));
@@ -261,7 +265,10 @@ mod tests {
             .attribute(Attribute::required("key", Type::String))
             .attribute(Attribute::computed("created", Type::String))
             .attribute(Attribute::optional("flag", Type::Bool).default(Value::from(true)))
-            .block(NestedBlock::single("inner", Block::new("inner").attribute(Attribute::computed("state", Type::String))));
+            .block(NestedBlock::single(
+                "inner",
+                Block::new("inner").attribute(Attribute::computed("state", Type::String)),
+            ));
         let config = |created: Value, state: Value| {
             Value::Object(BTreeMap::from([
                 ("key".to_string(), Value::from("a")),

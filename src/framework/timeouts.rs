@@ -169,7 +169,10 @@ mod tests {
 
     #[test]
     fn validation_names_the_attribute_and_the_limit() {
-        let config = Value::Object([(BLOCK.to_string(), Value::Object([("create".to_string(), Value::from("9300000000000000000s"))].into()))].into());
+        let config = Value::Object(
+            [(BLOCK.to_string(), Value::Object([("create".to_string(), Value::from("9300000000000000000s"))].into()))]
+                .into(),
+        );
         let diags = validate(&config);
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].summary, "Invalid timeouts.create");

@@ -72,7 +72,7 @@ fn diagnostic(d: &Diagnostic) -> pb::Diagnostic {
 }
 
 pub fn path(path: &AttributePath) -> pb::AttributePath {
-    use pb::attribute_path::{step::Selector, Step};
+    use pb::attribute_path::{Step, step::Selector};
     pb::AttributePath {
         steps: path
             .0
@@ -90,12 +90,7 @@ pub fn path(path: &AttributePath) -> pb::AttributePath {
 
 /// Decodes a DynamicValue: Terraform sends msgpack; JSON is accepted as the protocol allows;
 /// an absent or empty value is null.
-pub fn decode(
-    dynamic: Option<&pb::DynamicValue>,
-    ty: &Type,
-    what: &str,
-    diags: &mut Diagnostics,
-) -> Option<Value> {
+pub fn decode(dynamic: Option<&pb::DynamicValue>, ty: &Type, what: &str, diags: &mut Diagnostics) -> Option<Value> {
     let Some(dynamic) = dynamic else { return Some(Value::Null) };
     let result = if !dynamic.msgpack.is_empty() {
         value::decode_msgpack(&dynamic.msgpack, ty)
@@ -109,7 +104,9 @@ pub fn decode(
         Err(error) => {
             diags.error(
                 format!("Invalid {what} from Terraform"),
-                format!("The provider could not decode the {what}: {error}. This is a bug in Terraform or the provider."),
+                format!(
+                    "The provider could not decode the {what}: {error}. This is a bug in Terraform or the provider."
+                ),
             );
             None
         }

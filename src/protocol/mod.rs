@@ -13,8 +13,8 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 use crate::framework::detach;
-use crate::framework::identity;
 use crate::framework::diag::{Diagnostic, Diagnostics};
+use crate::framework::identity;
 use crate::framework::list::{Found, Listed};
 use crate::framework::operation::{Limit, Operation, StopCause, decode_unconfirmed, encode_unconfirmed};
 use crate::framework::plan::plan_change;
@@ -86,7 +86,8 @@ fn encode_identity(
     diags: &mut Diagnostics,
 ) -> Option<pb::ResourceIdentityData> {
     let identity = identity::from_state(attributes, state)?;
-    convert::encode(&identity, identity_ty, "identity", diags).map(|data| pb::ResourceIdentityData { identity_data: Some(data) })
+    convert::encode(&identity, identity_ty, "identity", diags)
+        .map(|data| pb::ResourceIdentityData { identity_data: Some(data) })
 }
 
 /// How many listed objects may wait between the resource and Terraform: enough to keep the
@@ -170,10 +171,7 @@ impl<P: Provider> ProviderService<P> {
     fn resource(&self, type_name: &str, diags: &mut Diagnostics) -> Option<&Entry<dyn Resource<P::Data>>> {
         let entry = self.resources.get(type_name);
         if entry.is_none() {
-            diags.error(
-                "Unknown resource type",
-                format!("This provider has no resource type {type_name:?}."),
-            );
+            diags.error("Unknown resource type", format!("This provider has no resource type {type_name:?}."));
         }
         entry
     }
@@ -189,7 +187,12 @@ impl<P: Provider> ProviderService<P> {
 
     /// Decodes and checks a `list` block's config. Terraform sends an object of nulls when the
     /// block is left out; a null is treated the same.
-    fn list_config(&self, type_name: &str, config: Option<&pb::DynamicValue>, diags: &mut Diagnostics) -> Option<(&ResourceEntry<P::Data>, Value)> {
+    fn list_config(
+        &self,
+        type_name: &str,
+        config: Option<&pb::DynamicValue>,
+        diags: &mut Diagnostics,
+    ) -> Option<(&ResourceEntry<P::Data>, Value)> {
         let (entry, ty) = self.list_entry(type_name, diags)?;
         let config = convert::decode(config, ty, "list configuration", diags)?;
         let config = if config.is_null() { ty.null_object() } else { config };
@@ -280,7 +283,10 @@ impl<P: Provider> ProviderService<P> {
         };
         match &mark.prior {
             Some(replaced) if !mark.previewed => {
-                refusal.detail = format!("This plan replaces {replaced} because Terraform was asked to (-replace, or replace_triggered_by), which destroys it. {}", refusal.detail);
+                refusal.detail = format!(
+                    "This plan replaces {replaced} because Terraform was asked to (-replace, or replace_triggered_by), which destroys it. {}",
+                    refusal.detail
+                );
                 diags.push(refusal);
             }
             Some(_) => {}
@@ -373,7 +379,9 @@ impl<P: Provider> ProviderService<P> {
     ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
         let request = request.into_inner();
         let mut diags = Diagnostics::new();
-        if let Some(config) = convert::decode(request.config.as_ref(), &self.provider_type, "provider configuration", &mut diags) {
+        if let Some(config) =
+            convert::decode(request.config.as_ref(), &self.provider_type, "provider configuration", &mut diags)
+        {
             self.provider.validate(&config, &mut diags);
         }
         reply(pb::validate_provider_config::Response { diagnostics: convert::diagnostics(&diags) })
@@ -407,10 +415,9 @@ impl<P: Provider> ProviderService<P> {
                     entry.handler.validate(&config, &mut diags);
                 }
             }
-            None => diags.error(
-                "Unknown data source",
-                format!("This provider has no data source {:?}.", request.type_name),
-            ),
+            None => {
+                diags.error("Unknown data source", format!("This provider has no data source {:?}.", request.type_name))
+            }
         }
         reply(pb::validate_data_resource_config::Response { diagnostics: convert::diagnostics(&diags) })
     }
@@ -496,7 +503,10 @@ impl<P: Provider> ProviderService<P> {
                 }
                 Err(error) => diags.error(
                     "Unreadable resource identity",
-                    format!("The stored identity of this {} does not match its identity schema: {error}.", request.type_name),
+                    format!(
+                        "The stored identity of this {} does not match its identity schema: {error}.",
+                        request.type_name
+                    ),
                 ),
             }
         }
@@ -509,7 +519,9 @@ impl<P: Provider> ProviderService<P> {
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
         let request = request.into_inner();
         let mut diags = Diagnostics::new();
-        if let Some(config) = convert::decode(request.config.as_ref(), &self.provider_type, "provider configuration", &mut diags) {
+        if let Some(config) =
+            convert::decode(request.config.as_ref(), &self.provider_type, "provider configuration", &mut diags)
+        {
             if let Some(data) = self.provider.configure(&config, &request.terraform_version, &mut diags).await {
                 if let Ok(mut slot) = self.configured.write() {
                     *slot = Some(Arc::new(data));
@@ -540,7 +552,10 @@ impl<P: Provider> ProviderService<P> {
                     // A state whose create could not confirm the object is confirmed first (see
                     // `operation`); the mark stays until that succeeds.
                     let read = match decode_unconfirmed(&request.private) {
-                        Some(since) => bounded(&op, entry.handler.confirm(&ctx, &current, since, &mut read_diags), &mut diags).await,
+                        Some(since) => {
+                            bounded(&op, entry.handler.confirm(&ctx, &current, since, &mut read_diags), &mut diags)
+                                .await
+                        }
                         None => bounded(&op, entry.handler.read(&ctx, &current, &mut read_diags), &mut diags).await,
                     };
                     diags.extend(read_diags);
@@ -663,7 +678,12 @@ impl<P: Provider> ProviderService<P> {
             } else {
                 ("update", &planned)
             };
-            let op = self.operation(Limit::write(self.provider.limits(&data), entry.handler.timeouts(), operation, limited_by));
+            let op = self.operation(Limit::write(
+                self.provider.limits(&data),
+                entry.handler.timeouts(),
+                operation,
+                limited_by,
+            ));
             let ctx = Ctx::new(data.as_ref(), &op);
             let id = entry.object_id(if planned.is_null() { &prior } else { &planned });
             let new_state = if planned.is_null() {
@@ -686,7 +706,8 @@ impl<P: Provider> ProviderService<P> {
                     op.scope(entry.handler.delete(&ctx, &prior, &mut diags)).await;
                 } else {
                     let call = entry.handler.detach_call(&prior);
-                    let preview = detach::DestroyPreview { object: id.clone(), call, effect: String::new(), enabled: false };
+                    let preview =
+                        detach::DestroyPreview { object: id.clone(), call, effect: String::new(), enabled: false };
                     diags.push(detach::preview_warning(&preview, false));
                 }
                 if diags.has_errors() { prior } else { Value::Null }
@@ -695,7 +716,9 @@ impl<P: Provider> ProviderService<P> {
                 let created = created.map(|state| entry.finish(state, &planned)).unwrap_or(Value::Null);
                 match op.unconfirmed() {
                     Some(since) if !created.is_null() => response.private = encode_unconfirmed(since),
-                    _ if !created.is_null() && !diags.has_errors() => self.record_created(&request.type_name, &entry.object_id(&created)),
+                    _ if !created.is_null() && !diags.has_errors() => {
+                        self.record_created(&request.type_name, &entry.object_id(&created))
+                    }
                     _ => {}
                 }
                 created
@@ -709,7 +732,10 @@ impl<P: Provider> ProviderService<P> {
             if !new_state.is_wholly_known() {
                 diags.error(
                     "Provider produced an incomplete state",
-                    format!("The new state of this {} still has unknown values. This is a bug in the provider.", request.type_name),
+                    format!(
+                        "The new state of this {} still has unknown values. This is a bug in the provider.",
+                        request.type_name
+                    ),
                 );
             }
             response.new_identity = entry.identity_of(&new_state, &mut diags);
@@ -782,10 +808,9 @@ impl<P: Provider> ProviderService<P> {
         let mut diags = Diagnostics::new();
         let mut state = None;
         match self.data_sources.get(request.type_name.as_str()) {
-            None => diags.error(
-                "Unknown data source",
-                format!("This provider has no data source {:?}.", request.type_name),
-            ),
+            None => {
+                diags.error("Unknown data source", format!("This provider has no data source {:?}.", request.type_name))
+            }
             Some(entry) => {
                 if let (Some(config), Some(data)) = (
                     convert::decode(request.config.as_ref(), &entry.ty, "configuration", &mut diags),
@@ -794,7 +819,8 @@ impl<P: Provider> ProviderService<P> {
                     let op = self.operation(Limit::read(self.provider.limits(&data)));
                     let ctx = Ctx::new(data.as_ref(), &op);
                     let mut read_diags = Diagnostics::new();
-                    let read = bounded(&op, entry.handler.read(&ctx, &config, &mut read_diags), &mut diags).await.flatten();
+                    let read =
+                        bounded(&op, entry.handler.read(&ctx, &config, &mut read_diags), &mut diags).await.flatten();
                     diags.extend(read_diags);
                     if let Some(read) = read.filter(|_| !diags.has_errors()) {
                         state = convert::encode(&read, &entry.ty, "data source state", &mut diags);
@@ -830,7 +856,9 @@ impl<P: Provider> ProviderService<P> {
         let listing = self.list_config(&request.type_name, request.config.as_ref(), &mut diags);
         let data = if listing.is_some() { self.data(&mut diags) } else { None };
         let (Some((entry, config)), Some(data)) = (listing, data) else {
-            let _ = events.send(Ok(pb::list_resource::Event { diagnostic: convert::diagnostics(&diags), ..Default::default() })).await;
+            let _ = events
+                .send(Ok(pb::list_resource::Event { diagnostic: convert::diagnostics(&diags), ..Default::default() }))
+                .await;
             return reply(stream);
         };
         let handler = Arc::clone(&entry.handler);
@@ -849,7 +877,8 @@ impl<P: Provider> ProviderService<P> {
                 let mut diags = Diagnostics::new();
                 // Caught here, not around the whole stream, so what was found before a panic
                 // still reaches Terraform.
-                let listed = AssertUnwindSafe(op.scope(handler.list(&ctx, &config, &mut sink, &mut diags))).catch_unwind().await;
+                let listed =
+                    AssertUnwindSafe(op.scope(handler.list(&ctx, &config, &mut sink, &mut diags))).catch_unwind().await;
                 let mut diags = diags.under("config");
                 // A listing cut by its deadline must not look complete.
                 if op.stop().is_cancelled() && op.cause() == StopCause::TimedOut && !diags.has_errors() {
@@ -857,7 +886,11 @@ impl<P: Provider> ProviderService<P> {
                     diags.error(summary, format!("{detail} What it found before is listed."));
                 }
                 if let Err(panic) = listed {
-                    diags.push(internal_error("ListResource", panic.as_ref(), "The listing stopped early; what it found before is listed."));
+                    diags.push(internal_error(
+                        "ListResource",
+                        panic.as_ref(),
+                        "The listing stopped early; what it found before is listed.",
+                    ));
                 }
                 diags
             };
@@ -879,7 +912,11 @@ impl<P: Provider> ProviderService<P> {
                     let event = pb::list_resource::Event {
                         identity: encode_identity(identity, &identity_ty, &state, &mut diags),
                         display_name: listed.display_name,
-                        resource_object: if include_state { convert::encode(&state, &ty, "listed state", &mut diags) } else { None },
+                        resource_object: if include_state {
+                            convert::encode(&state, &ty, "listed state", &mut diags)
+                        } else {
+                            None
+                        },
                         diagnostic: convert::diagnostics(&diags),
                     };
                     // Terraform stopped reading (its limit, or Ctrl-C): dropping `found` tells
@@ -897,7 +934,12 @@ impl<P: Provider> ProviderService<P> {
                 Err(panic) => internal_error("ListResource", panic.as_ref(), "The listing stopped early.").into(),
             };
             if !diags.is_empty() {
-                let _ = events.send(Ok(pb::list_resource::Event { diagnostic: convert::diagnostics(&diags), ..Default::default() })).await;
+                let _ = events
+                    .send(Ok(pb::list_resource::Event {
+                        diagnostic: convert::diagnostics(&diags),
+                        ..Default::default()
+                    }))
+                    .await;
             }
         });
         reply(stream)
@@ -915,7 +957,6 @@ impl<P: Provider> ProviderService<P> {
     }
 }
 
-
 /// Runs one RPC's handler, turning a panic into `on_panic`'s answer carrying an error
 /// diagnostic. The provider serves every operation of a Terraform run from one process, so
 /// a panic (a bug) must fail only its own RPC: the release profile unwinds (`panic = "unwind"`)
@@ -928,7 +969,9 @@ async fn guarded<T>(
 ) -> Result<Response<T>, Status> {
     match AssertUnwindSafe(handler).catch_unwind().await {
         Ok(answer) => answer,
-        Err(panic) => reply(on_panic(convert::diagnostics(&Diagnostics::from(internal_error(rpc, panic.as_ref(), kept))))),
+        Err(panic) => {
+            reply(on_panic(convert::diagnostics(&Diagnostics::from(internal_error(rpc, panic.as_ref(), kept)))))
+        }
     }
 }
 
@@ -953,39 +996,90 @@ fn internal_error(rpc: &str, panic: &(dyn std::any::Any + Send), kept: &str) -> 
 /// besides the diagnostic is what Terraform needs to lose nothing: the state it sent, unchanged.
 #[tonic::async_trait]
 impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
-    async fn get_provider_schema(&self, request: Request<pb::get_provider_schema::Request>) -> Result<Response<pb::get_provider_schema::Response>, Status> {
-        guarded("GetProviderSchema", self.handle_get_provider_schema(request), "", |diagnostics| pb::get_provider_schema::Response { diagnostics, ..Default::default() }).await
+    async fn get_provider_schema(
+        &self,
+        request: Request<pb::get_provider_schema::Request>,
+    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        guarded("GetProviderSchema", self.handle_get_provider_schema(request), "", |diagnostics| {
+            pb::get_provider_schema::Response { diagnostics, ..Default::default() }
+        })
+        .await
     }
 
-    async fn validate_provider_config(&self, request: Request<pb::validate_provider_config::Request>) -> Result<Response<pb::validate_provider_config::Response>, Status> {
-        guarded("ValidateProviderConfig", self.handle_validate_provider_config(request), "", |diagnostics| pb::validate_provider_config::Response { diagnostics }).await
+    async fn validate_provider_config(
+        &self,
+        request: Request<pb::validate_provider_config::Request>,
+    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+        guarded("ValidateProviderConfig", self.handle_validate_provider_config(request), "", |diagnostics| {
+            pb::validate_provider_config::Response { diagnostics }
+        })
+        .await
     }
 
-    async fn validate_resource_config(&self, request: Request<pb::validate_resource_config::Request>) -> Result<Response<pb::validate_resource_config::Response>, Status> {
-        guarded("ValidateResourceConfig", self.handle_validate_resource_config(request), "", |diagnostics| pb::validate_resource_config::Response { diagnostics }).await
+    async fn validate_resource_config(
+        &self,
+        request: Request<pb::validate_resource_config::Request>,
+    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
+        guarded("ValidateResourceConfig", self.handle_validate_resource_config(request), "", |diagnostics| {
+            pb::validate_resource_config::Response { diagnostics }
+        })
+        .await
     }
 
-    async fn validate_data_resource_config(&self, request: Request<pb::validate_data_resource_config::Request>) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
-        guarded("ValidateDataResourceConfig", self.handle_validate_data_resource_config(request), "", |diagnostics| pb::validate_data_resource_config::Response { diagnostics }).await
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        guarded("ValidateDataResourceConfig", self.handle_validate_data_resource_config(request), "", |diagnostics| {
+            pb::validate_data_resource_config::Response { diagnostics }
+        })
+        .await
     }
 
-    async fn upgrade_resource_state(&self, request: Request<pb::upgrade_resource_state::Request>) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
-        guarded("UpgradeResourceState", self.handle_upgrade_resource_state(request), "", |diagnostics| pb::upgrade_resource_state::Response { diagnostics, ..Default::default() }).await
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<pb::upgrade_resource_state::Request>,
+    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
+        guarded("UpgradeResourceState", self.handle_upgrade_resource_state(request), "", |diagnostics| {
+            pb::upgrade_resource_state::Response { diagnostics, ..Default::default() }
+        })
+        .await
     }
 
-    async fn get_resource_identity_schemas(&self, request: Request<pb::get_resource_identity_schemas::Request>) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        guarded("GetResourceIdentitySchemas", self.handle_get_resource_identity_schemas(request), "", |diagnostics| pb::get_resource_identity_schemas::Response { diagnostics, ..Default::default() }).await
+    async fn get_resource_identity_schemas(
+        &self,
+        request: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        guarded("GetResourceIdentitySchemas", self.handle_get_resource_identity_schemas(request), "", |diagnostics| {
+            pb::get_resource_identity_schemas::Response { diagnostics, ..Default::default() }
+        })
+        .await
     }
 
-    async fn upgrade_resource_identity(&self, request: Request<pb::upgrade_resource_identity::Request>) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
-        guarded("UpgradeResourceIdentity", self.handle_upgrade_resource_identity(request), "", |diagnostics| pb::upgrade_resource_identity::Response { diagnostics, ..Default::default() }).await
+    async fn upgrade_resource_identity(
+        &self,
+        request: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        guarded("UpgradeResourceIdentity", self.handle_upgrade_resource_identity(request), "", |diagnostics| {
+            pb::upgrade_resource_identity::Response { diagnostics, ..Default::default() }
+        })
+        .await
     }
 
-    async fn configure_provider(&self, request: Request<pb::configure_provider::Request>) -> Result<Response<pb::configure_provider::Response>, Status> {
-        guarded("ConfigureProvider", self.handle_configure_provider(request), "", |diagnostics| pb::configure_provider::Response { diagnostics }).await
+    async fn configure_provider(
+        &self,
+        request: Request<pb::configure_provider::Request>,
+    ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        guarded("ConfigureProvider", self.handle_configure_provider(request), "", |diagnostics| {
+            pb::configure_provider::Response { diagnostics }
+        })
+        .await
     }
 
-    async fn read_resource(&self, request: Request<pb::read_resource::Request>) -> Result<Response<pb::read_resource::Response>, Status> {
+    async fn read_resource(
+        &self,
+        request: Request<pb::read_resource::Request>,
+    ) -> Result<Response<pb::read_resource::Response>, Status> {
         let sent = request.get_ref();
         let kept = pb::read_resource::Response {
             new_state: sent.current_state.clone(),
@@ -994,30 +1088,67 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             ..Default::default()
         };
         let note = "The object stays in the state as it was.";
-        guarded("ReadResource", self.handle_read_resource(request), note, |diagnostics| pb::read_resource::Response { diagnostics, ..kept }).await
+        guarded("ReadResource", self.handle_read_resource(request), note, |diagnostics| pb::read_resource::Response {
+            diagnostics,
+            ..kept
+        })
+        .await
     }
 
-    async fn plan_resource_change(&self, request: Request<pb::plan_resource_change::Request>) -> Result<Response<pb::plan_resource_change::Response>, Status> {
-        guarded("PlanResourceChange", self.handle_plan_resource_change(request), "", |diagnostics| pb::plan_resource_change::Response { diagnostics, ..Default::default() }).await
+    async fn plan_resource_change(
+        &self,
+        request: Request<pb::plan_resource_change::Request>,
+    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        guarded("PlanResourceChange", self.handle_plan_resource_change(request), "", |diagnostics| {
+            pb::plan_resource_change::Response { diagnostics, ..Default::default() }
+        })
+        .await
     }
 
-    async fn apply_resource_change(&self, request: Request<pb::apply_resource_change::Request>) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+    async fn apply_resource_change(
+        &self,
+        request: Request<pb::apply_resource_change::Request>,
+    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         // The prior state goes back, as on any failed apply: the object is not dropped.
-        let kept = pb::apply_resource_change::Response { new_state: request.get_ref().prior_state.clone(), ..Default::default() };
+        let kept = pb::apply_resource_change::Response {
+            new_state: request.get_ref().prior_state.clone(),
+            ..Default::default()
+        };
         let note = "The object stays in the state as it was before this apply; if the cloud changed before the failure, the next plan's refresh shows it.";
-        guarded("ApplyResourceChange", self.handle_apply_resource_change(request), note, |diagnostics| pb::apply_resource_change::Response { diagnostics, ..kept }).await
+        guarded("ApplyResourceChange", self.handle_apply_resource_change(request), note, |diagnostics| {
+            pb::apply_resource_change::Response { diagnostics, ..kept }
+        })
+        .await
     }
 
-    async fn import_resource_state(&self, request: Request<pb::import_resource_state::Request>) -> Result<Response<pb::import_resource_state::Response>, Status> {
-        guarded("ImportResourceState", self.handle_import_resource_state(request), "", |diagnostics| pb::import_resource_state::Response { diagnostics, ..Default::default() }).await
+    async fn import_resource_state(
+        &self,
+        request: Request<pb::import_resource_state::Request>,
+    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        guarded("ImportResourceState", self.handle_import_resource_state(request), "", |diagnostics| {
+            pb::import_resource_state::Response { diagnostics, ..Default::default() }
+        })
+        .await
     }
 
-    async fn read_data_source(&self, request: Request<pb::read_data_source::Request>) -> Result<Response<pb::read_data_source::Response>, Status> {
-        guarded("ReadDataSource", self.handle_read_data_source(request), "", |diagnostics| pb::read_data_source::Response { diagnostics, ..Default::default() }).await
+    async fn read_data_source(
+        &self,
+        request: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        guarded("ReadDataSource", self.handle_read_data_source(request), "", |diagnostics| {
+            pb::read_data_source::Response { diagnostics, ..Default::default() }
+        })
+        .await
     }
 
-    async fn validate_list_resource_config(&self, request: Request<pb::validate_list_resource_config::Request>) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
-        guarded("ValidateListResourceConfig", self.handle_validate_list_resource_config(request), "", |diagnostics| pb::validate_list_resource_config::Response { diagnostics }).await
+    async fn validate_list_resource_config(
+        &self,
+        request: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        guarded("ValidateListResourceConfig", self.handle_validate_list_resource_config(request), "", |diagnostics| {
+            pb::validate_list_resource_config::Response { diagnostics }
+        })
+        .await
     }
 
     async fn list_resource(
@@ -1030,7 +1161,10 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         guarded("ListResource", self.handle_list_resource(request), "", on_panic).await
     }
 
-    async fn stop_provider(&self, request: Request<pb::stop_provider::Request>) -> Result<Response<pb::stop_provider::Response>, Status> {
+    async fn stop_provider(
+        &self,
+        request: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
         guarded("StopProvider", self.handle_stop_provider(request), "", |diagnostics| pb::stop_provider::Response {
             error: diagnostics.into_iter().map(|d| d.detail).collect::<Vec<_>>().join("; "),
         })
@@ -1083,7 +1217,10 @@ mod tests {
         // The object is not dropped: the state Terraform sent comes back unchanged.
         assert_eq!(response.new_state.unwrap().msgpack, vec![0xc1, 0xff, 0x00]);
         let response = service
-            .plan_resource_change(Request::new(pb::plan_resource_change::Request { type_name: "tether_nope".into(), ..Default::default() }))
+            .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                type_name: "tether_nope".into(),
+                ..Default::default()
+            }))
             .await
             .unwrap()
             .into_inner();
@@ -1166,7 +1303,9 @@ mod tests {
                 Some(Schema::new(0, Block::new("test")))
             }
             async fn list(&self, _: &Ctx<'_, ()>, _: &Value, found: &mut Found, _: &mut Diagnostics) {
-                let mut state = Schema::new(0, Block::new("test").attribute(Attribute::required("id", Type::String))).implied_type().null_object();
+                let mut state = Schema::new(0, Block::new("test").attribute(Attribute::required("id", Type::String)))
+                    .implied_type()
+                    .null_object();
                 *state.attr_mut("id").unwrap() = Value::from("first");
                 found.push("first", state).await;
                 panic!("list panicked after one");
@@ -1197,7 +1336,11 @@ mod tests {
 
         // A synchronous panic (validate).
         let response = service
-            .validate_resource_config(Request::new(pb::validate_resource_config::Request { type_name: panicky::TYPE.into(), config: Some(state("boom")), ..Default::default() }))
+            .validate_resource_config(Request::new(pb::validate_resource_config::Request {
+                type_name: panicky::TYPE.into(),
+                config: Some(state("boom")),
+                ..Default::default()
+            }))
             .await
             .unwrap()
             .into_inner();
@@ -1205,7 +1348,11 @@ mod tests {
 
         // Read: the state Terraform sent comes back, so the object is not dropped.
         let response = service
-            .read_resource(Request::new(pb::read_resource::Request { type_name: panicky::TYPE.into(), current_state: Some(state("boom")), ..Default::default() }))
+            .read_resource(Request::new(pb::read_resource::Request {
+                type_name: panicky::TYPE.into(),
+                current_state: Some(state("boom")),
+                ..Default::default()
+            }))
             .await
             .unwrap()
             .into_inner();
@@ -1230,7 +1377,11 @@ mod tests {
 
         // A list that panics midway still ends its stream with the diagnostic, after what it found.
         let events: Vec<_> = service
-            .list_resource(Request::new(pb::list_resource::Request { type_name: panicky::TYPE.into(), limit: 10, ..Default::default() }))
+            .list_resource(Request::new(pb::list_resource::Request {
+                type_name: panicky::TYPE.into(),
+                limit: 10,
+                ..Default::default()
+            }))
             .await
             .unwrap()
             .into_inner()
@@ -1242,8 +1393,16 @@ mod tests {
 
         // The service keeps answering, concurrently too.
         let (fine, boom) = tokio::join!(
-            service.read_resource(Request::new(pb::read_resource::Request { type_name: panicky::TYPE.into(), current_state: Some(state("fine")), ..Default::default() })),
-            service.read_resource(Request::new(pb::read_resource::Request { type_name: panicky::TYPE.into(), current_state: Some(state("boom")), ..Default::default() })),
+            service.read_resource(Request::new(pb::read_resource::Request {
+                type_name: panicky::TYPE.into(),
+                current_state: Some(state("fine")),
+                ..Default::default()
+            })),
+            service.read_resource(Request::new(pb::read_resource::Request {
+                type_name: panicky::TYPE.into(),
+                current_state: Some(state("boom")),
+                ..Default::default()
+            })),
         );
         let fine = fine.unwrap().into_inner();
         assert!(fine.diagnostics.is_empty(), "{:?}", fine.diagnostics);
@@ -1272,9 +1431,16 @@ mod tests {
         resources.sort();
         assert_eq!(listable, resources, "every resource can be listed");
 
-        for (type_name, summary) in [("tether_nope", "Unknown list resource type"), ("tether_iam2_project_organization", "Provider not configured")] {
+        for (type_name, summary) in [
+            ("tether_nope", "Unknown list resource type"),
+            ("tether_iam2_project_organization", "Provider not configured"),
+        ] {
             let stream = service
-                .list_resource(Request::new(pb::list_resource::Request { type_name: type_name.into(), limit: 10, ..Default::default() }))
+                .list_resource(Request::new(pb::list_resource::Request {
+                    type_name: type_name.into(),
+                    limit: 10,
+                    ..Default::default()
+                }))
                 .await
                 .unwrap()
                 .into_inner();

@@ -14,14 +14,15 @@ use async_trait::async_trait;
 
 use crate::clouds::waiter::{PollPolicy, WaitError};
 use crate::clouds::zstack::iam2::{ATTACH_PROJECT_ACTION, DETACH_PROJECT_ACTION, NOT_IN_ORGANIZATION};
-use crate::clouds::zstack::{Condition, QueryOp, ZStackClient, POLL_JOB_ACTION};
+use crate::clouds::zstack::{Condition, POLL_JOB_ACTION, QueryOp, ZStackClient};
 use crate::clouds::{CloudError, ErrorKind};
+use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::framework::operation;
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
-    Found, Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Plan, Resource, Schema, Type, Value,
+    Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Plan, Resource, Schema, Type,
+    Value,
 };
-use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
 use super::support::{cloud_error, import_hint, object};
@@ -32,7 +33,8 @@ pub const TYPE_NAME: &str = "tether_iam2_project_organization";
 /// UUIDs per `uuid?=` condition when looking up names, to keep query strings short.
 const UUIDS_PER_QUERY: usize = 50;
 
-const TIMEOUTS: Defaults = Defaults { create: Duration::from_secs(10 * 60), update: None, delete: Duration::from_secs(10 * 60) };
+const TIMEOUTS: Defaults =
+    Defaults { create: Duration::from_secs(10 * 60), update: None, delete: Duration::from_secs(10 * 60) };
 
 /// ZStack jobs finish in about a second.
 const POLL: PollPolicy = PollPolicy {
@@ -61,7 +63,11 @@ fn text<'a>(value: &'a Value, name: &str) -> &'a str {
 }
 
 /// The names of projects or organizations by UUID, a few queries for many UUIDs.
-async fn names_of<'a>(client: &ZStackClient, kind: &str, uuids: impl Iterator<Item = &'a str>) -> Result<HashMap<String, String>, crate::clouds::CloudError> {
+async fn names_of<'a>(
+    client: &ZStackClient,
+    kind: &str,
+    uuids: impl Iterator<Item = &'a str>,
+) -> Result<HashMap<String, String>, crate::clouds::CloudError> {
     let mut uuids: Vec<&str> = uuids.collect();
     uuids.sort_unstable();
     uuids.dedup();
@@ -97,7 +103,9 @@ async fn attached_organization(client: &ZStackClient, project: &str) -> Result<O
 /// for states from before it was recorded, the organization the last apply or refresh saw).
 /// A refresh never overwrites it, so a project moved elsewhere is told apart from ours.
 fn attached(state: &Value) -> Option<&str> {
-    [ATTACHED, "organization_uuid"].into_iter().find_map(|name| state.attr(name).and_then(Value::as_str).filter(|s| !s.is_empty()))
+    [ATTACHED, "organization_uuid"]
+        .into_iter()
+        .find_map(|name| state.attr(name).and_then(Value::as_str).filter(|s| !s.is_empty()))
 }
 
 const ATTACHED: &str = "attached_organization_uuid";
@@ -118,9 +126,16 @@ fn link_state(project: &str, organization: &str, attached: &str, names: (String,
 
 /// The state for a project attached to `organization`, with both names; `attached` is the
 /// organization Terraform attached it to.
-async fn state(client: &ZStackClient, project: &str, organization: &str, attached: &str, known: &Value) -> Result<Value, CloudError> {
+async fn state(
+    client: &ZStackClient,
+    project: &str,
+    organization: &str,
+    attached: &str,
+    known: &Value,
+) -> Result<Value, CloudError> {
     // Both names at once: each lookup waits a moment for company (see `ZStackClient::get_project_shared`).
-    let (found_project, found_organization) = tokio::try_join!(client.get_project_shared(project), client.get_organization_shared(organization))?;
+    let (found_project, found_organization) =
+        tokio::try_join!(client.get_project_shared(project), client.get_organization_shared(organization))?;
     let project_name = found_project.map(|p| p.name).unwrap_or_default();
     let organization_name = found_organization.map(|o| o.name).unwrap_or_default();
     Ok(link_state(project, organization, attached, (project_name, organization_name), known))
@@ -145,7 +160,9 @@ fn may_have_happened(error: &WaitError) -> bool {
 /// `None` for any other failure.
 fn stopped_work(error: &WaitError) -> Option<String> {
     match error {
-        WaitError::Cancelled { what, id } | WaitError::TimedOut { what, id, .. } => Some(format!("waiting for {what} {id}")),
+        WaitError::Cancelled { what, id } | WaitError::TimedOut { what, id, .. } => {
+            Some(format!("waiting for {what} {id}"))
+        }
         WaitError::Cloud(e) if e.kind == ErrorKind::Cancelled => Some(format!("ZStack {}", e.action)),
         _ => None,
     }
@@ -190,7 +207,14 @@ async fn read_back(client: &ZStackClient, ctx: &Ctx<'_, Clients>, project: &str)
 /// Ctrl-C that is a warning: the record is as good as the object, and Terraform keeps it as it
 /// is. At the deadline it is an error, so Terraform marks it tainted, as for any create that
 /// failed: the message says how to keep it.
-fn record_unconfirmed(ctx: &Ctx<'_, Clients>, planned: &Value, sent: SystemTime, error: &WaitError, why: &str, diags: &mut Diagnostics) -> Value {
+fn record_unconfirmed(
+    ctx: &Ctx<'_, Clients>,
+    planned: &Value,
+    sent: SystemTime,
+    error: &WaitError,
+    why: &str,
+    diags: &mut Diagnostics,
+) -> Value {
     let (project, organization) = (text(planned, "project_uuid"), text(planned, "organization_uuid"));
     ctx.op.record_unconfirmed(sent);
     let stop = why_unknown(error);
@@ -220,7 +244,11 @@ fn record_unconfirmed(ctx: &Ctx<'_, Clients>, planned: &Value, sent: SystemTime,
 /// (its job waited on, or sent again with the same job uuid when ZStack had never received it);
 /// if it could not tell, the job is waited on here rather than submitted again, and a job ZStack
 /// turns out not to know reports the submit's own error.
-async fn wait_for_job(client: &ZStackClient, submitted: Result<crate::clouds::zstack::Job, CloudError>, ctx: &Ctx<'_, Clients>) -> Result<(), WaitError> {
+async fn wait_for_job(
+    client: &ZStackClient,
+    submitted: Result<crate::clouds::zstack::Job, CloudError>,
+    ctx: &Ctx<'_, Clients>,
+) -> Result<(), WaitError> {
     client.wait_submitted(submitted, wait_budget(ctx), &POLL, Some(&ctx.stop)).await.map(drop)
 }
 
@@ -235,9 +263,7 @@ impl Resource<Clients> for ProjectOrganization {
     }
 
     fn identity(&self) -> &'static [IdentityAttribute] {
-        &[
-            IdentityAttribute { name: "project_uuid", ty: IdentityType::String, description: "UUID of the project." },
-        ]
+        &[IdentityAttribute { name: "project_uuid", ty: IdentityType::String, description: "UUID of the project." }]
     }
 
     fn schema(&self) -> Schema {
@@ -280,7 +306,9 @@ impl Resource<Clients> for ProjectOrganization {
             }
             return;
         }
-        let (Some(current), Some(ours)) = (plan.prior.attr("organization_uuid").and_then(Value::as_str), attached(&plan.prior)) else {
+        let (Some(current), Some(ours)) =
+            (plan.prior.attr("organization_uuid").and_then(Value::as_str), attached(&plan.prior))
+        else {
             return;
         };
         if current == ours {
@@ -308,7 +336,13 @@ impl Resource<Clients> for ProjectOrganization {
         }
     }
 
-    async fn update(&self, _ctx: &Ctx<'_, Clients>, _prior: &Value, planned: &Value, _diags: &mut Diagnostics) -> Value {
+    async fn update(
+        &self,
+        _ctx: &Ctx<'_, Clients>,
+        _prior: &Value,
+        planned: &Value,
+        _diags: &mut Diagnostics,
+    ) -> Value {
         // Only adopting a move gets here (every argument forces replacement): nothing changes in
         // the cloud.
         planned.clone()
@@ -363,7 +397,9 @@ impl Resource<Clients> for ProjectOrganization {
                 Ok(Some(current)) if current == organization => {
                     // The check above found it in no organization: this attach made the link.
                     let named = state(&settle_client(&client, ctx), project, organization, organization, planned).await;
-                    Some(named.unwrap_or_else(|_| link_state(project, organization, organization, Default::default(), planned)))
+                    Some(named.unwrap_or_else(|_| {
+                        link_state(project, organization, organization, Default::default(), planned)
+                    }))
                 }
                 Ok(Some(other)) => {
                     diags.push(write_failed(ATTACH_REFUSED, ATTACH_FAILED, &error));
@@ -373,7 +409,14 @@ impl Resource<Clients> for ProjectOrganization {
                     );
                     None
                 }
-                Ok(None) => Some(record_unconfirmed(ctx, planned, sent, &error, "it is in no organization yet, and the attach may still be on its way", diags)),
+                Ok(None) => Some(record_unconfirmed(
+                    ctx,
+                    planned,
+                    sent,
+                    &error,
+                    "it is in no organization yet, and the attach may still be on its way",
+                    diags,
+                )),
                 Err(why) => Some(record_unconfirmed(ctx, planned, sent, &error, &why, diags)),
             };
         }
@@ -392,7 +435,13 @@ impl Resource<Clients> for ProjectOrganization {
     }
 
     /// The refresh of a link whose attach could not be confirmed (see `record_unconfirmed`).
-    async fn confirm(&self, ctx: &Ctx<'_, Clients>, current: &Value, _since: SystemTime, diags: &mut Diagnostics) -> Option<Value> {
+    async fn confirm(
+        &self,
+        ctx: &Ctx<'_, Clients>,
+        current: &Value,
+        _since: SystemTime,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         // The create checked that the project was in no organization before it sent the attach,
         // so the project found in that organization now is the link it made. Anywhere else (or
         // nowhere) the attach did not take: drop the record, so the next plan attaches it again
@@ -464,7 +513,11 @@ impl Resource<Clients> for ProjectOrganization {
         }
         let Err(error) = outcome else { return };
         if !may_have_happened(&error) {
-            diags.push(write_failed("Could not detach the project from the organization", "Detaching the project did not succeed", &error));
+            diags.push(write_failed(
+                "Could not detach the project from the organization",
+                "Detaching the project did not succeed",
+                &error,
+            ));
             return;
         }
         // Stopped while the detach was on the wire or its job ran: gone from our organization
@@ -492,7 +545,9 @@ impl Resource<Clients> for ProjectOrganization {
             )),
             _ => Ok(DetachCall {
                 api: "ZStack DetachIAM2ProjectFromIAM2Organization".into(),
-                parameters: format!("(DELETE /zstack/v1/iam2/projects/{project}/iam2/organizations, sent only while the project is in {current})"),
+                parameters: format!(
+                    "(DELETE /zstack/v1/iam2/projects/{project}/iam2/organizations, sent only while the project is in {current})"
+                ),
             }),
         }
     }
@@ -514,7 +569,9 @@ impl Resource<Clients> for ProjectOrganization {
         Some(Schema::new(
             0,
             Block::new("Finds the projects attached to organizations: all of them, or those of one organization.")
-                .attribute(Attribute::optional("organization_uuid", Type::String).description("Only projects attached to this organization. Leave it out to list every project-organization link.")),
+                .attribute(Attribute::optional("organization_uuid", Type::String).description(
+                "Only projects attached to this organization. Leave it out to list every project-organization link.",
+            )),
         ))
     }
 
@@ -539,7 +596,8 @@ impl Resource<Clients> for ProjectOrganization {
         refs.sort_by(|a, b| a.project_uuid.cmp(&b.project_uuid));
         let names = async {
             let projects = names_of(&client, "project", refs.iter().map(|r| r.project_uuid.as_str())).await?;
-            let organizations = names_of(&client, "organization", refs.iter().map(|r| r.organization_uuid.as_str())).await?;
+            let organizations =
+                names_of(&client, "organization", refs.iter().map(|r| r.organization_uuid.as_str())).await?;
             Ok::<_, crate::clouds::CloudError>((projects, organizations))
         };
         let (projects, organizations) = match names.await {
@@ -549,7 +607,8 @@ impl Resource<Clients> for ProjectOrganization {
         for link in refs {
             let project_name = projects.get(&link.project_uuid).cloned().unwrap_or_default();
             let organization_name = organizations.get(&link.organization_uuid).cloned().unwrap_or_default();
-            let label = format!("{project_name} ({}) in {organization_name} ({})", link.project_uuid, link.organization_uuid);
+            let label =
+                format!("{project_name} ({}) in {organization_name} ({})", link.project_uuid, link.organization_uuid);
             let state = object([
                 ("id", Value::from(link.project_uuid.as_str())),
                 ("project_uuid", Value::from(link.project_uuid.as_str())),
@@ -602,7 +661,16 @@ mod tests {
         let cases = [
             // Stopped while its job ran, or while the submission was on the wire.
             (WaitError::Cancelled { what: job().0, id: job().1 }, true),
-            (WaitError::TimedOut { what: job().0, id: job().1, waited: Duration::from_secs(30), last_progress: None, last_error: None }, true),
+            (
+                WaitError::TimedOut {
+                    what: job().0,
+                    id: job().1,
+                    waited: Duration::from_secs(30),
+                    last_progress: None,
+                    last_error: None,
+                },
+                true,
+            ),
             (WaitError::Cloud(cloud(ErrorKind::Cancelled, ATTACH_PROJECT_ACTION)), true),
             // Polling a started job failed: it may be running.
             (WaitError::Cloud(cloud(ErrorKind::Auth, POLL_JOB_ACTION)), true),
@@ -621,14 +689,26 @@ mod tests {
 
     #[tokio::test]
     async fn a_write_stopped_at_the_deadline_says_which_limit_it_was() {
-        let op = Operation::start(Limit { timeout: Duration::from_secs(30), source: "timeouts.create".into(), setting: "`create` in the resource's `timeouts` block".into() }, CancellationToken::new());
+        let op = Operation::start(
+            Limit {
+                timeout: Duration::from_secs(30),
+                source: "timeouts.create".into(),
+                setting: "`create` in the resource's `timeouts` block".into(),
+            },
+            CancellationToken::new(),
+        );
         let error = WaitError::Cancelled { what: "AttachIAM2ProjectToIAM2Organization job".into(), id: "0f0f".into() };
         let diagnostic = op.scope(async { write_failed(ATTACH_REFUSED, ATTACH_FAILED, &error) }).await;
         assert_eq!(diagnostic.summary, "Operation timed out");
         assert!(diagnostic.detail.contains("within 30s (timeouts.create), so waiting for AttachIAM2ProjectToIAM2Organization job 0f0f was abandoned"), "{}", diagnostic.detail);
 
         // A job that failed keeps ZStack's words.
-        let failed = WaitError::Failed { what: "AttachIAM2ProjectToIAM2Organization job".into(), id: "0f0f".into(), status: "SYS.1006".into(), message: "the organization is being deleted".into() };
+        let failed = WaitError::Failed {
+            what: "AttachIAM2ProjectToIAM2Organization job".into(),
+            id: "0f0f".into(),
+            status: "SYS.1006".into(),
+            message: "the organization is being deleted".into(),
+        };
         let diagnostic = op.scope(async { write_failed(ATTACH_REFUSED, ATTACH_FAILED, &failed) }).await;
         assert_eq!(diagnostic.summary, ATTACH_FAILED);
         assert!(diagnostic.detail.contains("SYS.1006: the organization is being deleted"), "{}", diagnostic.detail);

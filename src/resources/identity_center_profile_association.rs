@@ -16,19 +16,22 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use futures_util::StreamExt;
 
-use crate::clouds::huawei::identitycenter::{is_change_in_progress, CREATE_ACCOUNT_ASSIGNMENT_ACTION, LIST_ASSIGNMENTS_FOR_PRINCIPAL_ACTION};
+use crate::clouds::huawei::identitycenter::{
+    CREATE_ACCOUNT_ASSIGNMENT_ACTION, LIST_ASSIGNMENTS_FOR_PRINCIPAL_ACTION, is_change_in_progress,
+};
 use crate::clouds::huawei::{AssignmentTarget, IdentityCenterClient};
 use crate::clouds::waiter::{PollPolicy, WaitError};
 use crate::clouds::{CloudError, ErrorKind};
+use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
-    Found, Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, NestedBlock, Plan, Resource, Schema, Type, Value,
+    Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, NestedBlock, Plan, Resource,
+    Schema, Type, Value,
 };
-use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
 use super::support::{cloud_error, is_id, object, report_detach};
-use super::write_outcome::{stopped_wait, unconfirmed_create, wait_budget, UnknownWrite};
+use super::write_outcome::{UnknownWrite, stopped_wait, unconfirmed_create, wait_budget};
 
 pub const TYPE_NAME: &str = "tether_identity_center_profile_association";
 
@@ -70,7 +73,11 @@ struct Principal {
 impl Principal {
     fn from_state(value: &Value) -> Principal {
         let text = |name: &str| value.attr(name).and_then(Value::as_str).unwrap_or_default().to_string();
-        Principal { instance_id: text("instance_id"), principal_type: text("principal_type"), principal_id: text("principal_id") }
+        Principal {
+            instance_id: text("instance_id"),
+            principal_type: text("principal_type"),
+            principal_id: text("principal_id"),
+        }
     }
 
     fn id(&self) -> String {
@@ -100,7 +107,12 @@ impl Principal {
     }
 
     fn parse_import_id(id: &str) -> Result<Principal, Diagnostic> {
-        let invalid = |why: &str| Diagnostic::error("Invalid import ID", format!("{id:?} is not a profile association ID: {why}. Expected {IMPORT_FORM}."));
+        let invalid = |why: &str| {
+            Diagnostic::error(
+                "Invalid import ID",
+                format!("{id:?} is not a profile association ID: {why}. Expected {IMPORT_FORM}."),
+            )
+        };
         let parts: Vec<&str> = id.split('/').collect();
         let [instance_id, principal_type, principal_id] = parts[..] else {
             return Err(invalid("it must have exactly three parts"));
@@ -110,10 +122,16 @@ impl Principal {
         }
         for (part, name) in [(instance_id, "instance ID"), (principal_id, "principal ID")] {
             if !is_id(part) {
-                return Err(invalid(&format!("the {name} {part:?} is empty or has characters other than letters, digits, '-' and '_'")));
+                return Err(invalid(&format!(
+                    "the {name} {part:?} is empty or has characters other than letters, digits, '-' and '_'"
+                )));
             }
         }
-        Ok(Principal { instance_id: instance_id.into(), principal_type: principal_type.into(), principal_id: principal_id.into() })
+        Ok(Principal {
+            instance_id: instance_id.into(),
+            principal_type: principal_type.into(),
+            principal_id: principal_id.into(),
+        })
     }
 }
 
@@ -143,7 +161,12 @@ fn with_assignments(base: &Value, identity_store_id: &str, assignments: &BTreeSe
         Value::Set(
             assignments
                 .iter()
-                .map(|a| object([("permission_set_id", Value::from(a.permission_set_id.as_str())), ("account_id", Value::from(a.account_id.as_str()))]))
+                .map(|a| {
+                    object([
+                        ("permission_set_id", Value::from(a.permission_set_id.as_str())),
+                        ("account_id", Value::from(a.account_id.as_str())),
+                    ])
+                })
                 .collect(),
         ),
     );
@@ -156,24 +179,38 @@ fn client(ctx: &Ctx<'_, Clients>) -> Result<IdentityCenterClient, Diagnostic> {
 }
 
 /// The configured identity store, or the instance's own (ListInstances).
-async fn identity_store_id(client: &IdentityCenterClient, value: &Value, instance_id: &str) -> Result<String, Diagnostic> {
+async fn identity_store_id(
+    client: &IdentityCenterClient,
+    value: &Value,
+    instance_id: &str,
+) -> Result<String, Diagnostic> {
     if let Some(id) = value.attr("identity_store_id").and_then(Value::as_str).filter(|id| !id.is_empty()) {
         return Ok(id.to_string());
     }
-    let instances = client.list_instances().await.map_err(|e| cloud_error("Could not list Identity Center instances", &e))?;
-    instances
-        .into_iter()
-        .find(|i| i.instance_id == instance_id)
-        .map(|i| i.identity_store_id)
-        .ok_or_else(|| {
-            Diagnostic::error("Identity Center instance not found", format!("ListInstances does not list instance {instance_id:?}."))
-                .at(AttributePath::root("instance_id"))
-        })
+    let instances =
+        client.list_instances().await.map_err(|e| cloud_error("Could not list Identity Center instances", &e))?;
+    instances.into_iter().find(|i| i.instance_id == instance_id).map(|i| i.identity_store_id).ok_or_else(|| {
+        Diagnostic::error(
+            "Identity Center instance not found",
+            format!("ListInstances does not list instance {instance_id:?}."),
+        )
+        .at(AttributePath::root("instance_id"))
+    })
 }
 
 /// The principal's assignments as the cloud has them, or `None` if the principal is unknown.
-async fn current_assignments(client: &IdentityCenterClient, principal: &Principal) -> Result<Option<BTreeSet<Assignment>>, Diagnostic> {
-    match client.list_account_assignments_for_principal(&principal.instance_id, &principal.principal_id, &principal.principal_type).await {
+async fn current_assignments(
+    client: &IdentityCenterClient,
+    principal: &Principal,
+) -> Result<Option<BTreeSet<Assignment>>, Diagnostic> {
+    match client
+        .list_account_assignments_for_principal(
+            &principal.instance_id,
+            &principal.principal_id,
+            &principal.principal_type,
+        )
+        .await
+    {
         Ok(list) => Ok(Some(
             list.into_iter()
                 .map(|a| Assignment { permission_set_id: a.permission_set_id, account_id: a.account_id })
@@ -218,7 +255,9 @@ async fn apply_each(
     ctx: &Ctx<'_, Clients>,
 ) -> Vec<(Assignment, Failure)> {
     let results = futures_util::stream::iter(assignments.iter().cloned())
-        .map(|assignment| async move { change_one(client, principal, &assignment, create, ctx).await.err().map(|why| (assignment, why)) })
+        .map(|assignment| async move {
+            change_one(client, principal, &assignment, create, ctx).await.err().map(|why| (assignment, why))
+        })
         .buffer_unordered(PARALLEL_REQUESTS)
         .collect::<Vec<_>>()
         .await;
@@ -237,25 +276,39 @@ async fn change_one(
         Ok(request_id) => wait_change(client, principal, &request_id, create, ctx).await,
         // IdentityCenter.1007 ("modification failed") is what a duplicate create gets, but not
         // only that: the assignment counts as there only if a read shows it.
-        Err(e) if create && e.kind == ErrorKind::Conflict => match has_assignment(client, principal, assignment).await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(Failure::failed(e.to_string())),
-            Err(read) => Err(Failure::unknown(ctx, format!("{e}; checking whether the assignment exists failed too: {read}"))),
-        },
+        Err(e) if create && e.kind == ErrorKind::Conflict => {
+            match has_assignment(client, principal, assignment).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(Failure::failed(e.to_string())),
+                Err(read) => Err(Failure::unknown(
+                    ctx,
+                    format!("{e}; checking whether the assignment exists failed too: {read}"),
+                )),
+            }
+        }
         Err(e) if !create && e.kind == ErrorKind::NotFound => Ok(()),
         // Stopped, in flight or before it was sent: nothing more is sent. What the cloud has is
         // read once for the state (see `truthful_state`).
-        Err(e) if e.kind == ErrorKind::Cancelled => Err(Failure { why: e.to_string(), stopped: true, unknown: e.is_ambiguous() }),
+        Err(e) if e.kind == ErrorKind::Cancelled => {
+            Err(Failure { why: e.to_string(), stopped: true, unknown: e.is_ambiguous() })
+        }
         // The answer was lost, the service failed, or a request for the same assignment is in
         // progress: the change may be under way. Find out instead of failing. (A refused
         // connection never reached the cloud: there is nothing to find out.)
-        Err(e) if e.kind == ErrorKind::Transient && e.is_ambiguous() => reconcile_change(client, principal, assignment, create, e, ctx).await,
+        Err(e) if e.kind == ErrorKind::Transient && e.is_ambiguous() => {
+            reconcile_change(client, principal, assignment, create, e, ctx).await
+        }
         Err(e) => Err(Failure::failed(e.to_string())),
     }
 }
 
 /// CreateAccountAssignment or DeleteAccountAssignment; the request id to follow.
-async fn start_change(client: &IdentityCenterClient, principal: &Principal, assignment: &Assignment, create: bool) -> Result<String, CloudError> {
+async fn start_change(
+    client: &IdentityCenterClient,
+    principal: &Principal,
+    assignment: &Assignment,
+    create: bool,
+) -> Result<String, CloudError> {
     let target = principal.target(assignment);
     let status = if create {
         client.create_account_assignment(&principal.instance_id, &target).await?
@@ -267,7 +320,13 @@ async fn start_change(client: &IdentityCenterClient, principal: &Principal, assi
 
 /// Follows one request until it ends or the operation's wait budget does (see
 /// `write_outcome::wait_budget`: the read that records what the cloud has must still fit).
-async fn wait_change(client: &IdentityCenterClient, principal: &Principal, request_id: &str, create: bool, ctx: &Ctx<'_, Clients>) -> Result<(), Failure> {
+async fn wait_change(
+    client: &IdentityCenterClient,
+    principal: &Principal,
+    request_id: &str,
+    create: bool,
+    ctx: &Ctx<'_, Clients>,
+) -> Result<(), Failure> {
     let budget = wait_budget(ctx);
     let outcome = if create {
         client.wait_creation(&principal.instance_id, request_id, budget, &POLL, Some(&ctx.stop)).await
@@ -275,11 +334,19 @@ async fn wait_change(client: &IdentityCenterClient, principal: &Principal, reque
         client.wait_deletion(&principal.instance_id, request_id, budget, &POLL, Some(&ctx.stop)).await
     };
     // The request was accepted: unless it ended FAILED, it may still finish.
-    outcome.map(drop).map_err(|e: WaitError| Failure { stopped: stopped_wait(&e), unknown: !matches!(e, WaitError::Failed { .. }), why: e.to_string() })
+    outcome.map(drop).map_err(|e: WaitError| Failure {
+        stopped: stopped_wait(&e),
+        unknown: !matches!(e, WaitError::Failed { .. }),
+        why: e.to_string(),
+    })
 }
 
 /// Whether the principal has `assignment` now.
-async fn has_assignment(client: &IdentityCenterClient, principal: &Principal, assignment: &Assignment) -> Result<bool, String> {
+async fn has_assignment(
+    client: &IdentityCenterClient,
+    principal: &Principal,
+    assignment: &Assignment,
+) -> Result<bool, String> {
     match current_assignments(client, principal).await {
         Ok(Some(actual)) => Ok(actual.contains(assignment)),
         Ok(None) => Ok(false),
@@ -311,7 +378,12 @@ async fn reconcile_change(
         match has_assignment(client, principal, assignment).await {
             Ok(present) if present == create => return Ok(()),
             Ok(_) => {}
-            Err(read) => return Err(Failure::unknown(ctx, format!("{first}; checking the assignment afterwards failed too: {read}"))),
+            Err(read) => {
+                return Err(Failure::unknown(
+                    ctx,
+                    format!("{first}; checking the assignment afterwards failed too: {read}"),
+                ));
+            }
         }
         match start_change(client, principal, assignment, create).await {
             Ok(request_id) => return wait_change(client, principal, &request_id, create, ctx).await,
@@ -320,7 +392,10 @@ async fn reconcile_change(
                 return match has_assignment(client, principal, assignment).await {
                     Ok(true) => Ok(()),
                     Ok(false) => Err(Failure::failed(format!("{first}; submitting it again failed too: {e}"))),
-                    Err(read) => Err(Failure::unknown(ctx, format!("{first}; submitting it again failed too: {e}; checking the assignment failed: {read}"))),
+                    Err(read) => Err(Failure::unknown(
+                        ctx,
+                        format!("{first}; submitting it again failed too: {e}; checking the assignment failed: {read}"),
+                    )),
                 };
             }
             Err(e) if !create && e.kind == ErrorKind::NotFound => return Ok(()),
@@ -330,7 +405,9 @@ async fn reconcile_change(
         // operation's budget for waits.
         if pause >= wait_budget(ctx) {
             return Err(Failure {
-                why: format!("{first}; a request for the same assignment was still in progress when the time limit ran out (run terraform apply again to pick up its outcome)"),
+                why: format!(
+                    "{first}; a request for the same assignment was still in progress when the time limit ran out (run terraform apply again to pick up its outcome)"
+                ),
                 stopped: true,
                 unknown: true,
             });
@@ -349,10 +426,20 @@ async fn reconcile_change(
 /// the limit when the deadline passed, and (when `kept`, a state being recorded) a warning when
 /// Terraform asked the provider to stop (Ctrl-C), so that a create's object is not tainted: the
 /// next apply adds or removes the rest, with no replacement.
-fn report_failures(ctx: &Ctx<'_, Clients>, diags: &mut Diagnostics, verb: &str, failures: &[(Assignment, Failure)], kept: bool, next: &str) {
+fn report_failures(
+    ctx: &Ctx<'_, Clients>,
+    diags: &mut Diagnostics,
+    verb: &str,
+    failures: &[(Assignment, Failure)],
+    kept: bool,
+    next: &str,
+) {
     let mut unfinished = Vec::new();
     for (assignment, failure) in failures {
-        let line = format!("Permission set {} on account {}: {}", assignment.permission_set_id, assignment.account_id, failure.why);
+        let line = format!(
+            "Permission set {} on account {}: {}",
+            assignment.permission_set_id, assignment.account_id, failure.why
+        );
         if failure.stopped {
             unfinished.push(line);
         } else {
@@ -363,7 +450,8 @@ fn report_failures(ctx: &Ctx<'_, Clients>, diags: &mut Diagnostics, verb: &str, 
         return;
     }
     let doing = if verb == "create" { "creating" } else { "deleting" };
-    let (summary, cause) = crate::framework::operation::stopped_detail(&format!("{doing} the account assignments below"));
+    let (summary, cause) =
+        crate::framework::operation::stopped_detail(&format!("{doing} the account assignments below"));
     let detail = format!("{cause} {next}\n{}", unfinished.join("\n"));
     if ctx.interrupted() && kept {
         diags.warning(summary, detail);
@@ -381,10 +469,27 @@ async fn read_back(ctx: &Ctx<'_, Clients>, principal: &Principal) -> Result<BTre
     let client = ctx
         .data
         .huawei_identitycenter()
-        .map_err(|d| CloudError::new(ErrorKind::Other, crate::clouds::Cloud::Huawei, LIST_ASSIGNMENTS_FOR_PRINCIPAL_ACTION, d.detail))?
+        .map_err(|d| {
+            CloudError::new(
+                ErrorKind::Other,
+                crate::clouds::Cloud::Huawei,
+                LIST_ASSIGNMENTS_FOR_PRINCIPAL_ACTION,
+                d.detail,
+            )
+        })?
         .with_cancellation(ctx.settle());
-    match client.list_account_assignments_for_principal(&principal.instance_id, &principal.principal_id, &principal.principal_type).await {
-        Ok(list) => Ok(list.into_iter().map(|a| Assignment { permission_set_id: a.permission_set_id, account_id: a.account_id }).collect()),
+    match client
+        .list_account_assignments_for_principal(
+            &principal.instance_id,
+            &principal.principal_id,
+            &principal.principal_type,
+        )
+        .await
+    {
+        Ok(list) => Ok(list
+            .into_iter()
+            .map(|a| Assignment { permission_set_id: a.permission_set_id, account_id: a.account_id })
+            .collect()),
         Err(e) if e.kind == ErrorKind::NotFound => Ok(BTreeSet::new()),
         Err(e) => Err(e),
     }
@@ -402,16 +507,27 @@ impl Resource<Clients> for ProfileAssociation {
 
     fn identity(&self) -> &'static [IdentityAttribute] {
         &[
-            IdentityAttribute { name: "instance_id", ty: IdentityType::String, description: "ID of the Identity Center instance." },
+            IdentityAttribute {
+                name: "instance_id",
+                ty: IdentityType::String,
+                description: "ID of the Identity Center instance.",
+            },
             IdentityAttribute { name: "principal_type", ty: IdentityType::String, description: "USER or GROUP." },
-            IdentityAttribute { name: "principal_id", ty: IdentityType::String, description: "ID of the user or group." },
+            IdentityAttribute {
+                name: "principal_id",
+                ty: IdentityType::String,
+                description: "ID of the user or group.",
+            },
         ]
     }
 
     fn schema(&self) -> Schema {
         let assignment = Block::new("One account assignment: a permission set granted to the principal on an account.")
             .attribute(Attribute::required("permission_set_id", Type::String).description("ID of the permission set."))
-            .attribute(Attribute::required("account_id", Type::String).description("ID of the account (the assignment's target)."));
+            .attribute(
+                Attribute::required("account_id", Type::String)
+                    .description("ID of the account (the assignment's target)."),
+            );
         Schema::new(
             0,
             Block::new("All account assignments of one IAM Identity Center principal (a user or a group), managed **authoritatively**: assignments of this principal made outside Terraform show up as drift and are removed on the next apply. Adding or removing an `assignment` block creates or deletes that one assignment and waits for it. Destroying the resource calls **DisassociateProfile** (`POST /v1/instances/{instance_id}/disassociate-profile`), which removes **every** account assignment of the principal, across all accounts and permission sets — including ones Terraform did not create.")
@@ -428,13 +544,25 @@ impl Resource<Clients> for ProfileAssociation {
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         if let Some(kind) = config.attr("principal_type").and_then(Value::as_str) {
             if !matches!(kind, "USER" | "GROUP") {
-                diags.push(Diagnostic::error("Invalid principal_type", format!("principal_type must be \"USER\" or \"GROUP\"; got {kind:?}.")).at(AttributePath::root("principal_type")));
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid principal_type",
+                        format!("principal_type must be \"USER\" or \"GROUP\"; got {kind:?}."),
+                    )
+                    .at(AttributePath::root("principal_type")),
+                );
             }
         }
         for name in ["instance_id", "principal_id", "identity_store_id"] {
             if let Some(id) = config.attr(name).and_then(Value::as_str) {
                 if !is_id(id) {
-                    diags.push(Diagnostic::error(format!("Invalid {name}"), format!("{id:?} is not a valid ID: expected letters, digits, '-' and '_'.")).at(AttributePath::root(name)));
+                    diags.push(
+                        Diagnostic::error(
+                            format!("Invalid {name}"),
+                            format!("{id:?} is not a valid ID: expected letters, digits, '-' and '_'."),
+                        )
+                        .at(AttributePath::root(name)),
+                    );
                 }
             }
         }
@@ -442,7 +570,9 @@ impl Resource<Clients> for ProfileAssociation {
         // have no stable index, so the path names the argument in the (single) block and the
         // detail quotes the value.
         for assignment in config.attr("assignment").and_then(Value::elements).unwrap_or_default() {
-            for (name, example) in [("permission_set_id", "ps-admin"), ("account_id", "1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71")] {
+            for (name, example) in
+                [("permission_set_id", "ps-admin"), ("account_id", "1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71")]
+            {
                 if let Some(id) = assignment.attr(name).and_then(Value::as_str) {
                     if !is_id(id) {
                         diags.push(
@@ -515,7 +645,11 @@ impl Resource<Clients> for ProfileAssociation {
             // Unreadable: what this create knows it made (the ones that failed for sure left
             // out), and when any may or may not exist, the state is unconfirmed.
             Err(read) => {
-                let made = wanted.iter().filter(|a| !failures.iter().any(|(f, why)| f == *a && !why.unknown)).cloned().collect();
+                let made = wanted
+                    .iter()
+                    .filter(|a| !failures.iter().any(|(f, why)| f == *a && !why.unknown))
+                    .cloned()
+                    .collect();
                 // The stop's unknown outcomes first: they say why the create ended.
                 let unknown = failures.iter().filter(|(_, f)| f.unknown).max_by_key(|(_, f)| f.stopped);
                 match unknown {
@@ -547,8 +681,18 @@ impl Resource<Clients> for ProfileAssociation {
                 ErrorKind::Cancelled => "did not finish in time".to_string(),
                 _ => format!("failed ({read})"),
             };
-            let found = format!("reading the principal's assignments afterwards {why}, so permission set {} on account {} (and any other unfinished one) may or may not exist", assignment.permission_set_id, assignment.account_id);
-            unconfirmed_create(ctx, sent, &write, &found, "The association with every assignment not known to have failed", diags);
+            let found = format!(
+                "reading the principal's assignments afterwards {why}, so permission set {} on account {} (and any other unfinished one) may or may not exist",
+                assignment.permission_set_id, assignment.account_id
+            );
+            unconfirmed_create(
+                ctx,
+                sent,
+                &write,
+                &found,
+                "The association with every assignment not known to have failed",
+                diags,
+            );
         }
         kept.then(|| with_assignments(planned, &store, &found))
     }
@@ -557,7 +701,13 @@ impl Resource<Clients> for ProfileAssociation {
     /// principal with none (nothing reached the cloud) is dropped, so the next apply creates the
     /// association anew rather than replacing a tainted one (which would call
     /// DisassociateProfile first).
-    async fn confirm(&self, ctx: &Ctx<'_, Clients>, current: &Value, _since: SystemTime, diags: &mut Diagnostics) -> Option<Value> {
+    async fn confirm(
+        &self,
+        ctx: &Ctx<'_, Clients>,
+        current: &Value,
+        _since: SystemTime,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         let read = self.read(ctx, current, diags).await?;
         if diags.has_errors() || !assignments_of(&read).is_empty() {
             return Some(read);
@@ -569,7 +719,10 @@ impl Resource<Clients> for ProfileAssociation {
     /// create only when it holds assignments.
     async fn already_exists(&self, ctx: &Ctx<'_, Clients>, planned: &Value) -> Option<bool> {
         let client = client(ctx).ok()?;
-        current_assignments(&client, &Principal::from_state(planned)).await.ok().map(|found| found.is_some_and(|a| !a.is_empty()))
+        current_assignments(&client, &Principal::from_state(planned))
+            .await
+            .ok()
+            .map(|found| found.is_some_and(|a| !a.is_empty()))
     }
 
     async fn read(&self, ctx: &Ctx<'_, Clients>, current: &Value, diags: &mut Diagnostics) -> Option<Value> {
@@ -625,7 +778,10 @@ impl Resource<Clients> for ProfileAssociation {
         match read_back(ctx, &principal).await {
             Ok(actual) => with_assignments(planned, &store, &actual),
             Err(read) => {
-                diags.warning("Could not re-read the assignments after the failure", format!("{read}. The state keeps the assignments it had; the next refresh reads them."));
+                diags.warning(
+                    "Could not re-read the assignments after the failure",
+                    format!("{read}. The state keeps the assignments it had; the next refresh reads them."),
+                );
                 with_assignments(planned, &store, &before)
             }
         }
@@ -651,14 +807,27 @@ impl Resource<Clients> for ProfileAssociation {
         // Any of the ones in state still there means the call did not take effect (it removes
         // all at once) and it is sent again; only other ones there means they were added after
         // it took effect, and they are left alone.
-        let intended: Vec<(String, String)> = assignments_of(prior).into_iter().map(|a| (a.permission_set_id, a.account_id)).collect();
+        let intended: Vec<(String, String)> =
+            assignments_of(prior).into_iter().map(|a| (a.permission_set_id, a.account_id)).collect();
         // The read after a lost answer uses the settle token, so a DisassociateProfile the
         // operation stopped in flight is still checked, for a moment after Ctrl-C.
         let settle = ctx.settle();
         let outcome = client
-            .disassociate_profile_reconciled(&principal.instance_id, &principal.principal_id, &principal.principal_type, &store, &intended, Some(&settle))
+            .disassociate_profile_reconciled(
+                &principal.instance_id,
+                &principal.principal_id,
+                &principal.principal_type,
+                &store,
+                &intended,
+                Some(&settle),
+            )
             .await;
-        report_detach(outcome, "Could not disassociate the principal's profile", &format!("the profile of {} {}", principal.principal_type, principal.principal_id), diags);
+        report_detach(
+            outcome,
+            "Could not disassociate the principal's profile",
+            &format!("the profile of {} {}", principal.principal_type, principal.principal_id),
+            diags,
+        );
     }
 
     /// Counts what the bulk detach removes now, from the cloud (falling back to the state).
@@ -712,7 +881,13 @@ impl Resource<Clients> for ProfileAssociation {
         for name in ["instance_id", "account_id"] {
             if let Some(id) = config.attr(name).and_then(Value::as_str) {
                 if !is_id(id) {
-                    diags.push(Diagnostic::error(format!("Invalid {name}"), format!("{id:?} is not a valid ID: expected letters, digits, '-' and '_'.")).at(AttributePath::root(name)));
+                    diags.push(
+                        Diagnostic::error(
+                            format!("Invalid {name}"),
+                            format!("{id:?} is not a valid ID: expected letters, digits, '-' and '_'."),
+                        )
+                        .at(AttributePath::root(name)),
+                    );
                 }
             }
         }
@@ -745,8 +920,12 @@ impl Resource<Clients> for ProfileAssociation {
         let mut principals = BTreeSet::new();
         for account in &accounts {
             match client.list_account_assignments(instance_id, account).await {
-                Ok(assignments) => principals.extend(assignments.into_iter().map(|a| (a.principal_type, a.principal_id))),
-                Err(e) => return diags.push(cloud_error(format!("Could not list the assignments on account {account}"), &e)),
+                Ok(assignments) => {
+                    principals.extend(assignments.into_iter().map(|a| (a.principal_type, a.principal_id)))
+                }
+                Err(e) => {
+                    return diags.push(cloud_error(format!("Could not list the assignments on account {account}"), &e));
+                }
             }
         }
         for (principal_type, principal_id) in principals {
@@ -757,7 +936,12 @@ impl Resource<Clients> for ProfileAssociation {
                 Ok(None) => continue,
                 Err(d) => return diags.push(d),
             };
-            let label = format!("{} {} ({} assignments)", principal.principal_type.to_lowercase(), principal.principal_id, assignments.len());
+            let label = format!(
+                "{} {} ({} assignments)",
+                principal.principal_type.to_lowercase(),
+                principal.principal_id,
+                assignments.len()
+            );
             if !found.push(label, with_assignments(&principal.bare_state(), &store, &assignments)).await {
                 return;
             }
@@ -771,17 +955,30 @@ mod tests {
 
     #[test]
     fn malformed_assignment_ids_are_refused_with_their_path() {
-        let assignment = |ps: &str, account: &str| object([("permission_set_id", Value::from(ps)), ("account_id", Value::from(account))]);
+        let assignment = |ps: &str, account: &str| {
+            object([("permission_set_id", Value::from(ps)), ("account_id", Value::from(account))])
+        };
         let config = object([
             ("principal_type", Value::from("USER")),
-            ("assignment", Value::Set(vec![assignment("ps-admin", "acct 1"), assignment("", "1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71"), assignment("ps-readonly", "a-1")])),
+            (
+                "assignment",
+                Value::Set(vec![
+                    assignment("ps-admin", "acct 1"),
+                    assignment("", "1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71"),
+                    assignment("ps-readonly", "a-1"),
+                ]),
+            ),
         ]);
         let mut diags = Diagnostics::new();
         ProfileAssociation.validate(&config, &mut diags);
-        let found: Vec<_> = diags.iter().map(|d| (d.summary.as_str(), d.path.as_ref().map(ToString::to_string))).collect();
+        let found: Vec<_> =
+            diags.iter().map(|d| (d.summary.as_str(), d.path.as_ref().map(ToString::to_string))).collect();
         assert_eq!(
             found,
-            [("Invalid assignment account_id", Some("assignment.account_id".into())), ("Invalid assignment permission_set_id", Some("assignment.permission_set_id".into()))]
+            [
+                ("Invalid assignment account_id", Some("assignment.account_id".into())),
+                ("Invalid assignment permission_set_id", Some("assignment.permission_set_id".into()))
+            ]
         );
         assert!(diags.iter().all(|d| d.detail.contains("such as")), "{diags:?}");
     }
@@ -789,7 +986,10 @@ mod tests {
     #[test]
     fn import_ids() {
         let p = Principal::parse_import_id("ins-1/GROUP/g-admins").unwrap();
-        assert_eq!((p.instance_id.as_str(), p.principal_type.as_str(), p.principal_id.as_str()), ("ins-1", "GROUP", "g-admins"));
+        assert_eq!(
+            (p.instance_id.as_str(), p.principal_type.as_str(), p.principal_id.as_str()),
+            ("ins-1", "GROUP", "g-admins")
+        );
         for bad in ["ins-1/USER", "ins-1/ROLE/x", "/USER/x", "ins-1/USER/a b", "a/USER/b/c"] {
             let error = Principal::parse_import_id(bad).err().unwrap();
             assert!(error.detail.contains("<instance_id>/<USER|GROUP>/<principal_id>"), "{bad}");

@@ -13,15 +13,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::clouds::tencent::{OrganizationClient, OrgMemberAuthAccount};
+use crate::clouds::tencent::{OrgMemberAuthAccount, OrganizationClient};
 use crate::clouds::{CloudError, ErrorKind};
+use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::framework::{
     Attribute, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Plan, Resource, Schema, Type, Value,
 };
-use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
-use super::support::{already_exists, cloud_error, import_hint, object, positive_integer, report_detach, require_positive_integer};
+use super::support::{
+    already_exists, cloud_error, import_hint, object, positive_integer, report_detach, require_positive_integer,
+};
 
 pub const TYPE_NAME: &str = "tether_member_auth_binding";
 
@@ -65,11 +67,8 @@ impl Key {
                 format!("{id:?} is not a member auth binding ID: {why}. Expected {IMPORT_FORMS}."),
             )
         };
-        let (parts, tencent_order): (Vec<&str>, bool) = if id.contains('#') {
-            (id.split('#').collect(), true)
-        } else {
-            (id.split('/').collect(), false)
-        };
+        let (parts, tencent_order): (Vec<&str>, bool) =
+            if id.contains('#') { (id.split('#').collect(), true) } else { (id.split('/').collect(), false) };
         if parts.len() != 3 {
             return Err(invalid("it must have exactly three parts"));
         }
@@ -90,9 +89,8 @@ impl Key {
 }
 
 fn state(key: Key, found: Option<&OrgMemberAuthAccount>) -> Value {
-    let text = |f: fn(&OrgMemberAuthAccount) -> &String| {
-        found.map(|a| Value::from(f(a).as_str())).unwrap_or(Value::from(""))
-    };
+    let text =
+        |f: fn(&OrgMemberAuthAccount) -> &String| found.map(|a| Value::from(f(a).as_str())).unwrap_or(Value::from(""));
     object([
         ("id", Value::from(key.id())),
         (MEMBER_UIN, Value::from(key.member_uin)),
@@ -144,7 +142,14 @@ async fn find_after_write(reader: &OrganizationClient, key: Key) -> Result<Optio
 /// is ending anyway, and an error would make Terraform taint the object and replace (cancel
 /// and bind again) a binding that may well be fine. At the deadline it is an error: the apply
 /// failed, and Terraform taints it.
-fn record_unknown(ctx: &Ctx<'_, Clients>, key: Key, sent: std::time::SystemTime, lost: &CloudError, read: &str, diags: &mut Diagnostics) -> Option<Value> {
+fn record_unknown(
+    ctx: &Ctx<'_, Clients>,
+    key: Key,
+    sent: std::time::SystemTime,
+    lost: &CloudError,
+    read: &str,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
     ctx.op.record_unconfirmed(sent);
     let known = format!(
         "The answer of BindOrganizationMemberAuthAccount for {} was lost ({lost}), and reading whether it took effect failed too ({read}). The binding is recorded in the state as unconfirmed: the next plan or apply reads it first, keeps it if this Bind made it, and binds it if it is not there.",
@@ -171,7 +176,11 @@ impl Resource<Clients> for MemberAuthBinding {
         &[
             IdentityAttribute { name: MEMBER_UIN, ty: IdentityType::Number, description: "UIN of the member account." },
             IdentityAttribute { name: POLICY_ID, ty: IdentityType::Number, description: "ID of the member policy." },
-            IdentityAttribute { name: SUB_ACCOUNT_UIN, ty: IdentityType::Number, description: "UIN of the sub-account." },
+            IdentityAttribute {
+                name: SUB_ACCOUNT_UIN,
+                ty: IdentityType::Number,
+                description: "UIN of the sub-account.",
+            },
         ]
     }
 
@@ -287,7 +296,13 @@ impl Resource<Clients> for MemberAuthBinding {
     /// and was not there before that Bind — one created earlier is someone else's, whose
     /// refusal (SubAccountIdentityExist) was the lost answer, and adopting it would let a
     /// destroy cancel it.
-    async fn confirm(&self, ctx: &Ctx<'_, Clients>, current: &Value, since: std::time::SystemTime, diags: &mut Diagnostics) -> Option<Value> {
+    async fn confirm(
+        &self,
+        ctx: &Ctx<'_, Clients>,
+        current: &Value,
+        since: std::time::SystemTime,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         let (client, key) = match client_and_key(ctx, current) {
             Ok(found) => found,
             Err(d) => {
@@ -345,20 +360,40 @@ impl Resource<Clients> for MemberAuthBinding {
         // binding bound again since (another CreateTime than the one in state) is left alone.
         // Already detached (or its member or policy gone) counts as done.
         let created = prior.attr("create_time").and_then(Value::as_str);
-        let outcome = client.cancel_member_auth_account_reconciled(key.member_uin, key.policy_id, key.sub_account_uin, created, Some(&ctx.settle())).await;
-        report_detach(outcome, "Could not cancel the member auth binding", &format!("the member auth binding {}", key.id()), diags);
+        let outcome = client
+            .cancel_member_auth_account_reconciled(
+                key.member_uin,
+                key.policy_id,
+                key.sub_account_uin,
+                created,
+                Some(&ctx.settle()),
+            )
+            .await;
+        report_detach(
+            outcome,
+            "Could not cancel the member auth binding",
+            &format!("the member auth binding {}", key.id()),
+            diags,
+        );
     }
 
     fn detach_call(&self, state: &Value) -> Result<DetachCall, String> {
-        let number = |name: &str| state.attr(name).and_then(Value::as_number).map(|n| n.to_string()).unwrap_or_default();
+        let number =
+            |name: &str| state.attr(name).and_then(Value::as_number).map(|n| n.to_string()).unwrap_or_default();
         Ok(DetachCall {
             api: "Tencent Cloud CancelOrganizationMemberAuthAccount".into(),
-            parameters: format!("{{MemberUin: {}, PolicyId: {}, OrgSubAccountUin: {}}}", number(MEMBER_UIN), number(POLICY_ID), number(SUB_ACCOUNT_UIN)),
+            parameters: format!(
+                "{{MemberUin: {}, PolicyId: {}, OrgSubAccountUin: {}}}",
+                number(MEMBER_UIN),
+                number(POLICY_ID),
+                number(SUB_ACCOUNT_UIN)
+            ),
         })
     }
 
     async fn destroy_effect(&self, _ctx: &Ctx<'_, Clients>, prior: &Value) -> String {
-        let number = |name: &str| prior.attr(name).and_then(Value::as_number).map(|n| n.to_string()).unwrap_or_default();
+        let number =
+            |name: &str| prior.attr(name).and_then(Value::as_number).map(|n| n.to_string()).unwrap_or_default();
         let named = |name: &str, id: String| match prior.attr(name).and_then(Value::as_str).filter(|s| !s.is_empty()) {
             Some(label) => format!("{label} ({id})"),
             None => id,
@@ -415,7 +450,9 @@ impl Resource<Clients> for MemberAuthBinding {
             Ok(client) => client.with_cancellation(ctx.stop.clone()),
             Err(d) => return diags.push(d),
         };
-        let (Ok(Some(member_uin)), Ok(policy_id)) = (positive_integer(config, MEMBER_UIN, ""), positive_integer(config, POLICY_ID, "")) else {
+        let (Ok(Some(member_uin)), Ok(policy_id)) =
+            (positive_integer(config, MEMBER_UIN, ""), positive_integer(config, POLICY_ID, ""))
+        else {
             return diags.error("Invalid list configuration", "member_uin must be a known positive whole number.");
         };
         let policy_id_configured = policy_id;
@@ -439,7 +476,10 @@ impl Resource<Clients> for MemberAuthBinding {
                 };
                 for account in page {
                     let key = Key { member_uin, policy_id, sub_account_uin: account.org_sub_account_uin };
-                    let label = format!("{} ({}) → member {member_uin}, policy {} ({policy_id})", account.org_sub_account_name, key.sub_account_uin, account.policy_name);
+                    let label = format!(
+                        "{} ({}) → member {member_uin}, policy {} ({policy_id})",
+                        account.org_sub_account_name, key.sub_account_uin, account.policy_name
+                    );
                     if !found.push(label, state(key, Some(&account))).await {
                         return;
                     }

@@ -15,14 +15,15 @@ use async_trait::async_trait;
 use crate::clouds::huawei::{Handshake, Organization, OrganizationsClient};
 use crate::clouds::{CloudError, ErrorKind};
 use crate::framework::detach;
-use crate::framework::{
-    Found, Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Plan, Resource, Schema, Type, Value,
-};
 use crate::framework::identity::{IdentityAttribute, IdentityType};
+use crate::framework::{
+    Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Plan, Resource, Schema, Type,
+    Value,
+};
 use crate::provider::Clients;
 
 use super::support::{cloud_error, object, report_detach};
-use super::write_outcome::{known_or_null, unconfirmed_create, UnknownWrite};
+use super::write_outcome::{UnknownWrite, known_or_null, unconfirmed_create};
 
 pub const TYPE_NAME: &str = "tether_organization_membership";
 
@@ -60,12 +61,17 @@ fn settle_client(ctx: &Ctx<'_, Clients>) -> Result<OrganizationsClient, Diagnost
 /// account is in an organization; ShowHandshake, when it answers, confirms that it is the
 /// invitation's (a different one, or the invitation still pending or declined, means this accept
 /// did not happen).
-async fn joined_after_failed_accept(client: &OrganizationsClient, handshake_id: &str) -> Result<Option<Organization>, CloudError> {
+async fn joined_after_failed_accept(
+    client: &OrganizationsClient,
+    handshake_id: &str,
+) -> Result<Option<Organization>, CloudError> {
     let Some(organization) = client.show_organization().await? else {
         return Ok(None);
     };
     match client.show_handshake(handshake_id).await {
-        Ok(Some(handshake)) if !handshake.organization_id.is_empty() && handshake.organization_id != organization.id => {
+        Ok(Some(handshake))
+            if !handshake.organization_id.is_empty() && handshake.organization_id != organization.id =>
+        {
             tracing::debug!(handshake = %handshake.organization_id, current = %organization.id, "the account is in another organization than the invitation's");
             Ok(None)
         }
@@ -124,7 +130,13 @@ enum Verdict {
 
 fn judge(organization_id: &str, read: Result<Option<&Handshake>, &str>) -> Verdict {
     match read {
-        Ok(Some(h)) if h.status.eq_ignore_ascii_case("accepted") && !organization_id.is_empty() && h.organization_id == organization_id => Verdict::Keep,
+        Ok(Some(h))
+            if h.status.eq_ignore_ascii_case("accepted")
+                && !organization_id.is_empty()
+                && h.organization_id == organization_id =>
+        {
+            Verdict::Keep
+        }
         Ok(_) => Verdict::Replace,
         Err(why) => Verdict::Unverified(why.to_string()),
     }
@@ -147,7 +159,8 @@ fn keep_membership(plan: &mut Plan) {
 
 /// A handshake ID is an opaque token of letters, digits, `-` and `_`.
 fn check_handshake_id(id: &str) -> Result<(), Diagnostic> {
-    let valid = !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let valid =
+        !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if valid {
         Ok(())
     } else {
@@ -166,9 +179,11 @@ impl Resource<Clients> for OrganizationMembership {
     }
 
     fn identity(&self) -> &'static [IdentityAttribute] {
-        &[
-            IdentityAttribute { name: "organization_id", ty: IdentityType::String, description: "ID of the organization." },
-        ]
+        &[IdentityAttribute {
+            name: "organization_id",
+            ty: IdentityType::String,
+            description: "ID of the organization.",
+        }]
     }
 
     fn schema(&self) -> Schema {
@@ -223,7 +238,8 @@ impl Resource<Clients> for OrganizationMembership {
             HandshakeChange::Removed => return keep_membership(plan),
             HandshakeChange::Set(id) => id.to_string(),
         };
-        let organization_id = plan.prior.attr("organization_id").and_then(Value::as_str).unwrap_or_default().to_string();
+        let organization_id =
+            plan.prior.attr("organization_id").and_then(Value::as_str).unwrap_or_default().to_string();
         let read = match client(ctx) {
             Ok(client) => client.show_handshake(&id).await.map_err(|e| e.to_string()),
             Err(d) => Err(format!("{}: {}", d.summary, d.detail)),
@@ -290,12 +306,21 @@ impl Resource<Clients> for OrganizationMembership {
                     }
                     // Abandoned in flight, it may still be on its way to the cloud.
                     Ok(None) => {
-                        unconfirmed_create(ctx, sent, &UnknownWrite::of(&e), "the account is in no organization yet", &membership_of(id), diags);
+                        unconfirmed_create(
+                            ctx,
+                            sent,
+                            &UnknownWrite::of(&e),
+                            "the account is in no organization yet",
+                            &membership_of(id),
+                            diags,
+                        );
                         Some(known_or_null(planned))
                     }
                     Err(read) => {
                         let found = match read.kind {
-                            ErrorKind::Cancelled => "reading the membership afterwards did not finish in time".to_string(),
+                            ErrorKind::Cancelled => {
+                                "reading the membership afterwards did not finish in time".to_string()
+                            }
                             _ => format!("reading the membership failed too ({read})"),
                         };
                         unconfirmed_create(ctx, sent, &UnknownWrite::of(&e), &found, &membership_of(id), diags);
@@ -337,7 +362,13 @@ impl Resource<Clients> for OrganizationMembership {
     /// organization's. Anything else (no organization, another one, the invitation pending or
     /// declined) was not made by that create, so the state is dropped and the next apply
     /// accepts the invitation.
-    async fn confirm(&self, ctx: &Ctx<'_, Clients>, current: &Value, _since: SystemTime, diags: &mut Diagnostics) -> Option<Value> {
+    async fn confirm(
+        &self,
+        ctx: &Ctx<'_, Clients>,
+        current: &Value,
+        _since: SystemTime,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         let Some(id) = current.attr("handshake_id").and_then(Value::as_str) else {
             return self.read(ctx, current, diags).await;
         };
@@ -424,7 +455,12 @@ impl Resource<Clients> for OrganizationMembership {
         // account still in this organization leaves again. That read uses the settle token: a
         // leave the operation stopped in flight is still checked, for a moment after Ctrl-C.
         let outcome = client.leave_organization_reconciled(expected, Some(&ctx.settle())).await;
-        report_detach(outcome, "Could not leave the organization", &format!("the membership of organization {expected}"), diags);
+        report_detach(
+            outcome,
+            "Could not leave the organization",
+            &format!("the membership of organization {expected}"),
+            diags,
+        );
     }
 
     fn detach_call(&self, state: &Value) -> Result<DetachCall, String> {
@@ -447,7 +483,9 @@ impl Resource<Clients> for OrganizationMembership {
     fn list_schema(&self) -> Option<Schema> {
         Some(Schema::new(
             0,
-            Block::new("Finds the organization membership of the account the provider's `huaweicloud` block signs in as: one result, or none when the account is in no organization. It takes no arguments."),
+            Block::new(
+                "Finds the organization membership of the account the provider's `huaweicloud` block signs in as: one result, or none when the account is in no organization. It takes no arguments.",
+            ),
         ))
     }
 
@@ -458,7 +496,8 @@ impl Resource<Clients> for OrganizationMembership {
         };
         match client.show_organization().await {
             Ok(Some(organization)) => {
-                let label = format!("member of {} (managed by {})", organization.id, organization.management_account_name);
+                let label =
+                    format!("member of {} (managed by {})", organization.id, organization.management_account_name);
                 found.push(label, state(&Value::Null, &organization)).await;
             }
             Ok(None) => {}
@@ -488,7 +527,10 @@ impl Resource<Clients> for OrganizationMembership {
             Ok(Some(organization)) => {
                 diags.error(
                     "Not a member of that organization",
-                    format!("The account configured for this provider belongs to organization {}, not {id}.", organization.id),
+                    format!(
+                        "The account configured for this provider belongs to organization {}, not {id}.",
+                        organization.id
+                    ),
                 );
                 None
             }
@@ -558,7 +600,12 @@ mod tests {
 
     #[test]
     fn only_an_accepted_invitation_of_the_current_organization_keeps_the_membership() {
-        let handshake = |status: &str, organization_id: &str| Handshake { id: "h-1".into(), status: status.into(), organization_id: organization_id.into(), ..Default::default() };
+        let handshake = |status: &str, organization_id: &str| Handshake {
+            id: "h-1".into(),
+            status: status.into(),
+            organization_id: organization_id.into(),
+            ..Default::default()
+        };
         assert_eq!(judge(ORG, Ok(Some(&handshake("accepted", ORG)))), Verdict::Keep);
         assert_eq!(judge(ORG, Ok(Some(&handshake("pending", ORG)))), Verdict::Replace);
         assert_eq!(judge(ORG, Ok(Some(&handshake("accepted", "o-elsewhere")))), Verdict::Replace);

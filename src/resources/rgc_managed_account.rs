@@ -13,22 +13,23 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 
 use crate::clouds::huawei::rgc::{
-    ENROLL_ACCOUNT_ACTION, STATE_ENROLLED, STATE_ENROLLING, STATE_UN_ENROLLING, STATE_UPDATING, UN_ENROLL_ACCOUNT_ACTION,
-    UPDATE_MANAGED_ACCOUNT_ACTION,
+    ENROLL_ACCOUNT_ACTION, STATE_ENROLLED, STATE_ENROLLING, STATE_UN_ENROLLING, STATE_UPDATING,
+    UN_ENROLL_ACCOUNT_ACTION, UPDATE_MANAGED_ACCOUNT_ACTION,
 };
 use crate::clouds::huawei::{AccountGoal, Blueprint, ManagedAccount, RgcClient};
 use crate::clouds::waiter::{PollPolicy, PollState, WaitError};
 use crate::clouds::{CloudError, ErrorKind};
+use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::framework::operation;
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
-    Found, Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, NestedBlock, Plan, Resource, Schema, Type, Value,
+    Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, NestedBlock, Plan, Resource,
+    Schema, Type, Value,
 };
-use crate::framework::identity::{IdentityAttribute, IdentityType};
 use crate::provider::Clients;
 
 use super::support::{already_exists, cloud_error, import_hint, object};
-use super::write_outcome::{known_or_null, stopped_wait, unconfirmed_create, wait_budget, wait_error, UnknownWrite};
+use super::write_outcome::{UnknownWrite, known_or_null, stopped_wait, unconfirmed_create, wait_budget, wait_error};
 
 pub const TYPE_NAME: &str = "tether_rgc_managed_account";
 
@@ -81,8 +82,14 @@ fn state(account: &ManagedAccount, known: &Value) -> Value {
     let mut fields = BTreeMap::new();
     fields.insert("id".to_string(), Value::from(account.account_id.as_str()));
     fields.insert("managed_account_id".to_string(), Value::from(account.account_id.as_str()));
-    fields.insert("parent_organizational_unit_id".to_string(), Value::from(account.parent_organizational_unit_id.as_str()));
-    fields.insert("parent_organizational_unit_name".to_string(), Value::from(account.parent_organizational_unit_name.as_str()));
+    fields.insert(
+        "parent_organizational_unit_id".to_string(),
+        Value::from(account.parent_organizational_unit_id.as_str()),
+    );
+    fields.insert(
+        "parent_organizational_unit_name".to_string(),
+        Value::from(account.parent_organizational_unit_name.as_str()),
+    );
     let text = |s: &str| Value::from(s);
     for (name, value) in [
         ("account_name", text(&account.account_name)),
@@ -134,7 +141,10 @@ fn client(ctx: &Ctx<'_, Clients>) -> Result<RgcClient, Diagnostic> {
 /// token, so that an operation stopped by Ctrl-C still records the truth (the read may run for a
 /// moment after it), while the read still ends at the operation's deadline.
 async fn reconcile(ctx: &Ctx<'_, Clients>, id: &str) -> Result<Option<ManagedAccount>, CloudError> {
-    let client = ctx.data.huawei_rgc().map_err(|d| CloudError::new(ErrorKind::Other, crate::clouds::Cloud::Huawei, "ShowManagedAccount", d.detail))?;
+    let client = ctx
+        .data
+        .huawei_rgc()
+        .map_err(|d| CloudError::new(ErrorKind::Other, crate::clouds::Cloud::Huawei, "ShowManagedAccount", d.detail))?;
     client.with_cancellation(ctx.settle()).show_managed_account(id).await
 }
 
@@ -184,7 +194,11 @@ async fn settle_after_lost_answer(
     if let PollState::Done(settled) = goal.poll_state(Some(account)) {
         return Ok(LostAnswer::Settled(settled.map(Box::new)));
     }
-    tracing::debug!(action, id, "the answer was lost, but RGC shows the change under way; waiting for the account to settle");
+    tracing::debug!(
+        action,
+        id,
+        "the answer was lost, but RGC shows the change under way; waiting for the account to settle"
+    );
     Ok(match client.wait_account_settled(action, id, goal, wait_budget(ctx), &POLL, Some(&ctx.stop)).await {
         Ok(settled) => LostAnswer::Settled(settled.map(Box::new)),
         Err(error) => LostAnswer::Unsettled(error),
@@ -195,11 +209,20 @@ async fn settle_after_lost_answer(
 /// after it having failed (`read`). When the operation's stop abandoned the call, the stop (and
 /// the limit that ran out) comes first.
 fn unknown_un_enroll(id: &str, call: &CloudError, read: &CloudError) -> Diagnostic {
-    let keep = format!("Account {id} may or may not still be enrolled, so it stays in the Terraform state. Run terraform destroy again: it reads RGC before calling UnEnrollAccount again.");
+    let keep = format!(
+        "Account {id} may or may not still be enrolled, so it stays in the Terraform state. Run terraform destroy again: it reads RGC before calling UnEnrollAccount again."
+    );
     if call.kind == ErrorKind::Cancelled {
         let (summary, stopped) = operation::stopped_detail(&format!("{} {}", call.cloud, call.action));
-        let read = if read.kind == ErrorKind::Cancelled { String::new() } else { format!(" Reading whether it took effect failed: {read}.") };
-        return Diagnostic::error(summary, format!("{stopped} It was already sent, and its outcome is unknown.{read} {keep}"));
+        let read = if read.kind == ErrorKind::Cancelled {
+            String::new()
+        } else {
+            format!(" Reading whether it took effect failed: {read}.")
+        };
+        return Diagnostic::error(
+            summary,
+            format!("{stopped} It was already sent, and its outcome is unknown.{read} {keep}"),
+        );
     }
     Diagnostic::error(
         format!("Outcome of {} {} unknown", call.cloud, call.action),
@@ -208,13 +231,17 @@ fn unknown_un_enroll(id: &str, call: &CloudError, read: &CloudError) -> Diagnost
 }
 
 fn check_id(value: &str, name: &str, example: &str) -> Result<(), Diagnostic> {
-    let valid = !value.is_empty() && value.len() <= 64 && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let valid = !value.is_empty()
+        && value.len() <= 64
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if valid {
         Ok(())
     } else {
         Err(Diagnostic::error(
             format!("Invalid {name}"),
-            format!("{value:?} is not a valid {name}; expected an ID such as {example:?} (letters, digits, '-' and '_')."),
+            format!(
+                "{value:?} is not a valid {name}; expected an ID such as {example:?} (letters, digits, '-' and '_')."
+            ),
         )
         .at(AttributePath::root(name)))
     }
@@ -231,9 +258,11 @@ impl Resource<Clients> for RgcManagedAccount {
     }
 
     fn identity(&self) -> &'static [IdentityAttribute] {
-        &[
-            IdentityAttribute { name: "managed_account_id", ty: IdentityType::String, description: "ID of the managed account." },
-        ]
+        &[IdentityAttribute {
+            name: "managed_account_id",
+            ty: IdentityType::String,
+            description: "ID of the managed account.",
+        }]
     }
 
     fn schema(&self) -> Schema {
@@ -250,16 +279,14 @@ impl Resource<Clients> for RgcManagedAccount {
                 .attribute(Attribute::optional_computed("parent_organizational_unit_name", Type::String).description("Name of that organizational unit. Left out, it is read from RGC; RGC's UpdateManagedAccount requires it, so set it when moving the account to another OU.")),
             |block, (name, description)| block.attribute(Attribute::computed(name, Type::String).description(description)),
         );
-        Schema::new(
-            0,
-            block
-                .block(NestedBlock::single("blueprint", blueprint))
-                .block(timeouts::block(TIMEOUTS)),
-        )
+        Schema::new(0, block.block(NestedBlock::single("blueprint", blueprint)).block(timeouts::block(TIMEOUTS)))
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        for (name, example) in [("managed_account_id", "1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71"), ("parent_organizational_unit_id", "ou-tether-workloads")] {
+        for (name, example) in [
+            ("managed_account_id", "1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71"),
+            ("parent_organizational_unit_id", "ou-tether-workloads"),
+        ] {
             if let Some(value) = config.attr(name).and_then(Value::as_str) {
                 if let Err(d) = check_id(value, name, example) {
                     diags.push(d);
@@ -280,7 +307,8 @@ impl Resource<Clients> for RgcManagedAccount {
             }
             return;
         }
-        let moved = plan.prior.attr("parent_organizational_unit_id") != plan.planned.attr("parent_organizational_unit_id");
+        let moved =
+            plan.prior.attr("parent_organizational_unit_id") != plan.planned.attr("parent_organizational_unit_id");
         let blueprint_changed = plan.prior.attr("blueprint") != plan.planned.attr("blueprint");
         if !(moved || blueprint_changed) {
             return;
@@ -356,7 +384,9 @@ impl Resource<Clients> for RgcManagedAccount {
                 let enrolling = |a: &ManagedAccount| {
                     a.state == STATE_ENROLLING || (a.state == STATE_ENROLLED && a.parent_organizational_unit_id == ou)
                 };
-                match settle_after_lost_answer(ctx, &client, ENROLL_ACCOUNT_ACTION, id, AccountGoal::Managed, enrolling).await {
+                match settle_after_lost_answer(ctx, &client, ENROLL_ACCOUNT_ACTION, id, AccountGoal::Managed, enrolling)
+                    .await
+                {
                     Ok(LostAnswer::Settled(Some(account))) => return Some(state(&account, planned)),
                     // Under way, and the operation stopped before it settled: the enrollment is
                     // this create's, so it is recorded (see below).
@@ -367,7 +397,14 @@ impl Resource<Clients> for RgcManagedAccount {
                     }
                     // Abandoned in flight, the enroll may still be on its way to RGC.
                     Ok(LostAnswer::NotApplied) if e.kind == ErrorKind::Cancelled => {
-                        unconfirmed_create(ctx, sent, &UnknownWrite::of(&e), "RGC does not show the account enrolling yet", &format!("Account {id}"), diags);
+                        unconfirmed_create(
+                            ctx,
+                            sent,
+                            &UnknownWrite::of(&e),
+                            "RGC does not show the account enrolling yet",
+                            &format!("Account {id}"),
+                            diags,
+                        );
                         return Some(known_or_null(planned));
                     }
                     Ok(LostAnswer::NotApplied | LostAnswer::Settled(None)) => {
@@ -375,7 +412,14 @@ impl Resource<Clients> for RgcManagedAccount {
                         return None;
                     }
                     Err(read) => {
-                        unconfirmed_create(ctx, sent, &UnknownWrite::of(&e), &unread(&read), &format!("Account {id}"), diags);
+                        unconfirmed_create(
+                            ctx,
+                            sent,
+                            &UnknownWrite::of(&e),
+                            &unread(&read),
+                            &format!("Account {id}"),
+                            diags,
+                        );
                         return Some(known_or_null(planned));
                     }
                 }
@@ -388,23 +432,25 @@ impl Resource<Clients> for RgcManagedAccount {
         match outcome {
             // Read with the settle token: a stop that comes now must not lose an enrollment RGC
             // has finished.
-            Ok(operation) => match reconcile(ctx, id).await {
-                Ok(Some(account)) => Some(state(&account, planned)),
-                Ok(None) => {
-                    diags.error(
+            Ok(operation) => {
+                match reconcile(ctx, id).await {
+                    Ok(Some(account)) => Some(state(&account, planned)),
+                    Ok(None) => {
+                        diags.error(
                         "Enrolled account not found",
                         format!("EnrollAccount operation {} succeeded, but ShowManagedAccount does not know account {id}.", operation.unwrap_or_default()),
                     );
-                    None
-                }
-                Err(e) => {
-                    diags.warning(
+                        None
+                    }
+                    Err(e) => {
+                        diags.warning(
                         "Enrolled, but could not read the account",
                         format!("EnrollAccount operation {} succeeded, but reading the account failed: {e}. The state records the account; the next refresh reads the rest.", operation.unwrap_or_default()),
                     );
-                    Some(known_or_null(planned))
+                        Some(known_or_null(planned))
+                    }
                 }
-            },
+            }
             // RGC accepted the enroll, and the operation stopped before it finished. The state
             // must say what the cloud has: the account as RGC shows it (tainted only when the
             // deadline passed; after Ctrl-C it is kept as is, and the next refresh follows it).
@@ -413,7 +459,13 @@ impl Resource<Clients> for RgcManagedAccount {
                 match reconcile(ctx, id).await {
                     Ok(Some(account)) => {
                         if ctx.interrupted() {
-                            diags.warning(stopped.summary, format!("{} The state records the account as RGC shows it now ({}).", stopped.detail, account.state));
+                            diags.warning(
+                                stopped.summary,
+                                format!(
+                                    "{} The state records the account as RGC shows it now ({}).",
+                                    stopped.detail, account.state
+                                ),
+                            );
                         } else {
                             diags.push(stopped);
                         }
@@ -426,7 +478,14 @@ impl Resource<Clients> for RgcManagedAccount {
                     Err(read) => {
                         let call = CloudError::cancelled(crate::clouds::Cloud::Huawei, ENROLL_ACCOUNT_ACTION);
                         let found = format!("RGC accepted it, and the operation did not finish; {}", unread(&read));
-                        unconfirmed_create(ctx, sent, &UnknownWrite::of(&call), &found, &format!("Account {id}"), diags);
+                        unconfirmed_create(
+                            ctx,
+                            sent,
+                            &UnknownWrite::of(&call),
+                            &found,
+                            &format!("Account {id}"),
+                            diags,
+                        );
                         Some(known_or_null(planned))
                     }
                 }
@@ -489,19 +548,40 @@ impl Resource<Clients> for RgcManagedAccount {
                 .await;
             let outcome = match started {
                 Ok(operation) => client
-                    .wait_operation_of(UPDATE_MANAGED_ACCOUNT_ACTION, &operation, wait_budget(ctx), &POLL, Some(&ctx.stop))
+                    .wait_operation_of(
+                        UPDATE_MANAGED_ACCOUNT_ACTION,
+                        &operation,
+                        wait_budget(ctx),
+                        &POLL,
+                        Some(&ctx.stop),
+                    )
                     .await
                     .map(drop),
                 Err(e) if e.is_ambiguous() => {
                     // The update may have started before the answer was lost: follow it if RGC
                     // shows it (UPDATING, or already moved to the new OU).
-                    let moved = prior.attr("parent_organizational_unit_id") != planned.attr("parent_organizational_unit_id");
+                    let moved =
+                        prior.attr("parent_organizational_unit_id") != planned.attr("parent_organizational_unit_id");
                     let blueprint_changed = prior.attr("blueprint") != planned.attr("blueprint");
                     let under_way = |a: &ManagedAccount| {
-                        a.state == STATE_UPDATING || (moved && !blueprint_changed && a.parent_organizational_unit_id == target_ou)
+                        a.state == STATE_UPDATING
+                            || (moved && !blueprint_changed && a.parent_organizational_unit_id == target_ou)
                     };
-                    match settle_after_lost_answer(ctx, &client, UPDATE_MANAGED_ACCOUNT_ACTION, id, AccountGoal::Managed, under_way).await {
-                        Ok(LostAnswer::Settled(Some(account))) if !moved || account.parent_organizational_unit_id == target_ou => Ok(()),
+                    match settle_after_lost_answer(
+                        ctx,
+                        &client,
+                        UPDATE_MANAGED_ACCOUNT_ACTION,
+                        id,
+                        AccountGoal::Managed,
+                        under_way,
+                    )
+                    .await
+                    {
+                        Ok(LostAnswer::Settled(Some(account)))
+                            if !moved || account.parent_organizational_unit_id == target_ou =>
+                        {
+                            Ok(())
+                        }
                         Ok(LostAnswer::Unsettled(wait)) => {
                             diags.push(cloud_error("Could not update the managed account", &e));
                             Err(wait)
@@ -522,7 +602,10 @@ impl Resource<Clients> for RgcManagedAccount {
         match reconcile(ctx, id).await {
             Ok(Some(account)) => state(&account, planned),
             Ok(None) => {
-                diags.error("Managed account disappeared", format!("After the update, RGC no longer lists account {id} as managed."));
+                diags.error(
+                    "Managed account disappeared",
+                    format!("After the update, RGC no longer lists account {id} as managed."),
+                );
                 prior.clone()
             }
             Err(why) => {
@@ -551,7 +634,16 @@ impl Resource<Clients> for RgcManagedAccount {
             // earlier, interrupted destroy started): if RGC no longer has the account, or is
             // un-enrolling it, follow that to its end.
             Err(e) if e.is_ambiguous() || e.kind == ErrorKind::Conflict => {
-                match settle_after_lost_answer(ctx, &client, UN_ENROLL_ACCOUNT_ACTION, id, AccountGoal::Unmanaged, un_enrolling).await {
+                match settle_after_lost_answer(
+                    ctx,
+                    &client,
+                    UN_ENROLL_ACCOUNT_ACTION,
+                    id,
+                    AccountGoal::Unmanaged,
+                    un_enrolling,
+                )
+                .await
+                {
                     Ok(LostAnswer::Settled(None)) => {}
                     Ok(LostAnswer::Settled(Some(_)) | LostAnswer::NotApplied) => {
                         diags.push(cloud_error("Could not un-enroll the account", &e));
@@ -570,7 +662,10 @@ impl Resource<Clients> for RgcManagedAccount {
                 return;
             }
         };
-        if let Err(error) = client.wait_operation_of(UN_ENROLL_ACCOUNT_ACTION, &operation, wait_budget(ctx), &POLL, Some(&ctx.stop)).await {
+        if let Err(error) = client
+            .wait_operation_of(UN_ENROLL_ACCOUNT_ACTION, &operation, wait_budget(ctx), &POLL, Some(&ctx.stop))
+            .await
+        {
             // If RGC let go of the account anyway, destroy succeeded.
             if let Ok(None) = reconcile(ctx, id).await {
                 return;
@@ -601,8 +696,10 @@ impl Resource<Clients> for RgcManagedAccount {
     fn list_schema(&self) -> Option<Schema> {
         Some(Schema::new(
             0,
-            Block::new("Finds the accounts RGC governs directly under one organizational unit.")
-                .attribute(Attribute::required("parent_organizational_unit_id", Type::String).description("ID of the registered organizational unit whose managed accounts to list.")),
+            Block::new("Finds the accounts RGC governs directly under one organizational unit.").attribute(
+                Attribute::required("parent_organizational_unit_id", Type::String)
+                    .description("ID of the registered organizational unit whose managed accounts to list."),
+            ),
         ))
     }
 
@@ -625,7 +722,10 @@ impl Resource<Clients> for RgcManagedAccount {
             Err(e) => return diags.push(cloud_error("Could not list the OU's managed accounts", &e)),
         };
         for account in accounts {
-            let label = format!("{} ({}) in {}, {}", account.account_name, account.account_id, account.parent_organizational_unit_name, account.state);
+            let label = format!(
+                "{} ({}) in {}, {}",
+                account.account_name, account.account_id, account.parent_organizational_unit_name, account.state
+            );
             if !found.push(label, state(&account, &Value::Null)).await {
                 return;
             }
@@ -640,7 +740,8 @@ impl Resource<Clients> for RgcManagedAccount {
             );
             return None;
         }
-        let mut fields: BTreeMap<String, Value> = COMPUTED.iter().map(|(name, _)| (name.to_string(), Value::Null)).collect();
+        let mut fields: BTreeMap<String, Value> =
+            COMPUTED.iter().map(|(name, _)| (name.to_string(), Value::Null)).collect();
         fields.insert("id".into(), Value::from(id));
         fields.insert("managed_account_id".into(), Value::from(id));
         for name in ["parent_organizational_unit_id", "parent_organizational_unit_name", "blueprint", "timeouts"] {

@@ -56,7 +56,11 @@ pub fn cloud_error(summary: impl Into<String>, error: &CloudError) -> Diagnostic
 pub fn already_exists(summary: &str, error: &CloudError, type_name: &str, id: &str) -> Diagnostic {
     let mut diagnostic = cloud_error(summary, error);
     if error.kind != ErrorKind::Cancelled {
-        diagnostic.detail = format!("{}\n\nIt exists in the cloud but not in this Terraform state. {}", diagnostic.detail, import_hint(type_name, id));
+        diagnostic.detail = format!(
+            "{}\n\nIt exists in the cloud but not in this Terraform state. {}",
+            diagnostic.detail,
+            import_hint(type_name, id)
+        );
     }
     diagnostic
 }
@@ -125,8 +129,7 @@ pub fn is_id(text: &str) -> bool {
 
 /// A required string argument that must be known (at apply and read time it always is).
 pub fn require_string<'a>(value: &'a Value, name: &str) -> Result<&'a str, Diagnostic> {
-    value
-        .attr(name)
-        .and_then(Value::as_str)
-        .ok_or_else(|| Diagnostic::error(format!("Missing {name}"), format!("{name} has no value.")).at(AttributePath::root(name)))
+    value.attr(name).and_then(Value::as_str).ok_or_else(|| {
+        Diagnostic::error(format!("Missing {name}"), format!("{name} has no value.")).at(AttributePath::root(name))
+    })
 }

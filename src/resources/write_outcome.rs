@@ -80,7 +80,14 @@ impl UnknownWrite {
 /// plain apply confirms it, or drops and creates it, with no error and no replacement. At the
 /// deadline (or after a failure) it is an error, and Terraform taints the object; the detail says
 /// how to keep it.
-pub fn unconfirmed_create<D>(ctx: &Ctx<'_, D>, sent: SystemTime, write: &UnknownWrite, found: &str, recorded: &str, diags: &mut Diagnostics) {
+pub fn unconfirmed_create<D>(
+    ctx: &Ctx<'_, D>,
+    sent: SystemTime,
+    write: &UnknownWrite,
+    found: &str,
+    recorded: &str,
+    diags: &mut Diagnostics,
+) {
     ctx.op.record_unconfirmed(sent);
     let api = &write.api;
     if ctx.interrupted() {
@@ -110,7 +117,9 @@ pub fn unconfirmed_create<D>(ctx: &Ctx<'_, D>, sent: SystemTime, write: &Unknown
 pub fn known_or_null(planned: &Value) -> Value {
     match planned {
         Value::Unknown(_) => Value::Null,
-        Value::Object(fields) => Value::Object(fields.iter().map(|(name, value)| (name.clone(), known_or_null(value))).collect::<BTreeMap<_, _>>()),
+        Value::Object(fields) => Value::Object(
+            fields.iter().map(|(name, value)| (name.clone(), known_or_null(value))).collect::<BTreeMap<_, _>>(),
+        ),
         Value::List(items) => Value::List(items.iter().map(known_or_null).collect()),
         Value::Set(items) => Value::Set(items.iter().map(known_or_null).collect()),
         other => other.clone(),
@@ -126,7 +135,17 @@ mod tests {
 
     fn op(seconds: u64) -> (Operation, CancellationToken) {
         let interrupt = CancellationToken::new();
-        (Operation::start(Limit { timeout: Duration::from_secs(seconds), source: "timeouts.create".into(), setting: "`create` in the resource's `timeouts` block".into() }, interrupt.clone()), interrupt)
+        (
+            Operation::start(
+                Limit {
+                    timeout: Duration::from_secs(seconds),
+                    source: "timeouts.create".into(),
+                    setting: "`create` in the resource's `timeouts` block".into(),
+                },
+                interrupt.clone(),
+            ),
+            interrupt,
+        )
     }
 
     #[tokio::test(start_paused = true)]
@@ -143,17 +162,43 @@ mod tests {
         let (interrupted, interrupt) = op(20);
         interrupt.cancel();
         let mut diags = Diagnostics::new();
-        interrupted.scope(async { unconfirmed_create(&Ctx::new(&(), &interrupted), SystemTime::UNIX_EPOCH, &UnknownWrite::of(&call), "the read failed", "The membership", &mut diags) }).await;
+        interrupted
+            .scope(async {
+                unconfirmed_create(
+                    &Ctx::new(&(), &interrupted),
+                    SystemTime::UNIX_EPOCH,
+                    &UnknownWrite::of(&call),
+                    "the read failed",
+                    "The membership",
+                    &mut diags,
+                )
+            })
+            .await;
         assert!(!diags.has_errors(), "{diags:?}");
         assert_eq!(interrupted.unconfirmed(), Some(SystemTime::UNIX_EPOCH));
 
         let (timed_out, _) = op(20);
         tokio::time::sleep(Duration::from_secs(21)).await;
         let mut diags = Diagnostics::new();
-        timed_out.scope(async { unconfirmed_create(&Ctx::new(&(), &timed_out), SystemTime::UNIX_EPOCH, &UnknownWrite::of(&call), "the read failed", "The membership", &mut diags) }).await;
+        timed_out
+            .scope(async {
+                unconfirmed_create(
+                    &Ctx::new(&(), &timed_out),
+                    SystemTime::UNIX_EPOCH,
+                    &UnknownWrite::of(&call),
+                    "the read failed",
+                    "The membership",
+                    &mut diags,
+                )
+            })
+            .await;
         let error = diags.iter().next().unwrap();
         assert_eq!(error.summary, "Operation timed out");
-        assert!(error.detail.contains("within 20s (timeouts.create), so Huawei Cloud AcceptHandshake was abandoned"), "{}", error.detail);
+        assert!(
+            error.detail.contains("within 20s (timeouts.create), so Huawei Cloud AcceptHandshake was abandoned"),
+            "{}",
+            error.detail
+        );
         assert!(error.detail.contains("terraform untaint"), "{}", error.detail);
         assert!(diags.has_errors());
     }

@@ -7,8 +7,7 @@ use base64::Engine;
 use super::Address;
 
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
-pub const MAGIC_COOKIE_VALUE: &str =
-    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 /// go-plugin's core protocol version; Terraform refuses anything else.
 const CORE_PROTOCOL_VERSION: u32 = 1;
 
@@ -36,9 +35,7 @@ pub enum HandshakeError {
 impl PluginEnv {
     pub fn from_env() -> Self {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let port = |name: &str, default: u16| {
-            var(name).and_then(|v| v.parse().ok()).unwrap_or(default)
-        };
+        let port = |name: &str, default: u16| var(name).and_then(|v| v.parse().ok()).unwrap_or(default);
         PluginEnv {
             magic_cookie: var(MAGIC_COOKIE_KEY),
             protocol_versions: var("PLUGIN_PROTOCOL_VERSIONS"),
@@ -62,10 +59,7 @@ impl PluginEnv {
         let Some(offered) = self.protocol_versions.as_deref() else {
             return Ok(wanted);
         };
-        let supported = offered
-            .split(',')
-            .filter_map(|v| v.trim().parse::<u32>().ok())
-            .any(|v| v == wanted);
+        let supported = offered.split(',').filter_map(|v| v.trim().parse::<u32>().ok()).any(|v| v == wanted);
         if supported {
             Ok(wanted)
         } else {
@@ -78,10 +72,7 @@ impl PluginEnv {
 /// (go-plugin decodes with RawStdEncoding and rejects padding).
 pub fn handshake_line(app_version: u32, address: &Address, cert_der: &[u8]) -> String {
     let cert = base64::engine::general_purpose::STANDARD_NO_PAD.encode(cert_der);
-    format!(
-        "{CORE_PROTOCOL_VERSION}|{app_version}|{}|{}|grpc|{cert}",
-        address.network, address.address
-    )
+    format!("{CORE_PROTOCOL_VERSION}|{app_version}|{}|{}|grpc|{cert}", address.network, address.address)
 }
 
 /// Terraform reads only the first stdout line, so it must be written whole and flushed at once.
@@ -104,10 +95,7 @@ mod tests {
         assert_eq!(env_with_versions(Some("5,6")).negotiate(6), Ok(6));
         assert_eq!(env_with_versions(Some("6,5")).negotiate(6), Ok(6));
         assert_eq!(env_with_versions(None).negotiate(6), Ok(6));
-        assert!(matches!(
-            env_with_versions(Some("4,5")).negotiate(6),
-            Err(HandshakeError::NoCommonProtocol { .. })
-        ));
+        assert!(matches!(env_with_versions(Some("4,5")).negotiate(6), Err(HandshakeError::NoCommonProtocol { .. })));
     }
 
     #[test]

@@ -29,16 +29,10 @@ impl Listener {
 
     pub fn address(&self) -> Address {
         match self {
-            Listener::Unix { path, .. } => {
-                Address { network: "unix", address: path.display().to_string() }
+            Listener::Unix { path, .. } => Address { network: "unix", address: path.display().to_string() },
+            Listener::Tcp(listener) => {
+                Address { network: "tcp", address: listener.local_addr().map(|a| a.to_string()).unwrap_or_default() }
             }
-            Listener::Tcp(listener) => Address {
-                network: "tcp",
-                address: listener
-                    .local_addr()
-                    .map(|a| a.to_string())
-                    .unwrap_or_default(),
-            },
         }
     }
 
@@ -67,11 +61,7 @@ impl Drop for Listener {
 }
 
 fn bind_unix(env: &PluginEnv) -> std::io::Result<Listener> {
-    let dir = env
-        .unix_socket_dir
-        .as_deref()
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
+    let dir = env.unix_socket_dir.as_deref().map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
     // A fresh, unguessable name per launch, like go-plugin's CreateTemp("plugin*").
     let path = dir.join(format!("plugin{:016x}", rand::random::<u64>()));
     let listener = UnixListener::bind(&path)?;
@@ -90,9 +80,8 @@ async fn bind_tcp(min_port: u16, max_port: u16) -> std::io::Result<Listener> {
             Err(error) => last_error = Some(error),
         }
     }
-    Err(last_error.unwrap_or_else(|| {
-        std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "empty plugin port range")
-    }))
+    Err(last_error
+        .unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "empty plugin port range")))
 }
 
 /// Any accepted connection, plain or TLS, unix or TCP, as one type for the gRPC server.
@@ -113,21 +102,13 @@ impl Connected for PluginStream {
 }
 
 impl AsyncRead for PluginStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
         self.0.as_mut().poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for PluginStream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
         self.0.as_mut().poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {

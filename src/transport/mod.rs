@@ -9,7 +9,7 @@ mod listener;
 mod services;
 mod tls;
 
-pub use handshake::{HandshakeError, PluginEnv, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
+pub use handshake::{HandshakeError, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, PluginEnv};
 pub use services::ShutdownSignal;
 
 use std::time::Duration;
@@ -64,11 +64,7 @@ pub async fn serve(
         Mode::AutoMtls { client_cert_pem } => {
             let identity = tls::ServerIdentity::generate().map_err(ServeError::Tls)?;
             let acceptor = tls::acceptor(&identity, client_cert_pem).map_err(ServeError::Tls)?;
-            let line = handshake::handshake_line(
-                config.app_protocol_version,
-                &address,
-                &identity.cert_der,
-            );
+            let line = handshake::handshake_line(config.app_protocol_version, &address, &identity.cert_der);
             handshake::announce_line(&line).map_err(ServeError::Announce)?;
             Some(acceptor)
         }
@@ -99,19 +95,17 @@ pub async fn serve(
             let conn_tx = conn_tx.clone();
             tokio::spawn(async move {
                 let stream = match acceptor {
-                    Some(acceptor) => {
-                        match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(raw)).await {
-                            Ok(Ok(stream)) => PluginStream::new(stream),
-                            Ok(Err(error)) => {
-                                tracing::warn!(%error, "rejected a connection during the TLS handshake");
-                                return;
-                            }
-                            Err(_) => {
-                                tracing::warn!("dropped a connection that did not finish the TLS handshake");
-                                return;
-                            }
+                    Some(acceptor) => match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(raw)).await {
+                        Ok(Ok(stream)) => PluginStream::new(stream),
+                        Ok(Err(error)) => {
+                            tracing::warn!(%error, "rejected a connection during the TLS handshake");
+                            return;
                         }
-                    }
+                        Err(_) => {
+                            tracing::warn!("dropped a connection that did not finish the TLS handshake");
+                            return;
+                        }
+                    },
                     None => raw,
                 };
                 let _ = conn_tx.send(Ok(stream)).await;
@@ -121,10 +115,7 @@ pub async fn serve(
 
     let server = tonic::transport::Server::builder()
         .add_routes(routes)
-        .serve_with_incoming_shutdown(
-            ReceiverStream::new(conn_rx),
-            shutdown.clone().cancelled_owned(),
-        );
+        .serve_with_incoming_shutdown(ReceiverStream::new(conn_rx), shutdown.clone().cancelled_owned());
 
     // Graceful shutdown waits for open streams; Terraform expects the process gone within 2 s of
     // Shutdown, so give in-flight replies a moment and then leave regardless.

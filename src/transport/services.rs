@@ -47,20 +47,14 @@ type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 /// not held up by streams Terraform keeps open.
 fn idle_until_shutdown<T: Send + 'static>(shutdown: &ShutdownSignal) -> BoxStream<T> {
     let token = shutdown.0.clone();
-    Box::pin(
-        futures_util::stream::once(token.cancelled_owned())
-            .filter_map(|()| std::future::ready(None)),
-    )
+    Box::pin(futures_util::stream::once(token.cancelled_owned()).filter_map(|()| std::future::ready(None)))
 }
 
 struct Stdio(ShutdownSignal);
 
 #[tonic::async_trait]
 impl GrpcStdio for Stdio {
-    async fn stream_stdio(
-        &self,
-        _: Request<()>,
-    ) -> Result<Response<BoxStream<proto::StdioData>>, Status> {
+    async fn stream_stdio(&self, _: Request<()>) -> Result<Response<BoxStream<proto::StdioData>>, Status> {
         Ok(Response::new(idle_until_shutdown(&self.0)))
     }
 }

@@ -36,16 +36,10 @@ impl ServerIdentity {
         // Tolerate a client clock slightly behind ours; the certificate dies with the process.
         params.not_before = now - time::Duration::minutes(5);
         params.not_after = now + time::Duration::days(365);
-        params.key_usages =
-            vec![rcgen::KeyUsagePurpose::DigitalSignature, rcgen::KeyUsagePurpose::KeyEncipherment];
+        params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature, rcgen::KeyUsagePurpose::KeyEncipherment];
         params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
-        let cert = params
-            .self_signed(&key)
-            .map_err(|e| format!("self-signing the server certificate: {e}"))?;
-        Ok(ServerIdentity {
-            cert_der: cert.der().clone(),
-            key_der: PrivatePkcs8KeyDer::from(key.serialize_der()),
-        })
+        let cert = params.self_signed(&key).map_err(|e| format!("self-signing the server certificate: {e}"))?;
+        Ok(ServerIdentity { cert_der: cert.der().clone(), key_der: PrivatePkcs8KeyDer::from(key.serialize_der()) })
     }
 }
 
@@ -55,18 +49,12 @@ pub fn acceptor(identity: &ServerIdentity, client_cert_pem: &str) -> Result<TlsA
     let expected = CertificateDer::from_pem_slice(client_cert_pem.as_bytes())
         .map_err(|e| format!("PLUGIN_CLIENT_CERT is not a PEM certificate: {e}"))?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier = Arc::new(PinnedClientCert {
-        expected,
-        algorithms: provider.signature_verification_algorithms,
-    });
+    let verifier = Arc::new(PinnedClientCert { expected, algorithms: provider.signature_verification_algorithms });
     let mut config = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| format!("TLS versions: {e}"))?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(
-            vec![identity.cert_der.clone()],
-            PrivateKeyDer::Pkcs8(identity.key_der.clone_key()),
-        )
+        .with_single_cert(vec![identity.cert_der.clone()], PrivateKeyDer::Pkcs8(identity.key_der.clone_key()))
         .map_err(|e| format!("server certificate: {e}"))?;
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
@@ -128,4 +116,3 @@ impl ClientCertVerifier for PinnedClientCert {
         self.algorithms.supported_schemes()
     }
 }
-

@@ -21,10 +21,7 @@ fn repo_root() -> PathBuf {
 
 fn target_dir() -> PathBuf {
     // The provider binary lives in <target>/<profile>/; the emulator is built beside it.
-    Path::new(env!("CARGO_BIN_EXE_terraform-provider-tether"))
-        .parent()
-        .expect("binary has a directory")
-        .to_path_buf()
+    Path::new(env!("CARGO_BIN_EXE_terraform-provider-tether")).parent().expect("binary has a directory").to_path_buf()
 }
 
 /// The pinned Terraform. A missing Terraform is a failure, never a skip: run
@@ -123,9 +120,7 @@ impl Emulator {
             .spawn()
             .expect("start emulator");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read emulator address");
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read emulator address");
         let address = line.trim().to_string();
         assert!(!address.is_empty(), "emulator printed no address");
         Emulator { child, address }
@@ -162,12 +157,7 @@ impl Emulator {
     /// The audit log entries of one action.
     pub fn calls(&self, action: &str) -> Vec<serde_json::Value> {
         let all = self.admin("GET", "calls", None);
-        all.as_array()
-            .expect("calls is an array")
-            .iter()
-            .filter(|c| c["action"] == action)
-            .cloned()
-            .collect()
+        all.as_array().expect("calls is an array").iter().filter(|c| c["action"] == action).cloned().collect()
     }
 
     pub fn state(&self) -> serde_json::Value {
@@ -298,11 +288,7 @@ impl Workspace {
     }
 
     pub fn terraform_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let output: Output = self
-            .command(args)
-            .envs(env.iter().copied())
-            .output()
-            .expect("run terraform");
+        let output: Output = self.command(args).envs(env.iter().copied()).output().expect("run terraform");
         let mut run = Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -599,7 +585,8 @@ impl HangingProxy {
                     continue;
                 }
                 let Ok(upstream) = TcpStream::connect(&target) else { continue };
-                let (mut client_read, mut upstream_write) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+                let (mut client_read, mut upstream_write) =
+                    (client.try_clone().unwrap(), upstream.try_clone().unwrap());
                 std::thread::spawn(move || {
                     let _ = std::io::copy(&mut client_read, &mut upstream_write);
                     let _ = upstream_write.shutdown(std::net::Shutdown::Write);
@@ -650,7 +637,12 @@ pub struct Interrupted {
 /// Runs `terraform <args>` in `workspace`, waits until `ready()` (for example: the emulator saw
 /// the call to interrupt, or the proxy holds a connection), sends SIGINT as Ctrl-C does and waits
 /// for Terraform to exit — at most `limit` after the signal, then it is killed and the test fails.
-pub fn interrupt_when(workspace: &Workspace, args: &[&str], mut ready: impl FnMut() -> bool, limit: Duration) -> Interrupted {
+pub fn interrupt_when(
+    workspace: &Workspace,
+    args: &[&str],
+    mut ready: impl FnMut() -> bool,
+    limit: Duration,
+) -> Interrupted {
     use std::time::Instant;
     let mut child = workspace.spawn_terraform(args, &[]);
     let drain = |pipe: Option<Box<dyn Read + Send>>| {
@@ -669,7 +661,11 @@ pub fn interrupt_when(workspace: &Workspace, args: &[&str], mut ready: impl FnMu
         if started.elapsed() > Duration::from_secs(120) || child.try_wait().ok().flatten().is_some() {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("terraform {args:?} never reached the point to interrupt:\n{}{}", stdout.join().unwrap(), stderr.join().unwrap());
+            panic!(
+                "terraform {args:?} never reached the point to interrupt:\n{}{}",
+                stdout.join().unwrap(),
+                stderr.join().unwrap()
+            );
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -683,7 +679,11 @@ pub fn interrupt_when(workspace: &Workspace, args: &[&str], mut ready: impl FnMu
         if signalled.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("terraform {args:?} did not exit within {limit:?} of SIGINT:\n{}{}", stdout.join().unwrap(), stderr.join().unwrap());
+            panic!(
+                "terraform {args:?} did not exit within {limit:?} of SIGINT:\n{}{}",
+                stdout.join().unwrap(),
+                stderr.join().unwrap()
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     };

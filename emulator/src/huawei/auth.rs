@@ -35,14 +35,11 @@ pub fn verify(
 ) -> Result<HuaweiCredential, HwError> {
     let auth = header(request.headers, "authorization")
         .and_then(|value| sign::parse_authorization(&value))
-        .ok_or_else(|| {
-            HwError::auth("authorization header missing or not an SDK-HMAC-SHA256 authorization")
-        })?;
+        .ok_or_else(|| HwError::auth("authorization header missing or not an SDK-HMAC-SHA256 authorization"))?;
 
     let credential = lookup(&auth.access_key).ok_or_else(|| HwError::auth("ak not found"))?;
 
-    let sdk_date =
-        header(request.headers, "x-sdk-date").ok_or_else(|| HwError::auth("x-sdk-date missing"))?;
+    let sdk_date = header(request.headers, "x-sdk-date").ok_or_else(|| HwError::auth("x-sdk-date missing"))?;
     let signed_at = parse_sdk_date(sdk_date.trim())
         .ok_or_else(|| HwError::auth("x-sdk-date malformed, expected YYYYMMDDTHHMMSSZ"))?;
     if now.abs_diff(signed_at) > MAX_CLOCK_SKEW_SECS {
@@ -54,20 +51,16 @@ pub fn verify(
 
     for required in ["host", "x-sdk-date"] {
         if !auth.signed_headers.iter().any(|h| h == required) {
-            return Err(HwError::auth(format_args!(
-                "signed headers must include {required}"
-            )));
+            return Err(HwError::auth(format_args!("signed headers must include {required}")));
         }
     }
     let mut signed = Vec::with_capacity(auth.signed_headers.len());
     for name in &auth.signed_headers {
-        let value = header(request.headers, name).ok_or_else(|| {
-            HwError::auth(format_args!("signed header {name} is not in the request"))
-        })?;
+        let value = header(request.headers, name)
+            .ok_or_else(|| HwError::auth(format_args!("signed header {name} is not in the request")))?;
         signed.push((name.as_str(), value));
     }
-    let canonical_headers =
-        sign::canonical_headers(signed.iter().map(|(name, value)| (*name, value.as_str())));
+    let canonical_headers = sign::canonical_headers(signed.iter().map(|(name, value)| (*name, value.as_str())));
 
     let canonical_uri = sign::canonical_uri(request.path);
     let canonical_query = sign::canonical_query(request.query);
@@ -115,9 +108,7 @@ fn payload_hashes(request: &SignedRequest<'_>) -> Result<Vec<String>, HwError> {
             Ok(hashes)
         }
         Some(value) if value.eq_ignore_ascii_case(&body_hash) => Ok(vec![value]),
-        Some(_) => Err(HwError::auth(
-            "x-sdk-content-sha256 does not match the request body",
-        )),
+        Some(_) => Err(HwError::auth("x-sdk-content-sha256 does not match the request body")),
     }
 }
 
@@ -140,16 +131,12 @@ pub fn check_scope(headers: &HeaderMap, credential: &HuaweiCredential) -> Result
 /// `20191115T033655Z` → Unix seconds.
 pub fn parse_sdk_date(text: &str) -> Option<i64> {
     let format = format_description!("[year][month][day]T[hour][minute][second]Z");
-    PrimitiveDateTime::parse(text, format)
-        .ok()
-        .map(|t| t.assume_utc().unix_timestamp())
+    PrimitiveDateTime::parse(text, format).ok().map(|t| t.assume_utc().unix_timestamp())
 }
 
 /// A header's value as text (non-UTF-8 bytes replaced; the signers sign UTF-8).
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    headers.get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -187,15 +174,11 @@ mod tests {
     /// The official worked example as a server receives it.
     fn official_headers(signature: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        let auth = format!(
-            "SDK-HMAC-SHA256 Access={AK}, SignedHeaders=content-type;host;x-sdk-date, Signature={signature}"
-        );
+        let auth =
+            format!("SDK-HMAC-SHA256 Access={AK}, SignedHeaders=content-type;host;x-sdk-date, Signature={signature}");
         headers.insert("authorization", HeaderValue::from_str(&auth).unwrap());
         headers.insert("content-type", HeaderValue::from_static("application/json"));
-        headers.insert(
-            "host",
-            HeaderValue::from_static("service.region.example.com"),
-        );
+        headers.insert("host", HeaderValue::from_static("service.region.example.com"));
         headers.insert("x-sdk-date", HeaderValue::from_static("20191115T033655Z"));
         headers
     }
@@ -207,13 +190,7 @@ mod tests {
         cred: HuaweiCredential,
         now: i64,
     ) -> Result<HuaweiCredential, HwError> {
-        let request = SignedRequest {
-            method: "GET",
-            path: PATH,
-            query,
-            headers,
-            body,
-        };
+        let request = SignedRequest { method: "GET", path: PATH, query, headers, body };
         verify(&request, |ak| (ak == AK).then_some(cred), now)
     }
 
@@ -245,55 +222,25 @@ mod tests {
         missing.remove("authorization");
         assert!(detail(check_with(&missing, QUERY, b"", cred(), now())).contains("authorization"));
 
-        let request = SignedRequest {
-            method: "GET",
-            path: PATH,
-            query: QUERY,
-            headers: &good,
-            body: b"",
-        };
+        let request = SignedRequest { method: "GET", path: PATH, query: QUERY, headers: &good, body: b"" };
         assert_eq!(detail(verify(&request, |_| None, now())), "ak not found");
 
-        assert!(
-            detail(check_with(&good, QUERY, b"", cred(), now() + 901))
-                .starts_with("x-sdk-date expired")
-        );
-        assert!(
-            detail(check_with(&good, QUERY, b"", cred(), now() - 901))
-                .starts_with("x-sdk-date expired")
-        );
+        assert!(detail(check_with(&good, QUERY, b"", cred(), now() + 901)).starts_with("x-sdk-date expired"));
+        assert!(detail(check_with(&good, QUERY, b"", cred(), now() - 901)).starts_with("x-sdk-date expired"));
         let mut garbled = good.clone();
-        garbled.insert(
-            "x-sdk-date",
-            HeaderValue::from_static("2019-11-15T03:36:55Z"),
-        );
+        garbled.insert("x-sdk-date", HeaderValue::from_static("2019-11-15T03:36:55Z"));
         assert!(detail(check_with(&garbled, QUERY, b"", cred(), now())).contains("malformed"));
 
         let bad_sig = official_headers(&SIGNATURE.replace('7', "8"));
-        assert_eq!(
-            detail(check_with(&bad_sig, QUERY, b"", cred(), now())),
-            "signature mismatch"
-        );
-        assert_eq!(
-            detail(check_with(&good, "limit=3", b"", cred(), now())),
-            "signature mismatch"
-        );
-        assert_eq!(
-            detail(check_with(&good, QUERY, b"{}", cred(), now())),
-            "signature mismatch"
-        );
+        assert_eq!(detail(check_with(&bad_sig, QUERY, b"", cred(), now())), "signature mismatch");
+        assert_eq!(detail(check_with(&good, "limit=3", b"", cred(), now())), "signature mismatch");
+        assert_eq!(detail(check_with(&good, QUERY, b"{}", cred(), now())), "signature mismatch");
         let mut wrong_key = cred();
         wrong_key.secret_key = "not the key".into();
-        assert_eq!(
-            detail(check_with(&good, QUERY, b"", wrong_key, now())),
-            "signature mismatch"
-        );
+        assert_eq!(detail(check_with(&good, QUERY, b"", wrong_key, now())), "signature mismatch");
         let mut tampered = good.clone();
         tampered.insert("host", HeaderValue::from_static("evil.example.com"));
-        assert_eq!(
-            detail(check_with(&tampered, QUERY, b"", cred(), now())),
-            "signature mismatch"
-        );
+        assert_eq!(detail(check_with(&tampered, QUERY, b"", cred(), now())), "signature mismatch");
 
         let mut no_host = good.clone();
         no_host.insert(
@@ -303,10 +250,7 @@ mod tests {
             ))
             .unwrap(),
         );
-        assert_eq!(
-            detail(check_with(&no_host, QUERY, b"", cred(), now())),
-            "signed headers must include host"
-        );
+        assert_eq!(detail(check_with(&no_host, QUERY, b"", cred(), now())), "signed headers must include host");
         let mut absent = good.clone();
         absent.remove("content-type");
         assert_eq!(
@@ -319,15 +263,9 @@ mod tests {
     fn temporary_credentials_need_their_token() {
         let mut headers = official_headers(SIGNATURE);
         let temp = || credential(Some("tok"));
-        assert_eq!(
-            detail(check_with(&headers, QUERY, b"", temp(), now())),
-            "security token invalid"
-        );
+        assert_eq!(detail(check_with(&headers, QUERY, b"", temp(), now())), "security token invalid");
         headers.insert("x-security-token", HeaderValue::from_static("other"));
-        assert_eq!(
-            detail(check_with(&headers, QUERY, b"", temp(), now())),
-            "security token invalid"
-        );
+        assert_eq!(detail(check_with(&headers, QUERY, b"", temp(), now())), "security token invalid");
         headers.insert("x-security-token", HeaderValue::from_static("tok"));
         check_with(&headers, QUERY, b"", temp(), now()).unwrap();
     }
@@ -341,20 +279,10 @@ mod tests {
         headers.insert("x-project-id", HeaderValue::from_static("p1"));
         check_scope(&headers, &cred).unwrap();
         headers.insert("x-domain-id", HeaderValue::from_static("d2"));
-        assert!(
-            check_scope(&headers, &cred)
-                .unwrap_err()
-                .message
-                .contains("x-domain-id")
-        );
+        assert!(check_scope(&headers, &cred).unwrap_err().message.contains("x-domain-id"));
         headers.insert("x-domain-id", HeaderValue::from_static("d1"));
         headers.insert("x-project-id", HeaderValue::from_static("p2"));
-        assert!(
-            check_scope(&headers, &cred)
-                .unwrap_err()
-                .message
-                .contains("x-project-id")
-        );
+        assert!(check_scope(&headers, &cred).unwrap_err().message.contains("x-project-id"));
     }
 
     #[test]
@@ -363,10 +291,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("host", HeaderValue::from_static("h"));
         headers.insert("x-sdk-date", HeaderValue::from_static("20191115T033655Z"));
-        headers.insert(
-            "x-sdk-content-sha256",
-            HeaderValue::from_static("UNSIGNED-PAYLOAD"),
-        );
+        headers.insert("x-sdk-content-sha256", HeaderValue::from_static("UNSIGNED-PAYLOAD"));
         let canonical = sign::canonical_request(
             "POST",
             "/v1/x/",
@@ -384,13 +309,7 @@ mod tests {
             .unwrap(),
         );
         let check = |headers: &HeaderMap| {
-            let request = SignedRequest {
-                method: "POST",
-                path: "/v1/x",
-                query: "",
-                headers,
-                body,
-            };
+            let request = SignedRequest { method: "POST", path: "/v1/x", query: "", headers, body };
             verify(&request, |_| Some(credential(None)), now())
         };
         check(&headers).unwrap();

@@ -49,11 +49,7 @@ pub struct HwError {
 
 impl HwError {
     pub fn new(status: u16, code: impl Into<String>, message: impl Into<String>) -> Self {
-        HwError {
-            status,
-            code: code.into(),
-            message: message.into(),
-        }
+        HwError { status, code: code.into(), message: message.into() }
     }
 
     /// The API gateway's 401; `detail` says what failed and never contains a secret.
@@ -61,9 +57,7 @@ impl HwError {
         Self::new(
             401,
             codes::AUTH_FAILED,
-            format!(
-                "Incorrect IAM authentication information: verify aksk signature fail, {detail}"
-            ),
+            format!("Incorrect IAM authentication information: verify aksk signature fail, {detail}"),
         )
     }
 
@@ -78,11 +72,7 @@ impl HwError {
     }
 
     pub fn api_not_found() -> Self {
-        Self::new(
-            404,
-            codes::API_NOT_FOUND,
-            "The API does not exist or has not been published in the environment",
-        )
+        Self::new(404, codes::API_NOT_FOUND, "The API does not exist or has not been published in the environment")
     }
 }
 

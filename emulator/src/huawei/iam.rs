@@ -10,9 +10,7 @@ use super::request::{Ctx, Executed};
 use super::routes::Action;
 
 pub fn execute(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwError> {
-    let account = world
-        .account(ctx.caller)
-        .expect("every credential belongs to a known account");
+    let account = world.account(ctx.caller).expect("every credential belongs to a known account");
     match ctx.route.action {
         Action::KeystoneListAuthDomains => Ok(Executed::read(json!({
             "domains": [{
@@ -40,9 +38,7 @@ fn projects(ctx: &Ctx<'_>, world: &HuaweiWorld, account: &Account) -> Value {
         "description": "",
         "links": {"self": format!("/v3/projects/{}", account.project_id)},
     });
-    let wanted = ctx
-        .query("name")
-        .is_none_or(|name| name.is_empty() || name == world.region);
+    let wanted = ctx.query("name").is_none_or(|name| name.is_empty() || name == world.region);
     let projects = if wanted { vec![project] } else { Vec::new() };
     json!({
         "projects": projects,

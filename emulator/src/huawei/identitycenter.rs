@@ -6,9 +6,7 @@ use serde_json::{Value, json};
 
 use super::error::{HwError, codes};
 use super::jobs::{FAILED, IN_PROGRESS, JobView, SUCCEEDED};
-use super::model::{
-    Assignment, AssignmentKey, AssignmentRequest, AssignmentRequestKind, HuaweiWorld, JobClock,
-};
+use super::model::{Assignment, AssignmentKey, AssignmentRequest, AssignmentRequestKind, HuaweiWorld, JobClock};
 use super::request::{Ctx, Executed};
 use super::routes::Action;
 
@@ -23,19 +21,13 @@ pub fn execute(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwErr
     }
     let instance = ctx.path("instance_id");
     if instance != world.identity_center.instance.instance_id {
-        return Err(not_found(format_args!(
-            "the instance {instance} does not exist"
-        )));
+        return Err(not_found(format_args!("the instance {instance} does not exist")));
     }
     match ctx.route.action {
         Action::CreateAccountAssignment => create(ctx, world),
         Action::DeleteAccountAssignment => delete(ctx, world),
-        Action::DescribeAccountAssignmentCreationStatus => {
-            describe(ctx, world, AssignmentRequestKind::Create)
-        }
-        Action::DescribeAccountAssignmentDeletionStatus => {
-            describe(ctx, world, AssignmentRequestKind::Delete)
-        }
+        Action::DescribeAccountAssignmentCreationStatus => describe(ctx, world, AssignmentRequestKind::Create),
+        Action::DescribeAccountAssignmentDeletionStatus => describe(ctx, world, AssignmentRequestKind::Delete),
         Action::ListAccountAssignments => list_assignments(ctx, world),
         Action::ListAccountAssignmentsForPrincipal => list_for_principal(ctx, world),
         Action::DisassociateProfile => disassociate(ctx, world),
@@ -78,9 +70,7 @@ fn list_instances(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, Hw
             })
         })
         .collect();
-    Ok(Executed::read(
-        json!({ "instances": instances, "page_info": page_info }),
-    ))
+    Ok(Executed::read(json!({ "instances": instances, "page_info": page_info })))
 }
 
 /// The body of CreateAccountAssignment / DeleteAccountAssignment, validated against the world.
@@ -100,15 +90,10 @@ fn assignment_key(ctx: &Ctx<'_>, world: &HuaweiWorld) -> Result<AssignmentKey, H
         ));
     }
     if ic.principal(principal_type, principal_id).is_none() {
-        return Err(not_found(format_args!(
-            "the {} {principal_id} does not exist",
-            principal_type.to_lowercase()
-        )));
+        return Err(not_found(format_args!("the {} {principal_id} does not exist", principal_type.to_lowercase())));
     }
     if !world.organizations.organization.is_member(target_id) {
-        return Err(not_found(format_args!(
-            "the account {target_id} is not an account of the organization"
-        )));
+        return Err(not_found(format_args!("the account {target_id} is not an account of the organization")));
     }
     Ok(AssignmentKey {
         permission_set_id: permission_set_id.to_owned(),
@@ -129,12 +114,7 @@ fn in_flight(request: &AssignmentRequest) -> HwError {
     )
 }
 
-fn start(
-    ctx: &Ctx<'_>,
-    world: &mut HuaweiWorld,
-    kind: AssignmentRequestKind,
-    key: AssignmentKey,
-) -> Executed {
+fn start(ctx: &Ctx<'_>, world: &mut HuaweiWorld, kind: AssignmentRequestKind, key: AssignmentKey) -> Executed {
     let request = AssignmentRequest {
         request_id: uuid::Uuid::new_v4().to_string(),
         kind,
@@ -207,11 +187,7 @@ fn status_dto(request: &AssignmentRequest, now: i64) -> Value {
     })
 }
 
-fn describe(
-    ctx: &Ctx<'_>,
-    world: &mut HuaweiWorld,
-    kind: AssignmentRequestKind,
-) -> Result<Executed, HwError> {
+fn describe(ctx: &Ctx<'_>, world: &mut HuaweiWorld, kind: AssignmentRequestKind) -> Result<Executed, HwError> {
     let id = ctx.path("request_id");
     let request = world
         .identity_center
@@ -219,9 +195,7 @@ fn describe(
         .iter()
         .find(|r| r.request_id == id && r.kind == kind)
         .ok_or_else(|| not_found(format_args!("the request {id} does not exist")))?;
-    Ok(Executed::read(
-        json!({ status_field(kind): status_dto(request, ctx.now) }),
-    ))
+    Ok(Executed::read(json!({ status_field(kind): status_dto(request, ctx.now) })))
 }
 
 fn assignment_dto(a: &Assignment) -> Value {
@@ -234,51 +208,29 @@ fn assignment_dto(a: &Assignment) -> Value {
 }
 
 /// Assignments matching `keep`, paged in creation order.
-fn listing(
-    ctx: &Ctx<'_>,
-    world: &HuaweiWorld,
-    keep: impl Fn(&Assignment) -> bool,
-) -> Result<Executed, HwError> {
+fn listing(ctx: &Ctx<'_>, world: &HuaweiWorld, keep: impl Fn(&Assignment) -> bool) -> Result<Executed, HwError> {
     let page = ctx.page(MAX_LIMIT, DEFAULT_LIMIT)?;
-    let mut matching: Vec<&Assignment> = world
-        .identity_center
-        .assignments
-        .iter()
-        .filter(|a| keep(a))
-        .collect();
+    let mut matching: Vec<&Assignment> = world.identity_center.assignments.iter().filter(|a| keep(a)).collect();
     matching.sort_by_key(|a| a.seq);
     let (matching, page_info) = page.apply(matching, |a| format!("{:016x}", a.seq));
     let assignments: Vec<Value> = matching.iter().map(|a| assignment_dto(a)).collect();
-    Ok(Executed::read(
-        json!({ "account_assignments": assignments, "page_info": page_info }),
-    ))
+    Ok(Executed::read(json!({ "account_assignments": assignments, "page_info": page_info })))
 }
 
 fn list_assignments(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwError> {
     let account = ctx.required_query("account_id")?;
     let permission_set = ctx.query("permission_set_id").filter(|s| !s.is_empty());
-    listing(ctx, world, |a| {
-        a.key.account_id == account && permission_set.is_none_or(|p| a.key.permission_set_id == p)
-    })
+    listing(ctx, world, |a| a.key.account_id == account && permission_set.is_none_or(|p| a.key.permission_set_id == p))
 }
 
 fn list_for_principal(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwError> {
     let principal_id = ctx.required_query("principal_id")?;
     let principal_type = ctx.required_query("principal_type")?;
     if !PRINCIPAL_TYPES.contains(&principal_type) {
-        return Err(ctx.bad_request(format_args!(
-            "principal_type must be USER or GROUP, got {principal_type:?}"
-        )));
+        return Err(ctx.bad_request(format_args!("principal_type must be USER or GROUP, got {principal_type:?}")));
     }
-    if world
-        .identity_center
-        .principal(principal_type, principal_id)
-        .is_none()
-    {
-        return Err(not_found(format_args!(
-            "the {} {principal_id} does not exist",
-            principal_type.to_lowercase()
-        )));
+    if world.identity_center.principal(principal_type, principal_id).is_none() {
+        return Err(not_found(format_args!("the {} {principal_id} does not exist", principal_type.to_lowercase())));
     }
     let account = ctx.query("account_id").filter(|s| !s.is_empty());
     listing(ctx, world, |a| {
@@ -303,14 +255,9 @@ fn disassociate(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwEr
         )));
     }
     if ic.principal(principal_type, principal_id).is_none() {
-        return Err(not_found(format_args!(
-            "the {} {principal_id} does not exist",
-            principal_type.to_lowercase()
-        )));
+        return Err(not_found(format_args!("the {} {principal_id} does not exist", principal_type.to_lowercase())));
     }
-    let of_principal = |key: &AssignmentKey| {
-        key.principal_id == principal_id && key.principal_type == principal_type
-    };
+    let of_principal = |key: &AssignmentKey| key.principal_id == principal_id && key.principal_type == principal_type;
     ic.assignments.retain(|a| !of_principal(&a.key));
     for request in &mut ic.assignment_requests {
         if request.clock.finished.is_some() || !of_principal(&request.key) {
@@ -319,10 +266,7 @@ fn disassociate(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwEr
         match request.kind {
             AssignmentRequestKind::Create => request.clock.finish_now(
                 FAILED,
-                Some(
-                    "The principal's profile was disassociated before the assignment completed."
-                        .into(),
-                ),
+                Some("The principal's profile was disassociated before the assignment completed.".into()),
                 ctx.now,
             ),
             AssignmentRequestKind::Delete => request.clock.finish_now(SUCCEEDED, None, ctx.now),

@@ -7,9 +7,7 @@
 //! every job that is due, so the world only changes once a job has finished, and a job that was
 //! in flight when the emulator stopped finishes after a restart as if it had kept running.
 
-use super::model::{
-    Assignment, AssignmentRequestKind, HuaweiWorld, JobClock, JobEnd, JobFault, OperationKind,
-};
+use super::model::{Assignment, AssignmentRequestKind, HuaweiWorld, JobClock, JobEnd, JobFault, OperationKind};
 
 pub const IN_PROGRESS: &str = "IN_PROGRESS";
 pub const SUCCEEDED: &str = "SUCCEEDED";
@@ -34,22 +32,14 @@ pub enum JobView {
 
 impl JobClock {
     pub fn start(now: i64, duration_ms: u64, fault: Option<JobFault>) -> Self {
-        JobClock {
-            started_at: now,
-            duration_ms,
-            fault,
-            finished: None,
-        }
+        JobClock { started_at: now, duration_ms, fault, finished: None }
     }
 
     /// When the job ends; `None` for a hanging job.
     pub fn due_at(&self) -> Option<i64> {
         match self.fault {
             Some(JobFault::Hang) => None,
-            _ => Some(
-                self.started_at
-                    .saturating_add(i64::try_from(self.duration_ms).unwrap_or(i64::MAX)),
-            ),
+            _ => Some(self.started_at.saturating_add(i64::try_from(self.duration_ms).unwrap_or(i64::MAX))),
         }
     }
 
@@ -69,11 +59,7 @@ impl JobClock {
             };
         }
         let elapsed = u64::try_from(now.saturating_sub(self.started_at)).unwrap_or(0);
-        let percent = elapsed
-            .saturating_mul(100)
-            .checked_div(self.duration_ms)
-            .unwrap_or(99)
-            .min(99);
+        let percent = elapsed.saturating_mul(100).checked_div(self.duration_ms).unwrap_or(99).min(99);
         JobView::InProgress(u8::try_from(percent).unwrap_or(99))
     }
 
@@ -84,31 +70,19 @@ impl JobClock {
             Some(JobFault::Fail { message }) => (FAILED, Some(message.clone())),
             _ => (SUCCEEDED, None),
         };
-        self.finished = Some(JobEnd {
-            status: status.to_owned(),
-            message,
-            at,
-        });
+        self.finished = Some(JobEnd { status: status.to_owned(), message, at });
         status == SUCCEEDED
     }
 
     /// Ends the job now with `status`, regardless of its timing (e.g. DisassociateProfile
     /// overtaking an assignment request).
     pub fn finish_now(&mut self, status: &str, message: Option<String>, now: i64) {
-        self.finished = Some(JobEnd {
-            status: status.to_owned(),
-            message,
-            at: now,
-        });
+        self.finished = Some(JobEnd { status: status.to_owned(), message, at: now });
     }
 }
 
 fn end_view(end: &JobEnd) -> JobView {
-    if end.status == SUCCEEDED {
-        JobView::Succeeded
-    } else {
-        JobView::Failed(end.message.clone().unwrap_or_default())
-    }
+    if end.status == SUCCEEDED { JobView::Succeeded } else { JobView::Failed(end.message.clone().unwrap_or_default()) }
 }
 
 /// Applies everything that became due by `now`: expired invitations, finished RGC operations and
@@ -148,8 +122,7 @@ pub fn settle(world: &mut HuaweiWorld, now: i64) -> bool {
             }
             // A failed enrollment leaves the account as it was: not managed.
             (OperationKind::Enroll, false) | (OperationKind::UnEnroll, true) => {
-                rgc.managed_accounts
-                    .retain(|m| m.account_id != op.account_id);
+                rgc.managed_accounts.retain(|m| m.account_id != op.account_id);
             }
             (OperationKind::Update, false) | (OperationKind::UnEnroll, false) => {
                 if let Some(account) = rgc.managed_mut(&op.account_id) {
@@ -202,13 +175,7 @@ mod tests {
         assert_eq!(clock.view(1_999), JobView::InProgress(99));
         assert_eq!(clock.view(2_000), JobView::Succeeded);
 
-        let failing = JobClock::start(
-            0,
-            10,
-            Some(JobFault::Fail {
-                message: "no quota".into(),
-            }),
-        );
+        let failing = JobClock::start(0, 10, Some(JobFault::Fail { message: "no quota".into() }));
         assert_eq!(failing.view(5), JobView::InProgress(50));
         assert_eq!(failing.view(10), JobView::Failed("no quota".into()));
 
@@ -231,10 +198,7 @@ mod tests {
         let ttl = crate::huawei::organizations::HANDSHAKE_TTL_MS;
         assert!(settle(&mut world, seeded_at + ttl));
         let handshake = &world.organizations.handshakes[0];
-        assert_eq!(
-            (handshake.status.as_str(), handshake.updated_at),
-            ("expired", seeded_at + ttl)
-        );
+        assert_eq!((handshake.status.as_str(), handshake.updated_at), ("expired", seeded_at + ttl));
 
         let finance = fixtures::HUAWEI_FINANCE_PROD.id;
         world.rgc.managed_mut(finance).unwrap().state = states::UPDATING.into();
@@ -252,10 +216,7 @@ mod tests {
         assert!(settle(&mut world, 110));
         let account = world.rgc.managed(finance).unwrap();
         assert_eq!(
-            (
-                account.state.as_str(),
-                account.parent_organizational_unit_id.as_str()
-            ),
+            (account.state.as_str(), account.parent_organizational_unit_id.as_str()),
             (states::ENROLLED, "ou-tether-sandbox")
         );
         assert_eq!(account.updated_at, 110);

@@ -56,11 +56,7 @@ struct Outcome {
 
 impl Outcome {
     fn error(err: HwError) -> Self {
-        Outcome {
-            result: Err(err),
-            drop_connection: false,
-            fault: None,
-        }
+        Outcome { result: Err(err), drop_connection: false, fault: None }
     }
 }
 
@@ -82,30 +78,16 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    crate::conn::finish_even_if_client_leaves(
-        "huawei",
-        serve_call(emu, method, uri, headers, body),
-        || {
-            respond(
-                Err(HwError::new(
-                    500,
-                    "APIGW.0201",
-                    "The emulator failed to process the request.",
-                )),
-                &Uuid::new_v4().simple().to_string(),
-            )
-        },
-    )
+    crate::conn::finish_even_if_client_leaves("huawei", serve_call(emu, method, uri, headers, body), || {
+        respond(
+            Err(HwError::new(500, "APIGW.0201", "The emulator failed to process the request.")),
+            &Uuid::new_v4().simple().to_string(),
+        )
+    })
     .await
 }
 
-async fn serve_call(
-    emu: Arc<Emulator>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn serve_call(emu: Arc<Emulator>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let request_id = Uuid::new_v4().simple().to_string();
     let route = routes::route(method.as_str(), uri.path());
     let query = sign::query_pairs(uri.query().unwrap_or(""));
@@ -124,9 +106,7 @@ async fn serve_call(
     let error_code = match (&outcome.result, outcome.drop_connection) {
         (Err(err), _) => Some(err.code.clone()),
         // Never sent to the client; marks in the log that nothing was applied.
-        (Ok(_), true) if outcome.fault == Some(FaultKind::DropBefore) => {
-            Some("ConnectionDropped".to_owned())
-        }
+        (Ok(_), true) if outcome.fault == Some(FaultKind::DropBefore) => Some("ConnectionDropped".to_owned()),
         _ => None,
     };
     let action = route.as_ref().map(|r| r.action.name());
@@ -166,14 +146,7 @@ async fn process(emu: &Emulator, incoming: &Incoming<'_>) -> Outcome {
         headers: incoming.headers,
         body: incoming.body,
     };
-    let lookup = |ak: &str| {
-        emu.world()
-            .credentials
-            .huawei
-            .iter()
-            .find(|c| c.access_key == ak)
-            .cloned()
-    };
+    let lookup = |ak: &str| emu.world().credentials.huawei.iter().find(|c| c.access_key == ak).cloned();
     let credential = match auth::verify(&signed, lookup, now.unix_timestamp())
         .and_then(|c| auth::check_scope(incoming.headers, &c).map(|()| c))
     {
@@ -181,10 +154,7 @@ async fn process(emu: &Emulator, incoming: &Incoming<'_>) -> Outcome {
         Err(err) => return Outcome::error(err),
     };
 
-    if let Err(exceeded) = emu
-        .huawei_limiter
-        .check(&credential.access_key, Instant::now())
-    {
+    if let Err(exceeded) = emu.huawei_limiter.check(&credential.access_key, Instant::now()) {
         return Outcome::error(HwError::throttled(exceeded.limit));
     }
 
@@ -193,24 +163,14 @@ async fn process(emu: &Emulator, incoming: &Incoming<'_>) -> Outcome {
     if !plan.delay.is_zero() {
         tokio::time::sleep(plan.delay).await;
     }
-    let mut outcome = Outcome {
-        result: Err(HwError::api_not_found()),
-        drop_connection: false,
-        fault: plan.fired,
-    };
+    let mut outcome = Outcome { result: Err(HwError::api_not_found()), drop_connection: false, fault: plan.fired };
     let mut job_fault = None;
     match plan.outcome {
-        Some(FaultOutcome::Error {
-            status,
-            code,
-            message,
-        }) => {
+        Some(FaultOutcome::Error { status, code, message }) => {
             outcome.result = Err(HwError::new(
                 status.unwrap_or(500),
                 code.unwrap_or_else(|| format!("{}.500", action.service().code_prefix())),
-                message.unwrap_or_else(|| {
-                    "An internal error occurred (injected by tether-emulator).".to_owned()
-                }),
+                message.unwrap_or_else(|| "An internal error occurred (injected by tether-emulator).".to_owned()),
             ));
             return outcome;
         }
@@ -236,9 +196,7 @@ async fn process(emu: &Emulator, incoming: &Incoming<'_>) -> Outcome {
         Some(FaultOutcome::DropAfter) => outcome.drop_connection = true,
         Some(FaultOutcome::AsyncFail { message, .. }) => {
             job_fault = Some(JobFault::Fail {
-                message: message.unwrap_or_else(|| {
-                    "The operation failed (injected by tether-emulator).".to_owned()
-                }),
+                message: message.unwrap_or_else(|| "The operation failed (injected by tether-emulator).".to_owned()),
             });
         }
         Some(FaultOutcome::AsyncHang) => job_fault = Some(JobFault::Hang),
@@ -354,16 +312,12 @@ fn respond(result: Result<Executed, HwError>, request_id: &str) -> Response {
     let mut response = match body {
         Some(body) => {
             let mut response = Response::new(Body::from(body.to_string()));
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
+            response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             response
         }
         None => Response::new(Body::empty()),
     };
-    *response.status_mut() =
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if let Ok(value) = HeaderValue::from_str(request_id) {
         response.headers_mut().insert("x-request-id", value);
     }

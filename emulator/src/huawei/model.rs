@@ -264,22 +264,16 @@ impl RgcWorld {
     }
 
     pub fn managed(&self, account_id: &str) -> Option<&ManagedAccount> {
-        self.managed_accounts
-            .iter()
-            .find(|m| m.account_id == account_id)
+        self.managed_accounts.iter().find(|m| m.account_id == account_id)
     }
 
     pub fn managed_mut(&mut self, account_id: &str) -> Option<&mut ManagedAccount> {
-        self.managed_accounts
-            .iter_mut()
-            .find(|m| m.account_id == account_id)
+        self.managed_accounts.iter_mut().find(|m| m.account_id == account_id)
     }
 
     /// The unfinished operation on `account_id`, if any.
     pub fn running_operation(&self, account_id: &str) -> Option<&Operation> {
-        self.operations
-            .iter()
-            .find(|op| op.account_id == account_id && op.clock.finished.is_none())
+        self.operations.iter().find(|op| op.account_id == account_id && op.clock.finished.is_none())
     }
 }
 
@@ -304,8 +298,6 @@ impl IdentityCenterWorld {
 
     /// The unfinished create or delete request for `key`, if any.
     pub fn running_request(&self, key: &AssignmentKey) -> Option<&AssignmentRequest> {
-        self.assignment_requests
-            .iter()
-            .find(|r| &r.key == key && r.clock.finished.is_none())
+        self.assignment_requests.iter().find(|r| &r.key == key && r.clock.finished.is_none())
     }
 }

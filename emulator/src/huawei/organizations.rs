@@ -32,11 +32,7 @@ pub fn execute(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwErr
 }
 
 fn not_in_organization() -> HwError {
-    HwError::new(
-        401,
-        codes::ORG_NOT_IN_ORGANIZATION,
-        "The organization is not found",
-    )
+    HwError::new(401, codes::ORG_NOT_IN_ORGANIZATION, "The organization is not found")
 }
 
 fn not_found(what: impl std::fmt::Display) -> HwError {
@@ -45,11 +41,7 @@ fn not_found(what: impl std::fmt::Display) -> HwError {
 
 /// The caller must belong to the organization (401 `Organizations.1015` otherwise).
 fn require_member(ctx: &Ctx<'_>, world: &HuaweiWorld) -> Result<(), HwError> {
-    if world.organizations.organization.is_member(ctx.caller) {
-        Ok(())
-    } else {
-        Err(not_in_organization())
-    }
+    if world.organizations.organization.is_member(ctx.caller) { Ok(()) } else { Err(not_in_organization()) }
 }
 
 /// The caller must be the management account: 401 `code` for a member, 401 `Organizations.1015`
@@ -68,10 +60,7 @@ fn require_management(ctx: &Ctx<'_>, world: &HuaweiWorld, code: &str) -> Result<
 }
 
 fn account_name(world: &HuaweiWorld, id: &str) -> String {
-    world
-        .account(id)
-        .map(|a| a.name.clone())
-        .unwrap_or_default()
+    world.account(id).map(|a| a.name.clone()).unwrap_or_default()
 }
 
 fn organization_dto(world: &HuaweiWorld) -> Value {
@@ -121,9 +110,7 @@ fn account_dto(world: &HuaweiWorld, m: &Membership, with_contact: bool) -> Value
 
 fn show_organization(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwError> {
     require_member(ctx, world)?;
-    Ok(Executed::read(
-        json!({ "organization": organization_dto(world) }),
-    ))
+    Ok(Executed::read(json!({ "organization": organization_dto(world) })))
 }
 
 fn leave(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwError> {
@@ -163,37 +150,20 @@ fn invite(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwError> {
     let account = world
         .accounts
         .iter()
-        .find(|a| {
-            if target_type == "account" {
-                a.id == entity
-            } else {
-                a.name == entity
-            }
-        })
+        .find(|a| if target_type == "account" { a.id == entity } else { a.name == entity })
         .ok_or_else(|| not_found(format_args!("the account {entity} does not exist")))?;
     let account_id = account.id.clone();
     let orgs = &mut world.organizations;
     if orgs.organization.is_member(&account_id) {
-        return Err(ctx.bad_request(format_args!(
-            "the account {entity} is already a member of the organization"
-        )));
+        return Err(ctx.bad_request(format_args!("the account {entity} is already a member of the organization")));
     }
-    if orgs
-        .handshakes
-        .iter()
-        .any(|h| h.target_account_id == account_id && h.status == "pending")
-    {
-        return Err(ctx.bad_request(format_args!(
-            "the account {entity} already has a pending invitation"
-        )));
+    if orgs.handshakes.iter().any(|h| h.target_account_id == account_id && h.status == "pending") {
+        return Err(ctx.bad_request(format_args!("the account {entity} already has a pending invitation")));
     }
     let id = format!("h-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
     let org = &orgs.organization;
     let handshake = Handshake {
-        urn: format!(
-            "organizations::{}:handshake:{}/{id}",
-            org.management_account_id, org.id
-        ),
+        urn: format!("organizations::{}:handshake:{}/{id}", org.management_account_id, org.id),
         id,
         organization_id: org.id.clone(),
         management_account_id: org.management_account_id.clone(),
@@ -207,9 +177,7 @@ fn invite(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwError> {
         expired_at: ctx.now + HANDSHAKE_TTL_MS,
     };
     orgs.handshakes.push(handshake.clone());
-    Ok(Executed::changed(
-        json!({ "handshake": handshake_dto(world, &handshake) }),
-    ))
+    Ok(Executed::changed(json!({ "handshake": handshake_dto(world, &handshake) })))
 }
 
 fn list_accounts(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwError> {
@@ -220,13 +188,8 @@ fn list_accounts(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwE
     let mut members = world.organizations.organization.members.clone();
     members.sort_by(|a, b| a.account_id.cmp(&b.account_id));
     let (members, page_info) = page.apply(members, |m| m.account_id.clone());
-    let accounts: Vec<Value> = members
-        .iter()
-        .map(|m| account_dto(world, m, with_contact))
-        .collect();
-    Ok(Executed::read(
-        json!({ "accounts": accounts, "page_info": page_info }),
-    ))
+    let accounts: Vec<Value> = members.iter().map(|m| account_dto(world, m, with_contact)).collect();
+    Ok(Executed::read(json!({ "accounts": accounts, "page_info": page_info })))
 }
 
 fn show_account(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwError> {
@@ -238,9 +201,7 @@ fn show_account(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwEr
         .organization
         .membership(id)
         .ok_or_else(|| not_found(format_args!("the account {id} is not in the organization")))?;
-    Ok(Executed::read(
-        json!({ "account": account_dto(world, membership, with_contact) }),
-    ))
+    Ok(Executed::read(json!({ "account": account_dto(world, membership, with_contact) })))
 }
 
 fn remove_account(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwError> {
@@ -248,14 +209,10 @@ fn remove_account(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, Hw
     let id = ctx.path("account_id");
     let org = &mut world.organizations.organization;
     if !org.is_member(id) {
-        return Err(not_found(format_args!(
-            "the account {id} is not in the organization"
-        )));
+        return Err(not_found(format_args!("the account {id} is not in the organization")));
     }
     if id == org.management_account_id {
-        return Err(
-            ctx.bad_request("the management account cannot be removed from its organization")
-        );
+        return Err(ctx.bad_request("the management account cannot be removed from its organization"));
     }
     org.members.retain(|m| m.account_id != id);
     Ok(Executed::empty())
@@ -276,9 +233,7 @@ fn visible_handshake(ctx: &Ctx<'_>, world: &HuaweiWorld, id: &str) -> Result<usi
 fn show_handshake(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwError> {
     let index = visible_handshake(ctx, world, ctx.path("handshake_id"))?;
     let handshake = &world.organizations.handshakes[index];
-    Ok(Executed::read(
-        json!({ "handshake": handshake_dto(world, handshake) }),
-    ))
+    Ok(Executed::read(json!({ "handshake": handshake_dto(world, handshake) })))
 }
 
 fn cancel_handshake(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwError> {
@@ -294,33 +249,21 @@ fn cancel_handshake(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, 
     handshake.status = "cancelled".into();
     handshake.updated_at = ctx.now;
     let handshake = handshake.clone();
-    Ok(Executed::changed(
-        json!({ "handshake": handshake_dto(world, &handshake) }),
-    ))
+    Ok(Executed::changed(json!({ "handshake": handshake_dto(world, &handshake) })))
 }
 
 fn list_received(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwError> {
     let page = ctx.page(MAX_LIMIT, DEFAULT_LIMIT)?;
-    let mut received: Vec<&Handshake> = world
-        .organizations
-        .handshakes
-        .iter()
-        .filter(|h| h.target_account_id == ctx.caller)
-        .collect();
+    let mut received: Vec<&Handshake> =
+        world.organizations.handshakes.iter().filter(|h| h.target_account_id == ctx.caller).collect();
     received.sort_by(|a, b| a.id.cmp(&b.id));
     let (received, page_info) = page.apply(received, |h| h.id.clone());
     let handshakes: Vec<Value> = received.iter().map(|h| handshake_dto(world, h)).collect();
-    Ok(Executed::read(
-        json!({ "handshakes": handshakes, "page_info": page_info }),
-    ))
+    Ok(Executed::read(json!({ "handshakes": handshakes, "page_info": page_info })))
 }
 
 /// AcceptHandshake (`accept`) or DeclineHandshake: only the invited account, only while pending.
-fn respond_to_handshake(
-    ctx: &Ctx<'_>,
-    world: &mut HuaweiWorld,
-    accept: bool,
-) -> Result<Executed, HwError> {
+fn respond_to_handshake(ctx: &Ctx<'_>, world: &mut HuaweiWorld, accept: bool) -> Result<Executed, HwError> {
     let id = ctx.path("handshake_id");
     let index = world
         .organizations
@@ -337,10 +280,7 @@ fn respond_to_handshake(
     }
     if accept {
         if world.organizations.organization.is_member(ctx.caller) {
-            return Err(ctx.bad_request(format_args!(
-                "the account {} already belongs to an organization",
-                ctx.caller
-            )));
+            return Err(ctx.bad_request(format_args!("the account {} already belongs to an organization", ctx.caller)));
         }
         world.organizations.organization.members.push(Membership {
             account_id: ctx.caller.to_owned(),
@@ -353,7 +293,5 @@ fn respond_to_handshake(
     handshake.status = if accept { "accepted" } else { "declined" }.into();
     handshake.updated_at = ctx.now;
     let handshake = handshake.clone();
-    Ok(Executed::changed(
-        json!({ "handshake": handshake_dto(world, &handshake) }),
-    ))
+    Ok(Executed::changed(json!({ "handshake": handshake_dto(world, &handshake) })))
 }

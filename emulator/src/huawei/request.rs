@@ -34,28 +34,16 @@ pub struct Executed {
 
 impl Executed {
     pub fn read(body: Value) -> Self {
-        Executed {
-            status: 200,
-            body: Some(body),
-            mutated: false,
-        }
+        Executed { status: 200, body: Some(body), mutated: false }
     }
 
     pub fn changed(body: Value) -> Self {
-        Executed {
-            status: 200,
-            body: Some(body),
-            mutated: true,
-        }
+        Executed { status: 200, body: Some(body), mutated: true }
     }
 
     /// HTTP 200 with an empty body.
     pub fn empty() -> Self {
-        Executed {
-            status: 200,
-            body: None,
-            mutated: true,
-        }
+        Executed { status: 200, body: None, mutated: true }
     }
 }
 
@@ -70,19 +58,12 @@ impl Ctx<'_> {
 
     /// The first value of query parameter `name`.
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// The service's 400 (`RGC.400`, `IdentityCenter.400`, `Organizations.400`).
     pub fn bad_request(&self, why: impl std::fmt::Display) -> HwError {
-        HwError::new(
-            400,
-            format!("{}.400", self.service().code_prefix()),
-            format!("Bad Request: {why}"),
-        )
+        HwError::new(400, format!("{}.400", self.service().code_prefix()), format!("Bad Request: {why}"))
     }
 
     /// A required non-empty query parameter.
@@ -98,9 +79,7 @@ impl Ctx<'_> {
         match self.query(name) {
             None | Some("false") => Ok(false),
             Some("true") => Ok(true),
-            Some(other) => {
-                Err(self.bad_request(format_args!("{name} must be true or false, got {other:?}")))
-            }
+            Some(other) => Err(self.bad_request(format_args!("{name} must be true or false, got {other:?}"))),
         }
     }
 
@@ -127,10 +106,7 @@ impl Ctx<'_> {
         if allowed.contains(&value) {
             Ok(value)
         } else {
-            Err(self.bad_request(format_args!(
-                "{name} must be one of {}, got {value:?}",
-                allowed.join("|")
-            )))
+            Err(self.bad_request(format_args!("{name} must be one of {}, got {value:?}", allowed.join("|"))))
         }
     }
 
@@ -141,9 +117,9 @@ impl Ctx<'_> {
             Some(text) => match text.parse::<usize>() {
                 Ok(n) if (1..=max).contains(&n) => n,
                 _ => {
-                    return Err(self.bad_request(format_args!(
-                        "limit must be an integer from 1 to {max}, got {text:?}"
-                    )));
+                    return Err(
+                        self.bad_request(format_args!("limit must be an integer from 1 to {max}, got {text:?}"))
+                    );
                 }
             },
         };
@@ -168,10 +144,8 @@ pub struct Page {
 impl Page {
     /// The page of `items` (sorted by `key`) and the `page_info` object.
     pub fn apply<T>(&self, items: Vec<T>, key: impl Fn(&T) -> String) -> (Vec<T>, Value) {
-        let mut rest: Vec<T> = items
-            .into_iter()
-            .filter(|item| self.marker.as_ref().is_none_or(|m| key(item) > *m))
-            .collect();
+        let mut rest: Vec<T> =
+            items.into_iter().filter(|item| self.marker.as_ref().is_none_or(|m| key(item) > *m)).collect();
         let more = rest.len() > self.limit;
         rest.truncate(self.limit);
         let next_marker = if more { rest.last().map(&key) } else { None };
@@ -189,28 +163,16 @@ mod tests {
 
     #[test]
     fn marker_paging() {
-        let page = Page {
-            limit: 2,
-            marker: None,
-        };
+        let page = Page { limit: 2, marker: None };
         let (items, info) = page.apply(vec!["a", "b", "c"], |s| s.to_string());
         assert_eq!(items, ["a", "b"]);
         assert_eq!(info, json!({"next_marker": "b", "current_count": 2}));
-        let page = Page {
-            limit: 2,
-            marker: Some("b".into()),
-        };
+        let page = Page { limit: 2, marker: Some("b".into()) };
         let (items, info) = page.apply(vec!["a", "b", "c"], |s| s.to_string());
         assert_eq!(items, ["c"]);
         assert_eq!(info, json!({"next_marker": null, "current_count": 1}));
         // Exactly one full page: no next marker.
-        let page = Page {
-            limit: 3,
-            marker: None,
-        };
-        assert_eq!(
-            page.apply(vec!["a", "b", "c"], |s| s.to_string()).1["next_marker"],
-            Value::Null
-        );
+        let page = Page { limit: 3, marker: None };
+        assert_eq!(page.apply(vec!["a", "b", "c"], |s| s.to_string()).1["next_marker"], Value::Null);
     }
 }

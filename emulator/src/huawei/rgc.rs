@@ -41,10 +41,7 @@ fn require_management(ctx: &Ctx<'_>, world: &HuaweiWorld) -> Result<(), HwError>
     Err(HwError::new(
         403,
         codes::RGC_FORBIDDEN,
-        format!(
-            "Forbidden: the account {} is not the management account of the RGC landing zone",
-            ctx.caller
-        ),
+        format!("Forbidden: the account {} is not the management account of the RGC landing zone", ctx.caller),
     ))
 }
 
@@ -60,10 +57,7 @@ fn busy(op: &Operation) -> HwError {
     HwError::new(
         409,
         codes::RGC_CONFLICT,
-        format!(
-            "Conflict: the operation {} is still in progress for the account {}",
-            op.operation_id, op.account_id
-        ),
+        format!("Conflict: the operation {} is still in progress for the account {}", op.operation_id, op.account_id),
     )
 }
 
@@ -84,9 +78,7 @@ fn blueprint_from(ctx: &Ctx<'_>) -> Result<Option<Blueprint>, HwError> {
         None | Some(Value::Null) => None,
         Some(Value::Bool(b)) => Some(*b),
         Some(_) => {
-            return Err(ctx.bad_request(
-                "blueprint.is_blueprint_has_multi_account_resource must be a boolean",
-            ));
+            return Err(ctx.bad_request("blueprint.is_blueprint_has_multi_account_resource must be a boolean"));
         }
     };
     Ok(Some(Blueprint {
@@ -100,9 +92,8 @@ fn blueprint_from(ctx: &Ctx<'_>) -> Result<Option<Blueprint>, HwError> {
 /// The OU named by the body's `parent_organizational_unit_id` (400 `RGC.400` if unknown).
 fn parent_ou(ctx: &Ctx<'_>, world: &HuaweiWorld) -> Result<String, HwError> {
     let id = ctx.required_str("parent_organizational_unit_id")?;
-    let ou = world.rgc.ou(id).ok_or_else(|| {
-        ctx.bad_request(format_args!("the organizational unit {id} does not exist"))
-    })?;
+    let ou =
+        world.rgc.ou(id).ok_or_else(|| ctx.bad_request(format_args!("the organizational unit {id} does not exist")))?;
     if let Some(name) = ctx.body_str("parent_organizational_unit_name")? {
         if name != ou.name {
             return Err(ctx.bad_request(format_args!(
@@ -145,19 +136,13 @@ fn enroll(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwError> {
         return Err(not_found(format_args!("the account {id} does not exist")));
     }
     if !world.organizations.organization.is_member(id) {
-        return Err(ctx.bad_request(format_args!(
-            "the account {id} is not a member of the organization"
-        )));
+        return Err(ctx.bad_request(format_args!("the account {id} is not a member of the organization")));
     }
     if let Some(op) = world.rgc.running_operation(id) {
         return Err(busy(op));
     }
     if world.rgc.managed(id).is_some() {
-        return Err(HwError::new(
-            400,
-            codes::RGC_ALREADY_ENROLLED,
-            format!("The account already enrolled: {id}"),
-        ));
+        return Err(HwError::new(400, codes::RGC_ALREADY_ENROLLED, format!("The account already enrolled: {id}")));
     }
     world.rgc.managed_accounts.push(ManagedAccount {
         account_id: id.to_owned(),
@@ -217,10 +202,7 @@ fn un_enroll(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwError
 }
 
 fn managed_account_dto(world: &HuaweiWorld, m: &ManagedAccount) -> Map<String, Value> {
-    let ou_name = world
-        .rgc
-        .ou(&m.parent_organizational_unit_id)
-        .map(|ou| ou.name.clone());
+    let ou_name = world.rgc.ou(&m.parent_organizational_unit_id).map(|ou| ou.name.clone());
     let blueprint = m.blueprint.as_ref();
     let blueprint_status = blueprint.map(|_| match world.rgc.running_operation(&m.account_id) {
         Some(op) if op.kind != OperationKind::UnEnroll => "in progress",
@@ -256,57 +238,33 @@ fn managed_account_dto(world: &HuaweiWorld, m: &ManagedAccount) -> Map<String, V
 fn show_managed_account(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwError> {
     let id = ctx.path("managed_account_id");
     let account = world.rgc.managed(id).ok_or_else(|| not_managed(id))?;
-    Ok(Executed::read(Value::Object(managed_account_dto(
-        world, account,
-    ))))
+    Ok(Executed::read(Value::Object(managed_account_dto(world, account))))
 }
 
 fn list_for_parent(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwError> {
     let ou = ctx.path("managed_organizational_unit_id");
     if world.rgc.ou(ou).is_none() {
-        return Err(not_found(format_args!(
-            "the organizational unit {ou} does not exist"
-        )));
+        return Err(not_found(format_args!("the organizational unit {ou} does not exist")));
     }
     let page = ctx.page(MAX_LIMIT, DEFAULT_LIMIT)?;
-    let mut accounts: Vec<&ManagedAccount> = world
-        .rgc
-        .managed_accounts
-        .iter()
-        .filter(|m| m.parent_organizational_unit_id == ou)
-        .collect();
+    let mut accounts: Vec<&ManagedAccount> =
+        world.rgc.managed_accounts.iter().filter(|m| m.parent_organizational_unit_id == ou).collect();
     accounts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
     let (accounts, page_info) = page.apply(accounts, |m| m.account_id.clone());
-    let accounts: Vec<Value> = accounts
-        .iter()
-        .map(|m| Value::Object(managed_account_dto(world, m)))
-        .collect();
-    Ok(Executed::read(
-        json!({ "managed_accounts": accounts, "page_info": page_info }),
-    ))
+    let accounts: Vec<Value> = accounts.iter().map(|m| Value::Object(managed_account_dto(world, m))).collect();
+    Ok(Executed::read(json!({ "managed_accounts": accounts, "page_info": page_info })))
 }
 
 /// The phases an operation reports in `percentage_details` (names are the emulator's own).
 fn phases(kind: OperationKind) -> [&'static str; 4] {
     match kind {
-        OperationKind::Enroll => [
-            "VALIDATE_ACCOUNT",
-            "ENABLE_IDENTITY_CENTER_ACCESS",
-            "APPLY_BASELINE",
-            "ENABLE_CONTROLS",
-        ],
-        OperationKind::Update => [
-            "VALIDATE_ACCOUNT",
-            "MOVE_ACCOUNT",
-            "APPLY_BASELINE",
-            "ENABLE_CONTROLS",
-        ],
-        OperationKind::UnEnroll => [
-            "VALIDATE_ACCOUNT",
-            "DISABLE_CONTROLS",
-            "REMOVE_BASELINE",
-            "REVOKE_IDENTITY_CENTER_ACCESS",
-        ],
+        OperationKind::Enroll => {
+            ["VALIDATE_ACCOUNT", "ENABLE_IDENTITY_CENTER_ACCESS", "APPLY_BASELINE", "ENABLE_CONTROLS"]
+        }
+        OperationKind::Update => ["VALIDATE_ACCOUNT", "MOVE_ACCOUNT", "APPLY_BASELINE", "ENABLE_CONTROLS"],
+        OperationKind::UnEnroll => {
+            ["VALIDATE_ACCOUNT", "DISABLE_CONTROLS", "REMOVE_BASELINE", "REVOKE_IDENTITY_CENTER_ACCESS"]
+        }
     }
 }
 
@@ -317,22 +275,12 @@ fn operation_dto(op: &Operation, now: i64) -> Value {
     let (percentage, status, message, done, current) = match op.clock.view(now) {
         JobView::InProgress(percent) => {
             let done = usize::from(percent) * count / 100;
-            (
-                u32::from(percent),
-                IN_PROGRESS,
-                None,
-                done,
-                Some(IN_PROGRESS),
-            )
+            (u32::from(percent), IN_PROGRESS, None, done, Some(IN_PROGRESS))
         }
         JobView::Succeeded => (100, SUCCEEDED, None, count, None),
-        JobView::Failed(message) => (
-            u32::try_from((count - 1) * 100 / count).unwrap_or(0),
-            FAILED,
-            Some(message),
-            count - 1,
-            Some(FAILED),
-        ),
+        JobView::Failed(message) => {
+            (u32::try_from((count - 1) * 100 / count).unwrap_or(0), FAILED, Some(message), count - 1, Some(FAILED))
+        }
     };
     let details: Vec<Value> = names
         .iter()
@@ -372,9 +320,7 @@ fn show_operation(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, Hw
 /// `organizational_unit_id`), as a single object like the SDK's model says.
 fn list_operation(ctx: &Ctx<'_>, world: &mut HuaweiWorld) -> Result<Executed, HwError> {
     let account = ctx.query("account_id").filter(|s| !s.is_empty());
-    let ou = ctx
-        .query("organizational_unit_id")
-        .filter(|s| !s.is_empty());
+    let ou = ctx.query("organizational_unit_id").filter(|s| !s.is_empty());
     if account.is_none() && ou.is_none() {
         return Err(ctx.bad_request("account_id or organizational_unit_id is required"));
     }

@@ -17,8 +17,7 @@ use sha2::{Digest, Sha256};
 
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
 /// Hex SHA-256 of the empty string: the payload hash of a request without a body.
-pub const EMPTY_BODY_SHA256: &str =
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+pub const EMPTY_BODY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 /// `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD` makes the signers put this literal in place of the
 /// payload hash.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
@@ -88,11 +87,7 @@ fn hex_value(byte: u8) -> Option<u8> {
 /// and make sure it ends with `/` (`/v1/organizations/leave` is signed as `/v1/organizations/leave/`).
 pub fn canonical_uri(raw_path: &str) -> String {
     let decoded = percent_decode(raw_path, false);
-    let mut uri = decoded
-        .split(|&b| b == b'/')
-        .map(uri_encode)
-        .collect::<Vec<_>>()
-        .join("/");
+    let mut uri = decoded.split(|&b| b == b'/').map(uri_encode).collect::<Vec<_>>().join("/");
     if !uri.ends_with('/') {
         uri.push('/');
     }
@@ -106,13 +101,7 @@ pub fn canonical_query(raw_query: &str) -> String {
     pairs.sort();
     pairs
         .iter()
-        .map(|(key, value)| {
-            format!(
-                "{}={}",
-                uri_encode(key.as_bytes()),
-                uri_encode(value.as_bytes())
-            )
-        })
+        .map(|(key, value)| format!("{}={}", uri_encode(key.as_bytes()), uri_encode(value.as_bytes())))
         .collect::<Vec<_>>()
         .join("&")
 }
@@ -124,20 +113,14 @@ pub fn query_pairs(raw_query: &str) -> Vec<(String, String)> {
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (
-                percent_decode_str(key, true),
-                percent_decode_str(value, true),
-            )
+            (percent_decode_str(key, true), percent_decode_str(value, true))
         })
         .collect()
 }
 
 /// `name:value\n` per header, in the given order: names lower-cased, values trimmed.
 pub fn canonical_headers<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    headers
-        .into_iter()
-        .map(|(name, value)| format!("{}:{}\n", name.trim().to_lowercase(), value.trim()))
-        .collect()
+    headers.into_iter().map(|(name, value)| format!("{}:{}\n", name.trim().to_lowercase(), value.trim())).collect()
 }
 
 pub fn canonical_request(
@@ -155,15 +138,11 @@ pub fn canonical_request(
 }
 
 pub fn string_to_sign(sdk_date: &str, canonical_request: &str) -> String {
-    format!(
-        "{ALGORITHM}\n{sdk_date}\n{}",
-        sha256_hex(canonical_request.as_bytes())
-    )
+    format!("{ALGORITHM}\n{sdk_date}\n{}", sha256_hex(canonical_request.as_bytes()))
 }
 
 fn mac(secret_key: &str, string_to_sign: &str) -> HmacSha256 {
-    let mut mac =
-        HmacSha256::new_from_slice(secret_key.as_bytes()).expect("HMAC accepts keys of any length");
+    let mut mac = HmacSha256::new_from_slice(secret_key.as_bytes()).expect("HMAC accepts keys of any length");
     mac.update(string_to_sign.as_bytes());
     mac
 }
@@ -178,9 +157,7 @@ pub fn verify_signature(secret_key: &str, string_to_sign: &str, hex_signature: &
     let Ok(claimed) = hex::decode(hex_signature) else {
         return false;
     };
-    mac(secret_key, string_to_sign)
-        .verify_slice(&claimed)
-        .is_ok()
+    mac(secret_key, string_to_sign).verify_slice(&claimed).is_ok()
 }
 
 /// A parsed `Authorization: SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…` header.
@@ -219,18 +196,11 @@ pub fn parse_authorization(header: &str) -> Option<Authorization> {
         }
     }
     let (access, signed_headers, signature) = (access?, signed_headers?, signature?);
-    let signed_headers: Vec<String> = signed_headers
-        .split(';')
-        .map(|h| h.trim().to_lowercase())
-        .collect();
+    let signed_headers: Vec<String> = signed_headers.split(';').map(|h| h.trim().to_lowercase()).collect();
     if access.is_empty() || signature.is_empty() || signed_headers.iter().any(String::is_empty) {
         return None;
     }
-    Some(Authorization {
-        access_key: access.to_owned(),
-        signed_headers,
-        signature: signature.to_owned(),
-    })
+    Some(Authorization { access_key: access.to_owned(), signed_headers, signature: signature.to_owned() })
 }
 
 #[cfg(test)]
@@ -278,10 +248,7 @@ mod tests {
     fn uri_and_query_encoding() {
         assert_eq!(canonical_uri("/"), "/");
         assert_eq!(canonical_uri(""), "/");
-        assert_eq!(
-            canonical_uri("/v1/organizations/leave"),
-            "/v1/organizations/leave/"
-        );
+        assert_eq!(canonical_uri("/v1/organizations/leave"), "/v1/organizations/leave/");
         assert_eq!(canonical_uri("/v1/a/"), "/v1/a/");
         // Decoded, then every segment re-encoded: an encoded slash splits, spaces become %20.
         assert_eq!(canonical_uri("/v1/a%20b/c d/x%2Fy"), "/v1/a%20b/c%20d/x/y/");
@@ -290,19 +257,15 @@ mod tests {
 
         assert_eq!(canonical_query(""), "");
         assert_eq!(canonical_query("b=2&a=1&a=0&c"), "a=0&a=1&b=2&c=");
-        assert_eq!(
-            canonical_query("name=a+b&x=%2f%3A&y=caf%C3%A9"),
-            "name=a%20b&x=%2F%3A&y=caf%C3%A9"
-        );
+        assert_eq!(canonical_query("name=a+b&x=%2f%3A&y=caf%C3%A9"), "name=a%20b&x=%2F%3A&y=caf%C3%A9");
         assert_eq!(uri_encode(b"A-z_0.9~ /*"), "A-z_0.9~%20%2F%2A");
         assert_eq!(percent_decode_str("%zz%4", false), "%zz%4");
     }
 
     #[test]
     fn parses_authorization_headers() {
-        let header = format!(
-            "SDK-HMAC-SHA256 Access={AK}, SignedHeaders=content-type;Host;x-sdk-date, Signature={SIGNATURE}"
-        );
+        let header =
+            format!("SDK-HMAC-SHA256 Access={AK}, SignedHeaders=content-type;Host;x-sdk-date, Signature={SIGNATURE}");
         let auth = parse_authorization(&header).unwrap();
         assert_eq!(auth.access_key, AK);
         assert_eq!(auth.signed_headers, ["content-type", "host", "x-sdk-date"]);

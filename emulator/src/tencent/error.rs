@@ -32,31 +32,19 @@ pub struct TcError {
 
 impl TcError {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        TcError {
-            code: code.into(),
-            message: message.into(),
-        }
+        TcError { code: code.into(), message: message.into() }
     }
 
     pub fn missing(parameter: &str) -> Self {
-        Self::new(
-            codes::MISSING_PARAMETER,
-            format!("The request is missing a required parameter `{parameter}`."),
-        )
+        Self::new(codes::MISSING_PARAMETER, format!("The request is missing a required parameter `{parameter}`."))
     }
 
     pub fn invalid(parameter: &str, why: impl fmt::Display) -> Self {
-        Self::new(
-            codes::INVALID_PARAMETER,
-            format!("Invalid parameter `{parameter}`: {why}."),
-        )
+        Self::new(codes::INVALID_PARAMETER, format!("Invalid parameter `{parameter}`: {why}."))
     }
 
     pub fn unknown(parameter: &str) -> Self {
-        Self::new(
-            codes::UNKNOWN_PARAMETER,
-            format!("The parameter `{parameter}` is not recognized."),
-        )
+        Self::new(codes::UNKNOWN_PARAMETER, format!("The parameter `{parameter}` is not recognized."))
     }
 
     pub fn rate_limited(attempted: u32, limit: u32) -> Self {

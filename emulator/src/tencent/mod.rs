@@ -44,11 +44,7 @@ struct Outcome {
 
 impl Outcome {
     fn error(err: TcError) -> Self {
-        Outcome {
-            result: Err(err),
-            drop_connection: false,
-            fault: None,
-        }
+        Outcome { result: Err(err), drop_connection: false, fault: None }
     }
 }
 
@@ -59,34 +55,18 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    crate::conn::finish_even_if_client_leaves(
-        "tencent",
-        serve_call(emu, method, uri, headers, body),
-        || {
-            envelope(
-                Err(TcError::new(
-                    codes::INTERNAL_ERROR,
-                    "The emulator failed to process the request.",
-                )),
-                Uuid::new_v4().to_string(),
-            )
-        },
-    )
+    crate::conn::finish_even_if_client_leaves("tencent", serve_call(emu, method, uri, headers, body), || {
+        envelope(
+            Err(TcError::new(codes::INTERNAL_ERROR, "The emulator failed to process the request.")),
+            Uuid::new_v4().to_string(),
+        )
+    })
     .await
 }
 
-async fn serve_call(
-    emu: Arc<Emulator>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn serve_call(emu: Arc<Emulator>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let request_id = Uuid::new_v4().to_string();
-    let action = headers
-        .get("x-tc-action")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let action = headers.get("x-tc-action").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let now = OffsetDateTime::now_utc();
     let query = uri.query().unwrap_or("");
     // The signature covers the raw query and body, so authentication comes before the
@@ -106,9 +86,7 @@ async fn serve_call(
     let error_code = match (&outcome.result, outcome.drop_connection) {
         (Err(err), _) => Some(err.code.clone()),
         // Never sent to the client; marks in the log that nothing was applied.
-        (Ok(_), true) if outcome.fault == Some(FaultKind::DropBefore) => {
-            Some("ConnectionDropped".to_owned())
-        }
+        (Ok(_), true) if outcome.fault == Some(FaultKind::DropBefore) => Some("ConnectionDropped".to_owned()),
         _ => None,
     };
     tracing::info!(
@@ -123,8 +101,7 @@ async fn serve_call(
         service: None,
         action,
         // The API parameters only (never headers); an unparsable body is logged as its text.
-        params: params
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned())),
+        params: params.unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned())),
         error_code,
         request_id: request_id.clone(),
         fault: outcome.fault.map(FaultKind::as_str),
@@ -152,21 +129,8 @@ fn authenticate(
         headers,
         body,
     };
-    let lookup = |secret_id: &str| {
-        emu.world()
-            .credentials
-            .tencent
-            .iter()
-            .find(|c| c.secret_id == secret_id)
-            .cloned()
-    };
-    auth::verify(
-        &request,
-        lookup,
-        organization::SERVICE,
-        now.unix_timestamp(),
-    )
-    .map(|_| ())
+    let lookup = |secret_id: &str| emu.world().credentials.tencent.iter().find(|c| c.secret_id == secret_id).cloned();
+    auth::verify(&request, lookup, organization::SERVICE, now.unix_timestamp()).map(|_| ())
 }
 
 /// The steps after authentication.
@@ -177,10 +141,7 @@ async fn process(
     params: &Result<Value, TcError>,
     now: OffsetDateTime,
 ) -> Outcome {
-    let version = headers
-        .get("x-tc-version")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let version = headers.get("x-tc-version").and_then(|v| v.to_str().ok()).unwrap_or("");
     if version != organization::VERSION {
         return Outcome::error(TcError::new(
             codes::NO_SUCH_VERSION,
@@ -197,10 +158,7 @@ async fn process(
     let Some(action) = Action::from_name(action_name) else {
         return Outcome::error(TcError::new(
             codes::INVALID_ACTION,
-            format!(
-                "The action `{action_name}` is not found in service `{}`.",
-                organization::SERVICE
-            ),
+            format!("The action `{action_name}` is not found in service `{}`.", organization::SERVICE),
         ));
     };
 
@@ -212,18 +170,12 @@ async fn process(
     if !plan.delay.is_zero() {
         tokio::time::sleep(plan.delay).await;
     }
-    let mut outcome = Outcome {
-        result: Ok(Map::new()),
-        drop_connection: false,
-        fault: plan.fired,
-    };
+    let mut outcome = Outcome { result: Ok(Map::new()), drop_connection: false, fault: plan.fired };
     match plan.outcome {
         Some(FaultOutcome::Error { code, message, .. }) => {
             outcome.result = Err(TcError::new(
                 code.unwrap_or_else(|| codes::INTERNAL_ERROR.to_owned()),
-                message.unwrap_or_else(|| {
-                    "An internal error occurred (injected by tether-emulator).".to_owned()
-                }),
+                message.unwrap_or_else(|| "An internal error occurred (injected by tether-emulator).".to_owned()),
             ));
             return outcome;
         }
@@ -250,17 +202,13 @@ async fn process(
         Some(FaultOutcome::DropAfter) => outcome.drop_connection = true,
         // No Tencent action starts a job and no Tencent call has a session, so the asynchronous
         // kinds and session_expire never match here.
-        Some(
-            FaultOutcome::AsyncFail { .. } | FaultOutcome::AsyncHang | FaultOutcome::SessionExpire,
-        )
-        | None => {}
+        Some(FaultOutcome::AsyncFail { .. } | FaultOutcome::AsyncHang | FaultOutcome::SessionExpire) | None => {}
     }
 
     let time = timefmt::tencent_datetime(now);
     outcome.result = params.clone().and_then(Params::new).and_then(|params| {
         emu.mutate(|world| {
-            let executed =
-                organization::execute(action, &params, &mut world.tencent.organization, &time)?;
+            let executed = organization::execute(action, &params, &mut world.tencent.organization, &time)?;
             Ok((executed.response, executed.mutated))
         })
     });
@@ -275,10 +223,7 @@ fn envelope(result: Result<Map<String, Value>, TcError>, request_id: String) -> 
         Ok(fields) => fields,
         Err(err) => {
             let mut fields = Map::new();
-            fields.insert(
-                "Error".into(),
-                serde_json::json!({ "Code": err.code, "Message": err.message }),
-            );
+            fields.insert("Error".into(), serde_json::json!({ "Code": err.code, "Message": err.message }));
             fields
         }
     };

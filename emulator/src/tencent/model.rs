@@ -82,16 +82,9 @@ impl Organization {
         self.sub_accounts.iter().find(|s| s.uin == uin)
     }
 
-    pub fn binding_index(
-        &self,
-        member_uin: i64,
-        policy_id: i64,
-        sub_account_uin: i64,
-    ) -> Option<usize> {
+    pub fn binding_index(&self, member_uin: i64, policy_id: i64, sub_account_uin: i64) -> Option<usize> {
         self.bindings.iter().position(|b| {
-            b.member_uin == member_uin
-                && b.policy_id == policy_id
-                && b.sub_account_uin == sub_account_uin
+            b.member_uin == member_uin && b.policy_id == policy_id && b.sub_account_uin == sub_account_uin
         })
     }
 }

@@ -38,9 +38,7 @@ impl Action {
         match self {
             Action::BindOrganizationMemberAuthAccount => "BindOrganizationMemberAuthAccount",
             Action::CancelOrganizationMemberAuthAccount => "CancelOrganizationMemberAuthAccount",
-            Action::DescribeOrganizationMemberAuthAccounts => {
-                "DescribeOrganizationMemberAuthAccounts"
-            }
+            Action::DescribeOrganizationMemberAuthAccounts => "DescribeOrganizationMemberAuthAccounts",
             Action::DescribeOrganizationMemberPolicies => "DescribeOrganizationMemberPolicies",
         }
     }
@@ -60,12 +58,7 @@ pub struct Executed {
 }
 
 /// Runs `action`. `now` is the already formatted Tencent time for Create/UpdateTime.
-pub fn execute(
-    action: Action,
-    params: &Params,
-    org: &mut Organization,
-    now: &str,
-) -> Result<Executed, TcError> {
+pub fn execute(action: Action, params: &Params, org: &mut Organization, now: &str) -> Result<Executed, TcError> {
     match action {
         Action::BindOrganizationMemberAuthAccount => bind(params, org, now),
         Action::CancelOrganizationMemberAuthAccount => cancel(params, org),
@@ -87,10 +80,7 @@ fn bind(params: &Params, org: &mut Organization, now: &str) -> Result<Executed, 
     }
     for (i, uin) in sub_account_uins.iter().enumerate() {
         if sub_account_uins[..i].contains(uin) {
-            return Err(TcError::invalid(
-                "OrgSubAccountUins",
-                format_args!("{uin} is listed twice"),
-            ));
+            return Err(TcError::invalid("OrgSubAccountUins", format_args!("{uin} is listed twice")));
         }
     }
 
@@ -105,28 +95,22 @@ fn bind(params: &Params, org: &mut Organization, now: &str) -> Result<Executed, 
         if org.binding_index(member_uin, policy_id, uin).is_some() {
             return Err(TcError::new(
                 codes::SUB_ACCOUNT_IDENTITY_EXIST,
-                format!(
-                    "The sub-account {uin} already has the identity of policy {policy_id} on member {member_uin}."
-                ),
+                format!("The sub-account {uin} already has the identity of policy {policy_id} on member {member_uin}."),
             ));
         }
     }
 
     let seq = org.next_binding_seq;
     org.next_binding_seq += 1;
-    org.bindings
-        .extend(sub_account_uins.iter().map(|&sub_account_uin| AuthBinding {
-            member_uin,
-            policy_id,
-            sub_account_uin,
-            seq,
-            create_time: now.to_owned(),
-            update_time: now.to_owned(),
-        }));
-    Ok(Executed {
-        response: Map::new(),
-        mutated: true,
-    })
+    org.bindings.extend(sub_account_uins.iter().map(|&sub_account_uin| AuthBinding {
+        member_uin,
+        policy_id,
+        sub_account_uin,
+        seq,
+        create_time: now.to_owned(),
+        update_time: now.to_owned(),
+    }));
+    Ok(Executed { response: Map::new(), mutated: true })
 }
 
 fn cancel(params: &Params, org: &mut Organization) -> Result<Executed, TcError> {
@@ -144,16 +128,11 @@ fn cancel(params: &Params, org: &mut Organization) -> Result<Executed, TcError> 
     let Some(index) = org.binding_index(member_uin, policy_id, sub_account_uin) else {
         return Err(TcError::new(
             codes::SUB_ACCOUNT_NOT_EXIST,
-            format!(
-                "The sub-account {sub_account_uin} is not bound to policy {policy_id} of member {member_uin}."
-            ),
+            format!("The sub-account {sub_account_uin} is not bound to policy {policy_id} of member {member_uin}."),
         ));
     };
     org.bindings.remove(index);
-    Ok(Executed {
-        response: Map::new(),
-        mutated: true,
-    })
+    Ok(Executed { response: Map::new(), mutated: true })
 }
 
 fn describe_auth_accounts(params: &Params, org: &mut Organization) -> Result<Executed, TcError> {
@@ -163,21 +142,15 @@ fn describe_auth_accounts(params: &Params, org: &mut Organization) -> Result<Exe
     let page = Page::from_params(params)?;
 
     let (_, policy) = member_policy(org, member_uin, policy_id)?;
-    let mut bindings: Vec<&AuthBinding> = org
-        .bindings
-        .iter()
-        .filter(|b| b.member_uin == member_uin && b.policy_id == policy_id)
-        .collect();
+    let mut bindings: Vec<&AuthBinding> =
+        org.bindings.iter().filter(|b| b.member_uin == member_uin && b.policy_id == policy_id).collect();
     bindings.sort_by_key(|b| (b.seq, b.sub_account_uin));
     let total = bindings.len();
     let items: Vec<Value> = page
         .slice(&bindings)
         .iter()
         .map(|b| {
-            let name = org
-                .sub_account(b.sub_account_uin)
-                .map(|s| s.name.as_str())
-                .unwrap_or_default();
+            let name = org.sub_account(b.sub_account_uin).map(|s| s.name.as_str()).unwrap_or_default();
             json!({
                 "OrgSubAccountUin": b.sub_account_uin,
                 "PolicyId": policy.policy_id,
@@ -198,10 +171,7 @@ fn describe_policies(params: &Params, org: &mut Organization) -> Result<Executed
     params.allow_only(&["MemberUin", "Offset", "Limit", "SearchKey"])?;
     let member_uin = params.required_int("MemberUin")?;
     let page = Page::from_params(params)?;
-    let search = params
-        .string("SearchKey")?
-        .map(|s| s.to_lowercase())
-        .filter(|s| !s.is_empty());
+    let search = params.string("SearchKey")?.map(|s| s.to_lowercase()).filter(|s| !s.is_empty());
 
     let member = member(org, member_uin)?;
     // "SearchKey: 可用于策略名或描述搜索" — matched against the policy name or description.
@@ -210,8 +180,7 @@ fn describe_policies(params: &Params, org: &mut Organization) -> Result<Executed
         .iter()
         .filter(|p| {
             search.as_ref().is_none_or(|key| {
-                p.policy_name.to_lowercase().contains(key)
-                    || p.description.to_lowercase().contains(key)
+                p.policy_name.to_lowercase().contains(key) || p.description.to_lowercase().contains(key)
             })
         })
         .collect();
@@ -239,10 +208,7 @@ fn listing(items: Vec<Value>, total: usize) -> Executed {
     let mut response = Map::new();
     response.insert("Items".into(), Value::Array(items));
     response.insert("Total".into(), json!(total));
-    Executed {
-        response,
-        mutated: false,
-    }
+    Executed { response, mutated: false }
 }
 
 /// Offset/Limit as documented: Limit 1..=50 (default 10); Offset ≥ 0 and "a multiple of Limit"
@@ -256,17 +222,11 @@ impl Page {
     fn from_params(params: &Params) -> Result<Page, TcError> {
         let limit = params.int("Limit")?.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(TcError::invalid(
-                "Limit",
-                format_args!("it must be within 1..={MAX_LIMIT}, got {limit}"),
-            ));
+            return Err(TcError::invalid("Limit", format_args!("it must be within 1..={MAX_LIMIT}, got {limit}")));
         }
         let offset = params.int("Offset")?.unwrap_or(0);
         if offset < 0 {
-            return Err(TcError::invalid(
-                "Offset",
-                format_args!("it must not be negative, got {offset}"),
-            ));
+            return Err(TcError::invalid("Offset", format_args!("it must not be negative, got {offset}")));
         }
         if offset % limit != 0 {
             return Err(TcError::invalid(
@@ -275,10 +235,7 @@ impl Page {
             ));
         }
         let to_usize = |n: i64| usize::try_from(n).unwrap_or(usize::MAX);
-        Ok(Page {
-            offset: to_usize(offset),
-            limit: to_usize(limit),
-        })
+        Ok(Page { offset: to_usize(offset), limit: to_usize(limit) })
     }
 
     fn slice<'a, T>(&self, items: &'a [T]) -> &'a [T] {
@@ -290,18 +247,11 @@ impl Page {
 
 fn member(org: &Organization, member_uin: i64) -> Result<&Member, TcError> {
     org.member(member_uin).ok_or_else(|| {
-        TcError::new(
-            codes::MEMBER_NOT_EXIST,
-            format!("The member {member_uin} does not exist in the organization."),
-        )
+        TcError::new(codes::MEMBER_NOT_EXIST, format!("The member {member_uin} does not exist in the organization."))
     })
 }
 
-fn member_policy(
-    org: &Organization,
-    member_uin: i64,
-    policy_id: i64,
-) -> Result<(&Member, &MemberPolicy), TcError> {
+fn member_policy(org: &Organization, member_uin: i64, policy_id: i64) -> Result<(&Member, &MemberPolicy), TcError> {
     let member = member(org, member_uin)?;
     let policy = member.policy(policy_id).ok_or_else(|| {
         TcError::new(
@@ -351,14 +301,8 @@ mod tests {
         let mut org = org();
         bind(&mut org, &[200000000002]).unwrap();
         let before = org.clone();
-        assert_eq!(
-            err(bind(&mut org, &[200000000001, 200000000002])),
-            codes::SUB_ACCOUNT_IDENTITY_EXIST
-        );
-        assert_eq!(
-            err(bind(&mut org, &[200000000001, 200000000999])),
-            codes::SUB_ACCOUNT_NOT_EXIST
-        );
+        assert_eq!(err(bind(&mut org, &[200000000001, 200000000002])), codes::SUB_ACCOUNT_IDENTITY_EXIST);
+        assert_eq!(err(bind(&mut org, &[200000000001, 200000000999])), codes::SUB_ACCOUNT_NOT_EXIST);
         assert_eq!(org, before);
     }
 
@@ -368,10 +312,7 @@ mod tests {
         assert_eq!(err(bind(&mut org, &[])), codes::INVALID_PARAMETER);
         let six: Vec<i64> = (200000000001..=200000000006).collect();
         assert_eq!(err(bind(&mut org, &six)), codes::INVALID_PARAMETER);
-        assert_eq!(
-            err(bind(&mut org, &[200000000001, 200000000001])),
-            codes::INVALID_PARAMETER
-        );
+        assert_eq!(err(bind(&mut org, &[200000000001, 200000000001])), codes::INVALID_PARAMETER);
         let five: Vec<i64> = (200000000001..=200000000005).collect();
         assert!(bind(&mut org, &five).unwrap().mutated);
     }
@@ -387,12 +328,8 @@ mod tests {
             json!({"MemberUin": "100000000101", "PolicyId": "1001", "Offset": 0, "Limit": 10}),
         )
         .unwrap();
-        let uins: Vec<i64> = out.response["Items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["OrgSubAccountUin"].as_i64().unwrap())
-            .collect();
+        let uins: Vec<i64> =
+            out.response["Items"].as_array().unwrap().iter().map(|i| i["OrgSubAccountUin"].as_i64().unwrap()).collect();
         assert_eq!(uins, [200000000003, 200000000009, 200000000001]);
         assert_eq!(out.response["Total"], 3);
         assert!(!out.mutated);
@@ -408,26 +345,11 @@ mod tests {
                 json!({"MemberUin": 100000000102_i64, "Offset": offset, "Limit": limit}),
             )
         };
-        assert_eq!(
-            err(describe(&mut org, json!(0), json!(0))),
-            codes::INVALID_PARAMETER
-        );
-        assert_eq!(
-            err(describe(&mut org, json!(0), json!(51))),
-            codes::INVALID_PARAMETER
-        );
-        assert_eq!(
-            err(describe(&mut org, json!(-2), json!(2))),
-            codes::INVALID_PARAMETER
-        );
-        assert_eq!(
-            err(describe(&mut org, json!(1), json!(2))),
-            codes::INVALID_PARAMETER
-        );
-        assert_eq!(
-            err(describe(&mut org, json!("x"), json!(2))),
-            codes::INVALID_PARAMETER
-        );
+        assert_eq!(err(describe(&mut org, json!(0), json!(0))), codes::INVALID_PARAMETER);
+        assert_eq!(err(describe(&mut org, json!(0), json!(51))), codes::INVALID_PARAMETER);
+        assert_eq!(err(describe(&mut org, json!(-2), json!(2))), codes::INVALID_PARAMETER);
+        assert_eq!(err(describe(&mut org, json!(1), json!(2))), codes::INVALID_PARAMETER);
+        assert_eq!(err(describe(&mut org, json!("x"), json!(2))), codes::INVALID_PARAMETER);
         let page2 = describe(&mut org, json!(2), json!(2)).unwrap();
         assert_eq!(page2.response["Total"], 3);
         assert_eq!(page2.response["Items"][0]["PolicyId"], 1003);
@@ -469,11 +391,7 @@ mod tests {
     #[test]
     fn parameter_errors() {
         let mut org = org();
-        let r = run(
-            &mut org,
-            Action::CancelOrganizationMemberAuthAccount,
-            json!({"MemberUin": 1, "PolicyId": 1}),
-        );
+        let r = run(&mut org, Action::CancelOrganizationMemberAuthAccount, json!({"MemberUin": 1, "PolicyId": 1}));
         assert_eq!(err(r), codes::MISSING_PARAMETER);
         let r = run(
             &mut org,
@@ -493,11 +411,8 @@ mod tests {
             json!({"MemberUin": 100000000101_i64, "PolicyId": 1003}),
         );
         assert_eq!(err(r), codes::MEMBER_POLICY_NOT_EXIST);
-        let r = run(
-            &mut org,
-            Action::DescribeOrganizationMemberAuthAccounts,
-            json!({"MemberUin": 5, "PolicyId": 1001}),
-        );
+        let r =
+            run(&mut org, Action::DescribeOrganizationMemberAuthAccounts, json!({"MemberUin": 5, "PolicyId": 1001}));
         assert_eq!(err(r), codes::MEMBER_NOT_EXIST);
     }
 }

@@ -20,14 +20,8 @@ pub fn from_request(method: &str, query: &str, body: &[u8]) -> Result<Value, TcE
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(value @ Value::Object(_)) => Ok(value),
-        Ok(_) => Err(TcError::invalid(
-            "body",
-            "the request body must be a JSON object",
-        )),
-        Err(err) => Err(TcError::invalid(
-            "body",
-            format_args!("the request body is not valid JSON ({err})"),
-        )),
+        Ok(_) => Err(TcError::invalid("body", "the request body must be a JSON object")),
+        Err(err) => Err(TcError::invalid("body", format_args!("the request body is not valid JSON ({err})"))),
     }
 }
 
@@ -37,11 +31,7 @@ pub fn from_request(method: &str, query: &str, body: &[u8]) -> Result<Value, TcE
 /// name keeps its last value.
 pub fn flat_query(query: &str) -> Value {
     let mut root = Map::new();
-    for pair in query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .take(MAX_QUERY_PARAMS)
-    {
+    for pair in query.split('&').filter(|p| !p.is_empty()).take(MAX_QUERY_PARAMS) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         root.insert(percent_decode(key), Value::String(percent_decode(value)));
     }
@@ -65,22 +55,15 @@ fn from_query(query: &str) -> Result<Value, TcError> {
         let (key, value) = (percent_decode(key), percent_decode(value));
         let path: Vec<&str> = key.split('.').collect();
         if path.len() > MAX_FLAT_SEGMENTS {
-            return Err(TcError::invalid(
-                &key,
-                "too deeply nested flattened parameter",
-            ));
+            return Err(TcError::invalid(&key, "too deeply nested flattened parameter"));
         }
         let (head, rest) = path.split_first().unwrap_or((&"", &[]));
         let slot = root.entry((*head).to_owned()).or_insert(Value::Null);
         insert(slot, rest, Value::String(value), &mut slots).map_err(|refusal| match refusal {
-            Refusal::Conflict => {
-                TcError::invalid(&key, "conflicting or out-of-range flattened parameter")
-            }
+            Refusal::Conflict => TcError::invalid(&key, "conflicting or out-of-range flattened parameter"),
             Refusal::TooLarge => TcError::new(
                 codes::REQUEST_SIZE_LIMIT_EXCEEDED,
-                format!(
-                    "The flattened query parameters expand to more than {MAX_FLAT_SLOTS} list items (at `{key}`)."
-                ),
+                format!("The flattened query parameters expand to more than {MAX_FLAT_SLOTS} list items (at `{key}`)."),
             ),
         })?;
     }
@@ -138,12 +121,7 @@ fn insert(slot: &mut Value, path: &[&str], value: Value, slots: &mut usize) -> R
         let Value::Object(map) = slot else {
             return Err(Refusal::Conflict);
         };
-        insert(
-            map.entry((*segment).to_owned()).or_insert(Value::Null),
-            rest,
-            value,
-            slots,
-        )
+        insert(map.entry((*segment).to_owned()).or_insert(Value::Null), rest, value, slots)
     }
 }
 
@@ -155,14 +133,8 @@ fn percent_decode(text: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len()
-                && hex_value(bytes[i + 1]).is_some()
-                && hex_value(bytes[i + 2]).is_some() =>
-            {
-                out.push(
-                    hex_value(bytes[i + 1]).unwrap_or(0) << 4
-                        | hex_value(bytes[i + 2]).unwrap_or(0),
-                );
+            b'%' if i + 2 < bytes.len() && hex_value(bytes[i + 1]).is_some() && hex_value(bytes[i + 2]).is_some() => {
+                out.push(hex_value(bytes[i + 1]).unwrap_or(0) << 4 | hex_value(bytes[i + 2]).unwrap_or(0));
                 i += 2;
             }
             byte => out.push(byte),
@@ -184,10 +156,7 @@ impl Params {
     pub fn new(value: Value) -> Result<Self, TcError> {
         match value {
             Value::Object(map) => Ok(Params(map)),
-            _ => Err(TcError::invalid(
-                "body",
-                "the request body must be a JSON object",
-            )),
+            _ => Err(TcError::invalid("body", "the request body must be a JSON object")),
         }
     }
 
@@ -204,9 +173,7 @@ impl Params {
     }
 
     pub fn int(&self, name: &str) -> Result<Option<i64>, TcError> {
-        self.get(name)
-            .map(|v| as_int(v).ok_or_else(|| TcError::invalid(name, "expected an integer")))
-            .transpose()
+        self.get(name).map(|v| as_int(v).ok_or_else(|| TcError::invalid(name, "expected an integer"))).transpose()
     }
 
     pub fn required_int(&self, name: &str) -> Result<i64, TcError> {
@@ -220,9 +187,7 @@ impl Params {
         };
         items
             .iter()
-            .map(|item| {
-                as_int(item).ok_or_else(|| TcError::invalid(name, "expected an array of integers"))
-            })
+            .map(|item| as_int(item).ok_or_else(|| TcError::invalid(name, "expected an array of integers")))
             .collect()
     }
 
@@ -250,16 +215,10 @@ mod tests {
 
     #[test]
     fn get_queries_are_unflattened() {
-        let value = from_request(
-            "GET",
-            "MemberUin=1&OrgSubAccountUins.0=7&OrgSubAccountUins.1=8&SearchKey=a%20b+c",
-            b"",
-        )
-        .unwrap();
-        assert_eq!(
-            value,
-            json!({"MemberUin": "1", "OrgSubAccountUins": ["7", "8"], "SearchKey": "a b c"})
-        );
+        let value =
+            from_request("GET", "MemberUin=1&OrgSubAccountUins.0=7&OrgSubAccountUins.1=8&SearchKey=a%20b+c", b"")
+                .unwrap();
+        assert_eq!(value, json!({"MemberUin": "1", "OrgSubAccountUins": ["7", "8"], "SearchKey": "a b c"}));
         assert!(from_request("GET", "A.0=1&A.x=2", b"").is_err());
         assert!(from_request("GET", "A=1&A=2", b"").is_err());
         assert!(from_request("GET", "A.5000=1", b"").is_err());
@@ -271,19 +230,13 @@ mod tests {
         // Found while writing fuzz/fuzz_targets/emulator_tencent_params.rs: this used to recurse
         // 32 000 levels deep and overflow the stack, killing the test (and the emulator).
         let deep = format!("a{}=1", ".b".repeat(32_000));
-        assert_eq!(
-            from_request("GET", &deep, b"").unwrap_err().code,
-            "InvalidParameter"
-        );
+        assert_eq!(from_request("GET", &deep, b"").unwrap_err().code, "InvalidParameter");
         let deepest = format!("a{}=1", ".0".repeat(MAX_FLAT_SEGMENTS - 1));
         let mut expected = json!("1");
         for _ in 1..MAX_FLAT_SEGMENTS {
             expected = json!([expected]);
         }
-        assert_eq!(
-            from_request("GET", &deepest, b"").unwrap(),
-            json!({ "a": expected })
-        );
+        assert_eq!(from_request("GET", &deepest, b"").unwrap(), json!({ "a": expected }));
     }
 
     #[test]
@@ -298,10 +251,7 @@ mod tests {
         let many: Vec<String> = (0..=MAX_QUERY_PARAMS).map(|i| format!("a{i}=1")).collect();
         let err = from_request("GET", &many.join("&"), b"").unwrap_err();
         assert_eq!(err.code, "RequestSizeLimitExceeded");
-        assert_eq!(
-            flat_query("A.0=1&B=x%20y&A.0=2"),
-            json!({"A.0": "2", "B": "x y"})
-        );
+        assert_eq!(flat_query("A.0=1&B=x%20y&A.0=2"), json!({"A.0": "2", "B": "x y"}));
     }
 
     #[test]
@@ -313,29 +263,15 @@ mod tests {
 
     #[test]
     fn integers_from_numbers_or_strings() {
-        let params = Params::new(
-            json!({"A": 5, "B": "6", "C": "x", "D": 1.5, "E": [1, "2"], "F": [true], "G": null}),
-        )
-        .unwrap();
+        let params =
+            Params::new(json!({"A": 5, "B": "6", "C": "x", "D": 1.5, "E": [1, "2"], "F": [true], "G": null})).unwrap();
         assert_eq!(params.int("A").unwrap(), Some(5));
         assert_eq!(params.int("B").unwrap(), Some(6));
         assert_eq!(params.int("C").unwrap_err().code, "InvalidParameter");
         assert_eq!(params.int("D").unwrap_err().code, "InvalidParameter");
         assert_eq!(params.required_int_list("E").unwrap(), [1, 2]);
-        assert_eq!(
-            params.required_int_list("F").unwrap_err().code,
-            "InvalidParameter"
-        );
-        assert_eq!(
-            params.required_int("G").unwrap_err().code,
-            "MissingParameter"
-        );
-        assert!(
-            params
-                .allow_only(&["A", "B", "C", "D", "E", "F"])
-                .unwrap_err()
-                .message
-                .contains("`G`")
-        );
+        assert_eq!(params.required_int_list("F").unwrap_err().code, "InvalidParameter");
+        assert_eq!(params.required_int("G").unwrap_err().code, "MissingParameter");
+        assert!(params.allow_only(&["A", "B", "C", "D", "E", "F"]).unwrap_err().message.contains("`G`"));
     }
 }

@@ -24,13 +24,7 @@ pub fn sha256_hex(data: &[u8]) -> String {
 pub fn canonical_headers<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     headers
         .into_iter()
-        .map(|(name, value)| {
-            format!(
-                "{}:{}\n",
-                name.trim().to_lowercase(),
-                value.trim().to_lowercase()
-            )
-        })
+        .map(|(name, value)| format!("{}:{}\n", name.trim().to_lowercase(), value.trim().to_lowercase()))
         .collect()
 }
 
@@ -50,10 +44,7 @@ pub fn credential_scope(date: &str, service: &str) -> String {
 }
 
 pub fn string_to_sign(timestamp: &str, scope: &str, canonical_request: &str) -> String {
-    format!(
-        "{ALGORITHM}\n{timestamp}\n{scope}\n{}",
-        sha256_hex(canonical_request.as_bytes())
-    )
+    format!("{ALGORITHM}\n{timestamp}\n{scope}\n{}", sha256_hex(canonical_request.as_bytes()))
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> HmacSha256 {
@@ -63,23 +54,15 @@ fn hmac(key: &[u8], data: &[u8]) -> HmacSha256 {
 }
 
 fn signing_mac(secret_key: &str, date: &str, service: &str, string_to_sign: &str) -> HmacSha256 {
-    let k_date = hmac(format!("TC3{secret_key}").as_bytes(), date.as_bytes())
-        .finalize()
-        .into_bytes();
+    let k_date = hmac(format!("TC3{secret_key}").as_bytes(), date.as_bytes()).finalize().into_bytes();
     let k_service = hmac(&k_date, service.as_bytes()).finalize().into_bytes();
-    let k_signing = hmac(&k_service, TERMINATOR.as_bytes())
-        .finalize()
-        .into_bytes();
+    let k_signing = hmac(&k_service, TERMINATOR.as_bytes()).finalize().into_bytes();
     hmac(&k_signing, string_to_sign.as_bytes())
 }
 
 /// The hex signature a client with `secret_key` would send.
 pub fn signature(secret_key: &str, date: &str, service: &str, string_to_sign: &str) -> String {
-    hex::encode(
-        signing_mac(secret_key, date, service, string_to_sign)
-            .finalize()
-            .into_bytes(),
-    )
+    hex::encode(signing_mac(secret_key, date, service, string_to_sign).finalize().into_bytes())
 }
 
 /// Constant-time check of a client's hex signature.
@@ -93,9 +76,7 @@ pub fn verify_signature(
     let Ok(claimed) = hex::decode(hex_signature) else {
         return false;
     };
-    signing_mac(secret_key, date, service, string_to_sign)
-        .verify_slice(&claimed)
-        .is_ok()
+    signing_mac(secret_key, date, service, string_to_sign).verify_slice(&claimed).is_ok()
 }
 
 /// A parsed `Authorization: TC3-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…` header.
@@ -133,18 +114,11 @@ pub fn parse_authorization(header: &str) -> Option<Authorization> {
     let (credential, signed_headers_raw, signature) = (credential?, signed_headers?, signature?);
 
     let mut scope = credential.split('/');
-    let (secret_id, date, service, terminator) =
-        (scope.next()?, scope.next()?, scope.next()?, scope.next()?);
-    if scope.next().is_some()
-        || terminator != TERMINATOR
-        || [secret_id, date, service].contains(&"")
-    {
+    let (secret_id, date, service, terminator) = (scope.next()?, scope.next()?, scope.next()?, scope.next()?);
+    if scope.next().is_some() || terminator != TERMINATOR || [secret_id, date, service].contains(&"") {
         return None;
     }
-    let signed_headers: Vec<String> = signed_headers_raw
-        .split(';')
-        .map(|h| h.trim().to_lowercase())
-        .collect();
+    let signed_headers: Vec<String> = signed_headers_raw.split(';').map(|h| h.trim().to_lowercase()).collect();
     if signed_headers.iter().any(String::is_empty) || signature.is_empty() {
         return None;
     }
@@ -183,56 +157,31 @@ mod tests {
             &sha256_hex(PAYLOAD.as_bytes()),
         );
         let digest = sha256_hex(canonical.as_bytes());
-        (
-            string_to_sign(TIMESTAMP, &credential_scope(DATE, "cvm"), &canonical),
-            digest,
-        )
+        (string_to_sign(TIMESTAMP, &credential_scope(DATE, "cvm"), &canonical), digest)
     }
 
     #[test]
     fn payload_hash() {
-        assert_eq!(
-            sha256_hex(PAYLOAD.as_bytes()),
-            "35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064"
-        );
+        assert_eq!(sha256_hex(PAYLOAD.as_bytes()), "35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064");
     }
 
     #[test]
     fn vector_a_content_type_and_host() {
-        let (sts, digest) = string_to_sign_for(
-            &[("content-type", CONTENT_TYPE), ("host", HOST)],
-            "content-type;host",
-        );
-        assert_eq!(
-            digest,
-            "5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031"
-        );
+        let (sts, digest) = string_to_sign_for(&[("content-type", CONTENT_TYPE), ("host", HOST)], "content-type;host");
+        assert_eq!(digest, "5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031");
         let expected = "2230eefd229f582d8b1b891af7107b91597240707d778ab3738f756258d7652c";
         assert_eq!(signature(MASKED_KEY, DATE, "cvm", &sts), expected);
         assert!(verify_signature(MASKED_KEY, DATE, "cvm", &sts, expected));
-        assert!(!verify_signature(
-            "another key",
-            DATE,
-            "cvm",
-            &sts,
-            expected
-        ));
+        assert!(!verify_signature("another key", DATE, "cvm", &sts, expected));
         assert!(!verify_signature(MASKED_KEY, DATE, "cvm", &sts, "not hex"));
     }
 
     #[test]
     fn vector_b_with_action_header() {
         // The action value is lowercased in the canonical headers.
-        let headers = [
-            ("content-type", CONTENT_TYPE),
-            ("host", HOST),
-            ("x-tc-action", "DescribeInstances"),
-        ];
+        let headers = [("content-type", CONTENT_TYPE), ("host", HOST), ("x-tc-action", "DescribeInstances")];
         let (sts, digest) = string_to_sign_for(&headers, "content-type;host;x-tc-action");
-        assert_eq!(
-            digest,
-            "7019a55be8395899b900fb5564e4200d984910f34794a27cb3fb7d10ff6a1e84"
-        );
+        assert_eq!(digest, "7019a55be8395899b900fb5564e4200d984910f34794a27cb3fb7d10ff6a1e84");
         assert_eq!(
             signature(MASKED_KEY, DATE, "cvm", &sts),
             "be4f67d323c78ab9acb7395e43c0dbcf822a9cfac32fea2449a7bc7726b770a3"
@@ -249,10 +198,7 @@ mod tests {
                       SignedHeaders=content-type;host, Signature=2230eefd229f582d8b1b891af7107b91597240707d778ab3738f756258d7652c";
         let auth = parse_authorization(header).unwrap();
         assert_eq!(auth.secret_id, "AKIDz8krbsJ5yKBZQpn74WFkmLPx3*******");
-        assert_eq!(
-            (auth.date.as_str(), auth.service.as_str()),
-            ("2019-02-25", "cvm")
-        );
+        assert_eq!((auth.date.as_str(), auth.service.as_str()), ("2019-02-25", "cvm"));
         assert_eq!(auth.signed_headers, ["content-type", "host"]);
 
         for garbled in [

@@ -27,10 +27,7 @@ pub enum AuthHeader {
     /// `OAuth <uuid>`: a session, still to be looked up.
     Session(String),
     /// A verified AccessKey: the key's id and account.
-    AccessKey {
-        access_key_id: String,
-        account_uuid: String,
-    },
+    AccessKey { access_key_id: String, account_uuid: String },
 }
 
 /// The request parts an AccessKey signature covers.
@@ -67,42 +64,33 @@ pub fn authenticate(
 
     let date = header(request.headers, "date")
         .ok_or_else(|| ZsError::bad_request("'Date' must be incuded in request header"))?;
-    let instants = parse_date(&date).ok_or_else(|| {
-        ZsError::bad_request("'Date' format error, correct format is 'EEE, dd MMM yyyy HH:mm:ss z'")
-    })?;
+    let instants = parse_date(&date)
+        .ok_or_else(|| ZsError::bad_request("'Date' format error, correct format is 'EEE, dd MMM yyyy HH:mm:ss z'"))?;
     let skew = DATE_SKEW_MINUTES * 60;
     if !instants.iter().any(|t| (t - now).abs() <= skew) {
         return Err(ZsError::forbidden("requestTimeTooSkewed"));
     }
 
     let (access_key_id, signature) = match key.trim().split_once(':') {
-        Some((id, signature)) if !signature.is_empty() && !signature.contains(':') => {
-            (id, signature)
-        }
+        Some((id, signature)) if !signature.is_empty() && !signature.contains(':') => (id, signature),
         _ => return Err(ZsError::bad_request("Invalid authKey format")),
     };
     let key = match lookup(access_key_id) {
         Some(key) if key.is_enabled() => key,
         _ => {
-            return Err(ZsError::forbidden(format!(
-                "access key id: {access_key_id} does not existed or disabled"
-            )));
+            return Err(ZsError::forbidden(format!("access key id: {access_key_id} does not existed or disabled")));
         }
     };
     let expected = signature_of(&key.access_key_secret, request.method, &date, request.uri);
     if !constant_time_eq(expected.as_bytes(), signature.as_bytes()) {
         return Err(ZsError::forbidden("wrong accessKey signature"));
     }
-    Ok(AuthHeader::AccessKey {
-        access_key_id: key.access_key_id,
-        account_uuid: key.account_uuid,
-    })
+    Ok(AuthHeader::AccessKey { access_key_id: key.access_key_id, account_uuid: key.account_uuid })
 }
 
 /// Base64(HMAC-SHA1(secret, METHOD + "\n" + Date + "\n" + URI)).
 pub fn signature_of(secret: &str, method: &str, date: &str, uri: &str) -> String {
-    let mut mac =
-        Hmac::<Sha1>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac = Hmac::<Sha1>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(format!("{method}\n{date}\n{uri}").as_bytes());
     BASE64.encode(mac.finalize().into_bytes())
 }
@@ -121,15 +109,9 @@ pub fn parse_date(text: &str) -> Option<Vec<i64>> {
     }
     let day: u8 = day.parse().ok()?;
     let year: i32 = year.parse().ok()?;
-    let month = MONTHS
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(month))?
-        .1;
+    let month = MONTHS.iter().find(|(name, _)| name.eq_ignore_ascii_case(month))?.1;
     let date = Date::from_calendar_date(year, month, day).ok()?;
-    let (weekday_name, _) = WEEKDAYS
-        .iter()
-        .find(|(_, w)| *w == date.weekday())
-        .expect("every weekday is listed");
+    let (weekday_name, _) = WEEKDAYS.iter().find(|(_, w)| *w == date.weekday()).expect("every weekday is listed");
     if !weekday_name.eq_ignore_ascii_case(weekday) {
         return None;
     }
@@ -142,15 +124,8 @@ pub fn parse_date(text: &str) -> Option<Vec<i64>> {
         field.parse().ok()
     };
     let time = Time::from_hms(next()?, next()?, next()?).ok()?;
-    let local = PrimitiveDateTime::new(date, time)
-        .assume_utc()
-        .unix_timestamp();
-    Some(
-        zone_offsets(zone)?
-            .into_iter()
-            .map(|offset| local - offset)
-            .collect(),
-    )
+    let local = PrimitiveDateTime::new(date, time).assume_utc().unix_timestamp();
+    Some(zone_offsets(zone)?.into_iter().map(|offset| local - offset).collect())
 }
 
 /// UTC offsets (seconds) a zone name may mean.
@@ -218,9 +193,7 @@ const WEEKDAYS: [(&str, Weekday); 7] = [
 
 /// A header's value as text (non-UTF-8 bytes replaced).
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    headers.get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -257,31 +230,20 @@ mod tests {
     const NOW: i64 = 1_136_214_245;
 
     fn run(headers: &HeaderMap, state: &str, now: i64) -> Result<AuthHeader, ZsError> {
-        let request = SignedRequest {
-            method: "DELETE",
-            uri: URI,
-            headers,
-        };
+        let request = SignedRequest { method: "DELETE", uri: URI, headers };
         authenticate(&request, |id| (id == "KEY").then(|| key(state)), now)
     }
 
     #[test]
     fn dates_in_the_documented_form() {
         assert_eq!(parse_date(DATE), Some(vec![NOW]));
-        assert_eq!(
-            parse_date("mon, 02 jan 2006 23:04:05 +0800"),
-            Some(vec![NOW])
-        );
+        assert_eq!(parse_date("mon, 02 jan 2006 23:04:05 +0800"), Some(vec![NOW]));
         assert_eq!(
             parse_date("Mon, 02 Jan 2006 23:04:05 CST"),
             Some(vec![NOW, NOW + 14 * 3600]),
             "CST is China or US Central"
         );
-        assert_eq!(
-            parse_date("Tue, 02 Jan 2006 15:04:05 GMT"),
-            None,
-            "wrong weekday"
-        );
+        assert_eq!(parse_date("Tue, 02 Jan 2006 15:04:05 GMT"), None, "wrong weekday");
         assert_eq!(parse_date("Mon, 2 Jan 2006 15:04:05 GMT"), None);
         assert_eq!(parse_date("Mon, 02 Jan 2006 15:04:05 XYZ"), None);
         assert_eq!(parse_date("2006-01-02T15:04:05Z"), None);
@@ -291,25 +253,15 @@ mod tests {
     fn signature_matches_an_independent_computation() {
         // printf 'DELETE\nMon, 02 Jan 2006 15:04:05 GMT\n/v1/iam2/projects/6a1f…4b01/iam2/organizations'
         //   | openssl dgst -sha1 -hmac secret -binary | base64
-        assert_eq!(
-            signature_of("secret", "DELETE", DATE, URI),
-            "gNduzrEFQ3OOKtolKdDMzeyt97I="
-        );
+        assert_eq!(signature_of("secret", "DELETE", DATE, URI), "gNduzrEFQ3OOKtolKdDMzeyt97I=");
     }
 
     #[test]
     fn access_key_checks_in_order() {
         let good = format!("ZStack KEY:{}", signature_of("secret", "DELETE", DATE, URI));
         assert_eq!(
-            run(
-                &headers(&[("authorization", &good), ("date", DATE)]),
-                "Enabled",
-                NOW
-            ),
-            Ok(AuthHeader::AccessKey {
-                access_key_id: "KEY".into(),
-                account_uuid: "acc".into()
-            })
+            run(&headers(&[("authorization", &good), ("date", DATE)]), "Enabled", NOW),
+            Ok(AuthHeader::AccessKey { access_key_id: "KEY".into(), account_uuid: "acc".into() })
         );
         let status = |h: HeaderMap, state: &str, now: i64| {
             let err = run(&h, state, now).unwrap_err();
@@ -320,72 +272,36 @@ mod tests {
             (400, "'Date' must be incuded in request header".into())
         );
         assert_eq!(
-            status(
-                headers(&[("authorization", &good), ("date", DATE)]),
-                "Enabled",
-                NOW + 901
-            ),
+            status(headers(&[("authorization", &good), ("date", DATE)]), "Enabled", NOW + 901),
             (403, "requestTimeTooSkewed".into())
         );
-        assert!(
-            run(
-                &headers(&[("authorization", &good), ("date", DATE)]),
-                "Enabled",
-                NOW - 900
-            )
-            .is_ok()
-        );
+        assert!(run(&headers(&[("authorization", &good), ("date", DATE)]), "Enabled", NOW - 900).is_ok());
         assert_eq!(
-            status(
-                headers(&[("authorization", "ZStack KEY"), ("date", DATE)]),
-                "Enabled",
-                NOW
-            ),
+            status(headers(&[("authorization", "ZStack KEY"), ("date", DATE)]), "Enabled", NOW),
             (400, "Invalid authKey format".into())
         );
         assert_eq!(
-            status(
-                headers(&[("authorization", &good), ("date", DATE)]),
-                "Disabled",
-                NOW
-            ),
-            (
-                403,
-                "access key id: KEY does not existed or disabled".into()
-            )
+            status(headers(&[("authorization", &good), ("date", DATE)]), "Disabled", NOW),
+            (403, "access key id: KEY does not existed or disabled".into())
         );
         let tampered = good.replace("gNdu", "gNdv");
         assert_eq!(
-            status(
-                headers(&[("authorization", &tampered), ("date", DATE)]),
-                "Enabled",
-                NOW
-            ),
+            status(headers(&[("authorization", &tampered), ("date", DATE)]), "Enabled", NOW),
             (403, "wrong accessKey signature".into())
         );
         assert_eq!(
             status(headers(&[("authorization", "Bearer x")]), "Enabled", NOW),
             (400, "Authorization type must be 'OAuth'".into())
         );
-        assert_eq!(
-            status(headers(&[]), "Enabled", NOW),
-            (400, "missing header 'Authorization'".into())
-        );
+        assert_eq!(status(headers(&[]), "Enabled", NOW), (400, "missing header 'Authorization'".into()));
     }
 
     #[test]
     fn sessions_from_either_header() {
         assert_eq!(
-            run(
-                &headers(&[("authorization", "OAuth  abc ")]),
-                "Enabled",
-                NOW
-            ),
+            run(&headers(&[("authorization", "OAuth  abc ")]), "Enabled", NOW),
             Ok(AuthHeader::Session("abc".into()))
         );
-        assert_eq!(
-            run(&headers(&[("x-session-id", "abc")]), "Enabled", NOW),
-            Ok(AuthHeader::Session("abc".into()))
-        );
+        assert_eq!(run(&headers(&[("x-session-id", "abc")]), "Enabled", NOW), Ok(AuthHeader::Session("abc".into())));
     }
 }

@@ -51,9 +51,7 @@ pub fn registered_description(code: &str) -> Option<&'static str> {
         "SYS.1012" => "The management node is unavailable",
         "SYS.1014" => "The operation is not implemented or not supported yet",
         "ID.1000" => "Unable to authenticate a user",
-        "ID.1001" => {
-            "The session is invalid, either wrong session id or the session has been expired"
-        }
+        "ID.1001" => "The session is invalid, either wrong session id or the session has been expired",
         "ID.1002" => "The user doesn't have permission to perform the operation",
         _ => return None,
     })
@@ -73,20 +71,14 @@ impl ErrorObject {
         let details = details.into();
         ErrorObject {
             code: code.to_owned(),
-            description: registered_description(code)
-                .map(str::to_owned)
-                .unwrap_or_else(|| details.clone()),
+            description: registered_description(code).map(str::to_owned).unwrap_or_else(|| details.clone()),
             details,
         }
     }
 
     /// An injected fault's error: its message is the description and the details.
     pub fn injected(code: String, message: String) -> Self {
-        ErrorObject {
-            code,
-            description: message.clone(),
-            details: message,
-        }
+        ErrorObject { code, description: message.clone(), details: message }
     }
 
     /// `{"error":{…}}` with the fields ZStack always serialises.
@@ -113,10 +105,7 @@ pub struct ZsError {
 
 impl ZsError {
     pub fn new(status: u16, code: &str, details: impl Into<String>) -> Self {
-        ZsError {
-            status,
-            error: ErrorObject::new(code, details),
-        }
+        ZsError { status, error: ErrorObject::new(code, details) }
     }
 
     /// A REST-layer 400 (bad header, bad query syntax, bad body). A real management node answers
@@ -153,11 +142,7 @@ pub const SESSION_EXPIRED: &str = "Session expired";
 
 impl fmt::Display for ZsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {}: {}",
-            self.status, self.error.code, self.error.details
-        )
+        write!(f, "{} {}: {}", self.status, self.error.code, self.error.details)
     }
 }
 
@@ -181,10 +166,7 @@ mod tests {
             }})
         );
         let unknown = ErrorObject::new("X.1", "why");
-        assert_eq!(
-            (unknown.description.as_str(), unknown.details.as_str()),
-            ("why", "why")
-        );
+        assert_eq!((unknown.description.as_str(), unknown.details.as_str()), ("why", "why"));
         let injected = ErrorObject::injected("SYS.1006".into(), "boom".into());
         assert_eq!(injected.description, "boom");
     }

@@ -4,9 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::error::{ErrorObject, ZsError, codes};
-use super::model::{
-    Job, JobEnd, JobFault, JobKind, Organization, Project, ProjectOrganizationRef, ZStackWorld,
-};
+use super::model::{Job, JobEnd, JobFault, JobKind, Organization, Project, ProjectOrganizationRef, ZStackWorld};
 use super::query::{FieldType, FieldValue, Query, Queryable, run};
 use super::routes::Action;
 use crate::timefmt::zstack_datetime;
@@ -95,8 +93,7 @@ impl Queryable for Organization {
 }
 
 impl Queryable for ProjectOrganizationRef {
-    const INVENTORY_CLASS: &'static str =
-        "org.zstack.iam2.entity.IAM2OrganizationProjectRefInventory";
+    const INVENTORY_CLASS: &'static str = "org.zstack.iam2.entity.IAM2OrganizationProjectRefInventory";
     const FIELDS: &'static [(&'static str, FieldType)] = &[
         ("id", FieldType::Number),
         ("projectUuid", FieldType::Text),
@@ -154,31 +151,18 @@ fn not_found(field: &str, uuid: &str, vo: &str) -> ErrorObject {
 /// detach itself (validated against the world as it is now).
 pub fn finish(world: &mut ZStackWorld, job: &Job, at: i64) -> JobEnd {
     let outcome = match &job.fault {
-        Some(JobFault::Fail { code, message }) => {
-            Err(ErrorObject::injected(code.clone(), message.clone()))
-        }
+        Some(JobFault::Fail { code, message }) => Err(ErrorObject::injected(code.clone(), message.clone())),
         Some(JobFault::Hang) => unreachable!("a hanging job never finishes"),
         None => match job.kind {
-            JobKind::AttachIAM2ProjectToIAM2Organization => attach(
-                world,
-                &job.project_uuid,
-                job.organization_uuid.as_deref().unwrap_or_default(),
-                at,
-            ),
+            JobKind::AttachIAM2ProjectToIAM2Organization => {
+                attach(world, &job.project_uuid, job.organization_uuid.as_deref().unwrap_or_default(), at)
+            }
             JobKind::DetachIAM2ProjectFromIAM2Organization => detach(world, &job.project_uuid),
         },
     };
     match outcome {
-        Ok(result) => JobEnd {
-            at,
-            result: Some(result),
-            error: None,
-        },
-        Err(error) => JobEnd {
-            at,
-            result: None,
-            error: Some(error),
-        },
+        Ok(result) => JobEnd { at, result: Some(result), error: None },
+        Err(error) => JobEnd { at, result: None, error: Some(error) },
     }
 }
 
@@ -189,21 +173,12 @@ fn project_result(world: &ZStackWorld, project_uuid: &str) -> Value {
 
 /// A project belongs to at most one organization: attaching it to the organization it is already
 /// in succeeds without a change; attaching it to another one fails (it is never moved silently).
-fn attach(
-    world: &mut ZStackWorld,
-    project_uuid: &str,
-    organization_uuid: &str,
-    at: i64,
-) -> Result<Value, ErrorObject> {
+fn attach(world: &mut ZStackWorld, project_uuid: &str, organization_uuid: &str, at: i64) -> Result<Value, ErrorObject> {
     if world.project(project_uuid).is_none() {
         return Err(not_found("projectUuid", project_uuid, "IAM2ProjectVO"));
     }
     if world.organization(organization_uuid).is_none() {
-        return Err(not_found(
-            "organizationUuid",
-            organization_uuid,
-            "IAM2OrganizationVO",
-        ));
+        return Err(not_found("organizationUuid", organization_uuid, "IAM2OrganizationVO"));
     }
     match world.project_ref(project_uuid) {
         Some(existing) if existing.organization_uuid == organization_uuid => {}
@@ -219,15 +194,13 @@ fn attach(
         None => {
             let id = world.next_ref_id;
             world.next_ref_id += 1;
-            world
-                .project_organization_refs
-                .push(ProjectOrganizationRef {
-                    id,
-                    project_uuid: project_uuid.to_owned(),
-                    organization_uuid: organization_uuid.to_owned(),
-                    created_at: at,
-                    last_op_at: at,
-                });
+            world.project_organization_refs.push(ProjectOrganizationRef {
+                id,
+                project_uuid: project_uuid.to_owned(),
+                organization_uuid: organization_uuid.to_owned(),
+                created_at: at,
+                last_op_at: at,
+            });
         }
     }
     Ok(project_result(world, project_uuid))
@@ -238,9 +211,7 @@ fn detach(world: &mut ZStackWorld, project_uuid: &str) -> Result<Value, ErrorObj
     if world.project(project_uuid).is_none() {
         return Err(not_found("projectUuid", project_uuid, "IAM2ProjectVO"));
     }
-    world
-        .project_organization_refs
-        .retain(|r| r.project_uuid != project_uuid);
+    world.project_organization_refs.retain(|r| r.project_uuid != project_uuid);
     Ok(project_result(world, project_uuid))
 }
 
@@ -271,11 +242,7 @@ mod tests {
     fn attach_and_detach_decisions() {
         let mut world = fixtures::seed().zstack;
         let attach = |world: &mut ZStackWorld, p: &str, o: &str| {
-            finish(
-                world,
-                &job(JobKind::AttachIAM2ProjectToIAM2Organization, p, Some(o)),
-                5,
-            )
+            finish(world, &job(JobKind::AttachIAM2ProjectToIAM2Organization, p, Some(o)), 5)
         };
         let end = attach(&mut world, PAYMENTS, FINANCE);
         assert_eq!(end.result.unwrap()["inventory"]["name"], "payments");
@@ -288,41 +255,20 @@ mod tests {
 
         let moved = attach(&mut world, LEGACY_ERP, ENGINEERING);
         assert_eq!(moved.error.unwrap().code, "SYS.1007");
-        assert_eq!(
-            world.project_ref(LEGACY_ERP).unwrap().organization_uuid,
-            FINANCE,
-            "never moved silently"
-        );
-        assert_eq!(
-            attach(&mut world, "nope", FINANCE).error.unwrap().code,
-            "SYS.1003"
-        );
-        assert_eq!(
-            attach(&mut world, PAYMENTS, "nope").error.unwrap().code,
-            "SYS.1003"
-        );
+        assert_eq!(world.project_ref(LEGACY_ERP).unwrap().organization_uuid, FINANCE, "never moved silently");
+        assert_eq!(attach(&mut world, "nope", FINANCE).error.unwrap().code, "SYS.1003");
+        assert_eq!(attach(&mut world, PAYMENTS, "nope").error.unwrap().code, "SYS.1003");
 
         let detach = |world: &mut ZStackWorld, p: &str| {
-            finish(
-                world,
-                &job(JobKind::DetachIAM2ProjectFromIAM2Organization, p, None),
-                9,
-            )
+            finish(world, &job(JobKind::DetachIAM2ProjectFromIAM2Organization, p, None), 9)
         };
         assert!(detach(&mut world, PAYMENTS).error.is_none());
         assert!(world.project_ref(PAYMENTS).is_none());
         assert!(detach(&mut world, PAYMENTS).error.is_none(), "idempotent");
         assert_eq!(detach(&mut world, "nope").error.unwrap().code, "SYS.1003");
 
-        let mut failing = job(
-            JobKind::DetachIAM2ProjectFromIAM2Organization,
-            LEGACY_ERP,
-            None,
-        );
-        failing.fault = Some(JobFault::Fail {
-            code: "SYS.1006".into(),
-            message: "boom".into(),
-        });
+        let mut failing = job(JobKind::DetachIAM2ProjectFromIAM2Organization, LEGACY_ERP, None);
+        failing.fault = Some(JobFault::Fail { code: "SYS.1006".into(), message: "boom".into() });
         let end = finish(&mut world, &failing, 10);
         assert_eq!(end.error.unwrap().description, "boom");
         assert!(world.project_ref(LEGACY_ERP).is_some(), "nothing applied");

@@ -25,14 +25,10 @@ pub struct LoginRequest {
 /// REST-layer 400; a missing field is the API's 503 `SYS.1007`.
 pub fn parse_login(body: &Map<String, Value>) -> Result<LoginRequest, ZsError> {
     let Some(params) = LOGIN_KEYS.iter().find_map(|key| body.get(*key)) else {
-        return Err(ZsError::bad_request(
-            "the body doesn't contain action mapping to the URL[/v1/accounts/login]",
-        ));
+        return Err(ZsError::bad_request("the body doesn't contain action mapping to the URL[/v1/accounts/login]"));
     };
     let Value::Object(params) = params else {
-        return Err(ZsError::bad_request(
-            "the login parameters must be a JSON object",
-        ));
+        return Err(ZsError::bad_request("the login parameters must be a JSON object"));
     };
     let field = |name: &str| -> Result<String, ZsError> {
         match params.get(name) {
@@ -40,15 +36,10 @@ pub fn parse_login(body: &Map<String, Value>) -> Result<LoginRequest, ZsError> {
                 "field[{name}] of message[{LOGIN_MESSAGE}] is mandatory, can not be null"
             ))),
             Some(Value::String(value)) => Ok(value.clone()),
-            Some(_) => Err(ZsError::bad_request(format!(
-                "field[{name}] of message[{LOGIN_MESSAGE}] must be a string"
-            ))),
+            Some(_) => Err(ZsError::bad_request(format!("field[{name}] of message[{LOGIN_MESSAGE}] must be a string"))),
         }
     };
-    Ok(LoginRequest {
-        account_name: field("accountName")?,
-        password: field("password")?,
-    })
+    Ok(LoginRequest { account_name: field("accountName")?, password: field("password")? })
 }
 
 /// The login parameters that may be logged: everything but the password.
@@ -75,14 +66,10 @@ pub fn log_in(
     now: i64,
     ttl_secs: u64,
 ) -> Result<Value, ZsError> {
-    let Some(account) = accounts
-        .iter()
-        .find(|a| a.account_name == request.account_name && a.password_sha512 == request.password)
+    let Some(account) =
+        accounts.iter().find(|a| a.account_name == request.account_name && a.password_sha512 == request.password)
     else {
-        return Err(ZsError::failed(
-            codes::AUTHENTICATION,
-            "wrong account name or password",
-        ));
+        return Err(ZsError::failed(codes::AUTHENTICATION, "wrong account name or password"));
     };
     let ttl_ms = i64::try_from(ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
     let session = Session {
@@ -111,10 +98,7 @@ fn session_inventory(session: &Session) -> Value {
 
 /// The live session `uuid` at `now`, if any.
 pub fn live_session<'a>(world: &'a ZStackWorld, uuid: &str, now: i64) -> Option<&'a Session> {
-    world
-        .sessions
-        .iter()
-        .find(|s| s.uuid == uuid && s.expires_at > now)
+    world.sessions.iter().find(|s| s.uuid == uuid && s.expires_at > now)
 }
 
 /// Ends session `uuid`; returns whether there was one (logging out twice is fine).
@@ -134,22 +118,17 @@ mod tests {
         let seeded = fixtures::seed_at(0);
         let mut world = seeded.zstack;
         let accounts = &seeded.credentials.zstack.accounts;
-        let body = json!({"logInByAccount": {"accountName": "admin", "password": fixtures::ZSTACK_ADMIN_PASSWORD_SHA512}});
+        let body =
+            json!({"logInByAccount": {"accountName": "admin", "password": fixtures::ZSTACK_ADMIN_PASSWORD_SHA512}});
         let request = parse_login(body.as_object().unwrap()).unwrap();
         let answer = log_in(&mut world, accounts, &request, 1_000, 60).unwrap();
         let uuid = answer["inventory"]["uuid"].as_str().unwrap().to_owned();
         assert_eq!(uuid.len(), 32);
-        assert_eq!(
-            answer["inventory"]["accountUuid"],
-            fixtures::ZSTACK_ADMIN_UUID
-        );
+        assert_eq!(answer["inventory"]["accountUuid"], fixtures::ZSTACK_ADMIN_UUID);
         assert!(live_session(&world, &uuid, 60_999).is_some());
         assert!(live_session(&world, &uuid, 61_000).is_none(), "expired");
 
-        let plaintext = LoginRequest {
-            account_name: "admin".into(),
-            password: "password".into(),
-        };
+        let plaintext = LoginRequest { account_name: "admin".into(), password: "password".into() };
         let err = log_in(&mut world, accounts, &plaintext, 1_000, 60).unwrap_err();
         assert_eq!((err.status, err.code()), (503, "ID.1000"));
         assert_eq!(err.error.details, "wrong account name or password");
@@ -157,23 +136,15 @@ mod tests {
         assert!(log_out(&mut world, &uuid));
         assert!(!log_out(&mut world, &uuid));
 
-        let old =
-            json!({"logIn": {"accountName": "admin", "password": "x", "accountType": "ZStack"}});
+        let old = json!({"logIn": {"accountName": "admin", "password": "x", "accountType": "ZStack"}});
         assert_eq!(parse_login(old.as_object().unwrap()).unwrap().password, "x");
         assert_eq!(
             loggable_login(old.as_object().unwrap()),
-            *json!({"accountName": "admin", "accountType": "ZStack"})
-                .as_object()
-                .unwrap()
+            *json!({"accountName": "admin", "accountType": "ZStack"}).as_object().unwrap()
         );
         let err = parse_login(json!({"other": {}}).as_object().unwrap()).unwrap_err();
         assert_eq!(err.status, 400);
-        let err = parse_login(
-            json!({"logInByAccount": {"accountName": "admin"}})
-                .as_object()
-                .unwrap(),
-        )
-        .unwrap_err();
+        let err = parse_login(json!({"logInByAccount": {"accountName": "admin"}}).as_object().unwrap()).unwrap_err();
         assert_eq!((err.status, err.code()), (503, "SYS.1007"));
     }
 }

@@ -28,10 +28,7 @@ impl Job {
     pub fn due_at(&self) -> Option<i64> {
         match self.fault {
             Some(JobFault::Hang) => None,
-            _ => Some(
-                self.started_at
-                    .saturating_add(i64::try_from(self.duration_ms).unwrap_or(i64::MAX)),
-            ),
+            _ => Some(self.started_at.saturating_add(i64::try_from(self.duration_ms).unwrap_or(i64::MAX))),
         }
     }
 
@@ -43,12 +40,8 @@ impl Job {
     pub fn view(&self) -> JobView<'_> {
         match &self.finished {
             None => JobView::Running,
-            Some(JobEnd {
-                error: Some(error), ..
-            }) => JobView::Failed(error),
-            Some(JobEnd { result, .. }) => {
-                JobView::Succeeded(result.as_ref().unwrap_or(&Value::Null))
-            }
+            Some(JobEnd { error: Some(error), .. }) => JobView::Failed(error),
+            Some(JobEnd { result, .. }) => JobView::Succeeded(result.as_ref().unwrap_or(&Value::Null)),
         }
     }
 }

@@ -75,13 +75,7 @@ struct Outcome {
 
 impl Outcome {
     fn new(result: Result<Answer, ZsError>) -> Self {
-        Outcome {
-            result,
-            drop_connection: false,
-            fault: None,
-            job_uuid: None,
-            refused_with: None,
-        }
+        Outcome { result, drop_connection: false, fault: None, job_uuid: None, refused_with: None }
     }
 }
 
@@ -117,27 +111,13 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    crate::conn::finish_even_if_client_leaves(
-        "zstack",
-        serve_call(emu, method, uri, headers, body),
-        || {
-            respond(Err(ZsError::new(
-                500,
-                codes::INTERNAL,
-                "the emulator failed to process the request",
-            )))
-        },
-    )
+    crate::conn::finish_even_if_client_leaves("zstack", serve_call(emu, method, uri, headers, body), || {
+        respond(Err(ZsError::new(500, codes::INTERNAL, "the emulator failed to process the request")))
+    })
     .await
 }
 
-async fn serve_call(
-    emu: Arc<Emulator>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn serve_call(emu: Arc<Emulator>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let path = uri.path().strip_prefix(CONTEXT_PATH).unwrap_or(uri.path());
     let route = routes::route(method.as_str(), path);
     let query = query_pairs(uri.query().unwrap_or(""));
@@ -156,23 +136,15 @@ async fn serve_call(
     let error_code = match (&outcome.result, outcome.drop_connection) {
         (Err(err), _) => Some(err.code().to_owned()),
         // Never sent to the client; marks in the log that nothing was applied.
-        (Ok(_), true) if outcome.fault == Some(FaultKind::DropBefore) => {
-            Some("ConnectionDropped".to_owned())
-        }
+        (Ok(_), true) if outcome.fault == Some(FaultKind::DropBefore) => Some("ConnectionDropped".to_owned()),
         _ => outcome.refused_with.clone(),
     };
     let action = route.as_ref().ok().map(|r| r.action.name());
     // ZStack names an API message after the client's X-Job-UUID (`msg.setId(jobUuid)`), also
     // when the call is refused before any job starts; otherwise the id is the server's own.
-    let client_job_uuid = route
-        .as_ref()
-        .ok()
-        .and_then(|r| job_uuid_header(r.action, &headers).ok().flatten());
-    let request_id = outcome
-        .job_uuid
-        .clone()
-        .or(client_job_uuid)
-        .unwrap_or_else(|| Uuid::new_v4().simple().to_string());
+    let client_job_uuid = route.as_ref().ok().and_then(|r| job_uuid_header(r.action, &headers).ok().flatten());
+    let request_id =
+        outcome.job_uuid.clone().or(client_job_uuid).unwrap_or_else(|| Uuid::new_v4().simple().to_string());
     tracing::info!(
         cloud = CLOUD,
         action = action.unwrap_or("-"),
@@ -226,20 +198,9 @@ async fn process(emu: &Emulator, incoming: &Incoming<'_>) -> Outcome {
     // Credentials, as the REST layer checks them.
     let credentials = if action.needs_credentials() {
         let uri = decoded(incoming.path);
-        let signed = SignedRequest {
-            method: incoming.method.as_str(),
-            uri: &uri,
-            headers: incoming.headers,
-        };
-        let lookup = |id: &str| {
-            emu.world()
-                .credentials
-                .zstack
-                .access_keys
-                .iter()
-                .find(|k| k.access_key_id == id)
-                .cloned()
-        };
+        let signed = SignedRequest { method: incoming.method.as_str(), uri: &uri, headers: incoming.headers };
+        let lookup =
+            |id: &str| emu.world().credentials.zstack.access_keys.iter().find(|k| k.access_key_id == id).cloned();
         match auth::authenticate(&signed, lookup, now.unix_timestamp()) {
             Ok(credentials) => Some(credentials),
             Err(err) => return Outcome::new(Err(err)),
@@ -272,19 +233,12 @@ async fn process(emu: &Emulator, incoming: &Incoming<'_>) -> Outcome {
             }
         }
     };
-    let job = JobRequest {
-        route,
-        chosen_uuid: chosen_job_uuid,
-        host: &incoming.host,
-    };
+    let job = JobRequest { route, chosen_uuid: chosen_job_uuid, host: &incoming.host };
     if caller == Caller::InvalidSession {
         return refuse_session(emu, &job, now_ms);
     }
 
-    let shape = CallShape {
-        starts_job: action.starts_job(),
-        has_session: matches!(caller, Caller::Session(_)),
-    };
+    let shape = CallShape { starts_job: action.starts_job(), has_session: matches!(caller, Caller::Session(_)) };
     let plan = emu.faults.plan_call(CLOUD, action.name(), shape);
     if !plan.delay.is_zero() {
         tokio::time::sleep(plan.delay).await;
@@ -297,18 +251,12 @@ async fn process(emu: &Emulator, incoming: &Incoming<'_>) -> Outcome {
         outcome
     };
     match plan.outcome {
-        Some(FaultOutcome::Error {
-            status,
-            code,
-            message,
-        }) => {
+        Some(FaultOutcome::Error { status, code, message }) => {
             return with_fault(Outcome::new(Err(ZsError {
                 status: status.unwrap_or(503),
                 error: ErrorObject::injected(
                     code.unwrap_or_else(|| codes::INTERNAL.to_owned()),
-                    message.unwrap_or_else(|| {
-                        "An internal error occurred (injected by tether-emulator).".to_owned()
-                    }),
+                    message.unwrap_or_else(|| "An internal error occurred (injected by tether-emulator).".to_owned()),
                 ),
             })));
         }
@@ -320,9 +268,7 @@ async fn process(emu: &Emulator, incoming: &Incoming<'_>) -> Outcome {
                 ),
                 (code, message) => ErrorObject::injected(
                     code.unwrap_or_else(|| codes::NOT_READY.to_owned()),
-                    message.unwrap_or_else(|| {
-                        "the management node is busy: too many requests, retry later".to_owned()
-                    }),
+                    message.unwrap_or_else(|| "the management node is busy: too many requests, retry later".to_owned()),
                 ),
             };
             return with_fault(Outcome::new(Err(ZsError { status: 503, error })));
@@ -336,9 +282,7 @@ async fn process(emu: &Emulator, incoming: &Incoming<'_>) -> Outcome {
         Some(FaultOutcome::AsyncFail { code, message }) => {
             job_fault = Some(JobFault::Fail {
                 code: code.unwrap_or_else(|| codes::OPERATION_ERROR.to_owned()),
-                message: message.unwrap_or_else(|| {
-                    "The operation failed (injected by tether-emulator).".to_owned()
-                }),
+                message: message.unwrap_or_else(|| "The operation failed (injected by tether-emulator).".to_owned()),
             });
         }
         Some(FaultOutcome::AsyncHang) => job_fault = Some(JobFault::Hang),
@@ -377,28 +321,19 @@ async fn process(emu: &Emulator, incoming: &Incoming<'_>) -> Outcome {
                 let valid = identity::live_session(zstack, uuid, now_ms).is_some();
                 Ok((Answer::ok(json!({ "valid": valid })), false))
             }
-            Action::PollApiJob => {
-                poll_job(zstack, route.param("jobUuid").unwrap_or("")).map(|a| (a, false))
+            Action::PollApiJob => poll_job(zstack, route.param("jobUuid").unwrap_or("")).map(|a| (a, false)),
+            Action::AttachIAM2ProjectToIAM2Organization | Action::DetachIAM2ProjectFromIAM2Organization => {
+                start_job(zstack, &job, now_ms, job_ms, job_fault.clone(), None).map(|(uuid, answer)| {
+                    job_uuid = Some(uuid);
+                    (answer, true)
+                })
             }
-            Action::AttachIAM2ProjectToIAM2Organization
-            | Action::DetachIAM2ProjectFromIAM2Organization => {
-                start_job(zstack, &job, now_ms, job_ms, job_fault.clone(), None).map(
-                    |(uuid, answer)| {
-                        job_uuid = Some(uuid);
-                        (answer, true)
-                    },
-                )
-            }
-            Action::QueryIAM2OrganizationProjectRef
-            | Action::QueryIAM2Project
-            | Action::QueryIAM2Organization => {
+            Action::QueryIAM2OrganizationProjectRef | Action::QueryIAM2Project | Action::QueryIAM2Organization => {
                 let query = match route.param("uuid") {
                     Some(uuid) => Ok(Query::by_uuid(uuid)),
                     None => Query::parse(incoming.query),
                 };
-                query
-                    .and_then(|query| iam2::query(action, &query, zstack))
-                    .map(|body| (Answer::ok(body), false))
+                query.and_then(|query| iam2::query(action, &query, zstack)).map(|body| (Answer::ok(body), false))
             }
         };
         let mutated = settled || result.as_ref().is_ok_and(|(_, mutated)| *mutated);
@@ -438,16 +373,10 @@ fn start_job(
     let route = request.route;
     let kind = match route.action {
         Action::AttachIAM2ProjectToIAM2Organization => JobKind::AttachIAM2ProjectToIAM2Organization,
-        Action::DetachIAM2ProjectFromIAM2Organization => {
-            JobKind::DetachIAM2ProjectFromIAM2Organization
-        }
+        Action::DetachIAM2ProjectFromIAM2Organization => JobKind::DetachIAM2ProjectFromIAM2Organization,
         other => unreachable!("{} starts no job", other.name()),
     };
-    let finished = refused.map(|error| JobEnd {
-        at: now,
-        result: None,
-        error: Some(error),
-    });
+    let finished = refused.map(|error| JobEnd { at: now, result: None, error: Some(error) });
     world.jobs.push(Job {
         uuid: uuid.clone(),
         kind,
@@ -459,13 +388,7 @@ fn start_job(
         finished,
     });
     let location = format!("http://{}{CONTEXT_PATH}/v1/api-jobs/{uuid}", request.host);
-    Ok((
-        uuid,
-        Answer {
-            status: 202,
-            body: json!({ "location": location }),
-        },
-    ))
+    Ok((uuid, Answer { status: 202, body: json!({ "location": location }) }))
 }
 
 /// The answer for a call whose session is invalid: 503 `ID.1001` for a synchronous API; for an
@@ -495,22 +418,12 @@ fn refuse_session(emu: &Emulator, request: &JobRequest<'_>, now: i64) -> Outcome
 /// error, 404 for a job the emulator never started.
 fn poll_job(world: &ZStackWorld, uuid: &str) -> Result<Answer, ZsError> {
     let Some(job) = world.job(uuid) else {
-        return Err(ZsError::new(
-            404,
-            codes::RESOURCE_NOT_FOUND,
-            "the job has been expired",
-        ));
+        return Err(ZsError::new(404, codes::RESOURCE_NOT_FOUND, "the job has been expired"));
     };
     match job.view() {
-        jobs::JobView::Running => Ok(Answer {
-            status: 202,
-            body: json!({}),
-        }),
+        jobs::JobView::Running => Ok(Answer { status: 202, body: json!({}) }),
         jobs::JobView::Succeeded(result) => Ok(Answer::ok(result.clone())),
-        jobs::JobView::Failed(error) => Err(ZsError {
-            status: 503,
-            error: error.clone(),
-        }),
+        jobs::JobView::Failed(error) => Err(ZsError { status: 503, error: error.clone() }),
     }
 }
 
@@ -523,23 +436,14 @@ struct ActionBody {
 /// Checks the body the action uses: the login parameters, or the attach body
 /// (`{"params":{},"systemTags":[],"userTags":[]}`, all optional; tags are accepted and ignored).
 /// Other actions ignore their body, as the REST server does for GET and DELETE.
-fn parse_action_body(
-    action: Action,
-    json: &Result<Map<String, Value>, String>,
-) -> Result<ActionBody, ZsError> {
+fn parse_action_body(action: Action, json: &Result<Map<String, Value>, String>) -> Result<ActionBody, ZsError> {
     match action {
         Action::LogInByAccount => {
-            let body = json
-                .as_ref()
-                .map_err(|why| ZsError::bad_request(why.clone()))?;
-            Ok(ActionBody {
-                login: Some(identity::parse_login(body)?),
-            })
+            let body = json.as_ref().map_err(|why| ZsError::bad_request(why.clone()))?;
+            Ok(ActionBody { login: Some(identity::parse_login(body)?) })
         }
         Action::AttachIAM2ProjectToIAM2Organization => {
-            let body = json
-                .as_ref()
-                .map_err(|why| ZsError::bad_request(why.clone()))?;
+            let body = json.as_ref().map_err(|why| ZsError::bad_request(why.clone()))?;
             if let Some(params) = body.get("params") {
                 if !(params.is_object() || params.is_null()) {
                     return Err(ZsError::bad_request("params must be a JSON object"));
@@ -550,9 +454,7 @@ fn parse_action_body(
                     None | Some(Value::Null) => {}
                     Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
                     Some(_) => {
-                        return Err(ZsError::bad_request(format!(
-                            "{tags} must be a list of strings"
-                        )));
+                        return Err(ZsError::bad_request(format!("{tags} must be a list of strings")));
                     }
                 }
             }
@@ -574,9 +476,7 @@ fn job_uuid_header(action: Action, headers: &HeaderMap) -> Result<Option<String>
     if value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(Some(value))
     } else {
-        Err(ZsError::bad_request(
-            "Invalid header[X-Job-UUID], it must be a UUID with '-' stripped",
-        ))
+        Err(ZsError::bad_request("Invalid header[X-Job-UUID], it must be a UUID with '-' stripped"))
     }
 }
 
@@ -653,11 +553,7 @@ fn respond(result: Result<Answer, ZsError>) -> Response {
         Err(err) => (err.status, err.error.body()),
     };
     let mut response = Response::new(Body::from(body.to_string()));
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
-    *response.status_mut() =
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     response
 }

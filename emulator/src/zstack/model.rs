@@ -161,9 +161,7 @@ impl ZStackWorld {
 
     /// The organization ref of `project_uuid`, if it is attached.
     pub fn project_ref(&self, project_uuid: &str) -> Option<&ProjectOrganizationRef> {
-        self.project_organization_refs
-            .iter()
-            .find(|r| r.project_uuid == project_uuid)
+        self.project_organization_refs.iter().find(|r| r.project_uuid == project_uuid)
     }
 
     pub fn job(&self, uuid: &str) -> Option<&Job> {

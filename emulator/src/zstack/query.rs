@@ -87,11 +87,7 @@ impl Query {
     /// `GET …/{uuid}`: the one resource, whatever else the query string says.
     pub fn by_uuid(uuid: &str) -> Self {
         Query {
-            conditions: vec![Condition {
-                name: "uuid".into(),
-                op: Op::Eq,
-                value: Some(uuid.to_owned()),
-            }],
+            conditions: vec![Condition { name: "uuid".into(), op: Op::Eq, value: Some(uuid.to_owned()) }],
             ..Query::default()
         }
     }
@@ -100,12 +96,7 @@ impl Query {
     /// with its first value, except `q`, which counts with every value.
     pub fn parse(pairs: &[(String, String)]) -> Result<Query, ZsError> {
         let mut query = Query::default();
-        let first = |name: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| k.trim() == name)
-                .map(|(_, v)| v.trim())
-        };
+        let first = |name: &str| pairs.iter().find(|(k, _)| k.trim() == name).map(|(_, v)| v.trim());
         if let Some(limit) = first("limit") {
             query.limit = non_negative("limit", limit)?;
         }
@@ -113,8 +104,7 @@ impl Query {
             query.start = non_negative("start", start)?;
         }
         query.count = first("count").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        query.reply_with_count =
-            first("replyWithCount").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        query.reply_with_count = first("replyWithCount").is_some_and(|v| v.eq_ignore_ascii_case("true"));
         if let Some(sort) = first("sort") {
             let (field, ascending) = match (sort.strip_prefix('+'), sort.strip_prefix('-')) {
                 (Some(field), _) => (field, true),
@@ -124,15 +114,10 @@ impl Query {
             query.sort = Some((field.to_owned(), ascending));
         }
         if let Some(fields) = first("fields") {
-            let fields: Vec<String> = fields
-                .split(',')
-                .map(|f| f.trim().to_owned())
-                .filter(|f| !f.is_empty())
-                .collect();
+            let fields: Vec<String> =
+                fields.split(',').map(|f| f.trim().to_owned()).filter(|f| !f.is_empty()).collect();
             if fields.is_empty() {
-                return Err(ZsError::bad_request(
-                    "Invalid query parameter. 'fields' contains zero field",
-                ));
+                return Err(ZsError::bad_request("Invalid query parameter. 'fields' contains zero field"));
             }
             query.fields = Some(fields);
         }
@@ -146,37 +131,24 @@ impl Query {
 fn non_negative(name: &str, text: &str) -> Result<usize, ZsError> {
     match text.parse::<i64>() {
         Ok(n) => usize::try_from(n).map_err(|_| {
-            ZsError::bad_request(format!(
-                "Invalid query parameter. '{name}' must be a non-negative integer"
-            ))
+            ZsError::bad_request(format!("Invalid query parameter. '{name}' must be a non-negative integer"))
         }),
-        Err(_) => Err(ZsError::bad_request(format!(
-            "Invalid query parameter. '{name}' must be an integer"
-        ))),
+        Err(_) => Err(ZsError::bad_request(format!("Invalid query parameter. '{name}' must be an integer"))),
     }
 }
 
 fn parse_condition(condition: &str) -> Result<Condition, ZsError> {
-    let Some((token, op)) = OPERATORS
-        .iter()
-        .find(|(token, _)| condition.contains(token))
-    else {
+    let Some((token, op)) = OPERATORS.iter().find(|(token, _)| condition.contains(token)) else {
         let valid: Vec<&str> = OPERATORS.iter().map(|(t, _)| *t).collect();
         return Err(ZsError::bad_request(format!(
             "Invalid query parameter. The '{condition}' in the parameter[q] doesn't contain any query operator. Valid query operators are [{}]",
             valid.join(", ")
         )));
     };
-    let (name, value) = condition
-        .split_once(token)
-        .expect("the operator is contained");
+    let (name, value) = condition.split_once(token).expect("the operator is contained");
     let name = name.trim().to_owned();
     if matches!(op, Op::IsNull | Op::NotNull) {
-        return Ok(Condition {
-            name,
-            op: *op,
-            value: None,
-        });
+        return Ok(Condition { name, op: *op, value: None });
     }
     // The value is not trimmed: a space is valid in some conditions.
     if name.is_empty() || value.is_empty() {
@@ -184,11 +156,7 @@ fn parse_condition(condition: &str) -> Result<Condition, ZsError> {
             "Invalid query parameter. The '{condition}' in parameter[q] is not a key-value pair split by {token}"
         )));
     }
-    Ok(Condition {
-        name,
-        op: *op,
-        value: Some(value.to_owned()),
-    })
+    Ok(Condition { name, op: *op, value: Some(value.to_owned()) })
 }
 
 /// The type of a queryable inventory field.
@@ -226,10 +194,7 @@ pub trait Queryable {
 
     /// The type of field `name`, or None when the inventory has no such field.
     fn field_type(name: &str) -> Option<FieldType> {
-        Self::FIELDS
-            .iter()
-            .find(|(field, _)| *field == name)
-            .map(|(_, kind)| *kind)
+        Self::FIELDS.iter().find(|(field, _)| *field == name).map(|(_, kind)| *kind)
     }
 }
 
@@ -238,16 +203,10 @@ pub trait Queryable {
 pub fn run<T: Queryable>(query: &Query, rows: &[T]) -> Result<Value, ZsError> {
     for condition in &query.conditions {
         check_field::<T>(&condition.name, "condition name")?;
-        if matches!(
-            T::field_type(&condition.name),
-            Some(FieldType::Time | FieldType::List)
-        ) {
+        if matches!(T::field_type(&condition.name), Some(FieldType::Time | FieldType::List)) {
             return Err(ZsError::failed(
                 codes::UNIMPLEMENTED,
-                format!(
-                    "tether-emulator does not support query conditions on the field[{}]",
-                    condition.name
-                ),
+                format!("tether-emulator does not support query conditions on the field[{}]", condition.name),
             ));
         }
         if T::field_type(&condition.name) == Some(FieldType::Number) {
@@ -264,9 +223,7 @@ pub fn run<T: Queryable>(query: &Query, rows: &[T]) -> Result<Value, ZsError> {
     if let Some((field, _)) = &query.sort {
         check_field::<T>(field, "sort field")?;
         if T::field_type(field) == Some(FieldType::List) {
-            return Err(ZsError::invalid_argument(format!(
-                "cannot sort by the field[{field}]"
-            )));
+            return Err(ZsError::invalid_argument(format!("cannot sort by the field[{field}]")));
         }
     }
     if let Some(fields) = &query.fields {
@@ -275,10 +232,7 @@ pub fn run<T: Queryable>(query: &Query, rows: &[T]) -> Result<Value, ZsError> {
         }
     }
 
-    let mut matched: Vec<&T> = rows
-        .iter()
-        .filter(|row| query.conditions.iter().all(|c| matches(*row, c)))
-        .collect();
+    let mut matched: Vec<&T> = rows.iter().filter(|row| query.conditions.iter().all(|c| matches(*row, c))).collect();
     let total = matched.len();
     if query.count {
         return Ok(json!({ "total": total }));
@@ -286,11 +240,7 @@ pub fn run<T: Queryable>(query: &Query, rows: &[T]) -> Result<Value, ZsError> {
     if let Some((field, ascending)) = &query.sort {
         matched.sort_by(|a, b| {
             let ordering = compare_for_sort(&a.field(field), &b.field(field));
-            if *ascending {
-                ordering
-            } else {
-                ordering.reverse()
-            }
+            if *ascending { ordering } else { ordering.reverse() }
         });
     }
     let inventories: Vec<Value> = matched
@@ -369,9 +319,7 @@ fn matches<T: Queryable>(row: &T, condition: &Condition) -> bool {
         Op::Ge => compare(values[0]).is_some_and(|o| o != Ordering::Less),
         Op::Le => compare(values[0]).is_some_and(|o| o != Ordering::Greater),
         Op::In => values.iter().any(|v| compare(v) == Some(Ordering::Equal)),
-        Op::NotIn => values
-            .iter()
-            .all(|v| compare(v).is_some_and(|o| o != Ordering::Equal)),
+        Op::NotIn => values.iter().all(|v| compare(v).is_some_and(|o| o != Ordering::Equal)),
         Op::Like => like(&text, values[0]),
         Op::NotLike => !like(&text, values[0]),
         Op::IsNull | Op::NotNull => unreachable!("handled above"),
@@ -382,8 +330,7 @@ fn matches<T: Queryable>(row: &T, condition: &Condition) -> bool {
 fn compare_for_sort(a: &FieldValue<'_>, b: &FieldValue<'_>) -> Ordering {
     match (a, b) {
         (FieldValue::Text(a), FieldValue::Text(b)) => a.cmp(b),
-        (FieldValue::Number(a), FieldValue::Number(b))
-        | (FieldValue::Time(a), FieldValue::Time(b)) => a.cmp(b),
+        (FieldValue::Number(a), FieldValue::Number(b)) | (FieldValue::Time(a), FieldValue::Time(b)) => a.cmp(b),
         _ => Ordering::Equal,
     }
 }
@@ -469,24 +416,9 @@ mod tests {
 
     fn rows() -> Vec<Row> {
         vec![
-            Row {
-                uuid: "a",
-                name: "payments",
-                parent: None,
-                id: 1,
-            },
-            Row {
-                uuid: "b",
-                name: "analytics",
-                parent: Some("a"),
-                id: 2,
-            },
-            Row {
-                uuid: "c",
-                name: "sandbox",
-                parent: Some("a"),
-                id: 3,
-            },
+            Row { uuid: "a", name: "payments", parent: None, id: 1 },
+            Row { uuid: "b", name: "analytics", parent: Some("a"), id: 2 },
+            Row { uuid: "c", name: "sandbox", parent: Some("a"), id: 3 },
         ]
     }
 
@@ -511,40 +443,21 @@ mod tests {
         assert_eq!(names("q=name~=_andbox").unwrap(), ["sandbox"]);
         assert_eq!(names("q=name!~=%25an%25").unwrap(), ["payments"]);
         assert_eq!(names("q=parentUuid%20is%20null").unwrap(), ["payments"]);
-        assert_eq!(
-            names("q=parentUuid+not+null").unwrap(),
-            ["analytics", "sandbox"]
-        );
-        assert_eq!(
-            names("q=parentUuid!=b").unwrap(),
-            ["analytics", "sandbox"],
-            "NULL never compares"
-        );
-        assert_eq!(
-            names("q=id>1&q=id<=3&q=name!=sandbox").unwrap(),
-            ["analytics"]
-        );
+        assert_eq!(names("q=parentUuid+not+null").unwrap(), ["analytics", "sandbox"]);
+        assert_eq!(names("q=parentUuid!=b").unwrap(), ["analytics", "sandbox"], "NULL never compares");
+        assert_eq!(names("q=id>1&q=id<=3&q=name!=sandbox").unwrap(), ["analytics"]);
         assert_eq!(names("q=id>=2").unwrap(), ["analytics", "sandbox"]);
         assert_eq!(names("q=name<payments").unwrap(), ["analytics"]);
     }
 
     #[test]
     fn paging_sorting_counting_and_fields() {
-        assert_eq!(
-            names("sort=-name").unwrap(),
-            ["sandbox", "payments", "analytics"]
-        );
-        assert_eq!(
-            names("sort=name&limit=2").unwrap(),
-            ["analytics", "payments"]
-        );
+        assert_eq!(names("sort=-name").unwrap(), ["sandbox", "payments", "analytics"]);
+        assert_eq!(names("sort=name&limit=2").unwrap(), ["analytics", "payments"]);
         assert_eq!(names("sort=+name&start=1&limit=1").unwrap(), ["payments"]);
         assert_eq!(names("start=5").unwrap(), Vec::<String>::new());
         let pairs = crate::huawei::sign::query_pairs("count=true&q=parentUuid=a");
-        assert_eq!(
-            run(&Query::parse(&pairs).unwrap(), &rows()).unwrap(),
-            json!({"total": 2})
-        );
+        assert_eq!(run(&Query::parse(&pairs).unwrap(), &rows()).unwrap(), json!({"total": 2}));
         let pairs = crate::huawei::sign::query_pairs("replyWithCount=true&limit=1&fields=uuid");
         assert_eq!(
             run(&Query::parse(&pairs).unwrap(), &rows()).unwrap(),

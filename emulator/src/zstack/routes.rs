@@ -38,9 +38,7 @@ impl Action {
             Action::ValidateSession => "ValidateSession",
             Action::PollApiJob => "PollApiJob",
             Action::AttachIAM2ProjectToIAM2Organization => "AttachIAM2ProjectToIAM2Organization",
-            Action::DetachIAM2ProjectFromIAM2Organization => {
-                "DetachIAM2ProjectFromIAM2Organization"
-            }
+            Action::DetachIAM2ProjectFromIAM2Organization => "DetachIAM2ProjectFromIAM2Organization",
             Action::QueryIAM2OrganizationProjectRef => "QueryIAM2OrganizationProjectRef",
             Action::QueryIAM2Project => "QueryIAM2Project",
             Action::QueryIAM2Organization => "QueryIAM2Organization",
@@ -49,29 +47,20 @@ impl Action {
 
     /// Whether the action is asynchronous (202 + a job; `async_fail`/`async_hang` apply).
     pub fn starts_job(self) -> bool {
-        matches!(
-            self,
-            Action::AttachIAM2ProjectToIAM2Organization
-                | Action::DetachIAM2ProjectFromIAM2Organization
-        )
+        matches!(self, Action::AttachIAM2ProjectToIAM2Organization | Action::DetachIAM2ProjectFromIAM2Organization)
     }
 
     /// Whether the call needs credentials. Login, logout and the session check are
     /// `@SuppressCredentialCheck` APIs, and the REST server answers job queries without
     /// authentication (the job uuid is the capability).
     pub fn needs_credentials(self) -> bool {
-        !matches!(
-            self,
-            Action::LogInByAccount | Action::LogOut | Action::ValidateSession | Action::PollApiJob
-        )
+        !matches!(self, Action::LogInByAccount | Action::LogOut | Action::ValidateSession | Action::PollApiJob)
     }
 
     pub fn is_query(self) -> bool {
         matches!(
             self,
-            Action::QueryIAM2OrganizationProjectRef
-                | Action::QueryIAM2Project
-                | Action::QueryIAM2Organization
+            Action::QueryIAM2OrganizationProjectRef | Action::QueryIAM2Project | Action::QueryIAM2Organization
         )
     }
 }
@@ -85,10 +74,7 @@ pub struct Route {
 
 impl Route {
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.path_params
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
+        self.path_params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
     }
 
     /// Path parameters that may be logged (session uuids are bearer tokens and never are).
@@ -113,10 +99,7 @@ pub fn route(method: &str, path: &str) -> Result<Route, NoRoute> {
     let Some(rest) = path.strip_prefix('/') else {
         return Err(NoRoute::NotFound);
     };
-    let segments: Vec<String> = rest
-        .split('/')
-        .map(|s| percent_decode_str(s, false))
-        .collect();
+    let segments: Vec<String> = rest.split('/').map(|s| percent_decode_str(s, false)).collect();
     if segments.iter().any(String::is_empty) {
         return Err(NoRoute::NotFound);
     }
@@ -127,51 +110,24 @@ pub fn route(method: &str, path: &str) -> Result<Route, NoRoute> {
     };
     let (allowed, route) = match s.as_slice() {
         ["v1", "accounts", "login"] => ("PUT", with(LogInByAccount, &[])),
-        ["v1", "accounts", "sessions", session] => {
-            ("DELETE", with(LogOut, &[("sessionUuid", session)]))
-        }
-        ["v1", "accounts", "sessions", session, "valid"] => {
-            ("GET", with(ValidateSession, &[("sessionUuid", session)]))
-        }
+        ["v1", "accounts", "sessions", session] => ("DELETE", with(LogOut, &[("sessionUuid", session)])),
+        ["v1", "accounts", "sessions", session, "valid"] => ("GET", with(ValidateSession, &[("sessionUuid", session)])),
         ["v1", "api-jobs", job] => ("GET", with(PollApiJob, &[("jobUuid", job)])),
         ["v1", "iam2", "projects"] => ("GET", with(QueryIAM2Project, &[])),
-        ["v1", "iam2", "projects", "organizations", "refs"] => {
-            ("GET", with(QueryIAM2OrganizationProjectRef, &[]))
-        }
+        ["v1", "iam2", "projects", "organizations", "refs"] => ("GET", with(QueryIAM2OrganizationProjectRef, &[])),
         ["v1", "iam2", "projects", uuid] => ("GET", with(QueryIAM2Project, &[("uuid", uuid)])),
-        [
-            "v1",
-            "iam2",
-            "projects",
-            project,
-            "iam2",
-            "organizations",
-            organization,
-        ] => (
+        ["v1", "iam2", "projects", project, "iam2", "organizations", organization] => (
             "POST",
-            with(
-                AttachIAM2ProjectToIAM2Organization,
-                &[("projectUuid", project), ("organizationUuid", organization)],
-            ),
+            with(AttachIAM2ProjectToIAM2Organization, &[("projectUuid", project), ("organizationUuid", organization)]),
         ),
-        ["v1", "iam2", "projects", project, "iam2", "organizations"] => (
-            "DELETE",
-            with(
-                DetachIAM2ProjectFromIAM2Organization,
-                &[("projectUuid", project)],
-            ),
-        ),
-        ["v1", "iam2", "organizations"] => ("GET", with(QueryIAM2Organization, &[])),
-        ["v1", "iam2", "organizations", uuid] => {
-            ("GET", with(QueryIAM2Organization, &[("uuid", uuid)]))
+        ["v1", "iam2", "projects", project, "iam2", "organizations"] => {
+            ("DELETE", with(DetachIAM2ProjectFromIAM2Organization, &[("projectUuid", project)]))
         }
+        ["v1", "iam2", "organizations"] => ("GET", with(QueryIAM2Organization, &[])),
+        ["v1", "iam2", "organizations", uuid] => ("GET", with(QueryIAM2Organization, &[("uuid", uuid)])),
         _ => return Err(NoRoute::NotFound),
     };
-    if method == allowed {
-        Ok(route)
-    } else {
-        Err(NoRoute::MethodNotAllowed { allowed })
-    }
+    if method == allowed { Ok(route) } else { Err(NoRoute::MethodNotAllowed { allowed }) }
 }
 
 #[cfg(test)]
@@ -182,42 +138,22 @@ mod tests {
     fn routes_the_documented_paths() {
         let r = route("POST", "/v1/iam2/projects/p1/iam2/organizations/o%2D1").unwrap();
         assert_eq!(r.action, Action::AttachIAM2ProjectToIAM2Organization);
-        assert_eq!(
-            (r.param("projectUuid"), r.param("organizationUuid")),
-            (Some("p1"), Some("o-1"))
-        );
+        assert_eq!((r.param("projectUuid"), r.param("organizationUuid")), (Some("p1"), Some("o-1")));
         assert!(r.action.starts_job() && r.action.needs_credentials());
         let r = route("DELETE", "/v1/iam2/projects/p1/iam2/organizations").unwrap();
         assert_eq!(r.action, Action::DetachIAM2ProjectFromIAM2Organization);
         assert_eq!(
-            route("GET", "/v1/iam2/projects/organizations/refs")
-                .unwrap()
-                .action,
+            route("GET", "/v1/iam2/projects/organizations/refs").unwrap().action,
             Action::QueryIAM2OrganizationProjectRef
         );
         let r = route("GET", "/v1/iam2/projects/abc").unwrap();
-        assert_eq!(
-            (r.action, r.param("uuid")),
-            (Action::QueryIAM2Project, Some("abc"))
-        );
+        assert_eq!((r.action, r.param("uuid")), (Action::QueryIAM2Project, Some("abc")));
         let r = route("DELETE", "/v1/accounts/sessions/s1").unwrap();
         assert_eq!(r.action, Action::LogOut);
-        assert_eq!(
-            r.loggable_params().count(),
-            0,
-            "session uuids are never logged"
-        );
-        assert!(
-            !route("GET", "/v1/api-jobs/j")
-                .unwrap()
-                .action
-                .needs_credentials()
-        );
+        assert_eq!(r.loggable_params().count(), 0, "session uuids are never logged");
+        assert!(!route("GET", "/v1/api-jobs/j").unwrap().action.needs_credentials());
 
-        assert_eq!(
-            route("GET", "/v1/accounts/login"),
-            Err(NoRoute::MethodNotAllowed { allowed: "PUT" })
-        );
+        assert_eq!(route("GET", "/v1/accounts/login"), Err(NoRoute::MethodNotAllowed { allowed: "PUT" }));
         assert_eq!(
             route("POST", "/v1/iam2/projects/p1/iam2/organizations"),
             Err(NoRoute::MethodNotAllowed { allowed: "DELETE" })

@@ -50,12 +50,7 @@ pub async fn start_with(config: Config) -> TestEmulator {
     let server = tokio::spawn(async move {
         tether_emulator::serve(listener, served).await.unwrap();
     });
-    TestEmulator {
-        addr,
-        base: format!("http://{addr}"),
-        emulator,
-        server,
-    }
+    TestEmulator { addr, base: format!("http://{addr}"), emulator, server }
 }
 
 pub fn http() -> reqwest::Client {
@@ -68,52 +63,30 @@ impl TestEmulator {
     }
 
     pub async fn admin_get(&self, path: &str) -> Value {
-        let resp = http()
-            .get(format!("{}/_emulator/{path}", self.base))
-            .send()
-            .await
-            .unwrap();
+        let resp = http().get(format!("{}/_emulator/{path}", self.base)).send().await.unwrap();
         assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
         resp.json().await.unwrap()
     }
 
     pub async fn admin_post(&self, path: &str, body: Value) -> (u16, Value) {
-        let resp = http()
-            .post(format!("{}/_emulator/{path}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let resp = http().post(format!("{}/_emulator/{path}", self.base)).json(&body).send().await.unwrap();
         (resp.status().as_u16(), resp.json().await.unwrap())
     }
 
     pub async fn admin_delete(&self, path: &str) -> Value {
-        let resp = http()
-            .delete(format!("{}/_emulator/{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            resp.status().is_success(),
-            "DELETE {path}: {}",
-            resp.status()
-        );
+        let resp = http().delete(format!("{}/_emulator/{path}", self.base)).send().await.unwrap();
+        assert!(resp.status().is_success(), "DELETE {path}: {}", resp.status());
         resp.json().await.unwrap()
     }
 
     pub async fn calls(&self, action: &str) -> Vec<Value> {
-        let calls = self
-            .admin_get(&format!("calls?cloud=tencent&action={action}"))
-            .await;
+        let calls = self.admin_get(&format!("calls?cloud=tencent&action={action}")).await;
         calls.as_array().unwrap().clone()
     }
 }
 
 pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
 fn hex_sha256(data: &[u8]) -> String {
@@ -161,42 +134,19 @@ impl TcClient {
     }
 
     /// Headers for a request with `method`, raw `query` and `body`.
-    pub fn signed_headers(
-        &self,
-        method: &str,
-        action: &str,
-        query: &str,
-        body: &[u8],
-    ) -> Vec<(String, String)> {
+    pub fn signed_headers(&self, method: &str, action: &str, query: &str, body: &[u8]) -> Vec<(String, String)> {
         let timestamp = unix_now() + self.skew_secs;
-        let date = time::OffsetDateTime::from_unix_timestamp(timestamp)
-            .unwrap()
-            .date();
-        let date = format!(
-            "{:04}-{:02}-{:02}",
-            date.year(),
-            u8::from(date.month()),
-            date.day()
-        );
+        let date = time::OffsetDateTime::from_unix_timestamp(timestamp).unwrap().date();
+        let date = format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day());
         let host = self.addr.to_string();
-        let content_type = if method == "GET" {
-            "application/x-www-form-urlencoded"
-        } else {
-            "application/json"
-        };
+        let content_type = if method == "GET" { "application/x-www-form-urlencoded" } else { "application/json" };
         let (canonical_headers, signed_headers) = if self.sign_action {
             (
-                format!(
-                    "content-type:{content_type}\nhost:{host}\nx-tc-action:{}\n",
-                    action.to_lowercase()
-                ),
+                format!("content-type:{content_type}\nhost:{host}\nx-tc-action:{}\n", action.to_lowercase()),
                 "content-type;host;x-tc-action",
             )
         } else {
-            (
-                format!("content-type:{content_type}\nhost:{host}\n"),
-                "content-type;host",
-            )
+            (format!("content-type:{content_type}\nhost:{host}\n"), "content-type;host")
         };
         let payload_hash = if self.unsigned_payload {
             hex_sha256(b"UNSIGNED-PAYLOAD")
@@ -205,13 +155,9 @@ impl TcClient {
         } else {
             hex_sha256(body)
         };
-        let canonical =
-            format!("{method}\n/\n{query}\n{canonical_headers}\n{signed_headers}\n{payload_hash}");
+        let canonical = format!("{method}\n/\n{query}\n{canonical_headers}\n{signed_headers}\n{payload_hash}");
         let scope = format!("{date}/{}/tc3_request", self.service);
-        let to_sign = format!(
-            "TC3-HMAC-SHA256\n{timestamp}\n{scope}\n{}",
-            hex_sha256(canonical.as_bytes())
-        );
+        let to_sign = format!("TC3-HMAC-SHA256\n{timestamp}\n{scope}\n{}", hex_sha256(canonical.as_bytes()));
         let k_date = hmac(format!("TC3{}", self.secret_key).as_bytes(), &date);
         let k_service = hmac(&k_date, &self.service);
         let k_signing = hmac(&k_service, "tc3_request");
@@ -237,20 +183,13 @@ impl TcClient {
             headers.push(("X-TC-Token".to_owned(), token.clone()));
         }
         if self.unsigned_payload {
-            headers.push((
-                "X-TC-Content-SHA256".to_owned(),
-                "UNSIGNED-PAYLOAD".to_owned(),
-            ));
+            headers.push(("X-TC-Content-SHA256".to_owned(), "UNSIGNED-PAYLOAD".to_owned()));
         }
         headers
     }
 
     /// POSTs `body` (raw bytes) and returns the transport result.
-    pub async fn post_raw(
-        &self,
-        action: &str,
-        body: Vec<u8>,
-    ) -> Result<reqwest::Response, reqwest::Error> {
+    pub async fn post_raw(&self, action: &str, body: Vec<u8>) -> Result<reqwest::Response, reqwest::Error> {
         let mut request = self.http.post(format!("http://{}/", self.addr));
         for (name, value) in self.signed_headers("POST", action, "", &body) {
             request = request.header(name, value);
@@ -260,10 +199,7 @@ impl TcClient {
 
     /// POSTs JSON params and returns the `Response` object; panics on a transport error.
     pub async fn call(&self, action: &str, params: Value) -> Value {
-        let resp = self
-            .post_raw(action, serde_json::to_vec(&params).unwrap())
-            .await
-            .expect("transport ok");
+        let resp = self.post_raw(action, serde_json::to_vec(&params).unwrap()).await.expect("transport ok");
         response_object(resp).await
     }
 
@@ -279,11 +215,7 @@ impl TcClient {
 
 /// Checks the envelope invariants and returns `Response`.
 pub async fn response_object(resp: reqwest::Response) -> Value {
-    assert_eq!(
-        resp.status(),
-        200,
-        "Tencent answers everything with HTTP 200"
-    );
+    assert_eq!(resp.status(), 200, "Tencent answers everything with HTTP 200");
     assert_eq!(resp.headers()["content-type"], "application/json");
     let body: Value = resp.json().await.unwrap();
     let response = body["Response"].clone();
@@ -299,11 +231,7 @@ pub fn error_code(response: &Value) -> Option<&str> {
 }
 
 pub fn assert_error(response: &Value, code: &str) {
-    assert_eq!(
-        error_code(response),
-        Some(code),
-        "unexpected answer: {response}"
-    );
+    assert_eq!(error_code(response), Some(code), "unexpected answer: {response}");
     assert!(!response["Error"]["Message"].as_str().unwrap().is_empty());
 }
 
@@ -324,12 +252,7 @@ pub fn describe_params(member: i64, policy: i64, offset: i64, limit: i64) -> Val
 }
 
 pub fn item_uins(response: &Value) -> Vec<i64> {
-    response["Items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["OrgSubAccountUin"].as_i64().unwrap())
-        .collect()
+    response["Items"].as_array().unwrap().iter().map(|i| i["OrgSubAccountUin"].as_i64().unwrap()).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -351,40 +274,16 @@ pub const HW_TEMP_TOKEN: &str = "tether-emulator-huawei-security-token";
 
 /// (account id, AK, SK) of each fixture account.
 pub const HW_KEYS: [(&str, &str, &str); 5] = [
-    (
-        HW_MGMT,
-        "HWTETHERMANAGEMENT01",
-        "tether-emulator-huawei-management-sk",
-    ),
-    (
-        HW_FINANCE,
-        "HWTETHERFINANCEPROD1",
-        "tether-emulator-huawei-finance-prod-sk",
-    ),
-    (
-        HW_DATA,
-        "HWTETHERDATAPLATFRM1",
-        "tether-emulator-huawei-data-platform-sk",
-    ),
-    (
-        HW_NEWACQ,
-        "HWTETHERNEWACQUISIT1",
-        "tether-emulator-huawei-new-acquisition-sk",
-    ),
-    (
-        HW_LONE,
-        "HWTETHERLONEWOLF0001",
-        "tether-emulator-huawei-lone-wolf-sk",
-    ),
+    (HW_MGMT, "HWTETHERMANAGEMENT01", "tether-emulator-huawei-management-sk"),
+    (HW_FINANCE, "HWTETHERFINANCEPROD1", "tether-emulator-huawei-finance-prod-sk"),
+    (HW_DATA, "HWTETHERDATAPLATFRM1", "tether-emulator-huawei-data-platform-sk"),
+    (HW_NEWACQ, "HWTETHERNEWACQUISIT1", "tether-emulator-huawei-new-acquisition-sk"),
+    (HW_LONE, "HWTETHERLONEWOLF0001", "tether-emulator-huawei-lone-wolf-sk"),
 ];
 
 /// Short job durations so async tests stay fast.
 pub fn hw_config() -> Config {
-    Config {
-        huawei_operation_ms: 700,
-        huawei_assignment_ms: 500,
-        ..Config::default()
-    }
+    Config { huawei_operation_ms: 700, huawei_assignment_ms: 500, ..Config::default() }
 }
 
 /// A Huawei answer: status, JSON body (Null when empty) and the X-Request-Id header.
@@ -452,10 +351,7 @@ impl HwClient {
 
     /// The permanent credential of fixture account `account_id`.
     pub fn of(addr: SocketAddr, account_id: &str) -> Self {
-        let (_, ak, sk) = HW_KEYS
-            .iter()
-            .find(|(id, _, _)| *id == account_id)
-            .expect("a fixture account");
+        let (_, ak, sk) = HW_KEYS.iter().find(|(id, _, _)| *id == account_id).expect("a fixture account");
         HwClient::new(addr, ak, sk)
     }
 
@@ -472,13 +368,7 @@ impl HwClient {
     }
 
     /// The signed headers for `method path?query` with `body`.
-    pub fn headers(
-        &self,
-        method: &str,
-        path: &str,
-        query: &str,
-        body: &[u8],
-    ) -> Vec<(String, String)> {
+    pub fn headers(&self, method: &str, path: &str, query: &str, body: &[u8]) -> Vec<(String, String)> {
         let date = time::OffsetDateTime::now_utc() + time::Duration::seconds(self.skew_secs);
         let sdk_date = format!(
             "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
@@ -504,44 +394,26 @@ impl HwClient {
             headers.push(("x-project-id".into(), project.clone()));
         }
         headers.sort();
-        let mut uri: String = path
-            .split('/')
-            .map(Self::encode)
-            .collect::<Vec<_>>()
-            .join("/");
+        let mut uri: String = path.split('/').map(Self::encode).collect::<Vec<_>>().join("/");
         if !uri.ends_with('/') {
             uri.push('/');
         }
-        let mut pairs: Vec<(&str, &str)> = query
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|p| p.split_once('=').unwrap_or((p, "")))
-            .collect();
+        let mut pairs: Vec<(&str, &str)> =
+            query.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, ""))).collect();
         pairs.sort();
-        let canonical_query = pairs
-            .iter()
-            .map(|(k, v)| format!("{}={}", Self::encode(k), Self::encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
+        let canonical_query =
+            pairs.iter().map(|(k, v)| format!("{}={}", Self::encode(k), Self::encode(v))).collect::<Vec<_>>().join("&");
         let canonical_headers: String = headers.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
         let signed: Vec<&str> = headers.iter().map(|(k, _)| k.as_str()).collect();
         let signed = signed.join(";");
-        let canonical = format!(
-            "{method}\n{uri}\n{canonical_query}\n{canonical_headers}\n{signed}\n{}",
-            hex_sha256(body)
-        );
-        let to_sign = format!(
-            "SDK-HMAC-SHA256\n{sdk_date}\n{}",
-            hex_sha256(canonical.as_bytes())
-        );
+        let canonical =
+            format!("{method}\n{uri}\n{canonical_query}\n{canonical_headers}\n{signed}\n{}", hex_sha256(body));
+        let to_sign = format!("SDK-HMAC-SHA256\n{sdk_date}\n{}", hex_sha256(canonical.as_bytes()));
         let signature = hex::encode(hmac(self.sk.as_bytes(), &to_sign));
         headers.retain(|(k, _)| k != "host");
         headers.push((
             "authorization".into(),
-            format!(
-                "SDK-HMAC-SHA256 Access={}, SignedHeaders={signed}, Signature={signature}",
-                self.ak
-            ),
+            format!("SDK-HMAC-SHA256 Access={}, SignedHeaders={signed}, Signature={signature}", self.ak),
         ));
         headers
     }
@@ -554,13 +426,9 @@ impl HwClient {
         path_and_query: &str,
         body: Vec<u8>,
     ) -> Result<reqwest::Response, reqwest::Error> {
-        let (path, query) = path_and_query
-            .split_once('?')
-            .unwrap_or((path_and_query, ""));
+        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
         let url = format!("http://{}{path_and_query}", self.addr);
-        let mut request = self
-            .http
-            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url);
+        let mut request = self.http.request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url);
         for (name, value) in self.headers(method, path, query, &body) {
             request = request.header(name, value);
         }
@@ -568,13 +436,8 @@ impl HwClient {
     }
 
     pub async fn call(&self, method: &str, path_and_query: &str, body: Option<Value>) -> HwAnswer {
-        let body = body
-            .map(|b| serde_json::to_vec(&b).unwrap())
-            .unwrap_or_default();
-        let resp = self
-            .send_raw(method, path_and_query, body)
-            .await
-            .expect("transport ok");
+        let body = body.map(|b| serde_json::to_vec(&b).unwrap()).unwrap_or_default();
+        let resp = self.send_raw(method, path_and_query, body).await.expect("transport ok");
         hw_answer(resp).await
     }
 
@@ -594,25 +457,12 @@ impl HwClient {
 
 pub async fn hw_answer(resp: reqwest::Response) -> HwAnswer {
     let status = resp.status().as_u16();
-    let request_id = resp
-        .headers()
-        .get("x-request-id")
-        .expect("every Huawei answer has X-Request-Id")
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let request_id =
+        resp.headers().get("x-request-id").expect("every Huawei answer has X-Request-Id").to_str().unwrap().to_owned();
     assert_eq!(request_id.len(), 32, "{request_id}");
     let text = resp.text().await.unwrap();
-    let body = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap()
-    };
-    HwAnswer {
-        status,
-        body,
-        request_id,
-    }
+    let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() };
+    HwAnswer { status, body, request_id }
 }
 
 impl TestEmulator {
@@ -621,9 +471,7 @@ impl TestEmulator {
     }
 
     pub async fn hw_calls(&self, action: &str) -> Vec<Value> {
-        let calls = self
-            .admin_get(&format!("calls?cloud=huawei&action={action}"))
-            .await;
+        let calls = self.admin_get(&format!("calls?cloud=huawei&action={action}")).await;
         calls.as_array().unwrap().clone()
     }
 }
@@ -636,19 +484,12 @@ pub async fn hw_poll(client: &HwClient, path: &str, pointer: &str) -> Vec<Value>
     loop {
         let answer = client.get(path).await;
         let body = answer.ok().clone();
-        let status = body
-            .pointer(pointer)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned();
+        let status = body.pointer(pointer).and_then(Value::as_str).unwrap_or("").to_owned();
         seen.push(body);
         if status != "IN_PROGRESS" {
             return seen;
         }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(10),
-            "{path} never finished"
-        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{path} never finished");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
@@ -675,10 +516,7 @@ pub const ZS_DETACH: &str = "DetachIAM2ProjectFromIAM2Organization";
 
 /// Short jobs so async tests stay fast.
 pub fn zs_config() -> Config {
-    Config {
-        zstack_job_ms: 400,
-        ..Config::default()
-    }
+    Config { zstack_job_ms: 400, ..Config::default() }
 }
 
 /// Lower-case hex SHA-512, as `LogInByAccount` wants the password.
@@ -689,9 +527,7 @@ pub fn sha512_hex(text: &str) -> String {
 /// An HTTP date in the `Mon, 02 Jan 2006 15:04:05 GMT` form, `skew_secs` from now.
 pub fn http_date(skew_secs: i64) -> String {
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let at = time::OffsetDateTime::now_utc() + time::Duration::seconds(skew_secs);
     format!(
         "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
@@ -759,9 +595,7 @@ impl ZsAnswer {
     }
 
     pub fn description(&self) -> &str {
-        self.body["error"]["description"]
-            .as_str()
-            .unwrap_or_default()
+        self.body["error"]["description"].as_str().unwrap_or_default()
     }
 
     pub fn details(&self) -> &str {
@@ -787,12 +621,7 @@ pub struct ZsClient {
 
 impl ZsClient {
     pub fn new(addr: SocketAddr, auth: ZsAuth) -> Self {
-        ZsClient {
-            http: http(),
-            addr,
-            auth,
-            headers: Vec::new(),
-        }
+        ZsClient { http: http(), addr, auth, headers: Vec::new() }
     }
 
     /// Sends `method` to `/zstack` + `path_and_query` (e.g. `/v1/iam2/projects?q=name=x`; query
@@ -804,44 +633,29 @@ impl ZsClient {
         body: Option<Value>,
     ) -> Result<reqwest::Response, reqwest::Error> {
         let url = format!("http://{}/zstack{path_and_query}", self.addr);
-        let mut request = self
-            .http
-            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url);
+        let mut request = self.http.request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url);
         match &self.auth {
             ZsAuth::None => {}
-            ZsAuth::Session(uuid) => {
-                request = request.header("Authorization", format!("OAuth {uuid}"))
-            }
+            ZsAuth::Session(uuid) => request = request.header("Authorization", format!("OAuth {uuid}")),
             ZsAuth::SessionHeader(uuid) => request = request.header("X-Session-Id", uuid),
-            ZsAuth::AccessKey {
-                id,
-                secret,
-                skew_secs,
-            } => {
+            ZsAuth::AccessKey { id, secret, skew_secs } => {
                 let date = http_date(*skew_secs);
                 let path = path_and_query.split('?').next().unwrap();
                 let signature = zs_signature(secret, method, &date, path);
-                request = request
-                    .header("Authorization", format!("ZStack {id}:{signature}"))
-                    .header("Date", date);
+                request = request.header("Authorization", format!("ZStack {id}:{signature}")).header("Date", date);
             }
         }
         for (name, value) in &self.headers {
             request = request.header(name, value);
         }
         if let Some(body) = body {
-            request = request
-                .header("Content-Type", "application/json")
-                .body(serde_json::to_vec(&body).unwrap());
+            request = request.header("Content-Type", "application/json").body(serde_json::to_vec(&body).unwrap());
         }
         request.send().await
     }
 
     pub async fn call(&self, method: &str, path_and_query: &str, body: Option<Value>) -> ZsAnswer {
-        let resp = self
-            .send(method, path_and_query, body)
-            .await
-            .expect("transport ok");
+        let resp = self.send(method, path_and_query, body).await.expect("transport ok");
         zs_answer(resp).await
     }
 
@@ -859,21 +673,12 @@ impl ZsClient {
     }
 
     pub async fn detach(&self, project: &str) -> ZsAnswer {
-        self.call(
-            "DELETE",
-            &format!("/v1/iam2/projects/{project}/iam2/organizations"),
-            None,
-        )
-        .await
+        self.call("DELETE", &format!("/v1/iam2/projects/{project}/iam2/organizations"), None).await
     }
 
     /// The organization uuids of `project`'s refs.
     pub async fn organization_of(&self, project: &str) -> Vec<String> {
-        let answer = self
-            .get(&format!(
-                "/v1/iam2/projects/organizations/refs?q=projectUuid={project}"
-            ))
-            .await;
+        let answer = self.get(&format!("/v1/iam2/projects/organizations/refs?q=projectUuid={project}")).await;
         answer.ok()["inventories"]
             .as_array()
             .unwrap()
@@ -885,19 +690,12 @@ impl ZsClient {
 
 pub async fn zs_answer(resp: reqwest::Response) -> ZsAnswer {
     let status = resp.status().as_u16();
-    let content_type = resp
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
+    let content_type = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
     let text = resp.text().await.unwrap();
     let body = if text.is_empty() {
         Value::Null
     } else {
-        assert!(
-            content_type.starts_with("application/json"),
-            "{content_type}"
-        );
+        assert!(content_type.starts_with("application/json"), "{content_type}");
         serde_json::from_str(&text).unwrap()
     };
     ZsAnswer { status, body }
@@ -910,11 +708,7 @@ impl TestEmulator {
 
     /// A client with the fixture AccessKey.
     pub fn zs_key(&self) -> ZsClient {
-        self.zs(ZsAuth::AccessKey {
-            id: ZS_ACCESS_KEY_ID.into(),
-            secret: ZS_ACCESS_KEY_SECRET.into(),
-            skew_secs: 0,
-        })
+        self.zs(ZsAuth::AccessKey { id: ZS_ACCESS_KEY_ID.into(), secret: ZS_ACCESS_KEY_SECRET.into(), skew_secs: 0 })
     }
 
     /// Logs in as `account` with `password` (plaintext; sent as its SHA-512).
@@ -931,17 +725,12 @@ impl TestEmulator {
     /// A client with a fresh admin session.
     pub async fn zs_session(&self) -> ZsClient {
         let answer = self.zs_login_as(ZS_ADMIN, ZS_PASSWORD).await;
-        let uuid = answer.ok()["inventory"]["uuid"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let uuid = answer.ok()["inventory"]["uuid"].as_str().unwrap().to_owned();
         self.zs(ZsAuth::Session(uuid))
     }
 
     pub async fn zs_calls(&self, action: &str) -> Vec<Value> {
-        let calls = self
-            .admin_get(&format!("calls?cloud=zstack&action={action}"))
-            .await;
+        let calls = self.admin_get(&format!("calls?cloud=zstack&action={action}")).await;
         calls.as_array().unwrap().clone()
     }
 }
@@ -957,16 +746,9 @@ pub async fn zs_wait(location: &str) -> (ZsAnswer, usize) {
         if answer.status != 202 {
             return (answer, running);
         }
-        assert_eq!(
-            answer.body,
-            serde_json::json!({}),
-            "a running job answers {{}}"
-        );
+        assert_eq!(answer.body, serde_json::json!({}), "a running job answers {{}}");
         running += 1;
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(10),
-            "{location} never finished"
-        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{location} never finished");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }

@@ -32,10 +32,7 @@ pub const DELETION_WHAT: &str = "DeleteAccountAssignment request";
 
 /// "A create or delete of the same assignment is in progress" (409, retryable).
 pub fn is_change_in_progress(error: &CloudError) -> bool {
-    matches!(
-        error.code.as_deref(),
-        Some("IdentityCenter.1006" | "IIC.1006")
-    )
+    matches!(error.code.as_deref(), Some("IdentityCenter.1006" | "IIC.1006"))
 }
 
 pub const STATUS_IN_PROGRESS: &str = "IN_PROGRESS";
@@ -101,16 +98,9 @@ impl AssignmentStatus {
     pub fn poll_state(self) -> PollState<AssignmentStatus> {
         match self.status.as_str() {
             STATUS_SUCCEEDED => PollState::Done(self),
-            STATUS_FAILED => PollState::Failed {
-                status: self.status,
-                message: self.failure_reason,
-            },
-            "" => PollState::Pending {
-                progress: Some("no status".to_owned()),
-            },
-            _ => PollState::Pending {
-                progress: Some(self.status),
-            },
+            STATUS_FAILED => PollState::Failed { status: self.status, message: self.failure_reason },
+            "" => PollState::Pending { progress: Some("no status".to_owned()) },
+            _ => PollState::Pending { progress: Some(self.status) },
         }
     }
 }
@@ -217,35 +207,22 @@ impl IdentityCenterClient {
 
     /// Like [`new`](Self::new), reusing an existing HTTP client (and its pool).
     pub fn with_http_client(cfg: &HuaweiConfig, http: HttpClient) -> Result<Self, CloudError> {
-        let svc = Service::new(
-            cfg,
-            http,
-            &cfg.endpoints.identitycenter,
-            Scope::Global,
-            "identitycenter",
-        )?;
+        let svc = Service::new(cfg, http, &cfg.endpoints.identitycenter, Scope::Global, "identitycenter")?;
         Ok(Self { svc, cancel: None })
     }
 
     /// A handle whose calls all stop (with a "cancelled" error) once `token` is cancelled.
     pub fn with_cancellation(&self, token: CancellationToken) -> Self {
-        Self {
-            svc: Arc::clone(&self.svc),
-            cancel: Some(token),
-        }
+        Self { svc: Arc::clone(&self.svc), cancel: Some(token) }
     }
 
     /// Every instance (`GET /v1/instances`, all pages); this is where `identity_store_id`
     /// comes from.
     pub async fn list_instances(&self) -> Result<Vec<Instance>, CloudError> {
         self.svc
-            .list_all(
-                self.cancel.as_ref(),
-                LIST_INSTANCES_ACTION,
-                &["v1", "instances"],
-                &[],
-                |page: InstancePage| (page.instances, page.page_info),
-            )
+            .list_all(self.cancel.as_ref(), LIST_INSTANCES_ACTION, &["v1", "instances"], &[], |page: InstancePage| {
+                (page.instances, page.page_info)
+            })
             .await
     }
 
@@ -266,8 +243,7 @@ impl IdentityCenterClient {
         instance_id: &str,
         request_id: &str,
     ) -> Result<AssignmentStatus, CloudError> {
-        self.describe_change(&CREATION, instance_id, request_id)
-            .await
+        self.describe_change(&CREATION, instance_id, request_id).await
     }
 
     /// Starts deleting one account assignment
@@ -286,8 +262,7 @@ impl IdentityCenterClient {
         instance_id: &str,
         request_id: &str,
     ) -> Result<AssignmentStatus, CloudError> {
-        self.describe_change(&DELETION, instance_id, request_id)
-            .await
+        self.describe_change(&DELETION, instance_id, request_id).await
     }
 
     async fn start_change<R: DeserializeOwned>(
@@ -301,13 +276,7 @@ impl IdentityCenterClient {
         let req = ApiRequest {
             action,
             method: Method::POST,
-            path: &[
-                "v1",
-                "instances",
-                instance_id,
-                "account-assignments",
-                change.verb,
-            ],
+            path: &["v1", "instances", instance_id, "account-assignments", change.verb],
             query: &[],
             body: Some(body),
             idempotent: false,
@@ -328,14 +297,7 @@ impl IdentityCenterClient {
         let req = ApiRequest {
             action,
             method: Method::GET,
-            path: &[
-                "v1",
-                "instances",
-                instance_id,
-                "account-assignments",
-                change.status_path,
-                request_id,
-            ],
+            path: &["v1", "instances", instance_id, "account-assignments", change.status_path, request_id],
             query: &[],
             body: None,
             idempotent: true,
@@ -382,16 +344,8 @@ impl IdentityCenterClient {
             .list_all(
                 self.cancel.as_ref(),
                 action,
-                &[
-                    "v1",
-                    "instances",
-                    instance_id,
-                    "account-assignments-for-principals",
-                ],
-                &[
-                    ("principal_id", principal_id),
-                    ("principal_type", principal_type),
-                ],
+                &["v1", "instances", instance_id, "account-assignments-for-principals"],
+                &[("principal_id", principal_id), ("principal_type", principal_type)],
                 |page: AssignmentPage| (page.account_assignments, page.page_info),
             )
             .await
@@ -417,14 +371,7 @@ impl IdentityCenterClient {
         require_id(action, "principal id", principal_id)?;
         require_id(action, "accessor_type", accessor_type)?;
         require_id(action, "identity_store_id", identity_store_id)?;
-        let body = json_body(
-            action,
-            &DisassociateBody {
-                id: principal_id,
-                accessor_type,
-                identity_store_id,
-            },
-        )?;
+        let body = json_body(action, &DisassociateBody { id: principal_id, accessor_type, identity_store_id })?;
         let req = ApiRequest {
             action,
             method: Method::POST,
@@ -467,19 +414,24 @@ impl IdentityCenterClient {
             self.cancel.as_ref(),
             || self.disassociate_profile(instance_id, principal_id, accessor_type, identity_store_id),
             || async move {
-                let left = match reader.list_account_assignments_for_principal(instance_id, principal_id, accessor_type).await {
-                    Ok(left) => left,
-                    Err(e) if e.is_not_found() => Vec::new(),
-                    Err(e) => return Err(e),
-                };
+                let left =
+                    match reader.list_account_assignments_for_principal(instance_id, principal_id, accessor_type).await
+                    {
+                        Ok(left) => left,
+                        Err(e) if e.is_not_found() => Vec::new(),
+                        Err(e) => return Err(e),
+                    };
                 if left.is_empty() {
                     return Ok(Presence::Gone);
                 }
-                let is_intended = |a: &AccountAssignment| intended.iter().any(|(ps, account)| *ps == a.permission_set_id && *account == a.account_id);
+                let is_intended = |a: &AccountAssignment| {
+                    intended.iter().any(|(ps, account)| *ps == a.permission_set_id && *account == a.account_id)
+                };
                 if left.iter().any(is_intended) {
                     return Ok(Presence::Present);
                 }
-                let added: Vec<String> = left.iter().map(|a| format!("{} on {}", a.permission_set_id, a.account_id)).collect();
+                let added: Vec<String> =
+                    left.iter().map(|a| format!("{} on {}", a.permission_set_id, a.account_id)).collect();
                 Ok(Presence::Replaced(format!("assignments added since: {}", added.join(", "))))
             },
         )
@@ -497,8 +449,7 @@ impl IdentityCenterClient {
         policy: &PollPolicy,
         cancel: Option<&CancellationToken>,
     ) -> Result<AssignmentStatus, WaitError> {
-        self.wait_change(&CREATION, instance_id, request_id, timeout, policy, cancel)
-            .await
+        self.wait_change(&CREATION, instance_id, request_id, timeout, policy, cancel).await
     }
 
     /// Like [`wait_creation`](Self::wait_creation), for a deletion.
@@ -510,8 +461,7 @@ impl IdentityCenterClient {
         policy: &PollPolicy,
         cancel: Option<&CancellationToken>,
     ) -> Result<AssignmentStatus, WaitError> {
-        self.wait_change(&DELETION, instance_id, request_id, timeout, policy, cancel)
-            .await
+        self.wait_change(&DELETION, instance_id, request_id, timeout, policy, cancel).await
     }
 
     async fn wait_change<R: DeserializeOwned>(
@@ -525,20 +475,13 @@ impl IdentityCenterClient {
     ) -> Result<AssignmentStatus, WaitError> {
         let cancel = cancel.or(self.cancel.as_ref());
         wait_for(change.what, request_id, timeout, policy, cancel, || async {
-            Ok(self
-                .describe_change(change, instance_id, request_id)
-                .await?
-                .poll_state())
+            Ok(self.describe_change(change, instance_id, request_id).await?.poll_state())
         })
         .await
     }
 }
 
-fn assignment_body(
-    action: &str,
-    instance_id: &str,
-    target: &AssignmentTarget,
-) -> Result<Vec<u8>, CloudError> {
+fn assignment_body(action: &str, instance_id: &str, target: &AssignmentTarget) -> Result<Vec<u8>, CloudError> {
     require_id(action, "instance_id", instance_id)?;
     require_id(action, "permission_set_id", &target.permission_set_id)?;
     require_id(action, "principal_id", &target.principal_id)?;
@@ -556,17 +499,9 @@ fn assignment_body(
     )
 }
 
-fn status_or_error(
-    action: &str,
-    status: Option<AssignmentStatus>,
-) -> Result<AssignmentStatus, CloudError> {
+fn status_or_error(action: &str, status: Option<AssignmentStatus>) -> Result<AssignmentStatus, CloudError> {
     status.ok_or_else(|| {
-        CloudError::new(
-            ErrorKind::Other,
-            Cloud::Huawei,
-            action,
-            "the response has no assignment status",
-        )
+        CloudError::new(ErrorKind::Other, Cloud::Huawei, action, "the response has no assignment status")
     })
 }
 
@@ -600,11 +535,9 @@ mod tests {
     }
 
     fn status(key: &str, request_id: &str, status: &str, reason: Value) -> Reply {
-        ok(
-            json!({ key: {"request_id": request_id, "status": status, "failure_reason": reason,
+        ok(json!({ key: {"request_id": request_id, "status": status, "failure_reason": reason,
             "created_date": 1_700_000_000_000i64, "permission_set_id": "ps-1", "principal_id": "user-1",
-            "principal_type": "USER", "target_id": "acc-1", "target_type": "ACCOUNT"}}),
-        )
+            "principal_type": "USER", "target_id": "acc-1", "target_type": "ACCOUNT"}}))
     }
 
     #[tokio::test]
@@ -612,11 +545,9 @@ mod tests {
         let server = Server::start(|req, _| {
             assert_eq!(req.line(), "GET /v1/instances");
             match req.query_param("marker").as_deref() {
-                None => ok(
-                    json!({"instances": [{"instance_id": "ins-1", "identity_store_id": "d-1",
+                None => ok(json!({"instances": [{"instance_id": "ins-1", "identity_store_id": "d-1",
                     "alias": "main", "instance_urn": "IdentityCenter::1:instance:ins-1"}],
-                    "page_info": {"next_marker": "ins-1", "current_count": 1}}),
-                ),
+                    "page_info": {"next_marker": "ins-1", "current_count": 1}})),
                 Some("ins-1") => ok(json!({"instances": [], "page_info": {"next_marker": null}})),
                 other => panic!("{other:?}"),
             }
@@ -636,54 +567,28 @@ mod tests {
         assert_eq!(seen.len(), 2);
         assert_eq!(seen[0].header("x-domain-id"), Some(DOMAIN_ID));
         assert_eq!(seen[0].header("x-project-id"), None);
-        assert_signed(
-            &seen[1],
-            &server.host(),
-            &[
-                "content-type",
-                "user-agent",
-                "x-domain-id",
-                "x-security-token",
-            ],
-        );
+        assert_signed(&seen[1], &server.host(), &["content-type", "user-agent", "x-domain-id", "x-security-token"]);
     }
 
     #[tokio::test]
     async fn create_assignment_and_wait() {
         let server = Server::start(|req, i| {
             if req.method == "POST" {
-                return status(
-                    "account_assignment_creation_status",
-                    "r-1",
-                    "IN_PROGRESS",
-                    Value::Null,
-                );
+                return status("account_assignment_creation_status", "r-1", "IN_PROGRESS", Value::Null);
             }
-            assert_eq!(
-                req.path,
-                "/v1/instances/ins-1/account-assignments/creation-status/r-1"
-            );
+            assert_eq!(req.path, "/v1/instances/ins-1/account-assignments/creation-status/r-1");
             let s = if i < 3 { "IN_PROGRESS" } else { "SUCCEEDED" };
             status("account_assignment_creation_status", "r-1", s, Value::Null)
         })
         .await;
         let client = client(&server);
-        let started = client
-            .create_account_assignment("ins-1", &target())
-            .await
-            .unwrap();
+        let started = client.create_account_assignment("ins-1", &target()).await.unwrap();
         assert_eq!(started.request_id, "r-1");
         assert_eq!(started.status, "IN_PROGRESS");
         assert_eq!(started.created_date, Some(1_700_000_000_000));
         assert_eq!(started.failure_reason, "");
         let done = client
-            .wait_creation(
-                "ins-1",
-                &started.request_id,
-                Duration::from_secs(10),
-                &fast_poll(),
-                None,
-            )
+            .wait_creation("ins-1", &started.request_id, Duration::from_secs(10), &fast_poll(), None)
             .await
             .unwrap();
         assert_eq!(done.status, "SUCCEEDED");
@@ -691,10 +596,7 @@ mod tests {
 
         let seen = server.seen();
         assert_eq!(seen.len(), 4);
-        assert_eq!(
-            seen[0].line(),
-            "POST /v1/instances/ins-1/account-assignments/create"
-        );
+        assert_eq!(seen[0].line(), "POST /v1/instances/ins-1/account-assignments/create");
         assert_eq!(
             seen[0].body,
             json!({"permission_set_id": "ps-1", "principal_id": "user-1", "principal_type": "USER",
@@ -707,85 +609,47 @@ mod tests {
     async fn failed_creation_surfaces_reason() {
         let server = Server::start(|req, _| {
             if req.method == "POST" {
-                status(
-                    "account_assignment_creation_status",
-                    "r-2",
-                    "IN_PROGRESS",
-                    Value::Null,
-                )
+                status("account_assignment_creation_status", "r-2", "IN_PROGRESS", Value::Null)
             } else {
-                status(
-                    "account_assignment_creation_status",
-                    "r-2",
-                    "FAILED",
-                    json!("permission set not provisioned"),
-                )
+                status("account_assignment_creation_status", "r-2", "FAILED", json!("permission set not provisioned"))
             }
         })
         .await;
         let client = client(&server);
-        let started = client
-            .create_account_assignment("ins-1", &target())
-            .await
-            .unwrap();
+        let started = client.create_account_assignment("ins-1", &target()).await.unwrap();
         let e = client
-            .wait_creation(
-                "ins-1",
-                &started.request_id,
-                Duration::from_secs(10),
-                &fast_poll(),
-                None,
-            )
+            .wait_creation("ins-1", &started.request_id, Duration::from_secs(10), &fast_poll(), None)
             .await
             .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "CreateAccountAssignment request r-2 ended FAILED: permission set not provisioned"
-        );
+        assert_eq!(e.to_string(), "CreateAccountAssignment request r-2 ended FAILED: permission set not provisioned");
     }
 
     #[tokio::test]
     async fn a_request_in_progress_is_recognised_and_not_a_conflict() {
         let server = Server::start(|_, i| {
             if i == 0 {
-                api_error(
-                    409,
-                    "IdentityCenter.1006",
-                    "a request for this assignment is in progress",
-                )
+                api_error(409, "IdentityCenter.1006", "a request for this assignment is in progress")
             } else {
                 api_error(409, "IdentityCenter.1007", "modification failed")
             }
         })
         .await;
         let client = client(&server);
-        let busy = client
-            .create_account_assignment("ins-1", &target())
-            .await
-            .unwrap_err();
+        let busy = client.create_account_assignment("ins-1", &target()).await.unwrap_err();
         assert!(is_change_in_progress(&busy), "{busy}");
         assert_eq!(busy.kind, ErrorKind::Transient);
         // Not retried by the HTTP layer: the resource decides after reading.
         assert_eq!(server.seen().len(), 1);
-        let failed = client
-            .create_account_assignment("ins-1", &target())
-            .await
-            .unwrap_err();
+        let failed = client.create_account_assignment("ins-1", &target()).await.unwrap_err();
         assert!(!is_change_in_progress(&failed), "{failed}");
         assert_eq!(failed.kind, ErrorKind::Conflict);
-        assert!(
-            failed.to_string().contains("CreateAccountAssignment"),
-            "{failed}"
-        );
+        assert!(failed.to_string().contains("CreateAccountAssignment"), "{failed}");
     }
 
     #[tokio::test]
     async fn create_is_not_retried_after_possible_processing() {
         let server = Server::start(|_, _| Reply::Raw(500, "oops")).await;
-        let e = client(&server)
-            .create_account_assignment("ins-1", &target())
-            .await
-            .unwrap_err();
+        let e = client(&server).create_account_assignment("ins-1", &target()).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Transient);
         assert_eq!(server.seen().len(), 1);
 
@@ -793,19 +657,11 @@ mod tests {
             if i == 0 {
                 api_error(429, "APIG.0308", "slow down")
             } else {
-                status(
-                    "account_assignment_creation_status",
-                    "r-3",
-                    "IN_PROGRESS",
-                    Value::Null,
-                )
+                status("account_assignment_creation_status", "r-3", "IN_PROGRESS", Value::Null)
             }
         })
         .await;
-        let s = client(&server)
-            .create_account_assignment("ins-1", &target())
-            .await
-            .unwrap();
+        let s = client(&server).create_account_assignment("ins-1", &target()).await.unwrap();
         assert_eq!(s.request_id, "r-3");
         assert_eq!(server.seen().len(), 2);
     }
@@ -816,45 +672,25 @@ mod tests {
             if req.method == "POST" {
                 assert_eq!(req.path, "/v1/instances/ins-1/account-assignments/delete");
                 assert_eq!(req.body["target_type"], json!("ACCOUNT"));
-                return status(
-                    "account_assignment_deletion_status",
-                    "d-1",
-                    "IN_PROGRESS",
-                    Value::Null,
-                );
+                return status("account_assignment_deletion_status", "d-1", "IN_PROGRESS", Value::Null);
             }
-            assert_eq!(
-                req.path,
-                "/v1/instances/ins-1/account-assignments/deletion-status/d-1"
-            );
+            assert_eq!(req.path, "/v1/instances/ins-1/account-assignments/deletion-status/d-1");
             let s = if i < 2 { "IN_PROGRESS" } else { "SUCCEEDED" };
             status("account_assignment_deletion_status", "d-1", s, Value::Null)
         })
         .await;
         let client = client(&server);
-        let started = client
-            .delete_account_assignment("ins-1", &target())
-            .await
-            .unwrap();
-        let s = client
-            .describe_deletion_status("ins-1", &started.request_id)
-            .await
-            .unwrap();
+        let started = client.delete_account_assignment("ins-1", &target()).await.unwrap();
+        let s = client.describe_deletion_status("ins-1", &started.request_id).await.unwrap();
         assert_eq!(s.status, "IN_PROGRESS");
-        let done = client
-            .wait_deletion("ins-1", "d-1", Duration::from_secs(10), &fast_poll(), None)
-            .await
-            .unwrap();
+        let done = client.wait_deletion("ins-1", "d-1", Duration::from_secs(10), &fast_poll(), None).await.unwrap();
         assert_eq!(done.status, "SUCCEEDED");
     }
 
     #[tokio::test]
     async fn list_assignments_for_principal_pages_and_queries() {
         let server = Server::start(|req, _| {
-            assert_eq!(
-                req.line(),
-                "GET /v1/instances/ins-1/account-assignments-for-principals"
-            );
+            assert_eq!(req.line(), "GET /v1/instances/ins-1/account-assignments-for-principals");
             assert_eq!(req.query_param("principal_id").as_deref(), Some("group 1"));
             assert_eq!(req.query_param("principal_type").as_deref(), Some("GROUP"));
             assert_eq!(req.query_param("limit").as_deref(), Some("100"));
@@ -870,10 +706,7 @@ mod tests {
             }
         })
         .await;
-        let all = client(&server)
-            .list_account_assignments_for_principal("ins-1", "group 1", "GROUP")
-            .await
-            .unwrap();
+        let all = client(&server).list_account_assignments_for_principal("ins-1", "group 1", "GROUP").await.unwrap();
         let accounts: Vec<&str> = all.iter().map(|a| a.account_id.as_str()).collect();
         assert_eq!(accounts, ["acc-1", "acc-2", "acc-3"]);
         let seen = server.seen();
@@ -882,35 +715,19 @@ mod tests {
         assert_signed(&seen[1], &server.host(), &["x-domain-id"]);
 
         let server = Server::start(|_, _| ok(json!({"account_assignments": null}))).await;
-        assert!(
-            client(&server)
-                .list_account_assignments_for_principal("ins-1", "u", "USER")
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert!(client(&server).list_account_assignments_for_principal("ins-1", "u", "USER").await.unwrap().is_empty());
     }
 
     #[tokio::test]
     async fn disassociate_profile_sends_documented_body() {
         let server = Server::start(|_, _| Reply::Raw(200, "")).await;
-        client(&server)
-            .disassociate_profile("ins-1", "user-1", "USER", "d-1")
-            .await
-            .unwrap();
+        client(&server).disassociate_profile("ins-1", "user-1", "USER", "d-1").await.unwrap();
         let seen = server.seen();
         assert_eq!(seen.len(), 1);
         let req = &seen[0];
         assert_eq!(req.line(), "POST /v1/instances/ins-1/disassociate-profile");
-        assert_eq!(
-            req.body,
-            json!({"id": "user-1", "accessor_type": "USER", "identity_store_id": "d-1"})
-        );
-        assert_signed(
-            req,
-            &server.host(),
-            &["content-type", "x-domain-id", "x-security-token"],
-        );
+        assert_eq!(req.body, json!({"id": "user-1", "accessor_type": "USER", "identity_store_id": "d-1"}));
+        assert_signed(req, &server.host(), &["content-type", "x-domain-id", "x-security-token"]);
     }
 
     #[tokio::test]
@@ -923,17 +740,11 @@ mod tests {
             }
         })
         .await;
-        client(&server)
-            .list_account_assignments_for_principal("ins-1", "user-1", "USER")
-            .await
-            .unwrap();
+        client(&server).list_account_assignments_for_principal("ins-1", "user-1", "USER").await.unwrap();
         assert_eq!(server.seen().len(), 2);
 
         let server = Server::start(|_, _| api_error(404, "IIC.1002", "instance not found")).await;
-        let e = client(&server)
-            .disassociate_profile("ins-x", "user-1", "USER", "d-1")
-            .await
-            .unwrap_err();
+        let e = client(&server).disassociate_profile("ins-x", "user-1", "USER", "d-1").await.unwrap_err();
         assert!(e.is_not_found());
         assert_eq!(e.action, DISASSOCIATE_PROFILE_ACTION);
     }
@@ -1045,7 +856,10 @@ mod tests {
             .disassociate_profile_reconciled("ins-1", "user-1", "USER", "d-1", &intended(), None)
             .await
             .unwrap_err();
-        assert!(matches!(&e, DetachError::Unknown { lost, read } if lost.kind == ErrorKind::Transient && read.kind == ErrorKind::Auth), "{e:?}");
+        assert!(
+            matches!(&e, DetachError::Unknown { lost, read } if lost.kind == ErrorKind::Transient && read.kind == ErrorKind::Auth),
+            "{e:?}"
+        );
         assert!(e.to_string().contains("DisassociateProfile is unknown"), "{e}");
         assert_eq!(server.lines(), [DISASSOCIATE, LIST]);
     }
@@ -1066,10 +880,7 @@ mod tests {
             s("IN_PROGRESS").poll_state(),
             PollState::Pending { progress: Some(p) } if p == "IN_PROGRESS"
         ));
-        assert!(matches!(
-            s("QUEUED").poll_state(),
-            PollState::Pending { .. }
-        ));
+        assert!(matches!(s("QUEUED").poll_state(), PollState::Pending { .. }));
         assert!(matches!(s("").poll_state(), PollState::Pending { .. }));
     }
 
@@ -1079,20 +890,8 @@ mod tests {
         let c = client(&server);
         let mut t = target();
         t.permission_set_id = String::new();
-        assert_eq!(
-            c.create_account_assignment("ins-1", &t)
-                .await
-                .unwrap_err()
-                .kind,
-            ErrorKind::Invalid
-        );
-        assert_eq!(
-            c.disassociate_profile("", "u", "USER", "d")
-                .await
-                .unwrap_err()
-                .kind,
-            ErrorKind::Invalid
-        );
+        assert_eq!(c.create_account_assignment("ins-1", &t).await.unwrap_err().kind, ErrorKind::Invalid);
+        assert_eq!(c.disassociate_profile("", "u", "USER", "d").await.unwrap_err().kind, ErrorKind::Invalid);
         assert!(server.seen().is_empty());
     }
 }

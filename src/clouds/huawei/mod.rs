@@ -24,14 +24,9 @@ use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-pub use identitycenter::{
-    AccountAssignment, AssignmentStatus, AssignmentTarget, IdentityCenterClient, Instance,
-};
+pub use identitycenter::{AccountAssignment, AssignmentStatus, AssignmentTarget, IdentityCenterClient, Instance};
 pub use organizations::{Account, Handshake, HandshakeTarget, Organization, OrganizationsClient};
-pub use rgc::{
-    AccountGoal, Blueprint, ManagedAccount, ManagedAccountRegion, Operation, PercentageDetail,
-    RgcClient,
-};
+pub use rgc::{AccountGoal, Blueprint, ManagedAccount, ManagedAccountRegion, Operation, PercentageDetail, RgcClient};
 
 use super::Secret;
 use super::error::{Cloud, CloudError, ErrorKind};
@@ -86,11 +81,7 @@ impl HuaweiEndpoints {
     /// so calls fail with a connection error that names it.
     pub fn for_region(region: &str) -> Self {
         let region = region.trim().to_ascii_lowercase();
-        let label = if is_valid_region(&region) {
-            region.as_str()
-        } else {
-            "invalid-region"
-        };
+        let label = if is_valid_region(&region) { region.as_str() } else { "invalid-region" };
         let parse = |s: &str| Url::parse(s).expect("valid built-in endpoint");
         Self {
             organizations: parse(ORGANIZATIONS_ENDPOINT),
@@ -102,11 +93,7 @@ impl HuaweiEndpoints {
 
     /// All three services at one base URL (the emulator).
     pub fn single(base: Url) -> Self {
-        Self {
-            organizations: base.clone(),
-            rgc: base.clone(),
-            identitycenter: base,
-        }
+        Self { organizations: base.clone(), rgc: base.clone(), identitycenter: base }
     }
 }
 
@@ -117,9 +104,7 @@ pub fn is_valid_region(region: &str) -> bool {
         && region.len() <= 63
         && !region.starts_with('-')
         && !region.ends_with('-')
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 #[derive(Debug, Clone)]
@@ -250,21 +235,14 @@ pub fn parse_error_body(body: &[u8]) -> Option<ErrorBody> {
         out.code = out.code.or_else(|| text(obj, CODE));
         out.message = out.message.or_else(|| text(obj, MESSAGE));
         out.request_id = out.request_id.or_else(|| text(obj, REQUEST_ID));
-        out.has_encoded_authorization_message |= obj
-            .get("encoded_authorization_message")
-            .is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()));
+        out.has_encoded_authorization_message |=
+            obj.get("encoded_authorization_message").is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()));
     }
     // `details: [{error_code, error_msg}]` fills gaps or adds to the message.
     let details: Vec<(Option<String>, Option<String>)> = top
         .get("details")
         .and_then(|d| d.as_array())
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|d| d.as_object())
-                .map(|d| (text(d, CODE), text(d, MESSAGE)))
-                .collect()
-        })
+        .map(|items| items.iter().filter_map(|d| d.as_object()).map(|d| (text(d, CODE), text(d, MESSAGE))).collect())
         .unwrap_or_default();
     for (code, message) in details {
         if out.code.is_none() {
@@ -293,13 +271,7 @@ pub fn parse_error_body(body: &[u8]) -> Option<ErrorBody> {
 
 /// Turns a non-2xx response into a [`CloudError`]. The request id comes from the body or the
 /// `X-Request-Id` header.
-pub fn decode_error(
-    action: &str,
-    host: &str,
-    status: u16,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> CloudError {
+pub fn decode_error(action: &str, host: &str, status: u16, headers: &HeaderMap, body: &[u8]) -> CloudError {
     let parsed = parse_error_body(body);
     let header_request_id = headers
         .get(X_REQUEST_ID)
@@ -314,18 +286,10 @@ pub fn decode_error(
             404 => ErrorKind::Invalid,
             _ => classify_error(status, ""),
         };
-        let hint = if status == 404 {
-            " (no Huawei error body: check the endpoint URL)"
-        } else {
-            ""
-        };
-        let mut e = CloudError::new(
-            kind,
-            Cloud::Huawei,
-            action,
-            format!("HTTP {status} from {host}: {}{hint}", snippet(body)),
-        )
-        .with_http_status(status);
+        let hint = if status == 404 { " (no Huawei error body: check the endpoint URL)" } else { "" };
+        let mut e =
+            CloudError::new(kind, Cloud::Huawei, action, format!("HTTP {status} from {host}: {}{hint}", snippet(body)))
+                .with_http_status(status);
         e.request_id = header_request_id;
         return e;
     };
@@ -333,19 +297,11 @@ pub fn decode_error(
     let kind = classify_error(status, &code);
     let original = parsed.message.unwrap_or_default();
     let message = if matches!(code.as_str(), "APIGW.0301" | "APIG.0301") {
-        if original.is_empty() {
-            SIGNATURE_REJECTED.to_owned()
-        } else {
-            format!("{SIGNATURE_REJECTED} ({original})")
-        }
+        if original.is_empty() { SIGNATURE_REJECTED.to_owned() } else { format!("{SIGNATURE_REJECTED} ({original})") }
     } else if kind == ErrorKind::Auth && parsed.has_encoded_authorization_message {
         let note = "an encoded_authorization_message came with the response; \
                     an administrator can decode it to see which permission is missing";
-        if original.is_empty() {
-            note.to_owned()
-        } else {
-            format!("{original} ({note})")
-        }
+        if original.is_empty() { note.to_owned() } else { format!("{original} ({note})") }
     } else if original.is_empty() && code.is_empty() {
         format!("HTTP {status} from {host}")
     } else {
@@ -360,36 +316,20 @@ pub fn decode_error(
 }
 
 fn request_id(resp: &HttpResponse) -> Option<&str> {
-    resp.headers
-        .get(X_REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty())
+    resp.headers.get(X_REQUEST_ID).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty())
 }
 
 /// Decodes a 2xx JSON body into `T`, or the error.
-pub(crate) fn decode_json<T: DeserializeOwned>(
-    action: &str,
-    host: &str,
-    resp: &HttpResponse,
-) -> Result<T, CloudError> {
+pub(crate) fn decode_json<T: DeserializeOwned>(action: &str, host: &str, resp: &HttpResponse) -> Result<T, CloudError> {
     if !(200..300).contains(&resp.status) {
-        return Err(decode_error(
-            action,
-            host,
-            resp.status,
-            &resp.headers,
-            &resp.body,
-        ));
+        return Err(decode_error(action, host, resp.status, &resp.headers, &resp.body));
     }
     serde_json::from_slice::<T>(&resp.body).map_err(|err| {
         let mut e = CloudError::new(
             ErrorKind::Other,
             Cloud::Huawei,
             action,
-            format!(
-                "unexpected response from {host}: {err}: {}",
-                snippet(&resp.body)
-            ),
+            format!("unexpected response from {host}: {err}: {}", snippet(&resp.body)),
         )
         .with_http_status(resp.status);
         e.request_id = request_id(resp).map(str::to_owned);
@@ -398,21 +338,11 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
 }
 
 /// Accepts any 2xx answer (the body, usually empty, is ignored).
-pub(crate) fn expect_success(
-    action: &str,
-    host: &str,
-    resp: &HttpResponse,
-) -> Result<(), CloudError> {
+pub(crate) fn expect_success(action: &str, host: &str, resp: &HttpResponse) -> Result<(), CloudError> {
     if (200..300).contains(&resp.status) {
         Ok(())
     } else {
-        Err(decode_error(
-            action,
-            host,
-            resp.status,
-            &resp.headers,
-            &resp.body,
-        ))
+        Err(decode_error(action, host, resp.status, &resp.headers, &resp.body))
     }
 }
 
@@ -424,10 +354,7 @@ pub(crate) fn invalid(action: &str, message: impl Into<String>) -> CloudError {
 /// Rejects identifiers that cannot be a path segment (empty, `.`, `..`).
 pub(crate) fn require_id(action: &str, what: &str, value: &str) -> Result<(), CloudError> {
     if value.trim().is_empty() || value == "." || value == ".." {
-        return Err(invalid(
-            action,
-            format!("{what} must not be empty, got {value:?}"),
-        ));
+        return Err(invalid(action, format!("{what} must not be empty, got {value:?}")));
     }
     Ok(())
 }
@@ -484,21 +411,14 @@ impl Service {
             return Err(setup_error("the access key is empty".into()));
         }
         if HeaderValue::from_str(access_key).is_err() || access_key.contains([',', ' ']) {
-            return Err(setup_error(
-                "the access key contains characters that cannot be sent".into(),
-            ));
+            return Err(setup_error("the access key contains characters that cannot be sent".into()));
         }
         if creds.secret_key.is_empty() {
             return Err(setup_error("the secret key is empty".into()));
         }
         let security_token = creds.security_token.clone().filter(|t| !t.is_empty());
-        if security_token
-            .as_ref()
-            .is_some_and(|token| HeaderValue::from_str(token.expose()).is_err())
-        {
-            return Err(setup_error(
-                "the security token contains characters that cannot be sent".into(),
-            ));
+        if security_token.as_ref().is_some_and(|token| HeaderValue::from_str(token.expose()).is_err()) {
+            return Err(setup_error("the security token contains characters that cannot be sent".into()));
         }
         if !matches!(endpoint.scheme(), "http" | "https")
             || endpoint.host_str().is_none()
@@ -520,8 +440,7 @@ impl Service {
             Scope::Regional => (X_PROJECT_ID, cfg.project_id.as_deref(), "project id"),
         };
         if let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) {
-            let value = HeaderValue::from_str(value)
-                .map_err(|_| setup_error(format!("invalid {what} {value:?}")))?;
+            let value = HeaderValue::from_str(value).map_err(|_| setup_error(format!("invalid {what} {value:?}")))?;
             headers.insert(name, value);
         }
         let host = super::http::host_header(&endpoint);
@@ -631,14 +550,7 @@ impl Service {
             if let Some(m) = marker.as_deref() {
                 pairs.push(("marker", m));
             }
-            let req = ApiRequest {
-                action,
-                method: Method::GET,
-                path,
-                query: &pairs,
-                body: None,
-                idempotent: true,
-            };
+            let req = ApiRequest { action, method: Method::GET, path, query: &pairs, body: None, idempotent: true };
             Ok(split(self.call_json(cancel, req).await?))
         })
         .await
@@ -646,17 +558,9 @@ impl Service {
 }
 
 /// Serializes a request body.
-pub(crate) fn json_body<T: serde::Serialize>(
-    action: &str,
-    body: &T,
-) -> Result<Vec<u8>, CloudError> {
+pub(crate) fn json_body<T: serde::Serialize>(action: &str, body: &T) -> Result<Vec<u8>, CloudError> {
     serde_json::to_vec(body).map_err(|e| {
-        CloudError::new(
-            ErrorKind::Other,
-            Cloud::Huawei,
-            action,
-            format!("cannot encode the request body: {e}"),
-        )
+        CloudError::new(ErrorKind::Other, Cloud::Huawei, action, format!("cannot encode the request body: {e}"))
     })
 }
 
@@ -673,10 +577,7 @@ pub(crate) struct PageInfo {
 /// Reads pages, passing each page's `next_marker` to the next request, until a page has no
 /// marker. A marker seen twice, or more than [`MAX_PAGES`] pages, ends the listing with an error
 /// rather than a silently partial (or endless) result.
-pub(crate) async fn collect_pages<T, F, Fut>(
-    action: &str,
-    mut fetch: F,
-) -> Result<Vec<T>, CloudError>
+pub(crate) async fn collect_pages<T, F, Fut>(action: &str, mut fetch: F) -> Result<Vec<T>, CloudError>
 where
     F: FnMut(Option<String>) -> Fut,
     Fut: Future<Output = Result<(Vec<T>, Option<PageInfo>), CloudError>>,
@@ -687,9 +588,7 @@ where
     for _ in 0..MAX_PAGES {
         let (items, page_info) = fetch(marker.clone()).await?;
         all.extend(items);
-        let next = page_info
-            .and_then(|p| p.next_marker)
-            .filter(|m| !m.trim().is_empty());
+        let next = page_info.and_then(|p| p.next_marker).filter(|m| !m.trim().is_empty());
         let Some(next) = next else {
             return Ok(all);
         };
@@ -730,10 +629,7 @@ pub(crate) mod testing {
 
     /// A Huawei error envelope.
     pub fn api_error(status: u16, code: &str, message: &str) -> Reply {
-        Reply::Json(
-            status,
-            serde_json::json!({"error_code": code, "error_msg": message, "request_id": "body-req-id"}),
-        )
+        Reply::Json(status, serde_json::json!({"error_code": code, "error_msg": message, "request_id": "body-req-id"}))
     }
 
     /// All three services at the server, with domain and project ids and a token.
@@ -759,9 +655,7 @@ pub(crate) mod testing {
         let date = req.header("x-sdk-date").expect("x-sdk-date");
         assert_eq!(date.len(), 16, "{date}");
         let auth = req.header("authorization").expect("authorization");
-        let rest = auth
-            .strip_prefix("SDK-HMAC-SHA256 Access=")
-            .unwrap_or_else(|| panic!("{auth}"));
+        let rest = auth.strip_prefix("SDK-HMAC-SHA256 Access=").unwrap_or_else(|| panic!("{auth}"));
         let (access, rest) = rest.split_once(", SignedHeaders=").unwrap();
         let (signed, signature) = rest.split_once(", Signature=").unwrap();
         assert_eq!(access, AK);
@@ -769,10 +663,8 @@ pub(crate) mod testing {
         for name in ["host", "x-sdk-date"].iter().chain(must_sign) {
             assert!(names.contains(name), "{name} not signed: {signed}");
         }
-        let headers: Vec<(&str, &str)> = names
-            .iter()
-            .map(|n| (*n, req.header(n).unwrap_or_else(|| panic!("{n} not sent"))))
-            .collect();
+        let headers: Vec<(&str, &str)> =
+            names.iter().map(|n| (*n, req.header(n).unwrap_or_else(|| panic!("{n} not sent")))).collect();
         let expected = sdk_signature(
             SK,
             date,
@@ -785,11 +677,7 @@ pub(crate) mod testing {
             },
         );
         assert_eq!(expected.signed_headers, signed);
-        assert_eq!(
-            signature, expected.signature,
-            "{}",
-            expected.canonical_request
-        );
+        assert_eq!(signature, expected.signature, "{}", expected.canonical_request);
     }
 }
 
@@ -799,27 +687,15 @@ mod tests {
     use reqwest::header::HeaderValue;
 
     fn err(status: u16, body: &str) -> CloudError {
-        decode_error(
-            "Act",
-            "h.example",
-            status,
-            &HeaderMap::new(),
-            body.as_bytes(),
-        )
+        decode_error("Act", "h.example", status, &HeaderMap::new(), body.as_bytes())
     }
 
     #[test]
     fn endpoints_for_region() {
         let e = HuaweiEndpoints::for_region("cn-north-4");
-        assert_eq!(
-            e.organizations.as_str(),
-            "https://organizations.myhuaweicloud.com/"
-        );
+        assert_eq!(e.organizations.as_str(), "https://organizations.myhuaweicloud.com/");
         assert_eq!(e.rgc.as_str(), "https://rgc.cn-north-4.myhuaweicloud.com/");
-        assert_eq!(
-            e.identitycenter.as_str(),
-            "https://identitycenter.myhuaweicloud.com/"
-        );
+        assert_eq!(e.identitycenter.as_str(), "https://identitycenter.myhuaweicloud.com/");
         assert_eq!(
             HuaweiEndpoints::for_region(" AP-Southeast-1 ").rgc.as_str(),
             "https://rgc.ap-southeast-1.myhuaweicloud.com/"
@@ -833,17 +709,10 @@ mod tests {
             );
         }
         let cfg = HuaweiConfig::new(
-            HuaweiCredentials {
-                access_key: "ak".into(),
-                secret_key: Secret::new("sk"),
-                security_token: None,
-            },
+            HuaweiCredentials { access_key: "ak".into(), secret_key: Secret::new("sk"), security_token: None },
             "la-south-2",
         );
-        assert_eq!(
-            cfg.endpoints.rgc.host_str(),
-            Some("rgc.la-south-2.myhuaweicloud.com")
-        );
+        assert_eq!(cfg.endpoints.rgc.host_str(), Some("rgc.la-south-2.myhuaweicloud.com"));
         assert_eq!(cfg.retry, RetryPolicy::default());
         assert!(!format!("{cfg:?}").contains("\"sk\""));
     }
@@ -930,33 +799,21 @@ mod tests {
 
     #[test]
     fn alternative_field_names_and_wrappers() {
-        let e = err(
-            400,
-            r#"{"errorCode":"RGC.400","errorMsg":"Bad Request: x"}"#,
-        );
+        let e = err(400, r#"{"errorCode":"RGC.400","errorMsg":"Bad Request: x"}"#);
         assert_eq!(e.kind, ErrorKind::Invalid);
         assert_eq!(e.code.as_deref(), Some("RGC.400"));
         assert_eq!(e.message, "Bad Request: x");
 
-        let e = err(
-            404,
-            r#"{"code":"IIC.1002","message":"no such instance","requestId":"z"}"#,
-        );
+        let e = err(404, r#"{"code":"IIC.1002","message":"no such instance","requestId":"z"}"#);
         assert_eq!(e.kind, ErrorKind::NotFound);
         assert_eq!(e.request_id.as_deref(), Some("z"));
 
-        let e = err(
-            409,
-            r#"{"error":{"code":"IIC.1007","message":"modification failed"}}"#,
-        );
+        let e = err(409, r#"{"error":{"code":"IIC.1007","message":"modification failed"}}"#);
         assert_eq!(e.kind, ErrorKind::Conflict);
         assert_eq!(e.code.as_deref(), Some("IIC.1007"));
 
         // A code only in details.
-        let e = err(
-            400,
-            r#"{"details":[{"error_code":"RGC.1202","error_msg":"The account already enrolled"}]}"#,
-        );
+        let e = err(400, r#"{"details":[{"error_code":"RGC.1202","error_msg":"The account already enrolled"}]}"#);
         assert_eq!(e.code.as_deref(), Some("RGC.1202"));
         assert_eq!(e.message, "The account already enrolled");
     }
@@ -969,16 +826,8 @@ mod tests {
                 "encoded_authorization_message":"SECRETBLOBxyz","details":[{"error_code":"IAM.0001","error_msg":"denied by SCP"}]}"#,
         );
         assert_eq!(e.kind, ErrorKind::Auth);
-        assert!(
-            e.message.contains("encoded_authorization_message"),
-            "{}",
-            e.message
-        );
-        assert!(
-            e.message.contains("IAM.0001: denied by SCP"),
-            "{}",
-            e.message
-        );
+        assert!(e.message.contains("encoded_authorization_message"), "{}", e.message);
+        assert!(e.message.contains("IAM.0001: denied by SCP"), "{}", e.message);
         assert!(!e.to_string().contains("SECRETBLOB"), "{e}");
     }
 
@@ -986,41 +835,18 @@ mod tests {
     fn request_id_from_header_and_non_json_bodies() {
         let mut headers = HeaderMap::new();
         headers.insert(X_REQUEST_ID, HeaderValue::from_static("hdr-1"));
-        let e = decode_error(
-            "Act",
-            "h.example",
-            502,
-            &headers,
-            b"<html>Bad Gateway</html>",
-        );
+        let e = decode_error("Act", "h.example", 502, &headers, b"<html>Bad Gateway</html>");
         assert_eq!(e.kind, ErrorKind::Transient);
         assert_eq!(e.code, None);
         assert_eq!(e.request_id.as_deref(), Some("hdr-1"));
-        assert!(
-            e.message
-                .contains("HTTP 502 from h.example: <html>Bad Gateway</html>"),
-            "{}",
-            e.message
-        );
+        assert!(e.message.contains("HTTP 502 from h.example: <html>Bad Gateway</html>"), "{}", e.message);
 
-        let e = decode_error(
-            "Act",
-            "h",
-            400,
-            &headers,
-            br#"{"error_code":"IIC.400","error_msg":"bad"}"#,
-        );
+        let e = decode_error("Act", "h", 400, &headers, br#"{"error_code":"IIC.400","error_msg":"bad"}"#);
         assert_eq!(e.request_id.as_deref(), Some("hdr-1"));
         assert_eq!(e.kind, ErrorKind::Invalid);
 
         // A body's own request id wins over the header.
-        let e = decode_error(
-            "Act",
-            "h",
-            400,
-            &headers,
-            br#"{"error_code":"X.1","request_id":"b"}"#,
-        );
+        let e = decode_error("Act", "h", 400, &headers, br#"{"error_code":"X.1","request_id":"b"}"#);
         assert_eq!(e.request_id.as_deref(), Some("b"));
         assert_eq!(e.message, "");
 
@@ -1031,15 +857,9 @@ mod tests {
         let e = err(404, "");
         assert_eq!(e.kind, ErrorKind::Invalid);
         // …but a JSON 404 without a code is a plain not-found.
-        assert_eq!(
-            err(404, r#"{"error_msg":"not found"}"#).kind,
-            ErrorKind::NotFound
-        );
+        assert_eq!(err(404, r#"{"error_msg":"not found"}"#).kind, ErrorKind::NotFound);
 
-        let e = err(
-            500,
-            r#"{"error_code":"Organizations.1004","error_msg":"internal"}"#,
-        );
+        let e = err(500, r#"{"error_code":"Organizations.1004","error_msg":"internal"}"#);
         assert_eq!(e.kind, ErrorKind::Transient);
         let e = err(503, "");
         assert!(e.message.contains("empty body"), "{}", e.message);
@@ -1059,10 +879,7 @@ mod tests {
             v: Vec<u8>,
         }
         let t: T = serde_json::from_str(r#"{"s":12,"n":"40","b":"true","v":null}"#).unwrap();
-        assert_eq!(
-            (t.s.as_str(), t.n, t.b, t.v.len()),
-            ("12", Some(40), Some(true), 0)
-        );
+        assert_eq!((t.s.as_str(), t.n, t.b, t.v.len()), ("12", Some(40), Some(true), 0));
         let t: T = serde_json::from_str(r#"{"s":null,"n":40.0,"b":null}"#).unwrap();
         assert_eq!((t.s.as_str(), t.n, t.b), ("", Some(40), None));
         let t: T = serde_json::from_str(r#"{}"#).unwrap();
@@ -1081,35 +898,20 @@ mod tests {
                 Some("m2") => (vec![4], Some("")),
                 other => panic!("{other:?}"),
             };
-            Ok((
-                items,
-                Some(PageInfo {
-                    next_marker: next.map(str::to_owned),
-                }),
-            ))
+            Ok((items, Some(PageInfo { next_marker: next.map(str::to_owned) })))
         };
         assert_eq!(collect_pages("L", pages).await.unwrap(), vec![1, 2, 3, 4]);
 
         let looping = |marker: Option<String>| async move {
             let next = if marker.is_none() { "a" } else { "b" };
-            Ok((
-                vec![0],
-                Some(PageInfo {
-                    next_marker: Some(next.into()),
-                }),
-            ))
+            Ok((vec![0], Some(PageInfo { next_marker: Some(next.into()) })))
         };
         let e = collect_pages("L", looping).await.unwrap_err();
         assert!(e.message.contains("paging loop"), "{}", e.message);
 
         let endless = |marker: Option<String>| async move {
             let n: usize = marker.map_or(0, |m| m.parse().unwrap());
-            Ok((
-                Vec::<u8>::new(),
-                Some(PageInfo {
-                    next_marker: Some((n + 1).to_string()),
-                }),
-            ))
+            Ok((Vec::<u8>::new(), Some(PageInfo { next_marker: Some((n + 1).to_string()) })))
         };
         let e = collect_pages("L", endless).await.unwrap_err();
         assert!(e.message.contains("stopped paging"), "{}", e.message);
@@ -1141,11 +943,7 @@ mod tests {
         cfg.domain_id = Some("a\nb".into());
         assert_eq!(try_new(&cfg, &url).unwrap_err().kind, ErrorKind::Invalid);
         let e = try_new(&base, &Url::parse("ftp://x").unwrap()).unwrap_err();
-        assert!(
-            e.message.contains("organizations endpoint"),
-            "{}",
-            e.message
-        );
+        assert!(e.message.contains("organizations endpoint"), "{}", e.message);
         assert!(try_new(&base, &Url::parse("mailto:a@b").unwrap()).is_err());
     }
 }

@@ -173,22 +173,13 @@ impl OrganizationsClient {
 
     /// Like [`new`](Self::new), reusing an existing HTTP client (and its pool).
     pub fn with_http_client(cfg: &HuaweiConfig, http: HttpClient) -> Result<Self, CloudError> {
-        let svc = Service::new(
-            cfg,
-            http,
-            &cfg.endpoints.organizations,
-            Scope::Global,
-            "organizations",
-        )?;
+        let svc = Service::new(cfg, http, &cfg.endpoints.organizations, Scope::Global, "organizations")?;
         Ok(Self { svc, cancel: None })
     }
 
     /// A handle whose calls all stop (with a "cancelled" error) once `token` is cancelled.
     pub fn with_cancellation(&self, token: CancellationToken) -> Self {
-        Self {
-            svc: Arc::clone(&self.svc),
-            cancel: Some(token),
-        }
+        Self { svc: Arc::clone(&self.svc), cancel: Some(token) }
     }
 
     /// The caller's organization (`GET /v1/organizations`); `None` when the account belongs to
@@ -202,11 +193,7 @@ impl OrganizationsClient {
             body: None,
             idempotent: true,
         };
-        match self
-            .svc
-            .call_json::<OrganizationResponse>(self.cancel.as_ref(), req)
-            .await
-        {
+        match self.svc.call_json::<OrganizationResponse>(self.cancel.as_ref(), req).await {
             Ok(resp) => Ok(resp.organization.filter(|o| !o.id.is_empty())),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
@@ -243,7 +230,11 @@ impl OrganizationsClient {
     /// The read after a lost answer goes through a handle on `settle` when given: it must still
     /// run after this handle's own token stopped the LeaveOrganization in flight (see
     /// [`reconcile::detach`]).
-    pub async fn leave_organization_reconciled(&self, organization_id: &str, settle: Option<&CancellationToken>) -> Result<Detached, DetachError> {
+    pub async fn leave_organization_reconciled(
+        &self,
+        organization_id: &str,
+        settle: Option<&CancellationToken>,
+    ) -> Result<Detached, DetachError> {
         let reader = settle.map_or_else(|| self.clone(), |token| self.with_cancellation(token.clone()));
         let reader = &reader;
         reconcile::detach(
@@ -263,14 +254,12 @@ impl OrganizationsClient {
     /// Accepts an invitation (`POST /v1/received-handshakes/{id}/accept`). Not idempotent: only
     /// throttling and failed connects are retried; otherwise reconcile by reading.
     pub async fn accept_handshake(&self, handshake_id: &str) -> Result<Handshake, CloudError> {
-        self.handshake_action(ACCEPT_HANDSHAKE_ACTION, handshake_id, "accept")
-            .await
+        self.handshake_action(ACCEPT_HANDSHAKE_ACTION, handshake_id, "accept").await
     }
 
     /// Declines an invitation (`POST /v1/received-handshakes/{id}/decline`). Not idempotent.
     pub async fn decline_handshake(&self, handshake_id: &str) -> Result<Handshake, CloudError> {
-        self.handshake_action(DECLINE_HANDSHAKE_ACTION, handshake_id, "decline")
-            .await
+        self.handshake_action(DECLINE_HANDSHAKE_ACTION, handshake_id, "decline").await
     }
 
     async fn handshake_action(
@@ -293,10 +282,7 @@ impl OrganizationsClient {
     }
 
     /// One handshake (`GET /v1/organizations/handshakes/{id}`); `None` when not found.
-    pub async fn show_handshake(
-        &self,
-        handshake_id: &str,
-    ) -> Result<Option<Handshake>, CloudError> {
+    pub async fn show_handshake(&self, handshake_id: &str) -> Result<Option<Handshake>, CloudError> {
         require_id(SHOW_HANDSHAKE_ACTION, "handshake_id", handshake_id)?;
         let req = ApiRequest {
             action: SHOW_HANDSHAKE_ACTION,
@@ -306,11 +292,7 @@ impl OrganizationsClient {
             body: None,
             idempotent: true,
         };
-        match self
-            .svc
-            .call_json::<HandshakeResponse>(self.cancel.as_ref(), req)
-            .await
-        {
+        match self.svc.call_json::<HandshakeResponse>(self.cancel.as_ref(), req).await {
             Ok(resp) => Ok(resp.handshake),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
@@ -346,24 +328,10 @@ impl OrganizationsClient {
 
     /// Invites an account (management account; `POST /v1/organizations/accounts/invite`).
     /// `target_type` is `account` (entity = account id) or `name`. Not idempotent.
-    pub async fn invite_account(
-        &self,
-        target_type: &str,
-        entity: &str,
-        notes: &str,
-    ) -> Result<Handshake, CloudError> {
+    pub async fn invite_account(&self, target_type: &str, entity: &str, notes: &str) -> Result<Handshake, CloudError> {
         let action = INVITE_ACCOUNT_ACTION;
         require_id(action, "the invitation target", entity)?;
-        let body = json_body(
-            action,
-            &InviteBody {
-                target: InviteTarget {
-                    target_type,
-                    entity,
-                },
-                notes,
-            },
-        )?;
+        let body = json_body(action, &InviteBody { target: InviteTarget { target_type, entity }, notes })?;
         let req = ApiRequest {
             action,
             method: Method::POST,
@@ -388,11 +356,7 @@ impl OrganizationsClient {
             body: None,
             idempotent: true,
         };
-        match self
-            .svc
-            .call_json::<AccountResponse>(self.cancel.as_ref(), req)
-            .await
-        {
+        match self.svc.call_json::<AccountResponse>(self.cancel.as_ref(), req).await {
             Ok(resp) => Ok(resp.account),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
@@ -401,14 +365,8 @@ impl OrganizationsClient {
 }
 
 fn handshake_or_error(action: &str, resp: HandshakeResponse) -> Result<Handshake, CloudError> {
-    resp.handshake.ok_or_else(|| {
-        CloudError::new(
-            ErrorKind::Other,
-            Cloud::Huawei,
-            action,
-            "the response has no handshake",
-        )
-    })
+    resp.handshake
+        .ok_or_else(|| CloudError::new(ErrorKind::Other, Cloud::Huawei, action, "the response has no handshake"))
 }
 
 #[cfg(test)]
@@ -435,11 +393,9 @@ mod tests {
     #[tokio::test]
     async fn show_organization_sends_signed_global_request() {
         let server = Server::start(|_, _| {
-            ok(
-                json!({"organization": {"id": "o-1", "urn": "organizations::1:organization:o-1",
+            ok(json!({"organization": {"id": "o-1", "urn": "organizations::1:organization:o-1",
                 "management_account_id": "mgmt-1", "management_account_name": "mgmt",
-                "created_at": "2024-01-01T00:00:00Z"}}),
-            )
+                "created_at": "2024-01-01T00:00:00Z"}}))
         })
         .await;
         let org = client(&server).show_organization().await.unwrap().unwrap();
@@ -462,29 +418,13 @@ mod tests {
         assert_eq!(req.header("x-project-id"), None);
         assert_eq!(req.header("x-security-token"), Some(TOKEN));
         assert_eq!(req.header("content-type"), Some("application/json"));
-        assert!(
-            req.header("user-agent")
-                .unwrap()
-                .starts_with("terraform-provider-tether/")
-        );
-        assert_signed(
-            req,
-            &server.host(),
-            &[
-                "content-type",
-                "user-agent",
-                "x-domain-id",
-                "x-security-token",
-            ],
-        );
+        assert!(req.header("user-agent").unwrap().starts_with("terraform-provider-tether/"));
+        assert_signed(req, &server.host(), &["content-type", "user-agent", "x-domain-id", "x-security-token"]);
     }
 
     #[tokio::test]
     async fn no_organization_is_none() {
-        let server = Server::start(|_, _| {
-            api_error(401, "Organizations.1015", "The organization is not found.")
-        })
-        .await;
+        let server = Server::start(|_, _| api_error(401, "Organizations.1015", "The organization is not found.")).await;
         assert_eq!(client(&server).show_organization().await.unwrap(), None);
         assert_eq!(server.seen().len(), 1);
     }
@@ -495,11 +435,7 @@ mod tests {
         let mut cfg = config(&server.url);
         cfg.credentials.security_token = None;
         cfg.domain_id = None;
-        OrganizationsClient::new(&cfg)
-            .unwrap()
-            .leave_organization()
-            .await
-            .unwrap();
+        OrganizationsClient::new(&cfg).unwrap().leave_organization().await.unwrap();
         let req = &server.seen()[0];
         assert_eq!(req.line(), "POST /v1/organizations/leave");
         assert!(req.raw_body.is_empty());
@@ -601,7 +537,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_leave_with_an_unreadable_outcome_is_unknown() {
-        let server = Server::start(|req, _| if req.line() == LEAVE { Reply::HangUp } else { api_error(403, "Organizations.1007", "denied") }).await;
+        let server = Server::start(|req, _| {
+            if req.line() == LEAVE { Reply::HangUp } else { api_error(403, "Organizations.1007", "denied") }
+        })
+        .await;
         let e = client(&server).leave_organization_reconciled("o-1", None).await.unwrap_err();
         assert!(matches!(&e, DetachError::Unknown { read, .. } if read.kind == ErrorKind::Auth), "{e:?}");
         assert_eq!(server.lines(), [LEAVE, SHOW]);
@@ -610,11 +549,7 @@ mod tests {
     #[tokio::test]
     async fn accept_and_decline_handshake() {
         let server = Server::start(|req, _| {
-            let status = if req.path.ends_with("/accept") {
-                "accepted"
-            } else {
-                "declined"
-            };
+            let status = if req.path.ends_with("/accept") { "accepted" } else { "declined" };
             ok(json!({"handshake": handshake("h-1", status)}))
         })
         .await;
@@ -622,13 +557,7 @@ mod tests {
         let hs = client.accept_handshake("h-1").await.unwrap();
         assert_eq!(hs.status, "accepted");
         assert_eq!(hs.organization_id, "o-1");
-        assert_eq!(
-            hs.target,
-            HandshakeTarget {
-                target_type: "account".into(),
-                entity: "member-1".into()
-            }
-        );
+        assert_eq!(hs.target, HandshakeTarget { target_type: "account".into(), entity: "member-1".into() });
         assert_eq!(hs.expired_at, "2024-01-16T00:00:00Z");
         let hs = client.decline_handshake("h-1").await.unwrap();
         assert_eq!(hs.status, "declined");
@@ -636,11 +565,7 @@ mod tests {
         assert_eq!(seen[0].line(), "POST /v1/received-handshakes/h-1/accept");
         assert_eq!(seen[1].line(), "POST /v1/received-handshakes/h-1/decline");
         assert!(seen[0].raw_body.is_empty());
-        assert_signed(
-            &seen[0],
-            &server.host(),
-            &["x-domain-id", "x-security-token"],
-        );
+        assert_signed(&seen[0], &server.host(), &["x-domain-id", "x-security-token"]);
 
         let e = client.accept_handshake("").await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Invalid);
@@ -689,14 +614,8 @@ mod tests {
 
     #[tokio::test]
     async fn paging_loop_is_an_error() {
-        let server = Server::start(|_, _| {
-            ok(json!({"handshakes": [], "page_info": {"next_marker": "same"}}))
-        })
-        .await;
-        let e = client(&server)
-            .list_received_handshakes()
-            .await
-            .unwrap_err();
+        let server = Server::start(|_, _| ok(json!({"handshakes": [], "page_info": {"next_marker": "same"}}))).await;
+        let e = client(&server).list_received_handshakes().await.unwrap_err();
         assert!(e.message.contains("paging loop"), "{e}");
         assert_eq!(server.seen().len(), 2);
     }
@@ -709,19 +628,14 @@ mod tests {
             } else if req.path.ends_with("/missing") {
                 api_error(404, "Organizations.404", "account not found")
             } else {
-                ok(
-                    json!({"account": {"id": "member-1", "urn": "u", "join_method": "invited",
+                ok(json!({"account": {"id": "member-1", "urn": "u", "join_method": "invited",
                     "status": "active", "joined_at": "2024-01-03T00:00:00Z", "name": "member",
-                    "email": null}}),
-                )
+                    "email": null}}))
             }
         })
         .await;
         let client = client(&server);
-        let hs = client
-            .invite_account("account", "member-1", "please join")
-            .await
-            .unwrap();
+        let hs = client.invite_account("account", "member-1", "please join").await.unwrap();
         assert_eq!(hs.id, "h-9");
         let account = client.show_account("member-1").await.unwrap().unwrap();
         assert_eq!(account.join_method, "invited");
@@ -730,26 +644,19 @@ mod tests {
 
         let seen = server.seen();
         assert_eq!(seen[0].line(), "POST /v1/organizations/accounts/invite");
-        assert_eq!(
-            seen[0].body,
-            json!({"target": {"type": "account", "entity": "member-1"}, "notes": "please join"})
-        );
+        assert_eq!(seen[0].body, json!({"target": {"type": "account", "entity": "member-1"}, "notes": "please join"}));
         assert_signed(&seen[0], &server.host(), &["content-type", "x-domain-id"]);
         assert_eq!(seen[1].line(), "GET /v1/organizations/accounts/member-1");
     }
 
     #[tokio::test]
     async fn ids_are_percent_encoded_in_paths() {
-        let server =
-            Server::start(|_, _| ok(json!({"handshake": handshake("x", "pending")}))).await;
+        let server = Server::start(|_, _| ok(json!({"handshake": handshake("x", "pending")}))).await;
         client(&server).show_handshake("a b/c").await.unwrap();
         let req = &server.seen()[0];
         assert_eq!(req.path, "/v1/organizations/handshakes/a%20b%2Fc");
         assert_signed(req, &server.host(), &[]);
-        assert_eq!(
-            client(&server).show_handshake("..").await.unwrap_err().kind,
-            ErrorKind::Invalid
-        );
+        assert_eq!(client(&server).show_handshake("..").await.unwrap_err().kind, ErrorKind::Invalid);
     }
 
     #[tokio::test]
@@ -766,14 +673,8 @@ mod tests {
 
     #[tokio::test]
     async fn signature_rejection_is_auth_and_not_retried() {
-        let server = Server::start(|_, _| {
-            api_error(
-                401,
-                "APIGW.0301",
-                "Incorrect IAM authentication information",
-            )
-        })
-        .await;
+        let server =
+            Server::start(|_, _| api_error(401, "APIGW.0301", "Incorrect IAM authentication information")).await;
         let c = client(&server);
         let e = c.show_organization().await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Auth);

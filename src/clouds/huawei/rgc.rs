@@ -47,15 +47,9 @@ pub struct Blueprint {
     pub blueprint_product_id: String,
     #[serde(deserialize_with = "lenient::string")]
     pub blueprint_product_version: String,
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_string"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_string")]
     pub variables: Option<String>,
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient::opt_bool"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_bool")]
     pub is_blueprint_has_multi_account_resource: Option<bool>,
 }
 
@@ -145,11 +139,7 @@ pub struct Operation {
 impl Operation {
     /// `IN_PROGRESS, 40%`, for progress reports and time-outs.
     pub fn progress(&self) -> String {
-        let status = if self.status.is_empty() {
-            "no status"
-        } else {
-            self.status.as_str()
-        };
+        let status = if self.status.is_empty() { "no status" } else { self.status.as_str() };
         match self.percentage_complete {
             Some(p) => format!("{status}, {p}%"),
             None => status.to_owned(),
@@ -160,18 +150,10 @@ impl Operation {
     /// `SUCCEEDED` done, anything else (including a missing status) a failure with `message`.
     pub fn poll_state(self) -> PollState<Operation> {
         match self.status.as_str() {
-            STATUS_IN_PROGRESS => PollState::Pending {
-                progress: Some(self.progress()),
-            },
+            STATUS_IN_PROGRESS => PollState::Pending { progress: Some(self.progress()) },
             STATUS_SUCCEEDED => PollState::Done(self),
-            "" => PollState::Failed {
-                status: "without a status".to_owned(),
-                message: self.message,
-            },
-            _ => PollState::Failed {
-                status: self.status,
-                message: self.message,
-            },
+            "" => PollState::Failed { status: "without a status".to_owned(), message: self.message },
+            _ => PollState::Failed { status: self.status, message: self.message },
         }
     }
 }
@@ -188,21 +170,14 @@ pub enum AccountGoal {
 impl AccountGoal {
     /// How one ShowManagedAccount answer counts when waiting for this goal.
     pub fn poll_state(self, account: Option<ManagedAccount>) -> PollState<Option<ManagedAccount>> {
-        let changing = |a: &ManagedAccount| {
-            matches!(
-                a.state.as_str(),
-                STATE_ENROLLING | STATE_UPDATING | STATE_UN_ENROLLING
-            )
-        };
+        let changing =
+            |a: &ManagedAccount| matches!(a.state.as_str(), STATE_ENROLLING | STATE_UPDATING | STATE_UN_ENROLLING);
         match (self, account) {
-            (_, Some(account)) if changing(&account) => PollState::Pending {
-                progress: Some(account.state),
-            },
+            (_, Some(account)) if changing(&account) => PollState::Pending { progress: Some(account.state) },
             (AccountGoal::Managed, Some(account)) => PollState::Done(Some(account)),
             (AccountGoal::Managed, None) => PollState::Failed {
                 status: "with the account not managed".to_owned(),
-                message: "ShowManagedAccount no longer finds it, so RGC dropped the change"
-                    .to_owned(),
+                message: "ShowManagedAccount no longer finds it, so RGC dropped the change".to_owned(),
             },
             (AccountGoal::Unmanaged, None) => PollState::Done(None),
             (AccountGoal::Unmanaged, Some(account)) => PollState::Failed {
@@ -211,8 +186,7 @@ impl AccountGoal {
                 } else {
                     account.state
                 },
-                message: "the account is still managed, so the un-enroll did not take effect"
-                    .to_owned(),
+                message: "the account is still managed, so the un-enroll did not take effect".to_owned(),
             },
         }
     }
@@ -267,10 +241,7 @@ impl RgcClient {
 
     /// A handle whose calls all stop (with a "cancelled" error) once `token` is cancelled.
     pub fn with_cancellation(&self, token: CancellationToken) -> Self {
-        Self {
-            svc: Arc::clone(&self.svc),
-            cancel: Some(token),
-        }
+        Self { svc: Arc::clone(&self.svc), cancel: Some(token) }
     }
 
     /// Enrolls an account under an OU
@@ -286,22 +257,10 @@ impl RgcClient {
         let action = ENROLL_ACCOUNT_ACTION;
         require_id(action, "managed_account_id", managed_account_id)?;
         require_id(action, "parent_organizational_unit_id", parent_ou_id)?;
-        let body = json_body(
-            action,
-            &EnrollBody {
-                parent_organizational_unit_id: parent_ou_id,
-                blueprint,
-            },
-        )?;
+        let body = json_body(action, &EnrollBody { parent_organizational_unit_id: parent_ou_id, blueprint })?;
         self.start_operation(
             action,
-            &[
-                "v1",
-                "managed-organization",
-                "accounts",
-                managed_account_id,
-                "enroll",
-            ],
+            &["v1", "managed-organization", "accounts", managed_account_id, "enroll"],
             Some(body),
         )
         .await
@@ -330,13 +289,7 @@ impl RgcClient {
         )?;
         self.start_operation(
             action,
-            &[
-                "v1",
-                "managed-organization",
-                "managed-accounts",
-                managed_account_id,
-                "update",
-            ],
+            &["v1", "managed-organization", "managed-accounts", managed_account_id, "update"],
             Some(body),
         )
         .await
@@ -352,13 +305,7 @@ impl RgcClient {
         require_id(action, "managed_account_id", managed_account_id)?;
         self.start_operation(
             action,
-            &[
-                "v1",
-                "managed-organization",
-                "managed-accounts",
-                managed_account_id,
-                "un-enroll",
-            ],
+            &["v1", "managed-organization", "managed-accounts", managed_account_id, "un-enroll"],
             None,
         )
         .await
@@ -370,52 +317,28 @@ impl RgcClient {
         path: &[&str],
         body: Option<Vec<u8>>,
     ) -> Result<String, CloudError> {
-        let req = ApiRequest {
-            action,
-            method: Method::POST,
-            path,
-            query: &[],
-            body,
-            idempotent: false,
-        };
+        let req = ApiRequest { action, method: Method::POST, path, query: &[], body, idempotent: false };
         let resp: OperationIdResponse = self.svc.call_json(self.cancel.as_ref(), req).await?;
         if resp.operation_id.trim().is_empty() {
-            return Err(CloudError::new(
-                ErrorKind::Other,
-                Cloud::Huawei,
-                action,
-                "the response has no operation_id",
-            ));
+            return Err(CloudError::new(ErrorKind::Other, Cloud::Huawei, action, "the response has no operation_id"));
         }
         Ok(resp.operation_id)
     }
 
     /// A managed account (`GET /v1/managed-organization/managed-accounts/{id}`); `None` when
     /// RGC does not know it (any not-found answer).
-    pub async fn show_managed_account(
-        &self,
-        managed_account_id: &str,
-    ) -> Result<Option<ManagedAccount>, CloudError> {
+    pub async fn show_managed_account(&self, managed_account_id: &str) -> Result<Option<ManagedAccount>, CloudError> {
         let action = SHOW_MANAGED_ACCOUNT_ACTION;
         require_id(action, "managed_account_id", managed_account_id)?;
         let req = ApiRequest {
             action,
             method: Method::GET,
-            path: &[
-                "v1",
-                "managed-organization",
-                "managed-accounts",
-                managed_account_id,
-            ],
+            path: &["v1", "managed-organization", "managed-accounts", managed_account_id],
             query: &[],
             body: None,
             idempotent: true,
         };
-        match self
-            .svc
-            .call_json::<ManagedAccount>(self.cancel.as_ref(), req)
-            .await
-        {
+        match self.svc.call_json::<ManagedAccount>(self.cancel.as_ref(), req).await {
             Ok(account) => Ok(Some(account)),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
@@ -440,23 +363,14 @@ impl RgcClient {
     /// The managed accounts directly under an OU
     /// (`GET /v1/managed-organization/managed-organizational-units/{ou}/managed-accounts`,
     /// all pages).
-    pub async fn list_managed_accounts_for_parent(
-        &self,
-        ou_id: &str,
-    ) -> Result<Vec<ManagedAccount>, CloudError> {
+    pub async fn list_managed_accounts_for_parent(&self, ou_id: &str) -> Result<Vec<ManagedAccount>, CloudError> {
         let action = LIST_MANAGED_ACCOUNTS_FOR_PARENT_ACTION;
         require_id(action, "organizational unit id", ou_id)?;
         self.svc
             .list_all(
                 self.cancel.as_ref(),
                 action,
-                &[
-                    "v1",
-                    "managed-organization",
-                    "managed-organizational-units",
-                    ou_id,
-                    "managed-accounts",
-                ],
+                &["v1", "managed-organization", "managed-organizational-units", ou_id, "managed-accounts"],
                 &[],
                 |page: ManagedAccountPage| (page.managed_accounts, page.page_info),
             )
@@ -474,8 +388,7 @@ impl RgcClient {
         policy: &PollPolicy,
         cancel: Option<&CancellationToken>,
     ) -> Result<Operation, WaitError> {
-        self.wait_for_operation(OPERATION_WHAT, operation_id, timeout, policy, cancel)
-            .await
+        self.wait_for_operation(OPERATION_WHAT, operation_id, timeout, policy, cancel).await
     }
 
     /// Like [`wait_operation`](Self::wait_operation) for an operation started by `action`
@@ -489,14 +402,7 @@ impl RgcClient {
         policy: &PollPolicy,
         cancel: Option<&CancellationToken>,
     ) -> Result<Operation, WaitError> {
-        self.wait_for_operation(
-            &operation_what(action),
-            operation_id,
-            timeout,
-            policy,
-            cancel,
-        )
-        .await
+        self.wait_for_operation(&operation_what(action), operation_id, timeout, policy, cancel).await
     }
 
     /// Polls [`show_managed_account`](Self::show_managed_account) until the account reaches
@@ -517,17 +423,10 @@ impl RgcClient {
     ) -> Result<Option<ManagedAccount>, WaitError> {
         let cancel = cancel.or(self.cancel.as_ref());
         let what = format!("{action} of account");
-        wait_for(
-            &what,
-            managed_account_id,
-            timeout,
-            policy,
-            cancel,
-            || async {
-                let account = self.show_managed_account(managed_account_id).await?;
-                Ok(goal.poll_state(account))
-            },
-        )
+        wait_for(&what, managed_account_id, timeout, policy, cancel, || async {
+            let account = self.show_managed_account(managed_account_id).await?;
+            Ok(goal.poll_state(account))
+        })
         .await
     }
 
@@ -591,19 +490,13 @@ mod tests {
             is_blueprint_has_multi_account_resource: Some(true),
         };
         let client = client(&server);
-        let op = client
-            .enroll_account("acc-1", "ou-1", Some(&blueprint))
-            .await
-            .unwrap();
+        let op = client.enroll_account("acc-1", "ou-1", Some(&blueprint)).await.unwrap();
         assert_eq!(op, "op-1");
         client.enroll_account("acc-2", "ou-1", None).await.unwrap();
 
         let seen = server.seen();
         let req = &seen[0];
-        assert_eq!(
-            req.line(),
-            "POST /v1/managed-organization/accounts/acc-1/enroll"
-        );
+        assert_eq!(req.line(), "POST /v1/managed-organization/accounts/acc-1/enroll");
         assert_eq!(req.header("x-project-id"), Some(PROJECT_ID));
         assert_eq!(req.header("x-domain-id"), None);
         assert_eq!(req.header("x-security-token"), Some(TOKEN));
@@ -613,20 +506,8 @@ mod tests {
                 "blueprint_product_id": "bp-1", "blueprint_product_version": "v1",
                 "variables": "{\"a\":\"b\"}", "is_blueprint_has_multi_account_resource": true}})
         );
-        assert_signed(
-            req,
-            &server.host(),
-            &[
-                "content-type",
-                "user-agent",
-                "x-project-id",
-                "x-security-token",
-            ],
-        );
-        assert_eq!(
-            seen[1].body,
-            json!({"parent_organizational_unit_id": "ou-1"})
-        );
+        assert_signed(req, &server.host(), &["content-type", "user-agent", "x-project-id", "x-security-token"]);
+        assert_eq!(seen[1].body, json!({"parent_organizational_unit_id": "ou-1"}));
     }
 
     #[tokio::test]
@@ -638,28 +519,16 @@ mod tests {
             blueprint_product_version: "v2".into(),
             ..Blueprint::default()
         };
-        assert_eq!(
-            client
-                .update_managed_account("acc-1", "ou-2", "Prod", Some(&blueprint))
-                .await
-                .unwrap(),
-            "op-0"
-        );
+        assert_eq!(client.update_managed_account("acc-1", "ou-2", "Prod", Some(&blueprint)).await.unwrap(), "op-0");
         assert_eq!(client.un_enroll_account("acc-1").await.unwrap(), "op-1");
         let seen = server.seen();
-        assert_eq!(
-            seen[0].line(),
-            "POST /v1/managed-organization/managed-accounts/acc-1/update"
-        );
+        assert_eq!(seen[0].line(), "POST /v1/managed-organization/managed-accounts/acc-1/update");
         assert_eq!(
             seen[0].body,
             json!({"parent_organizational_unit_id": "ou-2", "parent_organizational_unit_name": "Prod",
                    "blueprint": {"blueprint_product_id": "bp-2", "blueprint_product_version": "v2"}})
         );
-        assert_eq!(
-            seen[1].line(),
-            "POST /v1/managed-organization/managed-accounts/acc-1/un-enroll"
-        );
+        assert_eq!(seen[1].line(), "POST /v1/managed-organization/managed-accounts/acc-1/un-enroll");
         assert!(seen[1].raw_body.is_empty());
         assert_eq!(seen[1].header("content-type"), Some("application/json"));
         assert_signed(&seen[1], &server.host(), &["x-project-id"]);
@@ -668,10 +537,7 @@ mod tests {
     #[tokio::test]
     async fn missing_operation_id_is_an_error() {
         let server = Server::start(|_, _| ok(json!({}))).await;
-        let e = client(&server)
-            .un_enroll_account("acc-1")
-            .await
-            .unwrap_err();
+        let e = client(&server).un_enroll_account("acc-1").await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Other);
         assert!(e.message.contains("operation_id"), "{e}");
     }
@@ -679,10 +545,7 @@ mod tests {
     #[tokio::test]
     async fn un_enroll_is_not_retried_after_a_possibly_processed_failure() {
         let server = Server::start(|_, _| Reply::HangUp).await;
-        let e = client(&server)
-            .un_enroll_account("acc-1")
-            .await
-            .unwrap_err();
+        let e = client(&server).un_enroll_account("acc-1").await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Transient);
         assert_eq!(server.seen().len(), 1);
     }
@@ -705,28 +568,19 @@ mod tests {
         assert_eq!(account.is_blueprint_has_multi_account_resource, Some(false));
         assert_eq!(
             account.regions,
-            vec![ManagedAccountRegion {
-                region: "cn-north-4".into(),
-                region_status: "available".into()
-            }]
+            vec![ManagedAccountRegion { region: "cn-north-4".into(), region_status: "available".into() }]
         );
         assert_eq!(account.updated_at, "2024-01-02T00:00:00Z");
         assert_eq!(client.show_managed_account("gone").await.unwrap(), None);
         let seen = server.seen();
-        assert_eq!(
-            seen[0].line(),
-            "GET /v1/managed-organization/managed-accounts/acc-1"
-        );
+        assert_eq!(seen[0].line(), "GET /v1/managed-organization/managed-accounts/acc-1");
         assert_signed(&seen[0], &server.host(), &["x-project-id"]);
     }
 
     #[tokio::test]
     async fn list_managed_accounts_pages() {
         let server = Server::start(|req, _| {
-            assert_eq!(
-                req.path,
-                "/v1/managed-organization/managed-organizational-units/ou-1/managed-accounts"
-            );
+            assert_eq!(req.path, "/v1/managed-organization/managed-organizational-units/ou-1/managed-accounts");
             match req.query_param("marker").as_deref() {
                 None => ok(json!({"managed_accounts": [managed_account()],
                                   "page_info": {"next_marker": "m1", "current_count": 1}})),
@@ -736,10 +590,7 @@ mod tests {
             }
         })
         .await;
-        let all = client(&server)
-            .list_managed_accounts_for_parent("ou-1")
-            .await
-            .unwrap();
+        let all = client(&server).list_managed_accounts_for_parent("ou-1").await.unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(all[1].account_id, "acc-2");
         assert!(all[1].regions.is_empty());
@@ -752,20 +603,13 @@ mod tests {
     async fn wait_operation_until_succeeded() {
         let server = Server::start(|req, i| {
             assert_eq!(req.line(), "GET /v1/managed-organization/op-7");
-            let (status, pct) = if i < 3 {
-                ("IN_PROGRESS", i * 30)
-            } else {
-                ("SUCCEEDED", 100)
-            };
+            let (status, pct) = if i < 3 { ("IN_PROGRESS", i * 30) } else { ("SUCCEEDED", 100) };
             ok(json!({"operation_id": "op-7", "percentage_complete": pct, "status": status,
                       "percentage_details": [{"percentage_name": "enroll", "percentage_status": status}],
                       "message": null}))
         })
         .await;
-        let op = client(&server)
-            .wait_operation("op-7", Duration::from_secs(10), &fast_poll(), None)
-            .await
-            .unwrap();
+        let op = client(&server).wait_operation("op-7", Duration::from_secs(10), &fast_poll(), None).await.unwrap();
         assert_eq!(op.status, "SUCCEEDED");
         assert_eq!(op.percentage_complete, Some(100));
         assert_eq!(op.percentage_details.len(), 1);
@@ -783,22 +627,12 @@ mod tests {
             }
         })
         .await;
-        let e = client(&server)
-            .wait_operation("op-8", Duration::from_secs(10), &fast_poll(), None)
-            .await
-            .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "RGC operation op-8 ended FAILED: blueprint deployment failed"
-        );
+        let e = client(&server).wait_operation("op-8", Duration::from_secs(10), &fast_poll(), None).await.unwrap_err();
+        assert_eq!(e.to_string(), "RGC operation op-8 ended FAILED: blueprint deployment failed");
 
         // A missing status is a failure too.
-        let server =
-            Server::start(|_, _| ok(json!({"operation_id": "op-9", "message": "??"}))).await;
-        let e = client(&server)
-            .wait_operation("op-9", Duration::from_secs(10), &fast_poll(), None)
-            .await
-            .unwrap_err();
+        let server = Server::start(|_, _| ok(json!({"operation_id": "op-9", "message": "??"}))).await;
+        let e = client(&server).wait_operation("op-9", Duration::from_secs(10), &fast_poll(), None).await.unwrap_err();
         assert!(matches!(e, WaitError::Failed { .. }), "{e}");
         assert!(e.to_string().contains("op-9"), "{e}");
     }
@@ -806,46 +640,27 @@ mod tests {
     #[tokio::test]
     async fn wait_operation_of_names_the_api() {
         let server = Server::start(|_, _| {
-            ok(
-                json!({"operation_id": "op-8", "percentage_complete": 75, "status": "FAILED",
-                      "message": "RGC.1000: the baseline stack failed"}),
-            )
+            ok(json!({"operation_id": "op-8", "percentage_complete": 75, "status": "FAILED",
+                      "message": "RGC.1000: the baseline stack failed"}))
         })
         .await;
         let e = client(&server)
-            .wait_operation_of(
-                ENROLL_ACCOUNT_ACTION,
-                "op-8",
-                Duration::from_secs(10),
-                &fast_poll(),
-                None,
-            )
+            .wait_operation_of(ENROLL_ACCOUNT_ACTION, "op-8", Duration::from_secs(10), &fast_poll(), None)
             .await
             .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "EnrollAccount operation op-8 ended FAILED: RGC.1000: the baseline stack failed"
-        );
+        assert_eq!(e.to_string(), "EnrollAccount operation op-8 ended FAILED: RGC.1000: the baseline stack failed");
 
         let server = Server::start(|_, _| {
             ok(json!({"operation_id": "op-6", "percentage_complete": 40, "status": "IN_PROGRESS"}))
         })
         .await;
         let e = client(&server)
-            .wait_operation_of(
-                UN_ENROLL_ACCOUNT_ACTION,
-                "op-6",
-                Duration::from_millis(60),
-                &fast_poll(),
-                None,
-            )
+            .wait_operation_of(UN_ENROLL_ACCOUNT_ACTION, "op-6", Duration::from_millis(60), &fast_poll(), None)
             .await
             .unwrap_err();
         assert!(e.is_timeout(), "{e}");
         assert!(
-            e.to_string().ends_with(
-                "waiting for UnEnrollAccount operation op-6 (last status IN_PROGRESS, 40%)"
-            ),
+            e.to_string().ends_with("waiting for UnEnrollAccount operation op-6 (last status IN_PROGRESS, 40%)"),
             "{e}"
         );
     }
@@ -853,34 +668,21 @@ mod tests {
     #[test]
     fn account_goals() {
         let account = |state: &str| {
-            Some(ManagedAccount {
-                account_id: "acc-1".into(),
-                state: state.into(),
-                ..ManagedAccount::default()
-            })
+            Some(ManagedAccount { account_id: "acc-1".into(), state: state.into(), ..ManagedAccount::default() })
         };
         use AccountGoal::*;
         for state in [STATE_ENROLLING, STATE_UPDATING, STATE_UN_ENROLLING] {
             for goal in [Managed, Unmanaged] {
-                assert!(
-                    matches!(goal.poll_state(account(state)), PollState::Pending { .. }),
-                    "{goal:?} {state}"
-                );
+                assert!(matches!(goal.poll_state(account(state)), PollState::Pending { .. }), "{goal:?} {state}");
             }
         }
-        assert_eq!(
-            Managed.poll_state(account(STATE_ENROLLED)),
-            PollState::Done(account(STATE_ENROLLED))
-        );
+        assert_eq!(Managed.poll_state(account(STATE_ENROLLED)), PollState::Done(account(STATE_ENROLLED)));
         assert!(matches!(Managed.poll_state(None), PollState::Failed { .. }));
         assert_eq!(Unmanaged.poll_state(None), PollState::Done(None));
         match Unmanaged.poll_state(account(STATE_ENROLLED)) {
             PollState::Failed { status, message } => {
                 assert_eq!(status, STATE_ENROLLED);
-                assert!(
-                    message.contains("un-enroll did not take effect"),
-                    "{message}"
-                );
+                assert!(message.contains("un-enroll did not take effect"), "{message}");
             }
             other => panic!("{other:?}"),
         }
@@ -890,10 +692,7 @@ mod tests {
     async fn wait_account_settled_follows_show_managed_account() {
         // ENROLLING twice, then ENROLLED.
         let server = Server::start(|req, i| {
-            assert_eq!(
-                req.line(),
-                "GET /v1/managed-organization/managed-accounts/acc-1"
-            );
+            assert_eq!(req.line(), "GET /v1/managed-organization/managed-accounts/acc-1");
             let mut account = managed_account();
             account["state"] = json!(if i < 2 { "ENROLLING" } else { "ENROLLED" });
             ok(account)
@@ -939,8 +738,7 @@ mod tests {
         assert_eq!(settled, None);
 
         // An enrollment that RGC drops is a failure naming the API.
-        let server =
-            Server::start(|_, _| api_error(404, "RGC.404", "Not Found: not managed")).await;
+        let server = Server::start(|_, _| api_error(404, "RGC.404", "Not Found: not managed")).await;
         let e = client(&server)
             .wait_account_settled(
                 ENROLL_ACCOUNT_ACTION,
@@ -952,11 +750,7 @@ mod tests {
             )
             .await
             .unwrap_err();
-        assert!(
-            e.to_string()
-                .starts_with("EnrollAccount of account acc-1 ended with the account not managed"),
-            "{e}"
-        );
+        assert!(e.to_string().starts_with("EnrollAccount of account acc-1 ended with the account not managed"), "{e}");
     }
 
     #[tokio::test]
@@ -965,17 +759,10 @@ mod tests {
             ok(json!({"operation_id": "op-5", "percentage_complete": 40, "status": "IN_PROGRESS"}))
         })
         .await;
-        let e = client(&server)
-            .wait_operation("op-5", Duration::from_millis(60), &fast_poll(), None)
-            .await
-            .unwrap_err();
+        let e =
+            client(&server).wait_operation("op-5", Duration::from_millis(60), &fast_poll(), None).await.unwrap_err();
         match &e {
-            WaitError::TimedOut {
-                what,
-                id,
-                last_progress,
-                ..
-            } => {
+            WaitError::TimedOut { what, id, last_progress, .. } => {
                 assert_eq!(what, OPERATION_WHAT);
                 assert_eq!(id, "op-5");
                 assert_eq!(last_progress.as_deref(), Some("IN_PROGRESS, 40%"));
@@ -984,29 +771,19 @@ mod tests {
         }
         let text = e.to_string();
         assert!(text.starts_with("timed out after "), "{text}");
-        assert!(
-            text.ends_with("waiting for RGC operation op-5 (last status IN_PROGRESS, 40%)"),
-            "{text}"
-        );
+        assert!(text.ends_with("waiting for RGC operation op-5 (last status IN_PROGRESS, 40%)"), "{text}");
     }
 
     #[tokio::test]
     async fn wait_operation_tolerates_transient_poll_errors() {
         let server = Server::start(|_, i| match i {
-            0 => ok(
-                json!({"operation_id": "op-3", "status": "IN_PROGRESS", "percentage_complete": 5}),
-            ),
+            0 => ok(json!({"operation_id": "op-3", "status": "IN_PROGRESS", "percentage_complete": 5})),
             // Exhausts the HTTP layer's own retries (3 attempts) within one poll.
             1..=3 => Reply::Raw(503, "busy"),
-            _ => ok(
-                json!({"operation_id": "op-3", "status": "SUCCEEDED", "percentage_complete": 100}),
-            ),
+            _ => ok(json!({"operation_id": "op-3", "status": "SUCCEEDED", "percentage_complete": 100})),
         })
         .await;
-        let op = client(&server)
-            .wait_operation("op-3", Duration::from_secs(10), &fast_poll(), None)
-            .await
-            .unwrap();
+        let op = client(&server).wait_operation("op-3", Duration::from_secs(10), &fast_poll(), None).await.unwrap();
         assert_eq!(op.status, "SUCCEEDED");
         assert_eq!(server.seen().len(), 5);
     }
@@ -1014,10 +791,7 @@ mod tests {
     #[tokio::test]
     async fn wait_operation_stops_on_other_errors() {
         let server = Server::start(|_, _| api_error(404, "RGC.404", "no such operation")).await;
-        let e = client(&server)
-            .wait_operation("op-x", Duration::from_secs(10), &fast_poll(), None)
-            .await
-            .unwrap_err();
+        let e = client(&server).wait_operation("op-x", Duration::from_secs(10), &fast_poll(), None).await.unwrap_err();
         match e {
             WaitError::Cloud(e) => {
                 assert!(e.is_not_found());
@@ -1050,17 +824,11 @@ mod tests {
             token.cancel();
         });
         let started = std::time::Instant::now();
-        let e = client
-            .wait_operation("op-c", Duration::from_secs(3600), &slow, None)
-            .await
-            .unwrap_err();
+        let e = client.wait_operation("op-c", Duration::from_secs(3600), &slow, None).await.unwrap_err();
         canceller.await.unwrap();
         assert!(started.elapsed() < Duration::from_secs(5));
         assert!(matches!(e, WaitError::Cancelled { .. }), "{e:?}");
-        assert_eq!(
-            e.to_string(),
-            "cancelled while waiting for RGC operation op-c"
-        );
+        assert_eq!(e.to_string(), "cancelled while waiting for RGC operation op-c");
         assert_eq!(polls.load(Ordering::SeqCst), 1);
     }
 
@@ -1081,10 +849,7 @@ mod tests {
             op("IN_PROGRESS", None).poll_state(),
             PollState::Pending { progress: Some(p) } if p == "IN_PROGRESS"
         ));
-        assert!(matches!(
-            op("SUCCEEDED", Some(100)).poll_state(),
-            PollState::Done(_)
-        ));
+        assert!(matches!(op("SUCCEEDED", Some(100)).poll_state(), PollState::Done(_)));
         assert!(matches!(
             op("FAILED", Some(50)).poll_state(),
             PollState::Failed { status, message } if status == "FAILED" && message == "m"
@@ -1093,9 +858,10 @@ mod tests {
             op("", None).poll_state(),
             PollState::Failed { status, .. } if status == "without a status"
         ));
-        let parsed: Operation =
-            serde_json::from_str(r#"{"operation_id":"x","percentage_complete":"40","status":"IN_PROGRESS","percentage_details":null}"#)
-                .unwrap();
+        let parsed: Operation = serde_json::from_str(
+            r#"{"operation_id":"x","percentage_complete":"40","status":"IN_PROGRESS","percentage_details":null}"#,
+        )
+        .unwrap();
         assert_eq!(parsed.percentage_complete, Some(40));
     }
 }

@@ -65,8 +65,8 @@ use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::organization::{
-    BIND_ACTION, DESCRIBE_AUTH_ACCOUNTS_ACTION, MAX_BIND_UINS, MAX_PAGES_UNKNOWN_TOTAL,
-    OrgMemberAuthAccount, OrganizationClient, PAGE_LIMIT,
+    BIND_ACTION, DESCRIBE_AUTH_ACCOUNTS_ACTION, MAX_BIND_UINS, MAX_PAGES_UNKNOWN_TOTAL, OrgMemberAuthAccount,
+    OrganizationClient, PAGE_LIMIT,
 };
 use crate::clouds::error::{Cloud, CloudError, ErrorKind};
 use crate::clouds::http::cancellable;
@@ -298,7 +298,9 @@ impl Coalescer {
 
     /// The sender of the listing `progress` belongs to, if it is still the current one.
     fn sender_of(&self, key: PolicyKey, progress: &Arc<Mutex<Progress>>) -> Option<Arc<watch::Sender<u64>>> {
-        self.slot(key, |slot| slot.listing.as_ref().filter(|l| Arc::ptr_eq(&l.progress, progress)).and_then(|l| l.sender.clone()))
+        self.slot(key, |slot| {
+            slot.listing.as_ref().filter(|l| Arc::ptr_eq(&l.progress, progress)).and_then(|l| l.sender.clone())
+        })
     }
 
     /// The binding of `sub_account_uin` under `key`, from a shared listing.
@@ -325,13 +327,23 @@ impl Coalescer {
                 }
             }
         }
-        Err(CloudError::new(ErrorKind::Transient, Cloud::Tencent, DESCRIBE_AUTH_ACCOUNTS_ACTION, "the shared listing ended without an answer"))
+        Err(CloudError::new(
+            ErrorKind::Transient,
+            Cloud::Tencent,
+            DESCRIBE_AUTH_ACCOUNTS_ACTION,
+            "the shared listing ended without an answer",
+        ))
     }
 
     /// A listing of `key` this read may use, with `sub_account_uin` among its wanted UINs:
     /// one in flight, one that finished recently, or one that stopped early and reads on for
     /// this UIN; otherwise a new one.
-    fn listing(&self, client: &OrganizationClient, key: PolicyKey, sub_account_uin: u64) -> (Arc<Mutex<Progress>>, watch::Receiver<u64>) {
+    fn listing(
+        &self,
+        client: &OrganizationClient,
+        key: PolicyKey,
+        sub_account_uin: u64,
+    ) -> (Arc<Mutex<Progress>>, watch::Receiver<u64>) {
         let mut slots = self.slots();
         let slot = slots.entry(key).or_default();
         if let Some(listing) = slot.listing.as_ref().filter(|l| l.writes_at_start.is_none_or(|w| w == slot.writes)) {
@@ -357,7 +369,12 @@ impl Coalescer {
             start_at: first_offset(slot.found_at),
             ..Progress::default()
         }));
-        slot.listing = Some(Listing { writes_at_start: None, progress: Arc::clone(&progress), changed: changed.clone(), sender: None });
+        slot.listing = Some(Listing {
+            writes_at_start: None,
+            progress: Arc::clone(&progress),
+            changed: changed.clone(),
+            sender: None,
+        });
         spawn_reader(client, key, Arc::clone(&progress), Some(tx), self.timing.listing_gather);
         (progress, changed)
     }
@@ -388,14 +405,24 @@ impl Coalescer {
             }
         };
         outcomes.get(&sub_account_uin).cloned().unwrap_or_else(|| {
-            Err(CloudError::new(ErrorKind::Other, Cloud::Tencent, BIND_ACTION, "the batched call gave no answer for this sub-account"))
+            Err(CloudError::new(
+                ErrorKind::Other,
+                Cloud::Tencent,
+                BIND_ACTION,
+                "the batched call gave no answer for this sub-account",
+            ))
         })
     }
 
     /// Adds `sub_account_uin` to the open batch of `key`, or opens one (and starts the task that
     /// sends it once it is full or its gathering time is up).
     /// Also returns the batch's list, which a caller that stops waiting leaves (see `bind`).
-    fn join_batch(&self, client: &OrganizationClient, key: PolicyKey, sub_account_uin: u64) -> (watch::Receiver<Option<BindOutcomes>>, Arc<Mutex<Vec<u64>>>) {
+    fn join_batch(
+        &self,
+        client: &OrganizationClient,
+        key: PolicyKey,
+        sub_account_uin: u64,
+    ) -> (watch::Receiver<Option<BindOutcomes>>, Arc<Mutex<Vec<u64>>>) {
         let mut slots = self.slots();
         let slot = slots.entry(key).or_default();
         if let Some(batch) = &slot.open_batch {
@@ -418,7 +445,12 @@ impl Coalescer {
         let sub_accounts = Arc::new(Mutex::new(vec![sub_account_uin]));
         let full = Arc::new(Notify::new());
         let (tx, rx) = watch::channel(None);
-        slot.open_batch = Some(OpenBatch { id, sub_accounts: Arc::clone(&sub_accounts), full: Arc::clone(&full), outcomes: rx.clone() });
+        slot.open_batch = Some(OpenBatch {
+            id,
+            sub_accounts: Arc::clone(&sub_accounts),
+            full: Arc::clone(&full),
+            outcomes: rx.clone(),
+        });
         // Group commit: while the previous batch's call is out, this one keeps taking
         // sub-accounts, so batches grow with the load instead of leaving one by one.
         let previous = slot.last_batch.replace(rx.clone());
@@ -448,7 +480,11 @@ impl Coalescer {
             // Closed: nobody adds to the list any more. Taking it whole marks it sent, so a
             // caller that stops waiting from now on knows its sub-account went out.
             let sub_accounts = std::mem::take(&mut *sub_accounts.lock().unwrap_or_else(|p| p.into_inner()));
-            let outcomes = if sub_accounts.is_empty() { HashMap::new() } else { bind_batch(&client, key, &sub_accounts, paced).await };
+            let outcomes = if sub_accounts.is_empty() {
+                HashMap::new()
+            } else {
+                bind_batch(&client, key, &sub_accounts, paced).await
+            };
             let _ = tx.send(Some(Arc::new(outcomes)));
         });
         (rx, list)
@@ -458,7 +494,12 @@ impl Coalescer {
 /// Sends one Bind for `sub_accounts`; if Tencent refuses it, binds each alone so that each
 /// gets its own answer (see the module documentation).
 /// `paced`: the call's pacing slot is already taken.
-async fn bind_batch(client: &OrganizationClient, key: PolicyKey, sub_accounts: &[u64], paced: bool) -> HashMap<u64, Result<String, CloudError>> {
+async fn bind_batch(
+    client: &OrganizationClient,
+    key: PolicyKey,
+    sub_accounts: &[u64],
+    paced: bool,
+) -> HashMap<u64, Result<String, CloudError>> {
     let every = |outcome: Result<String, CloudError>| sub_accounts.iter().map(|&uin| (uin, outcome.clone())).collect();
     match client.bind_member_auth_accounts_paced(key.member_uin, key.policy_id, sub_accounts, paced).await {
         Ok(request_id) => every(Ok(request_id)),
@@ -493,7 +534,13 @@ fn was_refused(error: &CloudError) -> bool {
 /// Starts the task that reads pages for a listing. A new listing (`changed` given) first
 /// gathers readers for `gather` and until it holds Describe's pacing slot, then fixes the write
 /// count it reflects; a listing that reads on reuses the task's sender kept in `progress`.
-fn spawn_reader(client: &OrganizationClient, key: PolicyKey, progress: Arc<Mutex<Progress>>, changed: Option<watch::Sender<u64>>, gather: Duration) {
+fn spawn_reader(
+    client: &OrganizationClient,
+    key: PolicyKey,
+    progress: Arc<Mutex<Progress>>,
+    changed: Option<watch::Sender<u64>>,
+    gather: Duration,
+) {
     let client = client.without_cancellation();
     tokio::spawn(async move {
         let (changed, paced) = match changed {
@@ -546,13 +593,20 @@ fn pages_after_first(first: u64, total: u64) -> Vec<u64> {
 /// the others absent (a consistent run, see the module documentation), or confirming passes
 /// run out (an error for the unanswered readers).
 /// `paced`: the first call's pacing slot is already taken.
-async fn read_pages(client: &OrganizationClient, key: PolicyKey, progress: &Mutex<Progress>, changed: &watch::Sender<u64>, mut paced: bool) {
+async fn read_pages(
+    client: &OrganizationClient,
+    key: PolicyKey,
+    progress: &Mutex<Progress>,
+    changed: &watch::Sender<u64>,
+    mut paced: bool,
+) {
     loop {
         let offset = {
             let mut progress = progress.lock().unwrap_or_else(|p| p.into_inner());
             if !progress.first_page_read { progress.start_at.unwrap_or(0) } else { progress.unread.pop().unwrap_or(0) }
         };
-        let page = client.describe_member_auth_accounts_paced(key.member_uin, key.policy_id, offset, PAGE_LIMIT, paced).await;
+        let page =
+            client.describe_member_auth_accounts_paced(key.member_uin, key.policy_id, offset, PAGE_LIMIT, paced).await;
         paced = false;
         let mut progress = progress.lock().unwrap_or_else(|p| p.into_inner());
         progress.pages_read += 1;
@@ -663,7 +717,11 @@ fn found_at(wanted_found_on: Option<(u64, u64)>) -> Option<FoundAt> {
 }
 
 /// Runs `work` unless `cancel` fires first, as every client call does.
-async fn within<T>(cancel: Option<&CancellationToken>, action: &str, work: impl Future<Output = T>) -> Result<T, CloudError> {
+async fn within<T>(
+    cancel: Option<&CancellationToken>,
+    action: &str,
+    work: impl Future<Output = T>,
+) -> Result<T, CloudError> {
     cancellable(cancel, work).await.ok_or_else(|| CloudError::cancelled(Cloud::Tencent, action))
 }
 
@@ -673,7 +731,8 @@ async fn answer<T: Clone>(
     cancel: Option<&CancellationToken>,
     action: &str,
 ) -> Result<T, CloudError> {
-    let lost = || CloudError::new(ErrorKind::Transient, Cloud::Tencent, action, "the shared call ended without an answer");
+    let lost =
+        || CloudError::new(ErrorKind::Transient, Cloud::Tencent, action, "the shared call ended without an answer");
     let wait = async {
         match rx.wait_for(Option::is_some).await {
             Ok(value) => value.clone().ok_or_else(lost),

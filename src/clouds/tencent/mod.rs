@@ -8,9 +8,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-pub use organization::{
-    AuthAccountPage, MemberPolicy, MemberPolicyPage, OrgMemberAuthAccount, OrganizationClient,
-};
+pub use organization::{AuthAccountPage, MemberPolicy, MemberPolicyPage, OrgMemberAuthAccount, OrganizationClient};
 
 use super::Secret;
 use super::error::{Cloud, CloudError, ErrorKind};
@@ -55,20 +53,14 @@ impl TencentConfig {
 
 /// Maps a Tencent error code (`Family` or `Family.Detail`) to what the caller should do.
 pub fn classify_error_code(code: &str) -> ErrorKind {
-    let family = |name: &str| {
-        code.strip_prefix(name)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-    };
+    let family = |name: &str| code.strip_prefix(name).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'));
     match code {
         "LimitExceeded.RateLimitExceeded" => ErrorKind::Throttled,
         "FailedOperation.SubAccountNotExist" => ErrorKind::NotFound,
         "FailedOperation.SubAccountIdentityExist" => ErrorKind::Conflict,
         _ if family("AuthFailure") || family("UnauthorizedOperation") => ErrorKind::Auth,
         _ if family("RequestLimitExceeded") => ErrorKind::Throttled,
-        _ if family("InternalError")
-            || family("ResourceUnavailable")
-            || family("ResourceInUse") =>
-        {
+        _ if family("InternalError") || family("ResourceUnavailable") || family("ResourceInUse") => {
             ErrorKind::Transient
         }
         _ if family("ResourceNotFound") => ErrorKind::NotFound,
@@ -99,25 +91,17 @@ pub fn decode_response<T: DeserializeOwned>(
     body: &[u8],
 ) -> Result<(T, String), CloudError> {
     let error = |kind, message: String| CloudError::new(kind, Cloud::Tencent, action, message);
-    let envelope = serde_json::from_slice::<Envelope>(body)
-        .ok()
-        .and_then(|e| e.response);
+    let envelope = serde_json::from_slice::<Envelope>(body).ok().and_then(|e| e.response);
 
     if status != 200 {
-        let mut e = error(
-            ErrorKind::Transient,
-            format!("HTTP {status} from {host}: {}", snippet(body)),
-        )
-        .with_http_status(status);
+        let mut e = error(ErrorKind::Transient, format!("HTTP {status} from {host}: {}", snippet(body)))
+            .with_http_status(status);
         e.request_id = envelope.and_then(|r| r.request_id);
         return Err(e);
     }
     let Some(mut response) = envelope else {
-        return Err(error(
-            ErrorKind::Other,
-            format!("undecodable response from {host}: {}", snippet(body)),
-        )
-        .with_http_status(status));
+        return Err(error(ErrorKind::Other, format!("undecodable response from {host}: {}", snippet(body)))
+            .with_http_status(status));
     };
     let request_id = response.request_id.take().unwrap_or_default();
     if let Some(api_error) = response.error {
@@ -126,14 +110,20 @@ pub fn decode_response<T: DeserializeOwned>(
         // Tencent's own text ("signature mismatch") does not say what to fix; these codes are
         // what a wrong key pair, a stale token or a skewed clock produce.
         let message = match code.as_str() {
-            "AuthFailure.SignatureFailure" | "AuthFailure.SignatureExpire" | "AuthFailure.SecretIdNotFound" | "AuthFailure.InvalidSecretId" | "AuthFailure.TokenFailure" => {
-                if original.is_empty() { SIGNATURE_REJECTED.to_owned() } else { format!("{SIGNATURE_REJECTED} ({original})") }
+            "AuthFailure.SignatureFailure"
+            | "AuthFailure.SignatureExpire"
+            | "AuthFailure.SecretIdNotFound"
+            | "AuthFailure.InvalidSecretId"
+            | "AuthFailure.TokenFailure" => {
+                if original.is_empty() {
+                    SIGNATURE_REJECTED.to_owned()
+                } else {
+                    format!("{SIGNATURE_REJECTED} ({original})")
+                }
             }
             _ => original,
         };
-        let mut e = error(classify_error_code(&code), message)
-        .with_http_status(status)
-        .with_code(code);
+        let mut e = error(classify_error_code(&code), message).with_http_status(status).with_code(code);
         if !request_id.is_empty() {
             e = e.with_request_id(request_id);
         }
@@ -143,11 +133,8 @@ pub fn decode_response<T: DeserializeOwned>(
     match serde_json::from_value::<T>(data) {
         Ok(value) => Ok((value, request_id)),
         Err(err) => {
-            let mut e = error(
-                ErrorKind::Other,
-                format!("unexpected response from {host}: {err}"),
-            )
-            .with_http_status(status);
+            let mut e =
+                error(ErrorKind::Other, format!("unexpected response from {host}: {err}")).with_http_status(status);
             if !request_id.is_empty() {
                 e = e.with_request_id(request_id);
             }
@@ -202,10 +189,9 @@ pub(crate) mod lenient {
             Some(NumOrStr::I(n)) => Err(D::Error::custom(format!("negative integer {n}"))),
             Some(NumOrStr::F(f)) => Err(D::Error::custom(format!("non-integer {f}"))),
             Some(NumOrStr::S(s)) if s.trim().is_empty() => Ok(0),
-            Some(NumOrStr::S(s)) => s
-                .trim()
-                .parse()
-                .map_err(|_| D::Error::custom(format!("expected an integer, got {s:?}"))),
+            Some(NumOrStr::S(s)) => {
+                s.trim().parse().map_err(|_| D::Error::custom(format!("expected an integer, got {s:?}")))
+            }
         }
     }
 
@@ -232,13 +218,7 @@ mod tests {
     struct Empty {}
 
     fn decode_err(body: &str) -> CloudError {
-        decode_response::<Empty>(
-            "CancelOrganizationMemberAuthAccount",
-            "h",
-            200,
-            body.as_bytes(),
-        )
-        .unwrap_err()
+        decode_response::<Empty>("CancelOrganizationMemberAuthAccount", "h", 200, body.as_bytes()).unwrap_err()
     }
 
     #[test]
@@ -252,10 +232,7 @@ mod tests {
             ("UnauthorizedOperation.NotAllowed", Auth),
             ("RequestLimitExceeded", Throttled),
             ("RequestLimitExceeded.UinLimitExceeded", Throttled),
-            (
-                "RequestLimitExceeded.GlobalRegionUinLimitExceeded",
-                Throttled,
-            ),
+            ("RequestLimitExceeded.GlobalRegionUinLimitExceeded", Throttled),
             ("LimitExceeded.RateLimitExceeded", Throttled),
             ("LimitExceeded.Quota", Other),
             ("InternalError", Transient),
@@ -321,39 +298,23 @@ mod tests {
             #[serde(deserialize_with = "lenient::u64", default)]
             total: u64,
         }
-        let (out, id) = decode_response::<Out>(
-            "A",
-            "h",
-            200,
-            br#"{"Response":{"Total":"7","RequestId":"abc"}}"#,
-        )
-        .unwrap();
+        let (out, id) =
+            decode_response::<Out>("A", "h", 200, br#"{"Response":{"Total":"7","RequestId":"abc"}}"#).unwrap();
         assert_eq!(out, Out { total: 7 });
         assert_eq!(id, "abc");
 
-        let (out, id) =
-            decode_response::<Out>("A", "h", 200, br#"{"Response":{"Total":null}}"#).unwrap();
+        let (out, id) = decode_response::<Out>("A", "h", 200, br#"{"Response":{"Total":null}}"#).unwrap();
         assert_eq!(out, Out { total: 0 });
         assert_eq!(id, "");
     }
 
     #[test]
     fn non_200_is_transient() {
-        let e = decode_response::<Empty>(
-            "A",
-            "organization.example",
-            502,
-            b"<html>Bad Gateway</html>",
-        )
-        .unwrap_err();
+        let e = decode_response::<Empty>("A", "organization.example", 502, b"<html>Bad Gateway</html>").unwrap_err();
         assert_eq!(e.kind, ErrorKind::Transient);
         assert_eq!(e.http_status, Some(502));
         assert_eq!(e.code, None);
-        assert!(
-            e.message.contains("HTTP 502 from organization.example"),
-            "{}",
-            e.message
-        );
+        assert!(e.message.contains("HTTP 502 from organization.example"), "{}", e.message);
     }
 
     #[test]

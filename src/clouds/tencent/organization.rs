@@ -82,7 +82,9 @@ impl OrgMemberAuthAccount {
         let [hour, minute, second] = <[u32; 3]>::try_from(time).ok()?;
         let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
         let date = time::Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()?;
-        let clock = time::Time::from_hms(u8::try_from(hour).ok()?, u8::try_from(minute).ok()?, u8::try_from(second).ok()?).ok()?;
+        let clock =
+            time::Time::from_hms(u8::try_from(hour).ok()?, u8::try_from(minute).ok()?, u8::try_from(second).ok()?)
+                .ok()?;
         let instant = time::PrimitiveDateTime::new(date, clock).assume_offset(time::macros::offset!(+8));
         Some(SystemTime::from(instant))
     }
@@ -208,8 +210,7 @@ impl OrganizationClient {
 
     /// Like [`new`](Self::new), reusing an existing HTTP client (and its pool).
     pub fn with_http_client(cfg: TencentConfig, http: HttpClient) -> Result<Self, CloudError> {
-        let setup_error =
-            |msg: String| CloudError::new(ErrorKind::Invalid, Cloud::Tencent, "client setup", msg);
+        let setup_error = |msg: String| CloudError::new(ErrorKind::Invalid, Cloud::Tencent, "client setup", msg);
         let creds = cfg.credentials;
         if creds.secret_id.trim().is_empty() {
             return Err(setup_error("the secret id is empty".into()));
@@ -219,9 +220,7 @@ impl OrganizationClient {
         }
         let endpoint = cfg.endpoint;
         if !matches!(endpoint.scheme(), "http" | "https") || endpoint.host_str().is_none() {
-            return Err(setup_error(format!(
-                "endpoint {endpoint} must be an http:// or https:// URL with a host"
-            )));
+            return Err(setup_error(format!("endpoint {endpoint} must be an http:// or https:// URL with a host")));
         }
 
         let mut base_request = SignableRequest::new(Method::POST, endpoint);
@@ -229,14 +228,8 @@ impl OrganizationClient {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(X_TC_VERSION, HeaderValue::from_static(ORGANIZATION_VERSION));
         headers.insert(X_TC_LANGUAGE, HeaderValue::from_static("en-US"));
-        if let Some(region) = cfg
-            .region
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-        {
-            let value = HeaderValue::from_str(region)
-                .map_err(|_| setup_error(format!("invalid region {region:?}")))?;
+        if let Some(region) = cfg.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+            let value = HeaderValue::from_str(region).map_err(|_| setup_error(format!("invalid region {region:?}")))?;
             headers.insert(X_TC_REGION, value);
         }
         let host = base_request.host();
@@ -269,10 +262,7 @@ impl OrganizationClient {
 
     /// A handle whose calls all stop (with a "cancelled" error) once `token` is cancelled.
     pub fn with_cancellation(&self, token: CancellationToken) -> Self {
-        Self {
-            inner: Arc::clone(&self.inner),
-            cancel: Some(token),
-        }
+        Self { inner: Arc::clone(&self.inner), cancel: Some(token) }
     }
 
     /// Binds up to five organization sub-accounts to the member's policy. Returns the RequestId.
@@ -304,17 +294,10 @@ impl OrganizationClient {
                 ErrorKind::Invalid,
                 Cloud::Tencent,
                 BIND_ACTION,
-                format!(
-                    "OrgSubAccountUins must hold 1 to {MAX_BIND_UINS} UINs, got {}",
-                    org_sub_account_uins.len()
-                ),
+                format!("OrgSubAccountUins must hold 1 to {MAX_BIND_UINS} UINs, got {}", org_sub_account_uins.len()),
             ));
         }
-        let params = BindParams {
-            member_uin,
-            policy_id,
-            org_sub_account_uins,
-        };
+        let params = BindParams { member_uin, policy_id, org_sub_account_uins };
         let _write = self.inner.coalescer.write(PolicyKey { member_uin, policy_id });
         let (NoData {}, request_id) = self.call_paced(BIND_ACTION, &params, false, paced).await?;
         Ok(request_id)
@@ -333,11 +316,7 @@ impl OrganizationClient {
         policy_id: u64,
         org_sub_account_uin: u64,
     ) -> Result<String, CloudError> {
-        let params = CancelParams {
-            member_uin,
-            policy_id,
-            org_sub_account_uin,
-        };
+        let params = CancelParams { member_uin, policy_id, org_sub_account_uin };
         let _write = self.inner.coalescer.write(PolicyKey { member_uin, policy_id });
         let (NoData {}, request_id) = self.call(CANCEL_ACTION, &params, false).await?;
         Ok(request_id)
@@ -369,9 +348,7 @@ impl OrganizationClient {
         reconcile::detach(
             &self.inner.retry,
             self.cancel.as_ref(),
-            || async {
-                self.cancel_member_auth_account(member_uin, policy_id, org_sub_account_uin).await.map(drop)
-            },
+            || async { self.cancel_member_auth_account(member_uin, policy_id, org_sub_account_uin).await.map(drop) },
             || async {
                 // A shared listing never predates the Cancel: it ended before this read began.
                 match reader.find_member_auth_account_shared(member_uin, policy_id, org_sub_account_uin).await {
@@ -379,7 +356,10 @@ impl OrganizationClient {
                     Err(e) if e.is_not_found() => Ok(Presence::Gone),
                     Ok(Some(found)) => Ok(match created {
                         Some(created) if !found.create_time.is_empty() && found.create_time != created => {
-                            Presence::Replaced(format!("a binding created at {} (the cancelled one was created at {created})", found.create_time))
+                            Presence::Replaced(format!(
+                                "a binding created at {} (the cancelled one was created at {created})",
+                                found.create_time
+                            ))
                         }
                         _ => Presence::Present,
                     }),
@@ -412,21 +392,11 @@ impl OrganizationClient {
         limit: u64,
         paced: bool,
     ) -> Result<AuthAccountPage, CloudError> {
-        let params = DescribeAuthAccountsParams {
-            member_uin,
-            policy_id,
-            offset,
-            limit,
-        };
-        let (page, request_id): (Paged<OrgMemberAuthAccount>, _) = self
-            .call_paced(DESCRIBE_AUTH_ACCOUNTS_ACTION, &params, true, paced)
-            .await?;
+        let params = DescribeAuthAccountsParams { member_uin, policy_id, offset, limit };
+        let (page, request_id): (Paged<OrgMemberAuthAccount>, _) =
+            self.call_paced(DESCRIBE_AUTH_ACCOUNTS_ACTION, &params, true, paced).await?;
         check_total(DESCRIBE_AUTH_ACCOUNTS_ACTION, page.total)?;
-        Ok(AuthAccountPage {
-            items: page.items,
-            total: page.total,
-            request_id,
-        })
+        Ok(AuthAccountPage { items: page.items, total: page.total, request_id })
     }
 
     /// All sub-accounts bound to the member's policy, read in pages of 50.
@@ -513,40 +483,23 @@ impl OrganizationClient {
         offset: u64,
         limit: u64,
     ) -> Result<MemberPolicyPage, CloudError> {
-        let params = DescribePoliciesParams {
-            member_uin,
-            offset,
-            limit,
-        };
-        let (page, request_id): (Paged<MemberPolicy>, _) =
-            self.call(DESCRIBE_POLICIES_ACTION, &params, true).await?;
+        let params = DescribePoliciesParams { member_uin, offset, limit };
+        let (page, request_id): (Paged<MemberPolicy>, _) = self.call(DESCRIBE_POLICIES_ACTION, &params, true).await?;
         check_total(DESCRIBE_POLICIES_ACTION, page.total)?;
-        Ok(MemberPolicyPage {
-            items: page.items,
-            total: page.total,
-            request_id,
-        })
+        Ok(MemberPolicyPage { items: page.items, total: page.total, request_id })
     }
 
     /// All of the member's access policies, read in pages of 50.
-    pub async fn list_member_policies(
-        &self,
-        member_uin: u64,
-    ) -> Result<Vec<MemberPolicy>, CloudError> {
+    pub async fn list_member_policies(&self, member_uin: u64) -> Result<Vec<MemberPolicy>, CloudError> {
         let mut all = Vec::new();
         let mut offset = 0;
         loop {
-            let page = self
-                .describe_member_policies(member_uin, offset, PAGE_LIMIT)
-                .await?;
+            let page = self.describe_member_policies(member_uin, offset, PAGE_LIMIT).await?;
             let count = page.items.len() as u64;
             all.extend(page.items);
             offset += PAGE_LIMIT;
             // A short page, the reported total, or a server that ignores Offset ends the scan.
-            if count < PAGE_LIMIT
-                || all.len() as u64 >= page.total
-                || offset > page.total.saturating_add(PAGE_LIMIT)
-            {
+            if count < PAGE_LIMIT || all.len() as u64 >= page.total || offset > page.total.saturating_add(PAGE_LIMIT) {
                 return Ok(all);
             }
         }
@@ -574,7 +527,16 @@ impl OrganizationClient {
     /// The sub-accounts bound to the member's policy, a page at a time, for callers that stop
     /// early (such as `terraform query` with a limit).
     pub fn member_auth_account_pages(&self, member_uin: u64, policy_id: u64) -> AuthAccountPages<'_> {
-        AuthAccountPages { client: self, member_uin, policy_id, offset: 0, seen: 0, pages: 0, max_pages: None, done: false }
+        AuthAccountPages {
+            client: self,
+            member_uin,
+            policy_id,
+            offset: 0,
+            seen: 0,
+            pages: 0,
+            max_pages: None,
+            done: false,
+        }
     }
 
     async fn call<P: Serialize, T: DeserializeOwned>(
@@ -598,16 +560,9 @@ impl OrganizationClient {
         let inner = &*self.inner;
         let mut request = inner.base_request.clone();
         request.body = serde_json::to_vec(params).map_err(|e| {
-            CloudError::new(
-                ErrorKind::Other,
-                Cloud::Tencent,
-                action,
-                format!("cannot encode parameters: {e}"),
-            )
+            CloudError::new(ErrorKind::Other, Cloud::Tencent, action, format!("cannot encode parameters: {e}"))
         })?;
-        request
-            .headers
-            .insert(X_TC_ACTION, HeaderValue::from_static(action));
+        request.headers.insert(X_TC_ACTION, HeaderValue::from_static(action));
         let call = Call {
             action,
             idempotent,
@@ -619,9 +574,7 @@ impl OrganizationClient {
         let host = inner.host.as_str();
         let (data, request_id) = inner
             .http
-            .execute(call, &inner.signer, &request, |resp| {
-                decode_response::<T>(action, host, resp.status, &resp.body)
-            })
+            .execute(call, &inner.signer, &request, |resp| decode_response::<T>(action, host, resp.status, &resp.body))
             .await?;
         tracing::debug!(cloud = %Cloud::Tencent, action, request_id, "cloud API call succeeded");
         Ok((data, request_id))
@@ -664,10 +617,8 @@ impl AuthAccountPages<'_> {
         if self.done {
             return Ok(None);
         }
-        let page = self
-            .client
-            .describe_member_auth_accounts(self.member_uin, self.policy_id, self.offset, PAGE_LIMIT)
-            .await?;
+        let page =
+            self.client.describe_member_auth_accounts(self.member_uin, self.policy_id, self.offset, PAGE_LIMIT).await?;
         let max_pages = *self.max_pages.get_or_insert(if page.total > 0 {
             page.total / PAGE_LIMIT + 2
         } else {
@@ -746,14 +697,10 @@ mod tests {
                 }
                 Reply::ApiError(code, message) => test_server::ok(json!({"Response": {
                     "Error": {"Code": code, "Message": message}, "RequestId": request_id}})),
-                Reply::Status(status) => {
-                    test_server::Reply::Raw(status, "<html>gateway trouble</html>")
-                }
+                Reply::Status(status) => test_server::Reply::Raw(status, "<html>gateway trouble</html>"),
                 Reply::HangUp => test_server::Reply::HangUp,
                 Reply::Stall => test_server::Reply::Stall,
-                Reply::Later(pause, reply) => {
-                    test_server::Reply::Later(pause, Box::new(reply.into_reply(index)))
-                }
+                Reply::Later(pause, reply) => test_server::Reply::Later(pause, Box::new(reply.into_reply(index))),
             }
         }
     }
@@ -786,10 +733,7 @@ mod tests {
     /// Checks the TC3 headers by recomputing the signature from what arrived.
     fn assert_signed(req: &Seen, host: &str) {
         let ts: i64 = req.header("x-tc-timestamp").unwrap().parse().unwrap();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
         assert!((now as i64 - ts).abs() < 60);
         assert_eq!(req.header("host"), Some(host));
         let expected = tc3_signature(
@@ -818,10 +762,8 @@ mod tests {
     #[tokio::test]
     async fn bind_sends_a_signed_json_request() {
         let server = Server::start(|_, _| Reply::Ok(json!({}))).await;
-        let request_id = client(&server)
-            .bind_member_auth_accounts(100000546922, 1001, &[222222222222, 3])
-            .await
-            .unwrap();
+        let request_id =
+            client(&server).bind_member_auth_accounts(100000546922, 1001, &[222222222222, 3]).await.unwrap();
         assert_eq!(request_id, "req-0");
 
         let seen = server.seen();
@@ -833,11 +775,7 @@ mod tests {
         assert_eq!(req.header("x-tc-language"), Some("en-US"));
         assert_eq!(req.header("x-tc-token"), Some(TOKEN));
         assert_eq!(req.header("x-tc-region"), None);
-        assert!(
-            req.header("user-agent")
-                .unwrap()
-                .starts_with("terraform-provider-tether/")
-        );
+        assert!(req.header("user-agent").unwrap().starts_with("terraform-provider-tether/"));
         assert_signed(req, &format!("127.0.0.1:{}", server.url.port().unwrap()));
         assert_eq!(
             req.body,
@@ -861,10 +799,7 @@ mod tests {
         assert_eq!(req.action(), "CancelOrganizationMemberAuthAccount");
         assert_eq!(req.header("x-tc-region"), Some("ap-guangzhou"));
         assert_eq!(req.header("x-tc-token"), None);
-        assert_eq!(
-            req.body,
-            json!({"MemberUin": 1, "PolicyId": 2, "OrgSubAccountUin": 3})
-        );
+        assert_eq!(req.body, json!({"MemberUin": 1, "PolicyId": 2, "OrgSubAccountUin": 3}));
     }
 
     #[tokio::test]
@@ -872,17 +807,11 @@ mod tests {
         let server = Server::start(|_, _| Reply::Ok(json!({}))).await;
         let client = client(&server);
         for uins in [&[][..], &[1, 2, 3, 4, 5, 6][..]] {
-            let e = client
-                .bind_member_auth_accounts(1, 2, uins)
-                .await
-                .unwrap_err();
+            let e = client.bind_member_auth_accounts(1, 2, uins).await.unwrap_err();
             assert_eq!(e.kind, ErrorKind::Invalid);
             assert_eq!(e.action, BIND_ACTION);
         }
-        client
-            .bind_member_auth_accounts(1, 2, &[1, 2, 3, 4, 5])
-            .await
-            .unwrap();
+        client.bind_member_auth_accounts(1, 2, &[1, 2, 3, 4, 5]).await.unwrap();
         assert_eq!(server.seen().len(), 1);
     }
 
@@ -913,42 +842,19 @@ mod tests {
         let server = Server::start(paged_handler).await;
         let client = client(&server);
 
-        let found = client
-            .find_member_auth_account(111, 1001, 777)
-            .await
-            .unwrap()
-            .unwrap();
+        let found = client.find_member_auth_account(111, 1001, 777).await.unwrap().unwrap();
         assert_eq!(found.org_sub_account_uin, 777);
         assert_eq!(found.policy_id, 1001);
         assert_eq!(found.policy_name, "the-policy");
         assert_eq!(found.org_sub_account_name, "sub-777");
         let seen = server.seen();
         assert_eq!(seen.len(), 2);
-        assert_eq!(
-            seen[0].body,
-            json!({"MemberUin": 111, "PolicyId": 1001, "Offset": 0, "Limit": 50})
-        );
+        assert_eq!(seen[0].body, json!({"MemberUin": 111, "PolicyId": 1001, "Offset": 0, "Limit": 50}));
         assert_eq!(seen[1].body["Offset"], json!(50));
-        assert_signed(
-            &seen[1],
-            &format!("127.0.0.1:{}", server.url.port().unwrap()),
-        );
+        assert_signed(&seen[1], &format!("127.0.0.1:{}", server.url.port().unwrap()));
 
-        assert_eq!(
-            client
-                .find_member_auth_account(111, 1001, 4242)
-                .await
-                .unwrap(),
-            None
-        );
-        assert_eq!(
-            client
-                .list_member_auth_accounts(111, 1001)
-                .await
-                .unwrap()
-                .len(),
-            57
-        );
+        assert_eq!(client.find_member_auth_account(111, 1001, 4242).await.unwrap(), None);
+        assert_eq!(client.list_member_auth_accounts(111, 1001).await.unwrap().len(), 57);
         assert_eq!(server.seen().len(), 6);
     }
 
@@ -957,28 +863,18 @@ mod tests {
         // A broken server that always returns full pages: paging ends once Total is reached,
         // or, with no Total, when the page budget runs out.
         let server = Server::start(|_, _| {
-            Reply::Ok(
-                json!({"Items": (0..50).map(|i| item(i, 1)).collect::<Vec<_>>(), "Total": 60}),
-            )
+            Reply::Ok(json!({"Items": (0..50).map(|i| item(i, 1)).collect::<Vec<_>>(), "Total": 60}))
         })
         .await;
-        let all = client(&server)
-            .list_member_auth_accounts(1, 1)
-            .await
-            .unwrap();
+        let all = client(&server).list_member_auth_accounts(1, 1).await.unwrap();
         assert_eq!(all.len(), 100);
         assert_eq!(server.seen().len(), 2);
 
         let server = Server::start(|_, _| {
-            Reply::Ok(
-                json!({"Items": (0..50).map(|i| item(i, 1)).collect::<Vec<_>>(), "Total": null}),
-            )
+            Reply::Ok(json!({"Items": (0..50).map(|i| item(i, 1)).collect::<Vec<_>>(), "Total": null}))
         })
         .await;
-        let all = client(&server)
-            .list_member_auth_accounts(1, 1)
-            .await
-            .unwrap();
+        let all = client(&server).list_member_auth_accounts(1, 1).await.unwrap();
         assert_eq!(all.len() as u64, 50 * MAX_PAGES_UNKNOWN_TOTAL);
     }
 
@@ -1006,60 +902,25 @@ mod tests {
     async fn null_items_and_total_are_empty() {
         let server = Server::start(|_, _| Reply::Ok(json!({"Items": null, "Total": null}))).await;
         let client = client(&server);
-        let page = client
-            .describe_member_auth_accounts(1, 2, 0, 10)
-            .await
-            .unwrap();
-        assert_eq!(
-            page,
-            AuthAccountPage {
-                items: vec![],
-                total: 0,
-                request_id: "req-0".into()
-            }
-        );
-        assert!(
-            client
-                .list_member_auth_accounts(1, 2)
-                .await
-                .unwrap()
-                .is_empty()
-        );
-        assert_eq!(
-            client.find_member_auth_account(1, 2, 3).await.unwrap(),
-            None
-        );
+        let page = client.describe_member_auth_accounts(1, 2, 0, 10).await.unwrap();
+        assert_eq!(page, AuthAccountPage { items: vec![], total: 0, request_id: "req-0".into() });
+        assert!(client.list_member_auth_accounts(1, 2).await.unwrap().is_empty());
+        assert_eq!(client.find_member_auth_account(1, 2, 3).await.unwrap(), None);
     }
 
     #[tokio::test]
     async fn find_treats_missing_member_or_policy_as_absent() {
-        let server = Server::start(|_, _| {
-            Reply::ApiError("ResourceNotFound.MemberPolicyNotExist", "no policy")
-        })
-        .await;
-        assert_eq!(
-            client(&server)
-                .find_member_auth_account(1, 2, 3)
-                .await
-                .unwrap(),
-            None
-        );
+        let server = Server::start(|_, _| Reply::ApiError("ResourceNotFound.MemberPolicyNotExist", "no policy")).await;
+        assert_eq!(client(&server).find_member_auth_account(1, 2, 3).await.unwrap(), None);
     }
 
     #[tokio::test]
     async fn throttling_is_retried_even_for_bind() {
         let server = Server::start(|_, i| {
-            if i == 0 {
-                Reply::ApiError("RequestLimitExceeded", "too many requests")
-            } else {
-                Reply::Ok(json!({}))
-            }
+            if i == 0 { Reply::ApiError("RequestLimitExceeded", "too many requests") } else { Reply::Ok(json!({})) }
         })
         .await;
-        let id = client(&server)
-            .bind_member_auth_accounts(1, 2, &[3])
-            .await
-            .unwrap();
+        let id = client(&server).bind_member_auth_accounts(1, 2, &[3]).await.unwrap();
         assert_eq!(id, "req-1");
         let seen = server.seen();
         assert_eq!(seen.len(), 2);
@@ -1068,16 +929,9 @@ mod tests {
 
     #[tokio::test]
     async fn bind_is_not_retried_when_it_may_have_been_processed() {
-        for reply in [
-            || Reply::HangUp,
-            || Reply::Status(502),
-            || Reply::ApiError("InternalError", "oops"),
-        ] {
+        for reply in [|| Reply::HangUp, || Reply::Status(502), || Reply::ApiError("InternalError", "oops")] {
             let server = Server::start(move |_, _| reply()).await;
-            let e = client(&server)
-                .bind_member_auth_accounts(1, 2, &[3])
-                .await
-                .unwrap_err();
+            let e = client(&server).bind_member_auth_accounts(1, 2, &[3]).await.unwrap_err();
             assert_eq!(e.kind, ErrorKind::Transient, "{e}");
             assert_eq!(server.seen().len(), 1, "{e}");
         }
@@ -1086,32 +940,16 @@ mod tests {
     #[tokio::test]
     async fn idempotent_calls_retry_transient_failures() {
         let server = Server::start(|_, _| Reply::HangUp).await;
-        let e = client(&server)
-            .describe_member_auth_accounts(1, 2, 0, 50)
-            .await
-            .unwrap_err();
+        let e = client(&server).describe_member_auth_accounts(1, 2, 0, 50).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Transient);
         assert_eq!(e.code, None);
-        assert!(
-            e.message
-                .contains(&format!("127.0.0.1:{}", server.url.port().unwrap())),
-            "{}",
-            e.message
-        );
+        assert!(e.message.contains(&format!("127.0.0.1:{}", server.url.port().unwrap())), "{}", e.message);
         assert_eq!(server.seen().len(), 3);
 
-        let server = Server::start(|_, i| {
-            if i < 2 {
-                Reply::Status(503)
-            } else {
-                Reply::Ok(json!({"Items": [], "Total": 0}))
-            }
-        })
-        .await;
-        client(&server)
-            .describe_member_auth_accounts(1, 2, 0, 50)
-            .await
-            .unwrap();
+        let server =
+            Server::start(|_, i| if i < 2 { Reply::Status(503) } else { Reply::Ok(json!({"Items": [], "Total": 0})) })
+                .await;
+        client(&server).describe_member_auth_accounts(1, 2, 0, 50).await.unwrap();
         assert_eq!(server.seen().len(), 3);
     }
 
@@ -1121,7 +959,9 @@ mod tests {
         // 2021-07-14 21:00:59 +08:00 = 13:00:59 UTC.
         let expected = SystemTime::UNIX_EPOCH + Duration::from_secs(1_626_267_659);
         assert_eq!(at("2021-07-14 21:00:59").created_at(), Some(expected));
-        for bad in ["", "2021-07-14", "2021-13-01 00:00:00", "2021-07-14T21:00:59", "yesterday noon", "2021-07-14 21:00"] {
+        for bad in
+            ["", "2021-07-14", "2021-13-01 00:00:00", "2021-07-14T21:00:59", "yesterday noon", "2021-07-14 21:00"]
+        {
             assert_eq!(at(bad).created_at(), None, "{bad}");
         }
         let binding = at("2021-07-14 21:00:59");
@@ -1197,7 +1037,8 @@ mod tests {
     async fn a_cancel_applied_but_unanswered_is_confirmed_by_reading_not_resent() {
         let binding = bound();
         let server = fake_binding(binding.clone(), |n| (true, n == 0), None).await;
-        let out = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED), None).await.unwrap();
+        let out =
+            client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED), None).await.unwrap();
         assert_eq!(out, Detached::Confirmed);
         assert_eq!(actions(&server), [CANCEL_ACTION, DESCRIBE_AUTH_ACCOUNTS_ACTION]);
         assert_eq!(*binding.lock().unwrap(), None);
@@ -1207,7 +1048,8 @@ mod tests {
     async fn a_cancel_lost_before_it_applied_is_sent_once_more() {
         let binding = bound();
         let server = fake_binding(binding.clone(), |n| (n > 0, n == 0), None).await;
-        let out = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED), None).await.unwrap();
+        let out =
+            client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED), None).await.unwrap();
         assert_eq!(out, Detached::Answered);
         assert_eq!(actions(&server), [CANCEL_ACTION, DESCRIBE_AUTH_ACCOUNTS_ACTION, CANCEL_ACTION]);
         assert_eq!(*binding.lock().unwrap(), None);
@@ -1217,7 +1059,8 @@ mod tests {
     async fn a_binding_bound_again_after_a_lost_cancel_applied_is_left_alone() {
         let binding = bound();
         let server = fake_binding(binding.clone(), |n| (true, n == 0), Some("2021-07-15 08:00:00")).await;
-        let out = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED), None).await.unwrap();
+        let out =
+            client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED), None).await.unwrap();
         assert!(matches!(&out, Detached::Replaced(seen) if seen.contains("2021-07-15 08:00:00")), "{out:?}");
         assert_eq!(actions(&server), [CANCEL_ACTION, DESCRIBE_AUTH_ACCOUNTS_ACTION], "not cancelled again");
         assert_eq!(binding.lock().unwrap().as_deref(), Some("2021-07-15 08:00:00"));
@@ -1238,7 +1081,8 @@ mod tests {
     async fn re_sent_cancels_stop_at_the_retry_budget() {
         let binding = bound();
         let server = fake_binding(binding.clone(), |_| (false, true), None).await;
-        let e = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED), None).await.unwrap_err();
+        let e =
+            client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED), None).await.unwrap_err();
         assert!(matches!(&e, DetachError::Failed(e) if e.kind == ErrorKind::Transient), "{e:?}");
         // fast_retry allows two re-sends.
         let cancels = actions(&server).iter().filter(|a| *a == CANCEL_ACTION).count();
@@ -1253,7 +1097,8 @@ mod tests {
             _ => Reply::ApiError("AuthFailure.UnauthorizedOperation", "no permission"),
         })
         .await;
-        let e = client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED), None).await.unwrap_err();
+        let e =
+            client(&server).cancel_member_auth_account_reconciled(10, 1001, 1, Some(CREATED), None).await.unwrap_err();
         assert!(matches!(&e, DetachError::Unknown { read, .. } if read.kind == ErrorKind::Auth), "{e:?}");
         assert!(e.to_string().contains("CancelOrganizationMemberAuthAccount is unknown"), "{e}");
         assert_eq!(actions(&server), [CANCEL_ACTION, DESCRIBE_AUTH_ACCOUNTS_ACTION]);
@@ -1266,10 +1111,7 @@ mod tests {
         drop(listener);
         let url = Url::parse(&format!("http://{addr}")).unwrap();
         let client = OrganizationClient::new(config(&url)).unwrap();
-        let e = client
-            .bind_member_auth_accounts(1, 2, &[3])
-            .await
-            .unwrap_err();
+        let e = client.bind_member_auth_accounts(1, 2, &[3]).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Transient);
         assert!(e.message.contains(&addr.to_string()), "{}", e.message);
     }
@@ -1283,13 +1125,10 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(50)).await;
             token.cancel();
         });
-        let e = tokio::time::timeout(
-            Duration::from_secs(10),
-            client.describe_member_auth_accounts(1, 2, 0, 50),
-        )
-        .await
-        .expect("cancellation should end the call")
-        .unwrap_err();
+        let e = tokio::time::timeout(Duration::from_secs(10), client.describe_member_auth_accounts(1, 2, 0, 50))
+            .await
+            .expect("cancellation should end the call")
+            .unwrap_err();
         cancel.await.unwrap();
         assert_eq!(e.kind, ErrorKind::Cancelled);
         assert_eq!(e.message, "cancelled");
@@ -1298,15 +1137,9 @@ mod tests {
 
     #[tokio::test]
     async fn api_errors_carry_code_and_request_id_but_no_secrets() {
-        let server = Server::start(|_, _| {
-            Reply::ApiError("AuthFailure.SignatureFailure", "signature mismatch")
-        })
-        .await;
+        let server = Server::start(|_, _| Reply::ApiError("AuthFailure.SignatureFailure", "signature mismatch")).await;
         let client = client(&server);
-        let e = client
-            .cancel_member_auth_account(1, 2, 3)
-            .await
-            .unwrap_err();
+        let e = client.cancel_member_auth_account(1, 2, 3).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Auth);
         assert_eq!(e.code.as_deref(), Some("AuthFailure.SignatureFailure"));
         assert_eq!(e.request_id.as_deref(), Some("req-0"));
@@ -1319,10 +1152,7 @@ mod tests {
              if set, and this machine's clock (signature mismatch) (RequestId: req-0)"
         );
         let shown = format!("{e} {e:?} {client:?} {:?}", config(&server.url));
-        assert!(
-            !shown.contains(SECRET_KEY) && !shown.contains(TOKEN),
-            "{shown}"
-        );
+        assert!(!shown.contains(SECRET_KEY) && !shown.contains(TOKEN), "{shown}");
     }
 
     #[tokio::test]
@@ -1336,10 +1166,7 @@ mod tests {
                 "Total": 1}))
         })
         .await;
-        let page = client(&server)
-            .describe_member_policies(9, 0, 10)
-            .await
-            .unwrap();
+        let page = client(&server).describe_member_policies(9, 0, 10).await.unwrap();
         assert_eq!(page.total, 1);
         assert_eq!(page.request_id, "req-0");
         assert_eq!(
@@ -1379,10 +1206,8 @@ mod tests {
                 org_sub_account_name: "sub_name".into(),
             }
         );
-        let sparse: OrgMemberAuthAccount = serde_json::from_str(
-            r#"{"OrgSubAccountUin":"222222222222","PolicyId":null,"PolicyName":null}"#,
-        )
-        .unwrap();
+        let sparse: OrgMemberAuthAccount =
+            serde_json::from_str(r#"{"OrgSubAccountUin":"222222222222","PolicyId":null,"PolicyName":null}"#).unwrap();
         assert_eq!(sparse.org_sub_account_uin, 222222222222);
         assert_eq!(sparse.policy_id, 0);
         assert_eq!(sparse.policy_name, "");
@@ -1396,27 +1221,15 @@ mod tests {
         let url = Url::parse("https://organization.tencentcloudapi.com").unwrap();
         let mut cfg = config(&url);
         cfg.credentials.secret_id = " ".into();
-        assert_eq!(
-            OrganizationClient::new(cfg).unwrap_err().kind,
-            ErrorKind::Invalid
-        );
+        assert_eq!(OrganizationClient::new(cfg).unwrap_err().kind, ErrorKind::Invalid);
         let mut cfg = config(&url);
         cfg.credentials.secret_key = Secret::new("");
-        assert_eq!(
-            OrganizationClient::new(cfg).unwrap_err().kind,
-            ErrorKind::Invalid
-        );
+        assert_eq!(OrganizationClient::new(cfg).unwrap_err().kind, ErrorKind::Invalid);
         let mut cfg = config(&url);
         cfg.endpoint = Url::parse("ftp://example.com").unwrap();
-        assert_eq!(
-            OrganizationClient::new(cfg).unwrap_err().kind,
-            ErrorKind::Invalid
-        );
+        assert_eq!(OrganizationClient::new(cfg).unwrap_err().kind, ErrorKind::Invalid);
         let cfg = TencentConfig::new(config(&url).credentials);
-        assert_eq!(
-            cfg.endpoint.as_str(),
-            "https://organization.tencentcloudapi.com/"
-        );
+        assert_eq!(cfg.endpoint.as_str(), "https://organization.tencentcloudapi.com/");
         assert!(OrganizationClient::new(cfg).is_ok());
     }
 
@@ -1451,12 +1264,16 @@ mod tests {
             let mut bindings = self.bindings.lock().unwrap();
             match req.action() {
                 BIND_ACTION => {
-                    let uins: Vec<u64> = body["OrgSubAccountUins"].as_array().unwrap().iter().map(|u| u.as_u64().unwrap()).collect();
+                    let uins: Vec<u64> =
+                        body["OrgSubAccountUins"].as_array().unwrap().iter().map(|u| u.as_u64().unwrap()).collect();
                     if uins.contains(&999) {
                         return Reply::ApiError("FailedOperation.SubAccountNotExist", "sub-account 999 does not exist");
                     }
                     if uins.iter().any(|&u| bindings.contains(&(member, policy, u))) {
-                        return Reply::ApiError("FailedOperation.SubAccountIdentityExist", "the sub-account already has the identity");
+                        return Reply::ApiError(
+                            "FailedOperation.SubAccountIdentityExist",
+                            "the sub-account already has the identity",
+                        );
                     }
                     bindings.extend(uins.iter().map(|&u| (member, policy, u)));
                     Reply::Ok(json!({}))
@@ -1467,8 +1284,10 @@ mod tests {
                     Reply::Ok(json!({}))
                 }
                 DESCRIBE_AUTH_ACCOUNTS_ACTION => {
-                    let (offset, limit) = (body["Offset"].as_u64().unwrap() as usize, body["Limit"].as_u64().unwrap() as usize);
-                    let mut all: Vec<Value> = bindings.iter().filter(|b| (b.0, b.1) == (member, policy)).map(|b| item(b.2, policy)).collect();
+                    let (offset, limit) =
+                        (body["Offset"].as_u64().unwrap() as usize, body["Limit"].as_u64().unwrap() as usize);
+                    let mut all: Vec<Value> =
+                        bindings.iter().filter(|b| (b.0, b.1) == (member, policy)).map(|b| item(b.2, policy)).collect();
                     if self.newest_first {
                         all.reverse();
                     }
@@ -1497,20 +1316,28 @@ mod tests {
     async fn concurrent_binds_to_one_policy_go_out_in_batches_of_five() {
         let server = FakeOrg::default().serve().await;
         let client = client(&server);
-        let binds = (1..=7).map(|uin| client.bind_member_auth_account_batched(10, 1001, uin))
+        let binds = (1..=7)
+            .map(|uin| client.bind_member_auth_account_batched(10, 1001, uin))
             .chain([client.bind_member_auth_account_batched(10, 2002, 1)]);
         let answers = futures_util::future::join_all(binds).await;
 
         let bind_calls = calls_of(&server, BIND_ACTION);
         assert_eq!(bind_calls.len(), 3, "{bind_calls:?}");
-        let mut batched: Vec<u64> = bind_calls.iter()
+        let mut batched: Vec<u64> = bind_calls
+            .iter()
             .filter(|c| c["PolicyId"] == json!(1001))
-            .flat_map(|c| c["OrgSubAccountUins"].as_array().unwrap().iter().map(|u| u.as_u64().unwrap()).collect::<Vec<_>>())
+            .flat_map(|c| {
+                c["OrgSubAccountUins"].as_array().unwrap().iter().map(|u| u.as_u64().unwrap()).collect::<Vec<_>>()
+            })
             .collect();
         batched.sort();
         assert_eq!(batched, (1..=7).collect::<Vec<_>>());
         assert!(bind_calls.iter().all(|c| c["OrgSubAccountUins"].as_array().unwrap().len() <= MAX_BIND_UINS));
-        assert_eq!(bind_calls.iter().filter(|c| c["PolicyId"] == json!(2002)).count(), 1, "another policy is never in the same call");
+        assert_eq!(
+            bind_calls.iter().filter(|c| c["PolicyId"] == json!(2002)).count(),
+            1,
+            "another policy is never in the same call"
+        );
         // Each sub-account gets the RequestId of the call that bound it.
         let request_ids: std::collections::BTreeSet<String> = answers.into_iter().map(Result::unwrap).collect();
         assert_eq!(request_ids.len(), 3);
@@ -1524,7 +1351,10 @@ mod tests {
         token.cancel();
         let stopped = client.with_cancellation(token);
         // 1 stops at once, while the batch still gathers; 2 stays and is bound.
-        let (left, stayed) = tokio::join!(stopped.bind_member_auth_account_batched(10, 1001, 1), client.bind_member_auth_account_batched(10, 1001, 2));
+        let (left, stayed) = tokio::join!(
+            stopped.bind_member_auth_account_batched(10, 1001, 1),
+            client.bind_member_auth_account_batched(10, 1001, 2)
+        );
         let left = left.unwrap_err();
         assert_eq!(left.kind, ErrorKind::Cancelled);
         assert!(left.never_sent && !left.is_ambiguous(), "{left:?}");
@@ -1547,7 +1377,10 @@ mod tests {
         // 3 is already bound and 999 does not exist: each refuses the whole batch.
         let server = FakeOrg::with([(10, 1001, 3)]).serve().await;
         let client = client(&server);
-        let answers = futures_util::future::join_all([1, 2, 3, 999].map(|uin| client.bind_member_auth_account_batched(10, 1001, uin))).await;
+        let answers = futures_util::future::join_all(
+            [1, 2, 3, 999].map(|uin| client.bind_member_auth_account_batched(10, 1001, uin)),
+        )
+        .await;
 
         assert!(answers[0].is_ok() && answers[1].is_ok(), "{answers:?}");
         let exists = answers[2].as_ref().unwrap_err();
@@ -1568,7 +1401,9 @@ mod tests {
     async fn an_ambiguous_batch_failure_reaches_every_member_and_is_not_repeated() {
         let server = Server::start(|_, _| Reply::Status(502)).await;
         let client = client(&server);
-        let answers = futures_util::future::join_all((1..=3).map(|uin| client.bind_member_auth_account_batched(10, 1001, uin))).await;
+        let answers =
+            futures_util::future::join_all((1..=3).map(|uin| client.bind_member_auth_account_batched(10, 1001, uin)))
+                .await;
         for answer in &answers {
             assert_eq!(answer.as_ref().unwrap_err().kind, ErrorKind::Transient, "{answers:?}");
         }
@@ -1588,7 +1423,8 @@ mod tests {
             assert_eq!(answer.as_ref().map(|a| a.org_sub_account_uin), (uin <= 120).then_some(uin));
         }
         // ⌈120/50⌉ pages, once, for 130 reads.
-        let offsets: Vec<Value> = calls_of(&server, DESCRIBE_AUTH_ACCOUNTS_ACTION).iter().map(|c| c["Offset"].clone()).collect();
+        let offsets: Vec<Value> =
+            calls_of(&server, DESCRIBE_AUTH_ACCOUNTS_ACTION).iter().map(|c| c["Offset"].clone()).collect();
         // 10 are absent: page 0 is read again at the end of the backwards run, which proves it.
         assert_eq!(offsets, [json!(0), json!(100), json!(50), json!(0)], "first, last, then backwards to 0");
     }
@@ -1847,7 +1683,12 @@ mod tests {
         assert_eq!(present.unwrap().map(|f| f.org_sub_account_uin), Some(200));
         // The first pass (4 pages after page 0), then CONFIRMING_PASSES backwards passes.
         let calls = describe_offsets(&server).len();
-        assert_eq!(calls, 1 + 4 + super::super::coalesce::CONFIRMING_PASSES as usize * 4, "{:?}", describe_offsets(&server));
+        assert_eq!(
+            calls,
+            1 + 4 + super::super::coalesce::CONFIRMING_PASSES as usize * 4,
+            "{:?}",
+            describe_offsets(&server)
+        );
     }
 
     #[tokio::test]
@@ -1868,7 +1709,9 @@ mod tests {
         let mut cfg = config(&server.url);
         cfg.coalescing.bind_gather = Duration::from_millis(1);
         cfg.coalescing.listing_gather = Duration::from_millis(1);
-        let http = HttpClient::new(Cloud::Tencent).unwrap().with_rate_limit(crate::clouds::ratelimit::RateLimiter::per_action(per_second));
+        let http = HttpClient::new(Cloud::Tencent)
+            .unwrap()
+            .with_rate_limit(crate::clouds::ratelimit::RateLimiter::per_action(per_second));
         OrganizationClient::with_http_client(cfg, http).unwrap()
     }
 
@@ -1888,7 +1731,8 @@ mod tests {
             }
         });
         futures_util::future::try_join_all(binds).await.unwrap();
-        let batches: Vec<Value> = calls_of(&server, BIND_ACTION).iter().map(|c| c["OrgSubAccountUins"].clone()).collect();
+        let batches: Vec<Value> =
+            calls_of(&server, BIND_ACTION).iter().map(|c| c["OrgSubAccountUins"].clone()).collect();
         assert_eq!(batches, [json!([1]), json!([2, 3, 4, 5])]);
         // The second call used the slot its batch waited for, not a second one after it.
         let elapsed = started.elapsed();

@@ -91,31 +91,19 @@ pub fn canonical_request(input: &Tc3Input<'_>) -> String {
         headers.push_str(&input.action.trim().to_ascii_lowercase());
         headers.push('\n');
     }
-    format!(
-        "POST\n/\n\n{headers}\n{}\n{}",
-        input.signed_headers.as_str(),
-        hex::encode(Sha256::digest(input.payload))
-    )
+    format!("POST\n/\n\n{headers}\n{}\n{}", input.signed_headers.as_str(), hex::encode(Sha256::digest(input.payload)))
 }
 
 pub fn tc3_signature(secret_key: &str, input: &Tc3Input<'_>) -> Tc3Signature {
     let canonical_request_hash = hex::encode(Sha256::digest(canonical_request(input)));
     let date = utc_date(input.timestamp);
     let credential_scope = format!("{date}/{}/tc3_request", input.service);
-    let string_to_sign = format!(
-        "{ALGORITHM}\n{}\n{credential_scope}\n{canonical_request_hash}",
-        input.timestamp
-    );
+    let string_to_sign = format!("{ALGORITHM}\n{}\n{credential_scope}\n{canonical_request_hash}", input.timestamp);
     let k_date = hmac(format!("TC3{secret_key}").as_bytes(), date.as_bytes());
     let k_service = hmac(&k_date, input.service.as_bytes());
     let k_signing = hmac(&k_service, b"tc3_request");
     let signature = hex::encode(hmac(&k_signing, string_to_sign.as_bytes()));
-    Tc3Signature {
-        canonical_request_hash,
-        credential_scope,
-        signature,
-        signed_headers: input.signed_headers,
-    }
+    Tc3Signature { canonical_request_hash, credential_scope, signature, signed_headers: input.signed_headers }
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
@@ -169,20 +157,17 @@ impl Tc3Signer {
                 signed_headers: self.signed_headers,
             },
         );
-        let invalid =
-            |what: &str| sign_error(&action, format!("{what} is not a valid header value"));
-        let mut authorization = HeaderValue::from_str(&sig.authorization(&self.secret_id))
-            .map_err(|_| invalid("the secret id"))?;
+        let invalid = |what: &str| sign_error(&action, format!("{what} is not a valid header value"));
+        let mut authorization =
+            HeaderValue::from_str(&sig.authorization(&self.secret_id)).map_err(|_| invalid("the secret id"))?;
         authorization.set_sensitive(true);
         let host = HeaderValue::from_str(&host).map_err(|_| invalid("the endpoint host"))?;
         req.headers.insert(HOST, host);
-        req.headers
-            .insert(X_TC_TIMESTAMP, HeaderValue::from(timestamp));
+        req.headers.insert(X_TC_TIMESTAMP, HeaderValue::from(timestamp));
         req.headers.insert(AUTHORIZATION, authorization);
         match &self.security_token {
             Some(token) if !token.is_empty() => {
-                let mut value = HeaderValue::from_str(token.expose())
-                    .map_err(|_| invalid("the security token"))?;
+                let mut value = HeaderValue::from_str(token.expose()).map_err(|_| invalid("the security token"))?;
                 value.set_sensitive(true);
                 req.headers.insert(X_TC_TOKEN, value);
             }
@@ -204,11 +189,7 @@ impl RequestSigner for Tc3Signer {
 }
 
 fn header_str(req: &SignableRequest, name: &HeaderName) -> Result<String, CloudError> {
-    let action = req
-        .headers
-        .get(&X_TC_ACTION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let action = req.headers.get(&X_TC_ACTION).and_then(|v| v.to_str().ok()).unwrap_or_default();
     req.headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -225,8 +206,7 @@ mod tests {
     use super::*;
 
     // The official CVM DescribeInstances example; the \u sequences are literal backslashes.
-    const PAYLOAD: &str =
-        r#"{"Limit": 1, "Filters": [{"Values": ["\u672a\u547d\u540d"], "Name": "instance-name"}]}"#;
+    const PAYLOAD: &str = r#"{"Limit": 1, "Filters": [{"Values": ["\u672a\u547d\u540d"], "Name": "instance-name"}]}"#;
     const MASKED_KEY: &str = "Gu5t9xGARNpq86cd98joQYCN3*******";
 
     fn example(signed_headers: SignedHeaders) -> Tc3Input<'static> {
@@ -252,14 +232,8 @@ mod tests {
     #[test]
     fn vector_content_type_host() {
         let sig = tc3_signature(MASKED_KEY, &example(SignedHeaders::ContentTypeHost));
-        assert_eq!(
-            sig.canonical_request_hash,
-            "5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031"
-        );
-        assert_eq!(
-            sig.signature,
-            "2230eefd229f582d8b1b891af7107b91597240707d778ab3738f756258d7652c"
-        );
+        assert_eq!(sig.canonical_request_hash, "5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031");
+        assert_eq!(sig.signature, "2230eefd229f582d8b1b891af7107b91597240707d778ab3738f756258d7652c");
         assert_eq!(
             sig.authorization("AKIDz8krbsJ5yKBZQpn74WFkmLPx3*******"),
             "TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3*******/2019-02-25/cvm/tc3_request, \
@@ -273,21 +247,12 @@ mod tests {
         let input = example(SignedHeaders::ContentTypeHostAction);
         assert!(canonical_request(&input).contains("\nx-tc-action:describeinstances\n"));
         let sig = tc3_signature(MASKED_KEY, &input);
-        assert_eq!(
-            sig.canonical_request_hash,
-            "7019a55be8395899b900fb5564e4200d984910f34794a27cb3fb7d10ff6a1e84"
-        );
+        assert_eq!(sig.canonical_request_hash, "7019a55be8395899b900fb5564e4200d984910f34794a27cb3fb7d10ff6a1e84");
         assert_eq!(sig.credential_scope, "2019-02-25/cvm/tc3_request");
-        assert_eq!(
-            sig.signature,
-            "be4f67d323c78ab9acb7395e43c0dbcf822a9cfac32fea2449a7bc7726b770a3"
-        );
+        assert_eq!(sig.signature, "be4f67d323c78ab9acb7395e43c0dbcf822a9cfac32fea2449a7bc7726b770a3");
 
         let sig = tc3_signature(&"*".repeat(32), &input);
-        assert_eq!(
-            sig.signature,
-            "10b1a37a7301a02ca19a647ad722d5e43b4b3cff309d421d85b46093f6ab6c4f"
-        );
+        assert_eq!(sig.signature, "10b1a37a7301a02ca19a647ad722d5e43b4b3cff309d421d85b46093f6ab6c4f");
     }
 
     #[test]
@@ -309,14 +274,9 @@ mod tests {
             service: "organization".into(),
             signed_headers: SignedHeaders::ContentTypeHostAction,
         };
-        let mut req = SignableRequest::new(
-            reqwest::Method::POST,
-            url::Url::parse("http://127.0.0.1:8443/").unwrap(),
-        );
-        req.headers
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        req.headers
-            .insert(X_TC_ACTION, HeaderValue::from_static("DescribeThings"));
+        let mut req = SignableRequest::new(reqwest::Method::POST, url::Url::parse("http://127.0.0.1:8443/").unwrap());
+        req.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        req.headers.insert(X_TC_ACTION, HeaderValue::from_static("DescribeThings"));
         req.body = b"{}".to_vec();
         signer.sign_at(&mut req, 1_551_113_065).unwrap();
 
@@ -345,8 +305,7 @@ mod tests {
             reqwest::Method::POST,
             url::Url::parse("https://organization.tencentcloudapi.com").unwrap(),
         );
-        req.headers
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        req.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         let e = signer.sign_at(&mut req, 0).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Invalid);
         assert!(e.message.contains("x-tc-action"), "{}", e.message);

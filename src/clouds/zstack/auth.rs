@@ -18,9 +18,9 @@ use time::macros::format_description;
 use url::Url;
 
 use crate::clouds::Secret;
-use crate::clouds::huawei::sign::percent_decode;
 use crate::clouds::error::{Cloud, CloudError, ErrorKind};
 use crate::clouds::http::{RequestSigner, SignableRequest};
+use crate::clouds::huawei::sign::percent_decode;
 
 /// The password as ZStack's login API takes it: the lower-case hex SHA-512 of the plaintext.
 pub fn password_digest(plaintext: &str) -> Secret {
@@ -43,8 +43,7 @@ pub fn string_to_sign(method: &str, date: &str, uri: &str) -> String {
 
 /// Base64 of the HMAC-SHA1 of `string_to_sign` keyed with the AccessKey secret.
 pub fn access_key_signature(secret: &str, string_to_sign: &str) -> String {
-    let mut mac =
-        <Hmac<Sha1> as Mac>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(string_to_sign.as_bytes());
     STANDARD.encode(mac.finalize().into_bytes())
 }
@@ -87,10 +86,8 @@ impl AccessKeySigner {
 
     /// The `Authorization` value for a request made at `date` (already formatted).
     pub fn authorization(&self, method: &str, date: &str, url: &Url) -> String {
-        let signature = access_key_signature(
-            self.secret.expose(),
-            &string_to_sign(method, date, &self.signed_uri(url)),
-        );
+        let signature =
+            access_key_signature(self.secret.expose(), &string_to_sign(method, date, &self.signed_uri(url)));
         format!("ZStack {}:{signature}", self.access_key_id)
     }
 
@@ -98,14 +95,10 @@ impl AccessKeySigner {
     pub fn sign_at(&self, req: &mut SignableRequest, at: OffsetDateTime) -> Result<(), CloudError> {
         let date = http_date(at);
         let authorization = self.authorization(req.method.as_str(), &date, &req.url);
-        let mut value = HeaderValue::from_str(&authorization).map_err(|_| {
-            sign_error("the access key id contains characters that cannot be sent in a header")
-        })?;
+        let mut value = HeaderValue::from_str(&authorization)
+            .map_err(|_| sign_error("the access key id contains characters that cannot be sent in a header"))?;
         value.set_sensitive(true);
-        req.headers.insert(
-            DATE,
-            HeaderValue::from_str(&date).expect("an HTTP date is a valid header value"),
-        );
+        req.headers.insert(DATE, HeaderValue::from_str(&date).expect("an HTTP date is a valid header value"));
         req.headers.insert(AUTHORIZATION, value);
         Ok(())
     }
@@ -173,15 +166,9 @@ mod tests {
 
     #[test]
     fn date_is_rfc1123_gmt() {
-        assert_eq!(
-            http_date(datetime!(2006-01-02 15:04:05 UTC)),
-            "Mon, 02 Jan 2006 15:04:05 GMT"
-        );
+        assert_eq!(http_date(datetime!(2006-01-02 15:04:05 UTC)), "Mon, 02 Jan 2006 15:04:05 GMT");
         // Other offsets are converted, single-digit days are zero-padded.
-        assert_eq!(
-            http_date(datetime!(2026-03-03 16:09:10 +08:00)),
-            "Tue, 03 Mar 2026 08:09:10 GMT"
-        );
+        assert_eq!(http_date(datetime!(2026-03-03 16:09:10 +08:00)), "Tue, 03 Mar 2026 08:09:10 GMT");
     }
 
     #[test]
@@ -195,44 +182,27 @@ mod tests {
         );
         assert_eq!(
             sts,
-            format!(
-                "POST\nMon, 02 Jan 2006 15:04:05 GMT\n/v1/iam2/projects/{PROJECT}/iam2/organizations/{ORG}"
-            )
+            format!("POST\nMon, 02 Jan 2006 15:04:05 GMT\n/v1/iam2/projects/{PROJECT}/iam2/organizations/{ORG}")
         );
-        assert_eq!(
-            access_key_signature(SECRET, &sts),
-            "4OTiA8NqoEPqSo+yHGvsCmv5TQo="
-        );
+        assert_eq!(access_key_signature(SECRET, &sts), "4OTiA8NqoEPqSo+yHGvsCmv5TQo=");
         let sts = string_to_sign(
             "DELETE",
             "Tue, 03 Mar 2026 08:09:10 GMT",
             &format!("/v1/iam2/projects/{PROJECT}/iam2/organizations"),
         );
-        assert_eq!(
-            access_key_signature(SECRET, &sts),
-            "7z5zpHrGfSDLwGI+KTQydmkQUq0="
-        );
+        assert_eq!(access_key_signature(SECRET, &sts), "7z5zpHrGfSDLwGI+KTQydmkQUq0=");
     }
 
     #[test]
     fn signer_strips_context_path_and_query() {
         let signer = AccessKeySigner::new("AKID", Secret::new(SECRET), "/zstack/");
-        let url = Url::parse(&format!(
-            "http://10.0.0.5:8080/zstack/v1/iam2/projects/{PROJECT}/iam2/organizations/{ORG}?x=1"
-        ))
-        .unwrap();
-        assert_eq!(
-            signer.signed_uri(&url),
-            format!("/v1/iam2/projects/{PROJECT}/iam2/organizations/{ORG}")
-        );
+        let url =
+            Url::parse(&format!("http://10.0.0.5:8080/zstack/v1/iam2/projects/{PROJECT}/iam2/organizations/{ORG}?x=1"))
+                .unwrap();
+        assert_eq!(signer.signed_uri(&url), format!("/v1/iam2/projects/{PROJECT}/iam2/organizations/{ORG}"));
         let mut req = SignableRequest::new(Method::POST, url);
-        signer
-            .sign_at(&mut req, datetime!(2006-01-02 15:04:05 UTC))
-            .unwrap();
-        assert_eq!(
-            req.headers.get(DATE).unwrap(),
-            "Mon, 02 Jan 2006 15:04:05 GMT"
-        );
+        signer.sign_at(&mut req, datetime!(2006-01-02 15:04:05 UTC)).unwrap();
+        assert_eq!(req.headers.get(DATE).unwrap(), "Mon, 02 Jan 2006 15:04:05 GMT");
         let auth = req.headers.get(AUTHORIZATION).unwrap();
         assert!(auth.is_sensitive());
         assert_eq!(auth, "ZStack AKID:4OTiA8NqoEPqSo+yHGvsCmv5TQo=");
@@ -250,17 +220,11 @@ mod tests {
 
     #[test]
     fn session_header() {
-        let mut req =
-            SignableRequest::new(Method::GET, Url::parse("http://h/zstack/v1/x").unwrap());
-        SessionSigner {
-            session: Secret::new("0123abcd"),
-        }
-        .sign(&mut req)
-        .unwrap();
+        let mut req = SignableRequest::new(Method::GET, Url::parse("http://h/zstack/v1/x").unwrap());
+        SessionSigner { session: Secret::new("0123abcd") }.sign(&mut req).unwrap();
         assert_eq!(req.headers.get(AUTHORIZATION).unwrap(), "OAuth 0123abcd");
         assert!(req.headers.get(AUTHORIZATION).unwrap().is_sensitive());
-        let mut req =
-            SignableRequest::new(Method::GET, Url::parse("http://h/zstack/v1/x").unwrap());
+        let mut req = SignableRequest::new(Method::GET, Url::parse("http://h/zstack/v1/x").unwrap());
         NoAuth.sign(&mut req).unwrap();
         assert!(req.headers.is_empty());
     }

@@ -204,16 +204,8 @@ pub struct Condition {
 impl Condition {
     /// `value` is ignored for `IsNull` / `NotNull`.
     pub fn new(field: impl Into<String>, op: QueryOp, value: impl Into<String>) -> Self {
-        let value = if op.takes_value() {
-            value.into()
-        } else {
-            String::new()
-        };
-        Self {
-            field: field.into(),
-            op,
-            value,
-        }
+        let value = if op.takes_value() { value.into() } else { String::new() };
+        Self { field: field.into(), op, value }
     }
 
     pub fn eq(field: impl Into<String>, value: impl Into<String>) -> Self {
@@ -283,17 +275,9 @@ impl Condition {
     /// first operator (in its own order) the text contains and splits there, so a value holding
     /// another operator, a comma inside a list value, or an empty value would be misread.
     pub fn validate(&self, action: &str) -> Result<(), CloudError> {
-        let bad = |why: &str| {
-            Err(invalid(
-                action,
-                format!("query condition {:?} {why}", self.to_query_value()),
-            ))
-        };
-        let field_ok = !self.field.is_empty()
-            && self
-                .field
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+        let bad = |why: &str| Err(invalid(action, format!("query condition {:?} {why}", self.to_query_value())));
+        let field_ok =
+            !self.field.is_empty() && self.field.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
         if !field_ok {
             return bad("needs a field name of letters, digits, '_' and '.'");
         }
@@ -306,22 +290,15 @@ impl Condition {
         if self.value.starts_with('=') {
             return bad("has a value starting with '='");
         }
-        if matches!(self.op, QueryOp::In | QueryOp::NotIn)
-            && self.value.split(',').any(|v| v.is_empty())
-        {
+        if matches!(self.op, QueryOp::In | QueryOp::NotIn) && self.value.split(',').any(|v| v.is_empty()) {
             return bad("has an empty list item");
         }
         let text = self.to_query_value();
-        let parsed = SERVER_OP_ORDER.iter().find_map(|op| {
-            text.split_once(op.as_str())
-                .map(|(name, value)| (name.trim(), *op, value))
-        });
+        let parsed = SERVER_OP_ORDER
+            .iter()
+            .find_map(|op| text.split_once(op.as_str()).map(|(name, value)| (name.trim(), *op, value)));
         match parsed {
-            Some((name, op, value))
-                if name == self.field && op == self.op && value == self.value =>
-            {
-                Ok(())
-            }
+            Some((name, op, value)) if name == self.field && op == self.op && value == self.value => Ok(()),
             _ => bad("would be misread by ZStack: the value contains a query operator"),
         }
     }
@@ -338,11 +315,7 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    values
-        .into_iter()
-        .map(|v| v.as_ref().to_owned())
-        .collect::<Vec<_>>()
-        .join(",")
+    values.into_iter().map(|v| v.as_ref().to_owned()).collect::<Vec<_>>().join(",")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -366,14 +339,7 @@ impl ZStackClient {
         self.submit(
             action,
             Method::POST,
-            &[
-                "iam2",
-                "projects",
-                &project,
-                "iam2",
-                "organizations",
-                &organization,
-            ],
+            &["iam2", "projects", &project, "iam2", "organizations", &organization],
             Some(body),
             None,
         )
@@ -416,8 +382,7 @@ impl ZStackClient {
     ) -> Result<Vec<OrganizationProjectRef>, CloudError> {
         let action = QUERY_ORGANIZATION_PROJECT_REF_ACTION;
         let project = normalize_uuid(action, "project_uuid", project_uuid)?;
-        self.query_all(action, REFS_PATH, &[Condition::eq("projectUuid", project)])
-            .await
+        self.query_all(action, REFS_PATH, &[Condition::eq("projectUuid", project)]).await
     }
 
     /// The project links of one organization, or all links.
@@ -427,10 +392,7 @@ impl ZStackClient {
     ) -> Result<Vec<OrganizationProjectRef>, CloudError> {
         let action = QUERY_ORGANIZATION_PROJECT_REF_ACTION;
         let conditions = match organization_uuid {
-            Some(uuid) => vec![Condition::eq(
-                "organizationUuid",
-                normalize_uuid(action, "organization_uuid", uuid)?,
-            )],
+            Some(uuid) => vec![Condition::eq("organizationUuid", normalize_uuid(action, "organization_uuid", uuid)?)],
             None => Vec::new(),
         };
         self.query_all(action, REFS_PATH, &conditions).await
@@ -440,9 +402,7 @@ impl ZStackClient {
     pub async fn get_project(&self, uuid: &str) -> Result<Option<Project>, CloudError> {
         let action = QUERY_PROJECT_ACTION;
         let uuid = normalize_uuid(action, "project_uuid", uuid)?;
-        let page: Inventories<Project> = self
-            .get_json(action, &["iam2", "projects", &uuid], &[])
-            .await?;
+        let page: Inventories<Project> = self.get_json(action, &["iam2", "projects", &uuid], &[]).await?;
         Ok(pick(page.inventories, &uuid, |p| &p.uuid))
     }
 
@@ -450,33 +410,19 @@ impl ZStackClient {
     pub async fn get_organization(&self, uuid: &str) -> Result<Option<Organization>, CloudError> {
         let action = QUERY_ORGANIZATION_ACTION;
         let uuid = normalize_uuid(action, "organization_uuid", uuid)?;
-        let page: Inventories<Organization> = self
-            .get_json(action, &["iam2", "organizations", &uuid], &[])
-            .await?;
+        let page: Inventories<Organization> = self.get_json(action, &["iam2", "organizations", &uuid], &[]).await?;
         Ok(pick(page.inventories, &uuid, |o| &o.uuid))
     }
 
     /// Projects matching all `conditions` (`GET /zstack/v1/iam2/projects?q=…`); all projects
     /// for none.
-    pub async fn query_projects(
-        &self,
-        conditions: &[Condition],
-    ) -> Result<Vec<Project>, CloudError> {
-        self.query_all(QUERY_PROJECT_ACTION, &["iam2", "projects"], conditions)
-            .await
+    pub async fn query_projects(&self, conditions: &[Condition]) -> Result<Vec<Project>, CloudError> {
+        self.query_all(QUERY_PROJECT_ACTION, &["iam2", "projects"], conditions).await
     }
 
     /// Organizations matching all `conditions` (`GET /zstack/v1/iam2/organizations?q=…`).
-    pub async fn query_organizations(
-        &self,
-        conditions: &[Condition],
-    ) -> Result<Vec<Organization>, CloudError> {
-        self.query_all(
-            QUERY_ORGANIZATION_ACTION,
-            &["iam2", "organizations"],
-            conditions,
-        )
-        .await
+    pub async fn query_organizations(&self, conditions: &[Condition]) -> Result<Vec<Organization>, CloudError> {
+        self.query_all(QUERY_ORGANIZATION_ACTION, &["iam2", "organizations"], conditions).await
     }
 }
 
@@ -518,20 +464,29 @@ fn by_uuid<T>(items: Vec<T>, key_of: impl Fn(&T) -> &String) -> HashMap<String, 
 impl ZStackClient {
     /// Like [`query_organization_project_refs`](Self::query_organization_project_refs), from
     /// one `projectUuid?=…` query shared with concurrent lookups.
-    pub async fn query_organization_project_refs_shared(&self, project_uuid: &str) -> Result<Vec<OrganizationProjectRef>, CloudError> {
+    pub async fn query_organization_project_refs_shared(
+        &self,
+        project_uuid: &str,
+    ) -> Result<Vec<OrganizationProjectRef>, CloudError> {
         let action = QUERY_ORGANIZATION_PROJECT_REF_ACTION;
         let project = normalize_uuid(action, "project_uuid", project_uuid)?;
         let client = self.without_cancellation();
-        let refs = self.inner.lookups.refs_by_project.get(Cloud::ZStack, action, project, self.cancel.as_ref(), move |projects, abandoned| async move {
-            let client = client.with_cancellation(abandoned);
-            let condition = [Condition::new("projectUuid", QueryOp::In, projects.join(","))];
-            let refs: Vec<OrganizationProjectRef> = client.query_all(action, REFS_PATH, &condition).await?;
-            let mut grouped: HashMap<String, Vec<OrganizationProjectRef>> = HashMap::new();
-            for r in refs {
-                grouped.entry(r.project_uuid.to_ascii_lowercase()).or_default().push(r);
-            }
-            Ok(grouped)
-        });
+        let refs = self.inner.lookups.refs_by_project.get(
+            Cloud::ZStack,
+            action,
+            project,
+            self.cancel.as_ref(),
+            move |projects, abandoned| async move {
+                let client = client.with_cancellation(abandoned);
+                let condition = [Condition::new("projectUuid", QueryOp::In, projects.join(","))];
+                let refs: Vec<OrganizationProjectRef> = client.query_all(action, REFS_PATH, &condition).await?;
+                let mut grouped: HashMap<String, Vec<OrganizationProjectRef>> = HashMap::new();
+                for r in refs {
+                    grouped.entry(r.project_uuid.to_ascii_lowercase()).or_default().push(r);
+                }
+                Ok(grouped)
+            },
+        );
         Ok(refs.await?.unwrap_or_default())
     }
 
@@ -541,12 +496,15 @@ impl ZStackClient {
         let action = QUERY_PROJECT_ACTION;
         let uuid = normalize_uuid(action, "project_uuid", uuid)?;
         let client = self.without_cancellation();
-        self.inner.lookups.projects.get(Cloud::ZStack, action, uuid, self.cancel.as_ref(), move |uuids, abandoned| async move {
-            let client = client.with_cancellation(abandoned);
-            let condition = [Condition::new("uuid", QueryOp::In, uuids.join(","))];
-            Ok(by_uuid(client.query_projects(&condition).await?, |p| &p.uuid))
-        })
-        .await
+        self.inner
+            .lookups
+            .projects
+            .get(Cloud::ZStack, action, uuid, self.cancel.as_ref(), move |uuids, abandoned| async move {
+                let client = client.with_cancellation(abandoned);
+                let condition = [Condition::new("uuid", QueryOp::In, uuids.join(","))];
+                Ok(by_uuid(client.query_projects(&condition).await?, |p| &p.uuid))
+            })
+            .await
     }
 
     /// Like [`get_organization`](Self::get_organization), from one `uuid?=…` query shared with
@@ -555,20 +513,21 @@ impl ZStackClient {
         let action = QUERY_ORGANIZATION_ACTION;
         let uuid = normalize_uuid(action, "organization_uuid", uuid)?;
         let client = self.without_cancellation();
-        self.inner.lookups.organizations.get(Cloud::ZStack, action, uuid, self.cancel.as_ref(), move |uuids, abandoned| async move {
-            let client = client.with_cancellation(abandoned);
-            let condition = [Condition::new("uuid", QueryOp::In, uuids.join(","))];
-            Ok(by_uuid(client.query_organizations(&condition).await?, |o| &o.uuid))
-        })
-        .await
+        self.inner
+            .lookups
+            .organizations
+            .get(Cloud::ZStack, action, uuid, self.cancel.as_ref(), move |uuids, abandoned| async move {
+                let client = client.with_cancellation(abandoned);
+                let condition = [Condition::new("uuid", QueryOp::In, uuids.join(","))];
+                Ok(by_uuid(client.query_organizations(&condition).await?, |o| &o.uuid))
+            })
+            .await
     }
 }
 
 /// The inventory with `uuid` (ZStack answers a by-uuid query with a list).
 fn pick<T>(items: Vec<T>, uuid: &str, uuid_of: impl Fn(&T) -> &String) -> Option<T> {
-    items
-        .into_iter()
-        .find(|item| uuid_of(item).eq_ignore_ascii_case(uuid))
+    items.into_iter().find(|item| uuid_of(item).eq_ignore_ascii_case(uuid))
 }
 
 #[cfg(test)]
@@ -583,35 +542,18 @@ mod tests {
 
     #[tokio::test]
     async fn attach_and_detach_paths_methods_and_bodies() {
-        let server =
-            Server::start(|req, _| accepted(internal_location(req.header("x-job-uuid").unwrap())))
-                .await;
+        let server = Server::start(|req, _| accepted(internal_location(req.header("x-job-uuid").unwrap()))).await;
         let client = access_key_client(&server.url);
-        let job = client
-            .attach_project_to_organization(&PROJECT.to_uppercase(), ORG)
-            .await
-            .unwrap();
-        client
-            .detach_project_unguarded(PROJECT)
-            .await
-            .unwrap();
+        let job = client.attach_project_to_organization(&PROJECT.to_uppercase(), ORG).await.unwrap();
+        client.detach_project_unguarded(PROJECT).await.unwrap();
         let seen = server.seen();
-        assert_eq!(
-            seen[0].line(),
-            format!("POST /zstack/v1/iam2/projects/{PROJECT}/iam2/organizations/{ORG}")
-        );
-        assert_eq!(
-            seen[0].body,
-            json!({"params": {}, "systemTags": [], "userTags": []})
-        );
+        assert_eq!(seen[0].line(), format!("POST /zstack/v1/iam2/projects/{PROJECT}/iam2/organizations/{ORG}"));
+        assert_eq!(seen[0].body, json!({"params": {}, "systemTags": [], "userTags": []}));
         assert_eq!(seen[0].header("content-type"), Some("application/json"));
         let job_uuid = seen[0].header("x-job-uuid").unwrap();
         assert_eq!(job.uuid, job_uuid);
         assert_eq!(job_uuid.len(), 32);
-        assert_eq!(
-            seen[1].line(),
-            format!("DELETE /zstack/v1/iam2/projects/{PROJECT}/iam2/organizations")
-        );
+        assert_eq!(seen[1].line(), format!("DELETE /zstack/v1/iam2/projects/{PROJECT}/iam2/organizations"));
         assert_eq!(seen[1].query, None);
         assert_eq!(seen[1].header("content-type"), None);
         assert_ne!(seen[1].header("x-job-uuid"), Some(job_uuid));
@@ -621,10 +563,7 @@ mod tests {
             AK_SECRET,
             &format!("DELETE\n{date}\n/v1/iam2/projects/{PROJECT}/iam2/organizations"),
         );
-        assert_eq!(
-            seen[1].header("authorization").unwrap(),
-            format!("ZStack {AK_ID}:{expected}")
-        );
+        assert_eq!(seen[1].header("authorization").unwrap(), format!("ZStack {AK_ID}:{expected}"));
     }
 
     #[tokio::test]
@@ -633,7 +572,8 @@ mod tests {
         for (current, sent) in [(Some(ORG), true), (Some(ELSEWHERE), false), (None, false)] {
             let server = Server::start(move |req, _| {
                 if req.method == "GET" {
-                    let refs: Vec<_> = current.iter().map(|o| json!({"projectUuid": PROJECT, "organizationUuid": o})).collect();
+                    let refs: Vec<_> =
+                        current.iter().map(|o| json!({"projectUuid": PROJECT, "organizationUuid": o})).collect();
                     ok(json!({"inventories": refs}))
                 } else {
                     accepted(internal_location(req.header("x-job-uuid").unwrap()))
@@ -662,25 +602,15 @@ mod tests {
     async fn uuids_are_checked_before_sending() {
         let server = Server::start(|_, _| ok(json!({"inventories": []}))).await;
         let client = access_key_client(&server.url);
-        let e = client
-            .attach_project_to_organization("not-a-uuid", ORG)
-            .await
-            .unwrap_err();
+        let e = client.attach_project_to_organization("not-a-uuid", ORG).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Invalid);
         assert!(e.message.contains("project_uuid"), "{e}");
-        let e = client
-            .attach_project_to_organization(PROJECT, "6a1f0c2b-3d4e-4f5a-8b9c-0d1e2f3a4b01")
-            .await
-            .unwrap_err();
+        let e =
+            client.attach_project_to_organization(PROJECT, "6a1f0c2b-3d4e-4f5a-8b9c-0d1e2f3a4b01").await.unwrap_err();
         assert!(e.message.contains("organization_uuid"), "{e}");
         assert!(client.detach_project_from_organization("", ORG).await.is_err());
         assert!(client.query_organization_project_refs("x").await.is_err());
-        assert!(
-            client
-                .list_organization_project_refs(Some("x"))
-                .await
-                .is_err()
-        );
+        assert!(client.list_organization_project_refs(Some("x")).await.is_err());
         assert!(client.get_project("x").await.is_err());
         assert!(client.get_organization("x").await.is_err());
         assert!(server.seen().is_empty());
@@ -722,25 +652,31 @@ mod tests {
         let mut queries: Vec<(String, String)> = server
             .seen()
             .iter()
-            .map(|req| (req.line(), req.query_pairs().into_iter().find(|(k, _)| k == "q").map(|(_, v)| v).unwrap_or_default()))
+            .map(|req| {
+                (req.line(), req.query_pairs().into_iter().find(|(k, _)| k == "q").map(|(_, v)| v).unwrap_or_default())
+            })
             .collect();
         queries.sort();
         assert_eq!(queries.len(), 3, "{queries:?}");
         assert_eq!(queries[0].0, "GET /zstack/v1/iam2/organizations");
         assert_eq!(queries[0].1, format!("uuid?={ORG}"));
         assert_eq!(queries[1].0, "GET /zstack/v1/iam2/projects");
-        assert!([format!("uuid?={PROJECT},{OTHER}"), format!("uuid?={OTHER},{PROJECT}")].contains(&queries[1].1), "{queries:?}");
+        assert!(
+            [format!("uuid?={PROJECT},{OTHER}"), format!("uuid?={OTHER},{PROJECT}")].contains(&queries[1].1),
+            "{queries:?}"
+        );
         assert_eq!(queries[2].0, "GET /zstack/v1/iam2/projects/organizations/refs");
-        assert!([format!("projectUuid?={PROJECT},{OTHER}"), format!("projectUuid?={OTHER},{PROJECT}")].contains(&queries[2].1), "{queries:?}");
+        assert!(
+            [format!("projectUuid?={PROJECT},{OTHER}"), format!("projectUuid?={OTHER},{PROJECT}")]
+                .contains(&queries[2].1),
+            "{queries:?}"
+        );
     }
 
     #[tokio::test]
     async fn refs_query_path_and_encoding() {
         let server = Server::start(|req, _| {
-            assert_eq!(
-                req.line(),
-                "GET /zstack/v1/iam2/projects/organizations/refs"
-            );
+            assert_eq!(req.line(), "GET /zstack/v1/iam2/projects/organizations/refs");
             ok(json!({"inventories": [
                 {"id": 1.0, "projectUuid": PROJECT, "organizationUuid": ORG,
                  "createDate": "Nov 14, 2017 10:20:57 PM", "lastOpDate": "Nov 14, 2017 10:20:57 PM"}
@@ -748,10 +684,7 @@ mod tests {
         })
         .await;
         let client = access_key_client(&server.url);
-        let refs = client
-            .query_organization_project_refs(&PROJECT.to_uppercase())
-            .await
-            .unwrap();
+        let refs = client.query_organization_project_refs(&PROJECT.to_uppercase()).await.unwrap();
         assert_eq!(
             refs,
             vec![OrganizationProjectRef {
@@ -761,17 +694,11 @@ mod tests {
                 last_op_date: Some("Nov 14, 2017 10:20:57 PM".into()),
             }]
         );
-        client
-            .list_organization_project_refs(Some(ORG))
-            .await
-            .unwrap();
+        client.list_organization_project_refs(Some(ORG)).await.unwrap();
         client.list_organization_project_refs(None).await.unwrap();
         let seen = server.seen();
         // The whole condition is the value of `q`, its `=` percent-encoded.
-        assert_eq!(
-            seen[0].query.as_deref(),
-            Some(format!("q=projectUuid%3D{PROJECT}&limit=1000&start=0").as_str())
-        );
+        assert_eq!(seen[0].query.as_deref(), Some(format!("q=projectUuid%3D{PROJECT}&limit=1000&start=0").as_str()));
         assert_eq!(
             seen[0].query_pairs(),
             vec![
@@ -780,10 +707,7 @@ mod tests {
                 ("start".to_owned(), "0".to_owned()),
             ]
         );
-        assert_eq!(
-            seen[1].query_pairs()[0],
-            ("q".to_owned(), format!("organizationUuid={ORG}"))
-        );
+        assert_eq!(seen[1].query_pairs()[0], ("q".to_owned(), format!("organizationUuid={ORG}")));
         assert_eq!(seen[2].query.as_deref(), Some("limit=1000&start=0"));
     }
 
@@ -792,9 +716,7 @@ mod tests {
         let server = Server::start(|req, i| {
             assert_eq!(req.line(), "GET /zstack/v1/iam2/projects");
             if i == 0 {
-                let items: Vec<_> = (0..PAGE)
-                    .map(|n| json!({"uuid": format!("{n:032x}")}))
-                    .collect();
+                let items: Vec<_> = (0..PAGE).map(|n| json!({"uuid": format!("{n:032x}")})).collect();
                 ok(json!({ "inventories": items }))
             } else {
                 ok(json!({"inventories": [{"uuid": "ff", "name": "last"}]}))
@@ -823,14 +745,8 @@ mod tests {
         );
         let pairs = seen[1].query_pairs();
         assert_eq!(pairs[0], ("q".to_owned(), "name~=pay%ments 1".to_owned()));
-        assert_eq!(
-            pairs[1],
-            ("q".to_owned(), "state?=Enabled,Disabled".to_owned())
-        );
-        assert_eq!(
-            pairs[2],
-            ("q".to_owned(), "linkedAccountUuid is null".to_owned())
-        );
+        assert_eq!(pairs[1], ("q".to_owned(), "state?=Enabled,Disabled".to_owned()));
+        assert_eq!(pairs[2], ("q".to_owned(), "linkedAccountUuid is null".to_owned()));
         assert_eq!(pairs[4], ("start".to_owned(), PAGE.to_string()));
     }
 
@@ -864,10 +780,7 @@ mod tests {
         assert_eq!(project.name, "payments");
         assert_eq!(project.description, None);
         assert_eq!(project.state, "Enabled");
-        assert_eq!(
-            project.linked_account_uuid.as_deref(),
-            Some("36c27e8ff05c4780bf6d2fa65700f22e")
-        );
+        assert_eq!(project.linked_account_uuid.as_deref(), Some("36c27e8ff05c4780bf6d2fa65700f22e"));
         assert_eq!(
             project.attributes,
             vec![ProjectAttribute {
@@ -898,10 +811,7 @@ mod tests {
         let e = client.query_projects(&[]).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Invalid);
         assert_eq!(e.action, QUERY_PROJECT_ACTION);
-        assert_eq!(
-            e.to_string(),
-            "ZStack QueryIAM2Project failed: SYS.1007: Invalid argument: unknown field"
-        );
+        assert_eq!(e.to_string(), "ZStack QueryIAM2Project failed: SYS.1007: Invalid argument: unknown field");
         let e = client.query_projects(&[]).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Invalid);
         assert!(e.message.contains("base URL"), "{e}");
@@ -912,50 +822,27 @@ mod tests {
         let cases = [
             (Condition::eq("projectUuid", "abc"), "projectUuid=abc"),
             (Condition::not_eq("state", "Enabled"), "state!=Enabled"),
-            (
-                Condition::new("createDate", QueryOp::Gt, "1"),
-                "createDate>1",
-            ),
-            (
-                Condition::new("createDate", QueryOp::GtEq, "1"),
-                "createDate>=1",
-            ),
-            (
-                Condition::new("createDate", QueryOp::Lt, "1"),
-                "createDate<1",
-            ),
-            (
-                Condition::new("createDate", QueryOp::LtEq, "1"),
-                "createDate<=1",
-            ),
+            (Condition::new("createDate", QueryOp::Gt, "1"), "createDate>1"),
+            (Condition::new("createDate", QueryOp::GtEq, "1"), "createDate>=1"),
+            (Condition::new("createDate", QueryOp::Lt, "1"), "createDate<1"),
+            (Condition::new("createDate", QueryOp::LtEq, "1"), "createDate<=1"),
             (Condition::in_list("uuid", ["a", "b"]), "uuid?=a,b"),
-            (
-                Condition::not_in_list("uuid", vec!["a".to_owned()]),
-                "uuid!?=a",
-            ),
+            (Condition::not_in_list("uuid", vec!["a".to_owned()]), "uuid!?=a"),
             (Condition::like("name", "%pay_"), "name~=%pay_"),
             (Condition::not_like("name", "x%"), "name!~=x%"),
             (Condition::is_null("parentUuid"), "parentUuid is null"),
             (Condition::not_null("parentUuid"), "parentUuid not null"),
-            (
-                Condition::eq("organization.name", "Finance Dept"),
-                "organization.name=Finance Dept",
-            ),
+            (Condition::eq("organization.name", "Finance Dept"), "organization.name=Finance Dept"),
             (Condition::eq("name", "a<b"), "name=a<b"),
         ];
         for (condition, text) in cases {
             assert_eq!(condition.to_query_value(), text);
             assert_eq!(condition.to_string(), text);
-            condition
-                .validate("Q")
-                .unwrap_or_else(|e| panic!("{text}: {e}"));
+            condition.validate("Q").unwrap_or_else(|e| panic!("{text}: {e}"));
         }
         assert_eq!(Condition::new("f", QueryOp::IsNull, "ignored").value(), "");
         let c = Condition::eq("projectUuid", "abc");
-        assert_eq!(
-            (c.field(), c.op(), c.value()),
-            ("projectUuid", QueryOp::Eq, "abc")
-        );
+        assert_eq!((c.field(), c.op(), c.value()), ("projectUuid", QueryOp::Eq, "abc"));
 
         for bad in [
             Condition::eq("", "x"),
@@ -979,21 +866,12 @@ mod tests {
     async fn invalid_conditions_are_not_sent() {
         let server = Server::start(|_, _| ok(json!({"inventories": []}))).await;
         let client = access_key_client(&server.url);
-        let e = client
-            .query_organizations(&[Condition::eq("name", "x!=y")])
-            .await
-            .unwrap_err();
+        let e = client.query_organizations(&[Condition::eq("name", "x!=y")]).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Invalid);
         assert_eq!(e.action, QUERY_ORGANIZATION_ACTION);
         assert!(server.seen().is_empty());
-        client
-            .query_organizations(&[Condition::eq("type", "Department")])
-            .await
-            .unwrap();
-        assert_eq!(
-            server.seen()[0].query_pairs()[0],
-            ("q".to_owned(), "type=Department".to_owned())
-        );
+        client.query_organizations(&[Condition::eq("type", "Department")]).await.unwrap();
+        assert_eq!(server.seen()[0].query_pairs()[0], ("q".to_owned(), "type=Department".to_owned()));
     }
 
     #[tokio::test]
@@ -1010,14 +888,8 @@ mod tests {
         })
         .await;
         let client = account_client(&server.url);
-        let job = client
-            .attach_project_to_organization(PROJECT, ORG)
-            .await
-            .unwrap();
-        let out = client
-            .wait_job(&job, Duration::from_secs(5), &fast_poll(), None)
-            .await
-            .unwrap();
+        let job = client.attach_project_to_organization(PROJECT, ORG).await.unwrap();
+        let out = client.wait_job(&job, Duration::from_secs(5), &fast_poll(), None).await.unwrap();
         assert_eq!(out["inventory"]["uuid"], PROJECT);
         assert_eq!(client.login_count(), 1);
         assert_eq!(
@@ -1032,18 +904,14 @@ mod tests {
 
     #[test]
     fn tolerant_types() {
-        let p: Project =
-            serde_json::from_str(r#"{"uuid":null,"name":12,"attributes":null}"#).unwrap();
+        let p: Project = serde_json::from_str(r#"{"uuid":null,"name":12,"attributes":null}"#).unwrap();
         assert_eq!((p.uuid.as_str(), p.name.as_str()), ("", "12"));
         assert!(p.attributes.is_empty());
         let o: Organization = serde_json::from_str("{}").unwrap();
         assert_eq!(o, Organization::default());
         let r: OrganizationProjectRef =
             serde_json::from_str(r#"{"projectUuid":"p","organizationUuid":"o","id":3}"#).unwrap();
-        assert_eq!(
-            (r.project_uuid.as_str(), r.organization_uuid.as_str()),
-            ("p", "o")
-        );
+        assert_eq!((r.project_uuid.as_str(), r.organization_uuid.as_str()), ("p", "o"));
         let page: Inventories<Project> = serde_json::from_str(r#"{"inventories":null}"#).unwrap();
         assert!(page.inventories.is_empty());
         let page: Inventories<Project> = serde_json::from_str(r#"{}"#).unwrap();

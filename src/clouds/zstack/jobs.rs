@@ -24,9 +24,8 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::{
-    Auth, CredentialKind, Credentials, INVALID_SESSION_CODE, X_JOB_UUID, ZStackClient, ZStackError,
-    decode_error, iam2, invalid, is_job_uuid, new_job_uuid, parse_error_body, rejected_again,
-    snippet, unexpected,
+    Auth, CredentialKind, Credentials, INVALID_SESSION_CODE, X_JOB_UUID, ZStackClient, ZStackError, decode_error, iam2,
+    invalid, is_job_uuid, new_job_uuid, parse_error_body, rejected_again, snippet, unexpected,
 };
 use crate::clouds::error::{Cloud, CloudError, ErrorKind};
 use crate::clouds::http::{HttpResponse, SignableRequest};
@@ -78,10 +77,7 @@ impl fmt::Debug for Job {
             .field("uuid", &self.uuid)
             .field("location", &self.location.as_str())
             .field("action", &self.action)
-            .field(
-                "resubmit",
-                &self.resubmit.as_ref().map(|r| r.submission.action),
-            )
+            .field("resubmit", &self.resubmit.as_ref().map(|r| r.submission.action))
             .finish()
     }
 }
@@ -135,17 +131,9 @@ impl ZStackClient {
     /// Such a job is not submitted again when ZStack reports that its session was refused.
     pub fn job(&self, uuid: &str) -> Result<Job, CloudError> {
         if !is_job_uuid(uuid) {
-            return Err(invalid(
-                POLL_JOB_ACTION,
-                format!("{uuid:?} is not a job uuid"),
-            ));
+            return Err(invalid(POLL_JOB_ACTION, format!("{uuid:?} is not a job uuid")));
         }
-        Ok(Job {
-            uuid: uuid.to_owned(),
-            location: self.url(&["api-jobs", uuid]),
-            action: None,
-            resubmit: None,
-        })
+        Ok(Job { uuid: uuid.to_owned(), location: self.url(&["api-jobs", uuid]), action: None, resubmit: None })
     }
 
     /// The job a failed submission may nevertheless have started: `Some` only for a submission
@@ -159,9 +147,7 @@ impl ZStackClient {
         if !is_ambiguous(err) {
             return None;
         }
-        let action = *iam2::SUBMIT_ACTIONS
-            .iter()
-            .find(|a| **a == err.action.as_str())?;
+        let action = *iam2::SUBMIT_ACTIONS.iter().find(|a| **a == err.action.as_str())?;
         let uuid = err.request_id.as_deref()?;
         let mut job = self.job(uuid).ok()?;
         job.action = Some(action);
@@ -214,10 +200,7 @@ impl ZStackClient {
         };
         let url = self.inner.api_root.join(location).map_err(|_| bad())?;
         let mut segments = url.path_segments().ok_or_else(bad)?;
-        segments
-            .by_ref()
-            .find(|s| *s == "api-jobs")
-            .ok_or_else(bad)?;
+        segments.by_ref().find(|s| *s == "api-jobs").ok_or_else(bad)?;
         let uuid = segments.find(|s| !s.is_empty()).ok_or_else(bad)?;
         self.job(uuid).map_err(|_| bad())
     }
@@ -231,21 +214,12 @@ impl ZStackClient {
         body: Option<Vec<u8>>,
         guard: Option<Guard>,
     ) -> Result<Job, CloudError> {
-        let submission = Arc::new(Submission {
-            action,
-            method,
-            path: path.iter().map(|s| (*s).to_owned()).collect(),
-            body,
-            guard,
-        });
+        let submission =
+            Arc::new(Submission { action, method, path: path.iter().map(|s| (*s).to_owned()).collect(), body, guard });
         self.submit_with(submission, true).await
     }
 
-    async fn submit_with(
-        &self,
-        submission: Arc<Submission>,
-        relogin: bool,
-    ) -> Result<Job, CloudError> {
+    async fn submit_with(&self, submission: Arc<Submission>, relogin: bool) -> Result<Job, CloudError> {
         let action = submission.action;
         let host = self.inner.host.as_str();
         let path: Vec<&str> = submission.path.iter().map(String::as_str).collect();
@@ -264,27 +238,19 @@ impl ZStackClient {
                 // received reuse it.
                 let job_uuid = new_job_uuid();
                 let mut req = SignableRequest::new(submission.method.clone(), url);
-                req.headers.insert(
-                    X_JOB_UUID,
-                    HeaderValue::from_str(&job_uuid).expect("hex is a valid header value"),
-                );
+                req.headers.insert(X_JOB_UUID, HeaderValue::from_str(&job_uuid).expect("hex is a valid header value"));
                 if let Some(body) = &submission.body {
-                    req.headers
-                        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                    req.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
                     req.body = body.clone();
                 }
                 let kind = creds.kind();
                 let generation = creds.generation();
-                let submitted = self
-                    .execute(action, false, &creds, &req, |resp| {
-                        decode_submitted(action, host, &resp, kind)
-                    })
-                    .await;
+                let submitted =
+                    self.execute(action, false, &creds, &req, |resp| decode_submitted(action, host, &resp, kind)).await;
                 let job = match submitted {
                     Ok(location) => self.job_from_location(action, &location),
                     Err(lost) if is_ambiguous(&lost) => {
-                        self.settle_lost_submission(action, &creds, &req, &job_uuid, lost)
-                            .await
+                        self.settle_lost_submission(action, &creds, &req, &job_uuid, lost).await
                     }
                     Err(refused) => Err(refused),
                 };
@@ -294,10 +260,7 @@ impl ZStackClient {
                 })?;
                 tracing::debug!(cloud = %Cloud::ZStack, action, job = %job.uuid, "job submitted");
                 job.action = Some(action);
-                job.resubmit = Some(Resubmit {
-                    submission,
-                    generation,
-                });
+                job.resubmit = Some(Resubmit { submission, generation });
                 Ok(job)
             }
         })
@@ -374,11 +337,7 @@ impl ZStackClient {
         );
         let host = self.inner.host.as_str();
         let kind = creds.kind();
-        let resent = self
-            .execute(action, false, creds, req, |resp| {
-                decode_submitted(action, host, &resp, kind)
-            })
-            .await;
+        let resent = self.execute(action, false, creds, req, |resp| decode_submitted(action, host, &resp, kind)).await;
         match resent {
             Ok(location) => self.job_from_location(action, &location),
             // Refused (e.g. `Duplicate job uuid`: the first copy arrived after all) or lost
@@ -397,11 +356,7 @@ impl ZStackClient {
         let host = self.inner.host.as_str();
         let kind = creds.kind();
         let req = SignableRequest::new(Method::GET, job.location.clone());
-        self.execute(action, true, creds, &req, |resp| {
-            decode_job(action, host, &job.uuid, &resp, kind)
-        })
-        .await
-        .map(drop)
+        self.execute(action, true, creds, &req, |resp| decode_job(action, host, &job.uuid, &resp, kind)).await.map(drop)
     }
 
     /// One poll of `job` (`GET` its location).
@@ -413,10 +368,7 @@ impl ZStackClient {
             let req = SignableRequest::new(Method::GET, job.location.clone());
             async move {
                 let kind = creds.kind();
-                self.execute(action, true, &creds, &req, |resp| {
-                    decode_job(action, host, uuid, &resp, kind)
-                })
-                .await
+                self.execute(action, true, &creds, &req, |resp| decode_job(action, host, uuid, &resp, kind)).await
             }
         })
         .await
@@ -458,10 +410,7 @@ impl ZStackClient {
             Some(token) => self.with_cancellation(token.clone()),
             None => self.clone(),
         };
-        let cancelled = || WaitError::Cancelled {
-            what: job.what(),
-            id: job.uuid.clone(),
-        };
+        let cancelled = || WaitError::Cancelled { what: job.what(), id: job.uuid.clone() };
         let remaining = timeout.saturating_sub(started.elapsed());
         let submitted = tokio::select! {
             biased;
@@ -485,18 +434,13 @@ impl ZStackClient {
         };
         let remaining = timeout.saturating_sub(started.elapsed());
         match self.wait_once(&new_job, remaining, policy, cancel).await {
-            Err(WaitError::Failed {
-                status, message, ..
-            }) if status == INVALID_SESSION_CODE => Err(WaitError::Cloud(rejected_again(
-                CloudError::new(
-                    ErrorKind::Auth,
-                    Cloud::ZStack,
-                    resubmit.submission.action,
-                    message,
-                )
-                .with_code(INVALID_SESSION_CODE)
-                .with_request_id(new_job.uuid.clone()),
-            ))),
+            Err(WaitError::Failed { status, message, .. }) if status == INVALID_SESSION_CODE => {
+                Err(WaitError::Cloud(rejected_again(
+                    CloudError::new(ErrorKind::Auth, Cloud::ZStack, resubmit.submission.action, message)
+                        .with_code(INVALID_SESSION_CODE)
+                        .with_request_id(new_job.uuid.clone()),
+                )))
+            }
             other => other,
         }
     }
@@ -510,16 +454,10 @@ impl ZStackClient {
     ) -> Result<serde_json::Value, WaitError> {
         wait_for(&job.what(), &job.uuid, timeout, policy, cancel, || async {
             Ok(match self.poll_job(job).await? {
-                JobStatus::Running => PollState::Pending {
-                    progress: Some("running".to_owned()),
-                },
+                JobStatus::Running => PollState::Pending { progress: Some("running".to_owned()) },
                 JobStatus::Succeeded(value) => PollState::Done(value),
                 JobStatus::Failed(err) => PollState::Failed {
-                    status: if err.code.is_empty() {
-                        "failed".to_owned()
-                    } else {
-                        err.code.clone()
-                    },
+                    status: if err.code.is_empty() { "failed".to_owned() } else { err.code.clone() },
                     message: err.message(),
                 },
             })
@@ -550,25 +488,15 @@ fn is_unknown_job(err: &CloudError) -> bool {
 }
 
 /// A submission's answer: `202 {"location": …}`.
-fn decode_submitted(
-    action: &str,
-    host: &str,
-    resp: &HttpResponse,
-    kind: CredentialKind,
-) -> Result<String, CloudError> {
+fn decode_submitted(action: &str, host: &str, resp: &HttpResponse, kind: CredentialKind) -> Result<String, CloudError> {
     if !(200..300).contains(&resp.status) {
         return Err(decode_error(action, host, resp.status, &resp.body, kind));
     }
-    let parsed: Location = serde_json::from_slice(&resp.body)
-        .map_err(|err| unexpected(action, host, resp, &err.to_string()))?;
+    let parsed: Location =
+        serde_json::from_slice(&resp.body).map_err(|err| unexpected(action, host, resp, &err.to_string()))?;
     match parsed.location {
         Some(location) if !location.trim().is_empty() => Ok(location.trim().to_owned()),
-        _ => Err(unexpected(
-            action,
-            host,
-            resp,
-            "expected 202 with a job location",
-        )),
+        _ => Err(unexpected(action, host, resp, "expected 202 with a job location")),
     }
 }
 
@@ -645,33 +573,19 @@ mod tests {
         })
         .await;
         let client = access_key_client(&server.url);
-        let job = client
-            .attach_project_to_organization(PROJECT, ORG)
-            .await
-            .unwrap();
+        let job = client.attach_project_to_organization(PROJECT, ORG).await.unwrap();
         let uuid = job_uuid.lock().unwrap().clone();
         assert_eq!(job.uuid, uuid);
-        assert_eq!(
-            job.location.as_str(),
-            format!("{}zstack/v1/api-jobs/{uuid}", server.url)
-        );
-        let result = client
-            .wait_job(&job, Duration::from_secs(10), &fast_poll(), None)
-            .await
-            .unwrap();
+        assert_eq!(job.location.as_str(), format!("{}zstack/v1/api-jobs/{uuid}", server.url));
+        let result = client.wait_job(&job, Duration::from_secs(10), &fast_poll(), None).await.unwrap();
         assert_eq!(result["inventory"]["name"], "payments");
         let seen = server.seen();
         assert_eq!(seen.len(), 4);
         // Polls are signed too.
         let date = seen[3].header("date").unwrap();
-        let expected = auth::access_key_signature(
-            AK_SECRET,
-            &auth::string_to_sign("GET", date, &format!("/v1/api-jobs/{uuid}")),
-        );
-        assert_eq!(
-            seen[3].header("authorization").unwrap(),
-            format!("ZStack {AK_ID}:{expected}")
-        );
+        let expected =
+            auth::access_key_signature(AK_SECRET, &auth::string_to_sign("GET", date, &format!("/v1/api-jobs/{uuid}")));
+        assert_eq!(seen[3].header("authorization").unwrap(), format!("ZStack {AK_ID}:{expected}"));
     }
 
     #[tokio::test]
@@ -679,37 +593,18 @@ mod tests {
         let server = Server::start(|_, i| match i {
             0 => accepted(internal_location("0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f")),
             1 => Reply::Json(202, json!({})),
-            _ => zs_error(
-                503,
-                "SYS.1006",
-                "An operation failed",
-                "the organization is being deleted",
-            ),
+            _ => zs_error(503, "SYS.1006", "An operation failed", "the organization is being deleted"),
         })
         .await;
         let client = access_key_client(&server.url);
-        let job = client
-            .detach_project_unguarded(PROJECT)
-            .await
-            .unwrap();
-        let e = client
-            .wait_job(&job, Duration::from_secs(10), &fast_poll(), None)
-            .await
-            .unwrap_err();
+        let job = client.detach_project_unguarded(PROJECT).await.unwrap();
+        let e = client.wait_job(&job, Duration::from_secs(10), &fast_poll(), None).await.unwrap_err();
         match &e {
-            WaitError::Failed {
-                what,
-                id,
-                status,
-                message,
-            } => {
+            WaitError::Failed { what, id, status, message } => {
                 assert_eq!(what, "DetachIAM2ProjectFromIAM2Organization job");
                 assert_eq!(id, "0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f");
                 assert_eq!(status, "SYS.1006");
-                assert_eq!(
-                    message,
-                    "An operation failed: the organization is being deleted"
-                );
+                assert_eq!(message, "An operation failed: the organization is being deleted");
             }
             other => panic!("{other:?}"),
         }
@@ -719,13 +614,7 @@ mod tests {
              SYS.1006: An operation failed: the organization is being deleted"
         );
         // A job named only by its uuid has no API to name.
-        assert_eq!(
-            client
-                .job("0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f")
-                .unwrap()
-                .what(),
-            JOB_WHAT
-        );
+        assert_eq!(client.job("0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f").unwrap().what(), JOB_WHAT);
     }
 
     #[tokio::test]
@@ -738,18 +627,12 @@ mod tests {
         .await;
         let client = access_key_client(&server.url);
         let job = client.job("0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f").unwrap();
-        let e = client
-            .wait_job(&job, Duration::from_secs(10), &fast_poll(), None)
-            .await
-            .unwrap_err();
+        let e = client.wait_job(&job, Duration::from_secs(10), &fast_poll(), None).await.unwrap_err();
         let cloud = e.cloud_error().unwrap_or_else(|| panic!("{e:?}"));
         assert!(cloud.is_not_found());
         assert_eq!(cloud.action, POLL_JOB_ACTION);
         assert!(cloud.message.contains("expired"), "{cloud}");
-        assert_eq!(
-            cloud.request_id.as_deref(),
-            Some("0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f")
-        );
+        assert_eq!(cloud.request_id.as_deref(), Some("0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f"));
     }
 
     #[tokio::test]
@@ -757,10 +640,7 @@ mod tests {
         let server = Server::start(|_, _| Reply::Json(202, json!({}))).await;
         let client = access_key_client(&server.url);
         let job = client.job("0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f").unwrap();
-        let e = client
-            .wait_job(&job, Duration::from_millis(50), &fast_poll(), None)
-            .await
-            .unwrap_err();
+        let e = client.wait_job(&job, Duration::from_millis(50), &fast_poll(), None).await.unwrap_err();
         assert!(e.is_timeout(), "{e:?}");
         assert!(e.to_string().contains("(last status running)"), "{e}");
 
@@ -777,11 +657,8 @@ mod tests {
             t.cancel();
         });
         let started = std::time::Instant::now();
-        let e = client
-            .with_cancellation(token)
-            .wait_job(&job, Duration::from_secs(3600), &slow, None)
-            .await
-            .unwrap_err();
+        let e =
+            client.with_cancellation(token).wait_job(&job, Duration::from_secs(3600), &slow, None).await.unwrap_err();
         assert!(e.is_cancelled(), "{e:?}");
         assert!(started.elapsed() < Duration::from_secs(5));
     }
@@ -799,9 +676,7 @@ mod tests {
                 // The job remembers the session it was submitted with.
                 let session = req.header("authorization").unwrap().replace("OAuth ", "");
                 let job = req.header("x-job-uuid").unwrap();
-                return accepted(
-                    internal_location(job).replace("api-jobs/", &format!("api-jobs/{session}-")),
-                );
+                return accepted(internal_location(job).replace("api-jobs/", &format!("api-jobs/{session}-")));
             }
             if req.path.contains("/api-jobs/s1-") {
                 return zs_error(503, "ID.1001", "Session expired", "");
@@ -810,22 +685,12 @@ mod tests {
         })
         .await;
         let client = account_client(&server.url);
-        let job = client
-            .attach_project_to_organization(PROJECT, ORG)
-            .await
-            .unwrap();
+        let job = client.attach_project_to_organization(PROJECT, ORG).await.unwrap();
         assert!(job.uuid.starts_with("s1-"), "{job:?}");
-        let result = client
-            .wait_job(&job, Duration::from_secs(10), &fast_poll(), None)
-            .await
-            .unwrap();
+        let result = client.wait_job(&job, Duration::from_secs(10), &fast_poll(), None).await.unwrap();
         assert_eq!(result["inventory"]["uuid"], PROJECT);
         assert_eq!(client.login_count(), 2);
-        let posts: Vec<_> = server
-            .seen()
-            .into_iter()
-            .filter(|s| s.method == "POST")
-            .collect();
+        let posts: Vec<_> = server.seen().into_iter().filter(|s| s.method == "POST").collect();
         assert_eq!(posts.len(), 2);
         assert_ne!(posts[0].header("x-job-uuid"), posts[1].header("x-job-uuid"));
         assert_eq!(posts[0].body, posts[1].body);
@@ -842,22 +707,13 @@ mod tests {
         })
         .await;
         let client = account_client(&server.url);
-        let job = client
-            .attach_project_to_organization(PROJECT, ORG)
-            .await
-            .unwrap();
-        let e = client
-            .wait_job(&job, Duration::from_secs(10), &fast_poll(), None)
-            .await
-            .unwrap_err();
+        let job = client.attach_project_to_organization(PROJECT, ORG).await.unwrap();
+        let e = client.wait_job(&job, Duration::from_secs(10), &fast_poll(), None).await.unwrap_err();
         let cloud = e.cloud_error().unwrap_or_else(|| panic!("{e:?}"));
         assert_eq!(cloud.kind, ErrorKind::Auth);
         assert!(cloud.message.contains("giving up"), "{cloud}");
         assert_eq!(client.login_count(), 2);
-        assert_eq!(
-            server.seen().iter().filter(|s| s.method == "POST").count(),
-            2
-        );
+        assert_eq!(server.seen().iter().filter(|s| s.method == "POST").count(), 2);
     }
 
     /// A detach whose job is refused for an expired session is sent again after a new login,
@@ -899,38 +755,22 @@ mod tests {
     async fn submissions_are_not_resent_after_an_ambiguous_failure() {
         let server = Server::start(|_, _| Reply::HangUp).await;
         let client = access_key_client(&server.url);
-        let e = client
-            .attach_project_to_organization(PROJECT, ORG)
-            .await
-            .unwrap_err();
+        let e = client.attach_project_to_organization(PROJECT, ORG).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Transient);
         assert!(is_ambiguous(&e), "{e:?}");
         let seen = server.seen();
         let posts: Vec<_> = seen.iter().filter(|s| s.method == "POST").collect();
-        assert_eq!(
-            posts.len(),
-            1,
-            "a possibly processed submission is not repeated while its job cannot be looked up"
-        );
+        assert_eq!(posts.len(), 1, "a possibly processed submission is not repeated while its job cannot be looked up");
         let sent = posts[0].header("x-job-uuid").unwrap();
         assert!(
-            seen.iter()
-                .filter(|s| s.method == "GET")
-                .all(|s| s.line() == format!("GET /zstack/v1/api-jobs/{sent}")),
+            seen.iter().filter(|s| s.method == "GET").all(|s| s.line() == format!("GET /zstack/v1/api-jobs/{sent}")),
             "only the job lookup follows"
         );
         assert_eq!(e.request_id.as_deref(), Some(sent));
         let job = client.ambiguous_job(&e).unwrap();
         assert_eq!(job.uuid, sent);
-        assert_eq!(
-            job.what(),
-            "AttachIAM2ProjectToIAM2Organization job",
-            "the job names its API"
-        );
-        assert_eq!(
-            job.location.as_str(),
-            format!("{}zstack/v1/api-jobs/{sent}", server.url)
-        );
+        assert_eq!(job.what(), "AttachIAM2ProjectToIAM2Organization job", "the job names its API");
+        assert_eq!(job.location.as_str(), format!("{}zstack/v1/api-jobs/{sent}", server.url));
         // Not for other errors.
         let mut other = e.clone();
         other.kind = ErrorKind::Invalid;
@@ -943,36 +783,20 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
         drop(listener);
-        let e = access_key_client(&url)
-            .detach_project_unguarded(PROJECT)
-            .await
-            .unwrap_err();
+        let e = access_key_client(&url).detach_project_unguarded(PROJECT).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Transient);
         assert!(e.message.contains("cannot connect"), "{e}");
 
         // Queries are retried.
-        let server = Server::start(|_, i| {
-            if i < 2 {
-                Reply::HangUp
-            } else {
-                projects_reply()
-            }
-        })
-        .await;
-        access_key_client(&server.url)
-            .query_projects(&[])
-            .await
-            .unwrap();
+        let server = Server::start(|_, i| if i < 2 { Reply::HangUp } else { projects_reply() }).await;
+        access_key_client(&server.url).query_projects(&[]).await.unwrap();
         assert_eq!(server.seen().len(), 3);
     }
 
     #[tokio::test]
     async fn a_refused_submission_started_no_job_and_is_reported_as_it_is() {
         for (status, code) in [(503, "SYS.1006"), (500, "SYS.1000")] {
-            let server = Server::start(move |_, _| {
-                zs_error(status, code, "injected error", "injected error")
-            })
-            .await;
+            let server = Server::start(move |_, _| zs_error(status, code, "injected error", "injected error")).await;
             let client = access_key_client(&server.url);
             let submitted = client.attach_project_to_organization(PROJECT, ORG).await;
             let e = submitted.clone().unwrap_err();
@@ -980,11 +804,7 @@ mod tests {
             assert!(!is_ambiguous(&e), "{e:?}");
             assert!(client.ambiguous_job(&e).is_none());
             let seen = server.seen();
-            assert_eq!(
-                seen.len(),
-                1,
-                "neither repeated nor followed by a job lookup"
-            );
+            assert_eq!(seen.len(), 1, "neither repeated nor followed by a job lookup");
             let sent = seen[0].header("x-job-uuid").unwrap();
             assert_eq!(e.request_id.as_deref(), Some(sent));
             assert_eq!(
@@ -994,10 +814,8 @@ mod tests {
                      (RequestId: {sent})"
                 )
             );
-            let waited = client
-                .wait_submitted(submitted, Duration::from_secs(10), &fast_poll(), None)
-                .await
-                .unwrap_err();
+            let waited =
+                client.wait_submitted(submitted, Duration::from_secs(10), &fast_poll(), None).await.unwrap_err();
             assert_eq!(waited, WaitError::Cloud(e));
             assert_eq!(server.seen().len(), 1);
         }
@@ -1006,12 +824,7 @@ mod tests {
     #[tokio::test]
     async fn a_throttled_submission_is_sent_again_with_the_same_job_uuid() {
         let server = Server::start(|req, i| match i {
-            0 | 1 => zs_error(
-                503,
-                "SYS.1010",
-                "Management server is not ready to serve",
-                "busy",
-            ),
+            0 | 1 => zs_error(503, "SYS.1010", "Management server is not ready to serve", "busy"),
             2 => accepted(internal_location(req.header("x-job-uuid").unwrap())),
             _ => ok(json!({"inventory": {"uuid": PROJECT}})),
         })
@@ -1019,18 +832,11 @@ mod tests {
         let client = access_key_client(&server.url);
         let submitted = client.detach_project_unguarded(PROJECT).await;
         let job = submitted.clone().unwrap();
-        client
-            .wait_submitted(submitted, Duration::from_secs(10), &fast_poll(), None)
-            .await
-            .unwrap();
+        client.wait_submitted(submitted, Duration::from_secs(10), &fast_poll(), None).await.unwrap();
         let seen = server.seen();
         let deletes: Vec<_> = seen.iter().filter(|s| s.method == "DELETE").collect();
         assert_eq!(deletes.len(), 3);
-        assert!(
-            deletes
-                .iter()
-                .all(|s| s.header("x-job-uuid") == Some(job.uuid.as_str()))
-        );
+        assert!(deletes.iter().all(|s| s.header("x-job-uuid") == Some(job.uuid.as_str())));
     }
 
     #[tokio::test]
@@ -1044,28 +850,15 @@ mod tests {
         })
         .await;
         let client = access_key_client(&server.url);
-        let job = client
-            .attach_project_to_organization(PROJECT, ORG)
-            .await
-            .unwrap();
+        let job = client.attach_project_to_organization(PROJECT, ORG).await.unwrap();
         let seen = server.seen();
         assert_eq!(seen.len(), 2);
         assert_eq!(seen[0].header("x-job-uuid"), Some(job.uuid.as_str()));
-        assert_eq!(
-            seen[1].line(),
-            format!("GET /zstack/v1/api-jobs/{}", job.uuid)
-        );
+        assert_eq!(seen[1].line(), format!("GET /zstack/v1/api-jobs/{}", job.uuid));
         assert_eq!(job.what(), "AttachIAM2ProjectToIAM2Organization job");
-        let result = client
-            .wait_job(&job, Duration::from_secs(10), &fast_poll(), None)
-            .await
-            .unwrap();
+        let result = client.wait_job(&job, Duration::from_secs(10), &fast_poll(), None).await.unwrap();
         assert_eq!(result["inventory"]["uuid"], PROJECT);
-        assert_eq!(
-            server.seen().iter().filter(|s| s.method == "POST").count(),
-            1,
-            "never submitted twice"
-        );
+        assert_eq!(server.seen().iter().filter(|s| s.method == "POST").count(), 1, "never submitted twice");
     }
 
     #[tokio::test]
@@ -1080,14 +873,8 @@ mod tests {
         })
         .await;
         let client = access_key_client(&server.url);
-        let job = client
-            .attach_project_to_organization(PROJECT, ORG)
-            .await
-            .unwrap();
-        client
-            .wait_job(&job, Duration::from_secs(10), &fast_poll(), None)
-            .await
-            .unwrap();
+        let job = client.attach_project_to_organization(PROJECT, ORG).await.unwrap();
+        client.wait_job(&job, Duration::from_secs(10), &fast_poll(), None).await.unwrap();
         let seen = server.seen();
         let posts: Vec<_> = seen.iter().filter(|s| s.method == "POST").collect();
         assert_eq!(posts.len(), 2);
@@ -1109,22 +896,9 @@ mod tests {
         })
         .await;
         let client = access_key_client(&server.url);
-        let job = client
-            .detach_project_unguarded(PROJECT)
-            .await
-            .unwrap();
-        client
-            .wait_job(&job, Duration::from_secs(10), &fast_poll(), None)
-            .await
-            .unwrap();
-        assert_eq!(
-            server
-                .seen()
-                .iter()
-                .filter(|s| s.method == "DELETE")
-                .count(),
-            2
-        );
+        let job = client.detach_project_unguarded(PROJECT).await.unwrap();
+        client.wait_job(&job, Duration::from_secs(10), &fast_poll(), None).await.unwrap();
+        assert_eq!(server.seen().iter().filter(|s| s.method == "DELETE").count(), 2);
     }
 
     #[tokio::test]
@@ -1146,39 +920,19 @@ mod tests {
             "request failed to h: connection reset",
         )
         .with_request_id("0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f");
-        let e = client
-            .wait_submitted(
-                Err(lost.clone()),
-                Duration::from_secs(10),
-                &fast_poll(),
-                None,
-            )
-            .await
-            .unwrap_err();
+        let e =
+            client.wait_submitted(Err(lost.clone()), Duration::from_secs(10), &fast_poll(), None).await.unwrap_err();
         assert_eq!(e, WaitError::Cloud(lost));
-        assert!(
-            e.to_string()
-                .starts_with("ZStack AttachIAM2ProjectToIAM2Organization failed:"),
-            "{e}"
-        );
+        assert!(e.to_string().starts_with("ZStack AttachIAM2ProjectToIAM2Organization failed:"), "{e}");
 
         // Through a real submission: dropped, unknown, sent again, dropped again, still unknown.
-        let e = client
-            .attach_project_to_organization(PROJECT, ORG)
-            .await
-            .unwrap_err();
+        let e = client.attach_project_to_organization(PROJECT, ORG).await.unwrap_err();
         assert_eq!(e.action, iam2::ATTACH_PROJECT_ACTION);
         assert!(is_ambiguous(&e), "{e:?}");
-        let waited = client
-            .wait_submitted(Err(e.clone()), Duration::from_secs(10), &fast_poll(), None)
-            .await
-            .unwrap_err();
+        let waited =
+            client.wait_submitted(Err(e.clone()), Duration::from_secs(10), &fast_poll(), None).await.unwrap_err();
         assert_eq!(waited, WaitError::Cloud(e));
-        let posts = server
-            .seen()
-            .into_iter()
-            .filter(|s| s.method == "POST")
-            .count();
+        let posts = server.seen().into_iter().filter(|s| s.method == "POST").count();
         assert_eq!(posts, 2, "sent again once, not more");
     }
 
@@ -1191,22 +945,13 @@ mod tests {
         })
         .await;
         let client = access_key_client(&server.url);
-        let e = client
-            .attach_project_to_organization(PROJECT, ORG)
-            .await
-            .unwrap_err();
+        let e = client.attach_project_to_organization(PROJECT, ORG).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Other);
         assert!(e.message.contains("job location"), "{e}");
-        let e = client
-            .attach_project_to_organization(PROJECT, ORG)
-            .await
-            .unwrap_err();
+        let e = client.attach_project_to_organization(PROJECT, ORG).await.unwrap_err();
         assert!(e.message.contains("does not name a job"), "{e}");
         assert!(e.request_id.is_some());
-        let e = client
-            .attach_project_to_organization(PROJECT, ORG)
-            .await
-            .unwrap_err();
+        let e = client.attach_project_to_organization(PROJECT, ORG).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Invalid);
         assert_eq!(e.code.as_deref(), Some("SYS.1007"));
         assert_eq!(server.seen().len(), 3);
@@ -1216,10 +961,7 @@ mod tests {
     fn job_locations_are_rewritten() {
         let client = ZStackClient::new(ZStackConfig {
             endpoint: Url::parse("https://proxy.example/zs").unwrap(),
-            auth: ZStackAuth::AccessKey {
-                access_key_id: "AK".into(),
-                access_key_secret: Secret::new("s"),
-            },
+            auth: ZStackAuth::AccessKey { access_key_id: "AK".into(), access_key_secret: Secret::new("s") },
             retry: RetryPolicy::default(),
         })
         .unwrap();
@@ -1236,12 +978,9 @@ mod tests {
                 "{location}"
             );
         }
-        for bad in [
-            "",
-            "http://h/zstack/v1/api-jobs/",
-            "http://h/zstack/v1/other/x",
-            "http://h/zstack/v1/api-jobs/a%20b",
-        ] {
+        for bad in
+            ["", "http://h/zstack/v1/api-jobs/", "http://h/zstack/v1/other/x", "http://h/zstack/v1/api-jobs/a%20b"]
+        {
             assert!(client.job_from_location("A", bad).is_err(), "{bad}");
         }
         assert!(client.job("../x").is_err());
@@ -1299,10 +1038,7 @@ mod tests {
         let client = account_client(&server.url).with_cancellation(stop_after(Duration::from_millis(300)));
         let started = std::time::Instant::now();
         let submitted = client.attach_project_to_organization(PROJECT, ORG).await;
-        let e = client
-            .wait_submitted(submitted, Duration::from_secs(3600), &fast_poll(), None)
-            .await
-            .unwrap_err();
+        let e = client.wait_submitted(submitted, Duration::from_secs(3600), &fast_poll(), None).await.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
         assert!(matches!(&e, WaitError::Cloud(e) if e.kind == ErrorKind::Cancelled && e.never_sent), "{e:?}");
     }

@@ -50,16 +50,12 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 pub use auth::{AccessKeySigner, password_digest};
-pub use iam2::{
-    Condition, Organization, OrganizationProjectRef, Project, ProjectAttribute, QueryOp,
-};
+pub use iam2::{Condition, Organization, OrganizationProjectRef, Project, ProjectAttribute, QueryOp};
 pub use jobs::{JOB_WHAT, Job, JobStatus, POLL_JOB_ACTION};
 
 use super::Secret;
 use super::error::{Cloud, CloudError, ErrorKind};
-use super::http::{
-    Call, HttpClient, HttpResponse, RequestSigner, RetryPolicy, SignableRequest, snippet,
-};
+use super::http::{Call, HttpClient, HttpResponse, RequestSigner, RetryPolicy, SignableRequest, snippet};
 use auth::{NoAuth, SessionSigner};
 
 /// Lenient field decoders (shared with Huawei).
@@ -91,15 +87,9 @@ pub const ACCESS_KEY_REJECTED: &str = "ZStack rejected the AccessKey: check acce
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ZStackAuth {
     /// Log in with an account; the plaintext password is hashed (SHA-512) before it is sent.
-    Account {
-        account_name: String,
-        password: Secret,
-    },
+    Account { account_name: String, password: Secret },
     /// Sign every request with an AccessKey (enterprise editions).
-    AccessKey {
-        access_key_id: String,
-        access_key_secret: Secret,
-    },
+    AccessKey { access_key_id: String, access_key_secret: Secret },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,11 +145,7 @@ pub fn parse_error_body(body: &[u8]) -> Option<ZStackError> {
         }
         _ => String::new(),
     };
-    let error = ZStackError {
-        code: text("code"),
-        description: text("description"),
-        details: text("details"),
-    };
+    let error = ZStackError { code: text("code"), description: text("description"), details: text("details") };
     if error.code.is_empty() && error.description.is_empty() && error.details.is_empty() {
         return None;
     }
@@ -229,17 +215,10 @@ pub(crate) fn decode_error(
         None => ("", snippet(body)),
     };
     let lower = text.to_ascii_lowercase();
-    let mentions_credentials = [
-        "authkey",
-        "accesskey",
-        "access key",
-        "authorization",
-        "'date'",
-        "signature",
-        "timetooskewed",
-    ]
-    .iter()
-    .any(|needle| lower.contains(needle));
+    let mentions_credentials =
+        ["authkey", "accesskey", "access key", "authorization", "'date'", "signature", "timetooskewed"]
+            .iter()
+            .any(|needle| lower.contains(needle));
     // Session and permission errors keep their own meaning.
     let credential_refused = credential != CredentialKind::None
         && !matches!(code, INVALID_SESSION_CODE | "ID.1002")
@@ -286,11 +265,7 @@ fn unexpected(action: &str, host: &str, resp: &HttpResponse, what: &str) -> Clou
         ErrorKind::Other,
         Cloud::ZStack,
         action,
-        format!(
-            "unexpected response from {host} (HTTP {}): {what}: {}",
-            resp.status,
-            snippet(&resp.body)
-        ),
+        format!("unexpected response from {host} (HTTP {}): {what}: {}", resp.status, snippet(&resp.body)),
     )
     .with_http_status(resp.status)
 }
@@ -300,15 +275,8 @@ pub fn normalize_uuid(action: &str, what: &str, value: &str) -> Result<String, C
     if value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(value.to_ascii_lowercase());
     }
-    let hint = if value.len() == 36 && value.contains('-') {
-        " (ZStack uuids have no dashes)"
-    } else {
-        ""
-    };
-    Err(invalid(
-        action,
-        format!("{what} must be a ZStack uuid of 32 hexadecimal digits, got {value:?}{hint}"),
-    ))
+    let hint = if value.len() == 36 && value.contains('-') { " (ZStack uuids have no dashes)" } else { "" };
+    Err(invalid(action, format!("{what} must be a ZStack uuid of 32 hexadecimal digits, got {value:?}{hint}")))
 }
 
 /// A fresh random (version 4) uuid without dashes, for `X-Job-UUID`.
@@ -320,11 +288,7 @@ pub fn new_job_uuid() -> String {
 }
 
 fn is_job_uuid(value: &str) -> bool {
-    !value.is_empty()
-        && value.len() <= 64
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !value.is_empty() && value.len() <= 64 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -386,10 +350,7 @@ impl Credentials<'_> {
 impl RequestSigner for Credentials<'_> {
     fn sign(&self, req: &mut SignableRequest) -> Result<(), CloudError> {
         match self {
-            Credentials::Session(s) => SessionSigner {
-                session: s.uuid.clone(),
-            }
-            .sign(req),
+            Credentials::Session(s) => SessionSigner { session: s.uuid.clone() }.sign(req),
             Credentials::AccessKey(signer) => signer.sign(req),
         }
     }
@@ -433,25 +394,15 @@ impl fmt::Debug for ZStackClient {
 
 /// Splits the endpoint into the API root (`…/zstack/v1/`) and the context path (`…/zstack`).
 fn api_root(endpoint: &Url) -> Result<(Url, String), String> {
-    if !matches!(endpoint.scheme(), "http" | "https")
-        || endpoint.host_str().is_none()
-        || endpoint.cannot_be_a_base()
-    {
-        return Err(format!(
-            "the ZStack endpoint {endpoint} must be an http:// or https:// URL with a host"
-        ));
+    if !matches!(endpoint.scheme(), "http" | "https") || endpoint.host_str().is_none() || endpoint.cannot_be_a_base() {
+        return Err(format!("the ZStack endpoint {endpoint} must be an http:// or https:// URL with a host"));
     }
     let mut url = endpoint.clone();
     url.set_query(None);
     url.set_fragment(None);
-    let mut segments: Vec<String> = url
-        .path_segments()
-        .map(|s| s.filter(|s| !s.is_empty()).map(str::to_owned).collect())
-        .unwrap_or_default();
-    if segments.len() >= 2
-        && segments[segments.len() - 1] == "v1"
-        && segments[segments.len() - 2] == CONTEXT_PATH
-    {
+    let mut segments: Vec<String> =
+        url.path_segments().map(|s| s.filter(|s| !s.is_empty()).map(str::to_owned).collect()).unwrap_or_default();
+    if segments.len() >= 2 && segments[segments.len() - 1] == "v1" && segments[segments.len() - 2] == CONTEXT_PATH {
         segments.pop();
     }
     if segments.last().map(String::as_str) != Some(CONTEXT_PATH) {
@@ -476,10 +427,7 @@ impl ZStackClient {
         let setup_error = |msg: String| invalid("client setup", msg);
         let (api_root, context_path) = api_root(&cfg.endpoint).map_err(setup_error)?;
         let auth = match cfg.auth {
-            ZStackAuth::Account {
-                account_name,
-                password,
-            } => {
+            ZStackAuth::Account { account_name, password } => {
                 let account_name = account_name.trim().to_owned();
                 if account_name.is_empty() {
                     return Err(setup_error("the ZStack account name is empty".into()));
@@ -493,18 +441,13 @@ impl ZStackClient {
                     sessions: Sessions::default(),
                 }
             }
-            ZStackAuth::AccessKey {
-                access_key_id,
-                access_key_secret,
-            } => {
+            ZStackAuth::AccessKey { access_key_id, access_key_secret } => {
                 let id = access_key_id.trim();
                 if id.is_empty() {
                     return Err(setup_error("the ZStack access key id is empty".into()));
                 }
                 if !header_safe(id) || id.contains([':', ' ', '\t']) {
-                    return Err(setup_error(
-                        "the ZStack access key id contains characters that cannot be sent".into(),
-                    ));
+                    return Err(setup_error("the ZStack access key id contains characters that cannot be sent".into()));
                 }
                 if access_key_secret.is_empty() {
                     return Err(setup_error("the ZStack access key secret is empty".into()));
@@ -535,10 +478,7 @@ impl ZStackClient {
     /// A handle whose calls all stop (with a "cancelled" error) once `token` is cancelled. It
     /// shares the session with `self`.
     pub fn with_cancellation(&self, token: CancellationToken) -> Self {
-        Self {
-            inner: Arc::clone(&self.inner),
-            cancel: Some(token),
-        }
+        Self { inner: Arc::clone(&self.inner), cancel: Some(token) }
     }
 
     /// `<endpoint>/zstack/v1/`.
@@ -557,10 +497,7 @@ impl ZStackClient {
     /// `<endpoint>/zstack/v1/<segments…>`; each segment is percent-encoded as needed.
     pub(crate) fn url(&self, segments: &[&str]) -> Url {
         let mut url = self.inner.api_root.clone();
-        url.path_segments_mut()
-            .expect("the API root is a base URL")
-            .pop_if_empty()
-            .extend(segments);
+        url.path_segments_mut().expect("the API root is a base URL").pop_if_empty().extend(segments);
         url
     }
 
@@ -629,9 +566,7 @@ impl ZStackClient {
                 self.invalidate(generation).await;
                 // The refused attempt was not processed; a failed re-login sends nothing more.
                 let session = self.session().await.map_err(CloudError::never_sent)?;
-                attempt(Credentials::Session(session))
-                    .await
-                    .map_err(rejected_again)
+                attempt(Credentials::Session(session)).await.map_err(rejected_again)
             }
             // Already the second attempt (a resubmission after a refused job).
             Err(e) if !relogin => Err(rejected_again(e)),
@@ -642,20 +577,10 @@ impl ZStackClient {
     /// The current session, logging in first when there is none. Concurrent callers wait for
     /// one login.
     async fn session(&self) -> Result<Session, CloudError> {
-        let Auth::Account {
-            account_name,
-            password,
-            sessions,
-        } = &self.inner.auth
-        else {
-            return Err(invalid(
-                LOGIN_ACTION,
-                "AccessKey authentication has no session",
-            ));
+        let Auth::Account { account_name, password, sessions } = &self.inner.auth else {
+            return Err(invalid(LOGIN_ACTION, "AccessKey authentication has no session"));
         };
-        let mut state = self
-            .cancellable(LOGIN_ACTION, sessions.state.lock())
-            .await?;
+        let mut state = self.cancellable(LOGIN_ACTION, sessions.state.lock()).await?;
         if let Some(session) = &state.current {
             return Ok(session.clone());
         }
@@ -666,10 +591,7 @@ impl ZStackClient {
         match self.login(account_name, password).await {
             Ok(uuid) => {
                 state.generation += 1;
-                let session = Session {
-                    uuid,
-                    generation: state.generation,
-                };
+                let session = Session { uuid, generation: state.generation };
                 state.current = Some(session.clone());
                 tracing::debug!(cloud = %Cloud::ZStack, account = %account_name, "logged in");
                 Ok(session)
@@ -694,11 +616,7 @@ impl ZStackClient {
         let Ok(mut state) = self.cancellable(LOGIN_ACTION, sessions.state.lock()).await else {
             return;
         };
-        if state
-            .current
-            .as_ref()
-            .is_some_and(|s| s.generation == generation)
-        {
+        if state.current.as_ref().is_some_and(|s| s.generation == generation) {
             state.current = None;
         }
     }
@@ -720,8 +638,7 @@ impl ZStackClient {
             "logInByAccount": {"accountName": account_name, "password": password.expose()}
         });
         let mut req = SignableRequest::new(Method::PUT, self.url(&["accounts", "login"]));
-        req.headers
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        req.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         req.body = body.to_string().into_bytes();
         let host = self.inner.host.as_str();
         // Retried on transient failures: a duplicate login only leaves an unused session behind.
@@ -745,12 +662,10 @@ impl ZStackClient {
                 refused.code = e.code;
                 return Err(refused);
             }
-            let reply: Reply = serde_json::from_slice(&resp.body)
-                .map_err(|err| unexpected(action, host, &resp, &err.to_string()))?;
+            let reply: Reply =
+                serde_json::from_slice(&resp.body).map_err(|err| unexpected(action, host, &resp, &err.to_string()))?;
             match reply.inventory.map(|i| i.uuid) {
-                Some(uuid) if !uuid.trim().is_empty() && header_safe(uuid.trim()) => {
-                    Ok(Secret::new(uuid.trim()))
-                }
+                Some(uuid) if !uuid.trim().is_empty() && header_safe(uuid.trim()) => Ok(Secret::new(uuid.trim())),
                 _ => Err(unexpected(action, host, &resp, "no session uuid")),
             }
         })
@@ -769,26 +684,15 @@ impl ZStackClient {
         let Some(session) = state.current.take() else {
             return Ok(());
         };
-        let req = SignableRequest::new(
-            Method::DELETE,
-            self.url(&["accounts", "sessions", session.uuid.expose()]),
-        );
+        let req = SignableRequest::new(Method::DELETE, self.url(&["accounts", "sessions", session.uuid.expose()]));
         let host = self.inner.host.as_str();
-        let signer = SessionSigner {
-            session: session.uuid.clone(),
-        };
+        let signer = SessionSigner { session: session.uuid.clone() };
         let result = self
             .execute(action, true, &signer, &req, |resp| {
                 if (200..300).contains(&resp.status) {
                     return Ok(());
                 }
-                let e = decode_error(
-                    action,
-                    host,
-                    resp.status,
-                    &resp.body,
-                    CredentialKind::Session,
-                );
+                let e = decode_error(action, host, resp.status, &resp.body, CredentialKind::Session);
                 // Already expired or deleted: that is what logging out wanted.
                 if is_invalid_session(&e) || (resp.status == 404 && e.code.is_some()) {
                     return Ok(());
@@ -809,8 +713,7 @@ impl ZStackClient {
     ) -> Result<T, CloudError> {
         let mut url = self.url(path);
         if !query.is_empty() {
-            url.query_pairs_mut()
-                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+            url.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
         }
         let host = self.inner.host.as_str();
         self.with_credentials(action, true, |creds| {
@@ -843,10 +746,7 @@ impl ZStackClient {
         let mut all = Vec::new();
         let mut start = 0usize;
         for _ in 0..MAX_PAGES {
-            let mut query: Vec<(&str, String)> = conditions
-                .iter()
-                .map(|c| ("q", c.to_query_value()))
-                .collect();
+            let mut query: Vec<(&str, String)> = conditions.iter().map(|c| ("q", c.to_query_value())).collect();
             query.push(("limit", PAGE_LIMIT.to_string()));
             query.push(("start", start.to_string()));
             let page: Inventories<T> = self.get_json(action, path, &query).await?;
@@ -876,10 +776,7 @@ fn rejected_again(e: CloudError) -> CloudError {
         ErrorKind::Auth,
         Cloud::ZStack,
         e.action.clone(),
-        format!(
-            "ZStack refused a fresh session right after logging in again; giving up ({})",
-            e.message
-        ),
+        format!("ZStack refused a fresh session right after logging in again; giving up ({})", e.message),
     )
     .with_code(INVALID_SESSION_CODE);
     out.request_id = e.request_id;
@@ -947,9 +844,7 @@ pub(crate) mod testing {
     }
 
     pub fn projects_reply() -> Reply {
-        ok(
-            serde_json::json!({"inventories": [{"uuid": PROJECT, "name": "payments", "state": "Enabled"}]}),
-        )
+        ok(serde_json::json!({"inventories": [{"uuid": PROJECT, "name": "payments", "state": "Enabled"}]}))
     }
 
     pub fn accepted(location: String) -> Reply {
@@ -974,10 +869,7 @@ pub(crate) mod testing {
     pub fn account_client(url: &Url) -> ZStackClient {
         ZStackClient::new(ZStackConfig {
             endpoint: url.clone(),
-            auth: ZStackAuth::Account {
-                account_name: ACCOUNT.into(),
-                password: Secret::new(PASSWORD),
-            },
+            auth: ZStackAuth::Account { account_name: ACCOUNT.into(), password: Secret::new(PASSWORD) },
             retry: fast_retry(),
         })
         .unwrap()
@@ -986,10 +878,7 @@ pub(crate) mod testing {
     pub fn access_key_client(url: &Url) -> ZStackClient {
         ZStackClient::new(ZStackConfig {
             endpoint: url.clone(),
-            auth: ZStackAuth::AccessKey {
-                access_key_id: AK_ID.into(),
-                access_key_secret: Secret::new(AK_SECRET),
-            },
+            auth: ZStackAuth::AccessKey { access_key_id: AK_ID.into(), access_key_secret: Secret::new(AK_SECRET) },
             retry: fast_retry(),
         })
         .unwrap()
@@ -1022,10 +911,7 @@ mod tests {
         let root = |s: &str| api_root(&Url::parse(s).unwrap());
         assert_eq!(
             root("http://10.0.0.5:8080").unwrap(),
-            (
-                Url::parse("http://10.0.0.5:8080/zstack/v1/").unwrap(),
-                "/zstack".to_owned()
-            )
+            (Url::parse("http://10.0.0.5:8080/zstack/v1/").unwrap(), "/zstack".to_owned())
         );
         for same in [
             "http://10.0.0.5:8080/",
@@ -1034,18 +920,11 @@ mod tests {
             "http://10.0.0.5:8080/zstack/v1",
             "http://10.0.0.5:8080/zstack/v1/?x=1#f",
         ] {
-            assert_eq!(
-                root(same).unwrap().0.as_str(),
-                "http://10.0.0.5:8080/zstack/v1/",
-                "{same}"
-            );
+            assert_eq!(root(same).unwrap().0.as_str(), "http://10.0.0.5:8080/zstack/v1/", "{same}");
         }
         assert_eq!(
             root("https://proxy.example/zs").unwrap(),
-            (
-                Url::parse("https://proxy.example/zs/zstack/v1/").unwrap(),
-                "/zs/zstack".to_owned()
-            )
+            (Url::parse("https://proxy.example/zs/zstack/v1/").unwrap(), "/zs/zstack".to_owned())
         );
         assert!(root("ftp://h").is_err());
         assert!(root("mailto:a@b").is_err());
@@ -1093,10 +972,7 @@ mod tests {
 
     #[test]
     fn uuids_and_job_uuids() {
-        assert_eq!(
-            normalize_uuid("A", "project_uuid", "6A1F0C2B3D4E4F5A8B9C0D1E2F3A4B01").unwrap(),
-            PROJECT
-        );
+        assert_eq!(normalize_uuid("A", "project_uuid", "6A1F0C2B3D4E4F5A8B9C0D1E2F3A4B01").unwrap(), PROJECT);
         assert_eq!(normalize_uuid("A", "p", PROJECT).unwrap(), PROJECT);
         for bad in [
             "",
@@ -1111,20 +987,14 @@ mod tests {
             assert!(e.message.contains("project_uuid"), "{e}");
         }
         assert!(
-            normalize_uuid("A", "p", "6a1f0c2b-3d4e-4f5a-8b9c-0d1e2f3a4b01")
-                .unwrap_err()
-                .message
-                .contains("no dashes")
+            normalize_uuid("A", "p", "6a1f0c2b-3d4e-4f5a-8b9c-0d1e2f3a4b01").unwrap_err().message.contains("no dashes")
         );
         let a = new_job_uuid();
         let b = new_job_uuid();
         assert_ne!(a, b);
         for u in [&a, &b] {
             assert_eq!(u.len(), 32);
-            assert!(
-                u.bytes()
-                    .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
-            );
+            assert!(u.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
             assert_eq!(&u[12..13], "4", "{u}");
             assert!(matches!(&u[16..17], "8" | "9" | "a" | "b"), "{u}");
         }
@@ -1189,10 +1059,7 @@ mod tests {
             (403, "access key id: AK1 does not existed or disabled"),
             (403, "wrong accessKey signature"),
             (403, "requestTimeTooSkewed"),
-            (
-                400,
-                "'Date' format error, correct format is 'EEE, dd MMM yyyy HH:mm:ss z'",
-            ),
+            (400, "'Date' format error, correct format is 'EEE, dd MMM yyyy HH:mm:ss z'"),
         ] {
             let e = err(status, text, CredentialKind::AccessKey);
             assert_eq!(e.kind, ErrorKind::Auth, "{text}");
@@ -1201,10 +1068,7 @@ mod tests {
             assert!(e.message.contains("access_key_id"), "{e}");
         }
         // The same 400 without credentials involved is just a bad request.
-        assert_eq!(
-            err(400, "Invalid query parameter", CredentialKind::AccessKey).kind,
-            ErrorKind::Invalid
-        );
+        assert_eq!(err(400, "Invalid query parameter", CredentialKind::AccessKey).kind, ErrorKind::Invalid);
         let e = err(401, "unauthorized", CredentialKind::Session);
         assert_eq!(e.kind, ErrorKind::Auth);
         assert!(e.message.contains("session"), "{e}");
@@ -1213,36 +1077,21 @@ mod tests {
         let e = err(404, "no api mapping to /v1/x", CredentialKind::Session);
         assert_eq!(e.kind, ErrorKind::Invalid);
         assert!(e.message.contains("base URL"), "{e}");
-        let e = err(
-            404,
-            r#"{"error":{"code":"SYS.1003","description":"not found"}}"#,
-            CredentialKind::Session,
-        );
+        let e = err(404, r#"{"error":{"code":"SYS.1003","description":"not found"}}"#, CredentialKind::Session);
         assert_eq!(e.kind, ErrorKind::NotFound);
 
         let e = err(502, "<html>Bad Gateway</html>", CredentialKind::Session);
         assert_eq!(e.kind, ErrorKind::Transient);
         assert_eq!(e.code, None);
         assert!(e.message.contains("HTTP 502 from h:8080"), "{e}");
-        assert!(
-            err(500, "", CredentialKind::Session)
-                .message
-                .contains("empty body")
-        );
+        assert!(err(500, "", CredentialKind::Session).message.contains("empty body"));
 
-        let parsed =
-            parse_error_body(br#"{"code":"X.1","description":"d","details":"d and more"}"#)
-                .unwrap();
+        let parsed = parse_error_body(br#"{"code":"X.1","description":"d","details":"d and more"}"#).unwrap();
         assert_eq!(parsed.message(), "d and more");
         assert_eq!(parse_error_body(b"{}"), None);
         assert_eq!(parse_error_body(b"[1]"), None);
         assert_eq!(
-            ZStackError {
-                code: "C".into(),
-                description: "".into(),
-                details: "only details".into()
-            }
-            .message(),
+            ZStackError { code: "C".into(), description: "".into(), details: "only details".into() }.message(),
             "only details"
         );
     }
@@ -1280,10 +1129,7 @@ mod tests {
         assert_eq!(seen.len(), 11);
         let login = &seen[0];
         assert!(login.is_login());
-        assert_eq!(
-            login.body,
-            json!({"logInByAccount": {"accountName": ACCOUNT, "password": PASSWORD_SHA512}})
-        );
+        assert_eq!(login.body, json!({"logInByAccount": {"accountName": ACCOUNT, "password": PASSWORD_SHA512}}));
         assert_eq!(login.header("authorization"), None);
         assert_eq!(login.header("content-type"), Some("application/json"));
     }
@@ -1307,22 +1153,12 @@ mod tests {
         assert_eq!(client.query_projects(&[]).await.unwrap().len(), 1);
         assert_eq!(client.login_count(), 2);
         assert_eq!(
-            server
-                .seen()
-                .iter()
-                .map(|s| (s.line(), s.header("authorization").map(str::to_owned)))
-                .collect::<Vec<_>>(),
+            server.seen().iter().map(|s| (s.line(), s.header("authorization").map(str::to_owned))).collect::<Vec<_>>(),
             vec![
                 ("PUT /zstack/v1/accounts/login".to_owned(), None),
-                (
-                    "GET /zstack/v1/iam2/projects".to_owned(),
-                    Some("OAuth s1".to_owned())
-                ),
+                ("GET /zstack/v1/iam2/projects".to_owned(), Some("OAuth s1".to_owned())),
                 ("PUT /zstack/v1/accounts/login".to_owned(), None),
-                (
-                    "GET /zstack/v1/iam2/projects".to_owned(),
-                    Some("OAuth s2".to_owned())
-                ),
+                ("GET /zstack/v1/iam2/projects".to_owned(), Some("OAuth s2".to_owned())),
             ]
         );
         // The new session is kept.
@@ -1337,10 +1173,7 @@ mod tests {
         let server = Server::start(move |req, _| {
             if req.is_login() {
                 let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
-                return Reply::Later(
-                    Duration::from_millis(30),
-                    Box::new(session_reply(&format!("s{n}"))),
-                );
+                return Reply::Later(Duration::from_millis(30), Box::new(session_reply(&format!("s{n}"))));
             }
             if req.header("authorization") == Some("OAuth s1") {
                 return Reply::Later(
@@ -1387,12 +1220,7 @@ mod tests {
     async fn wrong_password_is_reported_once_and_remembered() {
         let server = Server::start(|req, _| {
             assert!(req.is_login(), "{}", req.line());
-            zs_error(
-                503,
-                "ID.1000",
-                "Authentication error",
-                "wrong account name or password",
-            )
+            zs_error(503, "ID.1000", "Authentication error", "wrong account name or password")
         })
         .await;
         let client = account_client(&server.url);
@@ -1423,11 +1251,7 @@ mod tests {
         let client = account_client(&server.url);
         let e = client.query_projects(&[]).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Transient);
-        assert_eq!(
-            server.seen().len(),
-            3,
-            "the login is retried per the policy"
-        );
+        assert_eq!(server.seen().len(), 3, "the login is retried per the policy");
         client.query_projects(&[]).await.unwrap();
         assert_eq!(client.login_count(), 2);
     }
@@ -1453,14 +1277,8 @@ mod tests {
         client.logout().await.unwrap();
         let seen = server.seen();
         assert_eq!(seen.len(), 3);
-        assert_eq!(
-            seen[2].line(),
-            "DELETE /zstack/v1/accounts/sessions/0123456789abcdef0123456789abcdef"
-        );
-        assert_eq!(
-            seen[2].header("authorization"),
-            Some("OAuth 0123456789abcdef0123456789abcdef")
-        );
+        assert_eq!(seen[2].line(), "DELETE /zstack/v1/accounts/sessions/0123456789abcdef0123456789abcdef");
+        assert_eq!(seen[2].header("authorization"), Some("OAuth 0123456789abcdef0123456789abcdef"));
         // A later call logs in again.
         client.query_projects(&[]).await.unwrap();
         assert_eq!(client.login_count(), 2);
@@ -1497,22 +1315,13 @@ mod tests {
         assert_eq!(seen.len(), 1);
         let date = seen[0].header("date").unwrap();
         assert!(date.ends_with(" GMT"), "{date}");
-        let expected = auth::access_key_signature(
-            AK_SECRET,
-            &auth::string_to_sign("GET", date, "/v1/iam2/projects"),
-        );
-        assert_eq!(
-            seen[0].header("authorization").unwrap(),
-            format!("ZStack {AK_ID}:{expected}")
-        );
+        let expected = auth::access_key_signature(AK_SECRET, &auth::string_to_sign("GET", date, "/v1/iam2/projects"));
+        assert_eq!(seen[0].header("authorization").unwrap(), format!("ZStack {AK_ID}:{expected}"));
         assert_eq!(client.login_count(), 0);
 
         // A refusal names the AccessKey.
         let server = Server::start(|_, _| Reply::Raw(403, "wrong accessKey signature")).await;
-        let e = access_key_client(&server.url)
-            .query_projects(&[])
-            .await
-            .unwrap_err();
+        let e = access_key_client(&server.url).query_projects(&[]).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Auth);
         assert!(e.message.contains("AccessKey"), "{e}");
         assert!(!e.to_string().contains(AK_SECRET));

@@ -23,21 +23,13 @@ pub fn decode_json(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
     if bytes.is_empty() {
         return Ok(Value::Null);
     }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| ValueError::msg(format!("JSON is not valid UTF-8: {e}")))?;
-    let mut p = Parser {
-        text,
-        bytes: text.as_bytes(),
-        pos: 0,
-    };
+    let text = std::str::from_utf8(bytes).map_err(|e| ValueError::msg(format!("JSON is not valid UTF-8: {e}")))?;
+    let mut p = Parser { text, bytes: text.as_bytes(), pos: 0 };
     p.ws();
     let j = p.value(0).map_err(ValueError::msg)?;
     p.ws();
     if p.pos != p.bytes.len() {
-        return Err(ValueError::msg(format!(
-            "invalid JSON: unexpected data at byte {}",
-            p.pos
-        )));
+        return Err(ValueError::msg(format!("invalid JSON: unexpected data at byte {}", p.pos)));
     }
     convert(&j, ty, &mut Path::new(), 0)
 }
@@ -84,12 +76,7 @@ impl J {
             J::Num(s) => serde_json::from_str(s).unwrap_or(Json::Null),
             J::Str(s) => Json::String(s.clone()),
             J::Arr(items) => Json::Array(items.iter().map(J::to_serde).collect()),
-            J::Obj(entries) => Json::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.to_serde()))
-                    .collect(),
-            ),
+            J::Obj(entries) => Json::Object(entries.iter().map(|(k, v)| (k.clone(), v.to_serde())).collect()),
         }
     }
 }
@@ -237,9 +224,7 @@ impl Parser<'_> {
         };
         let mut v = 0u32;
         for &c in h {
-            let d = char::from(c)
-                .to_digit(16)
-                .ok_or_else(|| self.err("invalid \\u escape"))?;
+            let d = char::from(c).to_digit(16).ok_or_else(|| self.err("invalid \\u escape"))?;
             v = v * 16 + d;
         }
         self.pos += 4;
@@ -321,13 +306,7 @@ fn convert(j: &J, ty: &Type, path: &mut Path, depth: usize) -> Result<Value, Val
     if let J::Null = j {
         return Ok(Value::Null);
     }
-    let wrong = |path: &Path| {
-        path.err(format!(
-            "{} is required, got JSON {}",
-            ty.friendly_name(),
-            j.describe()
-        ))
-    };
+    let wrong = |path: &Path| path.err(format!("{} is required, got JSON {}", ty.friendly_name(), j.describe()));
     match ty {
         Type::Bool => match j {
             J::Bool(b) => Ok(Value::Bool(*b)),
@@ -356,11 +335,7 @@ fn convert(j: &J, ty: &Type, path: &mut Path, depth: usize) -> Result<Value, Val
                 out.push(convert(item, et, path, depth + 1)?);
                 path.truncate(m);
             }
-            Ok(if matches!(ty, Type::List(_)) {
-                Value::List(out)
-            } else {
-                Value::Set(out)
-            })
+            Ok(if matches!(ty, Type::List(_)) { Value::List(out) } else { Value::Set(out) })
         }
         Type::Tuple(ets) => {
             let J::Arr(items) = j else {
@@ -426,17 +401,11 @@ fn convert(j: &J, ty: &Type, path: &mut Path, depth: usize) -> Result<Value, Val
                     "type" => &mut type_json,
                     "value" => &mut value_json,
                     other => {
-                        return Err(path.err(format!(
-                            "invalid key {} in dynamically-typed value",
-                            quote(other)
-                        )));
+                        return Err(path.err(format!("invalid key {} in dynamically-typed value", quote(other))));
                     }
                 };
                 if slot.replace(item).is_some() {
-                    return Err(path.err(format!(
-                        "duplicate key {} in dynamically-typed value",
-                        quote(k)
-                    )));
+                    return Err(path.err(format!("duplicate key {} in dynamically-typed value", quote(k))));
                 }
             }
             let Some(type_json) = type_json else {
@@ -524,11 +493,7 @@ fn encode(v: &Value, ty: &Type, path: &mut Path, depth: usize) -> Result<Json, V
 /// `Some(json number)` when serde_json's shortest rendering of `f` is exactly `f`.
 fn exact_json_float(f: f64) -> Option<Json> {
     let shortest = Canon::parse(&format!("{f:e}"))?;
-    if Some(shortest) == Canon::from_f64(f) {
-        serde_json::Number::from_f64(f).map(Json::Number)
-    } else {
-        None
-    }
+    if Some(shortest) == Canon::from_f64(f) { serde_json::Number::from_f64(f).map(Json::Number) } else { None }
 }
 
 /// The exact decimal expansion of a finite `f64`, without exponent.
@@ -541,9 +506,7 @@ fn exact_decimal(f: f64) -> String {
 fn encode_number(n: &Number, path: &Path) -> Result<Json, ValueError> {
     match n {
         Number::Int(i) => Ok(Json::from(*i)),
-        Number::Float(f) if !f.is_finite() => {
-            Err(path.err(format!("{f} cannot be encoded as JSON")))
-        }
+        Number::Float(f) if !f.is_finite() => Err(path.err(format!("{f} cannot be encoded as JSON"))),
         Number::Float(f) => Ok(match float_to_i64(*f) {
             Some(i) => Json::from(i),
             None => exact_json_float(*f).unwrap_or_else(|| Json::String(exact_decimal(*f))),
@@ -585,13 +548,7 @@ mod tests {
             ("count", Type::Number),
             ("enabled", Type::Bool),
             ("tags", Type::map(Type::String)),
-            (
-                "assignment",
-                Type::list(Type::object([
-                    ("account_id", Type::String),
-                    ("weight", Type::Number),
-                ])),
-            ),
+            ("assignment", Type::list(Type::object([("account_id", Type::String), ("weight", Type::Number)]))),
             ("new_attr", Type::set(Type::String)),
         ])
     }
@@ -611,25 +568,15 @@ mod tests {
         let back = encode_json(&v, &state_type()).unwrap();
         assert_eq!(back["new_attr"], Json::Null);
         assert_eq!(back["assignment"][0]["weight"], json!(1.5));
-        assert_eq!(
-            decode_json(&serde_json::to_vec(&back).unwrap(), &state_type()).unwrap(),
-            v
-        );
+        assert_eq!(decode_json(&serde_json::to_vec(&back).unwrap(), &state_type()).unwrap(), v);
     }
 
     #[test]
     fn raw_state_with_extra_attribute() {
         let e = decode_json(br#"{"id":"a","gone":1}"#, &state_type()).unwrap_err();
         assert_eq!(e.message, "unsupported attribute \"gone\"");
-        let e = decode_json(
-            br#"{"assignment":[{"account_id":"1","x":null}]}"#,
-            &state_type(),
-        )
-        .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "unsupported attribute \"x\" at .assignment[0]"
-        );
+        let e = decode_json(br#"{"assignment":[{"account_id":"1","x":null}]}"#, &state_type()).unwrap_err();
+        assert_eq!(e.to_string(), "unsupported attribute \"x\" at .assignment[0]");
         let e = decode_json(br#"{"id":"a","id":"b"}"#, &state_type()).unwrap_err();
         assert!(e.message.contains("duplicate"));
     }
@@ -637,17 +584,9 @@ mod tests {
     #[test]
     fn exact_numbers() {
         let n = |s: &str| decode_json(s.as_bytes(), &Type::Number).unwrap();
-        assert!(matches!(
-            n("9223372036854775807"),
-            Value::Number(Number::Int(i64::MAX))
-        ));
-        assert!(matches!(
-            n("-9223372036854775808"),
-            Value::Number(Number::Int(i64::MIN))
-        ));
-        assert!(
-            matches!(n("9223372036854775808"), Value::Number(Number::Decimal(s)) if s == "9223372036854775808")
-        );
+        assert!(matches!(n("9223372036854775807"), Value::Number(Number::Int(i64::MAX))));
+        assert!(matches!(n("-9223372036854775808"), Value::Number(Number::Int(i64::MIN))));
+        assert!(matches!(n("9223372036854775808"), Value::Number(Number::Decimal(s)) if s == "9223372036854775808"));
         assert!(
             matches!(n("123456789012345678901234567890"), Value::Number(Number::Decimal(s)) if s == "123456789012345678901234567890")
         );
@@ -662,14 +601,8 @@ mod tests {
         assert_eq!(e(Number::Int(-5)), json!(-5));
         assert_eq!(e(Number::Float(3.0)), json!(3));
         assert_eq!(e(Number::Float(1.5)), json!(1.5));
-        assert_eq!(
-            e(Number::Float(0.1)),
-            json!("0.1000000000000000055511151231257827021181583404541015625")
-        );
-        assert_eq!(
-            e(Number::Decimal("18446744073709551615".into())),
-            json!(18446744073709551615u64)
-        );
+        assert_eq!(e(Number::Float(0.1)), json!("0.1000000000000000055511151231257827021181583404541015625"));
+        assert_eq!(e(Number::Decimal("18446744073709551615".into())), json!(18446744073709551615u64));
         assert_eq!(e(Number::Decimal("0.1".into())), json!("0.1"));
         assert_eq!(e(Number::Decimal("2.50".into())), json!(2.5));
         assert!(encode_json(&Value::from(f64::INFINITY), &Type::Number).is_err());
@@ -678,19 +611,10 @@ mod tests {
 
     #[test]
     fn primitive_conversions_like_cty() {
-        assert_eq!(
-            decode_json(b"\"true\"", &Type::Bool).unwrap(),
-            Value::from(true)
-        );
+        assert_eq!(decode_json(b"\"true\"", &Type::Bool).unwrap(), Value::from(true));
         assert!(decode_json(b"\"yes\"", &Type::Bool).is_err());
-        assert_eq!(
-            decode_json(b"12.50", &Type::String).unwrap(),
-            Value::from("12.50")
-        );
-        assert_eq!(
-            decode_json(b"false", &Type::String).unwrap(),
-            Value::from("false")
-        );
+        assert_eq!(decode_json(b"12.50", &Type::String).unwrap(), Value::from("12.50"));
+        assert_eq!(decode_json(b"false", &Type::String).unwrap(), Value::from("false"));
         assert!(decode_json(b"[]", &Type::String).is_err());
         assert_eq!(decode_json(b"null", &state_type()).unwrap(), Value::Null);
         assert_eq!(decode_json(b"", &state_type()).unwrap(), Value::Null);
@@ -698,28 +622,16 @@ mod tests {
             decode_json(b" \"a\\u00e9\\ud83d\\ude00\\n\\\"\" ", &Type::String).unwrap(),
             Value::from("aé😀\n\"")
         );
-        assert_eq!(
-            decode_json(br#""\ud800x""#, &Type::String).unwrap(),
-            Value::from("\u{fffd}x")
-        );
-        assert_eq!(
-            decode_json(br#""\ud800\u0041""#, &Type::String).unwrap(),
-            Value::from("\u{fffd}A")
-        );
+        assert_eq!(decode_json(br#""\ud800x""#, &Type::String).unwrap(), Value::from("\u{fffd}x"));
+        assert_eq!(decode_json(br#""\ud800\u0041""#, &Type::String).unwrap(), Value::from("\u{fffd}A"));
     }
 
     #[test]
     fn dynamic_json() {
-        let v = Value::Dynamic(
-            Type::list(Type::String),
-            Box::new(Value::List(vec!["a".into()])),
-        );
+        let v = Value::Dynamic(Type::list(Type::String), Box::new(Value::List(vec!["a".into()])));
         let j = encode_json(&v, &Type::Dynamic).unwrap();
         assert_eq!(j, json!({"value": ["a"], "type": ["list", "string"]}));
-        assert_eq!(
-            decode_json(&serde_json::to_vec(&j).unwrap(), &Type::Dynamic).unwrap(),
-            v
-        );
+        assert_eq!(decode_json(&serde_json::to_vec(&j).unwrap(), &Type::Dynamic).unwrap(), v);
         assert_eq!(
             decode_json(br#"{"type":"string","value":"x"}"#, &Type::Dynamic).unwrap(),
             Value::Dynamic(Type::String, Box::new("x".into()))
@@ -733,10 +645,7 @@ mod tests {
             r#"{"type":"number","value":"x"}"#,
             r#"{"type":"string","type":"string","value":"x"}"#,
         ] {
-            assert!(
-                decode_json(bad.as_bytes(), &Type::Dynamic).is_err(),
-                "{bad}"
-            );
+            assert!(decode_json(bad.as_bytes(), &Type::Dynamic).is_err(), "{bad}");
         }
         assert_eq!(decode_json(b"null", &Type::Dynamic).unwrap(), Value::Null);
         assert!(encode_json(&Value::from("x"), &Type::Dynamic).is_err());
@@ -762,19 +671,13 @@ mod tests {
             v,
             obj(vec![
                 ("s", Value::Set(vec![1i64.into(), 2i64.into()])),
-                (
-                    "m",
-                    Value::Map([("a".to_string(), Value::from(true))].into())
-                ),
+                ("m", Value::Map([("a".to_string(), Value::from(true))].into())),
                 ("t", Value::Tuple(vec!["x".into(), 1i64.into()])),
             ])
         );
         assert!(decode_json(br#"{"t":["x"]}"#, &t).is_err());
         assert!(decode_json(br#"{"m":{"a":true,"a":false}}"#, &t).is_err());
-        assert_eq!(
-            decode_json(br#"{"m":{"a":1}}"#, &t).unwrap_err().path,
-            ".m[\"a\"]"
-        );
+        assert_eq!(decode_json(br#"{"m":{"a":1}}"#, &t).unwrap_err().path, ".m[\"a\"]");
     }
 
     #[test]
@@ -807,17 +710,9 @@ mod tests {
             "\"\\ud800\\u12\"",
         ] {
             assert!(decode_json(bad.as_bytes(), &t).is_err(), "{bad}");
-            assert!(
-                decode_json(bad.as_bytes(), &Type::Dynamic).is_err(),
-                "{bad}"
-            );
+            assert!(decode_json(bad.as_bytes(), &Type::Dynamic).is_err(), "{bad}");
         }
-        assert!(
-            decode_json(b"\"\xff\"", &Type::String)
-                .unwrap_err()
-                .message
-                .contains("UTF-8")
-        );
+        assert!(decode_json(b"\"\xff\"", &Type::String).unwrap_err().message.contains("UTF-8"));
         let deep = "[".repeat(10_000) + &"]".repeat(10_000);
         assert!(decode_json(deep.as_bytes(), &Type::list(Type::String)).is_err());
         let deep_obj = "{\"a\":".repeat(10_000) + "1" + &"}".repeat(10_000);
@@ -827,19 +722,12 @@ mod tests {
             deep_ty = Type::list(deep_ty);
         }
         let nested = "[".repeat(150) + &"]".repeat(150);
-        assert!(
-            decode_json(nested.as_bytes(), &deep_ty)
-                .unwrap_err()
-                .message
-                .contains("deep")
-        );
+        assert!(decode_json(nested.as_bytes(), &deep_ty).unwrap_err().message.contains("deep"));
         let mut rng = XorShift(0xdead_beef_cafe_f00d);
         let alphabet = b"{}[]\":,0123456789.eE+-truefalsnl\\u \x01abc";
         for _ in 0..20_000 {
             let len = rng.below(20) as usize;
-            let junk: Vec<u8> = (0..len)
-                .map(|_| alphabet[rng.below(alphabet.len() as u64) as usize])
-                .collect();
+            let junk: Vec<u8> = (0..len).map(|_| alphabet[rng.below(alphabet.len() as u64) as usize]).collect();
             let _ = decode_json(&junk, &t);
             let _ = decode_json(&junk, &Type::Dynamic);
         }
@@ -853,14 +741,9 @@ mod tests {
             let v = random_value(&mut rng, &ty, false, 0);
             let j = encode_json(&v, &ty).unwrap_or_else(|e| panic!("encode {v:?}: {e}"));
             let bytes = serde_json::to_vec(&j).unwrap();
-            let back = decode_json(&bytes, &ty)
-                .unwrap_or_else(|e| panic!("decode {}: {e}", String::from_utf8_lossy(&bytes)));
-            assert_eq!(
-                back,
-                v,
-                "type {ty:?}, json {}",
-                String::from_utf8_lossy(&bytes)
-            );
+            let back =
+                decode_json(&bytes, &ty).unwrap_or_else(|e| panic!("decode {}: {e}", String::from_utf8_lossy(&bytes)));
+            assert_eq!(back, v, "type {ty:?}, json {}", String::from_utf8_lossy(&bytes));
         }
     }
 }

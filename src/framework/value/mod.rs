@@ -36,20 +36,13 @@ pub struct ValueError {
 }
 
 fn path_suffix(path: &str) -> String {
-    if path.is_empty() {
-        String::new()
-    } else {
-        format!(" at {path}")
-    }
+    if path.is_empty() { String::new() } else { format!(" at {path}") }
 }
 
 impl ValueError {
     /// An error at the given path.
     pub fn new(message: impl Into<String>, path: impl Into<String>) -> ValueError {
-        ValueError {
-            message: message.into(),
-            path: path.into(),
-        }
+        ValueError { message: message.into(), path: path.into() }
     }
 
     /// An error concerning the top-level value.

@@ -35,10 +35,7 @@ impl Refinements {
         }
         Refinements {
             not_null: self.not_null,
-            string_prefix: self
-                .string_prefix
-                .clone()
-                .filter(|p| *ty == Type::String && !p.is_empty()),
+            string_prefix: self.string_prefix.clone().filter(|p| *ty == Type::String && !p.is_empty()),
             number_lower: self.number_lower.clone().filter(|_| *ty == Type::Number),
             number_upper: self.number_upper.clone().filter(|_| *ty == Type::Number),
             length_min: self.length_min.filter(|_| ty.is_collection()),
@@ -186,9 +183,7 @@ impl Value {
     /// An object with every attribute of `ty` null; `Null` for non-object types.
     pub fn empty_object(ty: &Type) -> Value {
         match ty {
-            Type::Object(attrs) => {
-                Value::Object(attrs.keys().map(|k| (k.clone(), Value::Null)).collect())
-            }
+            Type::Object(attrs) => Value::Object(attrs.keys().map(|k| (k.clone(), Value::Null)).collect()),
             _ => Value::Null,
         }
     }
@@ -219,11 +214,7 @@ pub(crate) fn kind_name(v: &Value) -> &'static str {
 }
 
 pub(crate) fn mismatch(ty: &Type, v: &Value, path: &Path) -> ValueError {
-    path.err(format!(
-        "{} is required, got {}",
-        ty.friendly_name(),
-        kind_name(v)
-    ))
+    path.err(format!("{} is required, got {}", ty.friendly_name(), kind_name(v)))
 }
 
 pub(crate) fn too_deep(path: &Path) -> ValueError {
@@ -239,25 +230,18 @@ pub(crate) fn unsupported_attr(name: &str, path: &Path) -> ValueError {
 }
 
 pub(crate) fn tuple_len(want: usize, got: usize, path: &Path) -> ValueError {
-    path.err(format!(
-        "a tuple of length {want} is required, got {got} elements"
-    ))
+    path.err(format!("a tuple of length {want} is required, got {got} elements"))
 }
 
 /// Resolves a value for a slot of type `ty`: a `Dynamic` wrapper around a concrete slot's own
 /// type is looked through; a `dynamic` slot must hold `Dynamic`, `Null` or `Unknown`.
 /// Returns the (possibly unwrapped) value, or an error.
-pub(crate) fn unwrap_for<'v>(
-    v: &'v Value,
-    ty: &Type,
-    path: &Path,
-) -> Result<&'v Value, ValueError> {
+pub(crate) fn unwrap_for<'v>(v: &'v Value, ty: &Type, path: &Path) -> Result<&'v Value, ValueError> {
     match (ty, v) {
         (Type::Dynamic, Value::Dynamic(..) | Value::Null | Value::Unknown(_)) => Ok(v),
-        (Type::Dynamic, _) => Err(path.err(format!(
-            "a dynamic slot needs Value::Dynamic (a value with its type), got {}",
-            kind_name(v)
-        ))),
+        (Type::Dynamic, _) => {
+            Err(path.err(format!("a dynamic slot needs Value::Dynamic (a value with its type), got {}", kind_name(v))))
+        }
         (_, Value::Dynamic(t, inner)) if t == ty => Ok(inner),
         (_, Value::Dynamic(t, _)) => Err(path.err(format!(
             "{} is required, got a dynamic value of type {}",
@@ -392,36 +376,19 @@ mod tests {
             ("n", 5i64.into()),
             ("ok", true.into()),
             ("l", Value::List(vec![1i64.into()])),
-            (
-                "d",
-                Value::Dynamic(
-                    Type::object([("z", Type::String)]),
-                    Box::new(obj(vec![("z", "zz".into())])),
-                ),
-            ),
+            ("d", Value::Dynamic(Type::object([("z", Type::String)]), Box::new(obj(vec![("z", "zz".into())])))),
         ]);
         assert_eq!(v.attr("name").and_then(Value::as_str), Some("x"));
         assert_eq!(v.attr("n").and_then(Value::as_i64), Some(5));
         assert_eq!(v.attr("ok").and_then(Value::as_bool), Some(true));
-        assert_eq!(
-            v.attr("l").and_then(Value::elements).map(<[Value]>::len),
-            Some(1)
-        );
-        assert_eq!(
-            v.attr("d")
-                .and_then(|d| d.attr("z"))
-                .and_then(Value::as_str),
-            Some("zz")
-        );
+        assert_eq!(v.attr("l").and_then(Value::elements).map(<[Value]>::len), Some(1));
+        assert_eq!(v.attr("d").and_then(|d| d.attr("z")).and_then(Value::as_str), Some("zz"));
         assert!(v.attr("missing").is_none());
         assert!(Value::from("s").attr("x").is_none());
         let mut v = v;
         *v.attr_mut("name").unwrap() = Value::Null;
         assert!(v.attr("name").unwrap().is_null());
-        assert_eq!(
-            Value::from(u64::MAX),
-            Value::Number(Number::Decimal("18446744073709551615".into()))
-        );
+        assert_eq!(Value::from(u64::MAX), Value::Number(Number::Decimal("18446744073709551615".into())));
         assert_eq!(Value::from(7u64), Value::Number(Number::Int(7)));
     }
 
@@ -431,9 +398,7 @@ mod tests {
         assert!(!Value::unknown().is_known());
         assert!(Value::Dynamic(Type::String, Box::new(Value::unknown())).is_unknown());
         assert!(Value::Dynamic(Type::String, Box::new(Value::Null)).is_null());
-        let v = Value::List(vec![Value::Map(
-            [("a".to_string(), Value::unknown())].into(),
-        )]);
+        let v = Value::List(vec![Value::Map([("a".to_string(), Value::unknown())].into())]);
         assert!(v.is_known());
         assert!(!v.is_wholly_known());
         assert!(Value::List(vec![Value::Null, 1i64.into()]).is_wholly_known());
@@ -442,10 +407,7 @@ mod tests {
     #[test]
     fn empty_object() {
         let t = Type::object([("a", Type::String), ("b", Type::list(Type::Number))]);
-        assert_eq!(
-            Value::empty_object(&t),
-            obj(vec![("a", Value::Null), ("b", Value::Null)])
-        );
+        assert_eq!(Value::empty_object(&t), obj(vec![("a", Value::Null), ("b", Value::Null)]));
         assert_eq!(Value::empty_object(&Type::String), Value::Null);
         assert_eq!(Value::null_of(&t), Value::Null);
         assert!(Value::empty_object(&t).conforms_to(&t).is_ok());
@@ -453,14 +415,8 @@ mod tests {
 
     #[test]
     fn conformance_errors_name_paths() {
-        let t = Type::object([(
-            "assignment",
-            Type::list(Type::object([("account_id", Type::String)])),
-        )]);
-        let good = obj(vec![(
-            "assignment",
-            Value::List(vec![obj(vec![("account_id", "1".into())])]),
-        )]);
+        let t = Type::object([("assignment", Type::list(Type::object([("account_id", Type::String)])))]);
+        let good = obj(vec![("assignment", Value::List(vec![obj(vec![("account_id", "1".into())])]))]);
         assert!(good.conforms_to(&t).is_ok());
         let bad = obj(vec![(
             "assignment",
@@ -472,46 +428,16 @@ mod tests {
         )]);
         let e = bad.conforms_to(&t).unwrap_err();
         assert_eq!(e.path, ".assignment[2].account_id");
-        assert_eq!(
-            e.to_string(),
-            "string is required, got number at .assignment[2].account_id"
-        );
+        assert_eq!(e.to_string(), "string is required, got number at .assignment[2].account_id");
         let missing = obj(vec![]);
-        assert!(
-            missing
-                .conforms_to(&t)
-                .unwrap_err()
-                .message
-                .contains("\"assignment\" is required")
-        );
+        assert!(missing.conforms_to(&t).unwrap_err().message.contains("\"assignment\" is required"));
         let extra = obj(vec![("assignment", Value::Null), ("x", Value::Null)]);
-        assert!(
-            extra
-                .conforms_to(&t)
-                .unwrap_err()
-                .message
-                .contains("unsupported attribute \"x\"")
-        );
+        assert!(extra.conforms_to(&t).unwrap_err().message.contains("unsupported attribute \"x\""));
         let m = Value::Map([("k".to_string(), Value::from(1i64))].into());
-        assert_eq!(
-            m.conforms_to(&Type::map(Type::String)).unwrap_err().path,
-            "[\"k\"]"
-        );
-        assert!(
-            Value::Set(vec![])
-                .conforms_to(&Type::list(Type::String))
-                .is_err()
-        );
-        assert!(
-            Value::Tuple(vec![Value::Null])
-                .conforms_to(&Type::Tuple(vec![]))
-                .is_err()
-        );
-        assert!(
-            Value::Number(Number::Decimal("zz".into()))
-                .conforms_to(&Type::Number)
-                .is_err()
-        );
+        assert_eq!(m.conforms_to(&Type::map(Type::String)).unwrap_err().path, "[\"k\"]");
+        assert!(Value::Set(vec![]).conforms_to(&Type::list(Type::String)).is_err());
+        assert!(Value::Tuple(vec![Value::Null]).conforms_to(&Type::Tuple(vec![])).is_err());
+        assert!(Value::Number(Number::Decimal("zz".into())).conforms_to(&Type::Number).is_err());
     }
 
     #[test]

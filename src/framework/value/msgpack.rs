@@ -42,8 +42,7 @@ pub fn decode_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
 pub fn encode_msgpack(value: &Value, ty: &Type) -> Result<Vec<u8>, ValueError> {
     let mp = encode_value(value, ty, &mut Path::new(), 0)?;
     let mut out = Vec::new();
-    rmpv::encode::write_value(&mut out, &mp)
-        .map_err(|e| ValueError::msg(format!("msgpack write failed: {e}")))?;
+    rmpv::encode::write_value(&mut out, &mp).map_err(|e| ValueError::msg(format!("msgpack write failed: {e}")))?;
     Ok(out)
 }
 
@@ -232,12 +231,7 @@ fn utf8<'a>(bytes: &'a [u8], path: &Path, what: &str) -> Result<&'a str, ValueEr
     std::str::from_utf8(bytes).map_err(|e| path.err(format!("{what} is not valid UTF-8: {e}")))
 }
 
-fn decode_value(
-    rd: &mut Reader<'_>,
-    ty: &Type,
-    path: &mut Path,
-    depth: usize,
-) -> Result<Value, ValueError> {
+fn decode_value(rd: &mut Reader<'_>, ty: &Type, path: &mut Path, depth: usize) -> Result<Value, ValueError> {
     if depth > MAX_DEPTH {
         return Err(too_deep(path));
     }
@@ -249,13 +243,7 @@ fn decode_value(
     if let Item::Nil = item {
         return Ok(Value::Null);
     }
-    let wrong = |path: &Path| {
-        path.err(format!(
-            "{} is required, got msgpack {}",
-            ty.friendly_name(),
-            item.describe()
-        ))
-    };
+    let wrong = |path: &Path| path.err(format!("{} is required, got msgpack {}", ty.friendly_name(), item.describe()));
     match ty {
         Type::Bool => match item {
             Item::Bool(b) => Ok(Value::Bool(b)),
@@ -276,11 +264,7 @@ fn decode_value(
                 items.push(decode_value(rd, et, path, depth + 1)?);
                 path.truncate(m);
             }
-            Ok(if matches!(ty, Type::List(_)) {
-                Value::List(items)
-            } else {
-                Value::Set(items)
-            })
+            Ok(if matches!(ty, Type::List(_)) { Value::List(items) } else { Value::Set(items) })
         }
         Type::Tuple(ets) => {
             let Item::Array(n) = item else {
@@ -364,10 +348,7 @@ fn decode_value(
 fn decode_key(rd: &mut Reader<'_>, path: &Path) -> Result<String, ValueError> {
     match rd.item().map_err(|e| path.err(e))? {
         Item::Str(s) | Item::Bin(s) => Ok(utf8(s, path, "map key")?.to_string()),
-        other => Err(path.err(format!(
-            "map keys must be strings, got msgpack {}",
-            other.describe()
-        ))),
+        other => Err(path.err(format!("map keys must be strings, got msgpack {}", other.describe()))),
     }
 }
 
@@ -379,22 +360,14 @@ fn decode_number(item: &Item<'_>, path: &Path) -> Result<Number, ValueError> {
         Item::F64(f) => float_number(f, path),
         Item::Str(s) => {
             let s = utf8(s, path, "number")?;
-            Number::parse(s)
-                .ok_or_else(|| path.err(format!("number is required, got string {}", quote(s))))
+            Number::parse(s).ok_or_else(|| path.err(format!("number is required, got string {}", quote(s))))
         }
-        _ => Err(path.err(format!(
-            "number is required, got msgpack {}",
-            item.describe()
-        ))),
+        _ => Err(path.err(format!("number is required, got msgpack {}", item.describe()))),
     }
 }
 
 fn float_number(f: f64, path: &Path) -> Result<Number, ValueError> {
-    if f.is_nan() {
-        Err(path.err("NaN is not a valid number"))
-    } else {
-        Ok(Number::Float(f))
-    }
+    if f.is_nan() { Err(path.err("NaN is not a valid number")) } else { Ok(Number::Float(f)) }
 }
 
 /// An unknown value from a msgpack extension (`cty/msgpack/unknown.go`): any extension of
@@ -404,10 +377,7 @@ fn decode_unknown(code: i8, data: &[u8], ty: &Type, path: &Path) -> Result<Value
         return Ok(Value::unknown());
     }
     if code != REFINED_UNKNOWN_EXT {
-        return Err(path.err(format!(
-            "unsupported msgpack extension type {code:#04x} with length {}",
-            data.len()
-        )));
+        return Err(path.err(format!("unsupported msgpack extension type {code:#04x} with length {}", data.len())));
     }
     if data.len() > MAX_REFINEMENT_BYTES {
         return Err(path.err("oversize unknown value refinement"));
@@ -440,8 +410,7 @@ fn decode_unknown(code: i8, data: &[u8], ty: &Type, path: &Path) -> Result<Value
                 }
                 match rd.item() {
                     Ok(Item::Str(s)) => {
-                        let s =
-                            std::str::from_utf8(s).map_err(|_| bad("prefix is not valid UTF-8"))?;
+                        let s = std::str::from_utf8(s).map_err(|_| bad("prefix is not valid UTF-8"))?;
                         r.string_prefix = Some(s.to_string()).filter(|s| !s.is_empty());
                     }
                     _ => return Err(bad("string prefix is not a string")),
@@ -457,9 +426,7 @@ fn decode_unknown(code: i8, data: &[u8], ty: &Type, path: &Path) -> Result<Value
                 let bound = rd
                     .item()
                     .map_err(|_| bad("truncated number bound"))
-                    .and_then(|it| {
-                        decode_number(&it, path).map_err(|_| bad("number bound is not a number"))
-                    })?;
+                    .and_then(|it| decode_number(&it, path).map_err(|_| bad("number bound is not a number")))?;
                 let Ok(Item::Bool(inclusive)) = rd.item() else {
                     return Err(bad("number bound inclusivity is not a bool"));
                 };
@@ -474,9 +441,7 @@ fn decode_unknown(code: i8, data: &[u8], ty: &Type, path: &Path) -> Result<Value
                     return Err(bad("length bound for a non-collection type"));
                 }
                 let len = match rd.item() {
-                    Ok(Item::Int(i)) => {
-                        u64::try_from(i).map_err(|_| bad("negative length bound"))?
-                    }
+                    Ok(Item::Int(i)) => u64::try_from(i).map_err(|_| bad("negative length bound"))?,
                     Ok(Item::BigUint(u)) => u,
                     _ => return Err(bad("length bound is not an integer")),
                 };
@@ -505,10 +470,9 @@ fn encode_value(v: &Value, ty: &Type, path: &mut Path, depth: usize) -> Result<M
     match (ty, v) {
         (_, Value::Null) => Ok(Mp::Nil),
         (_, Value::Unknown(r)) => Ok(encode_unknown(&r.restricted_to(ty))),
-        (Type::Dynamic, Value::Dynamic(t, inner)) => Ok(Mp::Array(vec![
-            Mp::Binary(t.to_json_bytes()),
-            encode_value(inner, t, path, depth + 1)?,
-        ])),
+        (Type::Dynamic, Value::Dynamic(t, inner)) => {
+            Ok(Mp::Array(vec![Mp::Binary(t.to_json_bytes()), encode_value(inner, t, path, depth + 1)?]))
+        }
         (Type::Bool, Value::Bool(b)) => Ok(Mp::Boolean(*b)),
         (Type::String, Value::String(s)) => Ok(Mp::from(s.as_str())),
         (Type::Number, Value::Number(n)) => encode_number(n, path),
@@ -537,10 +501,7 @@ fn encode_value(v: &Value, ty: &Type, path: &mut Path, depth: usize) -> Result<M
             let mut out = Vec::with_capacity(entries.len());
             for (k, item) in entries {
                 let m = path.push_key(k);
-                out.push((
-                    Mp::from(k.as_str()),
-                    encode_value(item, et, path, depth + 1)?,
-                ));
+                out.push((Mp::from(k.as_str()), encode_value(item, et, path, depth + 1)?));
                 path.truncate(m);
             }
             Ok(Mp::Map(out))
@@ -555,10 +516,7 @@ fn encode_value(v: &Value, ty: &Type, path: &mut Path, depth: usize) -> Result<M
                     return Err(missing_attr(name, path));
                 };
                 let m = path.push_attr(name);
-                out.push((
-                    Mp::from(name.as_str()),
-                    encode_value(item, at, path, depth + 1)?,
-                ));
+                out.push((Mp::from(name.as_str()), encode_value(item, at, path, depth + 1)?));
                 path.truncate(m);
             }
             Ok(Mp::Map(out))
@@ -579,11 +537,7 @@ fn encode_number(n: &Number, path: &Path) -> Result<Mp, ValueError> {
         }),
         Number::Decimal(s) => match Canon::parse(s) {
             None => Err(path.err(format!("invalid number {}", quote(s)))),
-            Some(Canon::Inf(neg)) => Ok(Mp::F64(if neg {
-                f64::NEG_INFINITY
-            } else {
-                f64::INFINITY
-            })),
+            Some(Canon::Inf(neg)) => Ok(Mp::F64(if neg { f64::NEG_INFINITY } else { f64::INFINITY })),
             Some(c) => Ok(match c.to_i64() {
                 Some(i) => Mp::from(i),
                 None => match s.parse::<f64>() {
@@ -614,10 +568,7 @@ fn refinement_payload(r: &Refinements, with_bounds: bool) -> Option<Vec<u8>> {
         entries.push((Mp::from(1), Mp::Boolean(false)));
     }
     if let Some(prefix) = r.string_prefix.as_deref().filter(|p| !p.is_empty()) {
-        entries.push((
-            Mp::from(2),
-            Mp::from(truncate_utf8(prefix, MAX_PREFIX_BYTES)),
-        ));
+        entries.push((Mp::from(2), Mp::from(truncate_utf8(prefix, MAX_PREFIX_BYTES))));
     }
     if with_bounds {
         for (key, bound) in [(3, &r.number_lower), (4, &r.number_upper)] {
@@ -660,9 +611,7 @@ pub(crate) mod tests {
     use super::*;
 
     fn hex(s: &str) -> Vec<u8> {
-        s.split_whitespace()
-            .map(|b| u8::from_str_radix(b, 16).unwrap())
-            .collect()
+        s.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap()).collect()
     }
 
     fn enc(v: &Value, t: &Type) -> Vec<u8> {
@@ -681,41 +630,21 @@ pub(crate) mod tests {
 
     #[test]
     fn null_and_unknown_bytes() {
-        for t in [
-            Type::String,
-            Type::Dynamic,
-            Type::object([("a", Type::Bool)]),
-            Type::list(Type::Number),
-        ] {
+        for t in [Type::String, Type::Dynamic, Type::object([("a", Type::Bool)]), Type::list(Type::Number)] {
             assert_eq!(enc(&Value::Null, &t), hex("c0"));
             assert_eq!(enc(&Value::unknown(), &t), hex("d4 00 00"));
             assert_eq!(decode_msgpack(&hex("c0"), &t).unwrap(), Value::Null);
-            assert_eq!(
-                decode_msgpack(&hex("d4 00 00"), &t).unwrap(),
-                Value::unknown()
-            );
-            assert_eq!(
-                decode_msgpack(&hex("c7 00 00"), &t).unwrap(),
-                Value::unknown()
-            );
-            assert_eq!(
-                decode_msgpack(&hex("d4 05 07"), &t).unwrap(),
-                Value::unknown()
-            );
+            assert_eq!(decode_msgpack(&hex("d4 00 00"), &t).unwrap(), Value::unknown());
+            assert_eq!(decode_msgpack(&hex("c7 00 00"), &t).unwrap(), Value::unknown());
+            assert_eq!(decode_msgpack(&hex("d4 05 07"), &t).unwrap(), Value::unknown());
         }
         assert_eq!(decode_msgpack(&[], &Type::String).unwrap(), Value::Null);
     }
 
     #[test]
     fn refined_unknowns() {
-        let not_null = Value::Unknown(Refinements {
-            not_null: true,
-            ..Default::default()
-        });
-        assert_eq!(
-            decode_msgpack(&hex("c7 03 0c 81 01 c2"), &Type::String).unwrap(),
-            not_null
-        );
+        let not_null = Value::Unknown(Refinements { not_null: true, ..Default::default() });
+        assert_eq!(decode_msgpack(&hex("c7 03 0c 81 01 c2"), &Type::String).unwrap(), not_null);
         let bytes = enc(&not_null, &Type::String);
         assert_eq!(bytes, hex("c7 03 0c 81 01 c2"));
         // The payload decodes to the map {1: false}.
@@ -723,11 +652,8 @@ pub(crate) mod tests {
         assert_eq!(payload, Mp::Map(vec![(Mp::from(1), Mp::Boolean(false))]));
 
         // Every refinement kind, on its type.
-        let s = Value::Unknown(Refinements {
-            not_null: true,
-            string_prefix: Some("arn:".into()),
-            ..Default::default()
-        });
+        let s =
+            Value::Unknown(Refinements { not_null: true, string_prefix: Some("arn:".into()), ..Default::default() });
         round_trip(&s, &Type::String);
         let n = Value::Unknown(Refinements {
             number_lower: Some((Number::Int(0), true)),
@@ -735,11 +661,7 @@ pub(crate) mod tests {
             ..Default::default()
         });
         round_trip(&n, &Type::Number);
-        let l = Value::Unknown(Refinements {
-            length_min: Some(1),
-            length_max: Some(3),
-            ..Default::default()
-        });
+        let l = Value::Unknown(Refinements { length_min: Some(1), length_max: Some(3), ..Default::default() });
         round_trip(&l, &Type::set(Type::String));
 
         // Refinements that cannot apply to the type are not written.
@@ -750,32 +672,17 @@ pub(crate) mod tests {
         assert!(decode_msgpack(&enc(&s, &Type::String), &Type::Number).is_err());
         assert!(decode_msgpack(&enc(&n, &Type::Number), &Type::String).is_err());
         // Refinements on dynamic are ignored.
-        assert_eq!(
-            decode_msgpack(&hex("c7 03 0c 81 01 c2"), &Type::Dynamic).unwrap(),
-            Value::unknown()
-        );
+        assert_eq!(decode_msgpack(&hex("c7 03 0c 81 01 c2"), &Type::Dynamic).unwrap(), Value::unknown());
         // An empty prefix is no refinement.
-        let empty = Value::Unknown(Refinements {
-            string_prefix: Some(String::new()),
-            ..Default::default()
-        });
+        let empty = Value::Unknown(Refinements { string_prefix: Some(String::new()), ..Default::default() });
         assert_eq!(enc(&empty, &Type::String), hex("d4 00 00"));
     }
 
     #[test]
     fn refinement_payload_edge_cases() {
         // Unknown keys are ignored (their values skipped), trailing bytes are ignored.
-        let v = decode_msgpack(
-            &hex("c7 0a 0c 82 07 92 01 81 a1 61 02 01 c2"),
-            &Type::String,
-        );
-        assert_eq!(
-            v.unwrap(),
-            Value::Unknown(Refinements {
-                not_null: true,
-                ..Default::default()
-            })
-        );
+        let v = decode_msgpack(&hex("c7 0a 0c 82 07 92 01 81 a1 61 02 01 c2"), &Type::String);
+        assert_eq!(v.unwrap(), Value::Unknown(Refinements { not_null: true, ..Default::default() }));
         let v = decode_msgpack(&hex("c7 04 0c 81 01 c2 ff"), &Type::String).unwrap();
         assert!(v.is_unknown());
         // Malformed payloads.
@@ -795,21 +702,11 @@ pub(crate) mod tests {
         // Oversize payload.
         let mut big = vec![0xc8, 0x04, 0x01, 0x0c, 0x81, 0x02, 0xda, 0x03, 0xfc];
         big.extend(std::iter::repeat_n(b'a', 0x3fc));
-        assert!(
-            decode_msgpack(&big, &Type::String)
-                .unwrap_err()
-                .message
-                .contains("oversize")
-        );
+        assert!(decode_msgpack(&big, &Type::String).unwrap_err().message.contains("oversize"));
         // A long prefix is truncated on a char boundary, keeping the payload small.
-        let long = Value::Unknown(Refinements {
-            string_prefix: Some("é".repeat(300)),
-            ..Default::default()
-        });
+        let long = Value::Unknown(Refinements { string_prefix: Some("é".repeat(300)), ..Default::default() });
         let bytes = enc(&long, &Type::String);
-        let Value::Unknown(r) = decode_msgpack(&bytes, &Type::String).unwrap() else {
-            panic!()
-        };
+        let Value::Unknown(r) = decode_msgpack(&bytes, &Type::String).unwrap() else { panic!() };
         let p = r.string_prefix.unwrap();
         assert_eq!(p.len(), 256);
         assert!(bytes.len() < MAX_REFINEMENT_BYTES);
@@ -829,45 +726,18 @@ pub(crate) mod tests {
         assert_eq!(n(Value::from(0i64)), hex("00"));
         assert_eq!(n(Value::from(-1i64)), hex("ff"));
         assert_eq!(n(Value::from(300i64)), hex("cd 01 2c"));
-        assert_eq!(
-            n(Value::from(222_222_222_222i64)),
-            hex("cf 00 00 00 33 bd 7a 03 8e")
-        );
-        assert_eq!(
-            n(Value::from(-222_222_222_222i64)),
-            hex("d3 ff ff ff cc 42 85 fc 72")
-        );
+        assert_eq!(n(Value::from(222_222_222_222i64)), hex("cf 00 00 00 33 bd 7a 03 8e"));
+        assert_eq!(n(Value::from(-222_222_222_222i64)), hex("d3 ff ff ff cc 42 85 fc 72"));
         assert_eq!(n(Value::from(1.5)), hex("cb 3f f8 00 00 00 00 00 00"));
         assert_eq!(n(Value::from(3.0)), hex("03"));
-        assert_eq!(
-            n(Value::from(f64::INFINITY)),
-            hex("cb 7f f0 00 00 00 00 00 00")
-        );
-        assert_eq!(
-            n(Value::from(f64::NEG_INFINITY)),
-            hex("cb ff f0 00 00 00 00 00 00")
-        );
+        assert_eq!(n(Value::from(f64::INFINITY)), hex("cb 7f f0 00 00 00 00 00 00"));
+        assert_eq!(n(Value::from(f64::NEG_INFINITY)), hex("cb ff f0 00 00 00 00 00 00"));
         assert!(encode_msgpack(&Value::from(f64::NAN), &Type::Number).is_err());
         assert_eq!(n(Value::Number(Number::Decimal("42".into()))), hex("2a"));
-        assert_eq!(
-            n(Value::Number(Number::Decimal("0.5".into()))),
-            hex("cb 3f e0 00 00 00 00 00 00")
-        );
-        assert!(
-            encode_msgpack(&Value::Number(Number::Decimal("4 2".into())), &Type::Number).is_err()
-        );
+        assert_eq!(n(Value::Number(Number::Decimal("0.5".into()))), hex("cb 3f e0 00 00 00 00 00 00"));
+        assert!(encode_msgpack(&Value::Number(Number::Decimal("4 2".into())), &Type::Number).is_err());
 
-        for v in [
-            222_222_222_222i64,
-            -222_222_222_222,
-            i64::MAX,
-            i64::MIN,
-            0,
-            127,
-            128,
-            -32,
-            -33,
-        ] {
+        for v in [222_222_222_222i64, -222_222_222_222, i64::MAX, i64::MIN, 0, 127, 128, -32, -33] {
             round_trip(&Value::from(v), &Type::Number);
         }
         let big = "123456789012345678901234567890";
@@ -876,10 +746,7 @@ pub(crate) mod tests {
         let v = decode_msgpack(&bytes, &Type::Number).unwrap();
         assert!(matches!(&v, Value::Number(Number::Decimal(s)) if s == big));
         assert_eq!(enc(&v, &Type::Number), bytes);
-        assert_eq!(
-            n(Value::Number(Number::Decimal("0.1".into()))),
-            hex("a3 30 2e 31")
-        );
+        assert_eq!(n(Value::Number(Number::Decimal("0.1".into()))), hex("a3 30 2e 31"));
 
         // Every wire form decodes.
         let dec = |h: &str| decode_msgpack(&hex(h), &Type::Number).unwrap();
@@ -904,42 +771,19 @@ pub(crate) mod tests {
         assert_eq!(enc(&Value::from(false), &Type::Bool), hex("c2"));
         let l = Value::List(vec!["a".into(), Value::Null, Value::unknown()]);
         round_trip(&l, &Type::list(Type::String));
-        assert_eq!(
-            enc(&l, &Type::list(Type::String)),
-            hex("93 a1 61 c0 d4 00 00")
-        );
-        round_trip(
-            &Value::Set(vec![1i64.into(), 2i64.into()]),
-            &Type::set(Type::Number),
-        );
+        assert_eq!(enc(&l, &Type::list(Type::String)), hex("93 a1 61 c0 d4 00 00"));
+        round_trip(&Value::Set(vec![1i64.into(), 2i64.into()]), &Type::set(Type::Number));
         round_trip(&Value::List(vec![]), &Type::list(Type::String));
-        let m = Value::Map(
-            [
-                ("b".to_string(), Value::from(2i64)),
-                ("a".to_string(), Value::from(1i64)),
-            ]
-            .into(),
-        );
-        assert_eq!(
-            enc(&m, &Type::map(Type::Number)),
-            hex("82 a1 61 01 a1 62 02")
-        );
+        let m = Value::Map([("b".to_string(), Value::from(2i64)), ("a".to_string(), Value::from(1i64))].into());
+        assert_eq!(enc(&m, &Type::map(Type::Number)), hex("82 a1 61 01 a1 62 02"));
         round_trip(&m, &Type::map(Type::Number));
         let tt = Type::Tuple(vec![Type::String, Type::Number]);
         round_trip(&Value::Tuple(vec!["x".into(), 1i64.into()]), &tt);
         assert!(decode_msgpack(&hex("91 a1 78"), &tt).is_err());
         assert!(encode_msgpack(&Value::Tuple(vec!["x".into()]), &tt).is_err());
         // Strings also accepted as bin; invalid UTF-8 rejected.
-        assert_eq!(
-            decode_msgpack(&hex("c4 01 78"), &Type::String).unwrap(),
-            Value::from("x")
-        );
-        assert!(
-            decode_msgpack(&hex("a2 c3 28"), &Type::String)
-                .unwrap_err()
-                .message
-                .contains("UTF-8")
-        );
+        assert_eq!(decode_msgpack(&hex("c4 01 78"), &Type::String).unwrap(), Value::from("x"));
+        assert!(decode_msgpack(&hex("a2 c3 28"), &Type::String).unwrap_err().message.contains("UTF-8"));
         assert!(decode_msgpack(&hex("81 a1 ff 01"), &Type::map(Type::Number)).is_err());
         // Duplicate map keys rejected.
         assert!(decode_msgpack(&hex("82 a1 61 01 a1 61 02"), &Type::map(Type::Number)).is_err());
@@ -961,21 +805,10 @@ pub(crate) mod tests {
         assert!(e.message.contains("duplicate"));
         let e = encode_msgpack(&obj(vec![("a", "x".into())]), &t).unwrap_err();
         assert_eq!(e.message, "attribute \"b\" is required");
-        let e = encode_msgpack(
-            &obj(vec![
-                ("a", "x".into()),
-                ("b", Value::Null),
-                ("z", Value::Null),
-            ]),
-            &t,
-        )
-        .unwrap_err();
+        let e = encode_msgpack(&obj(vec![("a", "x".into()), ("b", Value::Null), ("z", Value::Null)]), &t).unwrap_err();
         assert_eq!(e.message, "unsupported attribute \"z\"");
         // Errors name nested paths.
-        let nested = Type::object([(
-            "assignment",
-            Type::list(Type::object([("account_id", Type::String)])),
-        )]);
+        let nested = Type::object([("assignment", Type::list(Type::object([("account_id", Type::String)])))]);
         let e = decode_msgpack(
             &hex("81 aa 61 73 73 69 67 6e 6d 65 6e 74 91 81 aa 61 63 63 6f 75 6e 74 5f 69 64 05"),
             &nested,
@@ -983,10 +816,7 @@ pub(crate) mod tests {
         .unwrap_err();
         assert_eq!(e.path, ".assignment[0].account_id");
         round_trip(&Value::Object(BTreeMap::new()), &Type::object::<String>([]));
-        assert_eq!(
-            enc(&Value::Object(BTreeMap::new()), &Type::object::<String>([])),
-            hex("80")
-        );
+        assert_eq!(enc(&Value::Object(BTreeMap::new()), &Type::object::<String>([])), hex("80"));
     }
 
     #[test]
@@ -996,28 +826,16 @@ pub(crate) mod tests {
         assert_eq!(enc(&v, &Type::Dynamic), bytes);
         assert_eq!(decode_msgpack(&bytes, &Type::Dynamic).unwrap(), v);
         // Type JSON as str is accepted too.
-        assert_eq!(
-            decode_msgpack(&hex("92 a8 22 73 74 72 69 6e 67 22 a1 78"), &Type::Dynamic).unwrap(),
-            v
-        );
+        assert_eq!(decode_msgpack(&hex("92 a8 22 73 74 72 69 6e 67 22 a1 78"), &Type::Dynamic).unwrap(), v);
         // Null/unknown dynamic have no wrapper; typed null/unknown do.
         assert_eq!(enc(&Value::Null, &Type::Dynamic), hex("c0"));
         let typed_null = Value::Dynamic(Type::String, Box::new(Value::Null));
-        assert_eq!(
-            enc(&typed_null, &Type::Dynamic),
-            hex("92 c4 08 22 73 74 72 69 6e 67 22 c0")
-        );
+        assert_eq!(enc(&typed_null, &Type::Dynamic), hex("92 c4 08 22 73 74 72 69 6e 67 22 c0"));
         round_trip(&typed_null, &Type::Dynamic);
         let t = Type::object([("a", Type::list(Type::Number))]);
-        let complex = Value::Dynamic(
-            t.clone(),
-            Box::new(obj(vec![("a", Value::List(vec![1i64.into()]))])),
-        );
+        let complex = Value::Dynamic(t.clone(), Box::new(obj(vec![("a", Value::List(vec![1i64.into()]))])));
         round_trip(&complex, &Type::Dynamic);
-        let nested = Value::Dynamic(
-            Type::Dynamic,
-            Box::new(Value::Dynamic(Type::Bool, Box::new(true.into()))),
-        );
+        let nested = Value::Dynamic(Type::Dynamic, Box::new(Value::Dynamic(Type::Bool, Box::new(true.into()))));
         round_trip(&nested, &Type::Dynamic);
         // A Dynamic value in a slot of its own concrete type is unwrapped.
         assert_eq!(enc(&v, &Type::String), hex("a1 78"));
@@ -1059,12 +877,7 @@ pub(crate) mod tests {
             assert!(decode_msgpack(&hex(bad), &t).is_err(), "{bad}");
         }
         // Trailing bytes.
-        assert!(
-            decode_msgpack(&hex("c0 c0"), &Type::String)
-                .unwrap_err()
-                .message
-                .contains("trailing")
-        );
+        assert!(decode_msgpack(&hex("c0 c0"), &Type::String).unwrap_err().message.contains("trailing"));
         // Deep nesting (10k arrays / maps) is refused without exhausting the stack.
         let mut deep = vec![0x91; 10_000];
         deep.push(0xc0);
@@ -1072,12 +885,7 @@ pub(crate) mod tests {
         for _ in 0..200 {
             ty = Type::list(ty);
         }
-        assert!(
-            decode_msgpack(&deep, &ty)
-                .unwrap_err()
-                .message
-                .contains("deep")
-        );
+        assert!(decode_msgpack(&deep, &ty).unwrap_err().message.contains("deep"));
         assert!(decode_msgpack(&deep, &Type::list(Type::String)).is_err());
         assert!(decode_msgpack(&deep, &Type::Dynamic).is_err());
         let mut deep_dyn = Vec::new();
@@ -1085,12 +893,7 @@ pub(crate) mod tests {
             deep_dyn.extend_from_slice(&hex("92 c4 09 22 64 79 6e 61 6d 69 63 22"));
         }
         deep_dyn.push(0xc0);
-        assert!(
-            decode_msgpack(&deep_dyn, &Type::Dynamic)
-                .unwrap_err()
-                .message
-                .contains("deep")
-        );
+        assert!(decode_msgpack(&deep_dyn, &Type::Dynamic).unwrap_err().message.contains("deep"));
         // Depth exactly at the limit is fine.
         let mut ok = vec![0x91; MAX_DEPTH];
         ok.push(0xc0);
@@ -1101,16 +904,7 @@ pub(crate) mod tests {
         assert!(decode_msgpack(&ok, &ty).is_ok());
         // Every truncation of a valid encoding fails cleanly.
         let v = obj(vec![
-            (
-                "a",
-                Value::List(vec![
-                    "x".into(),
-                    Value::Unknown(Refinements {
-                        not_null: true,
-                        ..Default::default()
-                    }),
-                ]),
-            ),
+            ("a", Value::List(vec!["x".into(), Value::Unknown(Refinements { not_null: true, ..Default::default() })])),
             ("b", Value::from(222_222_222_222i64)),
         ]);
         let bytes = enc(&v, &t);
@@ -1156,16 +950,8 @@ pub(crate) mod tests {
             4 => Type::list(random_type(rng, depth + 1)),
             5 => Type::set(random_type(rng, depth + 1)),
             6 => Type::map(random_type(rng, depth + 1)),
-            7 => Type::Object(
-                (0..rng.below(4))
-                    .map(|i| (format!("attr_{i}"), random_type(rng, depth + 1)))
-                    .collect(),
-            ),
-            _ => Type::Tuple(
-                (0..rng.below(3))
-                    .map(|_| random_type(rng, depth + 1))
-                    .collect(),
-            ),
+            7 => Type::Object((0..rng.below(4)).map(|i| (format!("attr_{i}"), random_type(rng, depth + 1))).collect()),
+            _ => Type::Tuple((0..rng.below(3)).map(|_| random_type(rng, depth + 1)).collect()),
         }
     }
 
@@ -1174,31 +960,19 @@ pub(crate) mod tests {
             0 => Number::Int(rng.next() as i64),
             1 => Number::Int(rng.below(200) as i64 - 100),
             2 => Number::Float((rng.next() as i64) as f64 / 1024.0),
-            3 => Number::Float(f64::from_bits(
-                rng.next() & !(0x7ff << 52) | (rng.below(0x7fe) + 1) << 52,
-            )),
+            3 => Number::Float(f64::from_bits(rng.next() & !(0x7ff << 52) | (rng.below(0x7fe) + 1) << 52)),
             4 => Number::Decimal(format!("{}{:020}", rng.below(1000) + 1, rng.next())),
             _ => Number::Decimal(format!("0.{}1", rng.next())),
         }
     }
 
-    pub(crate) fn random_value(
-        rng: &mut XorShift,
-        ty: &Type,
-        allow_unknown: bool,
-        depth: usize,
-    ) -> Value {
+    pub(crate) fn random_value(rng: &mut XorShift, ty: &Type, allow_unknown: bool, depth: usize) -> Value {
         match rng.below(12) {
             0 => return Value::Null,
             1 if allow_unknown => {
-                let mut r = Refinements {
-                    not_null: rng.below(2) == 0,
-                    ..Default::default()
-                };
+                let mut r = Refinements { not_null: rng.below(2) == 0, ..Default::default() };
                 match ty {
-                    Type::String if rng.below(2) == 0 => {
-                        r.string_prefix = Some(format!("p{}", rng.below(99)))
-                    }
+                    Type::String if rng.below(2) == 0 => r.string_prefix = Some(format!("p{}", rng.below(99))),
                     Type::Number => {
                         r.number_lower = Some((random_number(rng), rng.below(2) == 0));
                         if rng.below(2) == 0 {
@@ -1216,17 +990,13 @@ pub(crate) mod tests {
             _ => {}
         }
         let elems = |t: &Type, rng: &mut XorShift| {
-            (0..rng.below(4))
-                .map(|_| random_value(rng, t, allow_unknown, depth + 1))
-                .collect::<Vec<_>>()
+            (0..rng.below(4)).map(|_| random_value(rng, t, allow_unknown, depth + 1)).collect::<Vec<_>>()
         };
         match ty {
             Type::Bool => Value::Bool(rng.below(2) == 0),
             Type::Number => Value::Number(random_number(rng)),
             Type::String => Value::String(
-                (0..rng.below(6))
-                    .map(|_| ['a', 'é', '"', '\u{1F600}', '\\', '\0'][rng.below(6) as usize])
-                    .collect(),
+                (0..rng.below(6)).map(|_| ['a', 'é', '"', '\u{1F600}', '\\', '\0'][rng.below(6) as usize]).collect(),
             ),
             Type::Dynamic => {
                 let t = random_type(rng, depth + 1);
@@ -1236,26 +1006,14 @@ pub(crate) mod tests {
             Type::List(t) => Value::List(elems(t, rng)),
             Type::Set(t) => Value::Set(elems(t, rng)),
             Type::Map(t) => Value::Map(
-                (0..rng.below(4))
-                    .map(|i| {
-                        (
-                            format!("k{i}"),
-                            random_value(rng, t, allow_unknown, depth + 1),
-                        )
-                    })
-                    .collect(),
+                (0..rng.below(4)).map(|i| (format!("k{i}"), random_value(rng, t, allow_unknown, depth + 1))).collect(),
             ),
             Type::Object(attrs) => Value::Object(
-                attrs
-                    .iter()
-                    .map(|(k, t)| (k.clone(), random_value(rng, t, allow_unknown, depth + 1)))
-                    .collect(),
+                attrs.iter().map(|(k, t)| (k.clone(), random_value(rng, t, allow_unknown, depth + 1))).collect(),
             ),
-            Type::Tuple(ts) => Value::Tuple(
-                ts.iter()
-                    .map(|t| random_value(rng, t, allow_unknown, depth + 1))
-                    .collect(),
-            ),
+            Type::Tuple(ts) => {
+                Value::Tuple(ts.iter().map(|t| random_value(rng, t, allow_unknown, depth + 1)).collect())
+            }
         }
     }
 
@@ -1265,8 +1023,7 @@ pub(crate) mod tests {
         for _ in 0..3_000 {
             let ty = random_type(&mut rng, 0);
             let v = random_value(&mut rng, &ty, true, 0);
-            v.conforms_to(&ty)
-                .unwrap_or_else(|e| panic!("{v:?} vs {ty:?}: {e}"));
+            v.conforms_to(&ty).unwrap_or_else(|e| panic!("{v:?} vs {ty:?}: {e}"));
             let bytes = encode_msgpack(&v, &ty).unwrap_or_else(|e| panic!("encode {v:?}: {e}"));
             let back = decode_msgpack(&bytes, &ty).unwrap_or_else(|e| panic!("decode {v:?}: {e}"));
             assert_eq!(back, v, "type {ty:?}, bytes {bytes:02x?}");

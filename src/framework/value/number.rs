@@ -30,19 +30,13 @@ impl Number {
     pub fn parse(s: &str) -> Option<Number> {
         let canon = Canon::parse(s)?;
         Some(match canon {
-            Canon::Inf(neg) => Number::Float(if neg {
-                f64::NEG_INFINITY
-            } else {
-                f64::INFINITY
-            }),
+            Canon::Inf(neg) => Number::Float(if neg { f64::NEG_INFINITY } else { f64::INFINITY }),
             Canon::Finite { .. } if canon.is_integer() => match canon.to_i64() {
                 Some(i) => Number::Int(i),
                 None => Number::Decimal(s.to_string()),
             },
             Canon::Finite { .. } => match s.parse::<f64>() {
-                Ok(f) if f.is_finite() && Canon::from_f64(f).as_ref() == Some(&canon) => {
-                    Number::Float(f)
-                }
+                Ok(f) if f.is_finite() && Canon::from_f64(f).as_ref() == Some(&canon) => Number::Float(f),
                 _ => Number::Decimal(s.to_string()),
             },
         })
@@ -62,11 +56,7 @@ impl Number {
         match self {
             Number::Int(i) => u64::try_from(*i).ok(),
             Number::Float(f) => {
-                if f.is_finite()
-                    && f.fract() == 0.0
-                    && *f >= 0.0
-                    && *f < 18_446_744_073_709_551_616.0
-                {
+                if f.is_finite() && f.fract() == 0.0 && *f >= 0.0 && *f < 18_446_744_073_709_551_616.0 {
                     Some(*f as u64)
                 } else {
                     None
@@ -117,10 +107,7 @@ impl Number {
 /// `Some(i)` when `f` is an integer representable as `i64`.
 pub(crate) fn float_to_i64(f: f64) -> Option<i64> {
     // 2^63 is exactly representable; every integral f64 below it (and >= -2^63) fits.
-    if f.is_finite()
-        && f.fract() == 0.0
-        && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f)
-    {
+    if f.is_finite() && f.fract() == 0.0 && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) {
         Some(f as i64)
     } else {
         None
@@ -132,9 +119,7 @@ impl PartialEq for Number {
         match (self, other) {
             (Number::Int(a), Number::Int(b)) => a == b,
             (Number::Float(a), Number::Float(b)) => a == b,
-            (Number::Int(a), Number::Float(b)) | (Number::Float(b), Number::Int(a)) => {
-                float_to_i64(*b) == Some(*a)
-            }
+            (Number::Int(a), Number::Float(b)) | (Number::Float(b), Number::Int(a)) => float_to_i64(*b) == Some(*a),
             _ => match (self.canonical(), other.canonical()) {
                 (Some(a), Some(b)) => a == b,
                 _ => match (self, other) {
@@ -187,11 +172,7 @@ impl From<f64> for Number {
 /// digits (zero has no digits, exponent 0 and is never negative).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Canon {
-    Finite {
-        neg: bool,
-        digits: Vec<u8>,
-        exp: i64,
-    },
+    Finite { neg: bool, digits: Vec<u8>, exp: i64 },
     Inf(bool),
 }
 
@@ -267,22 +248,12 @@ impl Canon {
             }
         }
         let leading = mantissa.iter().take_while(|&&d| d == 0).count();
-        let trailing = mantissa[leading..]
-            .iter()
-            .rev()
-            .take_while(|&&d| d == 0)
-            .count();
+        let trailing = mantissa[leading..].iter().rev().take_while(|&&d| d == 0).count();
         let digits = mantissa[leading..mantissa.len() - trailing].to_vec();
         if digits.is_empty() {
-            return Some(Canon::Finite {
-                neg: false,
-                digits,
-                exp: 0,
-            });
+            return Some(Canon::Finite { neg: false, digits, exp: 0 });
         }
-        let exp = int_len
-            .checked_sub(i64::try_from(leading).ok()?)?
-            .checked_add(exp10)?;
+        let exp = int_len.checked_sub(i64::try_from(leading).ok()?)?.checked_add(exp10)?;
         Some(Canon::Finite { neg, digits, exp })
     }
 
@@ -362,15 +333,9 @@ mod tests {
         assert_eq!(Number::Float(1e20), dec("100000000000000000000"));
         // 0.1 is not exactly representable in binary.
         assert_ne!(Number::Float(0.1), dec("0.1"));
-        assert_eq!(
-            Number::Float(0.1),
-            dec("0.1000000000000000055511151231257827021181583404541015625")
-        );
+        assert_eq!(Number::Float(0.1), dec("0.1000000000000000055511151231257827021181583404541015625"));
         assert_eq!(dec("1e400"), dec("10e399"));
-        assert_ne!(
-            dec("123456789012345678901234567890"),
-            dec("123456789012345678901234567891")
-        );
+        assert_ne!(dec("123456789012345678901234567890"), dec("123456789012345678901234567891"));
         assert_eq!(Number::Float(f64::INFINITY), dec("+Inf"));
         assert_ne!(Number::Float(f64::NAN), Number::Float(f64::NAN));
         assert_ne!(Number::Int(1), dec("garbage"));
@@ -387,30 +352,13 @@ mod tests {
         assert!(matches!(Number::parse(".5"), Some(Number::Float(f)) if f == 0.5));
         assert!(matches!(Number::parse("5."), Some(Number::Int(5))));
         assert!(matches!(Number::parse("0.1"), Some(Number::Decimal(s)) if s == "0.1"));
-        assert!(matches!(
-            Number::parse("9223372036854775808"),
-            Some(Number::Decimal(_))
-        ));
+        assert!(matches!(Number::parse("9223372036854775808"), Some(Number::Decimal(_))));
         assert!(matches!(Number::parse("-Inf"), Some(Number::Float(f)) if f == f64::NEG_INFINITY));
         assert!(
             matches!(Number::parse("123456789012345678901234567890"), Some(Number::Decimal(s)) if s == "123456789012345678901234567890")
         );
-        for bad in [
-            "",
-            "-",
-            "+",
-            ".",
-            "e5",
-            "1e",
-            "1e+",
-            "1.2.3",
-            "0x10",
-            "1_000",
-            " 1",
-            "1 ",
-            "NaN",
-            "1e99999999999",
-        ] {
+        for bad in ["", "-", "+", ".", "e5", "1e", "1e+", "1.2.3", "0x10", "1_000", " 1", "1 ", "NaN", "1e99999999999"]
+        {
             assert_eq!(Number::parse(bad), None, "{bad:?}");
         }
     }
@@ -425,10 +373,7 @@ mod tests {
         assert_eq!(dec("18446744073709551615").as_u64(), Some(u64::MAX));
         assert_eq!(dec("18446744073709551616").as_u64(), None);
         assert_eq!(Number::Int(-1).as_u64(), None);
-        assert_eq!(
-            Number::Float(1e19).as_u64(),
-            Some(10_000_000_000_000_000_000)
-        );
+        assert_eq!(Number::Float(1e19).as_u64(), Some(10_000_000_000_000_000_000));
         assert_eq!(dec("0.25").as_f64(), 0.25);
         assert_eq!(dec("-inf").as_f64(), f64::NEG_INFINITY);
         assert!(dec("x").as_f64().is_nan());

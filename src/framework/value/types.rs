@@ -68,16 +68,12 @@ impl Type {
             Type::Set(t) => Json::Array(vec![Json::from("set"), t.to_json()]),
             Type::Map(t) => Json::Array(vec![Json::from("map"), t.to_json()]),
             Type::Object(attrs) => {
-                let map: serde_json::Map<String, Json> = attrs
-                    .iter()
-                    .map(|(k, t)| (k.clone(), t.to_json()))
-                    .collect();
+                let map: serde_json::Map<String, Json> = attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
                 Json::Array(vec![Json::from("object"), Json::Object(map)])
             }
-            Type::Tuple(elems) => Json::Array(vec![
-                Json::from("tuple"),
-                Json::Array(elems.iter().map(Type::to_json).collect()),
-            ]),
+            Type::Tuple(elems) => {
+                Json::Array(vec![Json::from("tuple"), Json::Array(elems.iter().map(Type::to_json).collect())])
+            }
         }
     }
 
@@ -95,8 +91,7 @@ impl Type {
 
     /// Parses serialized cty type JSON.
     pub fn from_json_bytes(bytes: &[u8]) -> Result<Type, ValueError> {
-        let v: Json = serde_json::from_slice(bytes)
-            .map_err(|e| ValueError::msg(format!("invalid type JSON: {e}")))?;
+        let v: Json = serde_json::from_slice(bytes).map_err(|e| ValueError::msg(format!("invalid type JSON: {e}")))?;
         Type::from_json(&v)
     }
 
@@ -128,9 +123,7 @@ fn type_err(message: impl fmt::Display) -> ValueError {
 
 fn from_json_at(v: &Json, depth: usize) -> Result<Type, ValueError> {
     if depth > MAX_DEPTH {
-        return Err(type_err(format!(
-            "nested more than {MAX_DEPTH} levels deep"
-        )));
+        return Err(type_err(format!("nested more than {MAX_DEPTH} levels deep")));
     }
     match v {
         Json::String(s) => match s.as_str() {
@@ -138,10 +131,7 @@ fn from_json_at(v: &Json, depth: usize) -> Result<Type, ValueError> {
             "number" => Ok(Type::Number),
             "string" => Ok(Type::String),
             "dynamic" => Ok(Type::Dynamic),
-            other => Err(type_err(format!(
-                "unsupported primitive type {}",
-                quote(other)
-            ))),
+            other => Err(type_err(format!("unsupported primitive type {}", quote(other)))),
         },
         Json::Array(items) => {
             let Some(Json::String(kind)) = items.first() else {
@@ -150,10 +140,7 @@ fn from_json_at(v: &Json, depth: usize) -> Result<Type, ValueError> {
             let arg = items.get(1);
             let check_len = |max: usize| {
                 if items.len() < 2 || items.len() > max {
-                    Err(type_err(format!(
-                        "wrong number of elements for {}",
-                        quote(kind)
-                    )))
+                    Err(type_err(format!("wrong number of elements for {}", quote(kind))))
                 } else {
                     Ok(())
                 }
@@ -191,9 +178,7 @@ fn from_json_at(v: &Json, depth: usize) -> Result<Type, ValueError> {
                                     )));
                                 }
                                 _ => {
-                                    return Err(type_err(
-                                        "optional attribute names must be strings",
-                                    ));
+                                    return Err(type_err("optional attribute names must be strings"));
                                 }
                             }
                         }
@@ -205,10 +190,7 @@ fn from_json_at(v: &Json, depth: usize) -> Result<Type, ValueError> {
                     let Some(Json::Array(elems)) = arg else {
                         return Err(type_err("tuple element types must be an array"));
                     };
-                    let elems = elems
-                        .iter()
-                        .map(|t| from_json_at(t, depth + 1))
-                        .collect::<Result<_, _>>()?;
+                    let elems = elems.iter().map(|t| from_json_at(t, depth + 1)).collect::<Result<_, _>>()?;
                     Ok(Type::Tuple(elems))
                 }
                 other => Err(type_err(format!("unsupported type kind {}", quote(other)))),
@@ -247,26 +229,14 @@ mod tests {
     #[test]
     fn json_shapes() {
         assert_eq!(Type::String.to_json_bytes(), b"\"string\"");
-        assert_eq!(
-            Type::list(Type::String).to_json(),
-            json!(["list", "string"])
-        );
+        assert_eq!(Type::list(Type::String).to_json(), json!(["list", "string"]));
         assert_eq!(
             Type::object([("b", Type::Number), ("a", Type::set(Type::Bool))]).to_json_bytes(),
             br#"["object",{"a":["set","bool"],"b":"number"}]"#
         );
-        assert_eq!(
-            Type::Tuple(vec![Type::Dynamic, Type::String]).to_json(),
-            json!(["tuple", ["dynamic", "string"]])
-        );
-        assert_eq!(
-            Type::object([("x", Type::list(Type::String))]).to_string(),
-            "object"
-        );
-        assert_eq!(
-            Type::map(Type::list(Type::String)).to_string(),
-            "map of list of string"
-        );
+        assert_eq!(Type::Tuple(vec![Type::Dynamic, Type::String]).to_json(), json!(["tuple", ["dynamic", "string"]]));
+        assert_eq!(Type::object([("x", Type::list(Type::String))]).to_string(), "object");
+        assert_eq!(Type::map(Type::list(Type::String)).to_string(), "map of list of string");
     }
 
     #[test]
