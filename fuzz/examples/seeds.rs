@@ -16,6 +16,7 @@ use tether::clouds::huawei::sign::SdkSigner;
 use tether::clouds::tencent::sign::{SignedHeaders, Tc3Signer};
 use tether::clouds::zstack::auth::AccessKeySigner;
 use tether::clouds::{Secret, SignableRequest};
+use tether::framework::operation::{Limit, Limits, Operation};
 use tether::framework::value::{Number, Refinements, Type, Value, encode_json, encode_msgpack};
 use tether::framework::{Ctx, Diagnostics, identity};
 use tether_emulator::fixtures;
@@ -125,7 +126,9 @@ fn imports(root: &Path) {
         corpus.seed(&format!("id-{name}"), prefixed(0, id.as_bytes()));
     }
     // Identities, as `import { identity = {...} }` sends them: from the states these IDs import.
-    let ctx = Ctx { data: unconfigured_clients(), stop: CancellationToken::new() };
+    // No runtime here, so the operation's clock has no timer: import never waits anyway.
+    let op = Operation::start(Limit::read(Limits::default()), CancellationToken::new());
+    let ctx = Ctx::new(unconfigured_clients(), &op);
     for (index, entry) in resources().iter().enumerate() {
         for (_, id) in ids {
             let mut diags = Diagnostics::new();

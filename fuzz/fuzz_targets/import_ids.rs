@@ -13,13 +13,16 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use tether::framework::operation::{Limit, Limits, Operation};
 use tether::framework::value::{Value, decode_msgpack, encode_msgpack};
 use tether::framework::{Ctx, Diagnostics, detach, identity};
 use tether_fuzz::{ResourceEntry, ready, resources, unconfigured_clients};
 use tokio_util::sync::CancellationToken;
 
 fn import(entry: &ResourceEntry, id: &str) -> Option<Value> {
-    let ctx = Ctx { data: unconfigured_clients(), stop: CancellationToken::new() };
+    // No runtime here, so the operation's clock has no timer: import never waits anyway.
+    let op = Operation::start(Limit::read(Limits::default()), CancellationToken::new());
+    let ctx = Ctx::new(unconfigured_clients(), &op);
     let mut diags = Diagnostics::new();
     let name = entry.resource.type_name();
     let state = ready(name, entry.resource.import(&ctx, id, &mut diags));

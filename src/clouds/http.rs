@@ -141,7 +141,7 @@ impl RetryPolicy {
     /// whose kind is not retryable, or the retries are used up. Throttled answers are retried
     /// until `deadline` (default [`THROTTLE_PATIENCE`] from now) without using up the retries, see
     /// [`Call::deadline`]. When `cancel` fires, the running attempt or wait is abandoned and a
-    /// "cancelled" error (kind `Other`) is returned at once.
+    /// "cancelled" error (kind `Cancelled`) is returned at once.
     pub async fn run<T, F, Fut>(
         &self,
         cloud: Cloud,

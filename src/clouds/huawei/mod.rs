@@ -6,7 +6,8 @@
 //! configured; `X-Security-Token` goes with temporary credentials. Every header sent is signed.
 //!
 //! Cancellation: every client may carry a [`CancellationToken`] (`with_cancellation`); when it
-//! fires, calls in flight on that handle return a "cancelled" error of kind `Other` at once.
+//! fires (StopProvider, or the operation's deadline), calls in flight on that handle return a
+//! "cancelled" error of kind `Cancelled` at once.
 
 pub mod identitycenter;
 pub mod organizations;

@@ -3,7 +3,7 @@
 //!
 //! Cancellation: a client may carry a [`CancellationToken`] ([`OrganizationClient::with_cancellation`]);
 //! when it fires, every call in flight on that client (or its clones) returns a "cancelled"
-//! error of kind `Other` at once. Dropping a call's future is equally safe.
+//! error of kind `Cancelled` at once. Dropping a call's future is equally safe.
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
