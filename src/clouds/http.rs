@@ -1092,20 +1092,21 @@ mod tests {
         let client = HttpClient::new(Cloud::ZStack).unwrap();
         let retry = fast();
         let request = SignableRequest::new(Method::POST, Url::parse(&format!("http://{hung}/")).unwrap());
+        let attach = |token| Call {
+            action: "Attach",
+            idempotent: false,
+            retry: &retry,
+            cancel: Some(token),
+            first_attempt_paced: false,
+            deadline: None,
+        };
         let token = CancellationToken::new();
         let stopper = token.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(200)).await;
             stopper.cancel();
         });
-        let call = Call {
-            action: "Attach",
-            idempotent: false,
-            retry: &retry,
-            cancel: Some(&token),
-            first_attempt_paced: false,
-            deadline: None,
-        };
+        let call = attach(&token);
         let e = client.execute(call, &NoSigner, &request, Ok).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Cancelled);
         assert!(e.is_ambiguous(), "the request was on the wire: {e:?}");
@@ -1116,14 +1117,7 @@ mod tests {
         assert!(client.pace("Attach").await);
         let token = CancellationToken::new();
         token.cancel();
-        let call = Call {
-            action: "Attach",
-            idempotent: false,
-            retry: &retry,
-            cancel: Some(&token),
-            first_attempt_paced: false,
-            deadline: None,
-        };
+        let call = attach(&token);
         let e = client.execute(call, &NoSigner, &request, Ok).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Cancelled);
         assert!(e.never_sent && !e.is_ambiguous(), "{e:?}");

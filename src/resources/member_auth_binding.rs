@@ -24,6 +24,7 @@ use crate::provider::Clients;
 use super::support::{
     already_exists, cloud_error, import_hint, object, positive_integer, report_detach, require_positive_integer,
 };
+use super::write_outcome::{UnknownWrite, unconfirmed_create};
 
 pub const TYPE_NAME: &str = "tether_member_auth_binding";
 
@@ -136,36 +137,6 @@ async fn find_after_write(reader: &OrganizationClient, key: Key) -> Result<Optio
     Ok(None)
 }
 
-/// Records a binding whose Bind may or may not have taken effect (its answer was lost and the
-/// read that should have told failed too): in the state, marked unconfirmed, so the next refresh
-/// looks before anything else uses it (see `confirm`). After Ctrl-C that is a warning — the run
-/// is ending anyway, and an error would make Terraform taint the object and replace (cancel
-/// and bind again) a binding that may well be fine. At the deadline it is an error: the apply
-/// failed, and Terraform taints it.
-fn record_unknown(
-    ctx: &Ctx<'_, Clients>,
-    key: Key,
-    sent: std::time::SystemTime,
-    lost: &CloudError,
-    read: &str,
-    diags: &mut Diagnostics,
-) -> Option<Value> {
-    ctx.op.record_unconfirmed(sent);
-    let known = format!(
-        "The answer of BindOrganizationMemberAuthAccount for {} was lost ({lost}), and reading whether it took effect failed too ({read}). The binding is recorded in the state as unconfirmed: the next plan or apply reads it first, keeps it if this Bind made it, and binds it if it is not there.",
-        key.id()
-    );
-    if ctx.interrupted() {
-        diags.warning(format!("Outcome of the Bind for {} unknown", key.id()), known);
-    } else {
-        diags.error(
-            format!("Outcome of the Bind for {} unknown", key.id()),
-            format!("{known} Terraform marks it tainted, so that plan replaces it; if it exists, `terraform untaint` keeps it instead."),
-        );
-    }
-    Some(state(key, None))
-}
-
 #[async_trait]
 impl Resource<Clients> for MemberAuthBinding {
     fn type_name(&self) -> &'static str {
@@ -265,7 +236,14 @@ impl Resource<Clients> for MemberAuthBinding {
                     diags.push(cloud_error("Could not bind the sub-account", &e));
                     return None;
                 }
-                Err(read) => return record_unknown(ctx, key, sent, &e, &read.to_string(), diags),
+                // Neither the answer nor a read tells: recorded unconfirmed, for the next refresh
+                // to settle (`confirm`).
+                Err(read) => {
+                    let found = format!("reading whether it took effect failed too ({read})");
+                    let recorded = format!("The binding {}", key.id());
+                    unconfirmed_create(ctx, sent, &UnknownWrite::of(&e), &found, &recorded, diags);
+                    return Some(state(key, None));
+                }
             },
             Err(e) => {
                 diags.push(cloud_error("Could not bind the sub-account", &e));

@@ -1,7 +1,8 @@
 //! What a create reports when its operation stops (Ctrl-C, or the deadline) before a write's
 //! outcome is known, and how waits for asynchronous operations leave time to find it out.
 //!
-//! Used by the Huawei Cloud and ZStack resources; nothing here is specific to one cloud.
+//! Used by the Huawei Cloud, ZStack and Tencent Cloud resources; nothing here is specific to one
+//! cloud.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -91,12 +92,25 @@ pub fn unconfirmed_create<D>(
     ctx.op.record_unconfirmed(sent);
     let api = &write.api;
     if ctx.interrupted() {
-        diags.warning(
-            format!("Create interrupted while {api} was in flight"),
-            format!(
-                "Terraform asked the provider to stop (StopProvider, e.g. Ctrl-C) before {api} answered, so it may or may not have taken effect: {found}. {recorded} is recorded in the state, marked unconfirmed. The next refresh (any plan or apply) checks it against the cloud: it is kept if this create made it, and otherwise dropped, and the next apply creates it."
-            ),
+        let kept = format!(
+            "{recorded} is recorded in the state, marked unconfirmed. The next refresh (any plan or apply) checks it against the cloud: it is kept if this create made it, and otherwise dropped, and the next apply creates it."
         );
+        // Stopped on the wire, or its answer lost first and the read after it stopped.
+        let (summary, detail) = match &write.failure {
+            None => (
+                format!("Create interrupted while {api} was in flight"),
+                format!(
+                    "Terraform asked the provider to stop (StopProvider, e.g. Ctrl-C) before {api} answered, so it may or may not have taken effect: {found}. {kept}"
+                ),
+            ),
+            Some(failure) => (
+                format!("Outcome of {api} unknown"),
+                format!(
+                    "{failure}. Terraform asked the provider to stop (StopProvider, e.g. Ctrl-C) before a read could tell whether it took effect: {found}. {kept}"
+                ),
+            ),
+        };
+        diags.warning(summary, detail);
         return;
     }
     let (summary, cause) = match &write.failure {
