@@ -7,13 +7,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::clients::{Clients, HuaweiAccess};
 use crate::clouds::http::{
     ClientSetupError, default_reqwest_client, is_loopback, load_ca_bundle, plain_http_reqwest_client, reqwest_client,
 };
-use crate::clouds::huawei::{
-    DEFAULT_REGION, HuaweiClients, HuaweiConfig, HuaweiCredentials, HuaweiEndpoints, IdentityCenterClient,
-    OrganizationsClient, RgcClient,
-};
+use crate::clouds::huawei::{DEFAULT_REGION, HuaweiClients, HuaweiConfig, HuaweiCredentials, HuaweiEndpoints};
 use crate::clouds::ratelimit::RateLimiter;
 use crate::clouds::tencent::{ORGANIZATION_ENDPOINT, OrganizationClient, TencentConfig, TencentCredentials};
 use crate::clouds::zstack::{ZStackAuth, ZStackClient, ZStackConfig};
@@ -25,54 +23,6 @@ use crate::framework::{
     Type, Value,
 };
 use crate::{data_sources, resources};
-
-/// The configured provider: clients for each cloud whose credentials were given. A cloud that
-/// was not configured keeps the diagnostic to show when one of its resources is used.
-pub struct Clients {
-    /// Resource types whose destroy the configuration forbids (`protect`).
-    protect: Vec<String>,
-    limits: Limits,
-    tencent: Result<OrganizationClient, Diagnostic>,
-    huawei: Result<HuaweiAccess, Diagnostic>,
-    zstack: Result<ZStackClient, Diagnostic>,
-}
-
-struct HuaweiAccess {
-    clients: HuaweiClients,
-    domain_id: Option<String>,
-    project_id: Option<String>,
-}
-
-impl Clients {
-    pub fn tencent(&self) -> Result<&OrganizationClient, Diagnostic> {
-        self.tencent.as_ref().map_err(Clone::clone)
-    }
-
-    /// Organizations is a global service: calls carry the account's domain id.
-    pub fn huawei_organizations(&self) -> Result<&OrganizationsClient, Diagnostic> {
-        let access = self.huawei.as_ref().map_err(Clone::clone)?;
-        access.domain_id.as_ref().ok_or_else(|| missing(&HUAWEI, "domain_id"))?;
-        Ok(&access.clients.organizations)
-    }
-
-    /// Identity Center is a global service: calls carry the account's domain id.
-    pub fn huawei_identitycenter(&self) -> Result<&IdentityCenterClient, Diagnostic> {
-        let access = self.huawei.as_ref().map_err(Clone::clone)?;
-        access.domain_id.as_ref().ok_or_else(|| missing(&HUAWEI, "domain_id"))?;
-        Ok(&access.clients.identitycenter)
-    }
-
-    pub fn zstack(&self) -> Result<&ZStackClient, Diagnostic> {
-        self.zstack.as_ref().map_err(Clone::clone)
-    }
-
-    /// RGC is regional: calls carry the project id of the region.
-    pub fn huawei_rgc(&self) -> Result<&RgcClient, Diagnostic> {
-        let access = self.huawei.as_ref().map_err(Clone::clone)?;
-        access.project_id.as_ref().ok_or_else(|| missing(&HUAWEI, "project_id"))?;
-        Ok(&access.clients.rgc)
-    }
-}
 
 #[derive(Default)]
 pub struct TetherProvider;
@@ -638,7 +588,11 @@ fn configure_huawei(
     let clients = HuaweiClients::with_http_client(&config, http)
         .map_err(|e| Diagnostic::error("Could not set up the Huawei Cloud clients", e.to_string()))?;
     warnings.extend(warning);
-    Ok(HuaweiAccess { clients, domain_id, project_id })
+    Ok(HuaweiAccess {
+        clients,
+        domain_id: domain_id.map(drop).ok_or_else(|| missing(&HUAWEI, "domain_id")),
+        project_id: project_id.map(drop).ok_or_else(|| missing(&HUAWEI, "project_id")),
+    })
 }
 
 fn configure_zstack(
@@ -830,10 +784,10 @@ impl Provider for TetherProvider {
     fn resources(&self) -> Vec<Arc<dyn Resource<Clients>>> {
         vec![
             Arc::new(resources::member_auth_binding::MemberAuthBinding),
-            Arc::new(resources::organization_membership::OrganizationMembership),
-            Arc::new(resources::rgc_managed_account::RgcManagedAccount),
-            Arc::new(resources::identity_center_profile_association::ProfileAssociation),
-            Arc::new(resources::iam2_project_organization::ProjectOrganization),
+            crate::framework::legacy::resource(resources::organization_membership::OrganizationMembership),
+            crate::framework::legacy::resource(resources::rgc_managed_account::RgcManagedAccount),
+            crate::framework::legacy::resource(resources::identity_center_profile_association::ProfileAssociation),
+            crate::framework::legacy::resource(resources::iam2_project_organization::ProjectOrganization),
         ]
     }
 
@@ -853,17 +807,6 @@ impl Provider for TetherProvider {
         ))
     }
 
-    fn check_ready(&self, data: &Clients, type_name: &str) -> Result<(), Diagnostic> {
-        match type_name {
-            resources::member_auth_binding::TYPE_NAME => data.tencent().map(drop),
-            resources::organization_membership::TYPE_NAME => data.huawei_organizations().map(drop),
-            resources::rgc_managed_account::TYPE_NAME => data.huawei_rgc().map(drop),
-            resources::identity_center_profile_association::TYPE_NAME => data.huawei_identitycenter().map(drop),
-            resources::iam2_project_organization::TYPE_NAME => data.zstack().map(drop),
-            _ => Ok(()),
-        }
-    }
-
     /// Ends the ZStack login session, if the run opened one.
     async fn close(&self, data: &Clients) {
         // Bounded: Terraform waits for the plugin to exit (go-plugin kills it after 2 s), and a
@@ -879,14 +822,16 @@ impl Provider for TetherProvider {
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Clients>>> {
         vec![
-            Arc::new(data_sources::member_policies::MemberPolicies),
-            Arc::new(data_sources::member_auth_bindings::MemberAuthBindings),
-            Arc::new(data_sources::organization::Organization),
-            Arc::new(data_sources::identity_center_instances::IdentityCenterInstances),
-            Arc::new(data_sources::identity_center_principal_assignments::IdentityCenterPrincipalAssignments),
-            Arc::new(data_sources::rgc_managed_accounts::RgcManagedAccounts),
-            Arc::new(data_sources::iam2_projects::Iam2Projects),
-            Arc::new(data_sources::iam2_organizations::Iam2Organizations),
+            crate::framework::legacy::data_source(data_sources::member_policies::MemberPolicies),
+            crate::framework::legacy::data_source(data_sources::member_auth_bindings::MemberAuthBindings),
+            crate::framework::legacy::data_source(data_sources::organization::Organization),
+            crate::framework::legacy::data_source(data_sources::identity_center_instances::IdentityCenterInstances),
+            crate::framework::legacy::data_source(
+                data_sources::identity_center_principal_assignments::IdentityCenterPrincipalAssignments,
+            ),
+            crate::framework::legacy::data_source(data_sources::rgc_managed_accounts::RgcManagedAccounts),
+            crate::framework::legacy::data_source(data_sources::iam2_projects::Iam2Projects),
+            crate::framework::legacy::data_source(data_sources::iam2_organizations::Iam2Organizations),
         ]
     }
 }

@@ -10,7 +10,8 @@ use std::task::{Context, Poll, Waker};
 
 use tether::framework::identity::{self, IdentityAttribute};
 use tether::framework::{Diagnostics, Provider, Resource, Type, Value, detach};
-use tether::provider::{Clients, TetherProvider};
+use tether::clients::Clients;
+use tether::provider::TetherProvider;
 
 /// Every cty type the provider really puts on the wire (the provider configuration, each
 /// resource's state with its `detach_on_destroy` guard as the protocol layer adds it, each

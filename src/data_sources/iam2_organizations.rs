@@ -5,11 +5,13 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
+use crate::framework::legacy::LegacyDataSource as _;
+
+use crate::clients::Clients;
 use crate::clouds::zstack::Organization;
 use crate::clouds::zstack::iam2::QUERY_ORGANIZATION_ACTION as ACTION;
+use crate::framework::legacy::support::{cloud_error, object};
 use crate::framework::{Attribute, Block, Ctx, DataSource, Diagnostics, Schema, Type, Value};
-use crate::provider::Clients;
-use crate::resources::support::{cloud_error, object};
 
 pub struct Iam2Organizations;
 
@@ -38,7 +40,7 @@ fn organization_value(o: &Organization) -> Value {
 /// The server-side conditions for the known filters: `name=<name>` and `name~=<name_like>`.
 /// `Err` names the argument ZStack would misread.
 #[async_trait]
-impl DataSource<Clients> for Iam2Organizations {
+impl crate::framework::legacy::LegacyDataSource<Clients> for Iam2Organizations {
     fn type_name(&self) -> &'static str {
         "tether_iam2_organizations"
     }

@@ -5,11 +5,13 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
+use crate::framework::legacy::LegacyDataSource as _;
+
+use crate::clients::Clients;
 use crate::clouds::zstack::Project;
 use crate::clouds::zstack::iam2::QUERY_PROJECT_ACTION as ACTION;
+use crate::framework::legacy::support::{cloud_error, object};
 use crate::framework::{Attribute, Block, Ctx, DataSource, Diagnostics, Schema, Type, Value};
-use crate::provider::Clients;
-use crate::resources::support::{cloud_error, object};
 
 pub struct Iam2Projects;
 
@@ -34,7 +36,7 @@ fn project_value(p: &Project) -> Value {
 /// The server-side conditions for the known filters: `name=<name>` and `name~=<name_like>`.
 /// `Err` names the argument ZStack would misread.
 #[async_trait]
-impl DataSource<Clients> for Iam2Projects {
+impl crate::framework::legacy::LegacyDataSource<Clients> for Iam2Projects {
     fn type_name(&self) -> &'static str {
         "tether_iam2_projects"
     }

@@ -5,10 +5,12 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
+use crate::framework::legacy::LegacyDataSource as _;
+
+use crate::clients::Clients;
 use crate::clouds::huawei::Instance;
+use crate::framework::legacy::support::{cloud_error, object};
 use crate::framework::{Attribute, Block, Ctx, DataSource, Diagnostics, Schema, Type, Value};
-use crate::provider::Clients;
-use crate::resources::support::{cloud_error, object};
 
 pub struct IdentityCenterInstances;
 
@@ -31,7 +33,7 @@ fn instance_value(i: &Instance) -> Value {
 }
 
 #[async_trait]
-impl DataSource<Clients> for IdentityCenterInstances {
+impl crate::framework::legacy::LegacyDataSource<Clients> for IdentityCenterInstances {
     fn type_name(&self) -> &'static str {
         "tether_identity_center_instances"
     }

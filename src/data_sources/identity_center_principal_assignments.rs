@@ -5,11 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 
+use crate::framework::legacy::LegacyDataSource as _;
+
+use crate::clients::Clients;
+use crate::framework::legacy::support::{cloud_error, is_id, object, require_string};
 use crate::framework::{
     Attribute, AttributePath, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value,
 };
-use crate::provider::Clients;
-use crate::resources::support::{cloud_error, is_id, object, require_string};
 
 pub struct IdentityCenterPrincipalAssignments;
 
@@ -23,7 +25,7 @@ fn assignment_type() -> Type {
 }
 
 #[async_trait]
-impl DataSource<Clients> for IdentityCenterPrincipalAssignments {
+impl crate::framework::legacy::LegacyDataSource<Clients> for IdentityCenterPrincipalAssignments {
     fn type_name(&self) -> &'static str {
         "tether_identity_center_principal_assignments"
     }

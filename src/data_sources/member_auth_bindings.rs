@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
+use crate::framework::legacy::LegacyDataSource as _;
+
+use crate::clients::Clients;
 use crate::clouds::tencent::OrgMemberAuthAccount;
+use crate::framework::legacy::support::{cloud_error, object, positive_integer, require_positive_integer};
 use crate::framework::{Attribute, Block, Ctx, DataSource, Diagnostics, Schema, Type, Value};
-use crate::provider::Clients;
-use crate::resources::support::{cloud_error, object, positive_integer, require_positive_integer};
 
 pub struct MemberAuthBindings;
 
@@ -40,7 +42,7 @@ fn binding_value(b: &OrgMemberAuthAccount) -> Value {
 }
 
 #[async_trait]
-impl DataSource<Clients> for MemberAuthBindings {
+impl crate::framework::legacy::LegacyDataSource<Clients> for MemberAuthBindings {
     fn type_name(&self) -> &'static str {
         "tether_member_auth_bindings"
     }

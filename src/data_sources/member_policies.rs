@@ -5,10 +5,12 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
+use crate::framework::legacy::LegacyDataSource as _;
+
+use crate::clients::Clients;
 use crate::clouds::tencent::MemberPolicy;
+use crate::framework::legacy::support::{cloud_error, object, positive_integer, require_positive_integer};
 use crate::framework::{Attribute, Block, Ctx, DataSource, Diagnostics, Schema, Type, Value};
-use crate::provider::Clients;
-use crate::resources::support::{cloud_error, object, positive_integer, require_positive_integer};
 
 pub struct MemberPolicies;
 
@@ -39,7 +41,7 @@ fn policy_value(p: &MemberPolicy) -> Value {
 }
 
 #[async_trait]
-impl DataSource<Clients> for MemberPolicies {
+impl crate::framework::legacy::LegacyDataSource<Clients> for MemberPolicies {
     fn type_name(&self) -> &'static str {
         "tether_member_policies"
     }

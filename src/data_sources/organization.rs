@@ -3,14 +3,16 @@
 
 use async_trait::async_trait;
 
+use crate::framework::legacy::LegacyDataSource as _;
+
+use crate::clients::Clients;
+use crate::framework::legacy::support::{cloud_error, object};
 use crate::framework::{Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value};
-use crate::provider::Clients;
-use crate::resources::support::{cloud_error, object};
 
 pub struct Organization;
 
 #[async_trait]
-impl DataSource<Clients> for Organization {
+impl crate::framework::legacy::LegacyDataSource<Clients> for Organization {
     fn type_name(&self) -> &'static str {
         "tether_organization"
     }

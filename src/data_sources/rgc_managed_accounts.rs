@@ -5,12 +5,14 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
+use crate::framework::legacy::LegacyDataSource as _;
+
+use crate::clients::Clients;
 use crate::clouds::huawei::ManagedAccount;
+use crate::framework::legacy::support::{cloud_error, is_id, object};
 use crate::framework::{
     Attribute, AttributePath, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value,
 };
-use crate::provider::Clients;
-use crate::resources::support::{cloud_error, is_id, object};
 
 pub struct RgcManagedAccounts;
 
@@ -41,7 +43,7 @@ fn managed_account_value(a: &ManagedAccount) -> Value {
 }
 
 #[async_trait]
-impl DataSource<Clients> for RgcManagedAccounts {
+impl crate::framework::legacy::LegacyDataSource<Clients> for RgcManagedAccounts {
     fn type_name(&self) -> &'static str {
         "tether_rgc_managed_accounts"
     }

@@ -125,6 +125,29 @@ impl From<Diagnostic> for Diagnostics {
     }
 }
 
+/// The error of an operation that has already pushed its diagnostics: the one error type of
+/// resource and data source bodies, so they can use `?`. The `Diagnostics` out-parameter stays,
+/// because it carries warnings, and because a create may return a state *and* errors (the object
+/// was made, and Terraform marks it tainted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reported;
+
+/// What a resource or data source operation returns.
+pub type Outcome<T> = Result<T, Reported>;
+
+/// The one conversion at the boundary between the code that fails and the body that reports:
+/// `let client = ctx.tencent().report(diags)?;`
+pub trait Report<T> {
+    /// Pushes the error's diagnostic, if any, and leaves [`Reported`] in its place.
+    fn report(self, diags: &mut Diagnostics) -> Outcome<T>;
+}
+
+impl<T, E: Into<Diagnostic>> Report<T> for Result<T, E> {
+    fn report(self, diags: &mut Diagnostics) -> Outcome<T> {
+        self.map_err(|error| diags.push(error.into())).map_err(|()| Reported)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +157,15 @@ mod tests {
         let path = AttributePath::root("tencentcloud").index(0).attribute("secret_id");
         assert_eq!(path.to_string(), "tencentcloud[0].secret_id");
         assert_eq!(AttributePath::root("tags").key("env").to_string(), "tags[\"env\"]");
+    }
+
+    #[test]
+    fn report_pushes_the_error_and_keeps_the_value() {
+        let mut diags = Diagnostics::new();
+        assert_eq!(Ok::<_, Diagnostic>(3).report(&mut diags), Ok(3));
+        assert!(diags.is_empty());
+        let failed: Result<u8, _> = Err(Diagnostic::error("Bad", "why"));
+        assert_eq!(failed.report(&mut diags), Err(Reported));
+        assert_eq!(diags.0, [Diagnostic::error("Bad", "why")]);
     }
 }

@@ -1,10 +1,13 @@
 //! The provider framework: cty values, schemas, diagnostics and the `Resource` trait.
 //! Resource code sees only these types, never msgpack or gRPC.
 
+pub mod args;
 pub mod detach;
 pub mod diag;
 pub mod identity;
+pub mod legacy;
 pub mod list;
+pub mod model;
 pub mod operation;
 pub mod plan;
 pub mod resource;
@@ -13,8 +16,8 @@ pub mod timeouts;
 pub mod value;
 
 pub use detach::DetachCall;
-pub use diag::{AttributePath, Diagnostic, Diagnostics};
+pub use diag::{AttributePath, Diagnostic, Diagnostics, Outcome, Report, Reported};
 pub use list::Found;
-pub use resource::{Ctx, DataSource, Plan, Provider, Resource};
+pub use resource::{Ctx, DataSource, Plan, Provider, ProviderData, Resource};
 pub use schema::{Attribute, Block, NestedBlock, Schema};
 pub use value::{Type, Value};

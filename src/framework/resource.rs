@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use super::detach::DetachCall;
-use super::diag::{AttributePath, Diagnostics};
+use super::diag::{AttributePath, Diagnostic, Diagnostics, Outcome};
 use super::list::Found;
 use super::operation::Operation;
 use super::schema::Schema;
@@ -68,10 +68,35 @@ impl Plan {
     }
 }
 
+/// What [`Provider::configure`] produces and every operation receives (for tether, the cloud
+/// clients), and what it can tell about itself before an operation uses it.
+pub trait ProviderData: Send + Sync + 'static {
+    /// What a resource needs the configuration to provide (for tether, one cloud service).
+    type Service: Copy + Send + Sync + 'static;
+
+    /// Whether the configuration can serve `service`; the error says what to configure.
+    fn ready(&self, service: Self::Service) -> Result<(), Diagnostic>;
+}
+
+/// Data that needs nothing configured (tests' providers).
+impl ProviderData for () {
+    type Service = ();
+    fn ready(&self, _service: ()) -> Result<(), Diagnostic> {
+        Ok(())
+    }
+}
+
+/// A managed resource type. Each operation reports its failures into `diags` and returns
+/// [`Outcome`], so bodies use `?` (see [`super::diag::Report`]).
 #[async_trait]
-pub trait Resource<D: Send + Sync>: Send + Sync {
+pub trait Resource<D: ProviderData>: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
+
+    /// The service this resource's operations call. A plan of the resource fails at once when
+    /// the configuration cannot reach it, instead of its apply. There is no default: a new
+    /// resource must say.
+    fn service(&self) -> D::Service;
 
     /// The identity attributes, in the order of the import ID's parts (see `identity`).
     fn identity(&self) -> &'static [super::identity::IdentityAttribute] {
@@ -83,15 +108,18 @@ pub trait Resource<D: Send + Sync>: Send + Sync {
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 
     /// Refines a create/update plan after the framework's generic rules.
-    async fn modify_plan(&self, _ctx: &Ctx<'_, D>, _plan: &mut Plan, _diags: &mut Diagnostics) {}
+    async fn modify_plan(&self, _ctx: &Ctx<'_, D>, _plan: &mut Plan, _diags: &mut Diagnostics) -> Outcome<()> {
+        Ok(())
+    }
 
-    /// Creates the object. Returns the new state, or `None` if nothing was created. Returning a
+    /// Creates the object. Returns the new state; `Err` when nothing was created. Returning a
     /// state together with errors records the object (Terraform marks it tainted), which is what
     /// must happen when the cloud did create it.
-    async fn create(&self, ctx: &Ctx<'_, D>, planned: &Value, diags: &mut Diagnostics) -> Option<Value>;
+    async fn create(&self, ctx: &Ctx<'_, D>, planned: &Value, diags: &mut Diagnostics) -> Outcome<Value>;
 
-    /// Refreshes the object. `None` means it is gone, and Terraform drops it from state.
-    async fn read(&self, ctx: &Ctx<'_, D>, current: &Value, diags: &mut Diagnostics) -> Option<Value>;
+    /// Refreshes the object. `None` means it is gone, and Terraform drops it from state; `Err`
+    /// keeps the current state (an error never drops an object).
+    async fn read(&self, ctx: &Ctx<'_, D>, current: &Value, diags: &mut Diagnostics) -> Outcome<Option<Value>>;
 
     /// Refreshes an object whose create could not confirm that the cloud made it (see
     /// [`Operation::record_unconfirmed`]); its write was sent at `since`. Returns the state if
@@ -105,7 +133,7 @@ pub trait Resource<D: Send + Sync>: Send + Sync {
         current: &Value,
         _since: std::time::SystemTime,
         diags: &mut Diagnostics,
-    ) -> Option<Value> {
+    ) -> Outcome<Option<Value>> {
         self.read(ctx, current, diags).await
     }
 
@@ -115,17 +143,24 @@ pub trait Resource<D: Send + Sync>: Send + Sync {
         None
     }
 
-    /// Updates in place. Resources whose every argument forces replacement never get here.
-    async fn update(&self, _ctx: &Ctx<'_, D>, prior: &Value, _planned: &Value, diags: &mut Diagnostics) -> Value {
+    /// Updates in place, returning the new state; `Err` keeps the prior one. Resources whose
+    /// every argument forces replacement never get here.
+    async fn update(
+        &self,
+        _ctx: &Ctx<'_, D>,
+        _prior: &Value,
+        _planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Outcome<Value> {
         diags.error(
             "Update not supported",
             format!("{} cannot be updated in place; this is a provider bug.", self.type_name()),
         );
-        prior.clone()
+        Err(super::diag::Reported)
     }
 
     /// Destroys the object. An object that is already gone counts as destroyed.
-    async fn delete(&self, ctx: &Ctx<'_, D>, prior: &Value, diags: &mut Diagnostics);
+    async fn delete(&self, ctx: &Ctx<'_, D>, prior: &Value, diags: &mut Diagnostics) -> Outcome<()>;
 
     /// The detach call `delete` makes for `state`, or why it makes none (the object is no longer
     /// the one Terraform made). It reads no cloud: it also fills every state's `detach_call`.
@@ -143,13 +178,13 @@ pub trait Resource<D: Send + Sync>: Send + Sync {
     /// it.
     async fn already_exists(&self, ctx: &Ctx<'_, D>, planned: &Value) -> Option<bool> {
         let mut diags = Diagnostics::new();
-        let found = self.read(ctx, planned, &mut diags).await;
+        let found = self.read(ctx, planned, &mut diags).await.ok()?;
         (!diags.has_errors()).then_some(found.is_some())
     }
 
     /// Turns an import ID into a state holding at least the identifying attributes; Terraform
     /// then refreshes it with `read`.
-    async fn import(&self, ctx: &Ctx<'_, D>, id: &str, diags: &mut Diagnostics) -> Option<Value>;
+    async fn import(&self, ctx: &Ctx<'_, D>, id: &str, diags: &mut Diagnostics) -> Outcome<Value>;
 
     /// The arguments of the `config` block in this type's `list` blocks (`terraform query`), or
     /// `None` when the type cannot be listed.
@@ -163,7 +198,15 @@ pub trait Resource<D: Send + Sync>: Send + Sync {
     /// Finds the existing objects `config` asks for and pushes each one's full state (exactly
     /// what `read` would return, so configuration generated from it plans no changes) into
     /// `found`, stopping as soon as `push` returns false.
-    async fn list(&self, _ctx: &Ctx<'_, D>, _config: &Value, _found: &mut Found, _diags: &mut Diagnostics) {}
+    async fn list(
+        &self,
+        _ctx: &Ctx<'_, D>,
+        _config: &Value,
+        _found: &mut Found,
+        _diags: &mut Diagnostics,
+    ) -> Outcome<()> {
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -171,13 +214,13 @@ pub trait DataSource<D>: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
-    async fn read(&self, ctx: &Ctx<'_, D>, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
+    async fn read(&self, ctx: &Ctx<'_, D>, config: &Value, diags: &mut Diagnostics) -> Outcome<Value>;
 }
 
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
     /// What `configure` produces and every resource operation receives (the cloud clients).
-    type Data: Send + Sync + 'static;
+    type Data: ProviderData;
 
     fn schema(&self) -> Schema;
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
@@ -188,12 +231,6 @@ pub trait Provider: Send + Sync + 'static {
     /// Refuses to plan the destroy of `type_name` when the provider's configuration protects it;
     /// the error must say how to lift the protection.
     fn check_destroy(&self, _data: &Self::Data, _type_name: &str) -> Result<(), super::diag::Diagnostic> {
-        Ok(())
-    }
-
-    /// Refuses to plan a `type_name` resource whose cloud the configuration cannot reach (for
-    /// example, no credentials for it), so the plan fails instead of the apply.
-    fn check_ready(&self, _data: &Self::Data, _type_name: &str) -> Result<(), super::diag::Diagnostic> {
         Ok(())
     }
 

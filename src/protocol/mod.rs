@@ -18,7 +18,7 @@ use crate::framework::identity;
 use crate::framework::list::{Found, Listed};
 use crate::framework::operation::{Limit, Operation, StopCause, decode_unconfirmed, encode_unconfirmed};
 use crate::framework::plan::plan_change;
-use crate::framework::resource::{Ctx, DataSource, Plan, Provider, Resource};
+use crate::framework::resource::{Ctx, DataSource, Plan, Provider, ProviderData, Resource};
 use crate::framework::schema::Schema;
 use crate::framework::value::{self, Type, Value};
 
@@ -64,7 +64,7 @@ impl<T: ?Sized> Entry<T> {
     }
 }
 
-impl<D: Send + Sync> Entry<dyn Resource<D>> {
+impl<D: ProviderData> Entry<dyn Resource<D>> {
     /// The object's import ID (its identity's parts joined), which names it in diagnostics.
     fn object_id(&self, state: &Value) -> String {
         identity::from_state(self.identity, state)
@@ -557,7 +557,8 @@ impl<P: Provider> ProviderService<P> {
                                 .await
                         }
                         None => bounded(&op, entry.handler.read(&ctx, &current, &mut read_diags), &mut diags).await,
-                    };
+                    }
+                    .and_then(Result::ok);
                     diags.extend(read_diags);
                     // On failure keep the current state: an error must never drop an object.
                     if let Some(read) = read.filter(|_| !diags.has_errors()) {
@@ -601,7 +602,7 @@ impl<P: Provider> ProviderService<P> {
             // A cloud the configuration cannot reach fails the plan, not the apply. The path
             // names a provider attribute, which is not in this resource's block.
             if let Some(data) = self.configured.read().ok().and_then(|d| d.clone()) {
-                if let Err(mut d) = self.provider.check_ready(&data, &request.type_name) {
+                if let Err(mut d) = data.ready(entry.handler.service()) {
                     d.path = None;
                     diags.push(d);
                     response.diagnostics = convert::diagnostics(&diags);
@@ -703,7 +704,11 @@ impl<P: Provider> ProviderService<P> {
                         ),
                     );
                 } else if detach::enabled(&prior) {
-                    op.scope(entry.handler.delete(&ctx, &prior, &mut diags)).await;
+                    let deleted = op.scope(entry.handler.delete(&ctx, &prior, &mut diags)).await;
+                    // A failed delete keeps the object in the state, which takes an error.
+                    if deleted.is_err() && !diags.has_errors() {
+                        diags.error("Destroy failed", format!("Destroying {id} failed without saying why; this is a provider bug. The object stays in the Terraform state."));
+                    }
                 } else {
                     let call = entry.handler.detach_call(&prior);
                     let preview =
@@ -727,7 +732,8 @@ impl<P: Provider> ProviderService<P> {
                 // resources without an update (every argument forces replacement) get here too.
                 entry.finish(state, &planned)
             } else {
-                entry.finish(op.scope(entry.handler.update(&ctx, &prior, &planned, &mut diags)).await, &planned)
+                let updated = op.scope(entry.handler.update(&ctx, &prior, &planned, &mut diags)).await;
+                entry.finish(updated.unwrap_or_else(|_| prior.clone()), &planned)
             };
             if !new_state.is_wholly_known() {
                 diags.error(
@@ -777,7 +783,7 @@ impl<P: Provider> ProviderService<P> {
             let state = if diags.has_errors() {
                 None
             } else {
-                bounded(&op, entry.handler.import(&ctx, &id, &mut import_diags), &mut diags).await.flatten()
+                bounded(&op, entry.handler.import(&ctx, &id, &mut import_diags), &mut diags).await.and_then(Result::ok)
             };
             diags.extend(import_diags);
             if let Some(state) = state.filter(|_| !diags.has_errors()) {
@@ -819,8 +825,9 @@ impl<P: Provider> ProviderService<P> {
                     let op = self.operation(Limit::read(self.provider.limits(&data)));
                     let ctx = Ctx::new(data.as_ref(), &op);
                     let mut read_diags = Diagnostics::new();
-                    let read =
-                        bounded(&op, entry.handler.read(&ctx, &config, &mut read_diags), &mut diags).await.flatten();
+                    let read = bounded(&op, entry.handler.read(&ctx, &config, &mut read_diags), &mut diags)
+                        .await
+                        .and_then(Result::ok);
                     diags.extend(read_diags);
                     if let Some(read) = read.filter(|_| !diags.has_errors()) {
                         state = convert::encode(&read, &entry.ty, "data source state", &mut diags);
@@ -1231,6 +1238,7 @@ mod tests {
     /// only its own RPC. Test-only: nothing like it is in the shipped provider.
     mod panicky {
         use super::*;
+        use crate::framework::Outcome;
         use crate::framework::detach::DetachCall;
         use crate::framework::schema::{Attribute, Block};
 
@@ -1267,27 +1275,28 @@ mod tests {
             fn schema(&self) -> Schema {
                 Schema::new(0, Block::new("test").attribute(Attribute::required("id", Type::String)))
             }
+            fn service(&self) {}
             fn validate(&self, config: &Value, _: &mut Diagnostics) {
                 if id(config) == "boom" {
                     panic!("validate panicked");
                 }
             }
-            async fn create(&self, _: &Ctx<'_, ()>, planned: &Value, _: &mut Diagnostics) -> Option<Value> {
+            async fn create(&self, _: &Ctx<'_, ()>, planned: &Value, _: &mut Diagnostics) -> Outcome<Value> {
                 if id(planned) == "boom" {
                     panic!("create panicked");
                 }
-                Some(planned.clone())
+                Ok(planned.clone())
             }
-            async fn read(&self, _: &Ctx<'_, ()>, current: &Value, _: &mut Diagnostics) -> Option<Value> {
+            async fn read(&self, _: &Ctx<'_, ()>, current: &Value, _: &mut Diagnostics) -> Outcome<Option<Value>> {
                 if id(current) == "boom" {
                     panic!("read panicked on {}", id(current));
                 }
-                Some(current.clone())
+                Ok(Some(current.clone()))
             }
-            async fn update(&self, _: &Ctx<'_, ()>, _: &Value, _: &Value, _: &mut Diagnostics) -> Value {
+            async fn update(&self, _: &Ctx<'_, ()>, _: &Value, _: &Value, _: &mut Diagnostics) -> Outcome<Value> {
                 panic!("update panicked")
             }
-            async fn delete(&self, _: &Ctx<'_, ()>, _: &Value, _: &mut Diagnostics) {
+            async fn delete(&self, _: &Ctx<'_, ()>, _: &Value, _: &mut Diagnostics) -> Outcome<()> {
                 panic!("delete panicked")
             }
             fn detach_call(&self, _: &Value) -> Result<DetachCall, String> {
@@ -1296,13 +1305,13 @@ mod tests {
             async fn destroy_effect(&self, _: &Ctx<'_, ()>, _: &Value) -> String {
                 String::new()
             }
-            async fn import(&self, _: &Ctx<'_, ()>, _: &str, _: &mut Diagnostics) -> Option<Value> {
-                None
+            async fn import(&self, _: &Ctx<'_, ()>, _: &str, _: &mut Diagnostics) -> Outcome<Value> {
+                Err(crate::framework::Reported)
             }
             fn list_schema(&self) -> Option<Schema> {
                 Some(Schema::new(0, Block::new("test")))
             }
-            async fn list(&self, _: &Ctx<'_, ()>, _: &Value, found: &mut Found, _: &mut Diagnostics) {
+            async fn list(&self, _: &Ctx<'_, ()>, _: &Value, found: &mut Found, _: &mut Diagnostics) -> Outcome<()> {
                 let mut state = Schema::new(0, Block::new("test").attribute(Attribute::required("id", Type::String)))
                     .implied_type()
                     .null_object();

@@ -12,6 +12,9 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
+use crate::framework::legacy::LegacyResource as _;
+
+use crate::clients::Clients;
 use crate::clouds::waiter::{PollPolicy, WaitError};
 use crate::clouds::zstack::iam2::{ATTACH_PROJECT_ACTION, DETACH_PROJECT_ACTION, NOT_IN_ORGANIZATION};
 use crate::clouds::zstack::{Condition, POLL_JOB_ACTION, QueryOp, ZStackClient};
@@ -23,10 +26,9 @@ use crate::framework::{
     Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Plan, Resource, Schema, Type,
     Value,
 };
-use crate::provider::Clients;
 
-use super::support::{cloud_error, import_hint, object};
 use super::write_outcome::wait_budget;
+use crate::framework::legacy::support::{cloud_error, import_hint, object};
 
 pub const TYPE_NAME: &str = "tether_iam2_project_organization";
 
@@ -253,7 +255,11 @@ async fn wait_for_job(
 }
 
 #[async_trait]
-impl Resource<Clients> for ProjectOrganization {
+impl crate::framework::legacy::LegacyResource<Clients> for ProjectOrganization {
+    fn service(&self) -> crate::clients::Service {
+        crate::clients::Service::ZStackIam2
+    }
+
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }

@@ -14,8 +14,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
+
+use crate::framework::legacy::LegacyResource as _;
 use futures_util::StreamExt;
 
+use crate::clients::Clients;
 use crate::clouds::huawei::identitycenter::{
     CREATE_ACCOUNT_ASSIGNMENT_ACTION, LIST_ASSIGNMENTS_FOR_PRINCIPAL_ACTION, is_change_in_progress,
 };
@@ -28,10 +31,9 @@ use crate::framework::{
     Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, NestedBlock, Plan, Resource,
     Schema, Type, Value,
 };
-use crate::provider::Clients;
 
-use super::support::{cloud_error, is_id, object, report_detach};
 use super::write_outcome::{UnknownWrite, stopped_wait, unconfirmed_create, wait_budget};
+use crate::framework::legacy::support::{cloud_error, is_id, object, report_detach};
 
 pub const TYPE_NAME: &str = "tether_identity_center_profile_association";
 
@@ -496,7 +498,11 @@ async fn read_back(ctx: &Ctx<'_, Clients>, principal: &Principal) -> Result<BTre
 }
 
 #[async_trait]
-impl Resource<Clients> for ProfileAssociation {
+impl crate::framework::legacy::LegacyResource<Clients> for ProfileAssociation {
+    fn service(&self) -> crate::clients::Service {
+        crate::clients::Service::HuaweiIdentityCenter
+    }
+
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }

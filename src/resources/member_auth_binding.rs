@@ -13,24 +13,21 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::clients::{Clients, OperationClients, ReportCloud, Service, already_exists, import_hint, report_detach};
 use crate::clouds::tencent::{OrgMemberAuthAccount, OrganizationClient};
 use crate::clouds::{CloudError, ErrorKind};
-use crate::framework::identity::{IdentityAttribute, IdentityType};
+use crate::framework::args::{positive_integer, require_positive_integer};
+use crate::framework::identity::IdentityAttribute;
+use crate::framework::model::Model;
 use crate::framework::{
-    Attribute, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Plan, Resource, Schema, Type, Value,
+    Attribute, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Outcome, Plan, Report, Reported, Resource,
+    Schema, Type, Value,
 };
-use crate::provider::Clients;
 
-use super::support::{
-    already_exists, cloud_error, import_hint, object, positive_integer, report_detach, require_positive_integer,
-};
 use super::write_outcome::{UnknownWrite, unconfirmed_create};
 
 pub const TYPE_NAME: &str = "tether_member_auth_binding";
 
-const MEMBER_UIN: &str = "member_uin";
-const POLICY_ID: &str = "policy_id";
-const SUB_ACCOUNT_UIN: &str = "org_sub_account_uin";
 const IMPORT_FORMS: &str = "`<member_uin>/<policy_id>/<org_sub_account_uin>` (for example `100000000101/1001/200000000001`), or Tencent's own `<policy_id>#<member_uin>#<org_sub_account_uin>`";
 
 /// Right after a Bind, Describe may not list the binding yet; re-read briefly before giving up.
@@ -38,6 +35,48 @@ const READ_AFTER_WRITE_ATTEMPTS: u32 = 5;
 const READ_AFTER_WRITE_DELAY: Duration = Duration::from_millis(200);
 
 pub struct MemberAuthBinding;
+
+/// The state of a binding: every attribute, declared once.
+#[derive(Model)]
+struct State {
+    /// `<member_uin>/<policy_id>/<org_sub_account_uin>`, also the import ID.
+    #[tf(computed, import)]
+    id: String,
+    /// UIN of the member account.
+    #[tf(required, force_new, identity)]
+    member_uin: u64,
+    /// ID of the member's access policy (see DescribeOrganizationMemberPolicies).
+    #[tf(required, force_new, identity)]
+    policy_id: u64,
+    /// UIN of the management account's sub-account to bind.
+    #[tf(required, force_new, identity)]
+    org_sub_account_uin: u64,
+    /// Name of the policy.
+    #[tf(computed)]
+    policy_name: String,
+    /// ID of the identity the policy grants.
+    #[tf(computed)]
+    identity_id: Option<u64>,
+    /// Role name of the identity.
+    #[tf(computed)]
+    identity_role_name: String,
+    /// Role alias of the identity.
+    #[tf(computed)]
+    identity_role_alias_name: String,
+    /// Name of the sub-account.
+    #[tf(computed)]
+    org_sub_account_name: String,
+    /// When the binding was created, as Tencent Cloud reports it.
+    #[tf(computed)]
+    create_time: String,
+    /// When the binding was last updated, as Tencent Cloud reports it.
+    #[tf(computed)]
+    update_time: String,
+}
+
+const MEMBER_UIN: &str = State::MEMBER_UIN;
+const POLICY_ID: &str = State::POLICY_ID;
+const SUB_ACCOUNT_UIN: &str = State::ORG_SUB_ACCOUNT_UIN;
 
 /// The three keys that identify a binding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,28 +128,29 @@ impl Key {
     }
 }
 
+/// The state of the binding `key`, with what Tencent lists for it (`found`); without it, the
+/// descriptive attributes are empty until the next refresh.
 fn state(key: Key, found: Option<&OrgMemberAuthAccount>) -> Value {
-    let text =
-        |f: fn(&OrgMemberAuthAccount) -> &String| found.map(|a| Value::from(f(a).as_str())).unwrap_or(Value::from(""));
-    object([
-        ("id", Value::from(key.id())),
-        (MEMBER_UIN, Value::from(key.member_uin)),
-        (POLICY_ID, Value::from(key.policy_id)),
-        (SUB_ACCOUNT_UIN, Value::from(key.sub_account_uin)),
-        ("policy_name", text(|a| &a.policy_name)),
-        ("identity_id", found.map(|a| Value::from(a.identity_id)).unwrap_or(Value::Null)),
-        ("identity_role_name", text(|a| &a.identity_role_name)),
-        ("identity_role_alias_name", text(|a| &a.identity_role_alias_name)),
-        ("org_sub_account_name", text(|a| &a.org_sub_account_name)),
-        ("create_time", text(|a| &a.create_time)),
-        ("update_time", text(|a| &a.update_time)),
-    ])
+    let text = |f: fn(&OrgMemberAuthAccount) -> &String| found.map(|a| f(a).clone()).unwrap_or_default();
+    State {
+        id: key.id(),
+        member_uin: key.member_uin,
+        policy_id: key.policy_id,
+        org_sub_account_uin: key.sub_account_uin,
+        policy_name: text(|a| &a.policy_name),
+        identity_id: found.map(|a| a.identity_id),
+        identity_role_name: text(|a| &a.identity_role_name),
+        identity_role_alias_name: text(|a| &a.identity_role_alias_name),
+        org_sub_account_name: text(|a| &a.org_sub_account_name),
+        create_time: text(|a| &a.create_time),
+        update_time: text(|a| &a.update_time),
+    }
+    .to_value()
 }
 
 /// The Tencent client (its calls abandoned on StopProvider) and the binding's keys.
 fn client_and_key(ctx: &Ctx<'_, Clients>, state: &Value) -> Result<(OrganizationClient, Key), Diagnostic> {
-    let client = ctx.data.tencent()?.with_cancellation(ctx.stop.clone());
-    Ok((client, Key::from_state(state)?))
+    Ok((ctx.tencent()?, Key::from_state(state)?))
 }
 
 /// Reads the binding, or `None` when the member, the policy or the binding itself is gone.
@@ -143,35 +183,17 @@ impl Resource<Clients> for MemberAuthBinding {
         TYPE_NAME
     }
 
+    fn service(&self) -> Service {
+        Service::TencentOrganization
+    }
+
     fn identity(&self) -> &'static [IdentityAttribute] {
-        &[
-            IdentityAttribute { name: MEMBER_UIN, ty: IdentityType::Number, description: "UIN of the member account." },
-            IdentityAttribute { name: POLICY_ID, ty: IdentityType::Number, description: "ID of the member policy." },
-            IdentityAttribute {
-                name: SUB_ACCOUNT_UIN,
-                ty: IdentityType::Number,
-                description: "UIN of the sub-account.",
-            },
-        ]
+        State::IDENTITY
     }
 
     fn schema(&self) -> Schema {
-        let key = |name: &str, what: &str| Attribute::required(name, Type::Number).force_new().description(what);
-        let computed = |name: &str, ty: Type, what: &str| Attribute::computed(name, ty).description(what);
-        Schema::new(
-            0,
-            Block::new("Binds a sub-account (CAM sub-user) of the Tencent Cloud organization's management account to an access policy (identity) of a member account, so that sub-user can log in to the member with that identity. Destroying it calls **CancelOrganizationMemberAuthAccount**, which removes that sub-account's access to the member under this policy. Every argument forces replacement.")
-                .attribute(computed("id", Type::String, "`<member_uin>/<policy_id>/<org_sub_account_uin>`, also the import ID."))
-                .attribute(key(MEMBER_UIN, "UIN of the member account."))
-                .attribute(key(POLICY_ID, "ID of the member's access policy (see DescribeOrganizationMemberPolicies)."))
-                .attribute(key(SUB_ACCOUNT_UIN, "UIN of the management account's sub-account to bind."))
-                .attribute(computed("policy_name", Type::String, "Name of the policy."))
-                .attribute(computed("identity_id", Type::Number, "ID of the identity the policy grants."))
-                .attribute(computed("identity_role_name", Type::String, "Role name of the identity."))
-                .attribute(computed("identity_role_alias_name", Type::String, "Role alias of the identity."))
-                .attribute(computed("org_sub_account_name", Type::String, "Name of the sub-account."))
-                .attribute(computed("create_time", Type::String, "When the binding was created, as Tencent Cloud reports it."))
-                .attribute(computed("update_time", Type::String, "When the binding was last updated, as Tencent Cloud reports it.")),
+        State::schema(
+            "Binds a sub-account (CAM sub-user) of the Tencent Cloud organization's management account to an access policy (identity) of a member account, so that sub-user can log in to the member with that identity. Destroying it calls **CancelOrganizationMemberAuthAccount**, which removes that sub-account's access to the member under this policy. Every argument forces replacement.",
         )
     }
 
@@ -184,22 +206,17 @@ impl Resource<Clients> for MemberAuthBinding {
     }
 
     /// The ID follows from the keys, so the plan can show it instead of "known after apply".
-    async fn modify_plan(&self, _ctx: &Ctx<'_, Clients>, plan: &mut Plan, _diags: &mut Diagnostics) {
+    async fn modify_plan(&self, _ctx: &Ctx<'_, Clients>, plan: &mut Plan, _diags: &mut Diagnostics) -> Outcome<()> {
         if let Ok(key) = Key::from_state(&plan.planned) {
-            if let Some(id) = plan.planned.attr_mut("id") {
+            if let Some(id) = plan.planned.attr_mut(State::ID) {
                 *id = Value::from(key.id());
             }
         }
+        Ok(())
     }
 
-    async fn create(&self, ctx: &Ctx<'_, Clients>, planned: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let (client, key) = match client_and_key(ctx, planned) {
-            Ok(found) => found,
-            Err(d) => {
-                diags.push(d);
-                return None;
-            }
-        };
+    async fn create(&self, ctx: &Ctx<'_, Clients>, planned: &Value, diags: &mut Diagnostics) -> Outcome<Value> {
+        let (client, key) = client_and_key(ctx, planned).report(diags)?;
         let reader = client.with_cancellation(ctx.settle());
         // Taken before the call is even batched, so it is never later than the Bind went out.
         let sent = std::time::SystemTime::now();
@@ -207,8 +224,7 @@ impl Resource<Clients> for MemberAuthBinding {
         match bound {
             Ok(_) => {}
             Err(e) if e.kind == ErrorKind::Conflict => {
-                diags.push(already_exists("Binding already exists", &e, TYPE_NAME, &key.id()));
-                return None;
+                return Err(already_exists("Binding already exists", &e, TYPE_NAME, &key.id())).report(diags);
             }
             // A transport failure, or Ctrl-C while the call was in flight, may have come after
             // Tencent applied the Bind. Bind is not idempotent, so instead of retrying, look: if
@@ -217,9 +233,9 @@ impl Resource<Clients> for MemberAuthBinding {
             // was lost). Adopting that would let a later destroy cancel a binding Terraform never
             // made. There is no read before the Bind to tell: proving absence takes the policy's
             // whole listing, too dear per bind (see the destroy guide).
-            Err(e) if e.is_ambiguous() => match find_after_write(&reader, key).await {
-                Ok(Some(found)) if found.existed_before(sent) => {
-                    diags.error(
+            Err(e) if e.is_ambiguous() => {
+                return match find_after_write(&reader, key).await {
+                    Ok(Some(found)) if found.existed_before(sent) => Err(Diagnostic::error(
                         "Binding already exists",
                         format!(
                             "The answer of BindOrganizationMemberAuthAccount for {} was lost ({e}), and the binding found afterwards was created at {} (Beijing time), before this Bind: it was not made by this configuration. {}",
@@ -227,31 +243,25 @@ impl Resource<Clients> for MemberAuthBinding {
                             found.create_time,
                             import_hint(TYPE_NAME, &key.id())
                         ),
-                    );
-                    return None;
-                }
-                Ok(Some(found)) => return Some(state(key, Some(&found))),
-                // Listed nowhere, after re-reading: the Bind did not take effect.
-                Ok(None) => {
-                    diags.push(cloud_error("Could not bind the sub-account", &e));
-                    return None;
-                }
-                // Neither the answer nor a read tells: recorded unconfirmed, for the next refresh
-                // to settle (`confirm`).
-                Err(read) => {
-                    let found = format!("reading whether it took effect failed too ({read})");
-                    let recorded = format!("The binding {}", key.id());
-                    unconfirmed_create(ctx, sent, &UnknownWrite::of(&e), &found, &recorded, diags);
-                    return Some(state(key, None));
-                }
-            },
-            Err(e) => {
-                diags.push(cloud_error("Could not bind the sub-account", &e));
-                return None;
+                    ))
+                    .report(diags),
+                    Ok(Some(found)) => Ok(state(key, Some(&found))),
+                    // Listed nowhere, after re-reading: the Bind did not take effect.
+                    Ok(None) => Err(e).report_as("Could not bind the sub-account", diags),
+                    // Neither the answer nor a read tells: recorded unconfirmed, for the next
+                    // refresh to settle (`confirm`).
+                    Err(read) => {
+                        let found = format!("reading whether it took effect failed too ({read})");
+                        let recorded = format!("The binding {}", key.id());
+                        unconfirmed_create(ctx, sent, &UnknownWrite::of(&e), &found, &recorded, diags);
+                        Ok(state(key, None))
+                    }
+                };
             }
+            Err(e) => return Err(e).report_as("Could not bind the sub-account", diags),
         }
         match find_after_write(&reader, key).await {
-            Ok(Some(found)) => Some(state(key, Some(&found))),
+            Ok(Some(found)) => Ok(state(key, Some(&found))),
             outcome => {
                 let why = match outcome {
                     Err(e) => e.to_string(),
@@ -265,7 +275,7 @@ impl Resource<Clients> for MemberAuthBinding {
                     "Bound, but could not read the binding back",
                     format!("BindOrganizationMemberAuthAccount succeeded for {}, but reading it back failed: {why}. It is recorded in the state; the next plan or apply reads its details.", key.id()),
                 );
-                Some(state(key, None))
+                Ok(state(key, None))
             }
         }
     }
@@ -280,16 +290,10 @@ impl Resource<Clients> for MemberAuthBinding {
         current: &Value,
         since: std::time::SystemTime,
         diags: &mut Diagnostics,
-    ) -> Option<Value> {
-        let (client, key) = match client_and_key(ctx, current) {
-            Ok(found) => found,
-            Err(d) => {
-                diags.push(d);
-                return Some(current.clone());
-            }
-        };
-        match find(&client, key).await {
-            Ok(Some(found)) if found.existed_before(since) => {
+    ) -> Outcome<Option<Value>> {
+        let (client, key) = client_and_key(ctx, current).report(diags)?;
+        match find(&client, key).await.report_as("Could not read the member auth binding", diags)? {
+            Some(found) if found.existed_before(since) => {
                 diags.warning(
                     format!("Not recording {}: it was not made by this configuration", key.id()),
                     format!(
@@ -299,45 +303,24 @@ impl Resource<Clients> for MemberAuthBinding {
                         import_hint(TYPE_NAME, &key.id())
                     ),
                 );
-                None
+                Ok(None)
             }
-            Ok(found) => found.map(|found| state(key, Some(&found))),
-            Err(e) => {
-                diags.push(cloud_error("Could not read the member auth binding", &e));
-                Some(current.clone())
-            }
+            found => Ok(found.map(|found| state(key, Some(&found)))),
         }
     }
 
-    async fn read(&self, ctx: &Ctx<'_, Clients>, current: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let (client, key) = match client_and_key(ctx, current) {
-            Ok(found) => found,
-            Err(d) => {
-                diags.push(d);
-                return Some(current.clone());
-            }
-        };
-        match find(&client, key).await {
-            Ok(found) => found.map(|found| state(key, Some(&found))),
-            Err(e) => {
-                diags.push(cloud_error("Could not read the member auth binding", &e));
-                Some(current.clone())
-            }
-        }
+    async fn read(&self, ctx: &Ctx<'_, Clients>, current: &Value, diags: &mut Diagnostics) -> Outcome<Option<Value>> {
+        let (client, key) = client_and_key(ctx, current).report(diags)?;
+        let found = find(&client, key).await.report_as("Could not read the member auth binding", diags)?;
+        Ok(found.map(|found| state(key, Some(&found))))
     }
 
-    async fn delete(&self, ctx: &Ctx<'_, Clients>, prior: &Value, diags: &mut Diagnostics) {
-        let (client, key) = match client_and_key(ctx, prior) {
-            Ok(found) => found,
-            Err(d) => {
-                diags.push(d);
-                return;
-            }
-        };
+    async fn delete(&self, ctx: &Ctx<'_, Clients>, prior: &Value, diags: &mut Diagnostics) -> Outcome<()> {
+        let (client, key) = client_and_key(ctx, prior).report(diags)?;
         // Cancel is not repeated blindly: after a lost answer the binding is read first, and a
         // binding bound again since (another CreateTime than the one in state) is left alone.
         // Already detached (or its member or policy gone) counts as done.
-        let created = prior.attr("create_time").and_then(Value::as_str);
+        let created = prior.attr(State::CREATE_TIME).and_then(Value::as_str);
         let outcome = client
             .cancel_member_auth_account_reconciled(
                 key.member_uin,
@@ -352,7 +335,7 @@ impl Resource<Clients> for MemberAuthBinding {
             "Could not cancel the member auth binding",
             &format!("the member auth binding {}", key.id()),
             diags,
-        );
+        )
     }
 
     fn detach_call(&self, state: &Value) -> Result<DetachCall, String> {
@@ -378,32 +361,15 @@ impl Resource<Clients> for MemberAuthBinding {
         };
         format!(
             "sub-account {} can no longer log in to member account {} with policy {}.",
-            named("org_sub_account_name", number(SUB_ACCOUNT_UIN)),
+            named(State::ORG_SUB_ACCOUNT_NAME, number(SUB_ACCOUNT_UIN)),
             number(MEMBER_UIN),
-            named("policy_name", number(POLICY_ID)),
+            named(State::POLICY_NAME, number(POLICY_ID)),
         )
     }
 
-    async fn import(&self, _ctx: &Ctx<'_, Clients>, id: &str, diags: &mut Diagnostics) -> Option<Value> {
-        match Key::parse_import_id(id) {
-            Ok(key) => Some(object([
-                ("id", Value::from(key.id())),
-                (MEMBER_UIN, Value::from(key.member_uin)),
-                (POLICY_ID, Value::from(key.policy_id)),
-                (SUB_ACCOUNT_UIN, Value::from(key.sub_account_uin)),
-                ("policy_name", Value::Null),
-                ("identity_id", Value::Null),
-                ("identity_role_name", Value::Null),
-                ("identity_role_alias_name", Value::Null),
-                ("org_sub_account_name", Value::Null),
-                ("create_time", Value::Null),
-                ("update_time", Value::Null),
-            ])),
-            Err(d) => {
-                diags.push(d);
-                None
-            }
-        }
+    async fn import(&self, _ctx: &Ctx<'_, Clients>, id: &str, diags: &mut Diagnostics) -> Outcome<Value> {
+        let key = Key::parse_import_id(id).report(diags)?;
+        Ok(State::import_state_of(state(key, None)))
     }
 
     fn list_schema(&self) -> Option<Schema> {
@@ -423,23 +389,30 @@ impl Resource<Clients> for MemberAuthBinding {
         }
     }
 
-    async fn list(&self, ctx: &Ctx<'_, Clients>, config: &Value, found: &mut Found, diags: &mut Diagnostics) {
-        let client = match ctx.data.tencent() {
-            Ok(client) => client.with_cancellation(ctx.stop.clone()),
-            Err(d) => return diags.push(d),
-        };
+    async fn list(
+        &self,
+        ctx: &Ctx<'_, Clients>,
+        config: &Value,
+        found: &mut Found,
+        diags: &mut Diagnostics,
+    ) -> Outcome<()> {
+        let client = ctx.tencent().report(diags)?;
         let (Ok(Some(member_uin)), Ok(policy_id)) =
             (positive_integer(config, MEMBER_UIN, ""), positive_integer(config, POLICY_ID, ""))
         else {
-            return diags.error("Invalid list configuration", "member_uin must be a known positive whole number.");
+            diags.error("Invalid list configuration", "member_uin must be a known positive whole number.");
+            return Err(Reported);
         };
         let policy_id_configured = policy_id;
         let policies = match policy_id {
             Some(policy_id) => vec![policy_id],
-            None => match client.list_member_policies(member_uin).await {
-                Ok(policies) => policies.into_iter().map(|p| p.policy_id).collect(),
-                Err(e) => return diags.push(cloud_error("Could not list the member's policies", &e)),
-            },
+            None => {
+                let policies = client
+                    .list_member_policies(member_uin)
+                    .await
+                    .report_as("Could not list the member's policies", diags)?;
+                policies.into_iter().map(|p| p.policy_id).collect()
+            }
         };
         for policy_id in policies {
             let mut pages = client.member_auth_account_pages(member_uin, policy_id);
@@ -450,7 +423,7 @@ impl Resource<Clients> for MemberAuthBinding {
                     // A policy deleted while we list has no bindings left; a configured one that
                     // does not exist is the user's mistake, reported below.
                     Err(e) if e.kind == ErrorKind::NotFound && policy_id_configured.is_none() => break,
-                    Err(e) => return diags.push(cloud_error("Could not list the member's auth bindings", &e)),
+                    Err(e) => return Err(e).report_as("Could not list the member's auth bindings", diags),
                 };
                 for account in page {
                     let key = Key { member_uin, policy_id, sub_account_uin: account.org_sub_account_uin };
@@ -459,11 +432,12 @@ impl Resource<Clients> for MemberAuthBinding {
                         account.org_sub_account_name, key.sub_account_uin, account.policy_name
                     );
                     if !found.push(label, state(key, Some(&account))).await {
-                        return;
+                        return Ok(());
                     }
                 }
             }
         }
+        Ok(())
     }
 }
 
@@ -471,6 +445,7 @@ impl Resource<Clients> for MemberAuthBinding {
 mod tests {
     use super::*;
     use crate::framework::AttributePath;
+    use crate::framework::args::object;
 
     #[test]
     fn import_ids_in_both_forms() {
@@ -490,15 +465,18 @@ mod tests {
     }
 
     #[test]
-    fn schema_keys_force_replacement_and_state_is_complete() {
+    fn keys_force_replacement_and_import_keeps_only_them() {
         let schema = MemberAuthBinding.schema();
         for name in [MEMBER_UIN, POLICY_ID, SUB_ACCOUNT_UIN] {
             let attribute = schema.block.find_attribute(name).unwrap();
             assert!(attribute.required && attribute.force_new, "{name}");
         }
-        let ty = schema.implied_type();
         let key = Key { member_uin: 1, policy_id: 2, sub_account_uin: 3 };
-        state(key, None).conforms_to(&ty).unwrap();
+        let imported = State::import_state_of(state(key, None));
+        imported.conforms_to(&schema.implied_type()).unwrap();
+        assert_eq!(imported.attr("id"), Some(&Value::from("1/2/3")));
+        assert_eq!(imported.attr(SUB_ACCOUNT_UIN), Some(&Value::from(3u64)));
+        assert_eq!(imported.attr("policy_name"), Some(&Value::Null));
     }
 
     #[test]

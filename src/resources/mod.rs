@@ -5,5 +5,4 @@ pub mod identity_center_profile_association;
 pub mod member_auth_binding;
 pub mod organization_membership;
 pub mod rgc_managed_account;
-pub(crate) mod support;
 pub(crate) mod write_outcome;

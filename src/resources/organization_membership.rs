@@ -12,6 +12,9 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 
+use crate::framework::legacy::LegacyResource as _;
+
+use crate::clients::Clients;
 use crate::clouds::huawei::{Handshake, Organization, OrganizationsClient};
 use crate::clouds::{CloudError, ErrorKind};
 use crate::framework::detach;
@@ -20,10 +23,9 @@ use crate::framework::{
     Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Plan, Resource, Schema, Type,
     Value,
 };
-use crate::provider::Clients;
 
-use super::support::{cloud_error, object, report_detach};
 use super::write_outcome::{UnknownWrite, known_or_null, unconfirmed_create};
+use crate::framework::legacy::support::{cloud_error, object, report_detach};
 
 pub const TYPE_NAME: &str = "tether_organization_membership";
 
@@ -173,7 +175,11 @@ fn check_handshake_id(id: &str) -> Result<(), Diagnostic> {
 }
 
 #[async_trait]
-impl Resource<Clients> for OrganizationMembership {
+impl crate::framework::legacy::LegacyResource<Clients> for OrganizationMembership {
+    fn service(&self) -> crate::clients::Service {
+        crate::clients::Service::HuaweiOrganizations
+    }
+
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }

@@ -12,6 +12,9 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
+use crate::framework::legacy::LegacyResource as _;
+
+use crate::clients::Clients;
 use crate::clouds::huawei::rgc::{
     ENROLL_ACCOUNT_ACTION, STATE_ENROLLED, STATE_ENROLLING, STATE_UN_ENROLLING, STATE_UPDATING,
     UN_ENROLL_ACCOUNT_ACTION, UPDATE_MANAGED_ACCOUNT_ACTION,
@@ -26,10 +29,9 @@ use crate::framework::{
     Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, NestedBlock, Plan, Resource,
     Schema, Type, Value,
 };
-use crate::provider::Clients;
 
-use super::support::{already_exists, cloud_error, import_hint, object};
 use super::write_outcome::{UnknownWrite, known_or_null, stopped_wait, unconfirmed_create, wait_budget, wait_error};
+use crate::framework::legacy::support::{already_exists, cloud_error, import_hint, object};
 
 pub const TYPE_NAME: &str = "tether_rgc_managed_account";
 
@@ -248,7 +250,11 @@ fn check_id(value: &str, name: &str, example: &str) -> Result<(), Diagnostic> {
 }
 
 #[async_trait]
-impl Resource<Clients> for RgcManagedAccount {
+impl crate::framework::legacy::LegacyResource<Clients> for RgcManagedAccount {
+    fn service(&self) -> crate::clients::Service {
+        crate::clients::Service::HuaweiRgc
+    }
+
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }

@@ -36,7 +36,7 @@ pub fn stopped_wait(error: &WaitError) -> bool {
 pub fn wait_error(summary: &str, error: &WaitError, hint: &str) -> Diagnostic {
     let (what, id) = match error {
         WaitError::Cancelled { what, id } | WaitError::TimedOut { what, id, .. } => (what, id),
-        WaitError::Cloud(e) => return super::support::cloud_error(summary, e),
+        WaitError::Cloud(e) => return crate::clients::cloud_error(summary, e),
         other => return Diagnostic::error(summary, format!("{other}.")),
     };
     let (summary, mut detail) = operation::stopped_detail(&format!("waiting for {what} {id}"));

@@ -1,42 +1,23 @@
-//! Small helpers shared by resources: reading typed arguments and building states.
-
-use std::collections::BTreeMap;
+//! Cloud errors as diagnostics: the one place a [`CloudError`] becomes what the user reads.
 
 use crate::clouds::reconcile::{DetachError, Detached};
 use crate::clouds::{CloudError, ErrorKind};
 use crate::framework::operation;
-use crate::framework::{AttributePath, Diagnostic, Diagnostics, Value};
+use crate::framework::{Diagnostic, Diagnostics, Outcome, Report, Reported};
 
-/// Reads a required positive integer argument (a UIN or an ID). `None` while it is unknown.
-pub fn positive_integer(value: &Value, name: &str, example: &str) -> Result<Option<u64>, Diagnostic> {
-    let Some(attr) = value.attr(name) else { return Ok(None) };
-    if attr.is_unknown() || attr.is_null() {
-        return Ok(None);
-    }
-    let invalid = |got: String| {
-        Diagnostic::error(
-            format!("Invalid {name}"),
-            format!("{name} must be a positive whole number, such as {example}; got {got}."),
-        )
-        .at(AttributePath::root(name))
-    };
-    let number = attr.as_number().ok_or_else(|| invalid("a non-number".to_string()))?;
-    match number.as_u64() {
-        Some(n) if n > 0 => Ok(Some(n)),
-        _ => Err(invalid(number.to_string())),
-    }
+/// A cloud call's result reported with a summary of what failed:
+/// `let found = client.find(key).await.report_as("Could not read the binding", diags)?;`
+pub trait ReportCloud<T> {
+    fn report_as(self, summary: &str, diags: &mut Diagnostics) -> Outcome<T>;
 }
 
-/// Like [`positive_integer`] for an argument that must be known (at apply time it always is).
-pub fn require_positive_integer(value: &Value, name: &str, example: &str) -> Result<u64, Diagnostic> {
-    positive_integer(value, name, example)?.ok_or_else(|| {
-        Diagnostic::error(format!("Missing {name}"), format!("{name} has no value.")).at(AttributePath::root(name))
-    })
-}
-
-/// Builds an object state from (attribute, value) pairs.
-pub fn object<I: IntoIterator<Item = (&'static str, Value)>>(fields: I) -> Value {
-    Value::Object(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<BTreeMap<_, _>>())
+impl<T> ReportCloud<T> for Result<T, CloudError> {
+    fn report_as(self, summary: &str, diags: &mut Diagnostics) -> Outcome<T> {
+        self.map_err(|error| {
+            diags.push(cloud_error(summary, &error));
+            Reported
+        })
+    }
 }
 
 /// A cloud failure as a diagnostic: a plain summary, and the cloud's own words with the
@@ -84,32 +65,54 @@ pub fn import_hint(type_name: &str, id: &str) -> String {
 ///
 /// An unknown outcome is an error, never success: Terraform then keeps the object in state, and
 /// the next destroy reads the cloud again before sending anything.
-pub fn report_detach(outcome: Result<Detached, DetachError>, failed: &str, what: &str, diags: &mut Diagnostics) {
+pub fn report_detach(
+    outcome: Result<Detached, DetachError>,
+    failed: &str,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Outcome<()> {
     match outcome {
-        Ok(Detached::Answered | Detached::Confirmed) => {}
-        Ok(Detached::Replaced(seen)) => diags.push(Diagnostic::warning(
-            format!("Left alone: {what} was created again"),
-            format!("The detach's answer was lost, but it took effect; reading afterwards found {seen}. That was made after the detach, by someone else or another run, so it was not detached again. It is not in this configuration's state; import it if Terraform should manage it."),
-        )),
+        Ok(Detached::Answered | Detached::Confirmed) => Ok(()),
+        Ok(Detached::Replaced(seen)) => {
+            diags.push(Diagnostic::warning(
+                format!("Left alone: {what} was created again"),
+                format!("The detach's answer was lost, but it took effect; reading afterwards found {seen}. That was made after the detach, by someone else or another run, so it was not detached again. It is not in this configuration's state; import it if Terraform should manage it."),
+            ));
+            Ok(())
+        }
         Err(DetachError::Failed(e)) if e.kind == ErrorKind::NotFound => {
             tracing::debug!(error = %e, "already detached");
+            Ok(())
         }
-        Err(DetachError::Failed(e)) => diags.push(cloud_error(failed, &e)),
+        Err(DetachError::Failed(e)) => Err(cloud_error(failed, &e)).report(diags),
         Err(unknown @ DetachError::Unknown { .. }) => {
             let call = unknown.call_error();
-            let keep = format!("{} may or may not still be attached, so it stays in the Terraform state. Run terraform destroy again: it reads the cloud before calling {} again.", capitalize(what), call.action);
+            let keep = format!(
+                "{} may or may not still be attached, so it stays in the Terraform state. Run terraform destroy again: it reads the cloud before calling {} again.",
+                capitalize(what),
+                call.action
+            );
             // Abandoned in flight (Ctrl-C, or the deadline) with no read able to tell: the stop
             // is what the user must hear about first, with the limit that ran out.
             if call.kind == ErrorKind::Cancelled {
                 let (summary, stopped) = operation::stopped_detail(&format!("{} {}", call.cloud, call.action));
                 let read = match &unknown {
-                    DetachError::Unknown { read, .. } if read.kind != ErrorKind::Cancelled => format!(" Reading whether it took effect failed: {read}."),
+                    DetachError::Unknown { read, .. } if read.kind != ErrorKind::Cancelled => {
+                        format!(" Reading whether it took effect failed: {read}.")
+                    }
                     _ => String::new(),
                 };
-                diags.push(Diagnostic::error(summary, format!("{stopped} It was already sent, and its outcome is unknown.{read} {keep}")));
-                return;
+                return Err(Diagnostic::error(
+                    summary,
+                    format!("{stopped} It was already sent, and its outcome is unknown.{read} {keep}"),
+                ))
+                .report(diags);
             }
-            diags.push(Diagnostic::error(format!("Outcome of {} {} unknown", call.cloud, call.action), format!("{unknown}. {keep}")))
+            Err(Diagnostic::error(
+                format!("Outcome of {} {} unknown", call.cloud, call.action),
+                format!("{unknown}. {keep}"),
+            ))
+            .report(diags)
         }
     }
 }
@@ -120,16 +123,4 @@ fn capitalize(text: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
-}
-
-/// A cloud identifier: letters, digits, `-` and `_` (no separators, spaces or path characters).
-pub fn is_id(text: &str) -> bool {
-    !text.is_empty() && text.len() <= 128 && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
-/// A required string argument that must be known (at apply and read time it always is).
-pub fn require_string<'a>(value: &'a Value, name: &str) -> Result<&'a str, Diagnostic> {
-    value.attr(name).and_then(Value::as_str).ok_or_else(|| {
-        Diagnostic::error(format!("Missing {name}"), format!("{name} has no value.")).at(AttributePath::root(name))
-    })
 }
