@@ -10,3 +10,6 @@ pub mod protocol;
 pub mod provider;
 pub mod resources;
 pub mod transport;
+
+#[cfg(test)]
+mod layers;

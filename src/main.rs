@@ -70,7 +70,7 @@ fn run(args: &[String]) -> Result<ExitCode, Box<dyn std::error::Error>> {
         watch_interrupts(debug, shutdown.clone());
         let service =
             std::sync::Arc::new(tether::protocol::ProviderService::new(tether::provider::TetherProvider::new()));
-        let routes = tonic::service::Routes::new(service.grpc());
+        let routes = tonic::service::Routes::new(service.grpc(transport::MAX_MESSAGE_BYTES));
         let config = ServeConfig { env, mode, app_protocol_version };
         let served = transport::serve(config, routes, shutdown, |address| {
             if debug {

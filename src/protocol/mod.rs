@@ -139,11 +139,11 @@ impl<P: Provider> ProviderService<P> {
     }
 
     /// The gRPC service, sharing this provider so that [`close`](Self::close) can run after
-    /// the server stops.
-    pub fn grpc(self: &Arc<Self>) -> ProviderGrpcServer<Self> {
+    /// the server stops. `max_message_bytes` is the transport's per-message limit.
+    pub fn grpc(self: &Arc<Self>, max_message_bytes: usize) -> ProviderGrpcServer<Self> {
         ProviderGrpcServer::from_arc(Arc::clone(self))
-            .max_decoding_message_size(crate::transport::MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(crate::transport::MAX_MESSAGE_BYTES)
+            .max_decoding_message_size(max_message_bytes)
+            .max_encoding_message_size(max_message_bytes)
     }
 
     /// Releases what configuration acquired; called once the server has stopped.
