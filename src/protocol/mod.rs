@@ -29,10 +29,10 @@ pub mod tfplugin6 {
 use tfplugin6 as pb;
 pub use tfplugin6::provider_server::ProviderServer as ProviderGrpcServer;
 
-/// A registered resource or data source with its schema and implied type, computed once.
 /// A resource type's entry, as most handlers hold it.
 type ResourceEntry<D> = Entry<dyn Resource<D>>;
 
+/// A registered resource or data source with its schema and implied type, computed once.
 struct Entry<T: ?Sized> {
     handler: Arc<T>,
     schema: Schema,
