@@ -32,12 +32,9 @@ pub const QUERY_ORGANIZATION_PROJECT_REF_ACTION: &str = "QueryIAM2OrganizationPr
 pub const QUERY_PROJECT_ACTION: &str = "QueryIAM2Project";
 pub const QUERY_ORGANIZATION_ACTION: &str = "QueryIAM2Organization";
 
-/// The actions that submit asynchronous jobs.
 /// The code of the error [`ZStackClient::detach_project_from_organization`] returns, sending
 /// nothing, when the project is not in the organization it was asked to leave.
 pub const NOT_IN_ORGANIZATION: &str = "tether.ProjectNotInOrganization";
-
-pub(crate) const SUBMIT_ACTIONS: &[&str] = &[ATTACH_PROJECT_ACTION, DETACH_PROJECT_ACTION];
 
 /// One attribute of a project (`{uuid, name, value, type}`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
