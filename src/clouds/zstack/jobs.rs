@@ -18,23 +18,28 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
-use reqwest::header::{CONTENT_TYPE, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::{
-    Auth, CredentialKind, Credentials, INVALID_SESSION_CODE, X_JOB_UUID, ZStackClient, ZStackError, decode_error, iam2,
-    invalid, is_job_uuid, new_job_uuid, parse_error_body, rejected_again, snippet, unexpected,
+use super::error::{
+    CredentialKind, INVALID_SESSION_CODE, ZStackError, decode_error, invalid, parse_error_body, unexpected,
 };
+use super::ids::{is_job_uuid, new_job_uuid};
+use super::session::{Auth, Credentials, rejected_again};
+use super::{ZStackClient, iam2};
 use crate::clouds::error::{Cloud, CloudError, ErrorKind};
-use crate::clouds::http::{HttpResponse, SignableRequest};
+use crate::clouds::http::{HttpResponse, SignableRequest, snippet};
 use crate::clouds::waiter::{PollPolicy, PollState, WaitError, wait_for};
 
 /// What [`ZStackClient::wait_job`] calls the thing it waits for.
 pub const JOB_WHAT: &str = "ZStack job";
 /// Polling `GET /zstack/v1/api-jobs/{uuid}`.
 pub const POLL_JOB_ACTION: &str = "QueryAsyncJob";
+
+/// Sent with every submission; becomes the job's uuid.
+pub const X_JOB_UUID: HeaderName = HeaderName::from_static("x-job-uuid");
 
 /// An asynchronous job: returned by a submission, or named by uuid with [`ZStackClient::job`].
 #[derive(Clone)]
@@ -553,7 +558,7 @@ mod tests {
 
     use serde_json::json;
 
-    use super::super::testing::*;
+    use super::super::test_support::*;
     use super::super::{LOGIN_ACTION, ZStackAuth, ZStackConfig, auth};
     use super::*;
     use crate::clouds::{RetryPolicy, Secret};
