@@ -79,6 +79,11 @@ pub struct CloudError {
     /// throttled, or was stopped before it was sent. Such a write is not ambiguous (see
     /// [`is_ambiguous`](Self::is_ambiguous)).
     pub never_sent: bool,
+    /// The cloud answered the call, and its answer says the call was not carried out: it was
+    /// sent, but took no effect. Only a cloud that validates a write before it acts on it can
+    /// say so (ZStack answers a submission before it starts the job); elsewhere a server error
+    /// may come after the change was made. Such a write is not ambiguous either.
+    pub rejected: bool,
 }
 
 impl fmt::Display for CloudError {
@@ -109,6 +114,7 @@ impl CloudError {
             request_id: None,
             http_status: None,
             never_sent: false,
+            rejected: false,
         }
     }
 
@@ -117,11 +123,19 @@ impl CloudError {
         self
     }
 
+    /// Marks the error as the cloud's own answer that the call took no effect (see
+    /// [`rejected`](Self::rejected)).
+    pub fn rejected(mut self) -> Self {
+        self.rejected = true;
+        self
+    }
+
     /// Whether a write that failed this way may still have taken effect: its answer was lost
-    /// (a timeout, a reset after sending, a 5xx) or it was abandoned in flight, and it was not
-    /// [`never_sent`](Self::never_sent). Only then does the caller need to read to find out.
+    /// (a timeout, a reset after sending, a 5xx) or it was abandoned in flight, and it was
+    /// neither [`never_sent`](Self::never_sent) nor [`rejected`](Self::rejected). Only then does
+    /// the caller need to read to find out.
     pub fn is_ambiguous(&self) -> bool {
-        !self.never_sent && matches!(self.kind, ErrorKind::Transient | ErrorKind::Cancelled)
+        !self.never_sent && !self.rejected && matches!(self.kind, ErrorKind::Transient | ErrorKind::Cancelled)
     }
 
     /// The error every client returns when its cancellation token fires.
@@ -192,6 +206,7 @@ mod tests {
         assert!(lost.is_ambiguous());
         assert!(CloudError::cancelled(Cloud::ZStack, "Attach").is_ambiguous());
         assert!(!lost.clone().never_sent().is_ambiguous(), "a refused connection sent nothing");
+        assert!(!lost.clone().rejected().is_ambiguous(), "the cloud's own answer says nothing was done");
         assert!(!CloudError::new(ErrorKind::Conflict, Cloud::Huawei, "Create", "exists").is_ambiguous());
     }
 

@@ -64,3 +64,34 @@ pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Erro
 pub fn vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use crate::clouds::lenient;
+
+    #[test]
+    fn lenient_fields() {
+        #[derive(Deserialize, Debug)]
+        struct T {
+            #[serde(default, deserialize_with = "lenient::string")]
+            s: String,
+            #[serde(default, deserialize_with = "lenient::opt_i64")]
+            n: Option<i64>,
+            #[serde(default, deserialize_with = "lenient::opt_bool")]
+            b: Option<bool>,
+            #[serde(default, deserialize_with = "lenient::vec")]
+            v: Vec<u8>,
+        }
+        let t: T = serde_json::from_str(r#"{"s":12,"n":"40","b":"true","v":null}"#).unwrap();
+        assert_eq!((t.s.as_str(), t.n, t.b, t.v.len()), ("12", Some(40), Some(true), 0));
+        let t: T = serde_json::from_str(r#"{"s":null,"n":40.0,"b":null}"#).unwrap();
+        assert_eq!((t.s.as_str(), t.n, t.b), ("", Some(40), None));
+        let t: T = serde_json::from_str(r#"{}"#).unwrap();
+        assert_eq!((t.n, t.b), (None, None));
+        assert!(serde_json::from_str::<T>(r#"{"n":"abc"}"#).is_err());
+        assert!(serde_json::from_str::<T>(r#"{"n":1.5}"#).is_err());
+        assert!(serde_json::from_str::<T>(r#"{"b":"yes"}"#).is_err());
+    }
+}

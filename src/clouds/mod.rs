@@ -5,6 +5,7 @@
 //! with capped, jittered exponential backoff. Nothing here knows about Terraform.
 
 pub mod batch;
+pub mod encoding;
 pub mod error;
 pub mod http;
 pub mod huawei;

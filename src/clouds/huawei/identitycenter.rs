@@ -510,7 +510,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::clouds::huawei::testing::*;
+    use crate::clouds::huawei::test_support::*;
 
     fn client(server: &Server) -> IdentityCenterClient {
         IdentityCenterClient::new(&config(&server.url)).unwrap()

@@ -376,7 +376,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::clouds::huawei::testing::*;
+    use crate::clouds::huawei::test_support::*;
 
     fn client(server: &Server) -> OrganizationsClient {
         OrganizationsClient::new(&config(&server.url)).unwrap()

@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 use crate::clouds::Secret;
+use crate::clouds::encoding::percent_decode;
 use crate::clouds::error::{Cloud, CloudError, ErrorKind};
 use crate::clouds::http::{RequestSigner, SignableRequest};
 
@@ -75,33 +76,6 @@ pub fn rfc3986_encode(bytes: &[u8]) -> String {
         } else {
             out.push_str(&format!("%{b:02X}"));
         }
-    }
-    out
-}
-
-/// Percent-decoding; malformed escapes are kept literally. With `plus_as_space`, `+` decodes to
-/// a space (query strings, as servers parse them).
-pub fn percent_decode(text: &str, plus_as_space: bool) -> Vec<u8> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = |c: u8| char::from(c).to_digit(16);
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(hi), Some(lo)) => {
-                        out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            b'+' if plus_as_space => out.push(b' '),
-            other => out.push(other),
-        }
-        i += 1;
     }
     out
 }

@@ -3,12 +3,15 @@
 pub mod coalesce;
 pub mod organization;
 pub mod sign;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-pub use organization::{AuthAccountPage, MemberPolicy, MemberPolicyPage, OrgMemberAuthAccount, OrganizationClient};
+pub use coalesce::OrganizationClient;
+pub use organization::{AuthAccountPage, MemberPolicy, MemberPolicyPage, OrgMemberAuthAccount};
 
 use super::Secret;
 use super::error::{Cloud, CloudError, ErrorKind};
@@ -78,12 +81,12 @@ pub fn classify_error_code(code: &str) -> ErrorKind {
     }
 }
 
-/// Decodes `{"Response": {..., "RequestId": "..."}}` into `T` plus the RequestId, or the error
-/// envelope into a [`CloudError`]. Like the SDK, any status but 200 is a transient failure.
 /// The message for a rejected signature or key (`AuthFailure.SignatureFailure` and its kin).
 pub const SIGNATURE_REJECTED: &str = "Tencent Cloud rejected the request signature: check secret_id/secret_key \
      (or TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY), security_token if set, and this machine's clock";
 
+/// Decodes `{"Response": {..., "RequestId": "..."}}` into `T` plus the RequestId, or the error
+/// envelope into a [`CloudError`]. Like the SDK, any status but 200 is a transient failure.
 pub fn decode_response<T: DeserializeOwned>(
     action: &str,
     host: &str,

@@ -18,9 +18,9 @@ use time::macros::format_description;
 use url::Url;
 
 use crate::clouds::Secret;
+use crate::clouds::encoding::percent_decode;
 use crate::clouds::error::{Cloud, CloudError, ErrorKind};
 use crate::clouds::http::{RequestSigner, SignableRequest};
-use crate::clouds::huawei::sign::percent_decode;
 
 /// The password as ZStack's login API takes it: the lower-case hex SHA-512 of the plaintext.
 pub fn password_digest(plaintext: &str) -> Secret {

@@ -18,23 +18,28 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
-use reqwest::header::{CONTENT_TYPE, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::{
-    Auth, CredentialKind, Credentials, INVALID_SESSION_CODE, X_JOB_UUID, ZStackClient, ZStackError, decode_error, iam2,
-    invalid, is_job_uuid, new_job_uuid, parse_error_body, rejected_again, snippet, unexpected,
+use super::error::{
+    CredentialKind, INVALID_SESSION_CODE, ZStackError, decode_error, invalid, parse_error_body, unexpected,
 };
+use super::ids::{is_job_uuid, new_job_uuid};
+use super::session::{Auth, Credentials, rejected_again};
+use super::{ZStackClient, iam2};
 use crate::clouds::error::{Cloud, CloudError, ErrorKind};
-use crate::clouds::http::{HttpResponse, SignableRequest};
+use crate::clouds::http::{HttpResponse, SignableRequest, snippet};
 use crate::clouds::waiter::{PollPolicy, PollState, WaitError, wait_for};
 
 /// What [`ZStackClient::wait_job`] calls the thing it waits for.
 pub const JOB_WHAT: &str = "ZStack job";
 /// Polling `GET /zstack/v1/api-jobs/{uuid}`.
 pub const POLL_JOB_ACTION: &str = "QueryAsyncJob";
+
+/// Sent with every submission; becomes the job's uuid.
+pub const X_JOB_UUID: HeaderName = HeaderName::from_static("x-job-uuid");
 
 /// An asynchronous job: returned by a submission, or named by uuid with [`ZStackClient::job`].
 #[derive(Clone)]
@@ -43,7 +48,7 @@ pub struct Job {
     /// Where to poll it, on the configured endpoint.
     pub location: Url,
     /// The API that started it, when known (for messages: `<action> job <uuid> …`).
-    action: Option<&'static str>,
+    action: Option<String>,
     /// How to submit the same request again after the session was refused.
     resubmit: Option<Resubmit>,
 }
@@ -52,15 +57,15 @@ impl Job {
     /// What waiting on this job calls it: `AttachIAM2ProjectToIAM2Organization job`, or
     /// [`JOB_WHAT`] when the API is not known.
     pub fn what(&self) -> String {
-        match self.action {
+        match &self.action {
             Some(action) => format!("{action} job"),
             None => JOB_WHAT.to_owned(),
         }
     }
 
     /// The API that started the job, when known.
-    pub fn action(&self) -> Option<&'static str> {
-        self.action
+    pub fn action(&self) -> Option<&str> {
+        self.action.as_deref()
     }
 }
 
@@ -137,20 +142,21 @@ impl ZStackClient {
     }
 
     /// The job a failed submission may nevertheless have started: `Some` only for a submission
-    /// that got no answer from ZStack (see [`is_ambiguous`]) and whose job the submission itself
-    /// could not look up; its `X-Job-UUID` is in `request_id`. Waiting on it tells whether the
-    /// request was processed (a `404` means it never arrived) — [`wait_submitted`] does that.
-    /// `None` for a submission ZStack answered with an error: that one started no job.
+    /// that got no answer from ZStack (see [`answer_lost`]) and whose job the submission itself
+    /// could not look up. The submission's `X-Job-UUID` is the error's `request_id` (of ZStack
+    /// errors, only a submission's and a job poll's carry one, and a poll's is no lost answer).
+    /// Waiting on it tells whether the request was processed (a `404` means it never arrived) —
+    /// [`wait_submitted`] does that. `None` for a submission ZStack answered with an error: that
+    /// one started no job.
     ///
     /// [`wait_submitted`]: Self::wait_submitted
     pub fn ambiguous_job(&self, err: &CloudError) -> Option<Job> {
-        if !is_ambiguous(err) {
+        if err.cloud != Cloud::ZStack || !answer_lost(err) {
             return None;
         }
-        let action = *iam2::SUBMIT_ACTIONS.iter().find(|a| **a == err.action.as_str())?;
         let uuid = err.request_id.as_deref()?;
         let mut job = self.job(uuid).ok()?;
-        job.action = Some(action);
+        job.action = Some(err.action.clone());
         Some(job)
     }
 
@@ -249,7 +255,7 @@ impl ZStackClient {
                     self.execute(action, false, &creds, &req, |resp| decode_submitted(action, host, &resp, kind)).await;
                 let job = match submitted {
                     Ok(location) => self.job_from_location(action, &location),
-                    Err(lost) if is_ambiguous(&lost) => {
+                    Err(lost) if answer_lost(&lost) => {
                         self.settle_lost_submission(action, &creds, &req, &job_uuid, lost).await
                     }
                     Err(refused) => Err(refused),
@@ -259,7 +265,7 @@ impl ZStackClient {
                     e
                 })?;
                 tracing::debug!(cloud = %Cloud::ZStack, action, job = %job.uuid, "job submitted");
-                job.action = Some(action);
+                job.action = Some(action.to_owned());
                 job.resubmit = Some(Resubmit { submission, generation });
                 Ok(job)
             }
@@ -466,17 +472,15 @@ impl ZStackClient {
     }
 }
 
-/// Whether a failed submission may nevertheless have reached ZStack: no answer at all (the
-/// connection broke or timed out after sending; a failed connect is retried by the HTTP layer
-/// and ends here only once retries are used up), or a gateway's 502 / 504 answered in ZStack's
-/// place. An answer with ZStack's error object is never ambiguous: the REST server validates a
-/// submission and answers at once, so such an answer means no job was started.
-pub fn is_ambiguous(err: &CloudError) -> bool {
-    err.cloud == Cloud::ZStack
-        && err.kind == ErrorKind::Transient
-        && err.code.is_none()
-        && matches!(err.http_status, None | Some(502 | 504))
-        && iam2::SUBMIT_ACTIONS.contains(&err.action.as_str())
+/// Whether a failed submission may nevertheless have reached ZStack and started a job: it got
+/// no answer at all (the connection broke or timed out after sending), or a gateway's 502 / 504
+/// answered in ZStack's place. The error says so itself ([`CloudError::is_ambiguous`]): a
+/// request that never went out (failed connects, a stop before sending) is `never_sent`, and
+/// [`decode_submitted`] marks ZStack's own answers `rejected`. A submission stopped on the wire
+/// is ambiguous too, but not looked up or waited on here: its caller was stopped, and that stop
+/// is what it reports.
+fn answer_lost(err: &CloudError) -> bool {
+    err.kind == ErrorKind::Transient && err.is_ambiguous()
 }
 
 /// Whether a job lookup found that ZStack does not know the job (`404` on its location).
@@ -490,7 +494,12 @@ fn is_unknown_job(err: &CloudError) -> bool {
 /// A submission's answer: `202 {"location": …}`.
 fn decode_submitted(action: &str, host: &str, resp: &HttpResponse, kind: CredentialKind) -> Result<String, CloudError> {
     if !(200..300).contains(&resp.status) {
-        return Err(decode_error(action, host, resp.status, &resp.body, kind));
+        let error = decode_error(action, host, resp.status, &resp.body, kind);
+        // The REST server validates a submission and answers it at once, so an answer of its
+        // own means no job was started. Only a gateway's 502 / 504, without ZStack's error
+        // object, stands in for an answer that was lost.
+        let from_gateway = error.code.is_none() && matches!(resp.status, 502 | 504);
+        return Err(if from_gateway { error } else { error.rejected() });
     }
     let parsed: Location =
         serde_json::from_slice(&resp.body).map_err(|err| unexpected(action, host, resp, &err.to_string()))?;
@@ -549,7 +558,7 @@ mod tests {
 
     use serde_json::json;
 
-    use super::super::testing::*;
+    use super::super::test_support::*;
     use super::super::{LOGIN_ACTION, ZStackAuth, ZStackConfig, auth};
     use super::*;
     use crate::clouds::{RetryPolicy, Secret};
@@ -757,7 +766,7 @@ mod tests {
         let client = access_key_client(&server.url);
         let e = client.attach_project_to_organization(PROJECT, ORG).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Transient);
-        assert!(is_ambiguous(&e), "{e:?}");
+        assert!(e.is_ambiguous(), "{e:?}");
         let seen = server.seen();
         let posts: Vec<_> = seen.iter().filter(|s| s.method == "POST").collect();
         assert_eq!(posts.len(), 1, "a possibly processed submission is not repeated while its job cannot be looked up");
@@ -771,13 +780,19 @@ mod tests {
         assert_eq!(job.uuid, sent);
         assert_eq!(job.what(), "AttachIAM2ProjectToIAM2Organization job", "the job names its API");
         assert_eq!(job.location.as_str(), format!("{}zstack/v1/api-jobs/{sent}", server.url));
-        // Not for other errors.
+        // Not for other errors: another kind, a submission that never went out or that ZStack
+        // answered, an error that names no job, or the error of a call that submits nothing.
         let mut other = e.clone();
         other.kind = ErrorKind::Invalid;
         assert!(client.ambiguous_job(&other).is_none());
+        assert!(client.ambiguous_job(&e.clone().never_sent()).is_none());
+        assert!(client.ambiguous_job(&e.clone().rejected()).is_none());
         let mut other = e.clone();
-        other.action = LOGIN_ACTION.into();
+        other.request_id = None;
         assert!(client.ambiguous_job(&other).is_none());
+        let lost_query = client.query_projects(&[]).await.unwrap_err();
+        assert!(lost_query.is_ambiguous() && lost_query.request_id.is_none(), "{lost_query:?}");
+        assert!(client.ambiguous_job(&lost_query).is_none());
 
         // Refused connections are retried (the server never saw them).
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -801,7 +816,7 @@ mod tests {
             let submitted = client.attach_project_to_organization(PROJECT, ORG).await;
             let e = submitted.clone().unwrap_err();
             assert_eq!(e.code.as_deref(), Some(code));
-            assert!(!is_ambiguous(&e), "{e:?}");
+            assert!(e.rejected && !e.is_ambiguous(), "{e:?}");
             assert!(client.ambiguous_job(&e).is_none());
             let seen = server.seen();
             assert_eq!(seen.len(), 1, "neither repeated nor followed by a job lookup");
@@ -928,7 +943,7 @@ mod tests {
         // Through a real submission: dropped, unknown, sent again, dropped again, still unknown.
         let e = client.attach_project_to_organization(PROJECT, ORG).await.unwrap_err();
         assert_eq!(e.action, iam2::ATTACH_PROJECT_ACTION);
-        assert!(is_ambiguous(&e), "{e:?}");
+        assert!(e.is_ambiguous(), "{e:?}");
         let waited =
             client.wait_submitted(Err(e.clone()), Duration::from_secs(10), &fast_poll(), None).await.unwrap_err();
         assert_eq!(waited, WaitError::Cloud(e));
