@@ -5,7 +5,7 @@
 //! API, and the object stays in state.
 //!
 //! The case where the object is created again between the lost answer and the read is tested
-//! at client level with the fake server (`clouds::tencent::organization`, `clouds::huawei::*`):
+//! at client level with the fake server (`clouds::tencent::coalesce`, `clouds::huawei::*`):
 //! here it would hinge on racing Terraform.
 
 mod support;
