@@ -822,16 +822,14 @@ impl Provider for TetherProvider {
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Clients>>> {
         vec![
-            crate::framework::legacy::data_source(data_sources::member_policies::MemberPolicies),
-            crate::framework::legacy::data_source(data_sources::member_auth_bindings::MemberAuthBindings),
-            crate::framework::legacy::data_source(data_sources::organization::Organization),
-            crate::framework::legacy::data_source(data_sources::identity_center_instances::IdentityCenterInstances),
-            crate::framework::legacy::data_source(
-                data_sources::identity_center_principal_assignments::IdentityCenterPrincipalAssignments,
-            ),
-            crate::framework::legacy::data_source(data_sources::rgc_managed_accounts::RgcManagedAccounts),
-            crate::framework::legacy::data_source(data_sources::iam2_projects::Iam2Projects),
-            crate::framework::legacy::data_source(data_sources::iam2_organizations::Iam2Organizations),
+            Arc::new(data_sources::member_policies::MemberPolicies),
+            Arc::new(data_sources::member_auth_bindings::MemberAuthBindings),
+            Arc::new(data_sources::organization::OrganizationDataSource),
+            Arc::new(data_sources::identity_center_instances::IdentityCenterInstances),
+            Arc::new(data_sources::identity_center_principal_assignments::IdentityCenterPrincipalAssignments),
+            Arc::new(data_sources::rgc_managed_accounts::RgcManagedAccounts),
+            Arc::new(data_sources::iam2_projects::Iam2Projects),
+            Arc::new(data_sources::iam2_organizations::Iam2Organizations),
         ]
     }
 }

@@ -34,6 +34,7 @@
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as Tokens;
 use quote::{format_ident, quote};
+use syn::ext::IdentExt;
 use syn::{Data, DeriveInput, Expr, Fields, LitStr, parse_macro_input};
 
 #[proc_macro_derive(Model, attributes(tf))]
@@ -84,7 +85,8 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     for field in &fields.named {
         let ident = field.ident.as_ref().expect("named field");
         let ty = &field.ty;
-        let attr_name = ident.to_string();
+        // `r#type` is the attribute `type`.
+        let attr_name = ident.unraw().to_string();
         let spec = parse_field(field)?;
         let constant = format_ident!("{}", attr_name.to_uppercase());
         names.push(quote! { pub const #constant: &'static str = #attr_name; });

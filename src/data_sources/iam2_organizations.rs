@@ -1,91 +1,105 @@
 //! `tether_iam2_organizations`: ZStack IAM2 organizations, optionally filtered by name on the
 //! server, from QueryIAM2Organization — where `organization_uuid` values come from.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 
-use crate::framework::legacy::LegacyDataSource as _;
+use crate::clouds::CloudError;
+use crate::clouds::zstack::{self, Condition, ZStackClient};
+use crate::framework::model::Model;
+use crate::framework::{Schema, Value};
 
-use crate::clients::Clients;
-use crate::clouds::zstack::Organization;
-use crate::clouds::zstack::iam2::QUERY_ORGANIZATION_ACTION as ACTION;
-use crate::framework::legacy::support::{cloud_error, object};
-use crate::framework::{Attribute, Block, Ctx, DataSource, Diagnostics, Schema, Type, Value};
+use super::zstack_name_filter::NameFiltered;
 
 pub struct Iam2Organizations;
 
-fn organization_type() -> Type {
-    Type::Object(BTreeMap::from([
-        ("uuid".to_string(), Type::String),
-        ("name".to_string(), Type::String),
-        ("description".to_string(), Type::String),
-        ("state".to_string(), Type::String),
-        ("type".to_string(), Type::String),
-        ("parent_uuid".to_string(), Type::String),
-    ]))
+#[derive(Model)]
+struct State {
+    /// Only the organizations with exactly this name (case-sensitive; `q=name=<name>`). Leave it out (and `name_like`) to list every organization.
+    #[tf(optional)]
+    name: Option<String>,
+    /// Only organizations whose name matches this SQL LIKE pattern, where `%` matches any run of characters and `_` one character (`q=name~=<pattern>`). Combined with `name`, both must match; leave it out to match any name.
+    #[tf(optional)]
+    name_like: Option<String>,
+    /// The matching organizations, in ZStack's order.
+    #[tf(computed)]
+    organizations: Vec<Organization>,
 }
 
-fn organization_value(o: &Organization) -> Value {
-    object([
-        ("uuid", Value::from(o.uuid.as_str())),
-        ("name", Value::from(o.name.as_str())),
-        ("description", o.description.as_deref().map_or(Value::Null, Value::from)),
-        ("state", Value::from(o.state.as_str())),
-        ("type", Value::from(o.organization_type.as_str())),
-        ("parent_uuid", o.parent_uuid.as_deref().map_or(Value::Null, Value::from)),
-    ])
+#[derive(Model)]
+struct Organization {
+    /// UUID of the organization (the `organization_uuid` of `tether_iam2_project_organization`).
+    #[tf(computed)]
+    uuid: String,
+    /// Name of the organization.
+    #[tf(computed)]
+    name: String,
+    /// Its description; null when it has none.
+    #[tf(computed)]
+    description: Option<String>,
+    /// `Enabled` or `Disabled`.
+    #[tf(computed)]
+    state: String,
+    /// `Company` or `Department` (empty on ZStack versions that omit it).
+    #[tf(computed)]
+    r#type: String,
+    /// UUID of the parent organization; null for a top-level one.
+    #[tf(computed)]
+    parent_uuid: Option<String>,
 }
 
-/// The server-side conditions for the known filters: `name=<name>` and `name~=<name_like>`.
-/// `Err` names the argument ZStack would misread.
-#[async_trait]
-impl crate::framework::legacy::LegacyDataSource<Clients> for Iam2Organizations {
-    fn type_name(&self) -> &'static str {
-        "tether_iam2_organizations"
+impl From<zstack::Organization> for Organization {
+    fn from(o: zstack::Organization) -> Self {
+        Organization {
+            uuid: o.uuid,
+            name: o.name,
+            description: o.description,
+            state: o.state,
+            r#type: o.organization_type,
+            parent_uuid: o.parent_uuid,
+        }
     }
+}
 
-    fn schema(&self) -> Schema {
-        Schema::new(
-            0,
-            Block::new("Lists ZStack IAM2 organizations (companies and departments), from QueryIAM2Organization; the filters are applied by the management node. Use an organization's `uuid` in `tether_iam2_project_organization`.")
-                .attribute(Attribute::optional("name", Type::String).description("Only the organizations with exactly this name (case-sensitive; `q=name=<name>`). Leave it out (and `name_like`) to list every organization."))
-                .attribute(Attribute::optional("name_like", Type::String).description("Only organizations whose name matches this SQL LIKE pattern, where `%` matches any run of characters and `_` one character (`q=name~=<pattern>`). Combined with `name`, both must match; leave it out to match any name."))
-                .attribute(Attribute::computed("organizations", Type::list(organization_type())).description("The matching organizations, in ZStack's order.\n\n- `uuid`: UUID of the organization (the `organization_uuid` of `tether_iam2_project_organization`).\n- `name`: Name of the organization.\n- `description`: Its description; null when it has none.\n- `state`: `Enabled` or `Disabled`.\n- `type`: `Company` or `Department` (empty on ZStack versions that omit it).\n- `parent_uuid`: UUID of the parent organization; null for a top-level one.")),
+#[async_trait]
+impl NameFiltered for Iam2Organizations {
+    const TYPE_NAME: &'static str = "tether_iam2_organizations";
+    const ACTION: &'static str = zstack::iam2::QUERY_ORGANIZATION_ACTION;
+    const QUERY_FAILED: &'static str = "Could not list the IAM2 organizations";
+    type Found = zstack::Organization;
+
+    fn schema() -> Schema {
+        State::schema(
+            "Lists ZStack IAM2 organizations (companies and departments), from QueryIAM2Organization; the filters are applied by the management node. Use an organization's `uuid` in `tether_iam2_project_organization`.",
         )
     }
 
-    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Err(d) = super::zstack_name_filters(config, ACTION) {
-            diags.push(d);
-        }
+    async fn query(client: &ZStackClient, conditions: &[Condition]) -> Result<Vec<Self::Found>, CloudError> {
+        client.query_organizations(conditions).await
     }
 
-    async fn read(&self, ctx: &Ctx<'_, Clients>, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let client = match ctx.data.zstack() {
-            Ok(client) => client.with_cancellation(ctx.stop.clone()),
-            Err(d) => {
-                diags.push(d);
-                return None;
-            }
+    fn state(name: Option<String>, name_like: Option<String>, found: Vec<Self::Found>) -> Value {
+        State { name, name_like, organizations: found.into_iter().map(Organization::from).collect() }.to_value()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_conforms_to_the_schema_and_keeps_the_type() {
+        let found = zstack::Organization {
+            uuid: "org-1".into(),
+            name: "Sales".into(),
+            organization_type: "Department".into(),
+            parent_uuid: Some("org-0".into()),
+            ..Default::default()
         };
-        let conditions = match super::zstack_name_filters(config, ACTION) {
-            Ok(conditions) => conditions,
-            Err(d) => {
-                diags.push(d);
-                return None;
-            }
-        };
-        match client.query_organizations(&conditions).await {
-            Ok(organizations) => Some(object([
-                ("name", config.attr("name").cloned().unwrap_or(Value::Null)),
-                ("name_like", config.attr("name_like").cloned().unwrap_or(Value::Null)),
-                ("organizations", Value::List(organizations.iter().map(organization_value).collect())),
-            ])),
-            Err(e) => {
-                diags.push(cloud_error("Could not list the IAM2 organizations", &e));
-                None
-            }
-        }
+        let state = Iam2Organizations::state(None, Some("S%".into()), vec![found]);
+        state.conforms_to(&Iam2Organizations::schema().block.implied_type()).unwrap();
+        let Some(Value::List(organizations)) = state.attr(State::ORGANIZATIONS) else { panic!("{state:?}") };
+        assert_eq!(organizations[0].attr(Organization::TYPE), Some(&Value::from("Department")));
+        assert_eq!(organizations[0].attr(Organization::DESCRIPTION), Some(&Value::Null));
+        assert_eq!(state.attr(State::NAME), Some(&Value::Null));
     }
 }

@@ -1,65 +1,65 @@
 //! `tether_identity_center_instances`: the Huawei Cloud Identity Center instances of the
 //! configured account, from ListInstances — where `instance_id` and `identity_store_id` come from.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 
-use crate::framework::legacy::LegacyDataSource as _;
-
-use crate::clients::Clients;
-use crate::clouds::huawei::Instance;
-use crate::framework::legacy::support::{cloud_error, object};
-use crate::framework::{Attribute, Block, Ctx, DataSource, Diagnostics, Schema, Type, Value};
+use crate::clients::{Clients, OperationClients, ReportCloud};
+use crate::clouds::huawei;
+use crate::framework::model::Model;
+use crate::framework::{Ctx, DataSource, Diagnostics, Outcome, Report, Schema, Value};
 
 pub struct IdentityCenterInstances;
 
-fn instance_type() -> Type {
-    Type::Object(BTreeMap::from([
-        ("instance_id".to_string(), Type::String),
-        ("identity_store_id".to_string(), Type::String),
-        ("alias".to_string(), Type::String),
-        ("instance_urn".to_string(), Type::String),
-    ]))
+#[derive(Model)]
+struct State {
+    /// The instances, in the order Identity Center lists them (every page).
+    #[tf(computed)]
+    instances: Vec<Instance>,
 }
 
-fn instance_value(i: &Instance) -> Value {
-    object([
-        ("instance_id", Value::from(i.instance_id.as_str())),
-        ("identity_store_id", Value::from(i.identity_store_id.as_str())),
-        ("alias", Value::from(i.alias.as_str())),
-        ("instance_urn", Value::from(i.instance_urn.as_str())),
-    ])
+#[derive(Model)]
+struct Instance {
+    /// ID of the instance, such as `ins-tether00000001`.
+    #[tf(computed)]
+    instance_id: String,
+    /// ID of the instance's identity store, such as `d-tether00001`.
+    #[tf(computed)]
+    identity_store_id: String,
+    /// Alias of the instance (its sign-in URL prefix).
+    #[tf(computed)]
+    alias: String,
+    /// URN of the instance.
+    #[tf(computed)]
+    instance_urn: String,
+}
+
+impl From<huawei::Instance> for Instance {
+    fn from(i: huawei::Instance) -> Self {
+        Instance {
+            instance_id: i.instance_id,
+            identity_store_id: i.identity_store_id,
+            alias: i.alias,
+            instance_urn: i.instance_urn,
+        }
+    }
 }
 
 #[async_trait]
-impl crate::framework::legacy::LegacyDataSource<Clients> for IdentityCenterInstances {
+impl DataSource<Clients> for IdentityCenterInstances {
     fn type_name(&self) -> &'static str {
         "tether_identity_center_instances"
     }
 
     fn schema(&self) -> Schema {
-        Schema::new(
-            0,
-            Block::new("Lists the Huawei Cloud Identity Center instances of the provider's account, from ListInstances. Use an instance's `instance_id` and `identity_store_id` in `tether_identity_center_profile_association`.")
-                .attribute(Attribute::computed("instances", Type::list(instance_type())).description("The instances, in the order Identity Center lists them (every page).\n\n- `instance_id`: ID of the instance, such as `ins-tether00000001`.\n- `identity_store_id`: ID of the instance's identity store, such as `d-tether00001`.\n- `alias`: Alias of the instance (its sign-in URL prefix).\n- `instance_urn`: URN of the instance.")),
+        State::schema(
+            "Lists the Huawei Cloud Identity Center instances of the provider's account, from ListInstances. Use an instance's `instance_id` and `identity_store_id` in `tether_identity_center_profile_association`.",
         )
     }
 
-    async fn read(&self, ctx: &Ctx<'_, Clients>, _config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let client = match ctx.data.huawei_identitycenter() {
-            Ok(client) => client.with_cancellation(ctx.stop.clone()),
-            Err(d) => {
-                diags.push(d);
-                return None;
-            }
-        };
-        match client.list_instances().await {
-            Ok(instances) => Some(object([("instances", Value::List(instances.iter().map(instance_value).collect()))])),
-            Err(e) => {
-                diags.push(cloud_error("Could not list the Identity Center instances", &e));
-                None
-            }
-        }
+    async fn read(&self, ctx: &Ctx<'_, Clients>, _config: &Value, diags: &mut Diagnostics) -> Outcome<Value> {
+        let client = ctx.huawei_identitycenter().report(diags)?;
+        let instances =
+            client.list_instances().await.report_as("Could not list the Identity Center instances", diags)?;
+        Ok(State { instances: instances.into_iter().map(Instance::from).collect() }.to_value())
     }
 }

@@ -3,59 +3,60 @@
 
 use async_trait::async_trait;
 
-use crate::framework::legacy::LegacyDataSource as _;
+use crate::clients::{Clients, OperationClients, ReportCloud};
+use crate::framework::model::Model;
+use crate::framework::{Ctx, DataSource, Diagnostics, Outcome, Report, Reported, Schema, Value};
 
-use crate::clients::Clients;
-use crate::framework::legacy::support::{cloud_error, object};
-use crate::framework::{Attribute, Block, Ctx, DataSource, Diagnostic, Diagnostics, Schema, Type, Value};
+/// `tether_organization` (not plain `Organization`, the name of the clouds' organization types).
+pub struct OrganizationDataSource;
 
-pub struct Organization;
+#[derive(Model)]
+struct State {
+    /// ID of the organization, such as `o-tether0001`.
+    #[tf(computed)]
+    organization_id: String,
+    /// Uniform resource name of the organization.
+    #[tf(computed)]
+    urn: String,
+    /// ID of the organization's management account.
+    #[tf(computed)]
+    management_account_id: String,
+    /// Name of the organization's management account.
+    #[tf(computed)]
+    management_account_name: String,
+    /// When the organization was created, as Huawei Cloud reports it (ISO 8601).
+    #[tf(computed)]
+    created_at: String,
+}
 
 #[async_trait]
-impl crate::framework::legacy::LegacyDataSource<Clients> for Organization {
+impl DataSource<Clients> for OrganizationDataSource {
     fn type_name(&self) -> &'static str {
         "tether_organization"
     }
 
     fn schema(&self) -> Schema {
-        Schema::new(
-            0,
-            Block::new("Reads the Huawei Cloud organization that the provider's account (`huaweicloud.domain_id`) belongs to, from ShowOrganization. An account in no organization is an error.")
-                .attribute(Attribute::computed("organization_id", Type::String).description("ID of the organization, such as `o-tether0001`."))
-                .attribute(Attribute::computed("urn", Type::String).description("Uniform resource name of the organization."))
-                .attribute(Attribute::computed("management_account_id", Type::String).description("ID of the organization's management account."))
-                .attribute(Attribute::computed("management_account_name", Type::String).description("Name of the organization's management account."))
-                .attribute(Attribute::computed("created_at", Type::String).description("When the organization was created, as Huawei Cloud reports it (ISO 8601).")),
+        State::schema(
+            "Reads the Huawei Cloud organization that the provider's account (`huaweicloud.domain_id`) belongs to, from ShowOrganization. An account in no organization is an error.",
         )
     }
 
-    async fn read(&self, ctx: &Ctx<'_, Clients>, _config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let client = match ctx.data.huawei_organizations() {
-            Ok(client) => client.with_cancellation(ctx.stop.clone()),
-            Err(d) => {
-                diags.push(d);
-                return None;
-            }
+    async fn read(&self, ctx: &Ctx<'_, Clients>, _config: &Value, diags: &mut Diagnostics) -> Outcome<Value> {
+        let client = ctx.huawei_organizations().report(diags)?;
+        let Some(org) = client.show_organization().await.report_as("Could not read the organization", diags)? else {
+            diags.error(
+                "Account is in no organization",
+                "The configured Huawei Cloud account belongs to no organization (ShowOrganization found none), so there is no organization to read. Configure an account of the organization, or accept its invitation with `tether_organization_membership` first.",
+            );
+            return Err(Reported);
         };
-        match client.show_organization().await {
-            Ok(Some(org)) => Some(object([
-                ("organization_id", Value::from(org.id.as_str())),
-                ("urn", Value::from(org.urn.as_str())),
-                ("management_account_id", Value::from(org.management_account_id.as_str())),
-                ("management_account_name", Value::from(org.management_account_name.as_str())),
-                ("created_at", Value::from(org.created_at.as_str())),
-            ])),
-            Ok(None) => {
-                diags.push(Diagnostic::error(
-                    "Account is in no organization",
-                    "The configured Huawei Cloud account belongs to no organization (ShowOrganization found none), so there is no organization to read. Configure an account of the organization, or accept its invitation with `tether_organization_membership` first.",
-                ));
-                None
-            }
-            Err(e) => {
-                diags.push(cloud_error("Could not read the organization", &e));
-                None
-            }
+        Ok(State {
+            organization_id: org.id,
+            urn: org.urn,
+            management_account_id: org.management_account_id,
+            management_account_name: org.management_account_name,
+            created_at: org.created_at,
         }
+        .to_value())
     }
 }
