@@ -786,8 +786,8 @@ impl Provider for TetherProvider {
             Arc::new(resources::member_auth_binding::MemberAuthBinding),
             crate::framework::legacy::resource(resources::organization_membership::OrganizationMembership),
             crate::framework::legacy::resource(resources::rgc_managed_account::RgcManagedAccount),
-            crate::framework::legacy::resource(resources::identity_center_profile_association::ProfileAssociation),
-            crate::framework::legacy::resource(resources::iam2_project_organization::ProjectOrganization),
+            Arc::new(resources::identity_center_profile_association::IdentityCenterProfileAssociation),
+            Arc::new(resources::iam2_project_organization::Iam2ProjectOrganization),
         ]
     }
 

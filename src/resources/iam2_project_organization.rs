@@ -12,23 +12,21 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
-use crate::framework::legacy::LegacyResource as _;
-
-use crate::clients::Clients;
+use crate::clients::{Clients, OperationClients, ReportCloud, Service, cloud_error, import_hint};
 use crate::clouds::waiter::{PollPolicy, WaitError};
 use crate::clouds::zstack::iam2::{ATTACH_PROJECT_ACTION, DETACH_PROJECT_ACTION, NOT_IN_ORGANIZATION};
 use crate::clouds::zstack::{Condition, POLL_JOB_ACTION, QueryOp, ZStackClient};
 use crate::clouds::{CloudError, ErrorKind};
-use crate::framework::identity::{IdentityAttribute, IdentityType};
+use crate::framework::identity::IdentityAttribute;
+use crate::framework::model::Model;
 use crate::framework::operation;
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
-    Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Plan, Resource, Schema, Type,
-    Value,
+    Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Outcome, Plan, Report, Reported,
+    Resource, Schema, Type, Value,
 };
 
 use super::write_outcome::wait_budget;
-use crate::framework::legacy::support::{cloud_error, import_hint, object};
 
 pub const TYPE_NAME: &str = "tether_iam2_project_organization";
 
@@ -46,7 +44,32 @@ const POLL: PollPolicy = PollPolicy {
     multiplier: 1.5,
 };
 
-pub struct ProjectOrganization;
+pub struct Iam2ProjectOrganization;
+
+/// The state of a link: every attribute, declared once.
+#[derive(Model)]
+struct State {
+    /// The project UUID, also the import ID.
+    #[tf(computed, import)]
+    id: String,
+    /// UUID of the IAM2 project (32 hexadecimal characters).
+    #[tf(required, force_new, identity)]
+    project_uuid: String,
+    /// UUID of the IAM2 organization to attach the project to.
+    #[tf(required, force_new)]
+    organization_uuid: String,
+    /// Name of the project.
+    #[tf(computed)]
+    project_name: String,
+    /// Name of the organization.
+    #[tf(computed)]
+    organization_name: String,
+    /// The organization Terraform attached the project to (at create; at import, the one it was in). A refresh never changes it: when `organization_uuid` shows the project in another organization (moved outside Terraform), destroy calls nothing and leaves it there. Setting `organization_uuid` to the project's current organization adopts the move (the plan shows this attribute changing, and no cloud call is made).
+    #[tf(computed)]
+    attached_organization_uuid: String,
+    #[tf(block = timeouts::block(TIMEOUTS))]
+    timeouts: Value,
+}
 
 fn check_uuid(value: &str, name: &str) -> Result<(), Diagnostic> {
     if value.len() == 32 && value.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)) {
@@ -85,10 +108,6 @@ async fn names_of<'a>(
     Ok(names)
 }
 
-fn client(ctx: &Ctx<'_, Clients>) -> Result<ZStackClient, Diagnostic> {
-    Ok(ctx.data.zstack()?.with_cancellation(ctx.stop.clone()))
-}
-
 /// `client` for the reads that find out what a write did: they may go on for a short grace after
 /// Ctrl-C (so that the state records the truth), never past the operation's deadline.
 fn settle_client(client: &ZStackClient, ctx: &Ctx<'_, Clients>) -> ZStackClient {
@@ -105,25 +124,31 @@ async fn attached_organization(client: &ZStackClient, project: &str) -> Result<O
 /// for states from before it was recorded, the organization the last apply or refresh saw).
 /// A refresh never overwrites it, so a project moved elsewhere is told apart from ours.
 fn attached(state: &Value) -> Option<&str> {
-    [ATTACHED, "organization_uuid"]
+    [ATTACHED, State::ORGANIZATION_UUID]
         .into_iter()
         .find_map(|name| state.attr(name).and_then(Value::as_str).filter(|s| !s.is_empty()))
 }
 
-const ATTACHED: &str = "attached_organization_uuid";
+const ATTACHED: &str = State::ATTACHED_ORGANIZATION_UUID;
 
 /// The state of a project attached to `organization`, `attached` being the organization
 /// Terraform attached it to; the names are empty until a read fills them in.
 fn link_state(project: &str, organization: &str, attached: &str, names: (String, String), known: &Value) -> Value {
-    object([
-        ("id", Value::from(project)),
-        ("project_uuid", Value::from(project)),
-        ("organization_uuid", Value::from(organization)),
-        ("project_name", Value::from(names.0)),
-        ("organization_name", Value::from(names.1)),
-        (ATTACHED, Value::from(attached)),
-        ("timeouts", known.attr(timeouts::BLOCK).cloned().unwrap_or(Value::Null)),
-    ])
+    State {
+        id: project.to_string(),
+        project_uuid: project.to_string(),
+        organization_uuid: organization.to_string(),
+        project_name: names.0,
+        organization_name: names.1,
+        attached_organization_uuid: attached.to_string(),
+        timeouts: known.attr(timeouts::BLOCK).cloned().unwrap_or(Value::Null),
+    }
+    .to_value()
+}
+
+/// The state `import` returns: the project alone, for the refresh that follows to fill in.
+fn import_state(project: &str) -> Value {
+    State::import_state_of(link_state(project, "", "", Default::default(), &Value::Null))
 }
 
 /// The state for a project attached to `organization`, with both names; `attached` is the
@@ -217,7 +242,7 @@ fn record_unconfirmed(
     why: &str,
     diags: &mut Diagnostics,
 ) -> Value {
-    let (project, organization) = (text(planned, "project_uuid"), text(planned, "organization_uuid"));
+    let (project, organization) = (text(planned, State::PROJECT_UUID), text(planned, State::ORGANIZATION_UUID));
     ctx.op.record_unconfirmed(sent);
     let stop = why_unknown(error);
     if ctx.interrupted() {
@@ -255,13 +280,13 @@ async fn wait_for_job(
 }
 
 #[async_trait]
-impl crate::framework::legacy::LegacyResource<Clients> for ProjectOrganization {
-    fn service(&self) -> crate::clients::Service {
-        crate::clients::Service::ZStackIam2
-    }
-
+impl Resource<Clients> for Iam2ProjectOrganization {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
+    }
+
+    fn service(&self) -> Service {
+        Service::ZStackIam2
     }
 
     fn timeouts(&self) -> Option<Defaults> {
@@ -269,25 +294,17 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProjectOrganization {
     }
 
     fn identity(&self) -> &'static [IdentityAttribute] {
-        &[IdentityAttribute { name: "project_uuid", ty: IdentityType::String, description: "UUID of the project." }]
+        State::IDENTITY
     }
 
     fn schema(&self) -> Schema {
-        Schema::new(
-            0,
-            Block::new("Attaches a ZStack IAM2 project to an organization (a company or department); a project belongs to at most one organization. Creating it calls **AttachIAM2ProjectToIAM2Organization** and waits for the job. Destroying it calls **DetachIAM2ProjectFromIAM2Organization** (`DELETE /zstack/v1/iam2/projects/{projectUuid}/iam2/organizations`) and waits: the project leaves the organization (it is not deleted). A project moved to another organization outside Terraform shows as drift on `organization_uuid`, while `attached_organization_uuid` keeps the organization Terraform attached it to: destroy then calls nothing and leaves the project in the other organization, and a plan to move it back is refused rather than detaching it from an organization Terraform never attached it to.")
-                .attribute(Attribute::computed("id", Type::String).description("The project UUID, also the import ID."))
-                .attribute(Attribute::required("project_uuid", Type::String).force_new().description("UUID of the IAM2 project (32 hexadecimal characters)."))
-                .attribute(Attribute::required("organization_uuid", Type::String).force_new().description("UUID of the IAM2 organization to attach the project to."))
-                .attribute(Attribute::computed("project_name", Type::String).description("Name of the project."))
-                .attribute(Attribute::computed("organization_name", Type::String).description("Name of the organization."))
-                .attribute(Attribute::computed(ATTACHED, Type::String).description("The organization Terraform attached the project to (at create; at import, the one it was in). A refresh never changes it: when `organization_uuid` shows the project in another organization (moved outside Terraform), destroy calls nothing and leaves it there. Setting `organization_uuid` to the project's current organization adopts the move (the plan shows this attribute changing, and no cloud call is made)."))
-                .block(timeouts::block(TIMEOUTS)),
+        State::schema(
+            "Attaches a ZStack IAM2 project to an organization (a company or department); a project belongs to at most one organization. Creating it calls **AttachIAM2ProjectToIAM2Organization** and waits for the job. Destroying it calls **DetachIAM2ProjectFromIAM2Organization** (`DELETE /zstack/v1/iam2/projects/{projectUuid}/iam2/organizations`) and waits: the project leaves the organization (it is not deleted). A project moved to another organization outside Terraform shows as drift on `organization_uuid`, while `attached_organization_uuid` keeps the organization Terraform attached it to: destroy then calls nothing and leaves the project in the other organization, and a plan to move it back is refused rather than detaching it from an organization Terraform never attached it to.",
         )
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        for name in ["project_uuid", "organization_uuid"] {
+        for name in [State::PROJECT_UUID, State::ORGANIZATION_UUID] {
             if let Some(uuid) = config.attr(name).and_then(Value::as_str) {
                 if let Err(d) = check_uuid(uuid, name) {
                     diags.push(d);
@@ -299,28 +316,28 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProjectOrganization {
         }
     }
 
-    async fn modify_plan(&self, _ctx: &Ctx<'_, Clients>, plan: &mut Plan, diags: &mut Diagnostics) {
-        if let Some(project) = plan.planned.attr("project_uuid").filter(|v| v.is_known()).cloned() {
-            if let Some(slot) = plan.planned.attr_mut("id") {
+    async fn modify_plan(&self, _ctx: &Ctx<'_, Clients>, plan: &mut Plan, diags: &mut Diagnostics) -> Outcome<()> {
+        if let Some(project) = plan.planned.attr(State::PROJECT_UUID).filter(|v| v.is_known()).cloned() {
+            if let Some(slot) = plan.planned.attr_mut(State::ID) {
                 *slot = project;
             }
         }
         if plan.is_create() {
-            let organization = plan.planned.attr("organization_uuid").cloned().unwrap_or(Value::Null);
+            let organization = plan.planned.attr(State::ORGANIZATION_UUID).cloned().unwrap_or(Value::Null);
             if let Some(slot) = plan.planned.attr_mut(ATTACHED) {
                 *slot = if organization.is_known() { organization } else { Value::unknown() };
             }
-            return;
+            return Ok(());
         }
         let (Some(current), Some(ours)) =
-            (plan.prior.attr("organization_uuid").and_then(Value::as_str), attached(&plan.prior))
+            (plan.prior.attr(State::ORGANIZATION_UUID).and_then(Value::as_str), attached(&plan.prior))
         else {
-            return;
+            return Ok(());
         };
         if current == ours {
-            return;
+            return Ok(());
         }
-        let wanted = plan.planned.attr("organization_uuid").and_then(Value::as_str);
+        let wanted = plan.planned.attr(State::ORGANIZATION_UUID).and_then(Value::as_str);
         if wanted == Some(current) {
             // The configuration names the organization the project was moved to: adopt it.
             if let Some(slot) = plan.planned.attr_mut(ATTACHED) {
@@ -329,7 +346,7 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProjectOrganization {
         } else if plan.is_replace() {
             // A warning, not an error: `terraform destroy` runs a normal plan first to refresh,
             // and an error there would make the project impossible to destroy.
-            let project = text(&plan.prior, "project_uuid");
+            let project = text(&plan.prior, State::PROJECT_UUID);
             diags.push(
                 Diagnostic::warning(
                     format!("Project {project} was moved to another organization outside Terraform"),
@@ -337,9 +354,10 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProjectOrganization {
                         "Project {project} is now in organization {current}, not in {ours}, where Terraform attached it. This replacement will not detach it from {current}, an organization Terraform never attached it to, so attaching it to {ours} will fail while it is there. Either move the project back outside Terraform, set organization_uuid = \"{current}\" to adopt the move, or stop managing it with `terraform state rm`."
                     ),
                 )
-                .at(AttributePath::root("organization_uuid")),
+                .at(AttributePath::root(State::ORGANIZATION_UUID)),
             );
         }
+        Ok(())
     }
 
     async fn update(
@@ -348,54 +366,46 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProjectOrganization {
         _prior: &Value,
         planned: &Value,
         _diags: &mut Diagnostics,
-    ) -> Value {
+    ) -> Outcome<Value> {
         // Only adopting a move gets here (every argument forces replacement): nothing changes in
         // the cloud.
-        planned.clone()
+        Ok(planned.clone())
     }
 
-    async fn create(&self, ctx: &Ctx<'_, Clients>, planned: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let client = match client(ctx) {
-            Ok(client) => client,
-            Err(d) => {
-                diags.push(d);
-                return None;
-            }
-        };
-        let (project, organization) = (text(planned, "project_uuid"), text(planned, "organization_uuid"));
+    async fn create(&self, ctx: &Ctx<'_, Clients>, planned: &Value, diags: &mut Diagnostics) -> Outcome<Value> {
+        let client = ctx.zstack().report(diags)?;
+        let (project, organization) = (text(planned, State::PROJECT_UUID), text(planned, State::ORGANIZATION_UUID));
         // One query first: after a failed or lost attach, `reconcile` records a link it finds,
         // which is right only if the link did not exist before this attach. A link already there
         // is not this configuration's (or it is the one a create_before_destroy replacement is
         // about to destroy, which this create cannot tell apart), and a project
         // in another organization must not be touched; both are said plainly here, before
         // anything is sent.
-        match attached_organization(&client, project).await {
-            Ok(None) => {}
-            Ok(Some(current)) if current == organization => {
+        let before = attached_organization(&client, project)
+            .await
+            .report_as("Could not check the project's organization before attaching it", diags)?;
+        match before {
+            None => {}
+            Some(current) if current == organization => {
                 diags.error(
                     "The project is already attached to this organization",
                     format!("Project {project} is already in organization {organization}, so this configuration did not attach it. {}", import_hint(TYPE_NAME, project)),
                 );
-                return None;
+                return Err(Reported);
             }
-            Ok(Some(other)) => {
+            Some(other) => {
                 diags.error(
                     "The project is in another organization",
                     format!("Project {project} is in organization {other}; ZStack attaches a project to one organization at a time, and this provider does not detach it from an organization it did not attach it to. Detach it there first, or set organization_uuid = \"{other}\" and import it: terraform import {TYPE_NAME}.<name> {project}"),
                 );
-                return None;
-            }
-            Err(e) => {
-                diags.push(cloud_error("Could not check the project's organization before attaching it", &e));
-                return None;
+                return Err(Reported);
             }
         }
         let sent = SystemTime::now();
         let submitted = client.attach_project_to_organization(project, organization).await;
         if let Err(error) = wait_for_job(&client, submitted, ctx).await {
             if !may_have_happened(&error) {
-                diags.push(write_failed(ATTACH_REFUSED, ATTACH_FAILED, &error));
-                return None;
+                return Err(write_failed(ATTACH_REFUSED, ATTACH_FAILED, &error)).report(diags);
             }
             // Stopped (Ctrl-C or the deadline) while the attach was on the wire or its job ran,
             // or the job could not be followed: only the project's organization can tell.
@@ -403,7 +413,7 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProjectOrganization {
                 Ok(Some(current)) if current == organization => {
                     // The check above found it in no organization: this attach made the link.
                     let named = state(&settle_client(&client, ctx), project, organization, organization, planned).await;
-                    Some(named.unwrap_or_else(|_| {
+                    Ok(named.unwrap_or_else(|_| {
                         link_state(project, organization, organization, Default::default(), planned)
                     }))
                 }
@@ -413,9 +423,9 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProjectOrganization {
                         format!("Project {project} is in organization {other}"),
                         format!("Reading the project after the attach was stopped found it in organization {other}, so it was not attached to {organization}; nothing is recorded."),
                     );
-                    None
+                    Err(Reported)
                 }
-                Ok(None) => Some(record_unconfirmed(
+                Ok(None) => Ok(record_unconfirmed(
                     ctx,
                     planned,
                     sent,
@@ -423,19 +433,19 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProjectOrganization {
                     "it is in no organization yet, and the attach may still be on its way",
                     diags,
                 )),
-                Err(why) => Some(record_unconfirmed(ctx, planned, sent, &error, &why, diags)),
+                Err(why) => Ok(record_unconfirmed(ctx, planned, sent, &error, &why, diags)),
             };
         }
         // Attached. Its names are read within the settle grace, so that Ctrl-C right now still
         // records the link; the next refresh fills in names that could not be read.
         match state(&settle_client(&client, ctx), project, organization, organization, planned).await {
-            Ok(state) => Some(state),
+            Ok(state) => Ok(state),
             Err(e) => {
                 diags.warning(
                     "Attached, but could not read the names",
                     format!("Project {project} was attached to organization {organization}, and is recorded so; reading the names of the project and the organization failed ({}). The next refresh fills them in.", if e.kind == ErrorKind::Cancelled { "the read was stopped".to_string() } else { e.to_string() }),
                 );
-                Some(link_state(project, organization, organization, Default::default(), planned))
+                Ok(link_state(project, organization, organization, Default::default(), planned))
             }
         }
     }
@@ -447,29 +457,19 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProjectOrganization {
         current: &Value,
         _since: SystemTime,
         diags: &mut Diagnostics,
-    ) -> Option<Value> {
+    ) -> Outcome<Option<Value>> {
         // The create checked that the project was in no organization before it sent the attach,
         // so the project found in that organization now is the link it made. Anywhere else (or
         // nowhere) the attach did not take: drop the record, so the next plan attaches it again
         // and its check reports a project another organization holds, rather than a plan to
         // move it that could never be applied.
-        let found = self.read(ctx, current, diags).await;
-        if diags.has_errors() {
-            return found;
-        }
-        let found = found?;
-        (found.attr("organization_uuid").and_then(Value::as_str) == attached(current)).then_some(found)
+        let found = self.read(ctx, current, diags).await?;
+        Ok(found.filter(|found| found.attr(State::ORGANIZATION_UUID).and_then(Value::as_str) == attached(current)))
     }
 
-    async fn read(&self, ctx: &Ctx<'_, Clients>, current: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let client = match client(ctx) {
-            Ok(client) => client,
-            Err(d) => {
-                diags.push(d);
-                return Some(current.clone());
-            }
-        };
-        let project = text(current, "project_uuid");
+    async fn read(&self, ctx: &Ctx<'_, Clients>, current: &Value, diags: &mut Diagnostics) -> Outcome<Option<Value>> {
+        let client = ctx.zstack().report(diags)?;
+        let project = text(current, State::PROJECT_UUID);
         let read = async {
             match attached_organization(&client, project).await? {
                 // Attached elsewhere is drift on organization_uuid: the plan shows the move back.
@@ -481,29 +481,20 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProjectOrganization {
             }
         };
         match read.await {
-            Ok(found) => found,
-            Err(e) if e.kind == ErrorKind::NotFound => None,
-            Err(e) => {
-                diags.push(cloud_error("Could not read the project's organization", &e));
-                Some(current.clone())
-            }
+            Ok(found) => Ok(found),
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).report_as("Could not read the project's organization", diags),
         }
     }
 
-    async fn delete(&self, ctx: &Ctx<'_, Clients>, prior: &Value, diags: &mut Diagnostics) {
-        let client = match client(ctx) {
-            Ok(client) => client,
-            Err(d) => {
-                diags.push(d);
-                return;
-            }
-        };
-        let project = text(prior, "project_uuid");
+    async fn delete(&self, ctx: &Ctx<'_, Clients>, prior: &Value, diags: &mut Diagnostics) -> Outcome<()> {
+        let client = ctx.zstack().report(diags)?;
+        let project = text(prior, State::PROJECT_UUID);
         // The detach API takes only the project and detaches it from whatever organization it is
         // in. The client sends it only while the project is still in the organization Terraform
         // attached it to, checked right before each send (a resend after a new login included);
         // anywhere else, ours is already detached and the other is not ours to touch.
-        let Some(ours) = attached(prior) else { return };
+        let Some(ours) = attached(prior) else { return Ok(()) };
         let submitted = client.detach_project_from_organization(project, ours).await;
         let outcome = wait_for_job(&client, submitted, ctx).await;
         if let Err(WaitError::Cloud(e)) = &outcome {
@@ -514,23 +505,23 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProjectOrganization {
                         format!("DetachIAM2ProjectFromIAM2Organization was {}; the project left organization {ours} outside Terraform, so destroying this resource calls nothing.", e.message),
                     );
                 }
-                return;
+                return Ok(());
             }
         }
-        let Err(error) = outcome else { return };
+        let Err(error) = outcome else { return Ok(()) };
         if !may_have_happened(&error) {
-            diags.push(write_failed(
+            return Err(write_failed(
                 "Could not detach the project from the organization",
                 "Detaching the project did not succeed",
                 &error,
-            ));
-            return;
+            ))
+            .report(diags);
         }
         // Stopped while the detach was on the wire or its job ran: gone from our organization
         // means detached (the guard sent it only while the project was there); still there, or
         // no answer, means it may yet be, and the object stays in the state.
         let why = match read_back(&client, ctx, project).await {
-            Ok(current) if current.as_deref() != Some(ours) => return,
+            Ok(current) if current.as_deref() != Some(ours) => return Ok(()),
             Ok(_) => format!("it is still in organization {ours}, and the detach may still be on its way"),
             Err(why) => why,
         };
@@ -541,10 +532,11 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProjectOrganization {
                 why_unknown(&error)
             ),
         );
+        Err(Reported)
     }
 
     fn detach_call(&self, state: &Value) -> Result<DetachCall, String> {
-        let (project, current) = (text(state, "project_uuid"), text(state, "organization_uuid"));
+        let (project, current) = (text(state, State::PROJECT_UUID), text(state, State::ORGANIZATION_UUID));
         match attached(state) {
             Some(ours) if ours != current => Err(format!(
                 "project {project} is in organization {current}, which Terraform did not attach it to (it attached it to {ours}), so destroy leaves it there"
@@ -563,11 +555,11 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProjectOrganization {
             "" => uuid.to_string(),
             label => format!("{label} ({uuid})"),
         };
-        let (project, organization) = (text(prior, "project_uuid"), text(prior, "organization_uuid"));
+        let (project, organization) = (text(prior, State::PROJECT_UUID), text(prior, State::ORGANIZATION_UUID));
         format!(
             "project {} leaves organization {}; the project itself is not deleted.",
-            named("project_name", project),
-            named("organization_name", organization)
+            named(State::PROJECT_NAME, project),
+            named(State::ORGANIZATION_NAME, organization)
         )
     }
 
@@ -589,16 +581,19 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProjectOrganization {
         }
     }
 
-    async fn list(&self, ctx: &Ctx<'_, Clients>, config: &Value, found: &mut Found, diags: &mut Diagnostics) {
-        let client = match client(ctx) {
-            Ok(client) => client,
-            Err(d) => return diags.push(d),
-        };
+    async fn list(
+        &self,
+        ctx: &Ctx<'_, Clients>,
+        config: &Value,
+        found: &mut Found,
+        diags: &mut Diagnostics,
+    ) -> Outcome<()> {
+        let client = ctx.zstack().report(diags)?;
         let organization = config.attr("organization_uuid").and_then(Value::as_str);
-        let mut refs = match client.list_organization_project_refs(organization).await {
-            Ok(refs) => refs,
-            Err(e) => return diags.push(cloud_error("Could not list the project-organization links", &e)),
-        };
+        let mut refs = client
+            .list_organization_project_refs(organization)
+            .await
+            .report_as("Could not list the project-organization links", diags)?;
         refs.sort_by(|a, b| a.project_uuid.cmp(&b.project_uuid));
         let names = async {
             let projects = names_of(&client, "project", refs.iter().map(|r| r.project_uuid.as_str())).await?;
@@ -606,47 +601,32 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProjectOrganization {
                 names_of(&client, "organization", refs.iter().map(|r| r.organization_uuid.as_str())).await?;
             Ok::<_, crate::clouds::CloudError>((projects, organizations))
         };
-        let (projects, organizations) = match names.await {
-            Ok(names) => names,
-            Err(e) => return diags.push(cloud_error("Could not look up project and organization names", &e)),
-        };
+        let (projects, organizations) =
+            names.await.report_as("Could not look up project and organization names", diags)?;
         for link in refs {
             let project_name = projects.get(&link.project_uuid).cloned().unwrap_or_default();
             let organization_name = organizations.get(&link.organization_uuid).cloned().unwrap_or_default();
             let label =
                 format!("{project_name} ({}) in {organization_name} ({})", link.project_uuid, link.organization_uuid);
-            let state = object([
-                ("id", Value::from(link.project_uuid.as_str())),
-                ("project_uuid", Value::from(link.project_uuid.as_str())),
-                ("organization_uuid", Value::from(link.organization_uuid.as_str())),
-                ("project_name", Value::from(project_name)),
-                ("organization_name", Value::from(organization_name)),
-                (ATTACHED, Value::from(link.organization_uuid.as_str())),
-                ("timeouts", Value::Null),
-            ]);
+            let (project, organization) = (&link.project_uuid, &link.organization_uuid);
+            let state =
+                link_state(project, organization, organization, (project_name, organization_name), &Value::Null);
             if !found.push(label, state).await {
-                return;
+                return Ok(());
             }
         }
+        Ok(())
     }
 
-    async fn import(&self, _ctx: &Ctx<'_, Clients>, id: &str, diags: &mut Diagnostics) -> Option<Value> {
-        if check_uuid(id, "project_uuid").is_err() {
+    async fn import(&self, _ctx: &Ctx<'_, Clients>, id: &str, diags: &mut Diagnostics) -> Outcome<Value> {
+        if check_uuid(id, State::PROJECT_UUID).is_err() {
             diags.error(
                 "Invalid import ID",
                 format!("{id:?} is not a project UUID. Expected `<project_uuid>`: 32 lower-case hexadecimal characters without dashes, such as `6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01`."),
             );
-            return None;
+            return Err(Reported);
         }
-        Some(object([
-            ("id", Value::from(id)),
-            ("project_uuid", Value::from(id)),
-            ("organization_uuid", Value::Null),
-            ("project_name", Value::Null),
-            ("organization_name", Value::Null),
-            (ATTACHED, Value::Null),
-            ("timeouts", Value::Null),
-        ]))
+        Ok(import_state(id))
     }
 }
 
@@ -659,6 +639,22 @@ mod tests {
 
     fn cloud(kind: ErrorKind, action: &str) -> CloudError {
         CloudError::new(kind, Cloud::ZStack, action, "x")
+    }
+
+    #[test]
+    fn states_conform_to_the_schema_and_import_keeps_only_the_project() {
+        let ty = Iam2ProjectOrganization.schema().implied_type();
+        let (project, organization) = ("6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b01", "0f0f0c2b3d4e4f5a8b9c0d1e2f3a4b02");
+        let linked = link_state(project, organization, organization, ("p".into(), "o".into()), &Value::Null);
+        linked.conforms_to(&ty).unwrap();
+        assert_eq!(attached(&linked), Some(organization));
+        let imported = import_state(project);
+        imported.conforms_to(&ty).unwrap();
+        assert_eq!(imported.attr(State::ID), Some(&Value::from(project)));
+        assert_eq!(imported.attr(State::PROJECT_UUID), Some(&Value::from(project)));
+        for name in [State::ORGANIZATION_UUID, State::PROJECT_NAME, State::ORGANIZATION_NAME, ATTACHED] {
+            assert_eq!(imported.attr(name), Some(&Value::Null), "{name}");
+        }
     }
 
     #[test]

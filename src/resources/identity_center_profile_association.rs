@@ -10,30 +10,29 @@
 //! list   = ListAccountAssignments per account (all organization accounts, or one) to find the
 //!          principals, then each principal's full set as `read` has it
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-
-use crate::framework::legacy::LegacyResource as _;
 use futures_util::StreamExt;
 
-use crate::clients::Clients;
+use crate::clients::{Clients, OperationClients, ReportCloud, Service, cloud_error, report_detach};
 use crate::clouds::huawei::identitycenter::{
     CREATE_ACCOUNT_ASSIGNMENT_ACTION, LIST_ASSIGNMENTS_FOR_PRINCIPAL_ACTION, is_change_in_progress,
 };
 use crate::clouds::huawei::{AssignmentTarget, IdentityCenterClient};
 use crate::clouds::waiter::{PollPolicy, WaitError};
 use crate::clouds::{CloudError, ErrorKind};
-use crate::framework::identity::{IdentityAttribute, IdentityType};
+use crate::framework::args::is_id;
+use crate::framework::identity::IdentityAttribute;
+use crate::framework::model::Model;
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
-    Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, NestedBlock, Plan, Resource,
-    Schema, Type, Value,
+    Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Outcome, Plan, Report, Reported,
+    Resource, Schema, Type, Value,
 };
 
 use super::write_outcome::{UnknownWrite, stopped_wait, unconfirmed_create, wait_budget};
-use crate::framework::legacy::support::{cloud_error, is_id, object, report_detach};
 
 pub const TYPE_NAME: &str = "tether_identity_center_profile_association";
 
@@ -56,12 +55,40 @@ const PARALLEL_REQUESTS: usize = 4;
 
 const IMPORT_FORM: &str = "`<instance_id>/<USER|GROUP>/<principal_id>` (for example `ins-tether00000001/USER/u-alice`)";
 
-pub struct ProfileAssociation;
+pub struct IdentityCenterProfileAssociation;
+
+/// The state of an association: every attribute, declared once.
+#[derive(Model)]
+struct State {
+    #[tf(computed, import, description = format!("{IMPORT_FORM}, also the import ID."))]
+    id: String,
+    /// ID of the Identity Center instance.
+    #[tf(required, force_new, identity)]
+    instance_id: String,
+    /// ID of the instance's identity store. Looked up from the instance (ListInstances) when omitted. An instance has one identity store, so it cannot change while `instance_id` stays: such a plan is refused (it would replace the association, and a replacement of the same principal would remove the assignments the new one holds).
+    #[tf(optional, computed)]
+    identity_store_id: Option<String>,
+    /// `USER` or `GROUP`.
+    #[tf(required, force_new, identity)]
+    principal_type: String,
+    /// ID of the user or group.
+    #[tf(required, force_new, identity)]
+    principal_id: String,
+    /// One account assignment: a permission set granted to the principal on an account.
+    #[tf(block, set)]
+    assignment: Vec<Assignment>,
+    #[tf(block = timeouts::block(TIMEOUTS))]
+    timeouts: Value,
+}
 
 /// One assignment: a permission set on an account.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Model, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Assignment {
+    /// ID of the permission set.
+    #[tf(required)]
     permission_set_id: String,
+    /// ID of the account (the assignment's target).
+    #[tf(required)]
     account_id: String,
 }
 
@@ -76,9 +103,9 @@ impl Principal {
     fn from_state(value: &Value) -> Principal {
         let text = |name: &str| value.attr(name).and_then(Value::as_str).unwrap_or_default().to_string();
         Principal {
-            instance_id: text("instance_id"),
-            principal_type: text("principal_type"),
-            principal_id: text("principal_id"),
+            instance_id: text(State::INSTANCE_ID),
+            principal_type: text(State::PRINCIPAL_TYPE),
+            principal_id: text(State::PRINCIPAL_ID),
         }
     }
 
@@ -95,17 +122,23 @@ impl Principal {
         }
     }
 
+    /// The state of this principal with `assignments`; `identity_store_id` is null until known.
+    fn state(&self, identity_store_id: Option<&str>, assignments: &BTreeSet<Assignment>, timeouts: Value) -> Value {
+        State {
+            id: self.id(),
+            instance_id: self.instance_id.clone(),
+            identity_store_id: identity_store_id.map(str::to_string),
+            principal_type: self.principal_type.clone(),
+            principal_id: self.principal_id.clone(),
+            assignment: assignments.iter().cloned().collect(),
+            timeouts,
+        }
+        .to_value()
+    }
+
     /// A state with only the principal's keys, for `read` to fill in.
     fn bare_state(&self) -> Value {
-        object([
-            ("id", Value::from(self.id())),
-            ("instance_id", Value::from(self.instance_id.as_str())),
-            ("identity_store_id", Value::Null),
-            ("principal_type", Value::from(self.principal_type.as_str())),
-            ("principal_id", Value::from(self.principal_id.as_str())),
-            ("assignment", Value::Set(Vec::new())),
-            ("timeouts", Value::Null),
-        ])
+        self.state(None, &BTreeSet::new(), Value::Null)
     }
 
     fn parse_import_id(id: &str) -> Result<Principal, Diagnostic> {
@@ -138,46 +171,23 @@ impl Principal {
 }
 
 fn assignments_of(value: &Value) -> BTreeSet<Assignment> {
+    let text = |a: &Value, name: &str| a.attr(name).and_then(Value::as_str).unwrap_or_default().to_string();
     value
-        .attr("assignment")
+        .attr(State::ASSIGNMENT)
         .and_then(Value::elements)
         .unwrap_or_default()
         .iter()
         .map(|a| Assignment {
-            permission_set_id: a.attr("permission_set_id").and_then(Value::as_str).unwrap_or_default().to_string(),
-            account_id: a.attr("account_id").and_then(Value::as_str).unwrap_or_default().to_string(),
+            permission_set_id: text(a, Assignment::PERMISSION_SET_ID),
+            account_id: text(a, Assignment::ACCOUNT_ID),
         })
         .collect()
 }
 
+/// The state of `base`'s principal, holding `assignments`, with `base`'s time limits.
 fn with_assignments(base: &Value, identity_store_id: &str, assignments: &BTreeSet<Assignment>) -> Value {
-    let mut fields: BTreeMap<String, Value> = match base {
-        Value::Object(fields) => fields.clone(),
-        _ => BTreeMap::new(),
-    };
-    let principal = Principal::from_state(base);
-    fields.insert("id".into(), Value::from(principal.id()));
-    fields.insert("identity_store_id".into(), Value::from(identity_store_id));
-    fields.insert(
-        "assignment".into(),
-        Value::Set(
-            assignments
-                .iter()
-                .map(|a| {
-                    object([
-                        ("permission_set_id", Value::from(a.permission_set_id.as_str())),
-                        ("account_id", Value::from(a.account_id.as_str())),
-                    ])
-                })
-                .collect(),
-        ),
-    );
-    fields.entry(timeouts::BLOCK.into()).or_insert(Value::Null);
-    Value::Object(fields)
-}
-
-fn client(ctx: &Ctx<'_, Clients>) -> Result<IdentityCenterClient, Diagnostic> {
-    Ok(ctx.data.huawei_identitycenter()?.with_cancellation(ctx.stop.clone()))
+    let timeouts = base.attr(timeouts::BLOCK).cloned().unwrap_or(Value::Null);
+    Principal::from_state(base).state(Some(identity_store_id), assignments, timeouts)
 }
 
 /// The configured identity store, or the instance's own (ListInstances).
@@ -186,7 +196,7 @@ async fn identity_store_id(
     value: &Value,
     instance_id: &str,
 ) -> Result<String, Diagnostic> {
-    if let Some(id) = value.attr("identity_store_id").and_then(Value::as_str).filter(|id| !id.is_empty()) {
+    if let Some(id) = value.attr(State::IDENTITY_STORE_ID).and_then(Value::as_str).filter(|id| !id.is_empty()) {
         return Ok(id.to_string());
     }
     let instances =
@@ -196,7 +206,7 @@ async fn identity_store_id(
             "Identity Center instance not found",
             format!("ListInstances does not list instance {instance_id:?}."),
         )
-        .at(AttributePath::root("instance_id"))
+        .at(AttributePath::root(State::INSTANCE_ID))
     })
 }
 
@@ -469,7 +479,6 @@ const RECORDS_THE_CLOUD: &str = "The state records the assignments the cloud has
 /// so that it still runs for a moment after Ctrl-C, and ends at the deadline.
 async fn read_back(ctx: &Ctx<'_, Clients>, principal: &Principal) -> Result<BTreeSet<Assignment>, CloudError> {
     let client = ctx
-        .data
         .huawei_identitycenter()
         .map_err(|d| {
             CloudError::new(
@@ -498,13 +507,13 @@ async fn read_back(ctx: &Ctx<'_, Clients>, principal: &Principal) -> Result<BTre
 }
 
 #[async_trait]
-impl crate::framework::legacy::LegacyResource<Clients> for ProfileAssociation {
-    fn service(&self) -> crate::clients::Service {
-        crate::clients::Service::HuaweiIdentityCenter
-    }
-
+impl Resource<Clients> for IdentityCenterProfileAssociation {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
+    }
+
+    fn service(&self) -> Service {
+        Service::HuaweiIdentityCenter
     }
 
     fn timeouts(&self) -> Option<Defaults> {
@@ -512,54 +521,28 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProfileAssociation {
     }
 
     fn identity(&self) -> &'static [IdentityAttribute] {
-        &[
-            IdentityAttribute {
-                name: "instance_id",
-                ty: IdentityType::String,
-                description: "ID of the Identity Center instance.",
-            },
-            IdentityAttribute { name: "principal_type", ty: IdentityType::String, description: "USER or GROUP." },
-            IdentityAttribute {
-                name: "principal_id",
-                ty: IdentityType::String,
-                description: "ID of the user or group.",
-            },
-        ]
+        State::IDENTITY
     }
 
     fn schema(&self) -> Schema {
-        let assignment = Block::new("One account assignment: a permission set granted to the principal on an account.")
-            .attribute(Attribute::required("permission_set_id", Type::String).description("ID of the permission set."))
-            .attribute(
-                Attribute::required("account_id", Type::String)
-                    .description("ID of the account (the assignment's target)."),
-            );
-        Schema::new(
-            0,
-            Block::new("All account assignments of one IAM Identity Center principal (a user or a group), managed **authoritatively**: assignments of this principal made outside Terraform show up as drift and are removed on the next apply. Adding or removing an `assignment` block creates or deletes that one assignment and waits for it. Destroying the resource calls **DisassociateProfile** (`POST /v1/instances/{instance_id}/disassociate-profile`), which removes **every** account assignment of the principal, across all accounts and permission sets — including ones Terraform did not create.")
-                .attribute(Attribute::computed("id", Type::String).description(&format!("{IMPORT_FORM}, also the import ID.")))
-                .attribute(Attribute::required("instance_id", Type::String).force_new().description("ID of the Identity Center instance."))
-                .attribute(Attribute::optional_computed("identity_store_id", Type::String).description("ID of the instance's identity store. Looked up from the instance (ListInstances) when omitted. An instance has one identity store, so it cannot change while `instance_id` stays: such a plan is refused (it would replace the association, and a replacement of the same principal would remove the assignments the new one holds)."))
-                .attribute(Attribute::required("principal_type", Type::String).force_new().description("`USER` or `GROUP`."))
-                .attribute(Attribute::required("principal_id", Type::String).force_new().description("ID of the user or group."))
-                .block(NestedBlock::set("assignment", assignment))
-                .block(timeouts::block(TIMEOUTS)),
+        State::schema(
+            "All account assignments of one IAM Identity Center principal (a user or a group), managed **authoritatively**: assignments of this principal made outside Terraform show up as drift and are removed on the next apply. Adding or removing an `assignment` block creates or deletes that one assignment and waits for it. Destroying the resource calls **DisassociateProfile** (`POST /v1/instances/{instance_id}/disassociate-profile`), which removes **every** account assignment of the principal, across all accounts and permission sets — including ones Terraform did not create.",
         )
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(kind) = config.attr("principal_type").and_then(Value::as_str) {
+        if let Some(kind) = config.attr(State::PRINCIPAL_TYPE).and_then(Value::as_str) {
             if !matches!(kind, "USER" | "GROUP") {
                 diags.push(
                     Diagnostic::error(
                         "Invalid principal_type",
                         format!("principal_type must be \"USER\" or \"GROUP\"; got {kind:?}."),
                     )
-                    .at(AttributePath::root("principal_type")),
+                    .at(AttributePath::root(State::PRINCIPAL_TYPE)),
                 );
             }
         }
-        for name in ["instance_id", "principal_id", "identity_store_id"] {
+        for name in [State::INSTANCE_ID, State::PRINCIPAL_ID, State::IDENTITY_STORE_ID] {
             if let Some(id) = config.attr(name).and_then(Value::as_str) {
                 if !is_id(id) {
                     diags.push(
@@ -575,15 +558,16 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProfileAssociation {
         // Checked here so a malformed ID never reaches CreateAccountAssignment. Set elements
         // have no stable index, so the path names the argument in the (single) block and the
         // detail quotes the value.
-        for assignment in config.attr("assignment").and_then(Value::elements).unwrap_or_default() {
-            for (name, example) in
-                [("permission_set_id", "ps-admin"), ("account_id", "1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71")]
-            {
+        for assignment in config.attr(State::ASSIGNMENT).and_then(Value::elements).unwrap_or_default() {
+            for (name, example) in [
+                (Assignment::PERMISSION_SET_ID, "ps-admin"),
+                (Assignment::ACCOUNT_ID, "1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71"),
+            ] {
                 if let Some(id) = assignment.attr(name).and_then(Value::as_str) {
                     if !is_id(id) {
                         diags.push(
                             Diagnostic::error(format!("Invalid assignment {name}"), format!("{id:?} is not a valid {name}: expected an ID of letters, digits, '-' and '_', such as {example:?}."))
-                                .at(AttributePath::root("assignment").attribute(name)),
+                                .at(AttributePath::root(State::ASSIGNMENT).attribute(name)),
                         );
                     }
                 }
@@ -594,12 +578,13 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProfileAssociation {
         }
     }
 
-    async fn modify_plan(&self, _ctx: &Ctx<'_, Clients>, plan: &mut Plan, diags: &mut Diagnostics) {
+    async fn modify_plan(&self, _ctx: &Ctx<'_, Clients>, plan: &mut Plan, diags: &mut Diagnostics) -> Outcome<()> {
         // Only a change of principal replaces the association: the principal is the object
         // DisassociateProfile clears, and a replacement keeping it (with create_before_destroy,
         // new object first) would clear what the new object just took over.
         if !plan.is_create() && !plan.is_replace() {
-            let store = |value: &Value| value.attr("identity_store_id").and_then(Value::as_str).map(str::to_string);
+            let store =
+                |value: &Value| value.attr(State::IDENTITY_STORE_ID).and_then(Value::as_str).map(str::to_string);
             if let (Some(before), Some(after)) = (store(&plan.prior), store(&plan.planned)) {
                 if before != after {
                     diags.push(
@@ -607,43 +592,32 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProfileAssociation {
                             "identity_store_id cannot change",
                             format!("Instance {} has identity store {before:?}; an instance has one identity store, so {after:?} cannot be right for it. Leave identity_store_id out to have it looked up, or set it to {before:?}.", Principal::from_state(&plan.prior).instance_id),
                         )
-                        .at(AttributePath::root("identity_store_id")),
+                        .at(AttributePath::root(State::IDENTITY_STORE_ID)),
                     );
                 }
             }
         }
-        let keys_known = ["instance_id", "principal_type", "principal_id"]
+        let keys_known = [State::INSTANCE_ID, State::PRINCIPAL_TYPE, State::PRINCIPAL_ID]
             .iter()
             .all(|name| plan.planned.attr(name).is_some_and(Value::is_known));
         if keys_known {
             let id = Principal::from_state(&plan.planned).id();
-            if let Some(slot) = plan.planned.attr_mut("id") {
+            if let Some(slot) = plan.planned.attr_mut(State::ID) {
                 *slot = Value::from(id);
             }
         }
+        Ok(())
     }
 
-    async fn create(&self, ctx: &Ctx<'_, Clients>, planned: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let client = match client(ctx) {
-            Ok(client) => client,
-            Err(d) => {
-                diags.push(d);
-                return None;
-            }
-        };
+    async fn create(&self, ctx: &Ctx<'_, Clients>, planned: &Value, diags: &mut Diagnostics) -> Outcome<Value> {
+        let client = ctx.huawei_identitycenter().report(diags)?;
         let principal = Principal::from_state(planned);
-        let store = match identity_store_id(&client, planned, &principal.instance_id).await {
-            Ok(store) => store,
-            Err(d) => {
-                diags.push(d);
-                return None;
-            }
-        };
+        let store = identity_store_id(&client, planned, &principal.instance_id).await.report(diags)?;
         let wanted = assignments_of(planned);
         let sent = SystemTime::now();
         let failures = apply_each(&client, &principal, &wanted, true, ctx).await;
         if failures.is_empty() {
-            return Some(with_assignments(planned, &store, &wanted));
+            return Ok(with_assignments(planned, &store, &wanted));
         }
         // The state must say what the cloud has.
         let (found, unconfirmed) = match read_back(ctx, &principal).await {
@@ -700,7 +674,7 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProfileAssociation {
                 diags,
             );
         }
-        kept.then(|| with_assignments(planned, &store, &found))
+        kept.then(|| with_assignments(planned, &store, &found)).ok_or(Reported)
     }
 
     /// A state whose create was not confirmed stands for the assignments that create made: a
@@ -713,60 +687,39 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProfileAssociation {
         current: &Value,
         _since: SystemTime,
         diags: &mut Diagnostics,
-    ) -> Option<Value> {
+    ) -> Outcome<Option<Value>> {
         let read = self.read(ctx, current, diags).await?;
-        if diags.has_errors() || !assignments_of(&read).is_empty() {
-            return Some(read);
-        }
-        None
+        Ok(read.filter(|read| !assignments_of(read).is_empty()))
     }
 
     /// A principal always "reads" (with no assignments when it has none): it exists for a
     /// create only when it holds assignments.
     async fn already_exists(&self, ctx: &Ctx<'_, Clients>, planned: &Value) -> Option<bool> {
-        let client = client(ctx).ok()?;
+        let client = ctx.huawei_identitycenter().ok()?;
         current_assignments(&client, &Principal::from_state(planned))
             .await
             .ok()
             .map(|found| found.is_some_and(|a| !a.is_empty()))
     }
 
-    async fn read(&self, ctx: &Ctx<'_, Clients>, current: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let client = match client(ctx) {
-            Ok(client) => client,
-            Err(d) => {
-                diags.push(d);
-                return Some(current.clone());
-            }
-        };
+    async fn read(&self, ctx: &Ctx<'_, Clients>, current: &Value, diags: &mut Diagnostics) -> Outcome<Option<Value>> {
+        let client = ctx.huawei_identitycenter().report(diags)?;
         let principal = Principal::from_state(current);
-        let store = match identity_store_id(&client, current, &principal.instance_id).await {
-            Ok(store) => store,
-            Err(d) => {
-                diags.push(d);
-                return Some(current.clone());
-            }
-        };
-        match current_assignments(&client, &principal).await {
-            Ok(Some(actual)) => Some(with_assignments(current, &store, &actual)),
-            Ok(None) => None,
-            Err(d) => {
-                diags.push(d);
-                Some(current.clone())
-            }
-        }
+        let store = identity_store_id(&client, current, &principal.instance_id).await.report(diags)?;
+        let found = current_assignments(&client, &principal).await.report(diags)?;
+        Ok(found.map(|actual| with_assignments(current, &store, &actual)))
     }
 
-    async fn update(&self, ctx: &Ctx<'_, Clients>, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Value {
-        let client = match client(ctx) {
-            Ok(client) => client,
-            Err(d) => {
-                diags.push(d);
-                return prior.clone();
-            }
-        };
+    async fn update(
+        &self,
+        ctx: &Ctx<'_, Clients>,
+        prior: &Value,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Outcome<Value> {
+        let client = ctx.huawei_identitycenter().report(diags)?;
         let principal = Principal::from_state(planned);
-        let store = planned.attr("identity_store_id").and_then(Value::as_str).unwrap_or_default().to_string();
+        let store = planned.attr(State::IDENTITY_STORE_ID).and_then(Value::as_str).unwrap_or_default().to_string();
         let before = assignments_of(prior);
         let after = assignments_of(planned);
         let removed: BTreeSet<Assignment> = before.difference(&after).cloned().collect();
@@ -777,11 +730,11 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProfileAssociation {
         report_failures(ctx, diags, "create", &create_failures, true, RECORDS_THE_CLOUD);
         failures.extend(create_failures);
         if failures.is_empty() {
-            return with_assignments(planned, &store, &after);
+            return Ok(with_assignments(planned, &store, &after));
         }
         // After a partial failure, the state must say what the cloud has; unreadable, the prior
         // assignments stay (an update is never tainted, and the next refresh reads the truth).
-        match read_back(ctx, &principal).await {
+        Ok(match read_back(ctx, &principal).await {
             Ok(actual) => with_assignments(planned, &store, &actual),
             Err(read) => {
                 diags.warning(
@@ -790,25 +743,13 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProfileAssociation {
                 );
                 with_assignments(planned, &store, &before)
             }
-        }
+        })
     }
 
-    async fn delete(&self, ctx: &Ctx<'_, Clients>, prior: &Value, diags: &mut Diagnostics) {
-        let client = match client(ctx) {
-            Ok(client) => client,
-            Err(d) => {
-                diags.push(d);
-                return;
-            }
-        };
+    async fn delete(&self, ctx: &Ctx<'_, Clients>, prior: &Value, diags: &mut Diagnostics) -> Outcome<()> {
+        let client = ctx.huawei_identitycenter().report(diags)?;
         let principal = Principal::from_state(prior);
-        let store = match identity_store_id(&client, prior, &principal.instance_id).await {
-            Ok(store) => store,
-            Err(d) => {
-                diags.push(d);
-                return;
-            }
-        };
+        let store = identity_store_id(&client, prior, &principal.instance_id).await.report(diags)?;
         // Not repeated blindly: after a lost answer the principal's assignments are read first.
         // Any of the ones in state still there means the call did not take effect (it removes
         // all at once) and it is sent again; only other ones there means they were added after
@@ -833,13 +774,13 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProfileAssociation {
             "Could not disassociate the principal's profile",
             &format!("the profile of {} {}", principal.principal_type, principal.principal_id),
             diags,
-        );
+        )
     }
 
     /// Counts what the bulk detach removes now, from the cloud (falling back to the state).
     fn detach_call(&self, state: &Value) -> Result<DetachCall, String> {
         let principal = Principal::from_state(state);
-        let store = state.attr("identity_store_id").and_then(Value::as_str).unwrap_or_default();
+        let store = state.attr(State::IDENTITY_STORE_ID).and_then(Value::as_str).unwrap_or_default();
         Ok(DetachCall {
             api: "Huawei Cloud DisassociateProfile".into(),
             parameters: format!(
@@ -851,7 +792,7 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProfileAssociation {
 
     async fn destroy_effect(&self, ctx: &Ctx<'_, Clients>, prior: &Value) -> String {
         let principal = Principal::from_state(prior);
-        let (count, source) = match client(ctx) {
+        let (count, source) = match ctx.huawei_identitycenter() {
             Ok(client) => match current_assignments(&client, &principal).await {
                 Ok(Some(actual)) => (actual.len(), "currently has"),
                 _ => (assignments_of(prior).len(), "had at the last refresh"),
@@ -864,14 +805,9 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProfileAssociation {
         )
     }
 
-    async fn import(&self, _ctx: &Ctx<'_, Clients>, id: &str, diags: &mut Diagnostics) -> Option<Value> {
-        match Principal::parse_import_id(id) {
-            Ok(principal) => Some(principal.bare_state()),
-            Err(d) => {
-                diags.push(d);
-                None
-            }
-        }
+    async fn import(&self, _ctx: &Ctx<'_, Clients>, id: &str, diags: &mut Diagnostics) -> Outcome<Value> {
+        let principal = Principal::parse_import_id(id).report(diags)?;
+        Ok(principal.bare_state())
     }
 
     fn list_schema(&self) -> Option<Schema> {
@@ -899,48 +835,41 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProfileAssociation {
         }
     }
 
-    async fn list(&self, ctx: &Ctx<'_, Clients>, config: &Value, found: &mut Found, diags: &mut Diagnostics) {
-        let client = match client(ctx) {
-            Ok(client) => client,
-            Err(d) => return diags.push(d),
-        };
+    async fn list(
+        &self,
+        ctx: &Ctx<'_, Clients>,
+        config: &Value,
+        found: &mut Found,
+        diags: &mut Diagnostics,
+    ) -> Outcome<()> {
+        let client = ctx.huawei_identitycenter().report(diags)?;
         let instance_id = config.attr("instance_id").and_then(Value::as_str).unwrap_or_default();
         let accounts = match config.attr("account_id").and_then(Value::as_str) {
             Some(account) => vec![account.to_string()],
             None => {
-                let organizations = match ctx.data.huawei_organizations() {
-                    Ok(organizations) => organizations.with_cancellation(ctx.stop.clone()),
-                    Err(d) => return diags.push(d),
-                };
-                match organizations.list_accounts().await {
-                    Ok(accounts) => accounts.into_iter().map(|a| a.id).collect(),
-                    Err(e) => return diags.push(cloud_error("Could not list the organization's accounts", &e)),
-                }
+                let organizations = ctx.huawei_organizations().report(diags)?;
+                let accounts = organizations
+                    .list_accounts()
+                    .await
+                    .report_as("Could not list the organization's accounts", diags)?;
+                accounts.into_iter().map(|a| a.id).collect()
             }
         };
-        let store = match identity_store_id(&client, &Value::Null, instance_id).await {
-            Ok(store) => store,
-            Err(d) => return diags.push(d),
-        };
+        let store = identity_store_id(&client, &Value::Null, instance_id).await.report(diags)?;
         // Principals in a stable order: by type, then ID.
         let mut principals = BTreeSet::new();
         for account in &accounts {
-            match client.list_account_assignments(instance_id, account).await {
-                Ok(assignments) => {
-                    principals.extend(assignments.into_iter().map(|a| (a.principal_type, a.principal_id)))
-                }
-                Err(e) => {
-                    return diags.push(cloud_error(format!("Could not list the assignments on account {account}"), &e));
-                }
-            }
+            let assignments = client
+                .list_account_assignments(instance_id, account)
+                .await
+                .report_as(&format!("Could not list the assignments on account {account}"), diags)?;
+            principals.extend(assignments.into_iter().map(|a| (a.principal_type, a.principal_id)));
         }
         for (principal_type, principal_id) in principals {
             let principal = Principal { instance_id: instance_id.to_string(), principal_type, principal_id };
-            let assignments = match current_assignments(&client, &principal).await {
-                Ok(Some(assignments)) => assignments,
+            let Some(assignments) = current_assignments(&client, &principal).await.report(diags)? else {
                 // Deleted while we listed.
-                Ok(None) => continue,
-                Err(d) => return diags.push(d),
+                continue;
             };
             let label = format!(
                 "{} {} ({} assignments)",
@@ -948,16 +877,18 @@ impl crate::framework::legacy::LegacyResource<Clients> for ProfileAssociation {
                 principal.principal_id,
                 assignments.len()
             );
-            if !found.push(label, with_assignments(&principal.bare_state(), &store, &assignments)).await {
-                return;
+            if !found.push(label, principal.state(Some(&store), &assignments, Value::Null)).await {
+                return Ok(());
             }
         }
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::args::object;
 
     #[test]
     fn malformed_assignment_ids_are_refused_with_their_path() {
@@ -976,7 +907,7 @@ mod tests {
             ),
         ]);
         let mut diags = Diagnostics::new();
-        ProfileAssociation.validate(&config, &mut diags);
+        IdentityCenterProfileAssociation.validate(&config, &mut diags);
         let found: Vec<_> =
             diags.iter().map(|d| (d.summary.as_str(), d.path.as_ref().map(ToString::to_string))).collect();
         assert_eq!(
@@ -996,6 +927,14 @@ mod tests {
             (p.instance_id.as_str(), p.principal_type.as_str(), p.principal_id.as_str()),
             ("ins-1", "GROUP", "g-admins")
         );
+        let ty = IdentityCenterProfileAssociation.schema().implied_type();
+        let imported = p.bare_state();
+        imported.conforms_to(&ty).unwrap();
+        assert_eq!(imported.attr(State::ID), Some(&Value::from("ins-1/GROUP/g-admins")));
+        let held = BTreeSet::from([Assignment { permission_set_id: "ps-1".into(), account_id: "a-1".into() }]);
+        let read = with_assignments(&imported, "d-1", &held);
+        read.conforms_to(&ty).unwrap();
+        assert_eq!(assignments_of(&read), held);
         for bad in ["ins-1/USER", "ins-1/ROLE/x", "/USER/x", "ins-1/USER/a b", "a/USER/b/c"] {
             let error = Principal::parse_import_id(bad).err().unwrap();
             assert!(error.detail.contains("<instance_id>/<USER|GROUP>/<principal_id>"), "{bad}");
