@@ -777,7 +777,6 @@ impl Resource<Clients> for IdentityCenterProfileAssociation {
         )
     }
 
-    /// Counts what the bulk detach removes now, from the cloud (falling back to the state).
     fn detach_call(&self, state: &Value) -> Result<DetachCall, String> {
         let principal = Principal::from_state(state);
         let store = state.attr(State::IDENTITY_STORE_ID).and_then(Value::as_str).unwrap_or_default();
@@ -790,6 +789,7 @@ impl Resource<Clients> for IdentityCenterProfileAssociation {
         })
     }
 
+    /// Counts what the bulk detach removes now, from the cloud (falling back to the state).
     async fn destroy_effect(&self, ctx: &Ctx<'_, Clients>, prior: &Value) -> String {
         let principal = Principal::from_state(prior);
         let (count, source) = match ctx.huawei_identitycenter() {
