@@ -13,7 +13,7 @@ use crate::clouds::http::{
 };
 use crate::clouds::huawei::{DEFAULT_REGION, HuaweiClients, HuaweiConfig, HuaweiCredentials, HuaweiEndpoints};
 use crate::clouds::ratelimit::RateLimiter;
-use crate::clouds::tencent::{ORGANIZATION_ENDPOINT, OrganizationClient, TencentConfig, TencentCredentials};
+use crate::clouds::tencent::{ORGANIZATION_ENDPOINT, TencentConfig, TencentCredentials, TencentOrganizationClient};
 use crate::clouds::zstack::{ZStackAuth, ZStackClient, ZStackConfig};
 use crate::clouds::{Cloud, HttpClient, RetryPolicy, Secret};
 use crate::framework::operation::{self, Limits};
@@ -486,7 +486,7 @@ fn configure_tencent(
     config: &Value,
     settings: &CallSettings,
     warnings: &mut Vec<Diagnostic>,
-) -> Result<OrganizationClient, Diagnostic> {
+) -> Result<TencentOrganizationClient, Diagnostic> {
     let block = block_of(config, &TENCENT);
     let get = |name| setting(block, &TENCENT, name);
     let secret_id = get("secret_id").ok_or_else(|| missing(&TENCENT, "secret_id"))?;
@@ -507,7 +507,7 @@ fn configure_tencent(
         &[(AttributePath::root(TENCENT.name).attribute("endpoint"), &endpoint)],
         what,
     );
-    let client = OrganizationClient::with_http_client(
+    let client = TencentOrganizationClient::with_http_client(
         TencentConfig {
             credentials: TencentCredentials { secret_id, secret_key: Secret::new(secret_key), security_token },
             region: get("region"),

@@ -5,8 +5,8 @@
 
 pub mod errors;
 
-use crate::clouds::huawei::{HuaweiClients, IdentityCenterClient, OrganizationsClient, RgcClient};
-use crate::clouds::tencent::OrganizationClient;
+use crate::clouds::huawei::{HuaweiClients, HuaweiOrganizationsClient, IdentityCenterClient, RgcClient};
+use crate::clouds::tencent::TencentOrganizationClient;
 use crate::clouds::zstack::ZStackClient;
 use crate::framework::operation::Limits;
 use crate::framework::{Ctx, Diagnostic, ProviderData};
@@ -19,7 +19,7 @@ pub struct Clients {
     /// Resource types whose destroy the configuration forbids (`protect`).
     pub protect: Vec<String>,
     pub limits: Limits,
-    pub tencent: Result<OrganizationClient, Diagnostic>,
+    pub tencent: Result<TencentOrganizationClient, Diagnostic>,
     pub huawei: Result<HuaweiAccess, Diagnostic>,
     pub zstack: Result<ZStackClient, Diagnostic>,
 }
@@ -45,11 +45,11 @@ pub enum Service {
 }
 
 impl Clients {
-    pub fn tencent(&self) -> Result<&OrganizationClient, Diagnostic> {
+    pub fn tencent(&self) -> Result<&TencentOrganizationClient, Diagnostic> {
         self.tencent.as_ref().map_err(Clone::clone)
     }
 
-    pub fn huawei_organizations(&self) -> Result<&OrganizationsClient, Diagnostic> {
+    pub fn huawei_organizations(&self) -> Result<&HuaweiOrganizationsClient, Diagnostic> {
         let access = self.huawei.as_ref().map_err(Clone::clone)?;
         access.domain_id.clone()?;
         Ok(&access.clients.organizations)
@@ -89,18 +89,18 @@ impl ProviderData for Clients {
 /// The clients of one operation: each call made through them is abandoned when the operation
 /// stops (Ctrl-C or its deadline, `Ctx::stop`).
 pub trait OperationClients {
-    fn tencent(&self) -> Result<OrganizationClient, Diagnostic>;
-    fn huawei_organizations(&self) -> Result<OrganizationsClient, Diagnostic>;
+    fn tencent(&self) -> Result<TencentOrganizationClient, Diagnostic>;
+    fn huawei_organizations(&self) -> Result<HuaweiOrganizationsClient, Diagnostic>;
     fn huawei_identitycenter(&self) -> Result<IdentityCenterClient, Diagnostic>;
     fn huawei_rgc(&self) -> Result<RgcClient, Diagnostic>;
     fn zstack(&self) -> Result<ZStackClient, Diagnostic>;
 }
 
 impl OperationClients for Ctx<'_, Clients> {
-    fn tencent(&self) -> Result<OrganizationClient, Diagnostic> {
+    fn tencent(&self) -> Result<TencentOrganizationClient, Diagnostic> {
         Ok(self.data.tencent()?.with_cancellation(self.stop.clone()))
     }
-    fn huawei_organizations(&self) -> Result<OrganizationsClient, Diagnostic> {
+    fn huawei_organizations(&self) -> Result<HuaweiOrganizationsClient, Diagnostic> {
         Ok(self.data.huawei_organizations()?.with_cancellation(self.stop.clone()))
     }
     fn huawei_identitycenter(&self) -> Result<IdentityCenterClient, Diagnostic> {

@@ -22,11 +22,11 @@ struct State {
     name_like: Option<String>,
     /// The matching organizations, in ZStack's order.
     #[tf(computed)]
-    organizations: Vec<Organization>,
+    organizations: Vec<ListedOrganization>,
 }
 
 #[derive(Model)]
-struct Organization {
+struct ListedOrganization {
     /// UUID of the organization (the `organization_uuid` of `tether_iam2_project_organization`).
     #[tf(computed)]
     uuid: String,
@@ -47,9 +47,9 @@ struct Organization {
     parent_uuid: Option<String>,
 }
 
-impl From<zstack::Organization> for Organization {
-    fn from(o: zstack::Organization) -> Self {
-        Organization {
+impl From<zstack::Iam2Organization> for ListedOrganization {
+    fn from(o: zstack::Iam2Organization) -> Self {
+        ListedOrganization {
             uuid: o.uuid,
             name: o.name,
             description: o.description,
@@ -65,7 +65,7 @@ impl NameFiltered for Iam2Organizations {
     const TYPE_NAME: &'static str = "tether_iam2_organizations";
     const ACTION: &'static str = zstack::iam2::QUERY_ORGANIZATION_ACTION;
     const QUERY_FAILED: &'static str = "Could not list the IAM2 organizations";
-    type Found = zstack::Organization;
+    type Found = zstack::Iam2Organization;
 
     fn schema() -> Schema {
         State::schema(
@@ -78,7 +78,7 @@ impl NameFiltered for Iam2Organizations {
     }
 
     fn state(name: Option<String>, name_like: Option<String>, found: Vec<Self::Found>) -> Value {
-        State { name, name_like, organizations: found.into_iter().map(Organization::from).collect() }.to_value()
+        State { name, name_like, organizations: found.into_iter().map(ListedOrganization::from).collect() }.to_value()
     }
 }
 
@@ -88,7 +88,7 @@ mod tests {
 
     #[test]
     fn the_state_conforms_to_the_schema_and_keeps_the_type() {
-        let found = zstack::Organization {
+        let found = zstack::Iam2Organization {
             uuid: "org-1".into(),
             name: "Sales".into(),
             organization_type: "Department".into(),
@@ -98,8 +98,8 @@ mod tests {
         let state = Iam2Organizations::state(None, Some("S%".into()), vec![found]);
         state.conforms_to(&Iam2Organizations::schema().block.implied_type()).unwrap();
         let Some(Value::List(organizations)) = state.attr(State::ORGANIZATIONS) else { panic!("{state:?}") };
-        assert_eq!(organizations[0].attr(Organization::TYPE), Some(&Value::from("Department")));
-        assert_eq!(organizations[0].attr(Organization::DESCRIPTION), Some(&Value::Null));
+        assert_eq!(organizations[0].attr(ListedOrganization::TYPE), Some(&Value::from("Department")));
+        assert_eq!(organizations[0].attr(ListedOrganization::DESCRIPTION), Some(&Value::Null));
         assert_eq!(state.attr(State::NAME), Some(&Value::Null));
     }
 }

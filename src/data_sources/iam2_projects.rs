@@ -41,8 +41,8 @@ struct Project {
     state: String,
 }
 
-impl From<zstack::Project> for Project {
-    fn from(p: zstack::Project) -> Self {
+impl From<zstack::Iam2Project> for Project {
+    fn from(p: zstack::Iam2Project) -> Self {
         Project { uuid: p.uuid, name: p.name, description: p.description, state: p.state }
     }
 }
@@ -52,7 +52,7 @@ impl NameFiltered for Iam2Projects {
     const TYPE_NAME: &'static str = "tether_iam2_projects";
     const ACTION: &'static str = zstack::iam2::QUERY_PROJECT_ACTION;
     const QUERY_FAILED: &'static str = "Could not list the IAM2 projects";
-    type Found = zstack::Project;
+    type Found = zstack::Iam2Project;
 
     fn schema() -> Schema {
         State::schema(

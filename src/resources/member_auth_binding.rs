@@ -14,7 +14,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::clients::{Clients, OperationClients, ReportCloud, Service, already_exists, import_hint, report_detach};
-use crate::clouds::tencent::{OrgMemberAuthAccount, OrganizationClient};
+use crate::clouds::tencent::{OrgMemberAuthAccount, TencentOrganizationClient};
 use crate::clouds::{CloudError, ErrorKind};
 use crate::framework::args::{positive_integer, require_positive_integer};
 use crate::framework::identity::IdentityAttribute;
@@ -149,12 +149,12 @@ fn state(key: Key, found: Option<&OrgMemberAuthAccount>) -> Value {
 }
 
 /// The Tencent client (its calls abandoned on StopProvider) and the binding's keys.
-fn client_and_key(ctx: &Ctx<'_, Clients>, state: &Value) -> Result<(OrganizationClient, Key), Diagnostic> {
+fn client_and_key(ctx: &Ctx<'_, Clients>, state: &Value) -> Result<(TencentOrganizationClient, Key), Diagnostic> {
     Ok((ctx.tencent()?, Key::from_state(state)?))
 }
 
 /// Reads the binding, or `None` when the member, the policy or the binding itself is gone.
-async fn find(client: &OrganizationClient, key: Key) -> Result<Option<OrgMemberAuthAccount>, CloudError> {
+async fn find(client: &TencentOrganizationClient, key: Key) -> Result<Option<OrgMemberAuthAccount>, CloudError> {
     match client.find_member_auth_account_shared(key.member_uin, key.policy_id, key.sub_account_uin).await {
         Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
         other => other,
@@ -165,7 +165,10 @@ async fn find(client: &OrganizationClient, key: Key) -> Result<Option<OrgMemberA
 /// the operation's settle token (`Ctx::settle`): what the Bind did should reach the state even
 /// when Terraform asks the provider to stop, but only for a few seconds, since Terraform waits
 /// for the provider before it exits.
-async fn find_after_write(reader: &OrganizationClient, key: Key) -> Result<Option<OrgMemberAuthAccount>, CloudError> {
+async fn find_after_write(
+    reader: &TencentOrganizationClient,
+    key: Key,
+) -> Result<Option<OrgMemberAuthAccount>, CloudError> {
     for attempt in 1..=READ_AFTER_WRITE_ATTEMPTS {
         if let Some(found) = find(reader, key).await? {
             return Ok(Some(found));

@@ -501,15 +501,15 @@ pub fn find_secret(text: &str) -> Option<String> {
 }
 
 /// A Tencent client of our own, to change the cloud behind Terraform's back.
-pub fn tencent_client(emulator: &Emulator) -> tether::clouds::tencent::OrganizationClient {
-    use tether::clouds::tencent::{OrganizationClient, TencentConfig, TencentCredentials};
+pub fn tencent_client(emulator: &Emulator) -> tether::clouds::tencent::TencentOrganizationClient {
+    use tether::clouds::tencent::{TencentConfig, TencentCredentials, TencentOrganizationClient};
     let mut config = TencentConfig::new(TencentCredentials {
         secret_id: TENCENT_SECRET_ID.into(),
         secret_key: tether::clouds::Secret::new(TENCENT_SECRET_KEY),
         security_token: None,
     });
     config.endpoint = emulator.endpoint().parse().unwrap();
-    OrganizationClient::new(config).unwrap()
+    TencentOrganizationClient::new(config).unwrap()
 }
 
 /// Runs one future to completion, for out-of-band calls from synchronous tests.

@@ -29,7 +29,7 @@ pub use config::{
 pub(crate) use error::require_id;
 pub use error::{ErrorBody, SIGNATURE_REJECTED, X_REQUEST_ID, classify_error, decode_error, parse_error_body};
 pub use identitycenter::{AccountAssignment, AssignmentStatus, AssignmentTarget, IdentityCenterClient, Instance};
-pub use organizations::{Account, Handshake, HandshakeTarget, Organization, OrganizationsClient};
+pub use organizations::{Account, Handshake, HandshakeTarget, HuaweiOrganizationsClient, Organization};
 pub(crate) use paging::PageInfo;
 pub(crate) use request::{ApiRequest, Scope, Service, json_body};
 pub use request::{X_DOMAIN_ID, X_PROJECT_ID};
@@ -44,7 +44,7 @@ pub(crate) use super::lenient;
 /// The three clients over one connection pool.
 #[derive(Debug, Clone)]
 pub struct HuaweiClients {
-    pub organizations: OrganizationsClient,
+    pub organizations: HuaweiOrganizationsClient,
     pub rgc: RgcClient,
     pub identitycenter: IdentityCenterClient,
 }
@@ -57,7 +57,7 @@ impl HuaweiClients {
     /// Like [`new`](Self::new), reusing an existing HTTP client (its pool and its pacing).
     pub fn with_http_client(cfg: &HuaweiConfig, http: HttpClient) -> Result<Self, CloudError> {
         Ok(Self {
-            organizations: OrganizationsClient::with_http_client(cfg, http.clone())?,
+            organizations: HuaweiOrganizationsClient::with_http_client(cfg, http.clone())?,
             rgc: RgcClient::with_http_client(cfg, http.clone())?,
             identitycenter: IdentityCenterClient::with_http_client(cfg, http)?,
         })

@@ -161,12 +161,12 @@ struct InviteTarget<'a> {
 
 /// Client for Huawei Cloud Organizations. Cloning is cheap and shares the connection pool.
 #[derive(Debug, Clone)]
-pub struct OrganizationsClient {
+pub struct HuaweiOrganizationsClient {
     svc: Arc<Service>,
     cancel: Option<CancellationToken>,
 }
 
-impl OrganizationsClient {
+impl HuaweiOrganizationsClient {
     pub fn new(cfg: &HuaweiConfig) -> Result<Self, CloudError> {
         Self::with_http_client(cfg, HttpClient::new(Cloud::Huawei)?)
     }
@@ -378,8 +378,8 @@ mod tests {
     use super::*;
     use crate::clouds::huawei::test_support::*;
 
-    fn client(server: &Server) -> OrganizationsClient {
-        OrganizationsClient::new(&config(&server.url)).unwrap()
+    fn client(server: &Server) -> HuaweiOrganizationsClient {
+        HuaweiOrganizationsClient::new(&config(&server.url)).unwrap()
     }
 
     fn handshake(id: &str, status: &str) -> Value {
@@ -435,7 +435,7 @@ mod tests {
         let mut cfg = config(&server.url);
         cfg.credentials.security_token = None;
         cfg.domain_id = None;
-        OrganizationsClient::new(&cfg).unwrap().leave_organization().await.unwrap();
+        HuaweiOrganizationsClient::new(&cfg).unwrap().leave_organization().await.unwrap();
         let req = &server.seen()[0];
         assert_eq!(req.line(), "POST /v1/organizations/leave");
         assert!(req.raw_body.is_empty());
@@ -664,7 +664,7 @@ mod tests {
         let server = Server::start(|_, _| ok(json!({"organization": null}))).await;
         let mut cfg = config(&server.url);
         cfg.endpoints.organizations = server.url.join("/prefix/").unwrap();
-        let client = OrganizationsClient::new(&cfg).unwrap();
+        let client = HuaweiOrganizationsClient::new(&cfg).unwrap();
         assert_eq!(client.show_organization().await.unwrap(), None);
         let req = &server.seen()[0];
         assert_eq!(req.path, "/prefix/v1/organizations");

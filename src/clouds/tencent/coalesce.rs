@@ -57,7 +57,7 @@
 //! that is cancelled (Ctrl-C) stops waiting at once, and the others still get their answer.
 //!
 //! This layer sits above the API's calls ([`OrganizationApi`], which knows nothing of it):
-//! [`OrganizationClient`] holds a handle on them and the [`Coalescer`] its clones share, and
+//! [`TencentOrganizationClient`] holds a handle on them and the [`Coalescer`] its clones share, and
 //! every write to a policy, batched or not, goes through it so that the listings before it are
 //! not reused.
 
@@ -89,13 +89,13 @@ use crate::clouds::reconcile::{self, DetachError, Detached, Presence};
 /// error of kind `Cancelled` at once, also while it waits for a shared call. Dropping a call's
 /// future is equally safe.
 #[derive(Debug, Clone)]
-pub struct OrganizationClient {
+pub struct TencentOrganizationClient {
     /// This handle's own calls, stopped by its cancellation token.
     api: OrganizationApi,
     coalescer: Arc<Coalescer>,
 }
 
-impl OrganizationClient {
+impl TencentOrganizationClient {
     pub fn new(cfg: TencentConfig) -> Result<Self, CloudError> {
         let http = HttpClient::new(Cloud::Tencent)?;
         Self::with_http_client(cfg, http)
@@ -972,8 +972,8 @@ mod tests {
     use crate::clouds::tencent::test_support::*;
     use crate::clouds::test_server::{Seen, Server};
 
-    fn client(server: &Server) -> OrganizationClient {
-        OrganizationClient::new(config(&server.url)).unwrap()
+    fn client(server: &Server) -> TencentOrganizationClient {
+        TencentOrganizationClient::new(config(&server.url)).unwrap()
     }
 
     #[tokio::test]
@@ -1348,7 +1348,7 @@ mod tests {
         let server = FakeOrg::with([(10, 1001, 1)]).serve().await;
         let mut cfg = config(&server.url);
         cfg.coalescing.listing_reuse = Duration::from_millis(100);
-        let client = OrganizationClient::new(cfg).unwrap();
+        let client = TencentOrganizationClient::new(cfg).unwrap();
         client.find_member_auth_account_shared(10, 1001, 1).await.unwrap();
         client.find_member_auth_account_shared(10, 1001, 1).await.unwrap();
         tokio::time::sleep(Duration::from_millis(150)).await;
@@ -1391,7 +1391,7 @@ mod tests {
         .await;
         let mut cfg = config(&server.url);
         cfg.retry.max_retries = 0;
-        let client = OrganizationClient::new(cfg).unwrap();
+        let client = TencentOrganizationClient::new(cfg).unwrap();
         assert_eq!(client.find_member_auth_account_shared(10, 1001, 1).await.unwrap_err().kind, ErrorKind::Transient);
         assert!(client.find_member_auth_account_shared(10, 1001, 1).await.unwrap().is_some());
     }
@@ -1575,14 +1575,14 @@ mod tests {
 
     /// A client whose calls are paced at `per_second` per action, with short gathering times so
     /// that only the pacing makes callers wait.
-    fn paced_client(server: &Server, per_second: u32) -> OrganizationClient {
+    fn paced_client(server: &Server, per_second: u32) -> TencentOrganizationClient {
         let mut cfg = config(&server.url);
         cfg.coalescing.bind_gather = Duration::from_millis(1);
         cfg.coalescing.listing_gather = Duration::from_millis(1);
         let http = HttpClient::new(Cloud::Tencent)
             .unwrap()
             .with_rate_limit(crate::clouds::ratelimit::RateLimiter::per_action(per_second));
-        OrganizationClient::with_http_client(cfg, http).unwrap()
+        TencentOrganizationClient::with_http_client(cfg, http).unwrap()
     }
 
     #[tokio::test]

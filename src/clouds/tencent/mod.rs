@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-pub use coalesce::OrganizationClient;
+pub use coalesce::TencentOrganizationClient;
 pub use organization::{AuthAccountPage, MemberPolicy, MemberPolicyPage, OrgMemberAuthAccount};
 
 use super::Secret;

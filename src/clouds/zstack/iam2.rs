@@ -53,7 +53,7 @@ pub struct ProjectAttribute {
 /// An IAM2 project (`IAM2ProjectInventory`). Text the API omits is empty / `None`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-pub struct Project {
+pub struct Iam2Project {
     #[serde(deserialize_with = "de::string")]
     pub uuid: String,
     #[serde(deserialize_with = "de::string")]
@@ -77,7 +77,7 @@ pub struct Project {
 /// An IAM2 organization (`IAM2OrganizationInventory`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-pub struct Organization {
+pub struct Iam2Organization {
     #[serde(deserialize_with = "de::string")]
     pub uuid: String,
     #[serde(deserialize_with = "de::string")]
@@ -189,29 +189,29 @@ impl ZStackClient {
     }
 
     /// One project (`GET /zstack/v1/iam2/projects/{uuid}`); `None` when there is none.
-    pub async fn get_project(&self, uuid: &str) -> Result<Option<Project>, CloudError> {
+    pub async fn get_project(&self, uuid: &str) -> Result<Option<Iam2Project>, CloudError> {
         let action = QUERY_PROJECT_ACTION;
         let uuid = normalize_uuid(action, "project_uuid", uuid)?;
-        let page: Inventories<Project> = self.get_json(action, &["iam2", "projects", &uuid], &[]).await?;
+        let page: Inventories<Iam2Project> = self.get_json(action, &["iam2", "projects", &uuid], &[]).await?;
         Ok(pick(page.inventories, &uuid, |p| &p.uuid))
     }
 
     /// One organization (`GET /zstack/v1/iam2/organizations/{uuid}`); `None` when there is none.
-    pub async fn get_organization(&self, uuid: &str) -> Result<Option<Organization>, CloudError> {
+    pub async fn get_organization(&self, uuid: &str) -> Result<Option<Iam2Organization>, CloudError> {
         let action = QUERY_ORGANIZATION_ACTION;
         let uuid = normalize_uuid(action, "organization_uuid", uuid)?;
-        let page: Inventories<Organization> = self.get_json(action, &["iam2", "organizations", &uuid], &[]).await?;
+        let page: Inventories<Iam2Organization> = self.get_json(action, &["iam2", "organizations", &uuid], &[]).await?;
         Ok(pick(page.inventories, &uuid, |o| &o.uuid))
     }
 
     /// Projects matching all `conditions` (`GET /zstack/v1/iam2/projects?q=…`); all projects
     /// for none.
-    pub async fn query_projects(&self, conditions: &[Condition]) -> Result<Vec<Project>, CloudError> {
+    pub async fn query_projects(&self, conditions: &[Condition]) -> Result<Vec<Iam2Project>, CloudError> {
         self.query_all(QUERY_PROJECT_ACTION, &["iam2", "projects"], conditions).await
     }
 
     /// Organizations matching all `conditions` (`GET /zstack/v1/iam2/organizations?q=…`).
-    pub async fn query_organizations(&self, conditions: &[Condition]) -> Result<Vec<Organization>, CloudError> {
+    pub async fn query_organizations(&self, conditions: &[Condition]) -> Result<Vec<Iam2Organization>, CloudError> {
         self.query_all(QUERY_ORGANIZATION_ACTION, &["iam2", "organizations"], conditions).await
     }
 }
@@ -232,8 +232,8 @@ const UUIDS_PER_LOOKUP: usize = 50;
 #[derive(Debug)]
 pub(super) struct SharedLookups {
     refs_by_project: KeyBatcher<Vec<OrganizationProjectRef>>,
-    projects: KeyBatcher<Project>,
-    organizations: KeyBatcher<Organization>,
+    projects: KeyBatcher<Iam2Project>,
+    organizations: KeyBatcher<Iam2Organization>,
 }
 
 impl Default for SharedLookups {
@@ -282,7 +282,7 @@ impl ZStackClient {
 
     /// Like [`get_project`](Self::get_project), from one `uuid?=…` query shared with
     /// concurrent lookups.
-    pub async fn get_project_shared(&self, uuid: &str) -> Result<Option<Project>, CloudError> {
+    pub async fn get_project_shared(&self, uuid: &str) -> Result<Option<Iam2Project>, CloudError> {
         let action = QUERY_PROJECT_ACTION;
         let uuid = normalize_uuid(action, "project_uuid", uuid)?;
         let client = self.without_cancellation();
@@ -299,7 +299,7 @@ impl ZStackClient {
 
     /// Like [`get_organization`](Self::get_organization), from one `uuid?=…` query shared with
     /// concurrent lookups.
-    pub async fn get_organization_shared(&self, uuid: &str) -> Result<Option<Organization>, CloudError> {
+    pub async fn get_organization_shared(&self, uuid: &str) -> Result<Option<Iam2Organization>, CloudError> {
         let action = QUERY_ORGANIZATION_ACTION;
         let uuid = normalize_uuid(action, "organization_uuid", uuid)?;
         let client = self.without_cancellation();
@@ -649,17 +649,17 @@ mod tests {
 
     #[test]
     fn tolerant_types() {
-        let p: Project = serde_json::from_str(r#"{"uuid":null,"name":12,"attributes":null}"#).unwrap();
+        let p: Iam2Project = serde_json::from_str(r#"{"uuid":null,"name":12,"attributes":null}"#).unwrap();
         assert_eq!((p.uuid.as_str(), p.name.as_str()), ("", "12"));
         assert!(p.attributes.is_empty());
-        let o: Organization = serde_json::from_str("{}").unwrap();
-        assert_eq!(o, Organization::default());
+        let o: Iam2Organization = serde_json::from_str("{}").unwrap();
+        assert_eq!(o, Iam2Organization::default());
         let r: OrganizationProjectRef =
             serde_json::from_str(r#"{"projectUuid":"p","organizationUuid":"o","id":3}"#).unwrap();
         assert_eq!((r.project_uuid.as_str(), r.organization_uuid.as_str()), ("p", "o"));
-        let page: Inventories<Project> = serde_json::from_str(r#"{"inventories":null}"#).unwrap();
+        let page: Inventories<Iam2Project> = serde_json::from_str(r#"{"inventories":null}"#).unwrap();
         assert!(page.inventories.is_empty());
-        let page: Inventories<Project> = serde_json::from_str(r#"{}"#).unwrap();
+        let page: Inventories<Iam2Project> = serde_json::from_str(r#"{}"#).unwrap();
         assert!(page.inventories.is_empty());
     }
 

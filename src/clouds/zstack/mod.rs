@@ -54,7 +54,7 @@ pub use error::{
     ACCESS_KEY_REJECTED, AUTHENTICATION_ERROR_CODE, INVALID_SESSION_CODE, ZStackError, classify_error,
     is_invalid_session, parse_error_body,
 };
-pub use iam2::{Organization, OrganizationProjectRef, Project, ProjectAttribute};
+pub use iam2::{Iam2Organization, Iam2Project, OrganizationProjectRef, ProjectAttribute};
 pub use ids::{new_job_uuid, normalize_uuid};
 pub use jobs::{JOB_WHAT, Job, JobStatus, POLL_JOB_ACTION, X_JOB_UUID};
 pub use query::{Condition, QueryOp};
