@@ -132,7 +132,7 @@ fn imports(root: &Path) {
     for (index, entry) in resources().iter().enumerate() {
         for (_, id) in ids {
             let mut diags = Diagnostics::new();
-            let Some(state) = ready("import", entry.resource.import(&ctx, id, &mut diags)) else {
+            let Ok(state) = ready("import", entry.resource.import(&ctx, id, &mut diags)) else {
                 continue;
             };
             let Some(identity) = identity::from_state(entry.identity, &state) else {
