@@ -784,8 +784,8 @@ impl Provider for TetherProvider {
     fn resources(&self) -> Vec<Arc<dyn Resource<Clients>>> {
         vec![
             Arc::new(resources::member_auth_binding::MemberAuthBinding),
-            crate::framework::legacy::resource(resources::organization_membership::OrganizationMembership),
-            crate::framework::legacy::resource(resources::rgc_managed_account::RgcManagedAccount),
+            Arc::new(resources::organization_membership::OrganizationMembership),
+            Arc::new(resources::rgc_managed_account::RgcManagedAccount),
             Arc::new(resources::identity_center_profile_association::IdentityCenterProfileAssociation),
             Arc::new(resources::iam2_project_organization::Iam2ProjectOrganization),
         ]

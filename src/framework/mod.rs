@@ -5,7 +5,6 @@ pub mod args;
 pub mod detach;
 pub mod diag;
 pub mod identity;
-pub mod legacy;
 pub mod list;
 pub mod model;
 pub mod operation;

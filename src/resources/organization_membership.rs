@@ -12,34 +12,59 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 
-use crate::framework::legacy::LegacyResource as _;
-
-use crate::clients::Clients;
-use crate::clouds::huawei::{Handshake, Organization, OrganizationsClient};
+use crate::clients::{Clients, OperationClients, ReportCloud, Service, report_detach};
+use crate::clouds::huawei::{Handshake, HuaweiOrganizationsClient, Organization};
 use crate::clouds::{CloudError, ErrorKind};
 use crate::framework::detach;
-use crate::framework::identity::{IdentityAttribute, IdentityType};
+use crate::framework::identity::IdentityAttribute;
+use crate::framework::model::Model;
 use crate::framework::{
-    Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Plan, Resource, Schema, Type,
-    Value,
+    AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Outcome, Plan, Report, Reported, Resource,
+    Schema, Value,
 };
 
 use super::write_outcome::{UnknownWrite, known_or_null, unconfirmed_create};
-use crate::framework::legacy::support::{cloud_error, object, report_detach};
 
 pub const TYPE_NAME: &str = "tether_organization_membership";
 
 pub struct OrganizationMembership;
 
+/// The state of a membership: every attribute, declared once.
+#[derive(Model)]
+struct State {
+    /// The organization ID.
+    #[tf(computed)]
+    id: String,
+    /// ID of the invitation (handshake) to accept. Leave it out to adopt the account's current membership. Removing it, or setting it to the accepted invitation through which the account joined its current organization (as after an import), only updates the state and calls nothing; any other change replaces the membership, which leaves the organization first.
+    #[tf(optional, force_new)]
+    handshake_id: Option<String>,
+    /// ID of the organization the account belongs to.
+    #[tf(computed, identity)]
+    organization_id: String,
+    /// URN of the organization.
+    #[tf(computed)]
+    urn: String,
+    /// ID of the organization's management account.
+    #[tf(computed)]
+    management_account_id: String,
+    /// Name of the organization's management account.
+    #[tf(computed)]
+    management_account_name: String,
+}
+
+const HANDSHAKE_ID: &str = State::HANDSHAKE_ID;
+const ORGANIZATION_ID: &str = State::ORGANIZATION_ID;
+
 fn state(handshake_id: &Value, organization: &Organization) -> Value {
-    object([
-        ("id", Value::from(organization.id.as_str())),
-        ("handshake_id", handshake_id.clone()),
-        ("organization_id", Value::from(organization.id.as_str())),
-        ("urn", Value::from(organization.urn.as_str())),
-        ("management_account_id", Value::from(organization.management_account_id.as_str())),
-        ("management_account_name", Value::from(organization.management_account_name.as_str())),
-    ])
+    State {
+        id: organization.id.clone(),
+        handshake_id: handshake_id.as_str().map(str::to_string),
+        organization_id: organization.id.clone(),
+        urn: organization.urn.clone(),
+        management_account_id: organization.management_account_id.clone(),
+        management_account_name: organization.management_account_name.clone(),
+    }
+    .to_value()
 }
 
 /// What an unconfirmed create records: the invitation, with the organization's attributes (only
@@ -48,13 +73,9 @@ fn membership_of(handshake_id: &str) -> String {
     format!("The membership joined through invitation {handshake_id}")
 }
 
-fn client(ctx: &Ctx<'_, Clients>) -> Result<OrganizationsClient, Diagnostic> {
-    Ok(ctx.data.huawei_organizations()?.with_cancellation(ctx.stop.clone()))
-}
-
 /// For the reads that find out what an accept or a leave did after the operation stopped it:
 /// they still run for a moment after Ctrl-C, and end at the deadline (see `Ctx::settle`).
-fn settle_client(ctx: &Ctx<'_, Clients>) -> Result<OrganizationsClient, Diagnostic> {
+fn settle_client(ctx: &Ctx<'_, Clients>) -> Result<HuaweiOrganizationsClient, Diagnostic> {
     Ok(ctx.data.huawei_organizations()?.with_cancellation(ctx.settle()))
 }
 
@@ -64,7 +85,7 @@ fn settle_client(ctx: &Ctx<'_, Clients>) -> Result<OrganizationsClient, Diagnost
 /// invitation's (a different one, or the invitation still pending or declined, means this accept
 /// did not happen).
 async fn joined_after_failed_accept(
-    client: &OrganizationsClient,
+    client: &HuaweiOrganizationsClient,
     handshake_id: &str,
 ) -> Result<Option<Organization>, CloudError> {
     let Some(organization) = client.show_organization().await? else {
@@ -90,9 +111,6 @@ async fn joined_after_failed_accept(
     }
 }
 
-/// The attributes the cloud sets: a replacement plans them unknown, a kept membership keeps them.
-const COMPUTED: [&str; 5] = ["id", "organization_id", "urn", "management_account_id", "management_account_name"];
-
 /// What a plan's change of `handshake_id` needs, before any cloud read.
 #[derive(Debug, PartialEq, Eq)]
 enum HandshakeChange<'a> {
@@ -106,11 +124,11 @@ enum HandshakeChange<'a> {
 }
 
 fn handshake_change(plan: &Plan) -> HandshakeChange<'_> {
-    let path = AttributePath::root("handshake_id");
+    let path = AttributePath::root(HANDSHAKE_ID);
     if plan.is_create() || !plan.requires_replace.contains(&path) {
         return HandshakeChange::None;
     }
-    match plan.planned.attr("handshake_id") {
+    match plan.planned.attr(HANDSHAKE_ID) {
         None => HandshakeChange::Removed,
         Some(v) if v.is_null() => HandshakeChange::Removed,
         Some(v) => v.as_str().map_or(HandshakeChange::None, HandshakeChange::Set),
@@ -147,12 +165,14 @@ fn judge(organization_id: &str, read: Result<Option<&Handshake>, &str>) -> Verdi
 /// Drops the `handshake_id` replacement, and when nothing else forces one, plans the membership
 /// as it is (the framework planned the cloud's attributes unknown for the replacement).
 fn keep_membership(plan: &mut Plan) {
-    let path = AttributePath::root("handshake_id");
+    let path = AttributePath::root(HANDSHAKE_ID);
     plan.requires_replace.retain(|p| *p != path);
     if plan.requires_replace.is_empty() {
-        for name in COMPUTED {
-            let prior = plan.prior.attr(name).cloned().unwrap_or(Value::Null);
-            if let Some(slot) = plan.planned.attr_mut(name) {
+        // The attributes the cloud sets: the replacement planned them unknown, a kept membership
+        // keeps them.
+        for attribute in State::attributes().into_iter().filter(|a| a.computed) {
+            let prior = plan.prior.attr(&attribute.name).cloned().unwrap_or(Value::Null);
+            if let Some(slot) = plan.planned.attr_mut(&attribute.name) {
                 *slot = prior;
             }
         }
@@ -170,48 +190,32 @@ fn check_handshake_id(id: &str) -> Result<(), Diagnostic> {
             "Invalid handshake_id",
             format!("{id:?} is not an invitation (handshake) ID; expected the ID from the invitation, such as \"h-7c1e0a9b2d4f4e6a\" (letters, digits, '-' and '_')."),
         )
-        .at(AttributePath::root("handshake_id")))
+        .at(AttributePath::root(HANDSHAKE_ID)))
     }
 }
 
 #[async_trait]
-impl crate::framework::legacy::LegacyResource<Clients> for OrganizationMembership {
-    fn service(&self) -> crate::clients::Service {
-        crate::clients::Service::HuaweiOrganizations
-    }
-
+impl Resource<Clients> for OrganizationMembership {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }
 
+    fn service(&self) -> Service {
+        Service::HuaweiOrganizations
+    }
+
     fn identity(&self) -> &'static [IdentityAttribute] {
-        &[IdentityAttribute {
-            name: "organization_id",
-            ty: IdentityType::String,
-            description: "ID of the organization.",
-        }]
+        State::IDENTITY
     }
 
     fn schema(&self) -> Schema {
-        let computed = |name: &str, what: &str| Attribute::computed(name, Type::String).description(what);
-        Schema::new(
-            0,
-            Block::new("The membership of a Huawei Cloud account in an organization, managed from the **member** side: configure the provider's `huaweicloud` block with the member account's credentials (usually through a provider alias). Creating it accepts the invitation `handshake_id`, or adopts the account's current membership when no invitation is given. Destroying it calls **LeaveOrganization** (`POST /v1/organizations/leave`): the account leaves the organization, which Terraform cannot undo — rejoining needs a new invitation from the management account.")
-                .attribute(computed("id", "The organization ID."))
-                .attribute(
-                    Attribute::optional("handshake_id", Type::String)
-                        .force_new()
-                        .description("ID of the invitation (handshake) to accept. Leave it out to adopt the account's current membership. Removing it, or setting it to the accepted invitation through which the account joined its current organization (as after an import), only updates the state and calls nothing; any other change replaces the membership, which leaves the organization first."),
-                )
-                .attribute(computed("organization_id", "ID of the organization the account belongs to."))
-                .attribute(computed("urn", "URN of the organization."))
-                .attribute(computed("management_account_id", "ID of the organization's management account."))
-                .attribute(computed("management_account_name", "Name of the organization's management account.")),
+        State::schema(
+            "The membership of a Huawei Cloud account in an organization, managed from the **member** side: configure the provider's `huaweicloud` block with the member account's credentials (usually through a provider alias). Creating it accepts the invitation `handshake_id`, or adopts the account's current membership when no invitation is given. Destroying it calls **LeaveOrganization** (`POST /v1/organizations/leave`): the account leaves the organization, which Terraform cannot undo — rejoining needs a new invitation from the management account.",
         )
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(id) = config.attr("handshake_id").and_then(Value::as_str) {
+        if let Some(id) = config.attr(HANDSHAKE_ID).and_then(Value::as_str) {
             if let Err(d) = check_handshake_id(id) {
                 diags.push(d);
             }
@@ -221,11 +225,11 @@ impl crate::framework::legacy::LegacyResource<Clients> for OrganizationMembershi
     /// A change of `handshake_id` replaces the membership (LeaveOrganization, then accept) only
     /// when it means joining through another invitation: removing it, or naming the accepted
     /// invitation of the current organization (as after an import), changes only the state.
-    async fn modify_plan(&self, ctx: &Ctx<'_, Clients>, plan: &mut Plan, diags: &mut Diagnostics) {
+    async fn modify_plan(&self, ctx: &Ctx<'_, Clients>, plan: &mut Plan, diags: &mut Diagnostics) -> Outcome<()> {
         // Without an invitation the create joins nothing: it records the membership the account
         // already has, as an import would, and the reviewer must see that destroying it later
         // leaves an organization Terraform never joined.
-        if plan.is_create() && plan.config.attr("handshake_id").is_some_and(Value::is_null) {
+        if plan.is_create() && plan.config.attr(HANDSHAKE_ID).is_some_and(Value::is_null) {
             let guarded = plan.planned.attr(detach::ATTRIBUTE).and_then(Value::as_bool) != Some(false);
             diags.warning(
                 "Adopting this account's current organization membership",
@@ -240,13 +244,15 @@ impl crate::framework::legacy::LegacyResource<Clients> for OrganizationMembershi
             );
         }
         let id = match handshake_change(plan) {
-            HandshakeChange::None => return,
-            HandshakeChange::Removed => return keep_membership(plan),
+            HandshakeChange::None => return Ok(()),
+            HandshakeChange::Removed => {
+                keep_membership(plan);
+                return Ok(());
+            }
             HandshakeChange::Set(id) => id.to_string(),
         };
-        let organization_id =
-            plan.prior.attr("organization_id").and_then(Value::as_str).unwrap_or_default().to_string();
-        let read = match client(ctx) {
+        let organization_id = plan.prior.attr(ORGANIZATION_ID).and_then(Value::as_str).unwrap_or_default().to_string();
+        let read = match ctx.huawei_organizations() {
             Ok(client) => client.show_handshake(&id).await.map_err(|e| e.to_string()),
             Err(d) => Err(format!("{}: {}", d.summary, d.detail)),
         };
@@ -258,57 +264,45 @@ impl crate::framework::legacy::LegacyResource<Clients> for OrganizationMembershi
                     format!("Could not check invitation {id}"),
                     format!("{why}. The provider cannot tell whether the account joined organization {organization_id} through this invitation, so the plan replaces the membership: the account leaves the organization, then accepts {id}. If it joined through {id}, do not apply; plan again once the invitation can be read, and the membership is kept."),
                 )
-                .at(AttributePath::root("handshake_id")),
+                .at(AttributePath::root(HANDSHAKE_ID)),
             ),
         }
+        Ok(())
     }
 
-    async fn create(&self, ctx: &Ctx<'_, Clients>, planned: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let (client, reader) = match (client(ctx), settle_client(ctx)) {
-            (Ok(client), Ok(reader)) => (client, reader),
-            (Err(d), _) | (_, Err(d)) => {
-                diags.push(d);
-                return None;
-            }
-        };
-        let handshake_id = planned.attr("handshake_id").cloned().unwrap_or(Value::Null);
+    async fn create(&self, ctx: &Ctx<'_, Clients>, planned: &Value, diags: &mut Diagnostics) -> Outcome<Value> {
+        let client = ctx.huawei_organizations().report(diags)?;
+        let reader = settle_client(ctx).report(diags)?;
+        let handshake_id = planned.attr(HANDSHAKE_ID).cloned().unwrap_or(Value::Null);
         let Some(id) = handshake_id.as_str() else {
             // Nothing to accept: the membership the account has now is adopted, a plain read.
-            return match client.show_organization().await {
-                Ok(Some(organization)) => Some(state(&handshake_id, &organization)),
-                Ok(None) => {
-                    diags.error(
-                        "The account is in no organization",
-                        "No handshake_id was given, so this resource adopts the account's current membership, but the account belongs to no organization. Set handshake_id to the ID of a pending invitation to join one.",
-                    );
-                    None
-                }
-                Err(e) => {
-                    diags.push(cloud_error("Could not read the account's organization", &e));
-                    None
-                }
+            let current =
+                client.show_organization().await.report_as("Could not read the account's organization", diags)?;
+            let Some(organization) = current else {
+                diags.error(
+                    "The account is in no organization",
+                    "No handshake_id was given, so this resource adopts the account's current membership, but the account belongs to no organization. Set handshake_id to the ID of a pending invitation to join one.",
+                );
+                return Err(Reported);
             };
+            return Ok(state(&handshake_id, &organization));
         };
         let sent = SystemTime::now();
         let accepted = match client.accept_handshake(id).await {
             Ok(handshake) => handshake,
             // Refused, or never sent (a refused connection, a stop before sending): nothing
             // happened, and the error says why.
-            Err(e) if !e.is_ambiguous() => {
-                diags.push(cloud_error("Could not accept the invitation", &e));
-                return None;
-            }
+            Err(e) if !e.is_ambiguous() => return Err(e).report_as("Could not accept the invitation", diags),
             // The accept may have gone through before the connection broke, the server failed,
             // or the operation stopped it in flight: the account's membership tells.
             Err(e) => {
                 tracing::debug!(error = %e, "accept failed ambiguously; reading the membership");
                 return match joined_after_failed_accept(&reader, id).await {
-                    Ok(Some(organization)) => Some(state(&handshake_id, &organization)),
+                    Ok(Some(organization)) => Ok(state(&handshake_id, &organization)),
                     // An answer that was lost or failed came after the server handled the call:
                     // not joined now means the accept did not happen, and its error says why.
                     Ok(None) if e.kind != ErrorKind::Cancelled => {
-                        diags.push(cloud_error("Could not accept the invitation", &e));
-                        None
+                        Err(e).report_as("Could not accept the invitation", diags)
                     }
                     // Abandoned in flight, it may still be on its way to the cloud.
                     Ok(None) => {
@@ -320,7 +314,7 @@ impl crate::framework::legacy::LegacyResource<Clients> for OrganizationMembershi
                             &membership_of(id),
                             diags,
                         );
-                        Some(known_or_null(planned))
+                        Ok(known_or_null(planned))
                     }
                     Err(read) => {
                         let found = match read.kind {
@@ -330,7 +324,7 @@ impl crate::framework::legacy::LegacyResource<Clients> for OrganizationMembershi
                             _ => format!("reading the membership failed too ({read})"),
                         };
                         unconfirmed_create(ctx, sent, &UnknownWrite::of(&e), &found, &membership_of(id), diags);
-                        Some(known_or_null(planned))
+                        Ok(known_or_null(planned))
                     }
                 };
             }
@@ -339,13 +333,13 @@ impl crate::framework::legacy::LegacyResource<Clients> for OrganizationMembershi
         // does not lose a membership the cloud has; the invitation names the organization if even
         // that read fails, and the next refresh fills in the rest.
         match reader.show_organization().await {
-            Ok(Some(organization)) => Some(state(&handshake_id, &organization)),
+            Ok(Some(organization)) => Ok(state(&handshake_id, &organization)),
             Ok(None) => {
                 diags.error(
                     "Not in an organization after accepting",
                     format!("The invitation {id} was accepted, but ShowOrganization says the account belongs to no organization."),
                 );
-                None
+                Err(Reported)
             }
             Err(e) => {
                 diags.warning(
@@ -358,7 +352,7 @@ impl crate::framework::legacy::LegacyResource<Clients> for OrganizationMembershi
                     management_account_name: accepted.management_account_name.clone(),
                     ..Default::default()
                 };
-                Some(state(&handshake_id, &organization))
+                Ok(state(&handshake_id, &organization))
             }
         }
     }
@@ -374,25 +368,15 @@ impl crate::framework::legacy::LegacyResource<Clients> for OrganizationMembershi
         current: &Value,
         _since: SystemTime,
         diags: &mut Diagnostics,
-    ) -> Option<Value> {
-        let Some(id) = current.attr("handshake_id").and_then(Value::as_str) else {
+    ) -> Outcome<Option<Value>> {
+        let Some(id) = current.attr(HANDSHAKE_ID).and_then(Value::as_str) else {
             return self.read(ctx, current, diags).await;
         };
-        let client = match client(ctx) {
-            Ok(client) => client,
-            Err(d) => {
-                diags.push(d);
-                return Some(current.clone());
-            }
-        };
-        match joined_after_failed_accept(&client, id).await {
-            Ok(Some(organization)) => Some(state(&Value::from(id), &organization)),
-            Ok(None) => None,
-            Err(e) => {
-                diags.push(cloud_error("Could not check the membership whose create was not confirmed", &e));
-                Some(current.clone())
-            }
-        }
+        let client = ctx.huawei_organizations().report(diags)?;
+        let joined = joined_after_failed_accept(&client, id)
+            .await
+            .report_as("Could not check the membership whose create was not confirmed", diags)?;
+        Ok(joined.map(|organization| state(&Value::from(id), &organization)))
     }
 
     /// A membership's create either joins (the account is not in the organization yet) or adopts
@@ -401,61 +385,51 @@ impl crate::framework::legacy::LegacyResource<Clients> for OrganizationMembershi
         None
     }
 
-    async fn read(&self, ctx: &Ctx<'_, Clients>, current: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let client = match client(ctx) {
-            Ok(client) => client,
-            Err(d) => {
-                diags.push(d);
-                return Some(current.clone());
-            }
-        };
-        let expected = current.attr("organization_id").and_then(Value::as_str).unwrap_or_default().to_string();
-        let handshake_id = current.attr("handshake_id").cloned().unwrap_or(Value::Null);
-        match client.show_organization().await {
+    async fn read(&self, ctx: &Ctx<'_, Clients>, current: &Value, diags: &mut Diagnostics) -> Outcome<Option<Value>> {
+        let client = ctx.huawei_organizations().report(diags)?;
+        let expected = current.attr(ORGANIZATION_ID).and_then(Value::as_str).unwrap_or_default();
+        let handshake_id = current.attr(HANDSHAKE_ID).cloned().unwrap_or(Value::Null);
+        match client.show_organization().await.report_as("Could not read the account's organization", diags)? {
             // Membership of *this* organization is what the resource is; a different one is not it.
-            Ok(Some(organization)) if expected.is_empty() || organization.id == expected => {
-                Some(state(&handshake_id, &organization))
+            Some(organization) if expected.is_empty() || organization.id == expected => {
+                Ok(Some(state(&handshake_id, &organization)))
             }
-            Ok(_) => None,
-            Err(e) => {
-                diags.push(cloud_error("Could not read the account's organization", &e));
-                Some(current.clone())
-            }
+            _ => Ok(None),
         }
     }
 
     /// Only a `handshake_id` change reaches here, and only when `modify_plan` found the
     /// membership unchanged: the state records the new value, with nothing to call.
-    async fn update(&self, _ctx: &Ctx<'_, Clients>, prior: &Value, planned: &Value, _diags: &mut Diagnostics) -> Value {
+    async fn update(
+        &self,
+        _ctx: &Ctx<'_, Clients>,
+        prior: &Value,
+        planned: &Value,
+        _diags: &mut Diagnostics,
+    ) -> Outcome<Value> {
         let mut state = prior.clone();
-        if let Some(slot) = state.attr_mut("handshake_id") {
-            *slot = planned.attr("handshake_id").cloned().unwrap_or(Value::Null);
+        if let Some(slot) = state.attr_mut(HANDSHAKE_ID) {
+            *slot = planned.attr(HANDSHAKE_ID).cloned().unwrap_or(Value::Null);
         }
-        state
+        Ok(state)
     }
 
-    async fn delete(&self, ctx: &Ctx<'_, Clients>, prior: &Value, diags: &mut Diagnostics) {
-        let client = match client(ctx) {
-            Ok(client) => client,
-            Err(d) => {
-                diags.push(d);
-                return;
-            }
-        };
-        let expected = prior.attr("organization_id").and_then(Value::as_str).unwrap_or_default();
+    async fn delete(&self, ctx: &Ctx<'_, Clients>, prior: &Value, diags: &mut Diagnostics) -> Outcome<()> {
+        let client = ctx.huawei_organizations().report(diags)?;
+        let expected = prior.attr(ORGANIZATION_ID).and_then(Value::as_str).unwrap_or_default();
         // Leave only the organization this resource stands for: if the account has since moved
         // to another one, leaving would detach it from an organization Terraform never managed.
-        match client.show_organization().await {
-            Ok(None) => return,
-            Ok(Some(current)) if !expected.is_empty() && current.id != expected => {
+        let current = client
+            .show_organization()
+            .await
+            .report_as("Could not read the account's organization before leaving", diags)?;
+        match current {
+            None => return Ok(()),
+            Some(current) if !expected.is_empty() && current.id != expected => {
                 tracing::debug!(expected, current = %current.id, "account already left; it is now in another organization");
-                return;
+                return Ok(());
             }
-            Ok(Some(_)) => {}
-            Err(e) => {
-                diags.push(cloud_error("Could not read the account's organization before leaving", &e));
-                return;
-            }
+            Some(_) => {}
         }
         // Not repeated blindly: after a lost answer ShowOrganization is read first, and only an
         // account still in this organization leaves again. That read uses the settle token: a
@@ -466,11 +440,11 @@ impl crate::framework::legacy::LegacyResource<Clients> for OrganizationMembershi
             "Could not leave the organization",
             &format!("the membership of organization {expected}"),
             diags,
-        );
+        )
     }
 
     fn detach_call(&self, state: &Value) -> Result<DetachCall, String> {
-        let organization = state.attr("organization_id").and_then(Value::as_str).unwrap_or_default();
+        let organization = state.attr(ORGANIZATION_ID).and_then(Value::as_str).unwrap_or_default();
         Ok(DetachCall {
             api: "Huawei Cloud LeaveOrganization".into(),
             parameters: format!("(POST /v1/organizations/leave, no parameters; leaves {organization})"),
@@ -481,8 +455,8 @@ impl crate::framework::legacy::LegacyResource<Clients> for OrganizationMembershi
         let text = |name: &str| prior.attr(name).and_then(Value::as_str).unwrap_or_default().to_string();
         format!(
             "the account whose credentials this provider uses leaves organization {} (management account {}) and becomes a standalone account. The call is made with the member account's own credentials, and Terraform cannot undo it: rejoining needs a new invitation from the management account.",
-            text("organization_id"),
-            text("management_account_name"),
+            text(ORGANIZATION_ID),
+            text(State::MANAGEMENT_ACCOUNT_NAME),
         )
     }
 
@@ -495,23 +469,23 @@ impl crate::framework::legacy::LegacyResource<Clients> for OrganizationMembershi
         ))
     }
 
-    async fn list(&self, ctx: &Ctx<'_, Clients>, _config: &Value, found: &mut Found, diags: &mut Diagnostics) {
-        let client = match client(ctx) {
-            Ok(client) => client,
-            Err(d) => return diags.push(d),
-        };
-        match client.show_organization().await {
-            Ok(Some(organization)) => {
-                let label =
-                    format!("member of {} (managed by {})", organization.id, organization.management_account_name);
-                found.push(label, state(&Value::Null, &organization)).await;
-            }
-            Ok(None) => {}
-            Err(e) => diags.push(cloud_error("Could not read the account's organization", &e)),
+    async fn list(
+        &self,
+        ctx: &Ctx<'_, Clients>,
+        _config: &Value,
+        found: &mut Found,
+        diags: &mut Diagnostics,
+    ) -> Outcome<()> {
+        let client = ctx.huawei_organizations().report(diags)?;
+        let current = client.show_organization().await.report_as("Could not read the account's organization", diags)?;
+        if let Some(organization) = current {
+            let label = format!("member of {} (managed by {})", organization.id, organization.management_account_name);
+            found.push(label, state(&Value::Null, &organization)).await;
         }
+        Ok(())
     }
 
-    async fn import(&self, ctx: &Ctx<'_, Clients>, id: &str, diags: &mut Diagnostics) -> Option<Value> {
+    async fn import(&self, ctx: &Ctx<'_, Clients>, id: &str, diags: &mut Diagnostics) -> Outcome<Value> {
         let id = id.trim();
         let valid = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !valid {
@@ -519,18 +493,12 @@ impl crate::framework::legacy::LegacyResource<Clients> for OrganizationMembershi
                 "Invalid import ID",
                 format!("{id:?} is not an organization ID. Expected `<organization_id>`, the ID of the organization this account belongs to (for example `o-tether0001`)."),
             );
-            return None;
+            return Err(Reported);
         }
-        let client = match client(ctx) {
-            Ok(client) => client,
-            Err(d) => {
-                diags.push(d);
-                return None;
-            }
-        };
-        match client.show_organization().await {
-            Ok(Some(organization)) if organization.id == id => Some(state(&Value::Null, &organization)),
-            Ok(Some(organization)) => {
+        let client = ctx.huawei_organizations().report(diags)?;
+        match client.show_organization().await.report_as("Could not read the account's organization", diags)? {
+            Some(organization) if organization.id == id => Ok(state(&Value::Null, &organization)),
+            Some(organization) => {
                 diags.error(
                     "Not a member of that organization",
                     format!(
@@ -538,15 +506,11 @@ impl crate::framework::legacy::LegacyResource<Clients> for OrganizationMembershi
                         organization.id
                     ),
                 );
-                None
+                Err(Reported)
             }
-            Ok(None) => {
+            None => {
                 diags.error("Not a member of that organization", format!("The account configured for this provider belongs to no organization, so it cannot import membership of {id}."));
-                None
-            }
-            Err(e) => {
-                diags.push(cloud_error("Could not read the account's organization", &e));
-                None
+                Err(Reported)
             }
         }
     }
@@ -574,19 +538,14 @@ mod tests {
 
     /// The plan the framework makes for a config naming `handshake_id`, from `prior`.
     fn plan(prior: &Value, handshake_id: Value) -> Plan {
-        let config = object([
-            ("id", Value::Null),
-            ("handshake_id", handshake_id),
-            ("organization_id", Value::Null),
-            ("urn", Value::Null),
-            ("management_account_id", Value::Null),
-            ("management_account_name", Value::Null),
-        ]);
+        // Only `handshake_id` is configured; every other attribute is computed.
+        let configured = |name: &str| if name == HANDSHAKE_ID { handshake_id.clone() } else { Value::Null };
+        let config = Value::Object(State::attributes().iter().map(|a| (a.name.clone(), configured(&a.name))).collect());
         let mut proposed = prior.clone();
         if prior.is_null() {
             proposed = config.clone();
-        } else if let Some(slot) = proposed.attr_mut("handshake_id") {
-            *slot = config.attr("handshake_id").cloned().unwrap();
+        } else if let Some(slot) = proposed.attr_mut(HANDSHAKE_ID) {
+            *slot = handshake_id;
         }
         plan_change(&OrganizationMembership.schema(), prior, &proposed, &config)
     }
@@ -630,5 +589,6 @@ mod tests {
         keep_membership(&mut plan);
         assert!(!plan.is_replace());
         assert_eq!(plan.planned, membership(Value::from("h-1")));
+        plan.planned.conforms_to(&OrganizationMembership.schema().implied_type()).unwrap();
     }
 }

@@ -7,31 +7,28 @@
 //! delete = UnEnrollAccount (`…/managed-accounts/{id}/un-enroll`, the detach API), then wait
 //! list   = ListManagedAccountsForParent: the managed accounts directly under one OU
 
-use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
-use crate::framework::legacy::LegacyResource as _;
-
-use crate::clients::Clients;
+use crate::clients::{Clients, OperationClients, ReportCloud, Service, already_exists, cloud_error, import_hint};
 use crate::clouds::huawei::rgc::{
     ENROLL_ACCOUNT_ACTION, STATE_ENROLLED, STATE_ENROLLING, STATE_UN_ENROLLING, STATE_UPDATING,
     UN_ENROLL_ACCOUNT_ACTION, UPDATE_MANAGED_ACCOUNT_ACTION,
 };
 use crate::clouds::huawei::{AccountGoal, Blueprint, ManagedAccount, RgcClient};
 use crate::clouds::waiter::{PollPolicy, PollState, WaitError};
-use crate::clouds::{CloudError, ErrorKind};
-use crate::framework::identity::{IdentityAttribute, IdentityType};
+use crate::clouds::{Cloud, CloudError, ErrorKind};
+use crate::framework::identity::IdentityAttribute;
+use crate::framework::model::Model;
 use crate::framework::operation;
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
-    Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, NestedBlock, Plan, Resource,
-    Schema, Type, Value,
+    Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Outcome, Plan, Report, Reported,
+    Resource, Schema, Type, Value,
 };
 
 use super::write_outcome::{UnknownWrite, known_or_null, stopped_wait, unconfirmed_create, wait_budget, wait_error};
-use crate::framework::legacy::support::{already_exists, cloud_error, import_hint, object};
 
 pub const TYPE_NAME: &str = "tether_rgc_managed_account";
 
@@ -49,31 +46,93 @@ const POLL: PollPolicy = PollPolicy {
     multiplier: 1.5,
 };
 
-const COMPUTED: &[(&str, &str)] = &[
-    ("account_name", "Name of the account."),
-    ("account_type", "Type of the account, as RGC reports it."),
-    ("owner", "Who created the account: `CUSTOM` (enrolled) or `RGC` (created by RGC)."),
-    ("state", "Enrollment state, as RGC reports it."),
-    ("message", "RGC's message about the account's last operation, if any."),
-    ("landing_zone_version", "Version of the landing zone that governs the account."),
-    ("manage_account_id", "ID of the RGC management account."),
-    ("identity_store_user_name", "Identity Center user created for the account, if any."),
-    ("blueprint_status", "Status of the blueprint deployment, as RGC reports it."),
-    ("created_at", "When the account was enrolled."),
-    ("updated_at", "When the account was last updated."),
-];
-
 pub struct RgcManagedAccount;
 
+/// The state of a managed account: every attribute and block, declared once.
+#[derive(Model)]
+struct State {
+    /// The managed account ID.
+    #[tf(computed, import)]
+    id: String,
+    /// ID of the organization account to enroll.
+    #[tf(required, force_new, identity)]
+    managed_account_id: String,
+    /// ID of the registered organizational unit to place the account under. Changing it moves the account (UpdateManagedAccount).
+    #[tf(required)]
+    parent_organizational_unit_id: String,
+    /// Name of that organizational unit. Left out, it is read from RGC; RGC's UpdateManagedAccount requires it, so set it when moving the account to another OU.
+    #[tf(optional, computed)]
+    parent_organizational_unit_name: String,
+    /// Name of the account.
+    #[tf(computed)]
+    account_name: String,
+    /// Type of the account, as RGC reports it.
+    #[tf(computed)]
+    account_type: String,
+    /// Who created the account: `CUSTOM` (enrolled) or `RGC` (created by RGC).
+    #[tf(computed)]
+    owner: String,
+    /// Enrollment state, as RGC reports it.
+    #[tf(computed)]
+    state: String,
+    /// RGC's message about the account's last operation, if any.
+    #[tf(computed)]
+    message: String,
+    /// Version of the landing zone that governs the account.
+    #[tf(computed)]
+    landing_zone_version: String,
+    /// ID of the RGC management account.
+    #[tf(computed)]
+    manage_account_id: String,
+    /// Identity Center user created for the account, if any.
+    #[tf(computed)]
+    identity_store_user_name: String,
+    /// Status of the blueprint deployment, as RGC reports it.
+    #[tf(computed)]
+    blueprint_status: String,
+    /// When the account was enrolled.
+    #[tf(computed)]
+    created_at: String,
+    /// When the account was last updated.
+    #[tf(computed)]
+    updated_at: String,
+    /// A blueprint (landing-zone template product) to deploy to the account.
+    #[tf(block)]
+    blueprint: Option<BlueprintBlock>,
+    #[tf(block = timeouts::block(TIMEOUTS))]
+    timeouts: Value,
+}
+
+/// The `blueprint` block.
+#[derive(Model)]
+struct BlueprintBlock {
+    /// ID of the blueprint product.
+    #[tf(required)]
+    blueprint_product_id: String,
+    /// Version of the blueprint product.
+    #[tf(required)]
+    blueprint_product_version: String,
+    /// Blueprint variables, as the JSON string RGC expects. Leave it out when the blueprint takes none.
+    #[tf(optional)]
+    variables: Option<String>,
+    /// Whether the blueprint deploys resources across accounts. Left out, it is not sent and RGC's default applies.
+    #[tf(optional)]
+    is_blueprint_has_multi_account_resource: Option<bool>,
+}
+
+const MANAGED_ACCOUNT_ID: &str = State::MANAGED_ACCOUNT_ID;
+const PARENT_OU_ID: &str = State::PARENT_ORGANIZATIONAL_UNIT_ID;
+const PARENT_OU_NAME: &str = State::PARENT_ORGANIZATIONAL_UNIT_NAME;
+
 fn blueprint_from(value: &Value) -> Option<Blueprint> {
-    let block = value.attr("blueprint").filter(|b| !b.is_null())?;
+    let block = value.attr(State::BLUEPRINT).filter(|b| !b.is_null())?;
     let text = |name: &str| block.attr(name).and_then(Value::as_str).map(str::to_string);
     Some(Blueprint {
-        blueprint_product_id: text("blueprint_product_id").unwrap_or_default(),
-        blueprint_product_version: text("blueprint_product_version").unwrap_or_default(),
-        variables: text("variables"),
+        blueprint_product_id: text(BlueprintBlock::BLUEPRINT_PRODUCT_ID).unwrap_or_default(),
+        blueprint_product_version: text(BlueprintBlock::BLUEPRINT_PRODUCT_VERSION).unwrap_or_default(),
+        variables: text(BlueprintBlock::VARIABLES),
         is_blueprint_has_multi_account_resource: block
-            .attr("is_blueprint_has_multi_account_resource")
+            .attr(BlueprintBlock::IS_BLUEPRINT_HAS_MULTI_ACCOUNT_RESOURCE)
             .and_then(Value::as_bool),
     })
 }
@@ -81,62 +140,40 @@ fn blueprint_from(value: &Value) -> Option<Blueprint> {
 /// The new state: what RGC reports, plus what only the configuration knows (timeouts, blueprint
 /// variables). The blueprint block follows the cloud where it reports one.
 fn state(account: &ManagedAccount, known: &Value) -> Value {
-    let mut fields = BTreeMap::new();
-    fields.insert("id".to_string(), Value::from(account.account_id.as_str()));
-    fields.insert("managed_account_id".to_string(), Value::from(account.account_id.as_str()));
-    fields.insert(
-        "parent_organizational_unit_id".to_string(),
-        Value::from(account.parent_organizational_unit_id.as_str()),
-    );
-    fields.insert(
-        "parent_organizational_unit_name".to_string(),
-        Value::from(account.parent_organizational_unit_name.as_str()),
-    );
-    let text = |s: &str| Value::from(s);
-    for (name, value) in [
-        ("account_name", text(&account.account_name)),
-        ("account_type", text(&account.account_type)),
-        ("owner", text(&account.owner)),
-        ("state", text(&account.state)),
-        ("message", text(&account.message)),
-        ("landing_zone_version", text(&account.landing_zone_version)),
-        ("manage_account_id", text(&account.manage_account_id)),
-        ("identity_store_user_name", text(&account.identity_store_user_name)),
-        ("blueprint_status", text(&account.blueprint_status)),
-        ("created_at", text(&account.created_at)),
-        ("updated_at", text(&account.updated_at)),
-    ] {
-        fields.insert(name.to_string(), value);
+    let known_blueprint = known.attr(State::BLUEPRINT);
+    let configured = |name: &str| known_blueprint.and_then(|b| b.attr(name));
+    let blueprint = (!account.blueprint_product_id.is_empty()).then(|| BlueprintBlock {
+        blueprint_product_id: account.blueprint_product_id.clone(),
+        blueprint_product_version: account.blueprint_product_version.clone(),
+        variables: configured(BlueprintBlock::VARIABLES).and_then(Value::as_str).map(str::to_string),
+        is_blueprint_has_multi_account_resource: account
+            .is_blueprint_has_multi_account_resource
+            .or_else(|| configured(BlueprintBlock::IS_BLUEPRINT_HAS_MULTI_ACCOUNT_RESOURCE).and_then(Value::as_bool)),
+    });
+    State {
+        id: account.account_id.clone(),
+        managed_account_id: account.account_id.clone(),
+        parent_organizational_unit_id: account.parent_organizational_unit_id.clone(),
+        parent_organizational_unit_name: account.parent_organizational_unit_name.clone(),
+        account_name: account.account_name.clone(),
+        account_type: account.account_type.clone(),
+        owner: account.owner.clone(),
+        state: account.state.clone(),
+        message: account.message.clone(),
+        landing_zone_version: account.landing_zone_version.clone(),
+        manage_account_id: account.manage_account_id.clone(),
+        identity_store_user_name: account.identity_store_user_name.clone(),
+        blueprint_status: account.blueprint_status.clone(),
+        created_at: account.created_at.clone(),
+        updated_at: account.updated_at.clone(),
+        blueprint,
+        timeouts: known.attr(State::TIMEOUTS).cloned().unwrap_or(Value::Null),
     }
-    let known_blueprint = known.attr("blueprint").cloned().unwrap_or(Value::Null);
-    let blueprint = if account.blueprint_product_id.is_empty() {
-        Value::Null
-    } else {
-        object([
-            ("blueprint_product_id", Value::from(account.blueprint_product_id.as_str())),
-            ("blueprint_product_version", Value::from(account.blueprint_product_version.as_str())),
-            ("variables", known_blueprint.attr("variables").cloned().unwrap_or(Value::Null)),
-            (
-                "is_blueprint_has_multi_account_resource",
-                account
-                    .is_blueprint_has_multi_account_resource
-                    .map(Value::from)
-                    .or_else(|| known_blueprint.attr("is_blueprint_has_multi_account_resource").cloned())
-                    .unwrap_or(Value::Null),
-            ),
-        ])
-    };
-    fields.insert("blueprint".to_string(), blueprint);
-    fields.insert("timeouts".to_string(), known.attr(timeouts::BLOCK).cloned().unwrap_or(Value::Null));
-    Value::Object(fields)
+    .to_value()
 }
 
 fn text_attr<'a>(value: &'a Value, name: &str) -> &'a str {
     value.attr(name).and_then(Value::as_str).unwrap_or_default()
-}
-
-fn client(ctx: &Ctx<'_, Clients>) -> Result<RgcClient, Diagnostic> {
-    Ok(ctx.data.huawei_rgc()?.with_cancellation(ctx.stop.clone()))
 }
 
 /// After an operation did not succeed: what does the cloud have now? Read with the settle
@@ -146,7 +183,7 @@ async fn reconcile(ctx: &Ctx<'_, Clients>, id: &str) -> Result<Option<ManagedAcc
     let client = ctx
         .data
         .huawei_rgc()
-        .map_err(|d| CloudError::new(ErrorKind::Other, crate::clouds::Cloud::Huawei, "ShowManagedAccount", d.detail))?;
+        .map_err(|d| CloudError::new(ErrorKind::Other, Cloud::Huawei, "ShowManagedAccount", d.detail))?;
     client.with_cancellation(ctx.settle()).show_managed_account(id).await
 }
 
@@ -250,13 +287,13 @@ fn check_id(value: &str, name: &str, example: &str) -> Result<(), Diagnostic> {
 }
 
 #[async_trait]
-impl crate::framework::legacy::LegacyResource<Clients> for RgcManagedAccount {
-    fn service(&self) -> crate::clients::Service {
-        crate::clients::Service::HuaweiRgc
-    }
-
+impl Resource<Clients> for RgcManagedAccount {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
+    }
+
+    fn service(&self) -> Service {
+        Service::HuaweiRgc
     }
 
     fn timeouts(&self) -> Option<Defaults> {
@@ -264,35 +301,19 @@ impl crate::framework::legacy::LegacyResource<Clients> for RgcManagedAccount {
     }
 
     fn identity(&self) -> &'static [IdentityAttribute] {
-        &[IdentityAttribute {
-            name: "managed_account_id",
-            ty: IdentityType::String,
-            description: "ID of the managed account.",
-        }]
+        State::IDENTITY
     }
 
     fn schema(&self) -> Schema {
-        let blueprint = Block::new("A blueprint (landing-zone template product) to deploy to the account.")
-            .attribute(Attribute::required("blueprint_product_id", Type::String).description("ID of the blueprint product."))
-            .attribute(Attribute::required("blueprint_product_version", Type::String).description("Version of the blueprint product."))
-            .attribute(Attribute::optional("variables", Type::String).description("Blueprint variables, as the JSON string RGC expects. Leave it out when the blueprint takes none."))
-            .attribute(Attribute::optional("is_blueprint_has_multi_account_resource", Type::Bool).description("Whether the blueprint deploys resources across accounts. Left out, it is not sent and RGC's default applies."));
-        let block = COMPUTED.iter().fold(
-            Block::new("An existing organization account enrolled in Huawei Cloud RGC (Resource Governance Center), governed by the landing zone under an organizational unit. Creating it calls **EnrollAccount** and waits for the operation; changing the OU or blueprint calls **UpdateManagedAccount** and waits. Destroying it calls **UnEnrollAccount** (`POST /v1/managed-organization/managed-accounts/{id}/un-enroll`) and waits: RGC stops governing the account (its landing-zone controls and baseline no longer apply), while the account itself stays in the organization — it is never closed.")
-                .attribute(Attribute::computed("id", Type::String).description("The managed account ID."))
-                .attribute(Attribute::required("managed_account_id", Type::String).force_new().description("ID of the organization account to enroll."))
-                .attribute(Attribute::required("parent_organizational_unit_id", Type::String).description("ID of the registered organizational unit to place the account under. Changing it moves the account (UpdateManagedAccount)."))
-                .attribute(Attribute::optional_computed("parent_organizational_unit_name", Type::String).description("Name of that organizational unit. Left out, it is read from RGC; RGC's UpdateManagedAccount requires it, so set it when moving the account to another OU.")),
-            |block, (name, description)| block.attribute(Attribute::computed(name, Type::String).description(description)),
-        );
-        Schema::new(0, block.block(NestedBlock::single("blueprint", blueprint)).block(timeouts::block(TIMEOUTS)))
+        State::schema(
+            "An existing organization account enrolled in Huawei Cloud RGC (Resource Governance Center), governed by the landing zone under an organizational unit. Creating it calls **EnrollAccount** and waits for the operation; changing the OU or blueprint calls **UpdateManagedAccount** and waits. Destroying it calls **UnEnrollAccount** (`POST /v1/managed-organization/managed-accounts/{id}/un-enroll`) and waits: RGC stops governing the account (its landing-zone controls and baseline no longer apply), while the account itself stays in the organization — it is never closed.",
+        )
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        for (name, example) in [
-            ("managed_account_id", "1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71"),
-            ("parent_organizational_unit_id", "ou-tether-workloads"),
-        ] {
+        for (name, example) in
+            [(MANAGED_ACCOUNT_ID, "1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71"), (PARENT_OU_ID, "ou-tether-workloads")]
+        {
             if let Some(value) = config.attr(name).and_then(Value::as_str) {
                 if let Err(d) = check_id(value, name, example) {
                     diags.push(d);
@@ -304,71 +325,61 @@ impl crate::framework::legacy::LegacyResource<Clients> for RgcManagedAccount {
         }
     }
 
-    async fn modify_plan(&self, _ctx: &Ctx<'_, Clients>, plan: &mut Plan, diags: &mut Diagnostics) {
+    async fn modify_plan(&self, _ctx: &Ctx<'_, Clients>, plan: &mut Plan, diags: &mut Diagnostics) -> Outcome<()> {
         if plan.is_create() || plan.is_replace() {
-            if let Some(id) = plan.planned.attr("managed_account_id").filter(|v| v.is_known()).cloned() {
-                if let Some(slot) = plan.planned.attr_mut("id") {
+            if let Some(id) = plan.planned.attr(MANAGED_ACCOUNT_ID).filter(|v| v.is_known()).cloned() {
+                if let Some(slot) = plan.planned.attr_mut(State::ID) {
                     *slot = id;
                 }
             }
-            return;
+            return Ok(());
         }
-        let moved =
-            plan.prior.attr("parent_organizational_unit_id") != plan.planned.attr("parent_organizational_unit_id");
-        let blueprint_changed = plan.prior.attr("blueprint") != plan.planned.attr("blueprint");
+        let moved = plan.prior.attr(PARENT_OU_ID) != plan.planned.attr(PARENT_OU_ID);
+        let blueprint_changed = plan.prior.attr(State::BLUEPRINT) != plan.planned.attr(State::BLUEPRINT);
         if !(moved || blueprint_changed) {
-            return;
+            return Ok(());
         }
-        let name_configured = plan.config.attr("parent_organizational_unit_name").is_some_and(|v| !v.is_null());
-        if moved && !name_configured {
-            diags.push(
-                Diagnostic::error(
-                    "parent_organizational_unit_name is needed to move the account",
-                    "RGC's UpdateManagedAccount requires the name of the new organizational unit. Set parent_organizational_unit_name to it.",
-                )
-                .at(AttributePath::root("parent_organizational_unit_name")),
-            );
-        }
+        let name_configured = plan.config.attr(PARENT_OU_NAME).is_some_and(|v| !v.is_null());
         // What an update changes on the cloud side.
-        for name in ["state", "message", "updated_at", "blueprint_status"] {
+        for name in [State::STATE, State::MESSAGE, State::UPDATED_AT, State::BLUEPRINT_STATUS] {
             plan.set_unknown(name);
         }
+        if moved && !name_configured {
+            return Err(Diagnostic::error(
+                "parent_organizational_unit_name is needed to move the account",
+                "RGC's UpdateManagedAccount requires the name of the new organizational unit. Set parent_organizational_unit_name to it.",
+            )
+            .at(AttributePath::root(PARENT_OU_NAME)))
+            .report(diags);
+        }
+        Ok(())
     }
 
-    async fn create(&self, ctx: &Ctx<'_, Clients>, planned: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let client = match client(ctx) {
-            Ok(client) => client,
-            Err(d) => {
-                diags.push(d);
-                return None;
-            }
-        };
-        let id = text_attr(planned, "managed_account_id");
-        let ou = text_attr(planned, "parent_organizational_unit_id");
+    async fn create(&self, ctx: &Ctx<'_, Clients>, planned: &Value, diags: &mut Diagnostics) -> Outcome<Value> {
+        let client = ctx.huawei_rgc().report(diags)?;
+        let id = text_attr(planned, MANAGED_ACCOUNT_ID);
+        let ou = text_attr(planned, PARENT_OU_ID);
         let blueprint = blueprint_from(planned);
         // Read before the write. An account RGC already manages was not enrolled by this
         // resource, and adopting it would let a later destroy un-enroll something Terraform
         // never made; so it is refused with an import hint. Knowing it was not managed before
         // the EnrollAccount is also what makes adopting what RGC shows after a lost answer safe
         // (see below). One GET next to an operation that takes minutes.
-        match client.show_managed_account(id).await {
-            Ok(None) => {}
-            Ok(Some(existing)) => {
-                diags.error(
-                    "The account is already enrolled",
-                    format!(
-                        "RGC already manages account {id} (state {}, organizational unit {}), so this configuration did not enroll it. {}",
-                        existing.state,
-                        existing.parent_organizational_unit_id,
-                        import_hint(TYPE_NAME, id)
-                    ),
-                );
-                return None;
-            }
-            Err(e) => {
-                diags.push(cloud_error("Could not check whether the account is already enrolled", &e));
-                return None;
-            }
+        let existing = client
+            .show_managed_account(id)
+            .await
+            .report_as("Could not check whether the account is already enrolled", diags)?;
+        if let Some(existing) = existing {
+            diags.error(
+                "The account is already enrolled",
+                format!(
+                    "RGC already manages account {id} (state {}, organizational unit {}), so this configuration did not enroll it. {}",
+                    existing.state,
+                    existing.parent_organizational_unit_id,
+                    import_hint(TYPE_NAME, id)
+                ),
+            );
+            return Err(Reported);
         }
         let sent = SystemTime::now();
         let outcome = match client.enroll_account(id, ou, blueprint.as_ref()).await {
@@ -377,8 +388,7 @@ impl crate::framework::legacy::LegacyResource<Clients> for RgcManagedAccount {
                 .await
                 .map(|_| Some(operation)),
             Err(e) if e.kind == ErrorKind::Conflict || e.code.as_deref() == Some("RGC.1202") => {
-                diags.push(already_exists("The account is already enrolled", &e, TYPE_NAME, id));
-                return None;
+                return Err(already_exists("The account is already enrolled", &e, TYPE_NAME, id)).report(diags);
             }
             Err(e) if e.is_ambiguous() => {
                 // The enroll may have gone through before the answer was lost (or the operation
@@ -393,7 +403,7 @@ impl crate::framework::legacy::LegacyResource<Clients> for RgcManagedAccount {
                 match settle_after_lost_answer(ctx, &client, ENROLL_ACCOUNT_ACTION, id, AccountGoal::Managed, enrolling)
                     .await
                 {
-                    Ok(LostAnswer::Settled(Some(account))) => return Some(state(&account, planned)),
+                    Ok(LostAnswer::Settled(Some(account))) => return Ok(state(&account, planned)),
                     // Under way, and the operation stopped before it settled: the enrollment is
                     // this create's, so it is recorded (see below).
                     Ok(LostAnswer::Unsettled(wait)) if stopped_wait(&wait) => Err(wait),
@@ -411,49 +421,39 @@ impl crate::framework::legacy::LegacyResource<Clients> for RgcManagedAccount {
                             &format!("Account {id}"),
                             diags,
                         );
-                        return Some(known_or_null(planned));
+                        return Ok(known_or_null(planned));
                     }
                     Ok(LostAnswer::NotApplied | LostAnswer::Settled(None)) => {
-                        diags.push(cloud_error("Could not enroll the account", &e));
-                        return None;
+                        return Err(e).report_as("Could not enroll the account", diags);
                     }
                     Err(read) => {
-                        unconfirmed_create(
-                            ctx,
-                            sent,
-                            &UnknownWrite::of(&e),
-                            &unread(&read),
-                            &format!("Account {id}"),
-                            diags,
-                        );
-                        return Some(known_or_null(planned));
+                        let recorded = format!("Account {id}");
+                        unconfirmed_create(ctx, sent, &UnknownWrite::of(&e), &unread(&read), &recorded, diags);
+                        return Ok(known_or_null(planned));
                     }
                 }
             }
-            Err(e) => {
-                diags.push(cloud_error("Could not enroll the account", &e));
-                return None;
-            }
+            Err(e) => return Err(e).report_as("Could not enroll the account", diags),
         };
         match outcome {
             // Read with the settle token: a stop that comes now must not lose an enrollment RGC
             // has finished.
             Ok(operation) => {
                 match reconcile(ctx, id).await {
-                    Ok(Some(account)) => Some(state(&account, planned)),
+                    Ok(Some(account)) => Ok(state(&account, planned)),
                     Ok(None) => {
                         diags.error(
                         "Enrolled account not found",
                         format!("EnrollAccount operation {} succeeded, but ShowManagedAccount does not know account {id}.", operation.unwrap_or_default()),
                     );
-                        None
+                        Err(Reported)
                     }
                     Err(e) => {
                         diags.warning(
                         "Enrolled, but could not read the account",
                         format!("EnrollAccount operation {} succeeded, but reading the account failed: {e}. The state records the account; the next refresh reads the rest.", operation.unwrap_or_default()),
                     );
-                        Some(known_or_null(planned))
+                        Ok(known_or_null(planned))
                     }
                 }
             }
@@ -475,24 +475,15 @@ impl crate::framework::legacy::LegacyResource<Clients> for RgcManagedAccount {
                         } else {
                             diags.push(stopped);
                         }
-                        Some(state(&account, planned))
+                        Ok(state(&account, planned))
                     }
-                    Ok(None) => {
-                        diags.push(stopped);
-                        None
-                    }
+                    Ok(None) => Err(stopped).report(diags),
                     Err(read) => {
-                        let call = CloudError::cancelled(crate::clouds::Cloud::Huawei, ENROLL_ACCOUNT_ACTION);
+                        let call = CloudError::cancelled(Cloud::Huawei, ENROLL_ACCOUNT_ACTION);
                         let found = format!("RGC accepted it, and the operation did not finish; {}", unread(&read));
-                        unconfirmed_create(
-                            ctx,
-                            sent,
-                            &UnknownWrite::of(&call),
-                            &found,
-                            &format!("Account {id}"),
-                            diags,
-                        );
-                        Some(known_or_null(planned))
+                        let recorded = format!("Account {id}");
+                        unconfirmed_create(ctx, sent, &UnknownWrite::of(&call), &found, &recorded, diags);
+                        Ok(known_or_null(planned))
                     }
                 }
             }
@@ -501,54 +492,45 @@ impl crate::framework::legacy::LegacyResource<Clients> for RgcManagedAccount {
                 // The state must say what the cloud has: a half-enrolled account is recorded
                 // (and tainted, so the next apply replaces it); one RGC dropped is not.
                 match reconcile(ctx, id).await {
-                    Ok(Some(account)) => Some(state(&account, planned)),
-                    Ok(None) => None,
+                    Ok(Some(account)) => Ok(state(&account, planned)),
+                    Ok(None) => Err(Reported),
                     Err(why) => {
                         diags.warning("Could not check the account after the failed enroll", why.to_string());
-                        None
+                        Err(Reported)
                     }
                 }
             }
         }
     }
 
-    async fn read(&self, ctx: &Ctx<'_, Clients>, current: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let client = match client(ctx) {
-            Ok(client) => client,
-            Err(d) => {
-                diags.push(d);
-                return Some(current.clone());
-            }
-        };
-        match client.show_managed_account(text_attr(current, "managed_account_id")).await {
-            Ok(Some(account)) => Some(state(&account, current)),
-            Ok(None) => None,
-            Err(e) => {
-                diags.push(cloud_error("Could not read the managed account", &e));
-                Some(current.clone())
-            }
-        }
+    async fn read(&self, ctx: &Ctx<'_, Clients>, current: &Value, diags: &mut Diagnostics) -> Outcome<Option<Value>> {
+        let client = ctx.huawei_rgc().report(diags)?;
+        let found = client
+            .show_managed_account(text_attr(current, MANAGED_ACCOUNT_ID))
+            .await
+            .report_as("Could not read the managed account", diags)?;
+        Ok(found.map(|account| state(&account, current)))
     }
 
-    async fn update(&self, ctx: &Ctx<'_, Clients>, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Value {
-        let client = match client(ctx) {
-            Ok(client) => client,
-            Err(d) => {
-                diags.push(d);
-                return prior.clone();
-            }
-        };
-        let id = text_attr(planned, "managed_account_id");
-        let changed = prior.attr("parent_organizational_unit_id") != planned.attr("parent_organizational_unit_id")
-            || prior.attr("parent_organizational_unit_name") != planned.attr("parent_organizational_unit_name")
-            || prior.attr("blueprint") != planned.attr("blueprint");
+    async fn update(
+        &self,
+        ctx: &Ctx<'_, Clients>,
+        prior: &Value,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Outcome<Value> {
+        let client = ctx.huawei_rgc().report(diags)?;
+        let id = text_attr(planned, MANAGED_ACCOUNT_ID);
+        let moved = prior.attr(PARENT_OU_ID) != planned.attr(PARENT_OU_ID);
+        let blueprint_changed = prior.attr(State::BLUEPRINT) != planned.attr(State::BLUEPRINT);
+        let changed = moved || prior.attr(PARENT_OU_NAME) != planned.attr(PARENT_OU_NAME) || blueprint_changed;
         if changed {
-            let target_ou = text_attr(planned, "parent_organizational_unit_id");
+            let target_ou = text_attr(planned, PARENT_OU_ID);
             let started = client
                 .update_managed_account(
                     id,
                     target_ou,
-                    text_attr(planned, "parent_organizational_unit_name"),
+                    text_attr(planned, PARENT_OU_NAME),
                     blueprint_from(planned).as_ref(),
                 )
                 .await;
@@ -566,9 +548,6 @@ impl crate::framework::legacy::LegacyResource<Clients> for RgcManagedAccount {
                 Err(e) if e.is_ambiguous() => {
                     // The update may have started before the answer was lost: follow it if RGC
                     // shows it (UPDATING, or already moved to the new OU).
-                    let moved =
-                        prior.attr("parent_organizational_unit_id") != planned.attr("parent_organizational_unit_id");
-                    let blueprint_changed = prior.attr("blueprint") != planned.attr("blueprint");
                     let under_way = |a: &ManagedAccount| {
                         a.state == STATE_UPDATING
                             || (moved && !blueprint_changed && a.parent_organizational_unit_id == target_ou)
@@ -600,47 +579,37 @@ impl crate::framework::legacy::LegacyResource<Clients> for RgcManagedAccount {
             if let Err(error) = outcome {
                 diags.push(wait_failed("Updating the managed account did not succeed", &error));
                 return match reconcile(ctx, id).await {
-                    Ok(Some(account)) => state(&account, prior),
-                    _ => prior.clone(),
+                    Ok(Some(account)) => Ok(state(&account, prior)),
+                    _ => Err(Reported),
                 };
             }
         }
-        match reconcile(ctx, id).await {
-            Ok(Some(account)) => state(&account, planned),
-            Ok(None) => {
+        match reconcile(ctx, id).await.report_as("Could not read the managed account after the update", diags)? {
+            Some(account) => Ok(state(&account, planned)),
+            None => {
                 diags.error(
                     "Managed account disappeared",
                     format!("After the update, RGC no longer lists account {id} as managed."),
                 );
-                prior.clone()
-            }
-            Err(why) => {
-                diags.push(cloud_error("Could not read the managed account after the update", &why));
-                prior.clone()
+                Err(Reported)
             }
         }
     }
 
-    async fn delete(&self, ctx: &Ctx<'_, Clients>, prior: &Value, diags: &mut Diagnostics) {
-        let client = match client(ctx) {
-            Ok(client) => client,
-            Err(d) => {
-                diags.push(d);
-                return;
-            }
-        };
-        let id = text_attr(prior, "managed_account_id");
+    async fn delete(&self, ctx: &Ctx<'_, Clients>, prior: &Value, diags: &mut Diagnostics) -> Outcome<()> {
+        let client = ctx.huawei_rgc().report(diags)?;
+        let id = text_attr(prior, MANAGED_ACCOUNT_ID);
         let un_enrolling = |a: &ManagedAccount| a.state == STATE_UN_ENROLLING;
         let operation = match client.un_enroll_account(id).await {
             Ok(operation) => operation,
             // Not managed any more: the goal of destroy holds.
-            Err(e) if e.kind == ErrorKind::NotFound => return,
+            Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
             // The answer was lost, the service failed, the operation stopped the call in flight,
             // or RGC refuses it because an operation is running on the account (an un-enroll an
             // earlier, interrupted destroy started): if RGC no longer has the account, or is
             // un-enrolling it, follow that to its end.
             Err(e) if e.is_ambiguous() || e.kind == ErrorKind::Conflict => {
-                match settle_after_lost_answer(
+                return match settle_after_lost_answer(
                     ctx,
                     &client,
                     UN_ENROLL_ACCOUNT_ACTION,
@@ -650,23 +619,19 @@ impl crate::framework::legacy::LegacyResource<Clients> for RgcManagedAccount {
                 )
                 .await
                 {
-                    Ok(LostAnswer::Settled(None)) => {}
+                    Ok(LostAnswer::Settled(None)) => Ok(()),
                     Ok(LostAnswer::Settled(Some(_)) | LostAnswer::NotApplied) => {
-                        diags.push(cloud_error("Could not un-enroll the account", &e));
+                        Err(e).report_as("Could not un-enroll the account", diags)
                     }
                     Ok(LostAnswer::Unsettled(wait)) => {
-                        diags.push(wait_failed("Un-enrolling the account did not finish", &wait));
+                        Err(wait_failed("Un-enrolling the account did not finish", &wait)).report(diags)
                     }
                     // Sent, and no read could tell what it did: the account stays in the state,
                     // and the next destroy reads it before sending anything.
-                    Err(read) => diags.push(unknown_un_enroll(id, &e, &read)),
-                }
-                return;
+                    Err(read) => Err(unknown_un_enroll(id, &e, &read)).report(diags),
+                };
             }
-            Err(e) => {
-                diags.push(cloud_error("Could not un-enroll the account", &e));
-                return;
-            }
+            Err(e) => return Err(e).report_as("Could not un-enroll the account", diags),
         };
         if let Err(error) = client
             .wait_operation_of(UN_ENROLL_ACCOUNT_ACTION, &operation, wait_budget(ctx), &POLL, Some(&ctx.stop))
@@ -674,14 +639,15 @@ impl crate::framework::legacy::LegacyResource<Clients> for RgcManagedAccount {
         {
             // If RGC let go of the account anyway, destroy succeeded.
             if let Ok(None) = reconcile(ctx, id).await {
-                return;
+                return Ok(());
             }
-            diags.push(wait_failed("Un-enrolling the account did not succeed", &error));
+            return Err(wait_failed("Un-enrolling the account did not succeed", &error)).report(diags);
         }
+        Ok(())
     }
 
     fn detach_call(&self, state: &Value) -> Result<DetachCall, String> {
-        let id = text_attr(state, "managed_account_id");
+        let id = text_attr(state, MANAGED_ACCOUNT_ID);
         Ok(DetachCall {
             api: "Huawei Cloud UnEnrollAccount".into(),
             parameters: format!("(POST /v1/managed-organization/managed-accounts/{id}/un-enroll)"),
@@ -689,9 +655,9 @@ impl crate::framework::legacy::LegacyResource<Clients> for RgcManagedAccount {
     }
 
     async fn destroy_effect(&self, _ctx: &Ctx<'_, Clients>, prior: &Value) -> String {
-        let id = text_attr(prior, "managed_account_id");
-        let name = text_attr(prior, "account_name");
-        let ou = text_attr(prior, "parent_organizational_unit_name");
+        let id = text_attr(prior, MANAGED_ACCOUNT_ID);
+        let name = text_attr(prior, State::ACCOUNT_NAME);
+        let ou = text_attr(prior, PARENT_OU_NAME);
         format!(
             "RGC stops governing account {}{id}: the landing zone's controls and baseline no longer apply to it. The account stays in the organization{} and is not closed.",
             if name.is_empty() { String::new() } else { format!("{name} ") },
@@ -703,56 +669,126 @@ impl crate::framework::legacy::LegacyResource<Clients> for RgcManagedAccount {
         Some(Schema::new(
             0,
             Block::new("Finds the accounts RGC governs directly under one organizational unit.").attribute(
-                Attribute::required("parent_organizational_unit_id", Type::String)
+                Attribute::required(PARENT_OU_ID, Type::String)
                     .description("ID of the registered organizational unit whose managed accounts to list."),
             ),
         ))
     }
 
     fn validate_list(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(value) = config.attr("parent_organizational_unit_id").and_then(Value::as_str) {
-            if let Err(d) = check_id(value, "parent_organizational_unit_id", "ou-tether-workloads") {
+        if let Some(value) = config.attr(PARENT_OU_ID).and_then(Value::as_str) {
+            if let Err(d) = check_id(value, PARENT_OU_ID, "ou-tether-workloads") {
                 diags.push(d);
             }
         }
     }
 
-    async fn list(&self, ctx: &Ctx<'_, Clients>, config: &Value, found: &mut Found, diags: &mut Diagnostics) {
-        let client = match client(ctx) {
-            Ok(client) => client,
-            Err(d) => return diags.push(d),
-        };
-        let ou = text_attr(config, "parent_organizational_unit_id");
-        let accounts = match client.list_managed_accounts_for_parent(ou).await {
-            Ok(accounts) => accounts,
-            Err(e) => return diags.push(cloud_error("Could not list the OU's managed accounts", &e)),
-        };
+    async fn list(
+        &self,
+        ctx: &Ctx<'_, Clients>,
+        config: &Value,
+        found: &mut Found,
+        diags: &mut Diagnostics,
+    ) -> Outcome<()> {
+        let client = ctx.huawei_rgc().report(diags)?;
+        let ou = text_attr(config, PARENT_OU_ID);
+        let accounts = client
+            .list_managed_accounts_for_parent(ou)
+            .await
+            .report_as("Could not list the OU's managed accounts", diags)?;
         for account in accounts {
             let label = format!(
                 "{} ({}) in {}, {}",
                 account.account_name, account.account_id, account.parent_organizational_unit_name, account.state
             );
             if !found.push(label, state(&account, &Value::Null)).await {
-                return;
+                return Ok(());
             }
         }
+        Ok(())
     }
 
-    async fn import(&self, _ctx: &Ctx<'_, Clients>, id: &str, diags: &mut Diagnostics) -> Option<Value> {
-        if check_id(id, "managed_account_id", "1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71").is_err() {
+    async fn import(&self, _ctx: &Ctx<'_, Clients>, id: &str, diags: &mut Diagnostics) -> Outcome<Value> {
+        if check_id(id, MANAGED_ACCOUNT_ID, "1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71").is_err() {
             diags.error(
                 "Invalid import ID",
                 format!("{id:?} is not a managed account ID. Expected `<managed_account_id>`, the ID of the enrolled account (for example `1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71`)."),
             );
-            return None;
+            return Err(Reported);
         }
-        let mut fields: BTreeMap<String, Value> =
-            COMPUTED.iter().map(|(name, _)| (name.to_string(), Value::Null)).collect();
-        fields.insert("id".into(), Value::from(id));
-        fields.insert("managed_account_id".into(), Value::from(id));
-        for name in ["parent_organizational_unit_id", "parent_organizational_unit_name", "blueprint", "timeouts"] {
-            fields.insert(name.into(), Value::Null);
+        let account = ManagedAccount { account_id: id.to_string(), ..Default::default() };
+        Ok(State::import_state_of(state(&account, &Value::Null)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::args::object;
+
+    const ID: &str = "1b6e2d3f0c8e4f5a9b7d2c3e4f5a6b71";
+
+    fn account(multi_account: Option<bool>) -> ManagedAccount {
+        ManagedAccount {
+            account_id: ID.into(),
+            account_name: "workload".into(),
+            state: STATE_ENROLLED.into(),
+            parent_organizational_unit_id: "ou-tether-workloads".into(),
+            parent_organizational_unit_name: "Workloads".into(),
+            blueprint_product_id: "bp-1".into(),
+            blueprint_product_version: "v1".into(),
+            is_blueprint_has_multi_account_resource: multi_account,
+            ..Default::default()
         }
-        Some(Value::Object(fields))
+    }
+
+    #[test]
+    fn states_fit_the_schema_and_keep_what_only_the_configuration_knows() {
+        let ty = RgcManagedAccount.schema().implied_type();
+        let configured = BlueprintBlock {
+            blueprint_product_id: "bp-1".into(),
+            blueprint_product_version: "v1".into(),
+            variables: Some("{}".into()),
+            is_blueprint_has_multi_account_resource: Some(true),
+        };
+        let known = object([
+            (State::BLUEPRINT, configured.to_value()),
+            (
+                State::TIMEOUTS,
+                object([("create", Value::from("1h")), ("update", Value::Null), ("delete", Value::Null)]),
+            ),
+        ]);
+        let read = state(&account(None), &known);
+        read.conforms_to(&ty).unwrap();
+        assert_eq!(read.attr(State::ID), Some(&Value::from(ID)));
+        assert_eq!(read.attr(State::BLUEPRINT), known.attr(State::BLUEPRINT));
+        assert_eq!(read.attr(State::TIMEOUTS), known.attr(State::TIMEOUTS));
+        // The cloud's word wins where it has one; a blueprint it no longer reports is gone.
+        let reported = state(&account(Some(false)), &known);
+        let multi_account = BlueprintBlock::IS_BLUEPRINT_HAS_MULTI_ACCOUNT_RESOURCE;
+        assert_eq!(reported.attr(State::BLUEPRINT).and_then(|b| b.attr(multi_account)), Some(&Value::from(false)));
+        let without = ManagedAccount { blueprint_product_id: String::new(), ..account(None) };
+        assert_eq!(state(&without, &known).attr(State::BLUEPRINT), Some(&Value::Null));
+        // Listed, nothing is configured.
+        let listed = state(&account(None), &Value::Null);
+        listed.conforms_to(&ty).unwrap();
+        let variables = listed.attr(State::BLUEPRINT).and_then(|b| b.attr(BlueprintBlock::VARIABLES));
+        assert_eq!(variables, Some(&Value::Null));
+        assert_eq!(listed.attr(State::TIMEOUTS), Some(&Value::Null));
+    }
+
+    #[test]
+    fn import_keeps_only_the_ids() {
+        let imported = State::import_state_of(state(
+            &ManagedAccount { account_id: ID.into(), ..Default::default() },
+            &Value::Null,
+        ));
+        imported.conforms_to(&RgcManagedAccount.schema().implied_type()).unwrap();
+        let Value::Object(fields) = &imported else { panic!("{imported:?}") };
+        for (name, value) in fields {
+            let kept = [State::ID, MANAGED_ACCOUNT_ID].contains(&name.as_str());
+            assert_eq!(value.as_str() == Some(ID), kept, "{name}");
+            assert_eq!(value.is_null(), !kept, "{name}");
+        }
     }
 }
