@@ -8,9 +8,9 @@ use std::pin::pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Waker};
 
+use tether::clients::Clients;
 use tether::framework::identity::{self, IdentityAttribute};
 use tether::framework::{Diagnostics, Provider, Resource, Type, Value, detach};
-use tether::clients::Clients;
 use tether::provider::TetherProvider;
 
 /// Every cty type the provider really puts on the wire (the provider configuration, each

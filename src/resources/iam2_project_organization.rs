@@ -22,8 +22,8 @@ use crate::framework::model::Model;
 use crate::framework::operation;
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
-    Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Outcome, Plan, Report, Reported,
-    Resource, Schema, Type, Value,
+    AttributePath, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Outcome, Plan, Report, Reported, Resource, Schema,
+    Value,
 };
 
 use super::write_outcome::wait_budget;
@@ -45,6 +45,14 @@ const POLL: PollPolicy = PollPolicy {
 };
 
 pub struct Iam2ProjectOrganization;
+
+/// The arguments of a `list` block's `config`.
+#[derive(Model)]
+struct ListConfig {
+    /// Only projects attached to this organization. Leave it out to list every project-organization link.
+    #[tf(optional)]
+    organization_uuid: Option<String>,
+}
 
 /// The state of a link: every attribute, declared once.
 #[derive(Model)]
@@ -564,18 +572,14 @@ impl Resource<Clients> for Iam2ProjectOrganization {
     }
 
     fn list_schema(&self) -> Option<Schema> {
-        Some(Schema::new(
-            0,
-            Block::new("Finds the projects attached to organizations: all of them, or those of one organization.")
-                .attribute(Attribute::optional("organization_uuid", Type::String).description(
-                "Only projects attached to this organization. Leave it out to list every project-organization link.",
-            )),
+        Some(ListConfig::schema(
+            "Finds the projects attached to organizations: all of them, or those of one organization.",
         ))
     }
 
     fn validate_list(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(uuid) = config.attr("organization_uuid").and_then(Value::as_str) {
-            if let Err(d) = check_uuid(uuid, "organization_uuid") {
+        if let Some(uuid) = config.attr(ListConfig::ORGANIZATION_UUID).and_then(Value::as_str) {
+            if let Err(d) = check_uuid(uuid, ListConfig::ORGANIZATION_UUID) {
                 diags.push(d);
             }
         }
@@ -589,7 +593,7 @@ impl Resource<Clients> for Iam2ProjectOrganization {
         diags: &mut Diagnostics,
     ) -> Outcome<()> {
         let client = ctx.zstack().report(diags)?;
-        let organization = config.attr("organization_uuid").and_then(Value::as_str);
+        let organization = config.attr(ListConfig::ORGANIZATION_UUID).and_then(Value::as_str);
         let mut refs = client
             .list_organization_project_refs(organization)
             .await

@@ -28,8 +28,8 @@ use crate::framework::identity::IdentityAttribute;
 use crate::framework::model::Model;
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
-    Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Outcome, Plan, Report, Reported,
-    Resource, Schema, Type, Value,
+    AttributePath, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Outcome, Plan, Report, Reported, Resource, Schema,
+    Value,
 };
 
 use super::write_outcome::{UnknownWrite, stopped_wait, unconfirmed_create, wait_budget};
@@ -56,6 +56,17 @@ const PARALLEL_REQUESTS: usize = 4;
 const IMPORT_FORM: &str = "`<instance_id>/<USER|GROUP>/<principal_id>` (for example `ins-tether00000001/USER/u-alice`)";
 
 pub struct IdentityCenterProfileAssociation;
+
+/// The arguments of a `list` block's `config`.
+#[derive(Model)]
+struct ListConfig {
+    /// ID of the Identity Center instance.
+    #[tf(required)]
+    instance_id: String,
+    /// Only principals with an assignment on this account. Leave it out to look at every account of the organization (ListAccounts, which needs the management account's credentials).
+    #[tf(optional)]
+    account_id: Option<String>,
+}
 
 /// The state of an association: every attribute, declared once.
 #[derive(Model)]
@@ -811,16 +822,13 @@ impl Resource<Clients> for IdentityCenterProfileAssociation {
     }
 
     fn list_schema(&self) -> Option<Schema> {
-        Some(Schema::new(
-            0,
-            Block::new("Finds every principal (user or group) with account assignments in an Identity Center instance, each with all of its assignments.")
-                .attribute(Attribute::required("instance_id", Type::String).description("ID of the Identity Center instance."))
-                .attribute(Attribute::optional("account_id", Type::String).description("Only principals with an assignment on this account. Leave it out to look at every account of the organization (ListAccounts, which needs the management account's credentials).")),
+        Some(ListConfig::schema(
+            "Finds every principal (user or group) with account assignments in an Identity Center instance, each with all of its assignments.",
         ))
     }
 
     fn validate_list(&self, config: &Value, diags: &mut Diagnostics) {
-        for name in ["instance_id", "account_id"] {
+        for name in [ListConfig::INSTANCE_ID, ListConfig::ACCOUNT_ID] {
             if let Some(id) = config.attr(name).and_then(Value::as_str) {
                 if !is_id(id) {
                     diags.push(
@@ -843,8 +851,8 @@ impl Resource<Clients> for IdentityCenterProfileAssociation {
         diags: &mut Diagnostics,
     ) -> Outcome<()> {
         let client = ctx.huawei_identitycenter().report(diags)?;
-        let instance_id = config.attr("instance_id").and_then(Value::as_str).unwrap_or_default();
-        let accounts = match config.attr("account_id").and_then(Value::as_str) {
+        let instance_id = config.attr(ListConfig::INSTANCE_ID).and_then(Value::as_str).unwrap_or_default();
+        let accounts = match config.attr(ListConfig::ACCOUNT_ID).and_then(Value::as_str) {
             Some(account) => vec![account.to_string()],
             None => {
                 let organizations = ctx.huawei_organizations().report(diags)?;

@@ -20,8 +20,7 @@ use crate::framework::args::{positive_integer, require_positive_integer};
 use crate::framework::identity::IdentityAttribute;
 use crate::framework::model::Model;
 use crate::framework::{
-    Attribute, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Outcome, Plan, Report, Reported, Resource,
-    Schema, Type, Value,
+    Ctx, DetachCall, Diagnostic, Diagnostics, Found, Outcome, Plan, Report, Reported, Resource, Schema, Value,
 };
 
 use super::write_outcome::{UnknownWrite, unconfirmed_create};
@@ -72,6 +71,17 @@ struct State {
     /// When the binding was last updated, as Tencent Cloud reports it.
     #[tf(computed)]
     update_time: String,
+}
+
+/// The arguments of a `list` block's `config`.
+#[derive(Model)]
+struct ListConfig {
+    /// UIN of the member account whose bindings to list.
+    #[tf(required)]
+    member_uin: u64,
+    /// Only bindings under this access policy. Leave it out to list the bindings of every policy of the member.
+    #[tf(optional)]
+    policy_id: Option<u64>,
 }
 
 const MEMBER_UIN: &str = State::MEMBER_UIN;
@@ -376,16 +386,13 @@ impl Resource<Clients> for MemberAuthBinding {
     }
 
     fn list_schema(&self) -> Option<Schema> {
-        Some(Schema::new(
-            0,
-            Block::new("Finds the sub-account bindings of a member account: all of them, or those of one policy.")
-                .attribute(Attribute::required(MEMBER_UIN, Type::Number).description("UIN of the member account whose bindings to list."))
-                .attribute(Attribute::optional(POLICY_ID, Type::Number).description("Only bindings under this access policy. Leave it out to list the bindings of every policy of the member.")),
+        Some(ListConfig::schema(
+            "Finds the sub-account bindings of a member account: all of them, or those of one policy.",
         ))
     }
 
     fn validate_list(&self, config: &Value, diags: &mut Diagnostics) {
-        for (name, example) in [(MEMBER_UIN, "100000000101"), (POLICY_ID, "1001")] {
+        for (name, example) in [(ListConfig::MEMBER_UIN, "100000000101"), (ListConfig::POLICY_ID, "1001")] {
             if let Err(d) = positive_integer(config, name, example) {
                 diags.push(d);
             }
@@ -401,7 +408,7 @@ impl Resource<Clients> for MemberAuthBinding {
     ) -> Outcome<()> {
         let client = ctx.tencent().report(diags)?;
         let (Ok(Some(member_uin)), Ok(policy_id)) =
-            (positive_integer(config, MEMBER_UIN, ""), positive_integer(config, POLICY_ID, ""))
+            (positive_integer(config, ListConfig::MEMBER_UIN, ""), positive_integer(config, ListConfig::POLICY_ID, ""))
         else {
             diags.error("Invalid list configuration", "member_uin must be a known positive whole number.");
             return Err(Reported);

@@ -24,8 +24,8 @@ use crate::framework::model::Model;
 use crate::framework::operation;
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
-    Attribute, AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Outcome, Plan, Report, Reported,
-    Resource, Schema, Type, Value,
+    AttributePath, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Outcome, Plan, Report, Reported, Resource, Schema,
+    Value,
 };
 
 use super::write_outcome::{UnknownWrite, known_or_null, stopped_wait, unconfirmed_create, wait_budget, wait_error};
@@ -122,6 +122,14 @@ struct BlueprintBlock {
 
 const MANAGED_ACCOUNT_ID: &str = State::MANAGED_ACCOUNT_ID;
 const PARENT_OU_ID: &str = State::PARENT_ORGANIZATIONAL_UNIT_ID;
+
+/// The arguments of a `list` block's `config`.
+#[derive(Model)]
+struct ListConfig {
+    /// ID of the registered organizational unit whose managed accounts to list.
+    #[tf(required)]
+    parent_organizational_unit_id: String,
+}
 const PARENT_OU_NAME: &str = State::PARENT_ORGANIZATIONAL_UNIT_NAME;
 
 fn blueprint_from(value: &Value) -> Option<Blueprint> {
@@ -666,18 +674,12 @@ impl Resource<Clients> for RgcManagedAccount {
     }
 
     fn list_schema(&self) -> Option<Schema> {
-        Some(Schema::new(
-            0,
-            Block::new("Finds the accounts RGC governs directly under one organizational unit.").attribute(
-                Attribute::required(PARENT_OU_ID, Type::String)
-                    .description("ID of the registered organizational unit whose managed accounts to list."),
-            ),
-        ))
+        Some(ListConfig::schema("Finds the accounts RGC governs directly under one organizational unit."))
     }
 
     fn validate_list(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(value) = config.attr(PARENT_OU_ID).and_then(Value::as_str) {
-            if let Err(d) = check_id(value, PARENT_OU_ID, "ou-tether-workloads") {
+        if let Some(value) = config.attr(ListConfig::PARENT_ORGANIZATIONAL_UNIT_ID).and_then(Value::as_str) {
+            if let Err(d) = check_id(value, ListConfig::PARENT_ORGANIZATIONAL_UNIT_ID, "ou-tether-workloads") {
                 diags.push(d);
             }
         }
@@ -691,7 +693,7 @@ impl Resource<Clients> for RgcManagedAccount {
         diags: &mut Diagnostics,
     ) -> Outcome<()> {
         let client = ctx.huawei_rgc().report(diags)?;
-        let ou = text_attr(config, PARENT_OU_ID);
+        let ou = text_attr(config, ListConfig::PARENT_ORGANIZATIONAL_UNIT_ID);
         let accounts = client
             .list_managed_accounts_for_parent(ou)
             .await
