@@ -280,3 +280,26 @@ fn every_run_is_traced_and_scanned_for_secrets() {
     assert_eq!(emulator.calls("AttachIAM2ProjectToIAM2Organization").len(), 1);
     workspace.terraform(&["destroy", "-auto-approve", "-no-color", "-input=false"]).success();
 }
+
+/// The provider advertises `get_provider_schema_optional`, so Terraform 1.15 asks one provider
+/// process of a run for the schema and answers every later one from its cache
+/// (`providers.SchemaCache`, internal/plugin6/grpc_provider.go).
+#[test]
+fn terraform_asks_for_the_schema_once_per_run() {
+    let emulator = Emulator::start();
+    let workspace =
+        Workspace::new(&[tencent_provider(&emulator), binding("x", 100000000101, 1001, 200000000009)].concat());
+    workspace.init();
+    let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    apply.success();
+    let count = |text: &str| apply.trace_log.lines().filter(|l| l.trim_end().ends_with(text)).count();
+    let asked = count("GRPCProvider.v6: GetProviderSchema");
+    let cached = apply.trace_log.lines().filter(|l| l.contains("GRPCProvider.v6: returning cached schema")).count();
+    let started = apply.trace_log.lines().filter(|l| l.contains("plugin started")).count();
+    assert_eq!(
+        asked, 1,
+        "GetProviderSchema calls in one apply ({started} provider processes, {cached} cached answers)"
+    );
+    assert!(started >= 2 && cached >= 1, "{started} provider processes, {cached} cached answers");
+    eprintln!("one apply: {started} provider processes, 1 GetProviderSchema, {cached} answers from the cache");
+}

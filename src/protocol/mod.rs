@@ -365,7 +365,10 @@ impl<P: Provider> ProviderService<P> {
                 .collect(),
             server_capabilities: Some(pb::ServerCapabilities {
                 plan_destroy: true,
-                get_provider_schema_optional: false,
+                // Every RPC works without a GetProviderSchema on the same process first (the
+                // schemas are built when the service is), so Terraform may answer later provider
+                // processes of a run from its cache instead of asking each one.
+                get_provider_schema_optional: true,
                 move_resource_state: false,
                 generate_resource_config: false,
             }),
