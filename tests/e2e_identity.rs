@@ -154,6 +154,7 @@ fn generated_configuration_for_an_import_applies_with_no_changes() {
     assert!(generated.contains("organization_uuid = \"7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02\""), "{generated}");
     assert!(generated.contains("project_uuid      = \"6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b04\""), "{generated}");
     assert!(!generated.contains("project_name"), "computed attributes are not configuration: {generated}");
+    assert!(!generated.contains("detach_on_destroy"), "the default is not configuration: {generated}");
     let apply = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     apply.success();
     assert!(apply.stdout.contains("1 imported, 0 added, 0 changed, 0 destroyed"), "{}", apply.stdout);

@@ -79,6 +79,9 @@ fn member_auth_bindings_are_found_and_generate_configuration() {
     assert_eq!(generated.matches("resource \"tether_member_auth_binding\"").count(), 5, "{generated}");
     assert!(generated.contains("org_sub_account_uin = 200000000003"), "{generated}");
     assert!(!generated.contains("policy_name"), "computed attributes are not configuration: {generated}");
+    // The provider generates the configuration (GenerateResourceConfig): defaults stay out.
+    assert!(!generated.contains("detach_on_destroy"), "the default is not configuration: {generated}");
+    assert!(!generated.contains("detach_call"), "{generated}");
     // The same bindings found by both list blocks: keep one list's worth to import.
     std::fs::remove_file(workspace.path().join("bindings.tfquery.hcl")).unwrap();
     let finance_only: String =
@@ -168,7 +171,10 @@ fn organization_membership_and_rgc_accounts_are_found_and_import_cleanly() {
     workspace.terraform(&["query", "-no-color", "-generate-config-out=generated.tf"]).success();
     let generated = workspace.read_file("generated.tf");
     assert!(generated.contains("provider = tether.member"), "{generated}");
-    assert!(generated.contains("parent_organizational_unit_id   = \"ou-tether-workloads\""), "{generated}");
+    assert!(generated.contains("parent_organizational_unit_id = \"ou-tether-workloads\""), "{generated}");
+    // Looked up when left out, so not written: the plan keeps the value in state.
+    assert!(!generated.contains("parent_organizational_unit_name"), "{generated}");
+    assert!(!generated.contains("detach_on_destroy"), "{generated}");
     std::fs::remove_file(workspace.path().join("huawei.tfquery.hcl")).unwrap();
     generated_config_imports_without_changes(&workspace, 2);
     assert!(
@@ -231,6 +237,8 @@ fn identity_center_principals_are_found_with_all_their_assignments() {
     let all_only: String =
         generated.split("\n\n").filter(|block| !block.contains("data_platform")).collect::<Vec<_>>().join("\n\n");
     assert_eq!(all_only.matches("assignment {").count(), 3, "{all_only}");
+    // The instance's identity store is looked up when left out: not written.
+    assert!(!all_only.contains("identity_store_id") && !all_only.contains("detach_on_destroy"), "{all_only}");
     workspace.write_file("generated.tf", &all_only);
     generated_config_imports_without_changes(&workspace, 2);
     assert!(

@@ -4,6 +4,7 @@
 pub mod args;
 pub mod detach;
 pub mod diag;
+pub mod generate;
 pub mod identity;
 pub mod list;
 pub mod model;

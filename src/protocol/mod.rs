@@ -370,7 +370,9 @@ impl<P: Provider> ProviderService<P> {
                 // processes of a run from its cache instead of asking each one.
                 get_provider_schema_optional: true,
                 move_resource_state: false,
-                generate_resource_config: false,
+                // `plan`/`query -generate-config-out` write the arguments a person would, not
+                // Terraform's guess from the state (`framework::generate`).
+                generate_resource_config: true,
             }),
             ..Default::default()
         })
@@ -841,6 +843,22 @@ impl<P: Provider> ProviderService<P> {
         reply(pb::read_data_source::Response { state, diagnostics: convert::diagnostics(&diags), deferred: None })
     }
 
+    async fn handle_generate_resource_config(
+        &self,
+        request: Request<pb::generate_resource_config::Request>,
+    ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut config = None;
+        if let Some(entry) = self.resource(&request.type_name, &mut diags) {
+            if let Some(state) = convert::decode(request.state.as_ref(), &entry.ty, "state", &mut diags) {
+                let generated = crate::framework::generate::configuration(&entry.schema.block, &state);
+                config = convert::encode(&generated, &entry.ty, "generated configuration", &mut diags);
+            }
+        }
+        reply(pb::generate_resource_config::Response { config, diagnostics: convert::diagnostics(&diags) })
+    }
+
     async fn handle_validate_list_resource_config(
         &self,
         request: Request<pb::validate_list_resource_config::Request>,
@@ -1137,6 +1155,16 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
         guarded("ImportResourceState", self.handle_import_resource_state(request), "", |diagnostics| {
             pb::import_resource_state::Response { diagnostics, ..Default::default() }
+        })
+        .await
+    }
+
+    async fn generate_resource_config(
+        &self,
+        request: Request<pb::generate_resource_config::Request>,
+    ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
+        guarded("GenerateResourceConfig", self.handle_generate_resource_config(request), "", |diagnostics| {
+            pb::generate_resource_config::Response { diagnostics, ..Default::default() }
         })
         .await
     }
