@@ -12,6 +12,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use support::official::{OFFICIAL_REQUIRED_PROVIDERS, tencentcloud_provider};
 use support::{Emulator, Run, Workspace, block_on, tencent_client, tencent_provider, terraform_path};
 
 type Version = (u32, u32, u32);
@@ -93,6 +94,11 @@ const FEATURES: &[Feature] = &[
     Feature { name: "init from a filesystem mirror", needs: (1, 0, 0), refusal: &[] },
     Feature { name: "validate", needs: (1, 0, 0), refusal: &[] },
     Feature { name: "plan / apply a binding", needs: (1, 0, 0), refusal: &[] },
+    Feature {
+        name: "schema asked once per command (get_provider_schema_optional)",
+        needs: (1, 6, 0),
+        refusal: &["the schema was not cached"],
+    },
     Feature { name: "destroy preview warning in the plan", needs: (1, 0, 0), refusal: &[] },
     Feature { name: "destroy calls the detach API", needs: (1, 0, 0), refusal: &[] },
     Feature { name: "terraform import <ID>", needs: (1, 0, 0), refusal: &[] },
@@ -108,6 +114,16 @@ const FEATURES: &[Feature] = &[
             "flag provided but not defined: -generate-config-out",
             "Blocks of type \"import\" are not expected here",
         ],
+    },
+    Feature {
+        name: "generated configuration without defaults (GenerateResourceConfig)",
+        needs: (1, 14, 0),
+        refusal: &["Terraform wrote its own guess", "no configuration was generated"],
+    },
+    Feature {
+        name: "moved from an official provider's resource type (MoveResourceState)",
+        needs: (1, 8, 0),
+        refusal: &["Resource type mismatch"],
     },
     Feature {
         name: "import block by identity",
@@ -180,6 +196,21 @@ fn run_matrix(client: &Client) -> Vec<Outcome> {
         no_changes("apply")
     }));
 
+    // Terraform keeps the first provider process's schema for the others of the same command
+    // when the provider says it may (1.6+); older clients ask every process.
+    outcomes.push(step(|| {
+        let run = plan(&[]);
+        let asked =
+            run.trace_log.lines().filter(|l| l.trim_end().ends_with("GRPCProvider.v6: GetProviderSchema")).count();
+        let started = run.trace_log.lines().filter(|l| l.contains("plugin started")).count();
+        expect(run.code == 0 && started >= 2, &format!("plan ({started} provider processes)"), &run)?;
+        expect(
+            asked == 1,
+            &format!("the schema was not cached: asked {asked} times by {started} provider processes"),
+            &run,
+        )
+    }));
+
     outcomes.push(step(|| {
         let run = plan(&["-destroy"]);
         let text = run.text();
@@ -230,19 +261,63 @@ fn run_matrix(client: &Client) -> Vec<Outcome> {
         no_changes("import block")
     }));
 
+    let mut generated_config = Err(String::new());
     outcomes.push(step(|| {
         workspace.write_config(&format!("{provider}{imported}import {{\n  to = tether_member_auth_binding.d\n  id = \"1001#100000000101#200000000004\"\n}}\n"));
         let run = plan(&["-generate-config-out=generated.tf"]);
         expect(run.code == 0, "plan -generate-config-out", &run)?;
         let generated = std::fs::read_to_string(workspace.path().join("generated.tf")).unwrap_or_default();
+        generated_config = Ok(generated.clone());
         expect(generated.contains("org_sub_account_uin = 200000000004"), &format!("generated.tf has the binding: {generated}"), &run)?;
         let run = apply();
         expect(run.code == 0, "apply of the generated configuration", &run)?;
         no_changes("generated configuration")
     }));
+    // Terraform 1.14+ asks the provider (GenerateResourceConfig), which writes what a person
+    // would: no defaults such as `detach_on_destroy = true`. Older clients write their own guess
+    // from the state, defaults included.
+    outcomes.push(step(|| match &generated_config {
+        Ok(text) if text.contains("detach_on_destroy") => {
+            Err(format!("Terraform wrote its own guess from the state, defaults included:\n{text}"))
+        }
+        Ok(text) if text.contains("org_sub_account_uin = 200000000004") => Ok(()),
+        Ok(text) => Err(format!("the generated configuration lacks the binding:\n{text}")),
+        Err(_) => Err("no configuration was generated (see the step before)".to_string()),
+    }));
     // From here on the generated resource is part of the configuration, its import block done.
     let _ = std::fs::remove_file(workspace.path().join("generated.tf"));
     let imported = [imported, binding("d", 200000000004)].concat();
+
+    // A binding made through the official provider (its stand-in) moves to tether.
+    outcomes.push(step(|| {
+        let official = Workspace::with_official_providers(&format!(
+            "{OFFICIAL_REQUIRED_PROVIDERS}{}{}resource \"tencentcloud_organization_policy_sub_account_attachment\" \"f\" {{\n  policy_id           = 1001\n  member_uin          = 100000000101\n  org_sub_account_uin = 200000000006\n}}\n",
+            tencentcloud_provider(&emulator),
+            provider.split_once("provider \"tether\"").map(|(_, block)| format!("provider \"tether\"{block}")).unwrap_or_default(),
+        ));
+        let tf = |args: &[&str]| official.terraform_with(&client.path, args);
+        let run = tf(&["init", "-no-color", "-input=false"]);
+        expect(run.code == 0, "init with the official provider's stand-in", &run)?;
+        let run = tf(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+        expect(run.code == 0, "apply through the official provider's stand-in", &run)?;
+        let config = std::fs::read_to_string(official.path().join("main.tf")).unwrap_or_default();
+        let (head, _) = config.split_once("resource \"tencentcloud").unwrap_or_default();
+        official.write_config(&format!("{head}{}moved {{\n  from = tencentcloud_organization_policy_sub_account_attachment.f\n  to   = tether_member_auth_binding.f\n}}\n", binding("f", 200000000006)));
+        let run = tf(&["plan", "-no-color", "-input=false"]);
+        expect(
+            run.code == 0
+                && run.stdout.contains("has moved to tether_member_auth_binding.f")
+                && run.stdout.contains("Plan: 0 to add, 0 to change, 0 to destroy."),
+            "the move plans no change",
+            &run,
+        )?;
+        let run = tf(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+        expect(run.code == 0, "apply of the move", &run)?;
+        let run = tf(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
+        expect(run.code == 0, "moved: a plan afterwards is not empty", &run)?;
+        let run = tf(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+        expect(run.code == 0, "destroy of the moved binding", &run)
+    }));
 
     outcomes.push(step(|| {
         workspace.write_config(&format!(

@@ -49,7 +49,7 @@ pub fn plan_change(schema: &Schema, prior: &Value, proposed: &Value, config: &Va
         }
     }
 
-    Plan { prior: prior.clone(), config: config.clone(), planned, requires_replace }
+    Plan { prior: prior.clone(), config: config.clone(), planned, requires_replace, moved_from: None }
 }
 
 #[cfg(test)]

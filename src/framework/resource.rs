@@ -51,6 +51,9 @@ pub struct Plan {
     pub config: Value,
     pub planned: Value,
     pub requires_replace: Vec<AttributePath>,
+    /// The other provider's resource type the prior object was moved from, when this plan is
+    /// the one carrying that `moved` block (see [`super::moves::MovedMark`]).
+    pub moved_from: Option<String>,
 }
 
 impl Plan {
@@ -97,6 +100,12 @@ pub trait Resource<D: ProviderData>: Send + Sync {
     /// the configuration cannot reach it, instead of its apply. There is no default: a new
     /// resource must say.
     fn service(&self) -> D::Service;
+
+    /// The other providers' resource types whose objects move into this type with a `moved`
+    /// block (MoveResourceState), each with its conversion.
+    fn move_sources(&self) -> &'static [super::moves::MoveSource] {
+        &[]
+    }
 
     /// The identity attributes, in the order of the import ID's parts (see `identity`).
     fn identity(&self) -> &'static [super::identity::IdentityAttribute] {

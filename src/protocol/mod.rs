@@ -3,6 +3,7 @@
 //! are always diagnostics, never gRPC errors or panics.
 
 mod convert;
+mod moves;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
@@ -16,6 +17,7 @@ use crate::framework::detach;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::identity;
 use crate::framework::list::{Found, Listed};
+use crate::framework::moves::MovedMark;
 use crate::framework::operation::{Limit, Operation, StopCause, decode_unconfirmed, encode_unconfirmed};
 use crate::framework::plan::plan_change;
 use crate::framework::resource::{Ctx, DataSource, Plan, Provider, ProviderData, Resource};
@@ -369,7 +371,9 @@ impl<P: Provider> ProviderService<P> {
                 // schemas are built when the service is), so Terraform may answer later provider
                 // processes of a run from its cache instead of asking each one.
                 get_provider_schema_optional: true,
-                move_resource_state: false,
+                // `moved` blocks from the official providers' resource types (`framework::moves`):
+                // Terraform refuses a cross-type move unless the target advertises this.
+                move_resource_state: true,
                 // `plan`/`query -generate-config-out` write the arguments a person would, not
                 // Terraform's guess from the state (`framework::generate`).
                 generate_resource_config: true,
@@ -573,6 +577,9 @@ impl<P: Provider> ProviderService<P> {
                         if decode_unconfirmed(&private).is_some() && !diags.has_errors() {
                             private.clear();
                         }
+                        if !diags.has_errors() {
+                            private = MovedMark::after_refresh(&private);
+                        }
                     }
                 }
             }
@@ -623,6 +630,7 @@ impl<P: Provider> ProviderService<P> {
                 }
             } else if let Some(data) = self.data(&mut diags) {
                 let mut plan = plan_change(&entry.schema, &prior, &proposed, &config);
+                plan.moved_from = MovedMark::decode(&request.prior_private).map(|mark| mark.from);
                 let op = self.operation(Limit::read(self.provider.limits(&data)));
                 let ctx = Ctx::new(data.as_ref(), &op);
                 let mut plan_diags = Diagnostics::new();
@@ -630,6 +638,8 @@ impl<P: Provider> ProviderService<P> {
                 diags.extend(plan_diags);
                 if plan.is_replace() {
                     self.review_destroy(&request.type_name, entry, &data, &prior, true, &mut diags).await;
+                } else if let Some(from) = plan.moved_from.as_deref().filter(|_| !plan.is_create()) {
+                    self.review_move(entry, &data, from, &plan, &mut diags).await;
                 }
                 if plan.is_create() {
                     self.review_create(&request.type_name, entry, &data, &plan, &mark, &mut diags).await;
@@ -1165,6 +1175,16 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
         guarded("GenerateResourceConfig", self.handle_generate_resource_config(request), "", |diagnostics| {
             pb::generate_resource_config::Response { diagnostics, ..Default::default() }
+        })
+        .await
+    }
+
+    async fn move_resource_state(
+        &self,
+        request: Request<pb::move_resource_state::Request>,
+    ) -> Result<Response<pb::move_resource_state::Response>, Status> {
+        guarded("MoveResourceState", self.handle_move_resource_state(request), "", |diagnostics| {
+            pb::move_resource_state::Response { diagnostics, ..Default::default() }
         })
         .await
     }

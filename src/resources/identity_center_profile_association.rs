@@ -28,8 +28,8 @@ use crate::framework::identity::IdentityAttribute;
 use crate::framework::model::Model;
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
-    AttributePath, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Outcome, Plan, Report, Reported, Resource, Schema,
-    Value,
+    AttributePath, Ctx, DetachCall, Diagnostic, Diagnostics, Found, MoveSource, Moved, Outcome, Plan, Report, Reported,
+    Resource, Schema, SourceState, Value,
 };
 
 use super::write_outcome::{UnknownWrite, stopped_wait, unconfirmed_create, wait_budget};
@@ -219,6 +219,71 @@ async fn identity_store_id(
         )
         .at(AttributePath::root(State::INSTANCE_ID))
     })
+}
+
+/// `moved` from the official provider's account assignment. That type holds one assignment and
+/// ours all of a principal's, so the move is safe only with the recipe in the migration guide
+/// (`modify_plan` refuses a move that would delete assignments).
+const MOVE_SOURCES: &[MoveSource] = &[MoveSource {
+    provider: "huaweicloud/huaweicloud",
+    type_name: "huaweicloud_identitycenter_account_assignment",
+    schema_version: 0,
+    convert: from_official_assignment,
+}];
+
+/// The official assignment's state as an association of its principal holding that one
+/// assignment; the refresh that follows the move reads the principal's others (and the identity
+/// store). Its destroy deletes its assignment, ours every assignment of the principal: the move
+/// plan says so.
+fn from_official_assignment(source: &SourceState) -> Result<Moved, String> {
+    let target_type = source.optional_string("target_type")?.unwrap_or_else(|| "ACCOUNT".to_string());
+    if target_type != "ACCOUNT" {
+        return Err(format!("its `target_type` is {target_type:?}; only ACCOUNT assignments exist here"));
+    }
+    let principal = Principal {
+        instance_id: source.required_string(State::INSTANCE_ID)?,
+        principal_type: source.required_string(State::PRINCIPAL_TYPE)?,
+        principal_id: source.required_string(State::PRINCIPAL_ID)?,
+    };
+    let id = principal.id();
+    Principal::parse_import_id(&id).map_err(|d| format!("it names no valid principal: {}", d.detail))?;
+    let assignment = Assignment {
+        permission_set_id: source.required_string(Assignment::PERMISSION_SET_ID)?,
+        account_id: source.required_string("target_id")?,
+    };
+    let timeouts = source.timeouts(&["create", "update", "delete"])?;
+    Ok(Moved { state: principal.state(None, &BTreeSet::from([assignment]), timeouts), detach_on_destroy: true })
+}
+
+/// Refuses the plan that carries a move when it would also delete assignments: the source held
+/// one assignment, the refresh found the principal's others, and the configuration does not list
+/// them (the recipe: an `assignment` block for each, and a `removed` block for each official
+/// resource that managed one).
+fn check_move(plan: &Plan, from: &str) -> Result<(), Diagnostic> {
+    let dropped: Vec<Assignment> =
+        assignments_of(&plan.prior).difference(&assignments_of(&plan.planned)).cloned().collect();
+    if dropped.is_empty() {
+        return Ok(());
+    }
+    let principal = Principal::from_state(&plan.prior);
+    let list = dropped
+        .iter()
+        .map(|a| {
+            format!(
+                "  assignment {{\n    permission_set_id = \"{}\"\n    account_id        = \"{}\"\n  }}",
+                a.permission_set_id, a.account_id
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    Err(Diagnostic::error(
+        "A move must not delete assignments",
+        format!(
+            "This plan moves a {from} into the association of {} {} and would also delete {} of the principal's assignments, because the association manages all of them and this configuration does not list them. Add them to the configuration:\n{list}\nand give every other {from} that manages one of them a `removed` block with `lifecycle {{ destroy = false }}`. To delete assignments, apply the move first, then remove them in a later change.",
+            principal.principal_type, principal.principal_id, dropped.len()
+        ),
+    )
+    .at(AttributePath::root(State::ASSIGNMENT)))
 }
 
 /// The principal's assignments as the cloud has them, or `None` if the principal is unknown.
@@ -531,6 +596,10 @@ impl Resource<Clients> for IdentityCenterProfileAssociation {
         Some(TIMEOUTS)
     }
 
+    fn move_sources(&self) -> &'static [MoveSource] {
+        MOVE_SOURCES
+    }
+
     fn identity(&self) -> &'static [IdentityAttribute] {
         State::IDENTITY
     }
@@ -607,6 +676,9 @@ impl Resource<Clients> for IdentityCenterProfileAssociation {
                     );
                 }
             }
+        }
+        if let Some(from) = plan.moved_from.as_deref().filter(|_| !plan.is_create()) {
+            check_move(plan, from).report(diags)?;
         }
         let keys_known = [State::INSTANCE_ID, State::PRINCIPAL_TYPE, State::PRINCIPAL_ID]
             .iter()
@@ -897,6 +969,39 @@ impl Resource<Clients> for IdentityCenterProfileAssociation {
 mod tests {
     use super::*;
     use crate::framework::args::object;
+
+    #[test]
+    fn the_plan_carrying_a_move_may_add_assignments_but_never_delete_one() {
+        let principal =
+            Principal { instance_id: "ins-1".into(), principal_type: "USER".into(), principal_id: "u-alice".into() };
+        let of = |pairs: &[(&str, &str)]| -> BTreeSet<Assignment> {
+            pairs
+                .iter()
+                .map(|(ps, account)| Assignment { permission_set_id: ps.to_string(), account_id: account.to_string() })
+                .collect()
+        };
+        let plan = |prior: &[(&str, &str)], planned: &[(&str, &str)]| Plan {
+            prior: principal.state(Some("d-1"), &of(prior), Value::Null),
+            config: Value::Null,
+            planned: principal.state(Some("d-1"), &of(planned), Value::Null),
+            requires_replace: Vec::new(),
+            moved_from: Some("huaweicloud_identitycenter_account_assignment".into()),
+        };
+        let from = "huaweicloud_identitycenter_account_assignment";
+        let (admin, readonly) = (("ps-admin", "acc-1"), ("ps-readonly", "acc-2"));
+        assert!(check_move(&plan(&[admin, readonly], &[admin, readonly]), from).is_ok());
+        assert!(check_move(&plan(&[admin], &[admin, readonly]), from).is_ok(), "adding is no detach");
+        let refused = check_move(&plan(&[admin, readonly], &[admin]), from).unwrap_err();
+        assert_eq!(refused.summary, "A move must not delete assignments");
+        assert_eq!(refused.path.as_ref().map(ToString::to_string).as_deref(), Some("assignment"));
+        assert!(
+            refused.detail.contains("would also delete 1 of the principal's assignments")
+                && refused.detail.contains("permission_set_id = \"ps-readonly\"\n    account_id        = \"acc-2\"")
+                && refused.detail.contains("`removed` block with `lifecycle { destroy = false }`"),
+            "{}",
+            refused.detail
+        );
+    }
 
     #[test]
     fn malformed_assignment_ids_are_refused_with_their_path() {

@@ -20,7 +20,8 @@ use crate::framework::args::{positive_integer, require_positive_integer};
 use crate::framework::identity::IdentityAttribute;
 use crate::framework::model::Model;
 use crate::framework::{
-    Ctx, DetachCall, Diagnostic, Diagnostics, Found, Outcome, Plan, Report, Reported, Resource, Schema, Value,
+    Ctx, DetachCall, Diagnostic, Diagnostics, Found, MoveSource, Moved, Outcome, Plan, Report, Reported, Resource,
+    Schema, SourceState, Value,
 };
 
 use super::write_outcome::{UnknownWrite, unconfirmed_create};
@@ -190,6 +191,48 @@ async fn find_after_write(
     Ok(None)
 }
 
+/// `moved` from the official provider's attachment, which binds the same three keys.
+const MOVE_SOURCES: &[MoveSource] = &[MoveSource {
+    provider: "tencentcloudstack/tencentcloud",
+    type_name: "tencentcloud_organization_policy_sub_account_attachment",
+    schema_version: 0,
+    convert: from_official_attachment,
+}];
+
+/// The official attachment's state as ours. Its ID (`<policy_id>#<member_uin>#<sub_uin>`, set
+/// from the configuration at create) names the binding; its read looks the binding up by policy
+/// and member only and keeps the first one listed, so when its key attributes disagree with the
+/// ID they (and the names and times beside them) describe another sub-account's binding, and
+/// only the ID is taken. The refresh that follows the move reads the rest.
+fn from_official_attachment(source: &SourceState) -> Result<Moved, String> {
+    let id = source.required_string("id")?;
+    let key = Key::parse_import_id(&id).map_err(|d| {
+        format!("its `id` {id:?} is not `<policy_id>#<member_uin>#<org_sub_account_uin>`: {}", d.detail)
+    })?;
+    let listed = Key {
+        member_uin: source.integer(MEMBER_UIN)?.unwrap_or_default(),
+        policy_id: source.integer(POLICY_ID)?.unwrap_or_default(),
+        sub_account_uin: source.integer(SUB_ACCOUNT_UIN)?.unwrap_or_default(),
+    };
+    let found = if listed == key {
+        Some(OrgMemberAuthAccount {
+            org_sub_account_uin: key.sub_account_uin,
+            org_sub_account_name: source.text(State::ORG_SUB_ACCOUNT_NAME)?,
+            policy_id: key.policy_id,
+            policy_name: source.text(State::POLICY_NAME)?,
+            identity_id: source.integer(State::IDENTITY_ID)?.unwrap_or_default(),
+            identity_role_name: source.text(State::IDENTITY_ROLE_NAME)?,
+            identity_role_alias_name: source.text(State::IDENTITY_ROLE_ALIAS_NAME)?,
+            create_time: source.text(State::CREATE_TIME)?,
+            update_time: source.text(State::UPDATE_TIME)?,
+        })
+    } else {
+        None
+    };
+    // Its destroy calls CancelOrganizationMemberAuthAccount, as ours does.
+    Ok(Moved { state: state(key, found.as_ref()), detach_on_destroy: true })
+}
+
 #[async_trait]
 impl Resource<Clients> for MemberAuthBinding {
     fn type_name(&self) -> &'static str {
@@ -198,6 +241,10 @@ impl Resource<Clients> for MemberAuthBinding {
 
     fn service(&self) -> Service {
         Service::TencentOrganization
+    }
+
+    fn move_sources(&self) -> &'static [MoveSource] {
+        MOVE_SOURCES
     }
 
     fn identity(&self) -> &'static [IdentityAttribute] {

@@ -19,8 +19,8 @@ use crate::framework::detach;
 use crate::framework::identity::IdentityAttribute;
 use crate::framework::model::Model;
 use crate::framework::{
-    AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Outcome, Plan, Report, Reported, Resource,
-    Schema, Value,
+    AttributePath, Block, Ctx, DetachCall, Diagnostic, Diagnostics, Found, MoveSource, Moved, Outcome, Plan, Report,
+    Reported, Resource, Schema, SourceState, Value,
 };
 
 use super::write_outcome::{UnknownWrite, known_or_null, unconfirmed_create};
@@ -65,6 +65,33 @@ fn state(handshake_id: &Value, organization: &Organization) -> Value {
         management_account_name: organization.management_account_name.clone(),
     }
     .to_value()
+}
+
+/// `moved` from the official provider's invitation accepter.
+const MOVE_SOURCES: &[MoveSource] = &[MoveSource {
+    provider: "huaweicloud/huaweicloud",
+    type_name: "huaweicloud_organizations_account_invite_accepter",
+    schema_version: 0,
+    convert: from_official_accepter,
+}];
+
+/// The official accepter's state as ours: its `invitation_id` is our `handshake_id`, and its
+/// `master_account_*` our `management_account_*`. Its `urn` is the invitation's, not the
+/// organization's, so ours is left for the refresh that follows the move. Its destroy leaves the
+/// organization only with `leave_organization_on_destroy = true` (unset, it does nothing), so
+/// `detach_on_destroy` takes that value: a move never makes a destroy leave that did not before.
+fn from_official_accepter(source: &SourceState) -> Result<Moved, String> {
+    let handshake_id = source.optional_string("invitation_id")?.or(source.optional_string("id")?);
+    let organization = Organization {
+        id: source.required_string(ORGANIZATION_ID)?,
+        urn: String::new(),
+        management_account_id: source.text("master_account_id")?,
+        management_account_name: source.text("master_account_name")?,
+        created_at: String::new(),
+    };
+    let handshake_id = handshake_id.map(Value::from).unwrap_or(Value::Null);
+    let leaves = source.bool("leave_organization_on_destroy")?.unwrap_or(false);
+    Ok(Moved { state: state(&handshake_id, &organization), detach_on_destroy: leaves })
 }
 
 /// What an unconfirmed create records: the invitation, with the organization's attributes (only
@@ -202,6 +229,10 @@ impl Resource<Clients> for OrganizationMembership {
 
     fn service(&self) -> Service {
         Service::HuaweiOrganizations
+    }
+
+    fn move_sources(&self) -> &'static [MoveSource] {
+        MOVE_SOURCES
     }
 
     fn identity(&self) -> &'static [IdentityAttribute] {

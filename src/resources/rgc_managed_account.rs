@@ -24,8 +24,8 @@ use crate::framework::model::Model;
 use crate::framework::operation;
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
-    AttributePath, Ctx, DetachCall, Diagnostic, Diagnostics, Found, Outcome, Plan, Report, Reported, Resource, Schema,
-    Value,
+    AttributePath, Ctx, DetachCall, Diagnostic, Diagnostics, Found, MoveSource, Moved, Outcome, Plan, Report, Reported,
+    Resource, Schema, SourceState, Value,
 };
 
 use super::write_outcome::{UnknownWrite, known_or_null, stopped_wait, unconfirmed_create, wait_budget, wait_error};
@@ -180,6 +180,67 @@ fn state(account: &ManagedAccount, known: &Value) -> Value {
     .to_value()
 }
 
+/// `moved` from the official provider's enrollment, whose destroy un-enrolls the account too.
+const MOVE_SOURCES: &[MoveSource] = &[MoveSource {
+    provider: "huaweicloud/huaweicloud",
+    type_name: "huaweicloud_rgc_account_enroll",
+    schema_version: 0,
+    convert: from_official_enroll,
+}];
+
+/// The official enrollment's state as ours: `stage` is our `state`, its one-element `blueprint`
+/// list our single block, and its `region` and `enable_force_new` have no counterpart (RGC is
+/// global here, and no argument of ours forces a replacement that the cloud can update). Its
+/// timeouts are taken from the state, where the SDK copies the configured ones (its private data
+/// holds the same in nanoseconds, which cannot be written back as the text the user wrote).
+fn from_official_enroll(source: &SourceState) -> Result<Moved, String> {
+    let id = source.required_string(MANAGED_ACCOUNT_ID).or_else(|_| source.required_string("id"))?;
+    let blueprint = source.single_block(State::BLUEPRINT)?;
+    let text = |block: &Option<SourceState>, name: &str| match block {
+        Some(block) => block.text(name),
+        None => Ok(String::new()),
+    };
+    // The SDK stores an unset optional string as "" and an unset bool as false, and the
+    // official create sends what it stores; ours sends what is set, so "" and false read as
+    // unset (RGC's default is false), which is what a configuration that leaves them out plans.
+    let known_blueprint = match &blueprint {
+        Some(block) => BlueprintBlock {
+            blueprint_product_id: block.text(BlueprintBlock::BLUEPRINT_PRODUCT_ID)?,
+            blueprint_product_version: block.text(BlueprintBlock::BLUEPRINT_PRODUCT_VERSION)?,
+            variables: block.optional_string(BlueprintBlock::VARIABLES)?,
+            is_blueprint_has_multi_account_resource: block
+                .bool(BlueprintBlock::IS_BLUEPRINT_HAS_MULTI_ACCOUNT_RESOURCE)?
+                .filter(|multi| *multi),
+        }
+        .to_value(),
+        None => Value::Null,
+    };
+    let account = ManagedAccount {
+        account_id: id,
+        parent_organizational_unit_id: source.required_string(PARENT_OU_ID)?,
+        parent_organizational_unit_name: source.text(PARENT_OU_NAME)?,
+        account_name: source.text(State::ACCOUNT_NAME)?,
+        account_type: source.text(State::ACCOUNT_TYPE)?,
+        owner: source.text(State::OWNER)?,
+        state: source.text("stage")?,
+        landing_zone_version: source.text(State::LANDING_ZONE_VERSION)?,
+        manage_account_id: source.text(State::MANAGE_ACCOUNT_ID)?,
+        blueprint_product_id: text(&blueprint, BlueprintBlock::BLUEPRINT_PRODUCT_ID)?,
+        blueprint_product_version: text(&blueprint, BlueprintBlock::BLUEPRINT_PRODUCT_VERSION)?,
+        created_at: source.text(State::CREATED_AT)?,
+        updated_at: source.text(State::UPDATED_AT)?,
+        ..ManagedAccount::default()
+    };
+    let known = Value::Object(
+        [
+            (State::BLUEPRINT.to_string(), known_blueprint),
+            (State::TIMEOUTS.to_string(), source.timeouts(&["create", "update", "delete"])?),
+        ]
+        .into(),
+    );
+    Ok(Moved { state: state(&account, &known), detach_on_destroy: true })
+}
+
 fn text_attr<'a>(value: &'a Value, name: &str) -> &'a str {
     value.attr(name).and_then(Value::as_str).unwrap_or_default()
 }
@@ -306,6 +367,10 @@ impl Resource<Clients> for RgcManagedAccount {
 
     fn timeouts(&self) -> Option<Defaults> {
         Some(TIMEOUTS)
+    }
+
+    fn move_sources(&self) -> &'static [MoveSource] {
+        MOVE_SOURCES
     }
 
     fn identity(&self) -> &'static [IdentityAttribute] {

@@ -11,6 +11,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+pub mod official;
+
 pub const PROVIDER_VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const TENCENT_SECRET_ID: &str = "AKIDtetheremulator00000000000000000";
 pub const TENCENT_SECRET_KEY: &str = "tether-emulator-tencent-secret-key";
