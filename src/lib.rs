@@ -1,6 +1,7 @@
 //! terraform-provider-tether: a Terraform/OpenTofu provider (plugin protocol 6) for organization
 //! and identity bindings on Tencent Cloud, Huawei Cloud and ZStack.
 
+pub mod actions;
 pub mod clients;
 pub mod clouds;
 pub mod data_sources;

@@ -19,10 +19,10 @@ use crate::clouds::{Cloud, HttpClient, RetryPolicy, Secret};
 use crate::framework::operation::{self, Limits};
 use crate::framework::timeouts::{MAX_DURATION, format_duration, parse_duration};
 use crate::framework::{
-    Attribute, AttributePath, Block, DataSource, Diagnostic, Diagnostics, NestedBlock, Provider, Resource, Schema,
-    Type, Value,
+    Action, Attribute, AttributePath, Block, DataSource, Diagnostic, Diagnostics, NestedBlock, Provider, Resource,
+    Schema, Type, Value,
 };
-use crate::{data_sources, resources};
+use crate::{actions, data_sources, resources};
 
 #[derive(Default)]
 pub struct TetherProvider;
@@ -698,7 +698,7 @@ impl Provider for TetherProvider {
         Schema::new(
             0,
             Block::new("The tether provider manages organization and identity bindings on Tencent Cloud, Huawei Cloud and ZStack. Each cloud is configured in its own block, needed only when a resource of that cloud is used; every credential falls back to the official provider's environment variable.")
-                .attribute(Attribute::optional(PROTECT, Type::list(Type::String)).description("Resource types whose destroy (or replacement) this configuration forbids outright, such as `[\"tether_organization_membership\"]`: any plan that would destroy one fails, saying how to lift the protection. Per resource, `detach_on_destroy = false` makes destroy only forget the binding instead. Default: none, every destroy is allowed."))
+                .attribute(Attribute::optional(PROTECT, Type::list(Type::String)).description("Resource types whose destroy (or replacement) this configuration forbids outright, such as `[\"tether_organization_membership\"]`: any plan that would destroy one fails, saying how to lift the protection. Action types listed here, such as `\"tether_organizations_leave\"`, can be neither planned nor invoked through this configuration. Per resource, `detach_on_destroy = false` makes destroy only forget the binding instead. Default: none, every destroy and action is allowed."))
                 .attribute(Attribute::optional(MAX_RETRIES, Type::Number).description(&format!("How many times a failed call is retried when the cloud says it may be (throttling, 429, 5xx, connection failures other than a refused connection; writes only when the request certainly did not take effect), with exponential backoff and full jitter. Default {DEFAULT_MAX_RETRIES}; `0` disables retrying; at most {MAX_MAX_RETRIES}.")))
                 .attribute(Attribute::optional(READ_TIMEOUT, Type::String).description(&format!("How long one refresh, import, plan-time check, data source or `terraform query` list may take, every request, retry and wait included, such as `\"2m\"`; at most {}. Default `{}`.", format_duration(MAX_DURATION), format_duration(operation::READ_TIMEOUT))))
                 .attribute(Attribute::optional(WRITE_TIMEOUT, Type::String).description(&format!("How long one create or destroy of a resource type without a `timeouts` block (`tether_member_auth_binding`, `tether_organization_membership`) may take, every request, retry and wait included; at most {}. Default `{}`. Resources with a `timeouts` block use it instead.", format_duration(MAX_DURATION), format_duration(operation::WRITE_TIMEOUT))))
@@ -710,14 +710,15 @@ impl Provider for TetherProvider {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        let known: Vec<&str> = self.resources().iter().map(|r| r.type_name()).collect();
+        let mut known: Vec<&str> = self.resources().iter().map(|r| r.type_name()).collect();
+        known.extend(self.actions().iter().map(|a| a.type_name()));
         for (index, entry) in config.attr(PROTECT).and_then(Value::elements).unwrap_or_default().iter().enumerate() {
             if let Some(name) = entry.as_str().filter(|name| !known.contains(name)) {
                 diags.push(
                     Diagnostic::error(
-                        "Unknown resource type in protect",
+                        "Unknown resource or action type in protect",
                         format!(
-                            "{name:?} is not a resource type of this provider; expected one of {}.",
+                            "{name:?} is not a resource or action type of this provider; expected one of {}.",
                             known.join(", ")
                         ),
                     )
@@ -789,6 +790,26 @@ impl Provider for TetherProvider {
             Arc::new(resources::identity_center_profile_association::IdentityCenterProfileAssociation),
             Arc::new(resources::iam2_project_organization::Iam2ProjectOrganization),
         ]
+    }
+
+    fn actions(&self) -> Vec<Arc<dyn Action<Clients>>> {
+        vec![
+            Arc::new(actions::organization_cancel_member_auth::OrganizationCancelMemberAuth),
+            Arc::new(actions::identity_center_disassociate_profile::IdentityCenterDisassociateProfile),
+            Arc::new(actions::organizations_leave::OrganizationsLeave),
+        ]
+    }
+
+    fn check_action(&self, data: &Clients, type_name: &str) -> Result<(), Diagnostic> {
+        if !data.protect.iter().any(|p| p == type_name) {
+            return Ok(());
+        }
+        Err(Diagnostic::error(
+            format!("The action {type_name} is forbidden"),
+            format!(
+                "The provider configuration protects {type_name} (protect = [\"{type_name}\", ...]), so it can be neither planned nor invoked through this configuration. To allow it, remove \"{type_name}\" from `protect` in the provider \"tether\" block, then plan again."
+            ),
+        ))
     }
 
     fn limits(&self, data: &Clients) -> Limits {

@@ -174,6 +174,9 @@ fn page(kind: &str, name: &str, schema: &Schema, examples_dir: &Path, example_fi
         let short = name.trim_start_matches("tether_");
         out.push_str(&format!("Use it in a `.tfquery.hcl` file with `terraform query` (Terraform 1.14 or later). Each result carries the identity of a [`{name}`](../resources/{short}.md), and `terraform query -generate-config-out=FILE` writes an `import` block and a `resource` block for each. The arguments below go in the `list` block's `config` block; `limit` (default 100) caps the results, and the provider stops reading the cloud once it is reached.\n\n"));
     }
+    if kind == "Action" {
+        out.push_str("Declare it in an `action` block (Terraform 1.14 or later). `terraform plan -invoke=action.<type>.<name>` reads the cloud and shows, as a warning, exactly what the invocation will detach; `terraform apply -invoke=action.<type>.<name>` runs it, printing a line per call and wait. It changes no Terraform state. The arguments below go in the `action` block's `config` block.\n\n");
+    }
     out.push_str(&example(&examples_dir.join(example_file), "terraform", "Example Usage"));
     out.push_str("## Schema\n\n");
     render_block(&mut out, block, "nestedblock", "###");
@@ -237,6 +240,14 @@ fn generate() -> BTreeMap<PathBuf, String> {
             page("List Resource", name, &schema, &repo().join("examples/list-resources").join(name), LIST_EXAMPLE),
         );
     }
+    for action in provider.actions() {
+        let name = action.type_name();
+        let short = name.trim_start_matches("tether_");
+        files.insert(
+            PathBuf::from(format!("docs/actions/{short}.md")),
+            page("Action", name, &action.schema(), &repo().join("examples/actions").join(name), "action.tf"),
+        );
+    }
     files.extend(guides());
     files
 }
@@ -298,7 +309,7 @@ fn docs_are_generated_from_the_schema_and_up_to_date() {
         }
     }
     // Pages for resources that no longer exist are stale too.
-    for dir in ["docs/resources", "docs/data-sources", "docs/list-resources", "docs/guides"] {
+    for dir in ["docs/resources", "docs/data-sources", "docs/list-resources", "docs/actions", "docs/guides"] {
         for entry in std::fs::read_dir(repo().join(dir)).into_iter().flatten().flatten() {
             let path = PathBuf::from(dir).join(entry.file_name());
             if !files.contains_key(&path) && !update {
@@ -325,6 +336,10 @@ fn every_resource_and_data_source_has_an_example() {
         let file = repo().join("examples/data-sources").join(data_source.type_name()).join("data-source.tf");
         assert!(file.is_file(), "{} has no example", data_source.type_name());
     }
+    for action in provider.actions() {
+        let file = repo().join("examples/actions").join(action.type_name()).join("action.tf");
+        assert!(file.is_file(), "{} has no examples/actions/…/action.tf", action.type_name());
+    }
 }
 
 /// Every schema the docs are generated from: (where, block).
@@ -335,6 +350,9 @@ fn all_blocks(provider: &TetherProvider) -> Vec<(String, Block)> {
         if let Some(list) = resource.list_schema() {
             blocks.push((format!("list {}", resource.type_name()), list.block));
         }
+    }
+    for action in provider.actions() {
+        blocks.push((format!("action {}", action.type_name()), action.schema().block));
     }
     for data_source in provider.data_sources() {
         blocks.push((format!("data {}", data_source.type_name()), data_source.schema().block));
@@ -419,7 +437,16 @@ fn pages_call_out_force_new_sensitive_and_default() {
         } else {
             let (kind, name) = at
                 .split_once(' ')
-                .map(|(k, n)| (if k == "list" { "list-resources" } else { "data-sources" }, n))
+                .map(|(k, n)| {
+                    (
+                        match k {
+                            "list" => "list-resources",
+                            "action" => "actions",
+                            _ => "data-sources",
+                        },
+                        n,
+                    )
+                })
                 .unwrap_or(("resources", at.as_str()));
             format!("docs/{kind}/{}.md", name.trim_start_matches("tether_"))
         };

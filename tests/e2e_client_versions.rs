@@ -134,6 +134,15 @@ const FEATURES: &[Feature] = &[
         ],
     },
     Feature {
+        name: "action blocks: plan -invoke / apply -invoke",
+        needs: (1, 14, 0),
+        refusal: &[
+            "Blocks of type \"action\" are not expected here",
+            "Unsupported block type",
+            "flag provided but not defined: -invoke",
+        ],
+    },
+    Feature {
         name: "terraform query (list resources)",
         needs: (1, 14, 0),
         refusal: &["Terraform has no command named \"query\""],
@@ -329,6 +338,24 @@ fn run_matrix(client: &Client) -> Vec<Outcome> {
         let run = apply();
         expect(run.code == 0, "apply of the identity import", &run)?;
         no_changes("identity import")
+    }));
+    workspace.write_config(&format!("{provider}{imported}"));
+
+    // An action cancels a binding made outside Terraform, and changes no state.
+    bind_outside(200000000007);
+    outcomes.push(step(|| {
+        workspace.write_config(&format!("{provider}{imported}action \"tether_organization_cancel_member_auth\" \"g\" {{\n  config {{\n    member_uin          = 100000000101\n    policy_id           = 1001\n    org_sub_account_uin = 200000000007\n  }}\n}}\n"));
+        let run = plan(&["-invoke=action.tether_organization_cancel_member_auth.g"]);
+        expect(
+            run.code == 0
+                && run.text().contains("Invoking calls Tencent Cloud CancelOrganizationMemberAuthAccount for 100000000101/1001/200000000007")
+                && run.stdout.contains("Actions: 1 to invoke."),
+            "plan -invoke previews the cancel",
+            &run,
+        )?;
+        let run = tf(&["apply", "-invoke=action.tether_organization_cancel_member_auth.g", "-auto-approve", "-no-color", "-input=false"]);
+        let cancelled = emulator.calls("CancelOrganizationMemberAuthAccount").iter().any(|c| c["params"]["OrgSubAccountUin"] == 200000000007u64);
+        expect(run.code == 0 && cancelled, "apply -invoke cancels the binding", &run)
     }));
     workspace.write_config(&format!("{provider}{imported}"));
 

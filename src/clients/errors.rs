@@ -71,27 +71,68 @@ pub fn report_detach(
     what: &str,
     diags: &mut Diagnostics,
 ) -> Outcome<()> {
+    let keep = |action: &str| {
+        format!(
+            "{} may or may not still be attached, so it stays in the Terraform state. Run terraform destroy again: it reads the cloud before calling {action} again.",
+            capitalize(what)
+        )
+    };
+    detach_ended(outcome, failed, what, keep, diags).map(drop)
+}
+
+/// How a detach an action made ended, for its progress line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetachEnd {
+    /// The cloud detached it now.
+    Detached,
+    /// It was not attached (any more): the goal holds.
+    AlreadyDetached,
+    /// Its answer was lost, and it was found attached again since: left alone (with a warning).
+    LeftAlone,
+}
+
+/// [`report_detach`] for an action: the same rules, with how it ended for the progress line;
+/// an unknown outcome tells the user to run the action again (there is no state to keep).
+pub fn report_action_detach(
+    outcome: Result<Detached, DetachError>,
+    failed: &str,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Outcome<DetachEnd> {
+    let keep = |action: &str| {
+        format!(
+            "{} may or may not still be attached. Run the action again: it reads the cloud before calling {action} again.",
+            capitalize(what)
+        )
+    };
+    detach_ended(outcome, failed, what, keep, diags)
+}
+
+fn detach_ended(
+    outcome: Result<Detached, DetachError>,
+    failed: &str,
+    what: &str,
+    keep: impl Fn(&str) -> String,
+    diags: &mut Diagnostics,
+) -> Outcome<DetachEnd> {
     match outcome {
-        Ok(Detached::Answered | Detached::Confirmed) => Ok(()),
+        Ok(Detached::Answered) => Ok(DetachEnd::Detached),
+        Ok(Detached::Confirmed) => Ok(DetachEnd::Detached),
         Ok(Detached::Replaced(seen)) => {
             diags.push(Diagnostic::warning(
                 format!("Left alone: {what} was created again"),
                 format!("The detach's answer was lost, but it took effect; reading afterwards found {seen}. That was made after the detach, by someone else or another run, so it was not detached again. It is not in this configuration's state; import it if Terraform should manage it."),
             ));
-            Ok(())
+            Ok(DetachEnd::LeftAlone)
         }
         Err(DetachError::Failed(e)) if e.kind == ErrorKind::NotFound => {
             tracing::debug!(error = %e, "already detached");
-            Ok(())
+            Ok(DetachEnd::AlreadyDetached)
         }
         Err(DetachError::Failed(e)) => Err(cloud_error(failed, &e)).report(diags),
         Err(unknown @ DetachError::Unknown { .. }) => {
             let call = unknown.call_error();
-            let keep = format!(
-                "{} may or may not still be attached, so it stays in the Terraform state. Run terraform destroy again: it reads the cloud before calling {} again.",
-                capitalize(what),
-                call.action
-            );
+            let keep = keep(&call.action);
             // Abandoned in flight (Ctrl-C, or the deadline) with no read able to tell: the stop
             // is what the user must hear about first, with the limit that ran out.
             if call.kind == ErrorKind::Cancelled {

@@ -11,7 +11,9 @@ use crate::clouds::zstack::ZStackClient;
 use crate::framework::operation::Limits;
 use crate::framework::{Ctx, Diagnostic, ProviderData};
 
-pub use errors::{ReportCloud, already_exists, cloud_error, import_hint, report_detach};
+pub use errors::{
+    DetachEnd, ReportCloud, already_exists, cloud_error, import_hint, report_action_detach, report_detach,
+};
 
 /// The configured provider: clients for each cloud whose credentials were given. A cloud that
 /// was not configured keeps the diagnostic to show when one of its resources is used.

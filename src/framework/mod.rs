@@ -1,6 +1,7 @@
 //! The provider framework: cty values, schemas, diagnostics and the `Resource` trait.
 //! Resource code sees only these types, never msgpack or gRPC.
 
+pub mod action;
 pub mod args;
 pub mod detach;
 pub mod diag;
@@ -16,6 +17,7 @@ pub mod schema;
 pub mod timeouts;
 pub mod value;
 
+pub use action::{Action, Progress};
 pub use detach::DetachCall;
 pub use diag::{AttributePath, Diagnostic, Diagnostics, Outcome, Report, Reported};
 pub use list::Found;

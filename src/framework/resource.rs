@@ -237,6 +237,17 @@ pub trait Provider: Send + Sync + 'static {
     fn resources(&self) -> Vec<Arc<dyn Resource<Self::Data>>>;
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Self::Data>>>;
 
+    /// The action types (Terraform 1.14+).
+    fn actions(&self) -> Vec<Arc<dyn super::action::Action<Self::Data>>> {
+        Vec::new()
+    }
+
+    /// Refuses to plan or invoke the action `type_name` when the provider's configuration
+    /// forbids it; the error must say how to lift that.
+    fn check_action(&self, _data: &Self::Data, _type_name: &str) -> Result<(), super::diag::Diagnostic> {
+        Ok(())
+    }
+
     /// Refuses to plan the destroy of `type_name` when the provider's configuration protects it;
     /// the error must say how to lift the protection.
     fn check_destroy(&self, _data: &Self::Data, _type_name: &str) -> Result<(), super::diag::Diagnostic> {

@@ -2,6 +2,7 @@
 //! resource it names, calls the framework, and encodes the answer; Terraform-visible failures
 //! are always diagnostics, never gRPC errors or panics.
 
+mod actions;
 mod convert;
 mod moves;
 
@@ -102,6 +103,7 @@ pub struct ProviderService<P: Provider> {
     provider_type: Type,
     resources: HashMap<&'static str, Entry<dyn Resource<P::Data>>>,
     data_sources: HashMap<&'static str, Entry<dyn DataSource<P::Data>>>,
+    actions: HashMap<&'static str, actions::ActionEntry<P::Data>>,
     configured: RwLock<Option<Arc<P::Data>>>,
     /// Replaced after each StopProvider so the process stays usable.
     stop: Mutex<CancellationToken>,
@@ -128,12 +130,15 @@ impl<P: Provider> ProviderService<P> {
             .into_iter()
             .map(|d| (d.type_name(), Entry::new(d.clone(), d.schema(), &[])))
             .collect();
+        let actions =
+            provider.actions().into_iter().map(|a| (a.type_name(), Entry::new(a.clone(), a.schema(), &[]))).collect();
         ProviderService {
             provider,
             provider_schema,
             provider_type,
             resources,
             data_sources,
+            actions,
             configured: RwLock::new(None),
             stop: Mutex::new(CancellationToken::new()),
             created: Mutex::new(HashSet::new()),
@@ -364,6 +369,11 @@ impl<P: Provider> ProviderService<P> {
                 .resources
                 .iter()
                 .filter_map(|(name, e)| e.list.as_ref().map(|(schema, _)| (name.to_string(), convert::schema(schema))))
+                .collect(),
+            action_schemas: self
+                .actions
+                .iter()
+                .map(|(name, e)| (name.to_string(), pb::ActionSchema { schema: Some(convert::schema(&e.schema)) }))
                 .collect(),
             server_capabilities: Some(pb::ServerCapabilities {
                 plan_destroy: true,
@@ -1217,6 +1227,40 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             Box::pin(tokio_stream::once(Ok(pb::list_resource::Event { diagnostic, ..Default::default() })))
         };
         guarded("ListResource", self.handle_list_resource(request), "", on_panic).await
+    }
+
+    async fn validate_action_config(
+        &self,
+        request: Request<pb::validate_action_config::Request>,
+    ) -> Result<Response<pb::validate_action_config::Response>, Status> {
+        guarded("ValidateActionConfig", self.handle_validate_action_config(request), "", |diagnostics| {
+            pb::validate_action_config::Response { diagnostics }
+        })
+        .await
+    }
+
+    async fn plan_action(
+        &self,
+        request: Request<pb::plan_action::Request>,
+    ) -> Result<Response<pb::plan_action::Response>, Status> {
+        guarded("PlanAction", self.handle_plan_action(request), "", |diagnostics| pb::plan_action::Response {
+            diagnostics,
+            deferred: None,
+        })
+        .await
+    }
+
+    async fn invoke_action(
+        &self,
+        request: Request<pb::invoke_action::Request>,
+    ) -> Result<Response<actions::EventStream>, Status> {
+        let on_panic = |diagnostics| -> actions::EventStream {
+            use pb::invoke_action::event::{Completed, Type};
+            Box::pin(tokio_stream::once(Ok(pb::invoke_action::Event {
+                r#type: Some(Type::Completed(Completed { diagnostics })),
+            })))
+        };
+        guarded("InvokeAction", self.handle_invoke_action(request), "", on_panic).await
     }
 
     async fn stop_provider(
