@@ -797,6 +797,8 @@ impl Provider for TetherProvider {
             Arc::new(actions::organization_cancel_member_auth::OrganizationCancelMemberAuth),
             Arc::new(actions::identity_center_disassociate_profile::IdentityCenterDisassociateProfile),
             Arc::new(actions::organizations_leave::OrganizationsLeave),
+            Arc::new(actions::rgc_unenroll_account::RgcUnenrollAccount),
+            Arc::new(actions::iam2_detach_project::Iam2DetachProject),
         ]
     }
 

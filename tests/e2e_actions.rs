@@ -19,12 +19,13 @@ fn example(action: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
-/// The cloud calls made since `since` that could change something (anything but reads).
+/// The cloud calls made since `since` that could change something (anything but reads and
+/// ZStack session logins and logouts).
 fn writes_since(emulator: &Emulator, since: usize) -> Vec<String> {
     let calls = emulator.admin("GET", "calls", None);
     let calls = calls.as_array().expect("calls is an array");
     let read =
-        |action: &str| ["Show", "List", "Describe", "Query", "Get", "LogIn"].iter().any(|p| action.starts_with(p));
+        |action: &str| ["Show", "List", "Describe", "Query", "Get", "LogIn", "LogOut"].iter().any(|p| action.starts_with(p));
     calls[since.min(calls.len())..]
         .iter()
         .filter_map(|c| c["action"].as_str())
@@ -397,4 +398,123 @@ resource "terraform_data" "offboard_alice" {
     let again = workspace.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     again.success();
     assert_eq!(emulator.calls("CancelOrganizationMemberAuthAccount").len(), 1, "nothing triggers it again");
+}
+
+const UNENROLL: &str = "tether_rgc_unenroll_account.data_platform";
+
+#[test]
+fn unenroll_account_waits_for_its_operation_and_then_finds_nothing() {
+    use tether::clouds::huawei::rgc::ENROLL_ACCOUNT_ACTION;
+    use tether::clouds::waiter::PollPolicy;
+    let emulator = Emulator::start_with(&["--huawei-operation-ms", "1500"]);
+    let rgc = huawei_clients(&emulator, HW_MANAGEMENT).rgc;
+    let fast = PollPolicy {
+        initial_delay: Duration::from_millis(200),
+        interval: Duration::from_millis(200),
+        max_interval: Duration::from_secs(1),
+        multiplier: 1.0,
+    };
+    let operation = block_on(rgc.enroll_account(HW_DATA_PLATFORM.id, "ou-tether-sandbox", None)).unwrap();
+    block_on(rgc.wait_operation_of(ENROLL_ACCOUNT_ACTION, &operation, Duration::from_secs(30), &fast, None)).unwrap();
+    let config = [
+        REQUIRED_PROVIDERS.to_string(),
+        huawei_provider_block(&emulator, HW_MANAGEMENT, None),
+        example("tether_rgc_unenroll_account"),
+    ]
+    .concat();
+    let workspace = Workspace::new(&config);
+    workspace.init();
+
+    let before = call_count(&emulator);
+    let plan = invoke(&workspace, "plan", UNENROLL);
+    plan.success();
+    let text = plan.text();
+    assert!(
+        text.contains(&format!("Invoking calls Huawei Cloud UnEnrollAccount for {}", HW_DATA_PLATFORM.id))
+            && text.contains(&format!("RGC stops governing account data-platform {}", HW_DATA_PLATFORM.id)),
+        "{text}"
+    );
+    assert_eq!(writes_since(&emulator, before), Vec::<String>::new());
+
+    let apply = invoke(&workspace, "apply", UNENROLL);
+    apply.success();
+    let lines = progress(&apply, UNENROLL);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[0], format!("Calling Huawei Cloud UnEnrollAccount for {}", HW_DATA_PLATFORM.id));
+    assert!(lines[1].starts_with("Waiting for UnEnrollAccount operation "), "{lines:?}");
+    assert!(
+        lines[2].starts_with(&format!("Done: RGC stops governing account data-platform {}", HW_DATA_PLATFORM.id)),
+        "{lines:?}"
+    );
+    assert_eq!(emulator.calls("UnEnrollAccount").len(), 1);
+    assert!(block_on(rgc.show_managed_account(HW_DATA_PLATFORM.id)).unwrap().is_none());
+
+    let apply = invoke(&workspace, "apply", UNENROLL);
+    apply.success();
+    assert_eq!(
+        progress(&apply, UNENROLL),
+        [format!("Already detached: RGC does not govern account {}; nothing to call.", HW_DATA_PLATFORM.id)]
+    );
+    assert_eq!(emulator.calls("UnEnrollAccount").len(), 1);
+}
+
+const DETACH: &str = "tether_iam2_detach_project.legacy_erp";
+
+#[test]
+fn detach_project_leaves_only_the_named_organization_and_waits_for_its_job() {
+    let emulator = Emulator::start_with(&["--zstack-job-ms", "800"]);
+    let config = format!(
+        "{REQUIRED_PROVIDERS}provider \"tether\" {{\n  zstack {{\n    endpoint         = \"{}\"\n    account_name     = \"admin\"\n    account_password = \"password\"\n  }}\n}}\n{}",
+        emulator.endpoint(),
+        example("tether_iam2_detach_project")
+    );
+    let workspace = Workspace::new(&config);
+    workspace.init();
+
+    // Another organization named: the project is not there, and nothing is called.
+    workspace.write_config(&config.replace("7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02", "7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d03"));
+    let plan = invoke(&workspace, "plan", DETACH);
+    assert!(
+        plan.text().contains("Project 6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b04 is in organization 7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02, not in 7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d03, so invoking the action calls nothing."),
+        "{}",
+        plan.text()
+    );
+    workspace.write_config(&config);
+
+    let before = call_count(&emulator);
+    let plan = invoke(&workspace, "plan", DETACH);
+    plan.success();
+    let text = plan.text();
+    assert!(
+        text.contains("Invoking calls ZStack DetachIAM2ProjectFromIAM2Organization for 6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b04")
+            && text.contains("project legacy-erp (6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b04) leaves organization Finance Dept (7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02)"),
+        "{text}"
+    );
+    assert_eq!(writes_since(&emulator, before), Vec::<String>::new());
+
+    let apply = invoke(&workspace, "apply", DETACH);
+    apply.success();
+    assert_eq!(
+        progress(&apply, DETACH),
+        [
+            "Calling ZStack DetachIAM2ProjectFromIAM2Organization for 6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b04",
+            "Waiting for the DetachIAM2ProjectFromIAM2Organization job",
+            "Done: project legacy-erp (6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b04) leaves organization Finance Dept (7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02); the project itself is not deleted.",
+        ],
+        "{}",
+        apply.stdout
+    );
+    assert_eq!(emulator.calls("DetachIAM2ProjectFromIAM2Organization").len(), 1);
+    let refs = emulator.state()["zstack"]["project_organization_refs"].clone();
+    assert_eq!(refs, json!([]), "{refs}");
+
+    let apply = invoke(&workspace, "apply", DETACH);
+    apply.success();
+    assert_eq!(
+        progress(&apply, DETACH),
+        [
+            "Already detached: project 6a1f0c2b3d4e4f5a8b9c0d1e2f3a4b04 is in no organization, not in 7b2e1d3c4f5a4b6c9d0e1f2a3b4c5d02; nothing to call."
+        ]
+    );
+    assert_eq!(emulator.calls("DetachIAM2ProjectFromIAM2Organization").len(), 1);
 }

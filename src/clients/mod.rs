@@ -4,6 +4,9 @@
 //! itself.
 
 pub mod errors;
+pub mod rgc;
+pub mod write_outcome;
+pub mod zstack;
 
 use crate::clouds::huawei::{HuaweiClients, HuaweiOrganizationsClient, IdentityCenterClient, RgcClient};
 use crate::clouds::tencent::TencentOrganizationClient;

@@ -32,7 +32,7 @@ use crate::framework::{
     Resource, Schema, SourceState, Value,
 };
 
-use super::write_outcome::{UnknownWrite, stopped_wait, unconfirmed_create, wait_budget};
+use crate::clients::write_outcome::{UnknownWrite, stopped_wait, unconfirmed_create, wait_budget};
 
 pub const TYPE_NAME: &str = "tether_identity_center_profile_association";
 

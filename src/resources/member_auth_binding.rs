@@ -24,7 +24,7 @@ use crate::framework::{
     Schema, SourceState, Value,
 };
 
-use super::write_outcome::{UnknownWrite, unconfirmed_create};
+use crate::clients::write_outcome::{UnknownWrite, unconfirmed_create};
 
 pub const TYPE_NAME: &str = "tether_member_auth_binding";
 

@@ -5,4 +5,3 @@ pub mod identity_center_profile_association;
 pub mod member_auth_binding;
 pub mod organization_membership;
 pub mod rgc_managed_account;
-pub(crate) mod write_outcome;

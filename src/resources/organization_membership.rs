@@ -23,7 +23,7 @@ use crate::framework::{
     Reported, Resource, Schema, SourceState, Value,
 };
 
-use super::write_outcome::{UnknownWrite, known_or_null, unconfirmed_create};
+use crate::clients::write_outcome::{UnknownWrite, known_or_null, unconfirmed_create};
 
 pub const TYPE_NAME: &str = "tether_organization_membership";
 

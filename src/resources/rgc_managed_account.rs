@@ -11,24 +11,23 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
+use crate::clients::rgc::{self, LostAnswer, POLL, reconcile, settle_after_lost_answer, wait_failed};
 use crate::clients::{Clients, OperationClients, ReportCloud, Service, already_exists, cloud_error, import_hint};
 use crate::clouds::huawei::rgc::{
-    ENROLL_ACCOUNT_ACTION, STATE_ENROLLED, STATE_ENROLLING, STATE_UN_ENROLLING, STATE_UPDATING,
-    UN_ENROLL_ACCOUNT_ACTION, UPDATE_MANAGED_ACCOUNT_ACTION,
+    ENROLL_ACCOUNT_ACTION, STATE_ENROLLED, STATE_ENROLLING, STATE_UPDATING, UPDATE_MANAGED_ACCOUNT_ACTION,
 };
-use crate::clouds::huawei::{AccountGoal, Blueprint, ManagedAccount, RgcClient};
-use crate::clouds::waiter::{PollPolicy, PollState, WaitError};
+use crate::clouds::huawei::{AccountGoal, Blueprint, ManagedAccount};
+use crate::clouds::waiter::WaitError;
 use crate::clouds::{Cloud, CloudError, ErrorKind};
 use crate::framework::identity::IdentityAttribute;
 use crate::framework::model::Model;
-use crate::framework::operation;
 use crate::framework::timeouts::{self, Defaults};
 use crate::framework::{
     AttributePath, Ctx, DetachCall, Diagnostic, Diagnostics, Found, MoveSource, Moved, Outcome, Plan, Report, Reported,
     Resource, Schema, SourceState, Value,
 };
 
-use super::write_outcome::{UnknownWrite, known_or_null, stopped_wait, unconfirmed_create, wait_budget, wait_error};
+use crate::clients::write_outcome::{UnknownWrite, known_or_null, stopped_wait, unconfirmed_create, wait_budget};
 
 pub const TYPE_NAME: &str = "tether_rgc_managed_account";
 
@@ -36,14 +35,6 @@ const TIMEOUTS: Defaults = Defaults {
     create: Duration::from_secs(6 * 3600),
     update: Some(Duration::from_secs(6 * 3600)),
     delete: Duration::from_secs(6 * 3600),
-};
-
-/// RGC operations take minutes: poll after a second, then back off to every 30 s.
-const POLL: PollPolicy = PollPolicy {
-    initial_delay: Duration::from_secs(1),
-    interval: Duration::from_millis(1500),
-    max_interval: Duration::from_secs(30),
-    multiplier: 1.5,
 };
 
 pub struct RgcManagedAccount;
@@ -245,97 +236,12 @@ fn text_attr<'a>(value: &'a Value, name: &str) -> &'a str {
     value.attr(name).and_then(Value::as_str).unwrap_or_default()
 }
 
-/// After an operation did not succeed: what does the cloud have now? Read with the settle
-/// token, so that an operation stopped by Ctrl-C still records the truth (the read may run for a
-/// moment after it), while the read still ends at the operation's deadline.
-async fn reconcile(ctx: &Ctx<'_, Clients>, id: &str) -> Result<Option<ManagedAccount>, CloudError> {
-    let client = ctx
-        .data
-        .huawei_rgc()
-        .map_err(|d| CloudError::new(ErrorKind::Other, Cloud::Huawei, "ShowManagedAccount", d.detail))?;
-    client.with_cancellation(ctx.settle()).show_managed_account(id).await
-}
-
-/// What the next run does about an RGC operation that did not finish.
-const STILL_RUNNING: &str = "The operation may still finish in RGC; the next refresh records its outcome.";
-
-fn wait_failed(summary: &str, error: &WaitError) -> Diagnostic {
-    wait_error(summary, error, STILL_RUNNING)
-}
-
 /// Why the read after a write could not tell what RGC has, for an unconfirmed create.
 fn unread(error: &CloudError) -> String {
     match error.kind {
         ErrorKind::Cancelled => "reading the account afterwards did not finish in time".to_string(),
         _ => format!("reading the account afterwards failed ({error})"),
     }
-}
-
-/// What RGC shows after a write whose answer was lost.
-enum LostAnswer {
-    /// No sign of the write: the original error stands.
-    NotApplied,
-    /// The write took effect and the account settled: the account (`None` once un-enrolled).
-    Settled(Option<Box<ManagedAccount>>),
-    /// The write is (or was) under way but did not settle as hoped.
-    Unsettled(WaitError),
-}
-
-/// After a write whose answer was lost (so there is no operation id to follow): when
-/// ShowManagedAccount shows the change (`under_way`), waits within the operation's wait budget
-/// for the account to settle at `goal`. `Err` when RGC could not be asked.
-async fn settle_after_lost_answer(
-    ctx: &Ctx<'_, Clients>,
-    client: &RgcClient,
-    action: &str,
-    id: &str,
-    goal: AccountGoal,
-    under_way: impl Fn(&ManagedAccount) -> bool,
-) -> Result<LostAnswer, CloudError> {
-    let seen = reconcile(ctx, id).await?;
-    let account = match (goal, seen) {
-        (AccountGoal::Unmanaged, None) => return Ok(LostAnswer::Settled(None)),
-        (AccountGoal::Managed, None) => return Ok(LostAnswer::NotApplied),
-        (_, Some(account)) if !under_way(&account) => return Ok(LostAnswer::NotApplied),
-        (_, Some(account)) => account,
-    };
-    if let PollState::Done(settled) = goal.poll_state(Some(account)) {
-        return Ok(LostAnswer::Settled(settled.map(Box::new)));
-    }
-    tracing::debug!(
-        action,
-        id,
-        "the answer was lost, but RGC shows the change under way; waiting for the account to settle"
-    );
-    Ok(match client.wait_account_settled(action, id, goal, wait_budget(ctx), &POLL, Some(&ctx.stop)).await {
-        Ok(settled) => LostAnswer::Settled(settled.map(Box::new)),
-        Err(error) => LostAnswer::Unsettled(error),
-    })
-}
-
-/// The error for an UnEnrollAccount (`call`) that may or may not have taken effect, the read
-/// after it having failed (`read`). When the operation's stop abandoned the call, the stop (and
-/// the limit that ran out) comes first.
-fn unknown_un_enroll(id: &str, call: &CloudError, read: &CloudError) -> Diagnostic {
-    let keep = format!(
-        "Account {id} may or may not still be enrolled, so it stays in the Terraform state. Run terraform destroy again: it reads RGC before calling UnEnrollAccount again."
-    );
-    if call.kind == ErrorKind::Cancelled {
-        let (summary, stopped) = operation::stopped_detail(&format!("{} {}", call.cloud, call.action));
-        let read = if read.kind == ErrorKind::Cancelled {
-            String::new()
-        } else {
-            format!(" Reading whether it took effect failed: {read}.")
-        };
-        return Diagnostic::error(
-            summary,
-            format!("{stopped} It was already sent, and its outcome is unknown.{read} {keep}"),
-        );
-    }
-    Diagnostic::error(
-        format!("Outcome of {} {} unknown", call.cloud, call.action),
-        format!("Its answer was lost ({call}), and reading whether it took effect failed too ({read}). {keep}"),
-    )
 }
 
 fn check_id(value: &str, name: &str, example: &str) -> Result<(), Diagnostic> {
@@ -672,51 +578,10 @@ impl Resource<Clients> for RgcManagedAccount {
     async fn delete(&self, ctx: &Ctx<'_, Clients>, prior: &Value, diags: &mut Diagnostics) -> Outcome<()> {
         let client = ctx.huawei_rgc().report(diags)?;
         let id = text_attr(prior, MANAGED_ACCOUNT_ID);
-        let un_enrolling = |a: &ManagedAccount| a.state == STATE_UN_ENROLLING;
-        let operation = match client.un_enroll_account(id).await {
-            Ok(operation) => operation,
-            // Not managed any more: the goal of destroy holds.
-            Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
-            // The answer was lost, the service failed, the operation stopped the call in flight,
-            // or RGC refuses it because an operation is running on the account (an un-enroll an
-            // earlier, interrupted destroy started): if RGC no longer has the account, or is
-            // un-enrolling it, follow that to its end.
-            Err(e) if e.is_ambiguous() || e.kind == ErrorKind::Conflict => {
-                return match settle_after_lost_answer(
-                    ctx,
-                    &client,
-                    UN_ENROLL_ACCOUNT_ACTION,
-                    id,
-                    AccountGoal::Unmanaged,
-                    un_enrolling,
-                )
-                .await
-                {
-                    Ok(LostAnswer::Settled(None)) => Ok(()),
-                    Ok(LostAnswer::Settled(Some(_)) | LostAnswer::NotApplied) => {
-                        Err(e).report_as("Could not un-enroll the account", diags)
-                    }
-                    Ok(LostAnswer::Unsettled(wait)) => {
-                        Err(wait_failed("Un-enrolling the account did not finish", &wait)).report(diags)
-                    }
-                    // Sent, and no read could tell what it did: the account stays in the state,
-                    // and the next destroy reads it before sending anything.
-                    Err(read) => Err(unknown_un_enroll(id, &e, &read)).report(diags),
-                };
-            }
-            Err(e) => return Err(e).report_as("Could not un-enroll the account", diags),
-        };
-        if let Err(error) = client
-            .wait_operation_of(UN_ENROLL_ACCOUNT_ACTION, &operation, wait_budget(ctx), &POLL, Some(&ctx.stop))
-            .await
-        {
-            // If RGC let go of the account anyway, destroy succeeded.
-            if let Ok(None) = reconcile(ctx, id).await {
-                return Ok(());
-            }
-            return Err(wait_failed("Un-enrolling the account did not succeed", &error)).report(diags);
-        }
-        Ok(())
+        let keep = format!(
+            "Account {id} may or may not still be enrolled, so it stays in the Terraform state. Run terraform destroy again: it reads RGC before calling UnEnrollAccount again."
+        );
+        rgc::un_enroll(ctx, &client, id, &keep, |_| {}, diags).await.map(drop)
     }
 
     fn detach_call(&self, state: &Value) -> Result<DetachCall, String> {

@@ -1,7 +1,7 @@
 //! What a create reports when its operation stops (Ctrl-C, or the deadline) before a write's
 //! outcome is known, and how waits for asynchronous operations leave time to find it out.
 //!
-//! Used by the Huawei Cloud, ZStack and Tencent Cloud resources; nothing here is specific to one
+//! Used by the Huawei Cloud, ZStack and Tencent Cloud resources and actions; nothing here is specific to one
 //! cloud.
 
 use std::collections::BTreeMap;
