@@ -24,8 +24,9 @@ fn example(action: &str) -> String {
 fn writes_since(emulator: &Emulator, since: usize) -> Vec<String> {
     let calls = emulator.admin("GET", "calls", None);
     let calls = calls.as_array().expect("calls is an array");
-    let read =
-        |action: &str| ["Show", "List", "Describe", "Query", "Get", "LogIn", "LogOut"].iter().any(|p| action.starts_with(p));
+    let read = |action: &str| {
+        ["Show", "List", "Describe", "Query", "Get", "LogIn", "LogOut"].iter().any(|p| action.starts_with(p))
+    };
     calls[since.min(calls.len())..]
         .iter()
         .filter_map(|c| c["action"].as_str())
