@@ -139,7 +139,7 @@ fn detach_on_destroy_false_only_forgets_and_protect_forbids() {
     let validate = workspace.terraform(&["validate", "-no-color"]);
     validate.failure();
     assert!(
-        validate.text().contains("\"tether_nonsense\" is not a resource type of this provider"),
+        validate.text().contains("\"tether_nonsense\" is not a resource or action type of this provider"),
         "{}",
         validate.text()
     );
