@@ -795,6 +795,7 @@ impl Provider for TetherProvider {
     fn actions(&self) -> Vec<Arc<dyn Action<Clients>>> {
         vec![
             Arc::new(actions::organization_cancel_member_auth::OrganizationCancelMemberAuth),
+            Arc::new(actions::organization_revoke_sub_account::OrganizationRevokeSubAccount),
             Arc::new(actions::identity_center_disassociate_profile::IdentityCenterDisassociateProfile),
             Arc::new(actions::organizations_leave::OrganizationsLeave),
             Arc::new(actions::rgc_unenroll_account::RgcUnenrollAccount),

@@ -58,7 +58,7 @@ const HANDSHAKE: &str = "is not an invitation (handshake) ID; expected the ID fr
 const URL: &str = "Expected a full URL with scheme, such as \"https://organization.tencentcloudapi.com\" or \"http://127.0.0.1:8080\".";
 const RETRY_WAIT: &str = "Expected a duration from 1s to 10m, such as \"30s\" or \"2m\".";
 /// What `protect` accepts: every resource type, then every action type.
-const PROTECTABLE_TYPES: &str = "expected one of tether_member_auth_binding, tether_organization_membership, tether_rgc_managed_account, tether_identity_center_profile_association, tether_iam2_project_organization, tether_organization_cancel_member_auth, tether_identity_center_disassociate_profile, tether_organizations_leave, tether_rgc_unenroll_account, tether_iam2_detach_project.";
+const PROTECTABLE_TYPES: &str = "expected one of tether_member_auth_binding, tether_organization_membership, tether_rgc_managed_account, tether_identity_center_profile_association, tether_iam2_project_organization, tether_organization_cancel_member_auth, tether_organization_revoke_sub_account, tether_identity_center_disassociate_profile, tether_organizations_leave, tether_rgc_unenroll_account, tether_iam2_detach_project.";
 const MAB_FORMS: &str = "Expected `<member_uin>/<policy_id>/<org_sub_account_uin>` (for example `100000000101/1001/200000000001`), or Tencent's own `<policy_id>#<member_uin>#<org_sub_account_uin>`.";
 const IC_FORM: &str =
     "Expected `<instance_id>/<USER|GROUP>/<principal_id>` (for example `ins-tether00000001/USER/u-alice`).";

@@ -4,6 +4,7 @@
 pub mod iam2_detach_project;
 pub mod identity_center_disassociate_profile;
 pub mod organization_cancel_member_auth;
+pub mod organization_revoke_sub_account;
 pub mod organizations_leave;
 pub mod rgc_unenroll_account;
 

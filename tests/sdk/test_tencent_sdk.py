@@ -89,6 +89,41 @@ def policies(org, member, search_key=None):
     return org.DescribeOrganizationMemberPolicies(req)
 
 
+def members(org, offset=0, limit=10, search_key=None):
+    req = models.DescribeOrganizationMembersRequest()
+    req.Offset, req.Limit = offset, limit
+    if search_key is not None:
+        req.SearchKey = search_key
+    return org.DescribeOrganizationMembers(req)
+
+
+def test_organization_members_are_listed_in_pages(address):
+    org = client(address)
+    listed = members(org)
+    assert listed.Total == 3
+    assert [m.MemberUin for m in listed.Items] == [MEMBER, MEMBER_WITH_BILLING, 100000000103]
+    assert [m.Name for m in listed.Items] == ["finance-prod", "data-platform", "sandbox"]
+    assert listed.RequestId
+
+    # Offset is a multiple of Limit; Total counts every member, whatever the page holds.
+    second = members(org, offset=2, limit=2)
+    assert (second.Total, [m.MemberUin for m in second.Items]) == (3, [100000000103])
+    assert members(org, offset=50, limit=50).Items == []
+    assert [m.MemberUin for m in members(org, search_key="DATA").Items] == [MEMBER_WITH_BILLING]
+
+    for offset, limit in [(0, 51), (0, 0), (1, 2)]:
+        with pytest.raises(TencentCloudSDKException) as raised:
+            members(org, offset=offset, limit=limit)
+        assert raised.value.get_code() == "InvalidParameter"
+        assert raised.value.get_request_id()
+
+    # The same through a signed GET, whose parameters arrive as strings in the query.
+    assert members(client(address, method="GET"), offset=0, limit=50).Total == 3
+    calls = admin(address, "GET", "calls?action=DescribeOrganizationMembers")
+    assert calls[0]["params"] == {"Offset": 0, "Limit": 10}
+    assert calls[-1]["params"] == {"Offset": "0", "Limit": "50"}
+
+
 def test_bind_describe_cancel_lifecycle(address):
     org = client(address)
 

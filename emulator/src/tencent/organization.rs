@@ -1,4 +1,5 @@
-//! Tencent Cloud Organization (API version 2021-03-31): the member auth-account actions.
+//! Tencent Cloud Organization (API version 2021-03-31): the member auth-account actions, and the
+//! member listing they are found from.
 //!
 //! Each action validates its parameters, checks the referenced member / policy / sub-accounts in
 //! the order the service reports them, and either changes the world completely or not at all.
@@ -24,14 +25,16 @@ pub enum Action {
     CancelOrganizationMemberAuthAccount,
     DescribeOrganizationMemberAuthAccounts,
     DescribeOrganizationMemberPolicies,
+    DescribeOrganizationMembers,
 }
 
 impl Action {
-    pub const ALL: [Action; 4] = [
+    pub const ALL: [Action; 5] = [
         Action::BindOrganizationMemberAuthAccount,
         Action::CancelOrganizationMemberAuthAccount,
         Action::DescribeOrganizationMemberAuthAccounts,
         Action::DescribeOrganizationMemberPolicies,
+        Action::DescribeOrganizationMembers,
     ];
 
     pub fn name(self) -> &'static str {
@@ -40,6 +43,7 @@ impl Action {
             Action::CancelOrganizationMemberAuthAccount => "CancelOrganizationMemberAuthAccount",
             Action::DescribeOrganizationMemberAuthAccounts => "DescribeOrganizationMemberAuthAccounts",
             Action::DescribeOrganizationMemberPolicies => "DescribeOrganizationMemberPolicies",
+            Action::DescribeOrganizationMembers => "DescribeOrganizationMembers",
         }
     }
 
@@ -64,6 +68,7 @@ pub fn execute(action: Action, params: &Params, org: &mut Organization, now: &st
         Action::CancelOrganizationMemberAuthAccount => cancel(params, org),
         Action::DescribeOrganizationMemberAuthAccounts => describe_auth_accounts(params, org),
         Action::DescribeOrganizationMemberPolicies => describe_policies(params, org),
+        Action::DescribeOrganizationMembers => describe_members(params, org),
     }
 }
 
@@ -201,6 +206,33 @@ fn describe_policies(params: &Params, org: &mut Organization) -> Result<Executed
             })
         })
         .collect();
+    Ok(listing(items, total))
+}
+
+/// The organization's member accounts, in the order they joined (the fixture's order; Tencent
+/// documents none). `SearchKey` ("search by member name or ID") matches the name
+/// case-insensitively or the UIN's digits, as a substring. `Lang` only picks the site the caller
+/// belongs to and changes nothing here. The other documented filters (`AuthName`, `Product`,
+/// `Tags`, `NodeId`, `NodeName`) select by entity names, trusted services, tags and
+/// organizational units, which the emulator does not model: it refuses them as unknown rather
+/// than answer as if they matched everything.
+fn describe_members(params: &Params, org: &mut Organization) -> Result<Executed, TcError> {
+    params.allow_only(&["Offset", "Limit", "Lang", "SearchKey"])?;
+    let page = Page::from_params(params)?;
+    params.string("Lang")?;
+    let search = params.string("SearchKey")?.map(|s| s.to_lowercase()).filter(|s| !s.is_empty());
+
+    let members: Vec<&Member> = org
+        .members
+        .iter()
+        .filter(|m| {
+            search.as_ref().is_none_or(|key| m.name.to_lowercase().contains(key) || m.uin.to_string().contains(key))
+        })
+        .collect();
+    let total = members.len();
+    // OrgMember's fields the emulator knows; the others (relationship policy, permissions,
+    // payer, units, ...) are documented as possibly null and left out.
+    let items: Vec<Value> = page.slice(&members).iter().map(|m| json!({"MemberUin": m.uin, "Name": m.name})).collect();
     Ok(listing(items, total))
 }
 
@@ -355,6 +387,49 @@ mod tests {
         assert_eq!(page2.response["Items"][0]["PolicyId"], 1003);
         let past_end = describe(&mut org, json!(50), json!(50)).unwrap();
         assert_eq!(past_end.response["Items"], json!([]));
+    }
+
+    fn members(org: &mut Organization, params: Value) -> Result<Executed, TcError> {
+        run(org, Action::DescribeOrganizationMembers, params)
+    }
+
+    fn member_uins(out: &Executed) -> Vec<i64> {
+        out.response["Items"].as_array().unwrap().iter().map(|i| i["MemberUin"].as_i64().unwrap()).collect()
+    }
+
+    #[test]
+    fn members_are_listed_in_pages_with_their_total() {
+        let mut org = org();
+        let all = members(&mut org, json!({})).unwrap();
+        assert_eq!(member_uins(&all), [100000000101, 100000000102, 100000000103], "default Limit 10, Offset 0");
+        assert_eq!(all.response["Total"], 3);
+        assert_eq!(all.response["Items"][0], json!({"MemberUin": 100000000101_i64, "Name": "finance-prod"}));
+        assert!(!all.mutated);
+
+        let second = members(&mut org, json!({"Offset": 2, "Limit": 2, "Lang": "en"})).unwrap();
+        assert_eq!(member_uins(&second), [100000000103]);
+        assert_eq!(second.response["Total"], 3, "Total counts every member, not the page");
+        let past_end = members(&mut org, json!({"Offset": "50", "Limit": "50"})).unwrap();
+        assert_eq!((past_end.response["Items"].clone(), past_end.response["Total"].clone()), (json!([]), json!(3)));
+
+        for (offset, limit) in
+            [(json!(0), json!(0)), (json!(0), json!(51)), (json!(-1), json!(1)), (json!(1), json!(2))]
+        {
+            assert_eq!(err(members(&mut org, json!({"Offset": offset, "Limit": limit}))), codes::INVALID_PARAMETER);
+        }
+        assert_eq!(err(members(&mut org, json!({"NodeId": 27}))), codes::UNKNOWN_PARAMETER);
+        assert_eq!(err(members(&mut org, json!({"SearchKey": 5}))), codes::INVALID_PARAMETER);
+    }
+
+    #[test]
+    fn members_search_key_matches_name_or_uin() {
+        let mut org = org();
+        let by_name = members(&mut org, json!({"SearchKey": "DATA"})).unwrap();
+        assert_eq!(member_uins(&by_name), [100000000102]);
+        assert_eq!(by_name.response["Total"], 1);
+        let by_uin = members(&mut org, json!({"SearchKey": "100000000103"})).unwrap();
+        assert_eq!(member_uins(&by_uin), [100000000103]);
+        assert_eq!(members(&mut org, json!({"SearchKey": "nobody"})).unwrap().response["Total"], 0);
     }
 
     #[test]

@@ -72,8 +72,8 @@ use tokio_util::sync::CancellationToken;
 use super::TencentConfig;
 use super::organization::{
     AuthAccountPage, AuthAccountPages, BIND_ACTION, DESCRIBE_AUTH_ACCOUNTS_ACTION, MAX_BIND_UINS,
-    MAX_PAGES_UNKNOWN_TOTAL, MemberPolicy, MemberPolicyPage, OrgMemberAuthAccount, OrganizationApi, PAGE_LIMIT,
-    check_bind_uins,
+    MAX_PAGES_UNKNOWN_TOTAL, MemberPolicy, MemberPolicyPage, OrgMember, OrgMemberAuthAccount, OrgMemberPage,
+    OrganizationApi, PAGE_LIMIT, check_bind_uins,
 };
 use crate::clouds::error::{Cloud, CloudError, ErrorKind};
 use crate::clouds::http::{HttpClient, cancellable};
@@ -268,6 +268,18 @@ impl TencentOrganizationClient {
     /// [`OrganizationApi::list_member_policies`]: all of the member's access policies.
     pub async fn list_member_policies(&self, member_uin: u64) -> Result<Vec<MemberPolicy>, CloudError> {
         self.api.list_member_policies(member_uin).await
+    }
+
+    /// [`OrganizationApi::describe_organization_members`]: one page of the organization's member
+    /// accounts.
+    pub async fn describe_organization_members(&self, offset: u64, limit: u64) -> Result<OrgMemberPage, CloudError> {
+        self.api.describe_organization_members(offset, limit).await
+    }
+
+    /// [`OrganizationApi::list_organization_members`]: every member account of the organization.
+    /// Nothing shares it: no write of this provider changes who is a member.
+    pub async fn list_organization_members(&self) -> Result<Vec<OrgMember>, CloudError> {
+        self.api.list_organization_members().await
     }
 
     /// [`OrganizationApi::member_auth_account_pages`]: the sub-accounts bound to the member's
@@ -1377,6 +1389,40 @@ mod tests {
         assert!(started.elapsed() < Duration::from_millis(300));
         assert!(patient.await.unwrap().unwrap().is_some());
         assert_eq!(calls_of(&server, DESCRIBE_AUTH_ACCOUNTS_ACTION).len(), 1);
+    }
+
+    #[tokio::test]
+    async fn organization_members_are_listed_with_pacing_and_stop_on_cancellation() {
+        use crate::clouds::tencent::organization::DESCRIBE_MEMBERS_ACTION;
+        let server = Server::start(|req: &Seen, _| {
+            assert_eq!(req.action(), DESCRIBE_MEMBERS_ACTION);
+            let offset = req.body["Offset"].as_u64().unwrap();
+            let count = if offset == 0 { 50 } else { 10 };
+            let items: Vec<Value> =
+                (offset..offset + count).map(|uin| json!({"MemberUin": uin, "Name": "m"})).collect();
+            Reply::Ok(json!({"Items": items, "Total": 60}))
+        })
+        .await;
+        // 2 calls/s: the second page waits for Describe's next slot (about 525 ms), as every
+        // call of one action does under the published limit.
+        let paced = paced_client(&server, 2);
+        let started = std::time::Instant::now();
+        let members = paced.list_organization_members().await.unwrap();
+        assert_eq!(members.iter().map(|m| m.member_uin).collect::<Vec<_>>(), (0..60).collect::<Vec<_>>());
+        assert!(started.elapsed() >= Duration::from_millis(400), "{:?}", started.elapsed());
+        assert_eq!(calls_of(&server, DESCRIBE_MEMBERS_ACTION).len(), 2);
+
+        let stalled = Server::start(|_, _| Reply::Stall).await;
+        let token = CancellationToken::new();
+        let cancellable = client(&stalled).with_cancellation(token.clone());
+        let started = std::time::Instant::now();
+        let (listed, ()) = tokio::join!(cancellable.list_organization_members(), async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            token.cancel();
+        });
+        let e = listed.unwrap_err();
+        assert_eq!((e.kind, e.action.as_str()), (ErrorKind::Cancelled, DESCRIBE_MEMBERS_ACTION));
+        assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
     }
 
     #[tokio::test]

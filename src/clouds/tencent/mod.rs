@@ -11,7 +11,9 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 pub use coalesce::TencentOrganizationClient;
-pub use organization::{AuthAccountPage, MemberPolicy, MemberPolicyPage, OrgMemberAuthAccount};
+pub use organization::{
+    AuthAccountPage, MemberPolicy, MemberPolicyPage, OrgMember, OrgMemberAuthAccount, OrgMemberPage,
+};
 
 use super::Secret;
 use super::error::{Cloud, CloudError, ErrorKind};

@@ -6,6 +6,7 @@
 //! when it fires, every call in flight on that handle (or its clones) returns a "cancelled"
 //! error of kind `Cancelled` at once. Dropping a call's future is equally safe.
 
+use std::future::Future;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -25,6 +26,7 @@ pub const BIND_ACTION: &str = "BindOrganizationMemberAuthAccount";
 pub const CANCEL_ACTION: &str = "CancelOrganizationMemberAuthAccount";
 pub const DESCRIBE_AUTH_ACCOUNTS_ACTION: &str = "DescribeOrganizationMemberAuthAccounts";
 pub const DESCRIBE_POLICIES_ACTION: &str = "DescribeOrganizationMemberPolicies";
+pub const DESCRIBE_MEMBERS_ACTION: &str = "DescribeOrganizationMembers";
 
 /// The API's limit on `OrgSubAccountUins` per bind.
 pub const MAX_BIND_UINS: usize = 5;
@@ -137,6 +139,36 @@ pub struct MemberPolicyPage {
     pub request_id: String,
 }
 
+/// A member account of the organization (`OrgMember` of `DescribeOrganizationMembers`): the
+/// fields this provider reads. The others (relationship policy, permissions, management
+/// identities, payer, tags, ...) are left undecoded, so a change in them breaks nothing here.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct OrgMember {
+    #[serde(deserialize_with = "lenient::u64")]
+    pub member_uin: u64,
+    #[serde(deserialize_with = "lenient::string")]
+    pub name: String,
+    /// `Invite` (joined by invitation) or `Create` (created in the organization).
+    #[serde(deserialize_with = "lenient::string")]
+    pub member_type: String,
+    /// The organizational unit (department) the member is in.
+    #[serde(deserialize_with = "lenient::u64")]
+    pub node_id: u64,
+    #[serde(deserialize_with = "lenient::string")]
+    pub node_name: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub create_time: String,
+}
+
+/// One page of `DescribeOrganizationMembers`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrgMemberPage {
+    pub items: Vec<OrgMember>,
+    pub total: u64,
+    pub request_id: String,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase", bound(deserialize = "T: Deserialize<'de>"))]
 struct Paged<T> {
@@ -178,6 +210,13 @@ struct DescribeAuthAccountsParams {
 #[serde(rename_all = "PascalCase")]
 struct DescribePoliciesParams {
     member_uin: u64,
+    offset: u64,
+    limit: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeMembersParams {
     offset: u64,
     limit: u64,
 }
@@ -400,18 +439,29 @@ impl OrganizationApi {
 
     /// All of the member's access policies, read in pages of 50.
     pub async fn list_member_policies(&self, member_uin: u64) -> Result<Vec<MemberPolicy>, CloudError> {
-        let mut all = Vec::new();
-        let mut offset = 0;
-        loop {
+        all_pages(|offset| async move {
             let page = self.describe_member_policies(member_uin, offset, PAGE_LIMIT).await?;
-            let count = page.items.len() as u64;
-            all.extend(page.items);
-            offset += PAGE_LIMIT;
-            // A short page, the reported total, or a server that ignores Offset ends the scan.
-            if count < PAGE_LIMIT || all.len() as u64 >= page.total || offset > page.total.saturating_add(PAGE_LIMIT) {
-                return Ok(all);
-            }
-        }
+            Ok((page.items, page.total))
+        })
+        .await
+    }
+
+    /// One page of the organization's member accounts (the caller's organization: this is the
+    /// management account's view).
+    pub async fn describe_organization_members(&self, offset: u64, limit: u64) -> Result<OrgMemberPage, CloudError> {
+        let params = DescribeMembersParams { offset, limit };
+        let (page, request_id): (Paged<OrgMember>, _) = self.call(DESCRIBE_MEMBERS_ACTION, &params, true).await?;
+        check_total(DESCRIBE_MEMBERS_ACTION, page.total)?;
+        Ok(OrgMemberPage { items: page.items, total: page.total, request_id })
+    }
+
+    /// Every member account of the organization, read in pages of 50.
+    pub async fn list_organization_members(&self) -> Result<Vec<OrgMember>, CloudError> {
+        all_pages(|offset| async move {
+            let page = self.describe_organization_members(offset, PAGE_LIMIT).await?;
+            Ok((page.items, page.total))
+        })
+        .await
     }
 
     /// Visits bound sub-accounts page by page until `visit` breaks or the pages run out
@@ -501,6 +551,27 @@ pub(super) fn check_bind_uins(org_sub_account_uins: &[u64]) -> Result<(), CloudE
         ));
     }
     Ok(())
+}
+
+/// Every item of an Offset/Limit listing, read [`PAGE_LIMIT`] at a time through `page`, which
+/// answers one page's items and the `Total` it reports. A short page, the reported total, or a
+/// server that ignores Offset (more pages than `Total` allows) ends the scan.
+async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, CloudError>
+where
+    F: FnMut(u64) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, u64), CloudError>>,
+{
+    let mut all = Vec::new();
+    let mut offset = 0;
+    loop {
+        let (items, total) = page(offset).await?;
+        let count = items.len() as u64;
+        all.extend(items);
+        offset += PAGE_LIMIT;
+        if count < PAGE_LIMIT || all.len() as u64 >= total || offset > total.saturating_add(PAGE_LIMIT) {
+            return Ok(all);
+        }
+    }
 }
 
 /// Refuses a page whose `Total` is past [`MAX_LISTED`], before anything plans pages from it.
@@ -913,6 +984,72 @@ mod tests {
                 update_time: "2021-07-14 21:00:59".into(),
             }]
         );
+    }
+
+    /// A member as Tencent's documentation example shows one, with the fields this provider does
+    /// not read (lists, a payer UIN as a string) and the UIN as a string on odd pages.
+    fn member(uin: u64) -> Value {
+        let uin = if uin % 2 == 1 { json!(uin.to_string()) } else { json!(uin) };
+        json!({"MemberUin": uin, "Name": "member", "MemberType": "Invite", "OrgPolicyType": "Financial",
+               "OrgPolicyName": "finance", "OrgPermission": [{"Id": 1, "Name": "view"}], "NodeId": 27,
+               "NodeName": "node1", "Remark": "", "CreateTime": "2021-04-17 12:19:07",
+               "UpdateTime": "2021-04-17 12:19:07", "IsAllowQuit": "Allow", "PayUin": "", "PayName": "",
+               "OrgIdentity": [{"IdentityId": 1, "IdentityAliasName": "admin"}], "BindStatus": "Success",
+               "PermissionStatus": "Confirmed", "Tags": null, "NickName": "n"})
+    }
+
+    #[tokio::test]
+    async fn organization_members_are_listed_page_by_page() {
+        let server = Server::start(|req: &Seen, _| {
+            assert_eq!(req.action(), DESCRIBE_MEMBERS_ACTION);
+            assert_eq!(req.body["Limit"], json!(50));
+            let items: Vec<Value> = match req.body["Offset"].as_u64().unwrap() {
+                0 => (0..50).map(|i| member(100_000_000_000 + i)).collect(),
+                50 => (50..53).map(|i| member(100_000_000_000 + i)).collect(),
+                other => panic!("unexpected offset {other}"),
+            };
+            Reply::Ok(json!({"Items": items, "Total": 53}))
+        })
+        .await;
+        let client = client(&server);
+        let members = client.list_organization_members().await.unwrap();
+        assert_eq!(members.len(), 53);
+        assert_eq!(
+            members[1],
+            OrgMember {
+                member_uin: 100_000_000_001,
+                name: "member".into(),
+                member_type: "Invite".into(),
+                node_id: 27,
+                node_name: "node1".into(),
+                create_time: "2021-04-17 12:19:07".into(),
+            }
+        );
+        assert_eq!(members[52].member_uin, 100_000_000_052);
+        let seen = server.seen();
+        let bodies: Vec<&Value> = seen.iter().map(|r| &r.body).collect();
+        assert_eq!(bodies, [&json!({"Offset": 0, "Limit": 50}), &json!({"Offset": 50, "Limit": 50})]);
+        assert_signed(&seen[0], &format!("127.0.0.1:{}", server.url.port().unwrap()));
+
+        let page = client.describe_organization_members(50, 50).await.unwrap();
+        assert_eq!((page.items.len(), page.total, page.request_id.as_str()), (3, 53, "req-2"));
+    }
+
+    #[tokio::test]
+    async fn organization_member_errors_and_absurd_totals_are_reported() {
+        let server =
+            Server::start(|_, _| Reply::ApiError("ResourceNotFound.OrganizationNotExist", "no organization")).await;
+        let e = client(&server).list_organization_members().await.unwrap_err();
+        assert_eq!((e.kind, e.action.as_str()), (ErrorKind::NotFound, DESCRIBE_MEMBERS_ACTION));
+        assert_eq!(e.request_id.as_deref(), Some("req-0"));
+
+        let server = Server::start(|_, _| Reply::Ok(json!({"Items": [], "Total": u64::MAX}))).await;
+        let e = client(&server).list_organization_members().await.unwrap_err();
+        assert!(e.to_string().contains("more than the 100000 items"), "{e}");
+        assert_eq!(server.seen().len(), 1);
+
+        let server = Server::start(|_, _| Reply::Ok(json!({"Items": null, "Total": null}))).await;
+        assert!(client(&server).list_organization_members().await.unwrap().is_empty());
     }
 
     #[test]
